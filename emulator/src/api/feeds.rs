@@ -1,0 +1,432 @@
+//! Feeds API 2021-06-30 with its documents: the upload URL, feed processing with a delay,
+//! `JSON_LISTINGS_FEED` validated against the official schema, the order feeds (cancellation,
+//! refund, fulfilment) as flat files, and processing reports in the official shapes.
+
+use super::listings::{apply_attribute, apply_patches, Patch};
+use super::{iso, Ctx};
+
+use crate::reply::{Body, Reply};
+use crate::server::lock;
+use crate::world::{CanceledBy, Document, Feed, Processing, Refund, World};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::io::Write;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// Nominal seconds a feed waits in the queue, then takes to process (divided by the rate scale).
+const QUEUE_S: f64 = 20.0;
+const PROCESS_S: f64 = 40.0;
+/// Presigned URLs expire after 5 minutes (divided by the rate scale).
+pub const URL_LIFETIME_S: f64 = 300.0;
+/// Documents larger than this are stored gzip-compressed, as Amazon does for large ones.
+const GZIP_ABOVE: usize = 64 * 1024;
+
+/// Feed types Amazon removed; a feed of one of these ends FATAL.
+const RETIRED: &[&str] = &[
+    "POST_PRODUCT_DATA", "POST_INVENTORY_AVAILABILITY_DATA", "POST_PRODUCT_OVERRIDES_DATA",
+    "POST_PRODUCT_PRICING_DATA", "POST_PRODUCT_IMAGE_DATA", "POST_PRODUCT_RELATIONSHIP_DATA",
+    "POST_FLAT_FILE_INVLOADER_DATA", "POST_FLAT_FILE_LISTINGS_DATA", "POST_FLAT_FILE_BOOKLOADER_DATA",
+    "POST_FLAT_FILE_CONVERGENCE_LISTINGS_DATA", "POST_FLAT_FILE_PRICEANDQUANTITYONLY_UPDATE_DATA",
+    "POST_UIEE_BOOKLOADER_DATA",
+];
+/// Feed types processed here.
+const SUPPORTED: &[&str] = &[
+    "JSON_LISTINGS_FEED", "POST_FLAT_FILE_ORDER_ACKNOWLEDGEMENT_DATA",
+    "POST_FLAT_FILE_PAYMENT_ADJUSTMENT_DATA", "POST_FLAT_FILE_FULFILLMENT_DATA",
+];
+/// Most messages in one `JSON_LISTINGS_FEED`.
+pub const MAX_MESSAGES: usize = 25_000;
+
+fn scaled(ctx_scale: f64, seconds: f64) -> Duration {
+    Duration::from_secs_f64(seconds / ctx_scale)
+}
+
+/// Stores a document and returns its id.
+pub fn store_document(world: &mut World, content_type: &str, data: Option<Vec<u8>>, scale: f64) -> String {
+    let id = format!("amzn1.tortuga.4.na.{}", world.random_hex(32));
+    let gzip = data.as_ref().is_some_and(|d| d.len() > GZIP_ABOVE);
+    let body = data.map(|d| if gzip { gzip_bytes(&d) } else { d });
+    world.documents.insert(
+        id.clone(),
+        Document { content_type: content_type.to_string(), body, gzip, url_expires: Instant::now() + scaled(scale, URL_LIFETIME_S) },
+    );
+    id
+}
+
+fn gzip_bytes(d: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let _ = e.write_all(d);
+    e.finish().unwrap_or_default()
+}
+
+fn url(ctx: &Ctx<'_>, id: &str) -> String {
+    format!("{}/_documents/{}", ctx.shared.base_url, id)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateDocument {
+    content_type: String,
+}
+
+/// `POST /feeds/2021-06-30/documents` → 201 with an upload URL.
+pub fn create_document(ctx: &mut Ctx<'_>) -> Reply {
+    let req: CreateDocument = match ctx.json(Reply::invalid_400) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    if req.content_type.is_empty() {
+        return Reply::invalid_400("contentType is required");
+    }
+    let id = store_document(ctx.world, &req.content_type, None, ctx.shared.rate_scale);
+    Reply::json(201, json!({"feedDocumentId": id, "url": url(ctx, &id)}))
+}
+
+/// The presigned URL: `PUT` uploads a feed document, `GET` downloads a result or report.
+pub fn document(ctx: &mut Ctx<'_>) -> Reply {
+    let id = ctx.params[0].clone();
+    let s3_error = |status: u16, code: &str, message: &str| Reply {
+        status,
+        body: Body::Bytes {
+            content_type: "application/xml".into(),
+            data: format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message></Error>").into_bytes(),
+            content_encoding_gzip: false,
+        },
+    };
+    let Some(doc) = ctx.world.documents.get_mut(&id) else {
+        return s3_error(404, "NoSuchKey", "The specified key does not exist.");
+    };
+    if Instant::now() > doc.url_expires {
+        return s3_error(403, "AccessDenied", "Request has expired");
+    }
+    if ctx.method == "PUT" {
+        if doc.body.is_some() {
+            return s3_error(403, "AccessDenied", "The document was already uploaded");
+        }
+        if ctx.content_type.as_deref() != Some(doc.content_type.as_str()) {
+            return s3_error(403, "SignatureDoesNotMatch", "The Content-Type does not match the one given to createFeedDocument");
+        }
+        doc.body = Some(ctx.body.to_vec());
+        return Reply { status: 200, body: Body::Empty };
+    }
+    match &doc.body {
+        None => s3_error(404, "NoSuchKey", "The document has no content yet."),
+        Some(data) => Reply {
+            status: 200,
+            body: Body::Bytes {
+                content_type: doc.content_type.clone(),
+                data: data.clone(),
+                content_encoding_gzip: false,
+            },
+        },
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateFeed {
+    feed_type: String,
+    marketplace_ids: Vec<String>,
+    input_feed_document_id: String,
+}
+
+/// `POST /feeds/2021-06-30/feeds` → 202.
+pub fn create_feed(ctx: &mut Ctx<'_>) -> Reply {
+    let req: CreateFeed = match ctx.json(Reply::invalid_400) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    if req.marketplace_ids.is_empty() || req.marketplace_ids.len() > 25 {
+        return Reply::invalid_400("marketplaceIds must name 1 to 25 marketplaces");
+    }
+    if !SUPPORTED.contains(&req.feed_type.as_str()) && !RETIRED.contains(&req.feed_type.as_str()) {
+        return Reply::invalid_400(&format!("Invalid feedType {}", req.feed_type));
+    }
+    match ctx.world.documents.get(&req.input_feed_document_id) {
+        Some(d) if d.body.is_some() => {}
+        _ => return Reply::invalid_400("inputFeedDocumentId does not name an uploaded document"),
+    }
+    if req.feed_type == "JSON_LISTINGS_FEED" && !lock(&ctx.shared.buckets).take_listings_feed(&ctx.seller, Instant::now()) {
+        return Reply::quota_exceeded();
+    }
+    let id = ctx.world.id().to_string();
+    let scale = ctx.shared.rate_scale;
+    let start_at = Instant::now() + scaled(scale, QUEUE_S);
+    ctx.world.feeds.insert(id.clone(), Feed {
+        feed_id: id.clone(),
+        seller_id: ctx.seller.clone(),
+        feed_type: req.feed_type,
+        marketplace_ids: req.marketplace_ids,
+        input_document_id: req.input_feed_document_id,
+        created: ctx.now,
+        status: Processing::InQueue,
+        started: None,
+        ended: None,
+        result_document_id: None,
+        start_at,
+        done_at: start_at + scaled(scale, PROCESS_S),
+    });
+    Reply::json(202, json!({ "feedId": id }))
+}
+
+fn feed_json(f: &Feed) -> Value {
+    let mut v = json!({"feedId": f.feed_id, "feedType": f.feed_type, "marketplaceIds": f.marketplace_ids,
+                       "createdTime": iso(f.created), "processingStatus": f.status.as_str()});
+    if let Some(t) = f.started {
+        v["processingStartTime"] = json!(iso(t));
+    }
+    if let Some(t) = f.ended {
+        v["processingEndTime"] = json!(iso(t));
+    }
+    if let Some(d) = &f.result_document_id {
+        v["resultFeedDocumentId"] = json!(d);
+    }
+    v
+}
+
+/// `GET /feeds/2021-06-30/feeds/{feedId}`.
+pub fn get_feed(ctx: &mut Ctx<'_>) -> Reply {
+    match ctx.world.feeds.get(&ctx.params[0]).filter(|f| f.seller_id == ctx.seller) {
+        Some(f) => Reply::json(200, feed_json(f)),
+        None => Reply::not_found(&format!("Feed {} not found", ctx.params[0])),
+    }
+}
+
+/// `GET /feeds/2021-06-30/feeds` (filters: feedTypes, processingStatuses, pageSize).
+pub fn get_feeds(ctx: &mut Ctx<'_>) -> Reply {
+    let types = ctx.q_list("feedTypes");
+    let statuses = ctx.q_list("processingStatuses");
+    let page = ctx.q("pageSize").and_then(|p| p.parse::<usize>().ok()).unwrap_or(10).clamp(1, 100);
+    let mut feeds: Vec<&Feed> = ctx.world.feeds.values()
+        .filter(|f| f.seller_id == ctx.seller)
+        .filter(|f| types.is_empty() || types.contains(&f.feed_type))
+        .filter(|f| statuses.is_empty() || statuses.iter().any(|s| s == f.status.as_str()))
+        .collect();
+    feeds.sort_by(|a, b| b.created.cmp(&a.created).then(b.feed_id.cmp(&a.feed_id)));
+    Reply::json(200, json!({"feeds": feeds.iter().take(page).map(|f| feed_json(f)).collect::<Vec<_>>()}))
+}
+
+/// `DELETE /feeds/2021-06-30/feeds/{feedId}`: only a feed still in the queue.
+pub fn cancel_feed(ctx: &mut Ctx<'_>) -> Reply {
+    let now = ctx.now;
+    match ctx.world.feeds.get_mut(&ctx.params[0]).filter(|f| f.seller_id == ctx.seller) {
+        Some(f) if f.status == Processing::InQueue => {
+            f.status = Processing::Cancelled;
+            f.ended = Some(now);
+            Reply::json(200, json!({}))
+        }
+        Some(_) => Reply::invalid_400("Only feeds in IN_QUEUE can be cancelled"),
+        None => Reply::not_found(&format!("Feed {} not found", ctx.params[0])),
+    }
+}
+
+/// `GET /feeds/2021-06-30/documents/{id}` and `GET /reports/2021-06-30/documents/{id}`.
+pub fn get_document(ctx: &mut Ctx<'_>, report: bool) -> Reply {
+    let id = ctx.params[0].clone();
+    let owned = if report {
+        ctx.world.reports.values().any(|r| r.seller_id == ctx.seller && r.document_id.as_deref() == Some(id.as_str()))
+    } else {
+        ctx.world.feeds.values().any(|f| f.seller_id == ctx.seller && f.result_document_id.as_deref() == Some(id.as_str()))
+    };
+    let scale = ctx.shared.rate_scale;
+    let link = url(ctx, &id);
+    match ctx.world.documents.get_mut(&id).filter(|_| owned) {
+        Some(doc) => {
+            doc.url_expires = Instant::now() + scaled(scale, URL_LIFETIME_S);
+            let key = if report { "reportDocumentId" } else { "feedDocumentId" };
+            let mut v = json!({ key: id, "url": link });
+            if doc.gzip {
+                v["compressionAlgorithm"] = json!("GZIP");
+            }
+            Reply::json(200, v)
+        }
+        None => Reply::not_found(&format!("Document {id} not found")),
+    }
+}
+
+/// Moves feeds through the queue and processes those whose time has come.
+pub fn tick(world: &mut World, now: DateTime<Utc>) {
+    let real = Instant::now();
+    let due: Vec<String> = world.feeds.values()
+        .filter(|f| matches!(f.status, Processing::InQueue | Processing::InProgress) && f.start_at <= real)
+        .map(|f| f.feed_id.clone())
+        .collect();
+    for id in due {
+        let Some(f) = world.feeds.get_mut(&id) else { continue };
+        if f.status == Processing::InQueue {
+            f.status = Processing::InProgress;
+            f.started = Some(now);
+        }
+        if f.done_at > real {
+            continue;
+        }
+        let feed = f.clone();
+        let input = world.documents.get(&feed.input_document_id).and_then(|d| d.body.clone()).unwrap_or_default();
+        let outcome = if RETIRED.contains(&feed.feed_type.as_str()) {
+            None
+        } else if feed.feed_type == "JSON_LISTINGS_FEED" {
+            listings_feed(world, &feed, &input, now).map(|v| ("application/json", v.to_string().into_bytes()))
+        } else {
+            Some(("text/plain; charset=UTF-8", order_feed(world, &feed, &input, now).into_bytes()))
+        };
+        let doc = outcome.map(|(ct, data)| store_document(world, ct, Some(data), 1.0));
+        if let Some(f) = world.feeds.get_mut(&id) {
+            f.status = if doc.is_some() { Processing::Done } else { Processing::Fatal };
+            f.ended = Some(now);
+            f.result_document_id = doc;
+        }
+    }
+}
+
+fn schema(text: &'static str) -> Option<jsonschema::JSONSchema> {
+    let v: Value = serde_json::from_str(text).ok()?;
+    jsonschema::JSONSchema::compile(&v).ok()
+}
+
+fn message_schema() -> Option<&'static jsonschema::JSONSchema> {
+    static S: OnceLock<Option<jsonschema::JSONSchema>> = OnceLock::new();
+    S.get_or_init(|| schema(include_str!("../../spapi-models/listings-feed-message-schema-v2.json"))).as_ref()
+}
+
+/// Validates and applies a `JSON_LISTINGS_FEED`; None (FATAL) when the document itself is unusable.
+fn listings_feed(world: &mut World, feed: &Feed, input: &[u8], now: DateTime<Utc>) -> Option<Value> {
+    let doc: Value = serde_json::from_slice(input).ok()?;
+    let header_ok = doc.pointer("/header/sellerId").and_then(Value::as_str) == Some(feed.seller_id.as_str())
+        && doc.pointer("/header/version").and_then(Value::as_str) == Some("2.0");
+    let messages = doc.get("messages").and_then(Value::as_array)?;
+    if !header_ok || messages.is_empty() || messages.len() > MAX_MESSAGES {
+        return None;
+    }
+    let validator = message_schema()?;
+    let mut issues = Vec::new();
+    let (mut accepted, mut invalid) = (0, 0);
+    let mut seen = std::collections::HashSet::new();
+    for m in messages {
+        let id = m.get("messageId").cloned().unwrap_or(Value::Null);
+        let sku = m.get("sku").and_then(Value::as_str).unwrap_or("").to_string();
+        let mut err = |code: &str, msg: String| {
+            issues.push(json!({"messageId": id, "sku": sku, "code": code, "severity": "ERROR", "message": msg}));
+        };
+        if let Err(errors) = validator.validate(m) {
+            let text: Vec<String> = errors.map(|e| format!("{} at {}", e, e.instance_path)).take(3).collect();
+            err("4000001", format!("The message does not match the schema: {}", text.join("; ")));
+            invalid += 1;
+            continue;
+        }
+        if !seen.insert(id.to_string()) {
+            err("4000002", "messageId is not unique in this feed".into());
+            invalid += 1;
+            continue;
+        }
+        match apply_message(world, &feed.seller_id, &sku, m, now) {
+            Ok(()) => accepted += 1,
+            Err((code, msg)) => {
+                err(&code, msg);
+                invalid += 1;
+            }
+        }
+    }
+    Some(json!({
+        "header": {"sellerId": feed.seller_id, "version": "2.0", "feedId": feed.feed_id},
+        "issues": issues,
+        "summary": {"errors": invalid, "warnings": 0, "messagesProcessed": messages.len(),
+                    "messagesAccepted": accepted, "messagesInvalid": invalid}
+    }))
+}
+
+fn apply_message(world: &mut World, seller: &str, sku: &str, m: &Value, now: DateTime<Utc>) -> Result<(), (String, String)> {
+    let key = (seller.to_string(), sku.to_string());
+    let op = m.get("operationType").and_then(Value::as_str).unwrap_or("");
+    if op == "DELETE" {
+        return world.listings.remove(&key).map(|_| ()).ok_or(("NOT_FOUND".into(), format!("SKU '{sku}' has no listing")));
+    }
+    let current = world.listings.get(&key).ok_or(("NOT_FOUND".into(), format!("SKU '{sku}' has no listing")))?;
+    let mut next = match op {
+        "PATCH" => {
+            let patches: Vec<Patch> = serde_json::from_value(m.get("patches").cloned().unwrap_or_default())
+                .map_err(|e| ("INVALID_PATCH".to_string(), e.to_string()))?;
+            apply_patches(current, &patches)?
+        }
+        _ => {
+            let mut l = current.clone();
+            if let Some(attrs) = m.get("attributes").and_then(Value::as_object) {
+                for (name, value) in attrs {
+                    apply_attribute(&mut l, name, value)?;
+                }
+            }
+            l
+        }
+    };
+    next.last_updated = now;
+    world.listings.insert(key, next);
+    Ok(())
+}
+
+/// Processes a flat-file order feed; returns Amazon's text processing report.
+fn order_feed(world: &mut World, feed: &Feed, input: &[u8], now: DateTime<Utc>) -> String {
+    let text = String::from_utf8_lossy(input);
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let header: Vec<String> = lines.next().unwrap_or("").split('\t').map(|h| h.trim().to_string()).collect();
+    let mut errors = Vec::new();
+    let mut processed = 0;
+    for (n, line) in lines.enumerate() {
+        processed += 1;
+        let cols: Vec<&str> = line.split('\t').collect();
+        let col = |name: &str| header.iter().position(|h| h == name).and_then(|i| cols.get(i)).map(|s| s.trim()).unwrap_or("");
+        let order_id = col("order-id").to_string();
+        let owned = world.orders.get(&order_id).is_some_and(|o| o.seller_id == feed.seller_id);
+        let result = if !owned {
+            Err(format!("Order {order_id} not found"))
+        } else {
+            match feed.feed_type.as_str() {
+                "POST_FLAT_FILE_ORDER_ACKNOWLEDGEMENT_DATA" => {
+                    let reason = col("cancellation-reason-code");
+                    if reason.is_empty() {
+                        Err("cancellation-reason-code is required".into())
+                    } else if world.cancel_order(&order_id, CanceledBy::Seller, reason, now) {
+                        Ok(())
+                    } else {
+                        Err(format!("Order {order_id} cannot be cancelled in its current status"))
+                    }
+                }
+                "POST_FLAT_FILE_PAYMENT_ADJUSTMENT_DATA" => {
+                    let amount = col("item-price-adj");
+                    if amount.parse::<f64>().is_err() || col("adjustment-reason-code").is_empty() {
+                        Err("adjustment-reason-code and a numeric item-price-adj are required".into())
+                    } else {
+                        world.refunds.push(Refund {
+                            order_id: order_id.clone(),
+                            order_item_id: col("order-item-id").to_string(),
+                            reason: col("adjustment-reason-code").to_string(),
+                            amount: amount.to_string(),
+                            at: now,
+                        });
+                        Ok(())
+                    }
+                }
+                _ => {
+                    let qty = col("quantity").parse::<i64>().unwrap_or(0);
+                    let pref = format!("{}", 1 + n);
+                    world.confirm_package(&order_id, &pref, col("carrier-code"), col("tracking-number"),
+                        vec![(col("order-item-id").to_string(), qty)], now)
+                }
+            }
+        };
+        if let Err(e) = result {
+            errors.push(format!("{}\t{}\t{}\t25\tError\t{}", n + 1, order_id, col("order-item-id"), e));
+        }
+    }
+    let mut report = format!(
+        "Feed Processing Summary:\n\tNumber of records processed\t\t{processed}\n\tNumber of records successful\t\t{}\n\n",
+        processed - errors.len()
+    );
+    report.push_str("original-record-number\torder-id\torder-item-id\terror-code\terror-type\terror-message\n");
+    for e in errors {
+        report.push_str(&e);
+        report.push('\n');
+    }
+    report
+}
+

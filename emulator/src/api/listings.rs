@@ -1,0 +1,300 @@
+//! Listings Items API 2021-08-01: get, put, patch, delete, search.
+
+use super::{iso, Ctx};
+use crate::reply::Reply;
+use crate::world::Listing;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// One listing as `getListingsItem` returns it, with the sections in `included`.
+pub fn listing_json(l: &Listing, marketplace_id: &str, included: &[String]) -> Value {
+    let has = |s: &str| included.iter().any(|i| i == s);
+    let mut v = json!({ "sku": l.sku });
+    if included.is_empty() || has("summaries") {
+        let status: Vec<&str> = if l.quantity > 0 { vec!["BUYABLE", "DISCOVERABLE"] } else { vec!["DISCOVERABLE"] };
+        v["summaries"] = json!([{
+            "marketplaceId": marketplace_id, "asin": l.asin, "productType": l.product_type,
+            "conditionType": "new_new", "status": status, "itemName": l.title,
+            "createdDate": iso(l.created), "lastUpdatedDate": iso(l.last_updated)
+        }]);
+    }
+    let channel = if l.fba { "AMAZON_NA" } else { "DEFAULT" };
+    let price = super::orders::money(l.price_cents, &l.currency);
+    if has("attributes") {
+        v["attributes"] = json!({
+            "item_name": [{"value": l.title, "marketplace_id": marketplace_id}],
+            "fulfillment_availability": [{"fulfillment_channel_code": channel, "quantity": l.quantity}],
+            "purchasable_offer": [{"marketplace_id": marketplace_id, "currency": l.currency,
+                                    "our_price": [{"schedule": [{"value_with_tax": l.price_cents as f64 / 100.0}]}]}]
+        });
+    }
+    if has("issues") {
+        v["issues"] = json!([]);
+    }
+    if has("offers") {
+        v["offers"] = json!([{"marketplaceId": marketplace_id, "offerType": "B2C",
+                               "price": {"currencyCode": l.currency, "amount": price}}]);
+    }
+    if has("fulfillmentAvailability") {
+        v["fulfillmentAvailability"] = json!([{"fulfillmentChannelCode": channel, "quantity": l.quantity}]);
+    }
+    v
+}
+
+fn marketplace_or_400(ctx: &Ctx<'_>) -> Result<String, Reply> {
+    ctx.q_list("marketplaceIds")
+        .into_iter()
+        .next()
+        .ok_or_else(|| Reply::bad_request("marketplaceIds is required"))
+}
+
+/// `GET /listings/2021-08-01/items/{sellerId}/{sku}`.
+pub fn get(ctx: &mut Ctx<'_>) -> Reply {
+    let mp = match marketplace_or_400(ctx) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    if ctx.params[0] != ctx.seller {
+        return Reply::unauthorized("The sellerId does not match the access token.");
+    }
+    let included = ctx.q_list("includedData");
+    match ctx.world.listings.get(&(ctx.seller.clone(), ctx.params[1].clone())) {
+        Some(l) => Reply::json(200, listing_json(l, &mp, &included)),
+        None => Reply::not_found(&format!("SKU '{}' not found in marketplace {mp}", ctx.params[1])),
+    }
+}
+
+/// One listings patch operation (`/attributes/<name>`), shared by the patch call and feeds.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Patch {
+    pub op: String,
+    pub path: String,
+    #[serde(default)]
+    pub value: Option<Value>,
+}
+
+/// What was wrong with a patch or attribute set: (code, message).
+pub type Issue = (String, String);
+
+/// Applies attribute values to a listing; returns the issues that prevent acceptance.
+pub fn apply_attribute(l: &mut Listing, name: &str, value: &Value) -> Result<(), Issue> {
+    match name {
+        "fulfillment_availability" => {
+            let entry = value.get(0).ok_or_else(|| issue("INVALID_VALUE", "fulfillment_availability needs one value"))?;
+            let q = entry.get("quantity").and_then(Value::as_i64);
+            let code = entry.get("fulfillment_channel_code").and_then(Value::as_str).unwrap_or("DEFAULT");
+            if l.fba || code != "DEFAULT" {
+                return Err(issue("FBA_QUANTITY", "The quantity of a listing fulfilled by Amazon cannot be set by the seller"));
+            }
+            match q {
+                Some(q) if q >= 0 => {
+                    l.quantity = q;
+                    l.quantity_updates += 1;
+                    Ok(())
+                }
+                _ => Err(issue("INVALID_VALUE", "quantity must be a non-negative integer")),
+            }
+        }
+        "purchasable_offer" => {
+            let price = value
+                .pointer("/0/our_price/0/schedule/0/value_with_tax")
+                .and_then(Value::as_f64)
+                .filter(|p| *p >= 0.0)
+                .ok_or_else(|| issue("INVALID_VALUE", "purchasable_offer needs our_price[0].schedule[0].value_with_tax"))?;
+            l.price_cents = (price * 100.0).round() as i64;
+            Ok(())
+        }
+        "item_name" => {
+            if let Some(t) = value.pointer("/0/value").and_then(Value::as_str) {
+                l.title = t.to_string();
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn issue(code: &str, message: &str) -> Issue {
+    (code.to_string(), message.to_string())
+}
+
+/// Applies patches to a listing (all or nothing).
+pub fn apply_patches(l: &Listing, patches: &[Patch]) -> Result<Listing, Issue> {
+    let mut next = l.clone();
+    for p in patches {
+        let name = p
+            .path
+            .strip_prefix("/attributes/")
+            .filter(|n| !n.is_empty() && !n.contains('/'))
+            .ok_or_else(|| issue("INVALID_PATH", "Only top-level attributes (/attributes/<name>) can be patched"))?;
+        match p.op.as_str() {
+            "add" | "replace" | "merge" => {
+                let v = p.value.as_ref().filter(|v| v.is_array()).ok_or_else(|| issue("INVALID_VALUE", "value must be an array"))?;
+                apply_attribute(&mut next, name, v)?;
+            }
+            "delete" => {}
+            other => return Err(issue("INVALID_OP", &format!("Unknown patch op {other}"))),
+        }
+    }
+    Ok(next)
+}
+
+fn submission(ctx: &mut Ctx<'_>, sku: &str, result: Result<(), Issue>, preview: bool) -> Reply {
+    let id = ctx.world.random_hex(32);
+    match result {
+        Ok(()) => Reply::json(200, json!({"sku": sku, "status": if preview { "VALID" } else { "ACCEPTED" }, "submissionId": id, "issues": []})),
+        Err((code, message)) => Reply::json(200, json!({"sku": sku, "status": "INVALID", "submissionId": id,
+            "issues": [{"code": code, "message": message, "severity": "ERROR", "categories": ["INVALID_ATTRIBUTE"]}]})),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PatchRequest {
+    product_type: String,
+    patches: Vec<Patch>,
+}
+
+/// `PATCH /listings/2021-08-01/items/{sellerId}/{sku}`.
+pub fn patch(ctx: &mut Ctx<'_>) -> Reply {
+    if let Err(r) = marketplace_or_400(ctx) {
+        return r;
+    }
+    let req: PatchRequest = match ctx.json(Reply::bad_request) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    if req.product_type.is_empty() || req.patches.is_empty() {
+        return Reply::bad_request("productType and patches are required");
+    }
+    let preview = ctx.q("mode") == Some("VALIDATION_PREVIEW");
+    let key = (ctx.seller.clone(), ctx.params[1].clone());
+    let sku = ctx.params[1].clone();
+    let now = ctx.now;
+    let result = match ctx.world.listings.get(&key) {
+        None => Err(issue("NOT_FOUND", &format!("SKU '{sku}' has no listing to patch"))),
+        Some(l) => apply_patches(l, &req.patches).map(|mut next| {
+            if !preview {
+                next.last_updated = now;
+                ctx.world.listings.insert(key.clone(), next);
+            }
+        }),
+    };
+    submission(ctx, &sku, result, preview)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PutRequest {
+    product_type: String,
+    attributes: serde_json::Map<String, Value>,
+}
+
+/// `PUT /listings/2021-08-01/items/{sellerId}/{sku}`: creates or replaces a listing.
+pub fn put(ctx: &mut Ctx<'_>) -> Reply {
+    if let Err(r) = marketplace_or_400(ctx) {
+        return r;
+    }
+    let req: PutRequest = match ctx.json(Reply::bad_request) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let key = (ctx.seller.clone(), ctx.params[1].clone());
+    let sku = ctx.params[1].clone();
+    let mut l = ctx.world.listings.get(&key).cloned().unwrap_or_else(|| Listing {
+        sku: sku.clone(),
+        asin: String::new(),
+        title: sku.clone(),
+        product_type: req.product_type.clone(),
+        price_cents: 0,
+        currency: "USD".into(),
+        quantity: 0,
+        fba: false,
+        created: ctx.now,
+        last_updated: ctx.now,
+        quantity_updates: 0,
+    });
+    l.product_type = req.product_type;
+    let result = req
+        .attributes
+        .iter()
+        .try_for_each(|(name, value)| apply_attribute(&mut l, name, value));
+    if result.is_ok() {
+        l.last_updated = ctx.now;
+        ctx.world.listings.insert(key, l);
+    }
+    submission(ctx, &sku, result, false)
+}
+
+/// `DELETE /listings/2021-08-01/items/{sellerId}/{sku}`.
+pub fn delete(ctx: &mut Ctx<'_>) -> Reply {
+    if let Err(r) = marketplace_or_400(ctx) {
+        return r;
+    }
+    let sku = ctx.params[1].clone();
+    let result = match ctx.world.listings.remove(&(ctx.seller.clone(), sku.clone())) {
+        Some(_) => Ok(()),
+        None => Err(issue("NOT_FOUND", &format!("SKU '{sku}' has no listing"))),
+    };
+    submission(ctx, &sku, result, false)
+}
+
+/// `GET /listings/2021-08-01/items/{sellerId}`.
+pub fn search(ctx: &mut Ctx<'_>) -> Reply {
+    let mp = match marketplace_or_400(ctx) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let page_size = match ctx.q("pageSize").map(str::parse::<usize>) {
+        None => 10,
+        Some(Ok(n)) if (1..=20).contains(&n) => n,
+        _ => return Reply::bad_request("pageSize must be between 1 and 20"),
+    };
+    let offset = match ctx.q("pageToken").map(str::parse::<usize>) {
+        None => 0,
+        Some(Ok(n)) => n,
+        Some(Err(_)) => return Reply::bad_request("Invalid pageToken"),
+    };
+    let identifiers = ctx.q_list("identifiers");
+    if identifiers.len() > 20 {
+        return Reply::bad_request("At most 20 identifiers");
+    }
+    let by_sku = ctx.q("identifiersType") == Some("SKU");
+    let mut found: Vec<&Listing> = ctx
+        .world
+        .listings
+        .range((ctx.seller.clone(), String::new())..)
+        .take_while(|((s, _), _)| *s == ctx.seller)
+        .map(|(_, l)| l)
+        .filter(|l| identifiers.is_empty() || identifiers.contains(if by_sku { &l.sku } else { &l.asin }))
+        .collect();
+    match ctx.q("sortBy").unwrap_or("lastUpdatedDate") {
+        "sku" => found.sort_by(|a, b| a.sku.cmp(&b.sku)),
+        "createdDate" => found.sort_by_key(|l| l.created),
+        _ => found.sort_by_key(|l| l.last_updated),
+    }
+    if ctx.q("sortOrder").unwrap_or("DESC") == "DESC" {
+        found.reverse();
+    }
+    let total = found.len().min(1000);
+    let included = ctx.q_list("includedData");
+    let items: Vec<Value> = found
+        .iter()
+        .take(total)
+        .skip(offset)
+        .take(page_size)
+        .map(|l| listing_json(l, &mp, &included))
+        .collect();
+    let mut v = json!({"numberOfResults": found.len(), "items": items});
+    let mut pagination = serde_json::Map::new();
+    if offset + page_size < total {
+        pagination.insert("nextToken".into(), json!((offset + page_size).to_string()));
+    }
+    if offset > 0 {
+        pagination.insert("previousToken".into(), json!(offset.saturating_sub(page_size).to_string()));
+    }
+    if !pagination.is_empty() {
+        v["pagination"] = Value::Object(pagination);
+    }
+    Reply::json(200, v)
+}

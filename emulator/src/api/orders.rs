@@ -1,0 +1,508 @@
+//! Orders API v2026-01-01 (`searchOrders`, `getOrder`) and v0 (`getOrders`, `getOrder`,
+//! `getOrderItems`, `getOrderAddress`, `confirmShipment`, `updateShipmentStatus`).
+
+use super::auth::rdt_grants;
+use super::{iso, Ctx};
+use crate::reply::Reply;
+use crate::world::{Order, Status};
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Money as Amazon writes it: a decimal string.
+pub fn money(cents: i64, currency: &str) -> String {
+    let _ = currency;
+    format!("{}{}.{:02}", if cents < 0 { "-" } else { "" }, cents.abs() / 100, cents.abs() % 100)
+}
+
+/// One order in the v2026-01-01 shape, with the sections named in `included`.
+pub fn order_v2026(o: &Order, included: &[String]) -> Value {
+    let has = |s: &str| included.iter().any(|i| i == s);
+    let (_, _, domain) = crate::marketplace(&o.marketplace_id);
+    let items: Vec<Value> = o
+        .items
+        .iter()
+        .map(|it| {
+            let mut item = json!({
+                "orderItemId": it.order_item_id,
+                "quantityOrdered": it.quantity,
+                "product": {
+                    "asin": it.asin, "title": it.title, "sellerSku": it.sku,
+                    "condition": {"conditionType": "NEW", "conditionSubtype": "NEW"},
+                    "price": {"unitPrice": {"amount": money(it.unit_price_cents, &o.currency), "currencyCode": o.currency}}
+                }
+            });
+            if has("PROCEEDS") {
+                item["proceeds"] = json!({"proceedsTotal": {"amount": money(it.unit_price_cents * it.quantity, &o.currency), "currencyCode": o.currency}});
+            }
+            if has("CANCELLATION") {
+                if let Some(reason) = &it.buyer_cancel_reason {
+                    item["cancellation"] = json!({"cancellationRequest": {"requester": "BUYER", "cancelReason": reason}});
+                }
+            }
+            if has("FULFILLMENT") {
+                item["fulfillment"] = json!({"quantityFulfilled": it.quantity_shipped,
+                                             "quantityUnfulfilled": it.quantity - it.quantity_shipped});
+            }
+            item
+        })
+        .collect();
+    let mut v = json!({
+        "orderId": o.order_id,
+        "createdTime": iso(o.created),
+        "lastUpdatedTime": iso(o.last_updated),
+        "programs": [],
+        "salesChannel": {"channelName": "AMAZON", "marketplaceId": o.marketplace_id, "marketplaceName": domain},
+        "orderItems": items,
+    });
+    let shippable = !matches!(o.status, Status::Pending | Status::Canceled);
+    if has("BUYER") && shippable {
+        v["buyer"] = json!({"buyerName": o.buyer_name, "buyerEmail": o.buyer_email});
+    }
+    if has("RECIPIENT") && shippable && !o.fulfilled_by_amazon {
+        v["recipient"] = json!({"deliveryAddress": {
+            "name": o.address.name, "addressLine1": o.address.line1, "city": o.address.city,
+            "postalCode": o.address.postal_code, "countryCode": o.address.country_code,
+            "phone": o.address.phone, "addressType": "RESIDENTIAL"}});
+    }
+    if has("PROCEEDS") {
+        v["proceeds"] = json!({"grandTotal": {"amount": money(o.total_cents(), &o.currency), "currencyCode": o.currency}});
+    }
+    if has("FULFILLMENT") {
+        v["fulfillment"] = json!({
+            "fulfillmentStatus": o.status.v2026(),
+            "fulfilledBy": if o.fulfilled_by_amazon { "AMAZON" } else { "MERCHANT" },
+            "fulfillmentServiceLevel": "STANDARD",
+            "shipByWindow": {"earliestDateTime": iso(o.earliest_ship), "latestDateTime": iso(o.latest_ship)}
+        });
+    }
+    v
+}
+
+/// One order in the v0 shape; restricted fields only when `pii` is granted.
+pub fn order_v0(o: &Order, address: bool, buyer: bool) -> Value {
+    let (_, _, domain) = crate::marketplace(&o.marketplace_id);
+    let unshipped: i64 = o.items.iter().map(|i| i.quantity - i.quantity_shipped).sum();
+    let shipped: i64 = o.items.iter().map(|i| i.quantity_shipped).sum();
+    let mut v = json!({
+        "AmazonOrderId": o.order_id,
+        "PurchaseDate": iso(o.created),
+        "LastUpdateDate": iso(o.last_updated),
+        "OrderStatus": o.status.v0(),
+        "FulfillmentChannel": if o.fulfilled_by_amazon { "AFN" } else { "MFN" },
+        "SalesChannel": domain,
+        "ShipServiceLevel": "Std US D2D Dom",
+        "NumberOfItemsShipped": shipped,
+        "NumberOfItemsUnshipped": unshipped,
+        "PaymentMethod": "Other",
+        "MarketplaceId": o.marketplace_id,
+        "ShipmentServiceLevelCategory": "Standard",
+        "OrderType": "StandardOrder",
+        "EarliestShipDate": iso(o.earliest_ship),
+        "LatestShipDate": iso(o.latest_ship),
+        "IsBusinessOrder": false,
+        "IsPrime": false,
+        "IsPremiumOrder": false,
+        "IsGlobalExpressEnabled": false,
+        "IsReplacementOrder": "false",
+        "IsSoldByAB": false,
+        "IsISPU": false,
+        "IsAccessPointOrder": false,
+        "HasRegulatedItems": false,
+    });
+    if o.status != Status::Pending {
+        v["OrderTotal"] = json!({"CurrencyCode": o.currency, "Amount": money(o.total_cents(), &o.currency)});
+    }
+    let shippable = matches!(o.status, Status::Unshipped | Status::PartiallyShipped | Status::Shipped);
+    if address && shippable && !o.fulfilled_by_amazon {
+        v["ShippingAddress"] = address_v0(o);
+    }
+    if buyer && shippable {
+        v["BuyerInfo"] = json!({"BuyerEmail": o.buyer_email, "BuyerName": o.buyer_name});
+    }
+    v
+}
+
+fn address_v0(o: &Order) -> Value {
+    json!({"Name": o.address.name, "AddressLine1": o.address.line1, "City": o.address.city,
+           "PostalCode": o.address.postal_code, "CountryCode": o.address.country_code,
+           "Phone": o.address.phone, "AddressType": "Residential"})
+}
+
+/// A search over the order indexes, shared by both API versions.
+#[derive(Debug, Deserialize, serde::Serialize, PartialEq)]
+struct Search {
+    by_update: bool,
+    after: DateTime<Utc>,
+    before: DateTime<Utc>,
+    statuses: Vec<String>,
+    marketplaces: Vec<String>,
+    /// Some(true) = AMAZON only, Some(false) = MERCHANT only.
+    fba: Option<bool>,
+    /// Position after which the next page starts.
+    cursor: Option<(DateTime<Utc>, String)>,
+}
+
+impl Search {
+    fn page(&self, ctx: &Ctx<'_>, max: usize) -> (Vec<Order>, Option<(DateTime<Utc>, String)>) {
+        let index = if self.by_update { &ctx.world.by_update } else { &ctx.world.by_creation };
+        let start = match &self.cursor {
+            Some(c) => std::ops::Bound::Excluded(c.clone()),
+            None => std::ops::Bound::Included((self.after, String::new())),
+        };
+        let mut out = Vec::new();
+        let mut last = None;
+        for key in index.range((start, std::ops::Bound::Unbounded)) {
+            if key.0 > self.before {
+                return (out, None);
+            }
+            let Some(o) = ctx.world.orders.get(&key.1) else { continue };
+            if o.seller_id != ctx.seller
+                || (!self.marketplaces.is_empty() && !self.marketplaces.contains(&o.marketplace_id))
+                || (!self.statuses.is_empty()
+                    && !self.statuses.iter().any(|s| Status::parse(s) == Some(o.status)))
+                || self.fba.is_some_and(|f| f != o.fulfilled_by_amazon)
+            {
+                continue;
+            }
+            if out.len() == max {
+                return (out, last);
+            }
+            last = Some(key.clone());
+            out.push(o.clone());
+        }
+        (out, None)
+    }
+
+    fn token(&self, cursor: (DateTime<Utc>, String)) -> String {
+        let mut s = Search { cursor: Some(cursor), ..self.clone_filters() };
+        s.by_update = self.by_update;
+        hex(&serde_json::to_vec(&s).unwrap_or_default())
+    }
+
+    fn clone_filters(&self) -> Search {
+        Search {
+            by_update: self.by_update,
+            after: self.after,
+            before: self.before,
+            statuses: self.statuses.clone(),
+            marketplaces: self.marketplaces.clone(),
+            fba: self.fba,
+            cursor: None,
+        }
+    }
+
+    fn from_token(t: &str) -> Option<Search> {
+        serde_json::from_slice(&unhex(t)?).ok()
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// Reads the date window common to both versions. `names` = (createdAfter, createdBefore,
+/// lastUpdatedAfter, lastUpdatedBefore) in the version's spelling.
+fn window(ctx: &Ctx<'_>, names: [&str; 4]) -> Result<(bool, DateTime<Utc>, DateTime<Utc>), String> {
+    let created_after = ctx.q_time(names[0])?;
+    let created_before = ctx.q_time(names[1])?;
+    let updated_after = ctx.q_time(names[2])?;
+    let updated_before = ctx.q_time(names[3])?;
+    let latest = ctx.now - Duration::minutes(2);
+    let (by_update, after, before) = match (created_after, updated_after) {
+        (Some(_), Some(_)) => return Err(format!("{} and {} cannot both be specified", names[0], names[2])),
+        (None, None) => return Err(format!("Exactly one of {} or {} is required", names[0], names[2])),
+        (Some(a), None) => {
+            if updated_before.is_some() {
+                return Err(format!("{} cannot be combined with {}", names[3], names[0]));
+            }
+            (false, a, created_before)
+        }
+        (None, Some(a)) => {
+            if created_before.is_some() {
+                return Err(format!("{} cannot be combined with {}", names[1], names[2]));
+            }
+            (true, a, updated_before)
+        }
+    };
+    let before = before.unwrap_or(latest);
+    if before > latest {
+        return Err(format!("{} must be at least two minutes before the current time", if by_update { names[3] } else { names[1] }));
+    }
+    if before < after {
+        return Err("The before date must not be earlier than the after date".into());
+    }
+    Ok((by_update, after, before))
+}
+
+fn max_results(ctx: &Ctx<'_>, name: &str) -> Result<usize, String> {
+    match ctx.q(name) {
+        None => Ok(100),
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if (1..=100).contains(&n) => Ok(n),
+            _ => Err(format!("{name} must be between 1 and 100")),
+        },
+    }
+}
+
+/// `GET /orders/2026-01-01/orders`.
+pub fn search_orders(ctx: &mut Ctx<'_>) -> Reply {
+    let max = match max_results(ctx, "maxResultsPerPage") {
+        Ok(m) => m,
+        Err(e) => return Reply::invalid_input(&e),
+    };
+    let (by_update, after, before) = match window(ctx, ["createdAfter", "createdBefore", "lastUpdatedAfter", "lastUpdatedBefore"]) {
+        Ok(w) => w,
+        Err(e) => return Reply::invalid_input(&e),
+    };
+    let fulfilled_by = ctx.q_list("fulfilledBy");
+    let fba = match (fulfilled_by.iter().any(|f| f == "AMAZON"), fulfilled_by.iter().any(|f| f == "MERCHANT")) {
+        (true, false) => Some(true),
+        (false, true) => Some(false),
+        _ => None,
+    };
+    let statuses = ctx.q_list("fulfillmentStatuses");
+    if let Some(bad) = statuses.iter().find(|s| Status::parse(s).is_none() && !matches!(s.as_str(), "PENDING_AVAILABILITY" | "UNFULFILLABLE")) {
+        return Reply::invalid_input(&format!("Invalid fulfillmentStatuses value {bad}"));
+    }
+    let mut search = Search {
+        by_update,
+        after,
+        before,
+        statuses,
+        marketplaces: ctx.q_list("marketplaceIds"),
+        fba,
+        cursor: None,
+    };
+    if let Some(t) = ctx.q("paginationToken") {
+        match Search::from_token(t) {
+            Some(s) if s.clone_filters() == search.clone_filters() => search = s,
+            _ => return Reply::invalid_input("Invalid paginationToken, or the other parameters changed"),
+        }
+    }
+    let included = ctx.q_list("includedData");
+    let (orders, next) = search.page(ctx, max);
+    let mut v = json!({
+        "orders": orders.iter().map(|o| order_v2026(o, &included)).collect::<Vec<_>>(),
+    });
+    v[if by_update { "lastUpdatedBefore" } else { "createdBefore" }] = json!(iso(before));
+    if let Some(c) = next {
+        v["pagination"] = json!({"nextToken": search.token(c)});
+    }
+    Reply::json(200, v)
+}
+
+fn find_order<'w>(ctx: &'w Ctx<'_>) -> Result<&'w Order, Reply> {
+    let id = &ctx.params[0];
+    ctx.world
+        .orders
+        .get(id)
+        .filter(|o| o.seller_id == ctx.seller)
+        .ok_or_else(|| Reply::not_found(&format!("Order {id} not found")))
+}
+
+/// `GET /orders/2026-01-01/orders/{orderId}`.
+pub fn get_order_2026(ctx: &mut Ctx<'_>) -> Reply {
+    let included = ctx.q_list("includedData");
+    match find_order(ctx) {
+        Ok(o) => Reply::json(200, json!({"order": order_v2026(o, &included)})),
+        Err(r) => r,
+    }
+}
+
+/// `GET /orders/v0/orders`.
+pub fn get_orders(ctx: &mut Ctx<'_>) -> Reply {
+    let grants = rdt_grants(ctx, "/orders/v0/orders").unwrap_or_default();
+    let (address, buyer) = (
+        grants.iter().any(|g| g == "shippingAddress"),
+        grants.iter().any(|g| g == "buyerInfo"),
+    );
+    let marketplaces = ctx.q_list("MarketplaceIds");
+    if marketplaces.is_empty() {
+        return Reply::invalid_input("MarketplaceIds is required");
+    }
+    let max = match max_results(ctx, "MaxResultsPerPage") {
+        Ok(m) => m,
+        Err(e) => return Reply::invalid_input(&e),
+    };
+    let search = if let Some(t) = ctx.q("NextToken") {
+        match Search::from_token(t) {
+            Some(s) => s,
+            None => return Reply::invalid_input("Invalid NextToken"),
+        }
+    } else {
+        let (by_update, after, before) = match window(ctx, ["CreatedAfter", "CreatedBefore", "LastUpdatedAfter", "LastUpdatedBefore"]) {
+            Ok(w) => w,
+            Err(e) => return Reply::invalid_input(&e),
+        };
+        let channels = ctx.q_list("FulfillmentChannels");
+        let fba = match (channels.iter().any(|c| c == "AFN"), channels.iter().any(|c| c == "MFN")) {
+            (true, false) => Some(true),
+            (false, true) => Some(false),
+            _ => None,
+        };
+        Search { by_update, after, before, statuses: ctx.q_list("OrderStatuses"), marketplaces, fba, cursor: None }
+    };
+    let (orders, next) = search.page(ctx, max);
+    let mut payload = json!({
+        "Orders": orders.iter().map(|o| order_v0(o, address, buyer)).collect::<Vec<_>>(),
+    });
+    payload[if search.by_update { "LastUpdatedBefore" } else { "CreatedBefore" }] = json!(iso(search.before));
+    if let Some(c) = next {
+        payload["NextToken"] = json!(search.token(c));
+    }
+    Reply::json(200, json!({ "payload": payload }))
+}
+
+/// `GET /orders/v0/orders/{orderId}`.
+pub fn get_order_v0(ctx: &mut Ctx<'_>) -> Reply {
+    let path = format!("/orders/v0/orders/{}", ctx.params[0]);
+    let grants = rdt_grants(ctx, &path).unwrap_or_default();
+    match find_order(ctx) {
+        Ok(o) => Reply::json(200, json!({"payload": order_v0(o,
+            grants.iter().any(|g| g == "shippingAddress"), grants.iter().any(|g| g == "buyerInfo"))})),
+        Err(r) => r,
+    }
+}
+
+/// `GET /orders/v0/orders/{orderId}/orderItems`.
+pub fn get_order_items(ctx: &mut Ctx<'_>) -> Reply {
+    let o = match find_order(ctx) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let items: Vec<Value> = o
+        .items
+        .iter()
+        .map(|it| {
+            let mut v = json!({
+                "ASIN": it.asin, "SellerSKU": it.sku, "OrderItemId": it.order_item_id,
+                "Title": it.title, "QuantityOrdered": it.quantity, "QuantityShipped": it.quantity_shipped,
+                "ConditionId": "New", "ConditionSubtypeId": "New", "IsGift": "false",
+            });
+            if o.status != Status::Pending {
+                v["ItemPrice"] = json!({"CurrencyCode": o.currency, "Amount": money(it.unit_price_cents * it.quantity, &o.currency)});
+            }
+            if let Some(reason) = &it.buyer_cancel_reason {
+                v["BuyerRequestedCancel"] = json!({"IsBuyerRequestedCancel": "true", "BuyerCancelReason": reason});
+            }
+            v
+        })
+        .collect();
+    Reply::json(200, json!({"payload": {"AmazonOrderId": o.order_id, "OrderItems": items}}))
+}
+
+/// `GET /orders/v0/orders/{orderId}/address` (restricted: needs an RDT).
+pub fn get_order_address(ctx: &mut Ctx<'_>) -> Reply {
+    if ctx.token.as_ref().is_none_or(|t| t.restricted.is_none()) {
+        return Reply::unauthorized("This operation requires a restricted data token.");
+    }
+    match find_order(ctx) {
+        Ok(o) => {
+            let mut p = json!({"AmazonOrderId": o.order_id});
+            if matches!(o.status, Status::Unshipped | Status::PartiallyShipped | Status::Shipped) && !o.fulfilled_by_amazon {
+                p["ShippingAddress"] = address_v0(o);
+            }
+            Reply::json(200, json!({ "payload": p }))
+        }
+        Err(r) => r,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConfirmShipmentRequest {
+    marketplace_id: String,
+    package_detail: PackageDetail,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PackageDetail {
+    package_reference_id: String,
+    carrier_code: String,
+    carrier_name: Option<String>,
+    tracking_number: String,
+    ship_date: String,
+    order_items: Vec<ConfirmItem>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConfirmItem {
+    order_item_id: String,
+    quantity: i64,
+}
+
+/// `POST /orders/v0/orders/{orderId}/shipmentConfirmation` → 204.
+pub fn confirm_shipment(ctx: &mut Ctx<'_>) -> Reply {
+    let req: ConfirmShipmentRequest = match ctx.json(Reply::invalid_input) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let order = match find_order(ctx) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let p = &req.package_detail;
+    let problem = if req.marketplace_id != order.marketplace_id {
+        Some("marketplaceId does not match the order".to_string())
+    } else if p.package_reference_id.is_empty() || !p.package_reference_id.chars().all(|c| c.is_ascii_digit()) || p.package_reference_id.starts_with('0') {
+        Some("packageReferenceId must be a positive numeric string".into())
+    } else if p.carrier_code.is_empty() || (p.carrier_code == "Other" && p.carrier_name.as_deref().unwrap_or("").is_empty()) {
+        Some("carrierCode is required, and carrierName when carrierCode is Other".into())
+    } else if p.tracking_number.is_empty() {
+        Some("trackingNumber is required".into())
+    } else if super::parse_time(&p.ship_date).is_none() {
+        Some(format!("shipDate is not a valid ISO 8601 date-time: {}", p.ship_date))
+    } else if p.order_items.is_empty() {
+        Some("orderItems is required".into())
+    } else {
+        None
+    };
+    if let Some(e) = problem {
+        return Reply::invalid_input(&e);
+    }
+    let order_id = ctx.params[0].clone();
+    let items = p.order_items.iter().map(|i| (i.order_item_id.clone(), i.quantity)).collect();
+    let (pref, carrier, tracking) = (p.package_reference_id.clone(), p.carrier_code.clone(), p.tracking_number.clone());
+    match ctx.world.confirm_package(&order_id, &pref, &carrier, &tracking, items, ctx.now) {
+        Ok(()) => Reply::no_content(),
+        Err(e) => Reply::invalid_input(&e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdateShipmentStatusRequest {
+    marketplace_id: String,
+    shipment_status: String,
+}
+
+/// `POST /orders/v0/orders/{orderId}/shipment` → 204 (pickup status updates).
+pub fn update_shipment_status(ctx: &mut Ctx<'_>) -> Reply {
+    let req: UpdateShipmentStatusRequest = match ctx.json(Reply::invalid_input) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let order = match find_order(ctx) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    if req.marketplace_id != order.marketplace_id
+        || !matches!(req.shipment_status.as_str(), "ReadyForPickup" | "PickedUp" | "RefusedPickup")
+    {
+        return Reply::invalid_input("marketplaceId or shipmentStatus is invalid");
+    }
+    Reply::no_content()
+}

@@ -1,0 +1,345 @@
+//! The control API: seed sellers, listings and orders; move the clock; start buyers; inject
+//! faults; read the marketplace's state and the call log. Served over HTTP under
+//! `/_emulator/` and callable from Rust through [`Control`].
+
+use crate::api::{iso, tick};
+use crate::buyers::{Buyers, BuyersConfig};
+use crate::faults::Fault;
+use crate::reply::Reply;
+use crate::server::{lock, Shared};
+use crate::world::{CanceledBy, Listing, Order, Seller, Status, World};
+use chrono::Duration;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// A listing to seed.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ListingSeed {
+    pub sku: String,
+    #[serde(default)]
+    pub asin: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    pub quantity: i64,
+    /// Price in minor units (default 1999).
+    #[serde(default)]
+    pub price_cents: Option<i64>,
+    #[serde(default)]
+    pub fba: bool,
+    #[serde(default)]
+    pub product_type: Option<String>,
+}
+
+/// Orders to create.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct OrderSeed {
+    /// Default: the first seller.
+    #[serde(default)]
+    pub seller_id: Option<String>,
+    /// Default: the seller's first marketplace.
+    #[serde(default)]
+    pub marketplace_id: Option<String>,
+    /// How many orders (default 1).
+    #[serde(default)]
+    pub count: Option<usize>,
+    /// (sku, quantity) lines; default: one random in-stock listing of the right channel.
+    #[serde(default)]
+    pub lines: Vec<(String, i64)>,
+    /// Buy FBA listings (when lines are not given).
+    #[serde(default)]
+    pub fba: bool,
+    /// Leave the orders Pending for the emulator's pending time (default: payment authorised at once).
+    #[serde(default)]
+    pub pending: bool,
+    /// Create them this many seconds in the past.
+    #[serde(default)]
+    pub age_seconds: i64,
+}
+
+/// Typed access to the control API.
+pub struct Control<'a> {
+    shared: &'a Shared,
+}
+
+impl<'a> Control<'a> {
+    pub(crate) fn new(shared: &'a Shared) -> Self {
+        Control { shared }
+    }
+
+    /// Runs `f` on the world, after applying what is due by now.
+    pub fn with_world<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
+        let mut w = lock(&self.shared.world);
+        tick(&mut w, self.shared.clock.now());
+        f(&mut w)
+    }
+
+    /// The emulated time.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.shared.clock.now()
+    }
+
+    /// Moves the emulated clock forward.
+    pub fn advance(&self, d: Duration) {
+        self.shared.clock.advance(d);
+        self.with_world(|_| ());
+    }
+
+    /// Adds or replaces a seller.
+    pub fn add_seller(&self, s: Seller) {
+        self.with_world(|w| w.upsert_seller(s));
+    }
+
+    fn default_seller(w: &World, id: &Option<String>) -> Option<Seller> {
+        match id {
+            Some(id) => w.seller(id).cloned(),
+            None => w.sellers.first().cloned(),
+        }
+    }
+
+    /// Creates or replaces listings of a seller (default: the first).
+    pub fn seed_listings(&self, seller_id: Option<&str>, seeds: &[ListingSeed]) -> Result<usize, String> {
+        let now = self.now();
+        self.with_world(|w| {
+            let seller = Self::default_seller(w, &seller_id.map(str::to_string)).ok_or("unknown seller")?;
+            for s in seeds {
+                if s.quantity < 0 || s.sku.is_empty() {
+                    return Err(format!("listing {:?} needs a SKU and a quantity >= 0", s.sku));
+                }
+                let n = w.id();
+                w.listings.insert((seller.seller_id.clone(), s.sku.clone()), Listing {
+                    sku: s.sku.clone(),
+                    asin: s.asin.clone().unwrap_or_else(|| format!("B0{n:08}")),
+                    title: s.title.clone().unwrap_or_else(|| format!("Item {}", s.sku)),
+                    product_type: s.product_type.clone().unwrap_or_else(|| "PRODUCT".into()),
+                    price_cents: s.price_cents.unwrap_or(1999),
+                    currency: "USD".into(),
+                    quantity: s.quantity,
+                    fba: s.fba,
+                    created: now,
+                    last_updated: now,
+                    quantity_updates: 0,
+                });
+            }
+            Ok(seeds.len())
+        })
+    }
+
+    /// Places orders; returns their ids (fewer than asked when stock runs out).
+    pub fn place_orders(&self, seed: &OrderSeed) -> Result<Vec<String>, String> {
+        let at = self.now() - Duration::seconds(seed.age_seconds.max(0));
+        self.with_world(|w| {
+            let seller = Self::default_seller(w, &seed.seller_id).ok_or("unknown seller")?;
+            let mp = seed.marketplace_id.clone().or_else(|| seller.marketplace_ids.first().cloned()).ok_or("no marketplace")?;
+            let mut ids = Vec::new();
+            for _ in 0..seed.count.unwrap_or(1) {
+                let lines = if seed.lines.is_empty() {
+                    let avail: Vec<String> = w.listings.range((seller.seller_id.clone(), String::new())..)
+                        .take_while(|((s, _), _)| *s == seller.seller_id)
+                        .filter(|(_, l)| l.quantity > 0 && l.fba == seed.fba)
+                        .map(|((_, sku), _)| sku.clone())
+                        .collect();
+                    if avail.is_empty() {
+                        break;
+                    }
+                    vec![(avail[w.rng.gen_range(0..avail.len())].clone(), 1)]
+                } else {
+                    seed.lines.clone()
+                };
+                match w.place_order(&seller.seller_id, &mp, &lines, at, seed.pending) {
+                    Some(id) => ids.push(id),
+                    None if seed.lines.is_empty() => break,
+                    None => return Err("a SKU is unknown or Amazon shows less than ordered".into()),
+                }
+            }
+            Ok(ids)
+        })
+    }
+
+    /// Cancels an order as the buyer, the seller or Amazon.
+    pub fn cancel(&self, order_id: &str, by: CanceledBy, reason: &str) -> bool {
+        let now = self.now();
+        self.with_world(|w| w.cancel_order(order_id, by, reason, now))
+    }
+
+    /// The buyer asks to cancel.
+    pub fn buyer_cancel_request(&self, order_id: &str, reason: &str) -> bool {
+        let now = self.now();
+        self.with_world(|w| w.buyer_requests_cancel(order_id, reason, now))
+    }
+
+    /// One order as the emulator holds it.
+    pub fn order(&self, order_id: &str) -> Option<Order> {
+        self.with_world(|w| w.orders.get(order_id).cloned())
+    }
+
+    /// The quantity Amazon shows for a SKU of the first seller.
+    pub fn quantity(&self, sku: &str) -> Option<i64> {
+        self.with_world(|w| {
+            let seller = w.sellers.first()?.seller_id.clone();
+            w.listings.get(&(seller, sku.to_string())).map(|l| l.quantity)
+        })
+    }
+
+    /// Injects a fault.
+    pub fn inject(&self, fault: Fault) {
+        lock(&self.shared.faults).add(fault);
+    }
+
+    /// Removes every pending fault.
+    pub fn clear_faults(&self) {
+        lock(&self.shared.faults).clear();
+    }
+
+    /// Starts (or reconfigures) simulated buyers.
+    pub fn start_buyers(&self, config: BuyersConfig) {
+        *lock(&self.shared.buyers) = Some(Buyers::new(config, self.now()));
+    }
+
+    /// Stops simulated buyers; returns how many orders they placed.
+    pub fn stop_buyers(&self) -> u64 {
+        lock(&self.shared.buyers).take().map(|b| b.placed).unwrap_or(0)
+    }
+
+    /// Calls per (operation, status) since start.
+    pub fn counts(&self) -> Vec<(String, u16, u64)> {
+        self.with_world(|w| w.counts.iter().map(|((o, s), n)| (o.to_string(), *s, *n)).collect())
+    }
+
+    /// How many calls of `operation` got `status`.
+    pub fn count(&self, operation: &str, status: u16) -> u64 {
+        self.with_world(|w| w.counts.get(&(operation, status)).copied().unwrap_or_else(|| {
+            w.counts.iter().filter(|((o, s), _)| *o == operation && *s == status).map(|(_, n)| *n).sum()
+        }))
+    }
+
+    /// The whole state as JSON (see the README for its fields).
+    pub fn state(&self) -> Value {
+        let now = self.now();
+        self.with_world(|w| {
+            let mut by_status = serde_json::Map::new();
+            for o in w.orders.values() {
+                let e = by_status.entry(o.status.v0()).or_insert(json!(0));
+                *e = json!(e.as_u64().unwrap_or(0) + 1);
+            }
+            json!({
+                "now": iso(now),
+                "listings": w.listings.iter().map(|((seller, _), l)| json!({
+                    "seller_id": seller, "sku": l.sku, "asin": l.asin, "quantity": l.quantity, "fba": l.fba,
+                    "price_cents": l.price_cents, "quantity_updates": l.quantity_updates})).collect::<Vec<_>>(),
+                "orders": {"total": w.orders.len(), "by_status": by_status},
+                "shipments": w.shipments.values().collect::<Vec<_>>(),
+                "cancellations": w.orders.values().filter(|o| o.status == Status::Canceled).map(|o| json!({
+                    "order_id": o.order_id, "by": o.canceled_by, "reason": o.cancel_reason})).collect::<Vec<_>>(),
+                "refunds": w.refunds,
+                "feeds": w.feeds.values().map(|f| json!({"feed_id": f.feed_id, "feed_type": f.feed_type,
+                    "status": f.status.as_str()})).collect::<Vec<_>>(),
+            })
+        })
+    }
+}
+
+fn ok(v: Value) -> Reply {
+    Reply::json(200, v)
+}
+
+fn bad(msg: impl std::fmt::Display) -> Reply {
+    Reply::error(400, "InvalidInput", &msg.to_string(), "")
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Reply> {
+    serde_json::from_slice(body).map_err(|e| bad(format!("Malformed control request: {e}")))
+}
+
+/// Serves `/_emulator/<rest>`.
+pub fn handle(shared: &Shared, method: &str, rest: &str, query: &str, body: &[u8]) -> Reply {
+    let c = Control::new(shared);
+    let q: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let qv = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let segs: Vec<&str> = rest.trim_matches('/').split('/').collect();
+    let result: Result<Reply, Reply> = (|| {
+        Ok(match (method, segs.as_slice()) {
+            ("GET", ["health"]) => ok(json!({"ok": true})),
+            ("POST", ["sellers"]) => {
+                c.add_seller(parse::<Seller>(body)?);
+                ok(json!({"ok": true}))
+            }
+            ("POST", ["listings"]) => {
+                #[derive(Deserialize)]
+                struct Req {
+                    seller_id: Option<String>,
+                    listings: Vec<ListingSeed>,
+                }
+                let r: Req = parse(body)?;
+                let n = c.seed_listings(r.seller_id.as_deref(), &r.listings).map_err(bad)?;
+                ok(json!({ "seeded": n }))
+            }
+            ("POST", ["orders"]) => {
+                let ids = c.place_orders(&parse::<OrderSeed>(body)?).map_err(bad)?;
+                ok(json!({ "order_ids": ids }))
+            }
+            ("GET", ["orders", id]) => match c.order(id) {
+                Some(o) => ok(serde_json::to_value(o).unwrap_or_default()),
+                None => Reply::not_found("No such order"),
+            },
+            ("POST", ["orders", id, "cancel"]) => {
+                #[derive(Deserialize)]
+                struct Req {
+                    by: CanceledBy,
+                    #[serde(default)]
+                    reason: String,
+                }
+                let r: Req = parse(body)?;
+                ok(json!({ "cancelled": c.cancel(id, r.by, &r.reason) }))
+            }
+            ("POST", ["orders", id, "cancel-request"]) => {
+                #[derive(Deserialize)]
+                struct Req {
+                    #[serde(default)]
+                    reason: String,
+                }
+                let r: Req = parse(body)?;
+                ok(json!({ "requested": c.buyer_cancel_request(id, &r.reason) }))
+            }
+            ("GET", ["clock"]) => ok(json!({ "now": iso(c.now()) })),
+            ("POST", ["clock"]) => {
+                #[derive(Deserialize)]
+                struct Req {
+                    advance_seconds: Option<f64>,
+                    set: Option<String>,
+                }
+                let r: Req = parse(body)?;
+                if let Some(s) = r.advance_seconds {
+                    c.advance(Duration::milliseconds((s * 1000.0) as i64));
+                }
+                if let Some(t) = r.set {
+                    shared.clock.set(crate::api::parse_time(&t).ok_or_else(|| bad("set must be an ISO 8601 date-time"))?);
+                }
+                ok(json!({ "now": iso(c.now()) }))
+            }
+            ("POST", ["faults"]) => {
+                c.inject(parse::<Fault>(body)?);
+                ok(json!({"ok": true}))
+            }
+            ("GET", ["faults"]) => ok(json!({ "faults": lock(&shared.faults).pending() })),
+            ("DELETE", ["faults"]) => {
+                c.clear_faults();
+                ok(json!({"ok": true}))
+            }
+            ("POST", ["buyers"]) => {
+                c.start_buyers(parse::<BuyersConfig>(body)?);
+                ok(json!({"ok": true}))
+            }
+            ("DELETE", ["buyers"]) => ok(json!({ "placed": c.stop_buyers() })),
+            ("GET", ["state"]) => ok(c.state()),
+            ("GET", ["stats"]) => ok(json!({ "calls": c.counts().into_iter().map(|(o, s, n)| json!({
+                "operation": o, "status": s, "count": n})).collect::<Vec<_>>() })),
+            ("GET", ["log"]) => {
+                let limit = qv("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(1000);
+                ok(c.with_world(|w| json!({ "calls": w.log.iter().rev().take(limit).collect::<Vec<_>>() })))
+            }
+            _ => Reply::not_found(&format!("No control operation {method} /_emulator/{rest}")),
+        })
+    })();
+    result.unwrap_or_else(|r| r)
+}

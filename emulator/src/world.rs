@@ -1,0 +1,652 @@
+//! The marketplace as Amazon holds it: sellers and their credentials, listings with the
+//! quantity Amazon shows, orders with their life cycle, shipments, cancellations, refunds,
+//! feeds, reports and documents. Plain data plus the state transitions; no HTTP here.
+
+use chrono::{DateTime, Duration, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+/// Upper bound of kept tokens, documents and log entries, so the emulator never grows without bound.
+pub const MAX_KEPT: usize = 100_000;
+
+/// A seller account with its LWA application credentials.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Seller {
+    /// Merchant token (the `sellerId` of Listings/Feeds).
+    pub seller_id: String,
+    /// LWA client id of the application the seller authorised.
+    pub client_id: String,
+    /// LWA client secret.
+    pub client_secret: String,
+    /// The seller's LWA refresh token.
+    pub refresh_token: String,
+    /// Marketplaces the seller participates in.
+    pub marketplace_ids: Vec<String>,
+}
+
+/// Order status, named as in Orders v0 (`OrderStatus`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Status {
+    Pending,
+    Unshipped,
+    PartiallyShipped,
+    Shipped,
+    Canceled,
+}
+
+impl Status {
+    /// v0 `OrderStatus`.
+    pub fn v0(self) -> &'static str {
+        match self {
+            Status::Pending => "Pending",
+            Status::Unshipped => "Unshipped",
+            Status::PartiallyShipped => "PartiallyShipped",
+            Status::Shipped => "Shipped",
+            Status::Canceled => "Canceled",
+        }
+    }
+    /// v2026-01-01 `FulfillmentStatus`.
+    pub fn v2026(self) -> &'static str {
+        match self {
+            Status::Pending => "PENDING",
+            Status::Unshipped => "UNSHIPPED",
+            Status::PartiallyShipped => "PARTIALLY_SHIPPED",
+            Status::Shipped => "SHIPPED",
+            Status::Canceled => "CANCELLED",
+        }
+    }
+    /// Parses either naming.
+    pub fn parse(s: &str) -> Option<Status> {
+        [
+            Status::Pending,
+            Status::Unshipped,
+            Status::PartiallyShipped,
+            Status::Shipped,
+            Status::Canceled,
+        ]
+        .into_iter()
+        .find(|st| st.v0().eq_ignore_ascii_case(s) || st.v2026() == s)
+    }
+}
+
+/// A postal address (buyer data: only to callers allowed to see it).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Address {
+    pub name: String,
+    pub line1: String,
+    pub city: String,
+    pub postal_code: String,
+    pub country_code: String,
+    pub phone: String,
+}
+
+/// One line of an order.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OrderItem {
+    pub order_item_id: String,
+    pub sku: String,
+    pub asin: String,
+    pub title: String,
+    pub quantity: i64,
+    pub quantity_shipped: i64,
+    /// Unit price in minor units (cents).
+    pub unit_price_cents: i64,
+    /// Quantity Amazon showed for the SKU when the order was placed.
+    pub shown_quantity: i64,
+    /// The buyer asked to cancel, with this reason.
+    pub buyer_cancel_reason: Option<String>,
+}
+
+/// Who cancelled an order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CanceledBy {
+    Buyer,
+    Seller,
+    Amazon,
+}
+
+/// An order with its life cycle.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Order {
+    pub order_id: String,
+    pub seller_id: String,
+    pub marketplace_id: String,
+    pub created: DateTime<Utc>,
+    pub last_updated: DateTime<Utc>,
+    pub status: Status,
+    /// True when Amazon fulfils (FBA, `AFN`).
+    pub fulfilled_by_amazon: bool,
+    pub earliest_ship: DateTime<Utc>,
+    pub latest_ship: DateTime<Utc>,
+    pub currency: String,
+    pub items: Vec<OrderItem>,
+    pub buyer_name: String,
+    pub buyer_email: String,
+    pub address: Address,
+    /// When a pending order becomes unshipped (payment authorised).
+    pub pending_until: Option<DateTime<Utc>>,
+    pub canceled_by: Option<CanceledBy>,
+    pub cancel_reason: Option<String>,
+    /// True when some line was ordered beyond the quantity the shop really had
+    /// (only known for orders placed by simulated buyers against a shop stock model).
+    pub oversold: bool,
+}
+
+impl Order {
+    /// Order total in minor units.
+    pub fn total_cents(&self) -> i64 {
+        self.items
+            .iter()
+            .map(|i| i.unit_price_cents * i.quantity)
+            .sum()
+    }
+}
+
+/// A listing with the quantity Amazon shows.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Listing {
+    pub sku: String,
+    pub asin: String,
+    pub title: String,
+    pub product_type: String,
+    pub price_cents: i64,
+    pub currency: String,
+    /// Quantity shown to buyers (seller-fulfilled channel `DEFAULT`).
+    pub quantity: i64,
+    /// FBA listing (channel `AMAZON_NA`); its quantity is Amazon's, never the seller's.
+    pub fba: bool,
+    pub created: DateTime<Utc>,
+    pub last_updated: DateTime<Utc>,
+    /// How many times the quantity was set by the seller (patch, put or feed).
+    pub quantity_updates: u64,
+}
+
+/// One confirmed package (confirmShipment or fulfilment feed).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Shipment {
+    pub order_id: String,
+    pub package_reference_id: String,
+    pub carrier_code: String,
+    pub tracking_number: String,
+    pub items: Vec<(String, i64)>,
+    /// When the first confirmation reached Amazon.
+    pub first_arrival: DateTime<Utc>,
+    /// When the last confirmation reached Amazon (Amazon's lateness is counted from this).
+    pub arrival: DateTime<Utc>,
+    /// How many times this package was confirmed (1 = exactly once).
+    pub confirmations: u32,
+    /// Arrived after the order's LatestShipDate.
+    pub late: bool,
+}
+
+/// A refund applied by a payment adjustment feed.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Refund {
+    pub order_id: String,
+    pub order_item_id: String,
+    pub reason: String,
+    pub amount: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Processing status of a feed or report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Processing {
+    InQueue,
+    InProgress,
+    Done,
+    Cancelled,
+    Fatal,
+}
+
+impl Processing {
+    /// The model's enum text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Processing::InQueue => "IN_QUEUE",
+            Processing::InProgress => "IN_PROGRESS",
+            Processing::Done => "DONE",
+            Processing::Cancelled => "CANCELLED",
+            Processing::Fatal => "FATAL",
+        }
+    }
+}
+
+/// A stored document (feed input, feed result, report).
+#[derive(Clone, Debug)]
+pub struct Document {
+    pub content_type: String,
+    pub body: Option<Vec<u8>>,
+    pub gzip: bool,
+    /// The presigned URL stops working at this real instant.
+    pub url_expires: std::time::Instant,
+}
+
+/// A submitted feed.
+#[derive(Clone, Debug)]
+pub struct Feed {
+    pub feed_id: String,
+    pub seller_id: String,
+    pub feed_type: String,
+    pub marketplace_ids: Vec<String>,
+    pub input_document_id: String,
+    pub created: DateTime<Utc>,
+    pub status: Processing,
+    pub started: Option<DateTime<Utc>>,
+    pub ended: Option<DateTime<Utc>>,
+    pub result_document_id: Option<String>,
+    /// Real instants at which processing starts and ends.
+    pub start_at: std::time::Instant,
+    pub done_at: std::time::Instant,
+}
+
+/// A requested report.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub report_id: String,
+    pub seller_id: String,
+    pub report_type: String,
+    pub marketplace_ids: Vec<String>,
+    pub data_start: Option<DateTime<Utc>>,
+    pub data_end: Option<DateTime<Utc>>,
+    pub created: DateTime<Utc>,
+    pub status: Processing,
+    pub started: Option<DateTime<Utc>>,
+    pub ended: Option<DateTime<Utc>>,
+    pub document_id: Option<String>,
+    pub start_at: std::time::Instant,
+    pub done_at: std::time::Instant,
+}
+
+/// An issued access token or Restricted Data Token.
+#[derive(Clone, Debug)]
+pub struct Token {
+    pub seller_id: String,
+    pub expires: DateTime<Utc>,
+    /// For an RDT: the restricted (method, path) pairs it grants, with data elements.
+    pub restricted: Option<Vec<(String, String, Vec<String>)>>,
+}
+
+/// One line of the call log.
+#[derive(Clone, Debug, Serialize)]
+pub struct Call {
+    pub operation: &'static str,
+    pub status: u16,
+    pub time: DateTime<Utc>,
+}
+
+/// Whole marketplace state.
+#[derive(Debug)]
+pub struct World {
+    pub rng: StdRng,
+    pub sellers: Vec<Seller>,
+    pub tokens: HashMap<String, Token>,
+    pub listings: BTreeMap<(String, String), Listing>,
+    pub orders: HashMap<String, Order>,
+    /// Index for searches: (last update, order id).
+    pub by_update: BTreeSet<(DateTime<Utc>, String)>,
+    /// Index for searches: (creation, order id).
+    pub by_creation: BTreeSet<(DateTime<Utc>, String)>,
+    /// Pending orders by the time they become unshipped.
+    pub pending: BTreeSet<(DateTime<Utc>, String)>,
+    pub shipments: BTreeMap<(String, String), Shipment>,
+    pub refunds: Vec<Refund>,
+    pub feeds: HashMap<String, Feed>,
+    pub reports: HashMap<String, Report>,
+    pub documents: HashMap<String, Document>,
+    pub log: VecDeque<Call>,
+    /// Calls per (operation, status) since start (the log keeps only the latest).
+    pub counts: BTreeMap<(&'static str, u16), u64>,
+    pub next_id: u64,
+    /// Hours between an order's creation and its LatestShipDate.
+    pub handling_hours: i64,
+    /// Seconds a new order stays Pending before payment is authorised.
+    pub pending_seconds: i64,
+}
+
+impl World {
+    /// An empty marketplace, deterministic for `seed`.
+    pub fn new(seed: u64) -> Self {
+        World {
+            rng: StdRng::seed_from_u64(seed),
+            sellers: Vec::new(),
+            tokens: HashMap::new(),
+            listings: BTreeMap::new(),
+            orders: HashMap::new(),
+            by_update: BTreeSet::new(),
+            by_creation: BTreeSet::new(),
+            pending: BTreeSet::new(),
+            shipments: BTreeMap::new(),
+            refunds: Vec::new(),
+            feeds: HashMap::new(),
+            reports: HashMap::new(),
+            documents: HashMap::new(),
+            log: VecDeque::new(),
+            counts: BTreeMap::new(),
+            next_id: 1,
+            handling_hours: 48,
+            pending_seconds: 60,
+        }
+    }
+
+    /// A fresh numeric id.
+    pub fn id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// A random token of `n` hex characters.
+    pub fn random_hex(&mut self, n: usize) -> String {
+        (0..n)
+            .map(|_| char::from_digit(self.rng.gen_range(0..16), 16).unwrap_or('0'))
+            .collect()
+    }
+
+    /// A new order id in Amazon's 3-7-7 format.
+    pub fn new_order_id(&mut self) -> String {
+        let a: u32 = self.rng.gen_range(100..1000);
+        let b: u32 = self.rng.gen_range(0..10_000_000);
+        let c: u32 = self.rng.gen_range(0..10_000_000);
+        format!("{a:03}-{b:07}-{c:07}")
+    }
+
+    /// The seller with this id.
+    pub fn seller(&self, seller_id: &str) -> Option<&Seller> {
+        self.sellers.iter().find(|s| s.seller_id == seller_id)
+    }
+
+    /// Adds or replaces a seller.
+    pub fn upsert_seller(&mut self, seller: Seller) {
+        self.sellers.retain(|s| s.seller_id != seller.seller_id);
+        self.sellers.push(seller);
+    }
+
+    /// Records a call in the bounded log and the counters.
+    pub fn record(&mut self, operation: &'static str, status: u16, time: DateTime<Utc>) {
+        *self.counts.entry((operation, status)).or_default() += 1;
+        if self.log.len() >= MAX_KEPT {
+            self.log.pop_front();
+        }
+        self.log.push_back(Call {
+            operation,
+            status,
+            time,
+        });
+    }
+
+    /// Inserts an order and indexes it.
+    pub fn insert_order(&mut self, order: Order) {
+        if let Some(old) = self.orders.remove(&order.order_id) {
+            self.unindex(&old);
+        }
+        self.by_update
+            .insert((order.last_updated, order.order_id.clone()));
+        self.by_creation
+            .insert((order.created, order.order_id.clone()));
+        if let Some(due) = order.pending_until {
+            if order.status == Status::Pending {
+                self.pending.insert((due, order.order_id.clone()));
+            }
+        }
+        self.orders.insert(order.order_id.clone(), order);
+    }
+
+    fn unindex(&mut self, order: &Order) {
+        self.by_update
+            .remove(&(order.last_updated, order.order_id.clone()));
+        self.by_creation
+            .remove(&(order.created, order.order_id.clone()));
+        if let Some(due) = order.pending_until {
+            self.pending.remove(&(due, order.order_id.clone()));
+        }
+    }
+
+    /// Applies `change` to an order and moves its last-update time to `now` (strictly later
+    /// than before, as Amazon's LastUpdateDate only moves forward).
+    pub fn update_order<R>(
+        &mut self,
+        order_id: &str,
+        now: DateTime<Utc>,
+        change: impl FnOnce(&mut Order) -> R,
+    ) -> Option<R> {
+        let mut order = self.orders.remove(order_id)?;
+        self.unindex(&order);
+        let r = change(&mut order);
+        order.last_updated = now.max(order.last_updated + Duration::seconds(1));
+        self.insert_order(order);
+        Some(r)
+    }
+
+    /// Promotes pending orders whose payment is authorised by `now` (FBA orders ship at once).
+    pub fn advance(&mut self, now: DateTime<Utc>) {
+        while let Some((due, id)) = self.pending.first().cloned() {
+            if due > now {
+                break;
+            }
+            self.pending.remove(&(due, id.clone()));
+            self.update_order(&id, due, |o| {
+                if o.status == Status::Pending {
+                    o.pending_until = None;
+                    if o.fulfilled_by_amazon {
+                        o.status = Status::Shipped;
+                        for it in &mut o.items {
+                            it.quantity_shipped = it.quantity;
+                        }
+                    } else {
+                        o.status = Status::Unshipped;
+                    }
+                }
+            });
+        }
+    }
+
+    /// Places an order for `lines` of (sku, quantity) of `seller` in `marketplace`, decrementing
+    /// the quantity Amazon shows. Returns the order id, or None when a SKU is unknown or
+    /// Amazon shows less than asked for.
+    pub fn place_order(
+        &mut self,
+        seller_id: &str,
+        marketplace_id: &str,
+        lines: &[(String, i64)],
+        now: DateTime<Utc>,
+        pending: bool,
+    ) -> Option<String> {
+        let mut items = Vec::new();
+        let mut fba = None;
+        for (sku, qty) in lines {
+            let l = self
+                .listings
+                .get(&(seller_id.to_string(), sku.clone()))?;
+            if *qty <= 0 || l.quantity < *qty || fba.is_some_and(|f| f != l.fba) {
+                return None;
+            }
+            fba = Some(l.fba);
+            items.push((l.clone(), *qty));
+        }
+        if items.is_empty() {
+            return None;
+        }
+        let order_id = self.new_order_id();
+        let mut order_items = Vec::new();
+        for (n, (l, qty)) in items.into_iter().enumerate() {
+            if let Some(lm) = self.listings.get_mut(&(seller_id.to_string(), l.sku.clone())) {
+                lm.quantity -= qty;
+            }
+            order_items.push(OrderItem {
+                order_item_id: format!("{}{:02}", &order_id.replace('-', "")[3..], n + 1),
+                sku: l.sku.clone(),
+                asin: l.asin.clone(),
+                title: l.title.clone(),
+                quantity: qty,
+                quantity_shipped: 0,
+                unit_price_cents: l.price_cents,
+                shown_quantity: l.quantity,
+                buyer_cancel_reason: None,
+            });
+        }
+        let currency = self
+            .listings
+            .get(&(seller_id.to_string(), lines[0].0.clone()))
+            .map(|l| l.currency.clone())
+            .unwrap_or_else(|| "USD".into());
+        let n = self.id();
+        let pending_until = now + Duration::seconds(if pending { self.pending_seconds } else { 0 });
+        let order = Order {
+            order_id: order_id.clone(),
+            seller_id: seller_id.to_string(),
+            marketplace_id: marketplace_id.to_string(),
+            created: now,
+            last_updated: now,
+            status: Status::Pending,
+            fulfilled_by_amazon: fba.unwrap_or(false),
+            earliest_ship: now,
+            latest_ship: now + Duration::hours(self.handling_hours),
+            currency,
+            items: order_items,
+            buyer_name: format!("Buyer {n}"),
+            buyer_email: format!("buyer{n}@marketplace.amazon.example"),
+            address: Address {
+                name: format!("Buyer {n}"),
+                line1: format!("{} Market Street", 1 + n % 900),
+                city: "Seattle".into(),
+                postal_code: format!("98{:03}", n % 1000),
+                country_code: "US".into(),
+                phone: format!("+1-206-555-{:04}", n % 10_000),
+            },
+            pending_until: Some(pending_until),
+            canceled_by: None,
+            cancel_reason: None,
+            oversold: false,
+        };
+        self.insert_order(order);
+        self.advance(now);
+        Some(order_id)
+    }
+
+    /// Cancels an order (by the buyer, the seller or Amazon). False if it cannot be cancelled.
+    pub fn cancel_order(
+        &mut self,
+        order_id: &str,
+        by: CanceledBy,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> bool {
+        let cancellable = self
+            .orders
+            .get(order_id)
+            .is_some_and(|o| matches!(o.status, Status::Pending | Status::Unshipped));
+        if !cancellable {
+            return false;
+        }
+        self.update_order(order_id, now, |o| {
+            o.status = Status::Canceled;
+            o.pending_until = None;
+            o.canceled_by = Some(by);
+            o.cancel_reason = Some(reason.to_string());
+        });
+        true
+    }
+
+    /// The buyer asks to cancel an unshipped order (`BuyerRequestedCancel`); a pending one is
+    /// cancelled at once. False if neither applies.
+    pub fn buyer_requests_cancel(&mut self, order_id: &str, reason: &str, now: DateTime<Utc>) -> bool {
+        match self.orders.get(order_id).map(|o| o.status) {
+            Some(Status::Pending) => self.cancel_order(order_id, CanceledBy::Buyer, reason, now),
+            Some(Status::Unshipped) => {
+                self.update_order(order_id, now, |o| {
+                    for it in &mut o.items {
+                        it.buyer_cancel_reason = Some(reason.to_string());
+                    }
+                });
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Records a package confirmation. Resending the same package reference overwrites the
+    /// earlier one and its arrival time, as Amazon does.
+    pub fn confirm_package(
+        &mut self,
+        order_id: &str,
+        package_reference_id: &str,
+        carrier_code: &str,
+        tracking_number: &str,
+        items: Vec<(String, i64)>,
+        now: DateTime<Utc>,
+    ) -> Result<(), String> {
+        let order = self.orders.get(order_id).ok_or("order not found")?;
+        if order.fulfilled_by_amazon {
+            return Err("order is fulfilled by Amazon".into());
+        }
+        if !matches!(
+            order.status,
+            Status::Unshipped | Status::PartiallyShipped | Status::Shipped
+        ) {
+            return Err(format!("order status is {}", order.status.v0()));
+        }
+        let key = (order_id.to_string(), package_reference_id.to_string());
+        let previous = self.shipments.get(&key).cloned();
+        // Quantities already shipped in other packages of this order.
+        let mut shipped: HashMap<String, i64> = HashMap::new();
+        for ((oid, pref), s) in &self.shipments {
+            if oid == order_id && pref != package_reference_id {
+                for (item, q) in &s.items {
+                    *shipped.entry(item.clone()).or_default() += q;
+                }
+            }
+        }
+        for (item, q) in &items {
+            let line = order
+                .items
+                .iter()
+                .find(|i| &i.order_item_id == item)
+                .ok_or_else(|| format!("order item {item} is not in order {order_id}"))?;
+            if *q <= 0 || shipped.get(item).copied().unwrap_or(0) + q > line.quantity {
+                return Err(format!("quantity {q} of order item {item} exceeds what is left to ship"));
+            }
+            *shipped.entry(item.clone()).or_default() += q;
+        }
+        let late = now > order.latest_ship;
+        self.shipments.insert(
+            key,
+            Shipment {
+                order_id: order_id.to_string(),
+                package_reference_id: package_reference_id.to_string(),
+                carrier_code: carrier_code.to_string(),
+                tracking_number: tracking_number.to_string(),
+                items,
+                first_arrival: previous.as_ref().map(|p| p.first_arrival).unwrap_or(now),
+                arrival: now,
+                confirmations: previous.map(|p| p.confirmations).unwrap_or(0) + 1,
+                late,
+            },
+        );
+        self.update_order(order_id, now, |o| {
+            for it in &mut o.items {
+                it.quantity_shipped = shipped.get(&it.order_item_id).copied().unwrap_or(0);
+            }
+            o.status = if o.items.iter().all(|i| i.quantity_shipped >= i.quantity) {
+                Status::Shipped
+            } else {
+                Status::PartiallyShipped
+            };
+        });
+        Ok(())
+    }
+
+    /// Drops expired tokens and the oldest documents once more than [`MAX_KEPT`] are held.
+    pub fn prune(&mut self, now: DateTime<Utc>) {
+        if self.tokens.len() > MAX_KEPT {
+            self.tokens.retain(|_, t| t.expires > now);
+        }
+        if self.documents.len() > MAX_KEPT {
+            let real = std::time::Instant::now();
+            self.documents.retain(|_, d| d.url_expires > real);
+        }
+    }
+}
