@@ -45,7 +45,13 @@ pub struct Buyers {
 impl Buyers {
     /// Buyers that start ordering from `now`.
     pub fn new(config: BuyersConfig, now: DateTime<Utc>) -> Self {
-        Buyers { config, last: now, owed: 0.0, recent: VecDeque::new(), placed: 0 }
+        Buyers {
+            config,
+            last: now,
+            owed: 0.0,
+            recent: VecDeque::new(),
+            placed: 0,
+        }
     }
 }
 
@@ -59,9 +65,19 @@ pub fn step(shared: &Shared) {
     b.owed += hours * b.config.orders_per_hour;
     let mut world = lock(&shared.world);
     crate::api::tick(&mut world, now);
-    let Some(seller) = b.config.seller_id.clone().or_else(|| world.sellers.first().map(|s| s.seller_id.clone())) else { return };
+    let Some(seller) = b
+        .config
+        .seller_id
+        .clone()
+        .or_else(|| world.sellers.first().map(|s| s.seller_id.clone()))
+    else {
+        return;
+    };
     let marketplaces = if b.config.marketplace_ids.is_empty() {
-        world.seller(&seller).map(|s| s.marketplace_ids.clone()).unwrap_or_default()
+        world
+            .seller(&seller)
+            .map(|s| s.marketplace_ids.clone())
+            .unwrap_or_default()
     } else {
         b.config.marketplace_ids.clone()
     };
@@ -78,7 +94,9 @@ pub fn step(shared: &Shared) {
             break;
         }
         let (sku, shown) = available[world.rng.gen_range(0..available.len())].clone();
-        let qty = world.rng.gen_range(1..=shown.min(b.config.max_units.max(1)));
+        let qty = world
+            .rng
+            .gen_range(1..=shown.min(b.config.max_units.max(1)));
         let mp = marketplaces[world.rng.gen_range(0..marketplaces.len())].clone();
         if let Some(id) = world.place_order(&seller, &mp, &[(sku, qty)], now, true) {
             b.placed += 1;
@@ -87,7 +105,11 @@ pub fn step(shared: &Shared) {
             }
             b.recent.push_back(id);
         }
-        if world.rng.gen_bool(b.config.cancel_request_share.clamp(0.0, 1.0)) && !b.recent.is_empty() {
+        if world
+            .rng
+            .gen_bool(b.config.cancel_request_share.clamp(0.0, 1.0))
+            && !b.recent.is_empty()
+        {
             let i = world.rng.gen_range(0..b.recent.len());
             let id = b.recent[i].clone();
             world.buyer_requests_cancel(&id, "BUYER_CANCELLED", now);

@@ -3,7 +3,8 @@
 use crate::buyers::BuyersConfig;
 use crate::{Config, Emulator, ListingSeed};
 
-const USAGE: &str = "usage: sellsync-emulator [--port N] [--rate-scale X] [--clock-speed X] [--speed X] \
+const USAGE: &str =
+    "usage: sellsync-emulator [--port N] [--rate-scale X] [--clock-speed X] [--speed X] \
 [--seed N] [--token-lifetime S] [--sandbox] [--demo-shop] [--buyers ORDERS_PER_HOUR]
 
   --port N             listen on 127.0.0.1:N (default: a free port, printed on start)
@@ -18,7 +19,16 @@ const USAGE: &str = "usage: sellsync-emulator [--port N] [--rate-scale X] [--clo
 
 /// The demo shop's listings.
 pub fn demo_listings() -> Vec<ListingSeed> {
-    let names = ["Espresso cup", "Tea pot", "Chef knife", "Cutting board", "Olive oil", "Coffee beans", "Mug", "Apron"];
+    let names = [
+        "Espresso cup",
+        "Tea pot",
+        "Chef knife",
+        "Cutting board",
+        "Olive oil",
+        "Coffee beans",
+        "Mug",
+        "Apron",
+    ];
     (1..=40)
         .map(|i| ListingSeed {
             sku: format!("DEMO-{i:03}"),
@@ -46,13 +56,35 @@ pub fn main(args: Vec<String>) -> i32 {
     let parsed: Result<(), String> = (|| {
         while i < args.len() {
             match args[i].as_str() {
-                "--port" => { config.port = arg(&args, i)?; i += 1 }
-                "--rate-scale" => { config.rate_scale = arg(&args, i)?; i += 1 }
-                "--clock-speed" => { config.clock_speed = arg(&args, i)?; i += 1 }
-                "--speed" => { config.rate_scale = arg(&args, i)?; config.clock_speed = config.rate_scale; i += 1 }
-                "--seed" => { config.seed = arg(&args, i)?; i += 1 }
-                "--token-lifetime" => { config.token_lifetime_s = arg(&args, i)?; i += 1 }
-                "--buyers" => { buyers = Some(arg::<f64>(&args, i)?); i += 1 }
+                "--port" => {
+                    config.port = arg(&args, i)?;
+                    i += 1
+                }
+                "--rate-scale" => {
+                    config.rate_scale = arg(&args, i)?;
+                    i += 1
+                }
+                "--clock-speed" => {
+                    config.clock_speed = arg(&args, i)?;
+                    i += 1
+                }
+                "--speed" => {
+                    config.rate_scale = arg(&args, i)?;
+                    config.clock_speed = config.rate_scale;
+                    i += 1
+                }
+                "--seed" => {
+                    config.seed = arg(&args, i)?;
+                    i += 1
+                }
+                "--token-lifetime" => {
+                    config.token_lifetime_s = arg(&args, i)?;
+                    i += 1
+                }
+                "--buyers" => {
+                    buyers = Some(arg::<f64>(&args, i)?);
+                    i += 1
+                }
                 "--sandbox" => config.sandbox = true,
                 "--demo-shop" => demo = true,
                 "-h" | "--help" => return Err(String::new()),

@@ -98,28 +98,39 @@ impl<'a> Control<'a> {
     }
 
     /// Creates or replaces listings of a seller (default: the first).
-    pub fn seed_listings(&self, seller_id: Option<&str>, seeds: &[ListingSeed]) -> Result<usize, String> {
+    pub fn seed_listings(
+        &self,
+        seller_id: Option<&str>,
+        seeds: &[ListingSeed],
+    ) -> Result<usize, String> {
         let now = self.now();
         self.with_world(|w| {
-            let seller = Self::default_seller(w, &seller_id.map(str::to_string)).ok_or("unknown seller")?;
+            let seller =
+                Self::default_seller(w, &seller_id.map(str::to_string)).ok_or("unknown seller")?;
             for s in seeds {
                 if s.quantity < 0 || s.sku.is_empty() {
-                    return Err(format!("listing {:?} needs a SKU and a quantity >= 0", s.sku));
+                    return Err(format!(
+                        "listing {:?} needs a SKU and a quantity >= 0",
+                        s.sku
+                    ));
                 }
                 let n = w.id();
-                w.listings.insert((seller.seller_id.clone(), s.sku.clone()), Listing {
-                    sku: s.sku.clone(),
-                    asin: s.asin.clone().unwrap_or_else(|| format!("B0{n:08}")),
-                    title: s.title.clone().unwrap_or_else(|| format!("Item {}", s.sku)),
-                    product_type: s.product_type.clone().unwrap_or_else(|| "PRODUCT".into()),
-                    price_cents: s.price_cents.unwrap_or(1999),
-                    currency: "USD".into(),
-                    quantity: s.quantity,
-                    fba: s.fba,
-                    created: now,
-                    last_updated: now,
-                    quantity_updates: 0,
-                });
+                w.listings.insert(
+                    (seller.seller_id.clone(), s.sku.clone()),
+                    Listing {
+                        sku: s.sku.clone(),
+                        asin: s.asin.clone().unwrap_or_else(|| format!("B0{n:08}")),
+                        title: s.title.clone().unwrap_or_else(|| format!("Item {}", s.sku)),
+                        product_type: s.product_type.clone().unwrap_or_else(|| "PRODUCT".into()),
+                        price_cents: s.price_cents.unwrap_or(1999),
+                        currency: "USD".into(),
+                        quantity: s.quantity,
+                        fba: s.fba,
+                        created: now,
+                        last_updated: now,
+                        quantity_updates: 0,
+                    },
+                );
             }
             Ok(seeds.len())
         })
@@ -130,11 +141,17 @@ impl<'a> Control<'a> {
         let at = self.now() - Duration::seconds(seed.age_seconds.max(0));
         self.with_world(|w| {
             let seller = Self::default_seller(w, &seed.seller_id).ok_or("unknown seller")?;
-            let mp = seed.marketplace_id.clone().or_else(|| seller.marketplace_ids.first().cloned()).ok_or("no marketplace")?;
+            let mp = seed
+                .marketplace_id
+                .clone()
+                .or_else(|| seller.marketplace_ids.first().cloned())
+                .ok_or("no marketplace")?;
             let mut ids = Vec::new();
             for _ in 0..seed.count.unwrap_or(1) {
                 let lines = if seed.lines.is_empty() {
-                    let avail: Vec<String> = w.listings.range((seller.seller_id.clone(), String::new())..)
+                    let avail: Vec<String> = w
+                        .listings
+                        .range((seller.seller_id.clone(), String::new())..)
                         .take_while(|((s, _), _)| *s == seller.seller_id)
                         .filter(|(_, l)| l.quantity > 0 && l.fba == seed.fba)
                         .map(|((_, sku), _)| sku.clone())
@@ -177,7 +194,9 @@ impl<'a> Control<'a> {
     pub fn quantity(&self, sku: &str) -> Option<i64> {
         self.with_world(|w| {
             let seller = w.sellers.first()?.seller_id.clone();
-            w.listings.get(&(seller, sku.to_string())).map(|l| l.quantity)
+            w.listings
+                .get(&(seller, sku.to_string()))
+                .map(|l| l.quantity)
         })
     }
 
@@ -198,19 +217,36 @@ impl<'a> Control<'a> {
 
     /// Stops simulated buyers; returns how many orders they placed.
     pub fn stop_buyers(&self) -> u64 {
-        lock(&self.shared.buyers).take().map(|b| b.placed).unwrap_or(0)
+        lock(&self.shared.buyers)
+            .take()
+            .map(|b| b.placed)
+            .unwrap_or(0)
     }
 
     /// Calls per (operation, status) since start.
     pub fn counts(&self) -> Vec<(String, u16, u64)> {
-        self.with_world(|w| w.counts.iter().map(|((o, s), n)| (o.to_string(), *s, *n)).collect())
+        self.with_world(|w| {
+            w.counts
+                .iter()
+                .map(|((o, s), n)| (o.to_string(), *s, *n))
+                .collect()
+        })
     }
 
     /// How many calls of `operation` got `status`.
     pub fn count(&self, operation: &str, status: u16) -> u64 {
-        self.with_world(|w| w.counts.get(&(operation, status)).copied().unwrap_or_else(|| {
-            w.counts.iter().filter(|((o, s), _)| *o == operation && *s == status).map(|(_, n)| *n).sum()
-        }))
+        self.with_world(|w| {
+            w.counts
+                .get(&(operation, status))
+                .copied()
+                .unwrap_or_else(|| {
+                    w.counts
+                        .iter()
+                        .filter(|((o, s), _)| *o == operation && *s == status)
+                        .map(|(_, n)| *n)
+                        .sum()
+                })
+        })
     }
 
     /// The whole state as JSON (see the README for its fields).
@@ -254,7 +290,9 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Reply> {
 /// Serves `/_emulator/<rest>`.
 pub fn handle(shared: &Shared, method: &str, rest: &str, query: &str, body: &[u8]) -> Reply {
     let c = Control::new(shared);
-    let q: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let q: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
     let qv = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let segs: Vec<&str> = rest.trim_matches('/').split('/').collect();
     let result: Result<Reply, Reply> = (|| {
@@ -271,7 +309,9 @@ pub fn handle(shared: &Shared, method: &str, rest: &str, query: &str, body: &[u8
                     listings: Vec<ListingSeed>,
                 }
                 let r: Req = parse(body)?;
-                let n = c.seed_listings(r.seller_id.as_deref(), &r.listings).map_err(bad)?;
+                let n = c
+                    .seed_listings(r.seller_id.as_deref(), &r.listings)
+                    .map_err(bad)?;
                 ok(json!({ "seeded": n }))
             }
             ("POST", ["orders"]) => {
@@ -313,7 +353,10 @@ pub fn handle(shared: &Shared, method: &str, rest: &str, query: &str, body: &[u8
                     c.advance(Duration::milliseconds((s * 1000.0) as i64));
                 }
                 if let Some(t) = r.set {
-                    shared.clock.set(crate::api::parse_time(&t).ok_or_else(|| bad("set must be an ISO 8601 date-time"))?);
+                    shared.clock.set(
+                        crate::api::parse_time(&t)
+                            .ok_or_else(|| bad("set must be an ISO 8601 date-time"))?,
+                    );
                 }
                 ok(json!({ "now": iso(c.now()) }))
             }
@@ -332,11 +375,17 @@ pub fn handle(shared: &Shared, method: &str, rest: &str, query: &str, body: &[u8
             }
             ("DELETE", ["buyers"]) => ok(json!({ "placed": c.stop_buyers() })),
             ("GET", ["state"]) => ok(c.state()),
-            ("GET", ["stats"]) => ok(json!({ "calls": c.counts().into_iter().map(|(o, s, n)| json!({
-                "operation": o, "status": s, "count": n})).collect::<Vec<_>>() })),
+            ("GET", ["stats"]) => ok(
+                json!({ "calls": c.counts().into_iter().map(|(o, s, n)| json!({
+                "operation": o, "status": s, "count": n})).collect::<Vec<_>>() }),
+            ),
             ("GET", ["log"]) => {
-                let limit = qv("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(1000);
-                ok(c.with_world(|w| json!({ "calls": w.log.iter().rev().take(limit).collect::<Vec<_>>() })))
+                let limit = qv("limit")
+                    .and_then(|l| l.parse::<usize>().ok())
+                    .unwrap_or(1000);
+                ok(c.with_world(
+                    |w| json!({ "calls": w.log.iter().rev().take(limit).collect::<Vec<_>>() }),
+                ))
             }
             _ => Reply::not_found(&format!("No control operation {method} /_emulator/{rest}")),
         })

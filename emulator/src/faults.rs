@@ -74,7 +74,12 @@ mod tests {
     #[test]
     fn a_fault_applies_exactly_count_times_to_its_operation() {
         let mut f = Faults::default();
-        f.add(serde_json::from_str(r#"{"operation":"getOrders","count":2,"kind":"status","status":503}"#).unwrap());
+        f.add(
+            serde_json::from_str(
+                r#"{"operation":"getOrders","count":2,"kind":"status","status":503}"#,
+            )
+            .unwrap(),
+        );
         assert_eq!(f.take("searchOrders"), None);
         assert_eq!(f.take("getOrders"), Some(FaultKind::Status { status: 503 }));
         assert_eq!(f.take("getOrders"), Some(FaultKind::Status { status: 503 }));

@@ -62,11 +62,21 @@ impl Reply {
     }
     /// 403 Unauthorized.
     pub fn unauthorized(details: &str) -> Reply {
-        Reply::error(403, "Unauthorized", "Access to requested resource is denied.", details)
+        Reply::error(
+            403,
+            "Unauthorized",
+            "Access to requested resource is denied.",
+            details,
+        )
     }
     /// 404 NotFound.
     pub fn not_found(details: &str) -> Reply {
-        Reply::error(404, "NotFound", "The requested resource doesn't exist.", details)
+        Reply::error(
+            404,
+            "NotFound",
+            "The requested resource doesn't exist.",
+            details,
+        )
     }
     /// 429 QuotaExceeded.
     pub fn quota_exceeded() -> Reply {
@@ -101,8 +111,18 @@ impl Reply {
             400 => Reply::invalid_input("Injected fault"),
             403 => Reply::unauthorized("Injected fault"),
             404 => Reply::not_found("Injected fault"),
-            413 => Reply::error(413, "RequestEntityTooLarge", "The request size exceeded the maximum accepted size.", ""),
-            415 => Reply::error(415, "UnsupportedMediaType", "The request payload is in an unsupported format.", ""),
+            413 => Reply::error(
+                413,
+                "RequestEntityTooLarge",
+                "The request size exceeded the maximum accepted size.",
+                "",
+            ),
+            415 => Reply::error(
+                415,
+                "UnsupportedMediaType",
+                "The request payload is in an unsupported format.",
+                "",
+            ),
             429 => Reply::quota_exceeded(),
             500 => Reply::internal(),
             503 => Reply::unavailable(),

@@ -53,9 +53,7 @@ pub fn route(method: &str, path: &str) -> Option<Route> {
         ("GET", ["feeds", "2021-06-30", "documents", _]) => (Op::GetFeedDocument, vec![p(3)]),
         ("POST", ["reports", "2021-06-30", "reports"]) => (Op::CreateReport, vec![]),
         ("GET", ["reports", "2021-06-30", "reports", _]) => (Op::GetReport, vec![p(3)]),
-        ("GET", ["reports", "2021-06-30", "documents", _]) => {
-            (Op::GetReportDocument, vec![p(3)])
-        }
+        ("GET", ["reports", "2021-06-30", "documents", _]) => (Op::GetReportDocument, vec![p(3)]),
         ("PUT" | "GET", ["_documents", _]) => (Op::Document, vec![p(1)]),
         _ => return None,
     };

@@ -95,14 +95,25 @@ pub async fn dispatch(State(s): State<Arc<Shared>>, req: Request) -> Response {
         }
     };
     let target = (method, path);
-    let reply = call(&s, op, route.params, target, &query, &headers, body, fault.as_ref());
+    let reply = call(
+        &s,
+        op,
+        route.params,
+        target,
+        &query,
+        &headers,
+        body,
+        fault.as_ref(),
+    );
     let rate_op = Some(op);
     match fault {
         Some(FaultKind::Drop) => dropped(),
         Some(FaultKind::Truncate) => {
             let mut r = respond(&s, reply, rate_op);
             let bytes = std::mem::take(r.body_mut());
-            let full = axum::body::to_bytes(bytes, usize::MAX).await.unwrap_or_default();
+            let full = axum::body::to_bytes(bytes, usize::MAX)
+                .await
+                .unwrap_or_default();
             let half = Bytes::copy_from_slice(&full[..full.len() / 2]);
             r.headers_mut().remove("content-length");
             *r.body_mut() = axum::body::Body::from(half);
@@ -145,7 +156,9 @@ fn call(
         method,
         path,
         params,
-        query: form_urlencoded::parse(query.as_bytes()).into_owned().collect(),
+        query: form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect(),
         body,
         content_type,
         shared: s,
@@ -178,7 +191,9 @@ fn authorize_and_run(
         );
     }
     let Some(token) = ctx.world.tokens.get(token_text).cloned() else {
-        return Reply::unauthorized("The access token you provided is revoked, malformed or invalid.");
+        return Reply::unauthorized(
+            "The access token you provided is revoked, malformed or invalid.",
+        );
     };
     if fault == Some(&FaultKind::ExpiredToken) {
         if let Some(t) = ctx.world.tokens.get_mut(token_text) {
@@ -190,8 +205,13 @@ fn authorize_and_run(
         return Reply::unauthorized("The access token you provided has expired.");
     }
     if let Some(grants) = &token.restricted {
-        if !grants.iter().any(|(m, p, _)| *m == ctx.method && *p == ctx.path) {
-            return Reply::unauthorized("The restricted data token does not grant access to this resource.");
+        if !grants
+            .iter()
+            .any(|(m, p, _)| *m == ctx.method && *p == ctx.path)
+        {
+            return Reply::unauthorized(
+                "The restricted data token does not grant access to this resource.",
+            );
         }
     }
     ctx.seller = token.seller_id.clone();

@@ -458,9 +458,7 @@ impl World {
         let mut items = Vec::new();
         let mut fba = None;
         for (sku, qty) in lines {
-            let l = self
-                .listings
-                .get(&(seller_id.to_string(), sku.clone()))?;
+            let l = self.listings.get(&(seller_id.to_string(), sku.clone()))?;
             if *qty <= 0 || l.quantity < *qty || fba.is_some_and(|f| f != l.fba) {
                 return None;
             }
@@ -473,7 +471,10 @@ impl World {
         let order_id = self.new_order_id();
         let mut order_items = Vec::new();
         for (n, (l, qty)) in items.into_iter().enumerate() {
-            if let Some(lm) = self.listings.get_mut(&(seller_id.to_string(), l.sku.clone())) {
+            if let Some(lm) = self
+                .listings
+                .get_mut(&(seller_id.to_string(), l.sku.clone()))
+            {
                 lm.quantity -= qty;
             }
             order_items.push(OrderItem {
@@ -553,7 +554,12 @@ impl World {
 
     /// The buyer asks to cancel an unshipped order (`BuyerRequestedCancel`); a pending one is
     /// cancelled at once. False if neither applies.
-    pub fn buyer_requests_cancel(&mut self, order_id: &str, reason: &str, now: DateTime<Utc>) -> bool {
+    pub fn buyer_requests_cancel(
+        &mut self,
+        order_id: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> bool {
         match self.orders.get(order_id).map(|o| o.status) {
             Some(Status::Pending) => self.cancel_order(order_id, CanceledBy::Buyer, reason, now),
             Some(Status::Unshipped) => {
@@ -607,7 +613,9 @@ impl World {
                 .find(|i| &i.order_item_id == item)
                 .ok_or_else(|| format!("order item {item} is not in order {order_id}"))?;
             if *q <= 0 || shipped.get(item).copied().unwrap_or(0) + q > line.quantity {
-                return Err(format!("quantity {q} of order item {item} exceeds what is left to ship"));
+                return Err(format!(
+                    "quantity {q} of order item {item} exceeds what is left to ship"
+                ));
             }
             *shipped.entry(item.clone()).or_default() += q;
         }

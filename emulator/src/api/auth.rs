@@ -8,7 +8,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 fn lwa_error(status: u16, error: &str, description: &str) -> Reply {
-    Reply::json(status, json!({"error": error, "error_description": description}))
+    Reply::json(
+        status,
+        json!({"error": error, "error_description": description}),
+    )
 }
 
 /// `POST /auth/o2/token` with the refresh_token grant.
@@ -21,21 +24,29 @@ pub fn lwa_token(ctx: &mut Ctx<'_>) -> Reply {
             .unwrap_or("")
     };
     if field("grant_type") != "refresh_token" {
-        return lwa_error(400, "unsupported_grant_type", "The authorization grant type is not supported by the authorization server");
+        return lwa_error(
+            400,
+            "unsupported_grant_type",
+            "The authorization grant type is not supported by the authorization server",
+        );
     }
-    let client_ok = ctx
-        .world
-        .sellers
-        .iter()
-        .any(|s| s.client_id == field("client_id") && s.client_secret == field("client_secret"));
+    let client_ok =
+        ctx.world.sellers.iter().any(|s| {
+            s.client_id == field("client_id") && s.client_secret == field("client_secret")
+        });
     if !client_ok {
         return lwa_error(401, "invalid_client", "Client authentication failed");
     }
-    let seller = ctx.world.sellers.iter().find(|s| {
-        s.client_id == field("client_id") && s.refresh_token == field("refresh_token")
-    });
+    let seller =
+        ctx.world.sellers.iter().find(|s| {
+            s.client_id == field("client_id") && s.refresh_token == field("refresh_token")
+        });
     let Some(seller_id) = seller.map(|s| s.seller_id.clone()) else {
-        return lwa_error(400, "invalid_grant", "The request has an invalid grant parameter : refresh_token");
+        return lwa_error(
+            400,
+            "invalid_grant",
+            "The request has an invalid grant parameter : refresh_token",
+        );
     };
     let lifetime = ctx.shared.token_lifetime_s;
     let token = format!("Atza|{}", ctx.world.random_hex(64));
@@ -72,9 +83,21 @@ struct RdtResource {
 /// `POST /tokens/2021-03-01/restrictedDataToken`.
 pub fn create_rdt(ctx: &mut Ctx<'_>) -> Reply {
     let bad = |d: &str| {
-        Reply::error(400, "InvalidRequest", "Request is missing or has invalid parameters", d)
+        Reply::error(
+            400,
+            "InvalidRequest",
+            "Request is missing or has invalid parameters",
+            d,
+        )
     };
-    let req: RdtRequest = match ctx.json(|d| Reply::error(400, "InvalidRequest", "Request is missing or has invalid parameters", d)) {
+    let req: RdtRequest = match ctx.json(|d| {
+        Reply::error(
+            400,
+            "InvalidRequest",
+            "Request is missing or has invalid parameters",
+            d,
+        )
+    }) {
         Ok(r) => r,
         Err(r) => return r,
     };
@@ -82,7 +105,9 @@ pub fn create_rdt(ctx: &mut Ctx<'_>) -> Reply {
         return bad("Resource not provided.");
     }
     for r in &req.restricted_resources {
-        if !matches!(r.method.as_str(), "GET" | "PUT" | "POST" | "DELETE") || !r.path.starts_with('/') {
+        if !matches!(r.method.as_str(), "GET" | "PUT" | "POST" | "DELETE")
+            || !r.path.starts_with('/')
+        {
             return bad(&format!("Invalid resource {} {}", r.method, r.path));
         }
     }
@@ -101,7 +126,10 @@ pub fn create_rdt(ctx: &mut Ctx<'_>) -> Reply {
             ),
         },
     );
-    Reply::json(200, json!({"restrictedDataToken": token, "expiresIn": expires_in}))
+    Reply::json(
+        200,
+        json!({"restrictedDataToken": token, "expiresIn": expires_in}),
+    )
 }
 
 /// The data elements an RDT grants for `path` (exact order path or the bulk orders path).

@@ -25,16 +25,25 @@ const GZIP_ABOVE: usize = 64 * 1024;
 
 /// Feed types Amazon removed; a feed of one of these ends FATAL.
 const RETIRED: &[&str] = &[
-    "POST_PRODUCT_DATA", "POST_INVENTORY_AVAILABILITY_DATA", "POST_PRODUCT_OVERRIDES_DATA",
-    "POST_PRODUCT_PRICING_DATA", "POST_PRODUCT_IMAGE_DATA", "POST_PRODUCT_RELATIONSHIP_DATA",
-    "POST_FLAT_FILE_INVLOADER_DATA", "POST_FLAT_FILE_LISTINGS_DATA", "POST_FLAT_FILE_BOOKLOADER_DATA",
-    "POST_FLAT_FILE_CONVERGENCE_LISTINGS_DATA", "POST_FLAT_FILE_PRICEANDQUANTITYONLY_UPDATE_DATA",
+    "POST_PRODUCT_DATA",
+    "POST_INVENTORY_AVAILABILITY_DATA",
+    "POST_PRODUCT_OVERRIDES_DATA",
+    "POST_PRODUCT_PRICING_DATA",
+    "POST_PRODUCT_IMAGE_DATA",
+    "POST_PRODUCT_RELATIONSHIP_DATA",
+    "POST_FLAT_FILE_INVLOADER_DATA",
+    "POST_FLAT_FILE_LISTINGS_DATA",
+    "POST_FLAT_FILE_BOOKLOADER_DATA",
+    "POST_FLAT_FILE_CONVERGENCE_LISTINGS_DATA",
+    "POST_FLAT_FILE_PRICEANDQUANTITYONLY_UPDATE_DATA",
     "POST_UIEE_BOOKLOADER_DATA",
 ];
 /// Feed types processed here.
 const SUPPORTED: &[&str] = &[
-    "JSON_LISTINGS_FEED", "POST_FLAT_FILE_ORDER_ACKNOWLEDGEMENT_DATA",
-    "POST_FLAT_FILE_PAYMENT_ADJUSTMENT_DATA", "POST_FLAT_FILE_FULFILLMENT_DATA",
+    "JSON_LISTINGS_FEED",
+    "POST_FLAT_FILE_ORDER_ACKNOWLEDGEMENT_DATA",
+    "POST_FLAT_FILE_PAYMENT_ADJUSTMENT_DATA",
+    "POST_FLAT_FILE_FULFILLMENT_DATA",
 ];
 /// Most messages in one `JSON_LISTINGS_FEED`.
 pub const MAX_MESSAGES: usize = 25_000;
@@ -44,13 +53,23 @@ fn scaled(ctx_scale: f64, seconds: f64) -> Duration {
 }
 
 /// Stores a document and returns its id.
-pub fn store_document(world: &mut World, content_type: &str, data: Option<Vec<u8>>, scale: f64) -> String {
+pub fn store_document(
+    world: &mut World,
+    content_type: &str,
+    data: Option<Vec<u8>>,
+    scale: f64,
+) -> String {
     let id = format!("amzn1.tortuga.4.na.{}", world.random_hex(32));
     let gzip = data.as_ref().is_some_and(|d| d.len() > GZIP_ABOVE);
     let body = data.map(|d| if gzip { gzip_bytes(&d) } else { d });
     world.documents.insert(
         id.clone(),
-        Document { content_type: content_type.to_string(), body, gzip, url_expires: Instant::now() + scaled(scale, URL_LIFETIME_S) },
+        Document {
+            content_type: content_type.to_string(),
+            body,
+            gzip,
+            url_expires: Instant::now() + scaled(scale, URL_LIFETIME_S),
+        },
     );
     id
 }
@@ -87,13 +106,15 @@ pub fn create_document(ctx: &mut Ctx<'_>) -> Reply {
 /// The presigned URL: `PUT` uploads a feed document, `GET` downloads a result or report.
 pub fn document(ctx: &mut Ctx<'_>) -> Reply {
     let id = ctx.params[0].clone();
-    let s3_error = |status: u16, code: &str, message: &str| Reply {
+    let s3_error = |status: u16, code: &str, message: &str| {
+        Reply {
         status,
         body: Body::Bytes {
             content_type: "application/xml".into(),
             data: format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message></Error>").into_bytes(),
             content_encoding_gzip: false,
         },
+    }
     };
     let Some(doc) = ctx.world.documents.get_mut(&id) else {
         return s3_error(404, "NoSuchKey", "The specified key does not exist.");
@@ -106,10 +127,17 @@ pub fn document(ctx: &mut Ctx<'_>) -> Reply {
             return s3_error(403, "AccessDenied", "The document was already uploaded");
         }
         if ctx.content_type.as_deref() != Some(doc.content_type.as_str()) {
-            return s3_error(403, "SignatureDoesNotMatch", "The Content-Type does not match the one given to createFeedDocument");
+            return s3_error(
+                403,
+                "SignatureDoesNotMatch",
+                "The Content-Type does not match the one given to createFeedDocument",
+            );
         }
         doc.body = Some(ctx.body.to_vec());
-        return Reply { status: 200, body: Body::Empty };
+        return Reply {
+            status: 200,
+            body: Body::Empty,
+        };
     }
     match &doc.body {
         None => s3_error(404, "NoSuchKey", "The document has no content yet."),
@@ -148,26 +176,31 @@ pub fn create_feed(ctx: &mut Ctx<'_>) -> Reply {
         Some(d) if d.body.is_some() => {}
         _ => return Reply::invalid_400("inputFeedDocumentId does not name an uploaded document"),
     }
-    if req.feed_type == "JSON_LISTINGS_FEED" && !lock(&ctx.shared.buckets).take_listings_feed(&ctx.seller, Instant::now()) {
+    if req.feed_type == "JSON_LISTINGS_FEED"
+        && !lock(&ctx.shared.buckets).take_listings_feed(&ctx.seller, Instant::now())
+    {
         return Reply::quota_exceeded();
     }
     let id = ctx.world.id().to_string();
     let scale = ctx.shared.rate_scale;
     let start_at = Instant::now() + scaled(scale, QUEUE_S);
-    ctx.world.feeds.insert(id.clone(), Feed {
-        feed_id: id.clone(),
-        seller_id: ctx.seller.clone(),
-        feed_type: req.feed_type,
-        marketplace_ids: req.marketplace_ids,
-        input_document_id: req.input_feed_document_id,
-        created: ctx.now,
-        status: Processing::InQueue,
-        started: None,
-        ended: None,
-        result_document_id: None,
-        start_at,
-        done_at: start_at + scaled(scale, PROCESS_S),
-    });
+    ctx.world.feeds.insert(
+        id.clone(),
+        Feed {
+            feed_id: id.clone(),
+            seller_id: ctx.seller.clone(),
+            feed_type: req.feed_type,
+            marketplace_ids: req.marketplace_ids,
+            input_document_id: req.input_feed_document_id,
+            created: ctx.now,
+            status: Processing::InQueue,
+            started: None,
+            ended: None,
+            result_document_id: None,
+            start_at,
+            done_at: start_at + scaled(scale, PROCESS_S),
+        },
+    );
     Reply::json(202, json!({ "feedId": id }))
 }
 
@@ -188,7 +221,12 @@ fn feed_json(f: &Feed) -> Value {
 
 /// `GET /feeds/2021-06-30/feeds/{feedId}`.
 pub fn get_feed(ctx: &mut Ctx<'_>) -> Reply {
-    match ctx.world.feeds.get(&ctx.params[0]).filter(|f| f.seller_id == ctx.seller) {
+    match ctx
+        .world
+        .feeds
+        .get(&ctx.params[0])
+        .filter(|f| f.seller_id == ctx.seller)
+    {
         Some(f) => Reply::json(200, feed_json(f)),
         None => Reply::not_found(&format!("Feed {} not found", ctx.params[0])),
     }
@@ -198,20 +236,35 @@ pub fn get_feed(ctx: &mut Ctx<'_>) -> Reply {
 pub fn get_feeds(ctx: &mut Ctx<'_>) -> Reply {
     let types = ctx.q_list("feedTypes");
     let statuses = ctx.q_list("processingStatuses");
-    let page = ctx.q("pageSize").and_then(|p| p.parse::<usize>().ok()).unwrap_or(10).clamp(1, 100);
-    let mut feeds: Vec<&Feed> = ctx.world.feeds.values()
+    let page = ctx
+        .q("pageSize")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(10)
+        .clamp(1, 100);
+    let mut feeds: Vec<&Feed> = ctx
+        .world
+        .feeds
+        .values()
         .filter(|f| f.seller_id == ctx.seller)
         .filter(|f| types.is_empty() || types.contains(&f.feed_type))
         .filter(|f| statuses.is_empty() || statuses.iter().any(|s| s == f.status.as_str()))
         .collect();
     feeds.sort_by(|a, b| b.created.cmp(&a.created).then(b.feed_id.cmp(&a.feed_id)));
-    Reply::json(200, json!({"feeds": feeds.iter().take(page).map(|f| feed_json(f)).collect::<Vec<_>>()}))
+    Reply::json(
+        200,
+        json!({"feeds": feeds.iter().take(page).map(|f| feed_json(f)).collect::<Vec<_>>()}),
+    )
 }
 
 /// `DELETE /feeds/2021-06-30/feeds/{feedId}`: only a feed still in the queue.
 pub fn cancel_feed(ctx: &mut Ctx<'_>) -> Reply {
     let now = ctx.now;
-    match ctx.world.feeds.get_mut(&ctx.params[0]).filter(|f| f.seller_id == ctx.seller) {
+    match ctx
+        .world
+        .feeds
+        .get_mut(&ctx.params[0])
+        .filter(|f| f.seller_id == ctx.seller)
+    {
         Some(f) if f.status == Processing::InQueue => {
             f.status = Processing::Cancelled;
             f.ended = Some(now);
@@ -226,16 +279,25 @@ pub fn cancel_feed(ctx: &mut Ctx<'_>) -> Reply {
 pub fn get_document(ctx: &mut Ctx<'_>, report: bool) -> Reply {
     let id = ctx.params[0].clone();
     let owned = if report {
-        ctx.world.reports.values().any(|r| r.seller_id == ctx.seller && r.document_id.as_deref() == Some(id.as_str()))
+        ctx.world
+            .reports
+            .values()
+            .any(|r| r.seller_id == ctx.seller && r.document_id.as_deref() == Some(id.as_str()))
     } else {
-        ctx.world.feeds.values().any(|f| f.seller_id == ctx.seller && f.result_document_id.as_deref() == Some(id.as_str()))
+        ctx.world.feeds.values().any(|f| {
+            f.seller_id == ctx.seller && f.result_document_id.as_deref() == Some(id.as_str())
+        })
     };
     let scale = ctx.shared.rate_scale;
     let link = url(ctx, &id);
     match ctx.world.documents.get_mut(&id).filter(|_| owned) {
         Some(doc) => {
             doc.url_expires = Instant::now() + scaled(scale, URL_LIFETIME_S);
-            let key = if report { "reportDocumentId" } else { "feedDocumentId" };
+            let key = if report {
+                "reportDocumentId"
+            } else {
+                "feedDocumentId"
+            };
             let mut v = json!({ key: id, "url": link });
             if doc.gzip {
                 v["compressionAlgorithm"] = json!("GZIP");
@@ -249,12 +311,18 @@ pub fn get_document(ctx: &mut Ctx<'_>, report: bool) -> Reply {
 /// Moves feeds through the queue and processes those whose time has come.
 pub fn tick(world: &mut World, now: DateTime<Utc>) {
     let real = Instant::now();
-    let due: Vec<String> = world.feeds.values()
-        .filter(|f| matches!(f.status, Processing::InQueue | Processing::InProgress) && f.start_at <= real)
+    let due: Vec<String> = world
+        .feeds
+        .values()
+        .filter(|f| {
+            matches!(f.status, Processing::InQueue | Processing::InProgress) && f.start_at <= real
+        })
         .map(|f| f.feed_id.clone())
         .collect();
     for id in due {
-        let Some(f) = world.feeds.get_mut(&id) else { continue };
+        let Some(f) = world.feeds.get_mut(&id) else {
+            continue;
+        };
         if f.status == Processing::InQueue {
             f.status = Processing::InProgress;
             f.started = Some(now);
@@ -263,17 +331,29 @@ pub fn tick(world: &mut World, now: DateTime<Utc>) {
             continue;
         }
         let feed = f.clone();
-        let input = world.documents.get(&feed.input_document_id).and_then(|d| d.body.clone()).unwrap_or_default();
+        let input = world
+            .documents
+            .get(&feed.input_document_id)
+            .and_then(|d| d.body.clone())
+            .unwrap_or_default();
         let outcome = if RETIRED.contains(&feed.feed_type.as_str()) {
             None
         } else if feed.feed_type == "JSON_LISTINGS_FEED" {
-            listings_feed(world, &feed, &input, now).map(|v| ("application/json", v.to_string().into_bytes()))
+            listings_feed(world, &feed, &input, now)
+                .map(|v| ("application/json", v.to_string().into_bytes()))
         } else {
-            Some(("text/plain; charset=UTF-8", order_feed(world, &feed, &input, now).into_bytes()))
+            Some((
+                "text/plain; charset=UTF-8",
+                order_feed(world, &feed, &input, now).into_bytes(),
+            ))
         };
         let doc = outcome.map(|(ct, data)| store_document(world, ct, Some(data), 1.0));
         if let Some(f) = world.feeds.get_mut(&id) {
-            f.status = if doc.is_some() { Processing::Done } else { Processing::Fatal };
+            f.status = if doc.is_some() {
+                Processing::Done
+            } else {
+                Processing::Fatal
+            };
             f.ended = Some(now);
             f.result_document_id = doc;
         }
@@ -287,13 +367,24 @@ fn schema(text: &'static str) -> Option<jsonschema::JSONSchema> {
 
 fn message_schema() -> Option<&'static jsonschema::JSONSchema> {
     static S: OnceLock<Option<jsonschema::JSONSchema>> = OnceLock::new();
-    S.get_or_init(|| schema(include_str!("../../spapi-models/listings-feed-message-schema-v2.json"))).as_ref()
+    S.get_or_init(|| {
+        schema(include_str!(
+            "../../spapi-models/listings-feed-message-schema-v2.json"
+        ))
+    })
+    .as_ref()
 }
 
 /// Validates and applies a `JSON_LISTINGS_FEED`; None (FATAL) when the document itself is unusable.
-fn listings_feed(world: &mut World, feed: &Feed, input: &[u8], now: DateTime<Utc>) -> Option<Value> {
+fn listings_feed(
+    world: &mut World,
+    feed: &Feed,
+    input: &[u8],
+    now: DateTime<Utc>,
+) -> Option<Value> {
     let doc: Value = serde_json::from_slice(input).ok()?;
-    let header_ok = doc.pointer("/header/sellerId").and_then(Value::as_str) == Some(feed.seller_id.as_str())
+    let header_ok = doc.pointer("/header/sellerId").and_then(Value::as_str)
+        == Some(feed.seller_id.as_str())
         && doc.pointer("/header/version").and_then(Value::as_str) == Some("2.0");
     let messages = doc.get("messages").and_then(Value::as_array)?;
     if !header_ok || messages.is_empty() || messages.len() > MAX_MESSAGES {
@@ -305,13 +396,23 @@ fn listings_feed(world: &mut World, feed: &Feed, input: &[u8], now: DateTime<Utc
     let mut seen = std::collections::HashSet::new();
     for m in messages {
         let id = m.get("messageId").cloned().unwrap_or(Value::Null);
-        let sku = m.get("sku").and_then(Value::as_str).unwrap_or("").to_string();
+        let sku = m
+            .get("sku")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let mut err = |code: &str, msg: String| {
             issues.push(json!({"messageId": id, "sku": sku, "code": code, "severity": "ERROR", "message": msg}));
         };
         if let Err(errors) = validator.validate(m) {
-            let text: Vec<String> = errors.map(|e| format!("{} at {}", e, e.instance_path)).take(3).collect();
-            err("4000001", format!("The message does not match the schema: {}", text.join("; ")));
+            let text: Vec<String> = errors
+                .map(|e| format!("{} at {}", e, e.instance_path))
+                .take(3)
+                .collect();
+            err(
+                "4000001",
+                format!("The message does not match the schema: {}", text.join("; ")),
+            );
             invalid += 1;
             continue;
         }
@@ -336,17 +437,31 @@ fn listings_feed(world: &mut World, feed: &Feed, input: &[u8], now: DateTime<Utc
     }))
 }
 
-fn apply_message(world: &mut World, seller: &str, sku: &str, m: &Value, now: DateTime<Utc>) -> Result<(), (String, String)> {
+fn apply_message(
+    world: &mut World,
+    seller: &str,
+    sku: &str,
+    m: &Value,
+    now: DateTime<Utc>,
+) -> Result<(), (String, String)> {
     let key = (seller.to_string(), sku.to_string());
     let op = m.get("operationType").and_then(Value::as_str).unwrap_or("");
     if op == "DELETE" {
-        return world.listings.remove(&key).map(|_| ()).ok_or(("NOT_FOUND".into(), format!("SKU '{sku}' has no listing")));
+        return world
+            .listings
+            .remove(&key)
+            .map(|_| ())
+            .ok_or(("NOT_FOUND".into(), format!("SKU '{sku}' has no listing")));
     }
-    let current = world.listings.get(&key).ok_or(("NOT_FOUND".into(), format!("SKU '{sku}' has no listing")))?;
+    let current = world
+        .listings
+        .get(&key)
+        .ok_or(("NOT_FOUND".into(), format!("SKU '{sku}' has no listing")))?;
     let mut next = match op {
         "PATCH" => {
-            let patches: Vec<Patch> = serde_json::from_value(m.get("patches").cloned().unwrap_or_default())
-                .map_err(|e| ("INVALID_PATCH".to_string(), e.to_string()))?;
+            let patches: Vec<Patch> =
+                serde_json::from_value(m.get("patches").cloned().unwrap_or_default())
+                    .map_err(|e| ("INVALID_PATCH".to_string(), e.to_string()))?;
             apply_patches(current, &patches)?
         }
         _ => {
@@ -368,15 +483,30 @@ fn apply_message(world: &mut World, seller: &str, sku: &str, m: &Value, now: Dat
 fn order_feed(world: &mut World, feed: &Feed, input: &[u8], now: DateTime<Utc>) -> String {
     let text = String::from_utf8_lossy(input);
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header: Vec<String> = lines.next().unwrap_or("").split('\t').map(|h| h.trim().to_string()).collect();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap_or("")
+        .split('\t')
+        .map(|h| h.trim().to_string())
+        .collect();
     let mut errors = Vec::new();
     let mut processed = 0;
     for (n, line) in lines.enumerate() {
         processed += 1;
         let cols: Vec<&str> = line.split('\t').collect();
-        let col = |name: &str| header.iter().position(|h| h == name).and_then(|i| cols.get(i)).map(|s| s.trim()).unwrap_or("");
+        let col = |name: &str| {
+            header
+                .iter()
+                .position(|h| h == name)
+                .and_then(|i| cols.get(i))
+                .map(|s| s.trim())
+                .unwrap_or("")
+        };
         let order_id = col("order-id").to_string();
-        let owned = world.orders.get(&order_id).is_some_and(|o| o.seller_id == feed.seller_id);
+        let owned = world
+            .orders
+            .get(&order_id)
+            .is_some_and(|o| o.seller_id == feed.seller_id);
         let result = if !owned {
             Err(format!("Order {order_id} not found"))
         } else {
@@ -388,13 +518,18 @@ fn order_feed(world: &mut World, feed: &Feed, input: &[u8], now: DateTime<Utc>) 
                     } else if world.cancel_order(&order_id, CanceledBy::Seller, reason, now) {
                         Ok(())
                     } else {
-                        Err(format!("Order {order_id} cannot be cancelled in its current status"))
+                        Err(format!(
+                            "Order {order_id} cannot be cancelled in its current status"
+                        ))
                     }
                 }
                 "POST_FLAT_FILE_PAYMENT_ADJUSTMENT_DATA" => {
                     let amount = col("item-price-adj");
                     if amount.parse::<f64>().is_err() || col("adjustment-reason-code").is_empty() {
-                        Err("adjustment-reason-code and a numeric item-price-adj are required".into())
+                        Err(
+                            "adjustment-reason-code and a numeric item-price-adj are required"
+                                .into(),
+                        )
                     } else {
                         world.refunds.push(Refund {
                             order_id: order_id.clone(),
@@ -409,24 +544,37 @@ fn order_feed(world: &mut World, feed: &Feed, input: &[u8], now: DateTime<Utc>) 
                 _ => {
                     let qty = col("quantity").parse::<i64>().unwrap_or(0);
                     let pref = format!("{}", 1 + n);
-                    world.confirm_package(&order_id, &pref, col("carrier-code"), col("tracking-number"),
-                        vec![(col("order-item-id").to_string(), qty)], now)
+                    world.confirm_package(
+                        &order_id,
+                        &pref,
+                        col("carrier-code"),
+                        col("tracking-number"),
+                        vec![(col("order-item-id").to_string(), qty)],
+                        now,
+                    )
                 }
             }
         };
         if let Err(e) = result {
-            errors.push(format!("{}\t{}\t{}\t25\tError\t{}", n + 1, order_id, col("order-item-id"), e));
+            errors.push(format!(
+                "{}\t{}\t{}\t25\tError\t{}",
+                n + 1,
+                order_id,
+                col("order-item-id"),
+                e
+            ));
         }
     }
     let mut report = format!(
         "Feed Processing Summary:\n\tNumber of records processed\t\t{processed}\n\tNumber of records successful\t\t{}\n\n",
         processed - errors.len()
     );
-    report.push_str("original-record-number\torder-id\torder-item-id\terror-code\terror-type\terror-message\n");
+    report.push_str(
+        "original-record-number\torder-id\torder-item-id\terror-code\terror-type\terror-message\n",
+    );
     for e in errors {
         report.push_str(&e);
         report.push('\n');
     }
     report
 }
-

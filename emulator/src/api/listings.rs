@@ -11,7 +11,11 @@ pub fn listing_json(l: &Listing, marketplace_id: &str, included: &[String]) -> V
     let has = |s: &str| included.iter().any(|i| i == s);
     let mut v = json!({ "sku": l.sku });
     if included.is_empty() || has("summaries") {
-        let status: Vec<&str> = if l.quantity > 0 { vec!["BUYABLE", "DISCOVERABLE"] } else { vec!["DISCOVERABLE"] };
+        let status: Vec<&str> = if l.quantity > 0 {
+            vec!["BUYABLE", "DISCOVERABLE"]
+        } else {
+            vec!["DISCOVERABLE"]
+        };
         v["summaries"] = json!([{
             "marketplaceId": marketplace_id, "asin": l.asin, "productType": l.product_type,
             "conditionType": "new_new", "status": status, "itemName": l.title,
@@ -36,7 +40,8 @@ pub fn listing_json(l: &Listing, marketplace_id: &str, included: &[String]) -> V
                                "price": {"currencyCode": l.currency, "amount": price}}]);
     }
     if has("fulfillmentAvailability") {
-        v["fulfillmentAvailability"] = json!([{"fulfillmentChannelCode": channel, "quantity": l.quantity}]);
+        v["fulfillmentAvailability"] =
+            json!([{"fulfillmentChannelCode": channel, "quantity": l.quantity}]);
     }
     v
 }
@@ -58,9 +63,16 @@ pub fn get(ctx: &mut Ctx<'_>) -> Reply {
         return Reply::unauthorized("The sellerId does not match the access token.");
     }
     let included = ctx.q_list("includedData");
-    match ctx.world.listings.get(&(ctx.seller.clone(), ctx.params[1].clone())) {
+    match ctx
+        .world
+        .listings
+        .get(&(ctx.seller.clone(), ctx.params[1].clone()))
+    {
         Some(l) => Reply::json(200, listing_json(l, &mp, &included)),
-        None => Reply::not_found(&format!("SKU '{}' not found in marketplace {mp}", ctx.params[1])),
+        None => Reply::not_found(&format!(
+            "SKU '{}' not found in marketplace {mp}",
+            ctx.params[1]
+        )),
     }
 }
 
@@ -80,11 +92,19 @@ pub type Issue = (String, String);
 pub fn apply_attribute(l: &mut Listing, name: &str, value: &Value) -> Result<(), Issue> {
     match name {
         "fulfillment_availability" => {
-            let entry = value.get(0).ok_or_else(|| issue("INVALID_VALUE", "fulfillment_availability needs one value"))?;
+            let entry = value.get(0).ok_or_else(|| {
+                issue("INVALID_VALUE", "fulfillment_availability needs one value")
+            })?;
             let q = entry.get("quantity").and_then(Value::as_i64);
-            let code = entry.get("fulfillment_channel_code").and_then(Value::as_str).unwrap_or("DEFAULT");
+            let code = entry
+                .get("fulfillment_channel_code")
+                .and_then(Value::as_str)
+                .unwrap_or("DEFAULT");
             if l.fba || code != "DEFAULT" {
-                return Err(issue("FBA_QUANTITY", "The quantity of a listing fulfilled by Amazon cannot be set by the seller"));
+                return Err(issue(
+                    "FBA_QUANTITY",
+                    "The quantity of a listing fulfilled by Amazon cannot be set by the seller",
+                ));
             }
             match q {
                 Some(q) if q >= 0 => {
@@ -92,7 +112,10 @@ pub fn apply_attribute(l: &mut Listing, name: &str, value: &Value) -> Result<(),
                     l.quantity_updates += 1;
                     Ok(())
                 }
-                _ => Err(issue("INVALID_VALUE", "quantity must be a non-negative integer")),
+                _ => Err(issue(
+                    "INVALID_VALUE",
+                    "quantity must be a non-negative integer",
+                )),
             }
         }
         "purchasable_offer" => {
@@ -100,7 +123,12 @@ pub fn apply_attribute(l: &mut Listing, name: &str, value: &Value) -> Result<(),
                 .pointer("/0/our_price/0/schedule/0/value_with_tax")
                 .and_then(Value::as_f64)
                 .filter(|p| *p >= 0.0)
-                .ok_or_else(|| issue("INVALID_VALUE", "purchasable_offer needs our_price[0].schedule[0].value_with_tax"))?;
+                .ok_or_else(|| {
+                    issue(
+                        "INVALID_VALUE",
+                        "purchasable_offer needs our_price[0].schedule[0].value_with_tax",
+                    )
+                })?;
             l.price_cents = (price * 100.0).round() as i64;
             Ok(())
         }
@@ -126,10 +154,19 @@ pub fn apply_patches(l: &Listing, patches: &[Patch]) -> Result<Listing, Issue> {
             .path
             .strip_prefix("/attributes/")
             .filter(|n| !n.is_empty() && !n.contains('/'))
-            .ok_or_else(|| issue("INVALID_PATH", "Only top-level attributes (/attributes/<name>) can be patched"))?;
+            .ok_or_else(|| {
+                issue(
+                    "INVALID_PATH",
+                    "Only top-level attributes (/attributes/<name>) can be patched",
+                )
+            })?;
         match p.op.as_str() {
             "add" | "replace" | "merge" => {
-                let v = p.value.as_ref().filter(|v| v.is_array()).ok_or_else(|| issue("INVALID_VALUE", "value must be an array"))?;
+                let v = p
+                    .value
+                    .as_ref()
+                    .filter(|v| v.is_array())
+                    .ok_or_else(|| issue("INVALID_VALUE", "value must be an array"))?;
                 apply_attribute(&mut next, name, v)?;
             }
             "delete" => {}
@@ -142,9 +179,15 @@ pub fn apply_patches(l: &Listing, patches: &[Patch]) -> Result<Listing, Issue> {
 fn submission(ctx: &mut Ctx<'_>, sku: &str, result: Result<(), Issue>, preview: bool) -> Reply {
     let id = ctx.world.random_hex(32);
     match result {
-        Ok(()) => Reply::json(200, json!({"sku": sku, "status": if preview { "VALID" } else { "ACCEPTED" }, "submissionId": id, "issues": []})),
-        Err((code, message)) => Reply::json(200, json!({"sku": sku, "status": "INVALID", "submissionId": id,
-            "issues": [{"code": code, "message": message, "severity": "ERROR", "categories": ["INVALID_ATTRIBUTE"]}]})),
+        Ok(()) => Reply::json(
+            200,
+            json!({"sku": sku, "status": if preview { "VALID" } else { "ACCEPTED" }, "submissionId": id, "issues": []}),
+        ),
+        Err((code, message)) => Reply::json(
+            200,
+            json!({"sku": sku, "status": "INVALID", "submissionId": id,
+            "issues": [{"code": code, "message": message, "severity": "ERROR", "categories": ["INVALID_ATTRIBUTE"]}]}),
+        ),
     }
 }
 
@@ -172,7 +215,10 @@ pub fn patch(ctx: &mut Ctx<'_>) -> Reply {
     let sku = ctx.params[1].clone();
     let now = ctx.now;
     let result = match ctx.world.listings.get(&key) {
-        None => Err(issue("NOT_FOUND", &format!("SKU '{sku}' has no listing to patch"))),
+        None => Err(issue(
+            "NOT_FOUND",
+            &format!("SKU '{sku}' has no listing to patch"),
+        )),
         Some(l) => apply_patches(l, &req.patches).map(|mut next| {
             if !preview {
                 next.last_updated = now;
@@ -201,19 +247,24 @@ pub fn put(ctx: &mut Ctx<'_>) -> Reply {
     };
     let key = (ctx.seller.clone(), ctx.params[1].clone());
     let sku = ctx.params[1].clone();
-    let mut l = ctx.world.listings.get(&key).cloned().unwrap_or_else(|| Listing {
-        sku: sku.clone(),
-        asin: String::new(),
-        title: sku.clone(),
-        product_type: req.product_type.clone(),
-        price_cents: 0,
-        currency: "USD".into(),
-        quantity: 0,
-        fba: false,
-        created: ctx.now,
-        last_updated: ctx.now,
-        quantity_updates: 0,
-    });
+    let mut l = ctx
+        .world
+        .listings
+        .get(&key)
+        .cloned()
+        .unwrap_or_else(|| Listing {
+            sku: sku.clone(),
+            asin: String::new(),
+            title: sku.clone(),
+            product_type: req.product_type.clone(),
+            price_cents: 0,
+            currency: "USD".into(),
+            quantity: 0,
+            fba: false,
+            created: ctx.now,
+            last_updated: ctx.now,
+            quantity_updates: 0,
+        });
     l.product_type = req.product_type;
     let result = req
         .attributes
@@ -232,7 +283,11 @@ pub fn delete(ctx: &mut Ctx<'_>) -> Reply {
         return r;
     }
     let sku = ctx.params[1].clone();
-    let result = match ctx.world.listings.remove(&(ctx.seller.clone(), sku.clone())) {
+    let result = match ctx
+        .world
+        .listings
+        .remove(&(ctx.seller.clone(), sku.clone()))
+    {
         Some(_) => Ok(()),
         None => Err(issue("NOT_FOUND", &format!("SKU '{sku}' has no listing"))),
     };
@@ -266,7 +321,9 @@ pub fn search(ctx: &mut Ctx<'_>) -> Reply {
         .range((ctx.seller.clone(), String::new())..)
         .take_while(|((s, _), _)| *s == ctx.seller)
         .map(|(_, l)| l)
-        .filter(|l| identifiers.is_empty() || identifiers.contains(if by_sku { &l.sku } else { &l.asin }))
+        .filter(|l| {
+            identifiers.is_empty() || identifiers.contains(if by_sku { &l.sku } else { &l.asin })
+        })
         .collect();
     match ctx.q("sortBy").unwrap_or("lastUpdatedDate") {
         "sku" => found.sort_by(|a, b| a.sku.cmp(&b.sku)),
@@ -291,7 +348,10 @@ pub fn search(ctx: &mut Ctx<'_>) -> Reply {
         pagination.insert("nextToken".into(), json!((offset + page_size).to_string()));
     }
     if offset > 0 {
-        pagination.insert("previousToken".into(), json!(offset.saturating_sub(page_size).to_string()));
+        pagination.insert(
+            "previousToken".into(),
+            json!(offset.saturating_sub(page_size).to_string()),
+        );
     }
     if !pagination.is_empty() {
         v["pagination"] = Value::Object(pagination);

@@ -14,10 +14,6 @@ use axum::body::Bytes;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::de::DeserializeOwned;
 
-
-
-
-
 /// Everything an operation sees of its call.
 pub struct Ctx<'a> {
     pub world: &'a mut World,

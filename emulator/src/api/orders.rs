@@ -12,7 +12,12 @@ use serde_json::{json, Value};
 /// Money as Amazon writes it: a decimal string.
 pub fn money(cents: i64, currency: &str) -> String {
     let _ = currency;
-    format!("{}{}.{:02}", if cents < 0 { "-" } else { "" }, cents.abs() / 100, cents.abs() % 100)
+    format!(
+        "{}{}.{:02}",
+        if cents < 0 { "-" } else { "" },
+        cents.abs() / 100,
+        cents.abs() % 100
+    )
 }
 
 /// One order in the v2026-01-01 shape, with the sections named in `included`.
@@ -82,7 +87,11 @@ pub fn order_v2026(o: &Order, included: &[String]) -> Value {
 /// One order in the v0 shape; restricted fields only when `pii` is granted.
 pub fn order_v0(o: &Order, address: bool, buyer: bool) -> Value {
     let (_, _, domain) = crate::marketplace(&o.marketplace_id);
-    let unshipped: i64 = o.items.iter().map(|i| i.quantity - i.quantity_shipped).sum();
+    let unshipped: i64 = o
+        .items
+        .iter()
+        .map(|i| i.quantity - i.quantity_shipped)
+        .sum();
     let shipped: i64 = o.items.iter().map(|i| i.quantity_shipped).sum();
     let mut v = json!({
         "AmazonOrderId": o.order_id,
@@ -111,9 +120,13 @@ pub fn order_v0(o: &Order, address: bool, buyer: bool) -> Value {
         "HasRegulatedItems": false,
     });
     if o.status != Status::Pending {
-        v["OrderTotal"] = json!({"CurrencyCode": o.currency, "Amount": money(o.total_cents(), &o.currency)});
+        v["OrderTotal"] =
+            json!({"CurrencyCode": o.currency, "Amount": money(o.total_cents(), &o.currency)});
     }
-    let shippable = matches!(o.status, Status::Unshipped | Status::PartiallyShipped | Status::Shipped);
+    let shippable = matches!(
+        o.status,
+        Status::Unshipped | Status::PartiallyShipped | Status::Shipped
+    );
     if address && shippable && !o.fulfilled_by_amazon {
         v["ShippingAddress"] = address_v0(o);
     }
@@ -145,7 +158,11 @@ struct Search {
 
 impl Search {
     fn page(&self, ctx: &Ctx<'_>, max: usize) -> (Vec<Order>, Option<(DateTime<Utc>, String)>) {
-        let index = if self.by_update { &ctx.world.by_update } else { &ctx.world.by_creation };
+        let index = if self.by_update {
+            &ctx.world.by_update
+        } else {
+            &ctx.world.by_creation
+        };
         let start = match &self.cursor {
             Some(c) => std::ops::Bound::Excluded(c.clone()),
             None => std::ops::Bound::Included((self.after, String::new())),
@@ -156,11 +173,16 @@ impl Search {
             if key.0 > self.before {
                 return (out, None);
             }
-            let Some(o) = ctx.world.orders.get(&key.1) else { continue };
+            let Some(o) = ctx.world.orders.get(&key.1) else {
+                continue;
+            };
             if o.seller_id != ctx.seller
                 || (!self.marketplaces.is_empty() && !self.marketplaces.contains(&o.marketplace_id))
                 || (!self.statuses.is_empty()
-                    && !self.statuses.iter().any(|s| Status::parse(s) == Some(o.status)))
+                    && !self
+                        .statuses
+                        .iter()
+                        .any(|s| Status::parse(s) == Some(o.status)))
                 || self.fba.is_some_and(|f| f != o.fulfilled_by_amazon)
             {
                 continue;
@@ -175,7 +197,10 @@ impl Search {
     }
 
     fn token(&self, cursor: (DateTime<Utc>, String)) -> String {
-        let mut s = Search { cursor: Some(cursor), ..self.clone_filters() };
+        let mut s = Search {
+            cursor: Some(cursor),
+            ..self.clone_filters()
+        };
         s.by_update = self.by_update;
         hex(&serde_json::to_vec(&s).unwrap_or_default())
     }
@@ -220,8 +245,18 @@ fn window(ctx: &Ctx<'_>, names: [&str; 4]) -> Result<(bool, DateTime<Utc>, DateT
     let updated_before = ctx.q_time(names[3])?;
     let latest = ctx.now - Duration::minutes(2);
     let (by_update, after, before) = match (created_after, updated_after) {
-        (Some(_), Some(_)) => return Err(format!("{} and {} cannot both be specified", names[0], names[2])),
-        (None, None) => return Err(format!("Exactly one of {} or {} is required", names[0], names[2])),
+        (Some(_), Some(_)) => {
+            return Err(format!(
+                "{} and {} cannot both be specified",
+                names[0], names[2]
+            ))
+        }
+        (None, None) => {
+            return Err(format!(
+                "Exactly one of {} or {} is required",
+                names[0], names[2]
+            ))
+        }
         (Some(a), None) => {
             if updated_before.is_some() {
                 return Err(format!("{} cannot be combined with {}", names[3], names[0]));
@@ -237,7 +272,10 @@ fn window(ctx: &Ctx<'_>, names: [&str; 4]) -> Result<(bool, DateTime<Utc>, DateT
     };
     let before = before.unwrap_or(latest);
     if before > latest {
-        return Err(format!("{} must be at least two minutes before the current time", if by_update { names[3] } else { names[1] }));
+        return Err(format!(
+            "{} must be at least two minutes before the current time",
+            if by_update { names[3] } else { names[1] }
+        ));
     }
     if before < after {
         return Err("The before date must not be earlier than the after date".into());
@@ -261,18 +299,32 @@ pub fn search_orders(ctx: &mut Ctx<'_>) -> Reply {
         Ok(m) => m,
         Err(e) => return Reply::invalid_input(&e),
     };
-    let (by_update, after, before) = match window(ctx, ["createdAfter", "createdBefore", "lastUpdatedAfter", "lastUpdatedBefore"]) {
+    let (by_update, after, before) = match window(
+        ctx,
+        [
+            "createdAfter",
+            "createdBefore",
+            "lastUpdatedAfter",
+            "lastUpdatedBefore",
+        ],
+    ) {
         Ok(w) => w,
         Err(e) => return Reply::invalid_input(&e),
     };
     let fulfilled_by = ctx.q_list("fulfilledBy");
-    let fba = match (fulfilled_by.iter().any(|f| f == "AMAZON"), fulfilled_by.iter().any(|f| f == "MERCHANT")) {
+    let fba = match (
+        fulfilled_by.iter().any(|f| f == "AMAZON"),
+        fulfilled_by.iter().any(|f| f == "MERCHANT"),
+    ) {
         (true, false) => Some(true),
         (false, true) => Some(false),
         _ => None,
     };
     let statuses = ctx.q_list("fulfillmentStatuses");
-    if let Some(bad) = statuses.iter().find(|s| Status::parse(s).is_none() && !matches!(s.as_str(), "PENDING_AVAILABILITY" | "UNFULFILLABLE")) {
+    if let Some(bad) = statuses.iter().find(|s| {
+        Status::parse(s).is_none()
+            && !matches!(s.as_str(), "PENDING_AVAILABILITY" | "UNFULFILLABLE")
+    }) {
         return Reply::invalid_input(&format!("Invalid fulfillmentStatuses value {bad}"));
     }
     let mut search = Search {
@@ -287,7 +339,11 @@ pub fn search_orders(ctx: &mut Ctx<'_>) -> Reply {
     if let Some(t) = ctx.q("paginationToken") {
         match Search::from_token(t) {
             Some(s) if s.clone_filters() == search.clone_filters() => search = s,
-            _ => return Reply::invalid_input("Invalid paginationToken, or the other parameters changed"),
+            _ => {
+                return Reply::invalid_input(
+                    "Invalid paginationToken, or the other parameters changed",
+                )
+            }
         }
     }
     let included = ctx.q_list("includedData");
@@ -295,7 +351,11 @@ pub fn search_orders(ctx: &mut Ctx<'_>) -> Reply {
     let mut v = json!({
         "orders": orders.iter().map(|o| order_v2026(o, &included)).collect::<Vec<_>>(),
     });
-    v[if by_update { "lastUpdatedBefore" } else { "createdBefore" }] = json!(iso(before));
+    v[if by_update {
+        "lastUpdatedBefore"
+    } else {
+        "createdBefore"
+    }] = json!(iso(before));
     if let Some(c) = next {
         v["pagination"] = json!({"nextToken": search.token(c)});
     }
@@ -341,23 +401,46 @@ pub fn get_orders(ctx: &mut Ctx<'_>) -> Reply {
             None => return Reply::invalid_input("Invalid NextToken"),
         }
     } else {
-        let (by_update, after, before) = match window(ctx, ["CreatedAfter", "CreatedBefore", "LastUpdatedAfter", "LastUpdatedBefore"]) {
+        let (by_update, after, before) = match window(
+            ctx,
+            [
+                "CreatedAfter",
+                "CreatedBefore",
+                "LastUpdatedAfter",
+                "LastUpdatedBefore",
+            ],
+        ) {
             Ok(w) => w,
             Err(e) => return Reply::invalid_input(&e),
         };
         let channels = ctx.q_list("FulfillmentChannels");
-        let fba = match (channels.iter().any(|c| c == "AFN"), channels.iter().any(|c| c == "MFN")) {
+        let fba = match (
+            channels.iter().any(|c| c == "AFN"),
+            channels.iter().any(|c| c == "MFN"),
+        ) {
             (true, false) => Some(true),
             (false, true) => Some(false),
             _ => None,
         };
-        Search { by_update, after, before, statuses: ctx.q_list("OrderStatuses"), marketplaces, fba, cursor: None }
+        Search {
+            by_update,
+            after,
+            before,
+            statuses: ctx.q_list("OrderStatuses"),
+            marketplaces,
+            fba,
+            cursor: None,
+        }
     };
     let (orders, next) = search.page(ctx, max);
     let mut payload = json!({
         "Orders": orders.iter().map(|o| order_v0(o, address, buyer)).collect::<Vec<_>>(),
     });
-    payload[if search.by_update { "LastUpdatedBefore" } else { "CreatedBefore" }] = json!(iso(search.before));
+    payload[if search.by_update {
+        "LastUpdatedBefore"
+    } else {
+        "CreatedBefore"
+    }] = json!(iso(search.before));
     if let Some(c) = next {
         payload["NextToken"] = json!(search.token(c));
     }
@@ -369,8 +452,11 @@ pub fn get_order_v0(ctx: &mut Ctx<'_>) -> Reply {
     let path = format!("/orders/v0/orders/{}", ctx.params[0]);
     let grants = rdt_grants(ctx, &path).unwrap_or_default();
     match find_order(ctx) {
-        Ok(o) => Reply::json(200, json!({"payload": order_v0(o,
-            grants.iter().any(|g| g == "shippingAddress"), grants.iter().any(|g| g == "buyerInfo"))})),
+        Ok(o) => Reply::json(
+            200,
+            json!({"payload": order_v0(o,
+            grants.iter().any(|g| g == "shippingAddress"), grants.iter().any(|g| g == "buyerInfo"))}),
+        ),
         Err(r) => r,
     }
 }
@@ -399,7 +485,10 @@ pub fn get_order_items(ctx: &mut Ctx<'_>) -> Reply {
             v
         })
         .collect();
-    Reply::json(200, json!({"payload": {"AmazonOrderId": o.order_id, "OrderItems": items}}))
+    Reply::json(
+        200,
+        json!({"payload": {"AmazonOrderId": o.order_id, "OrderItems": items}}),
+    )
 }
 
 /// `GET /orders/v0/orders/{orderId}/address` (restricted: needs an RDT).
@@ -410,7 +499,11 @@ pub fn get_order_address(ctx: &mut Ctx<'_>) -> Reply {
     match find_order(ctx) {
         Ok(o) => {
             let mut p = json!({"AmazonOrderId": o.order_id});
-            if matches!(o.status, Status::Unshipped | Status::PartiallyShipped | Status::Shipped) && !o.fulfilled_by_amazon {
+            if matches!(
+                o.status,
+                Status::Unshipped | Status::PartiallyShipped | Status::Shipped
+            ) && !o.fulfilled_by_amazon
+            {
                 p["ShippingAddress"] = address_v0(o);
             }
             Reply::json(200, json!({ "payload": p }))
@@ -457,14 +550,22 @@ pub fn confirm_shipment(ctx: &mut Ctx<'_>) -> Reply {
     let p = &req.package_detail;
     let problem = if req.marketplace_id != order.marketplace_id {
         Some("marketplaceId does not match the order".to_string())
-    } else if p.package_reference_id.is_empty() || !p.package_reference_id.chars().all(|c| c.is_ascii_digit()) || p.package_reference_id.starts_with('0') {
+    } else if p.package_reference_id.is_empty()
+        || !p.package_reference_id.chars().all(|c| c.is_ascii_digit())
+        || p.package_reference_id.starts_with('0')
+    {
         Some("packageReferenceId must be a positive numeric string".into())
-    } else if p.carrier_code.is_empty() || (p.carrier_code == "Other" && p.carrier_name.as_deref().unwrap_or("").is_empty()) {
+    } else if p.carrier_code.is_empty()
+        || (p.carrier_code == "Other" && p.carrier_name.as_deref().unwrap_or("").is_empty())
+    {
         Some("carrierCode is required, and carrierName when carrierCode is Other".into())
     } else if p.tracking_number.is_empty() {
         Some("trackingNumber is required".into())
     } else if super::parse_time(&p.ship_date).is_none() {
-        Some(format!("shipDate is not a valid ISO 8601 date-time: {}", p.ship_date))
+        Some(format!(
+            "shipDate is not a valid ISO 8601 date-time: {}",
+            p.ship_date
+        ))
     } else if p.order_items.is_empty() {
         Some("orderItems is required".into())
     } else {
@@ -474,9 +575,20 @@ pub fn confirm_shipment(ctx: &mut Ctx<'_>) -> Reply {
         return Reply::invalid_input(&e);
     }
     let order_id = ctx.params[0].clone();
-    let items = p.order_items.iter().map(|i| (i.order_item_id.clone(), i.quantity)).collect();
-    let (pref, carrier, tracking) = (p.package_reference_id.clone(), p.carrier_code.clone(), p.tracking_number.clone());
-    match ctx.world.confirm_package(&order_id, &pref, &carrier, &tracking, items, ctx.now) {
+    let items = p
+        .order_items
+        .iter()
+        .map(|i| (i.order_item_id.clone(), i.quantity))
+        .collect();
+    let (pref, carrier, tracking) = (
+        p.package_reference_id.clone(),
+        p.carrier_code.clone(),
+        p.tracking_number.clone(),
+    );
+    match ctx
+        .world
+        .confirm_package(&order_id, &pref, &carrier, &tracking, items, ctx.now)
+    {
         Ok(()) => Reply::no_content(),
         Err(e) => Reply::invalid_input(&e),
     }
@@ -500,7 +612,10 @@ pub fn update_shipment_status(ctx: &mut Ctx<'_>) -> Reply {
         Err(r) => return r,
     };
     if req.marketplace_id != order.marketplace_id
-        || !matches!(req.shipment_status.as_str(), "ReadyForPickup" | "PickedUp" | "RefusedPickup")
+        || !matches!(
+            req.shipment_status.as_str(),
+            "ReadyForPickup" | "PickedUp" | "RefusedPickup"
+        )
     {
         return Reply::invalid_input("marketplaceId or shipmentStatus is invalid");
     }

@@ -42,7 +42,11 @@ pub fn create_report(ctx: &mut Ctx<'_>) -> Reply {
     if req.marketplace_ids.is_empty() || req.marketplace_ids.len() > 25 {
         return Reply::invalid_400("marketplaceIds must name 1 to 25 marketplaces");
     }
-    let parse = |t: &Option<String>| t.as_deref().map(|s| parse_time(s).ok_or(s.to_string())).transpose();
+    let parse = |t: &Option<String>| {
+        t.as_deref()
+            .map(|s| parse_time(s).ok_or(s.to_string()))
+            .transpose()
+    };
     let (start, end) = match (parse(&req.data_start_time), parse(&req.data_end_time)) {
         (Ok(s), Ok(e)) => (s, e),
         (Err(t), _) | (_, Err(t)) => return Reply::invalid_400(&format!("Invalid date-time {t}")),
@@ -53,32 +57,45 @@ pub fn create_report(ctx: &mut Ctx<'_>) -> Reply {
     let id = ctx.world.id().to_string();
     let scale = ctx.shared.rate_scale;
     let start_at = Instant::now() + Duration::from_secs_f64(QUEUE_S / scale);
-    ctx.world.reports.insert(id.clone(), Report {
-        report_id: id.clone(),
-        seller_id: ctx.seller.clone(),
-        report_type: req.report_type,
-        marketplace_ids: req.marketplace_ids,
-        data_start: start,
-        data_end: end,
-        created: ctx.now,
-        status: Processing::InQueue,
-        started: None,
-        ended: None,
-        document_id: None,
-        start_at,
-        done_at: start_at + Duration::from_secs_f64(PROCESS_S / scale),
-    });
+    ctx.world.reports.insert(
+        id.clone(),
+        Report {
+            report_id: id.clone(),
+            seller_id: ctx.seller.clone(),
+            report_type: req.report_type,
+            marketplace_ids: req.marketplace_ids,
+            data_start: start,
+            data_end: end,
+            created: ctx.now,
+            status: Processing::InQueue,
+            started: None,
+            ended: None,
+            document_id: None,
+            start_at,
+            done_at: start_at + Duration::from_secs_f64(PROCESS_S / scale),
+        },
+    );
     Reply::json(202, json!({ "reportId": id }))
 }
 
 /// `GET /reports/2021-06-30/reports/{reportId}`.
 pub fn get_report(ctx: &mut Ctx<'_>) -> Reply {
-    let Some(r) = ctx.world.reports.get(&ctx.params[0]).filter(|r| r.seller_id == ctx.seller) else {
+    let Some(r) = ctx
+        .world
+        .reports
+        .get(&ctx.params[0])
+        .filter(|r| r.seller_id == ctx.seller)
+    else {
         return Reply::not_found(&format!("Report {} not found", ctx.params[0]));
     };
     let mut v: Value = json!({"reportId": r.report_id, "reportType": r.report_type, "marketplaceIds": r.marketplace_ids,
                               "createdTime": iso(r.created), "processingStatus": r.status.as_str()});
-    for (k, t) in [("dataStartTime", r.data_start), ("dataEndTime", r.data_end), ("processingStartTime", r.started), ("processingEndTime", r.ended)] {
+    for (k, t) in [
+        ("dataStartTime", r.data_start),
+        ("dataEndTime", r.data_end),
+        ("processingStartTime", r.started),
+        ("processingEndTime", r.ended),
+    ] {
         if let Some(t) = t {
             v[k] = json!(iso(t));
         }
@@ -92,12 +109,18 @@ pub fn get_report(ctx: &mut Ctx<'_>) -> Reply {
 /// Moves reports through processing and writes their documents.
 pub fn tick(world: &mut World, now: DateTime<Utc>) {
     let real = Instant::now();
-    let due: Vec<String> = world.reports.values()
-        .filter(|r| matches!(r.status, Processing::InQueue | Processing::InProgress) && r.start_at <= real)
+    let due: Vec<String> = world
+        .reports
+        .values()
+        .filter(|r| {
+            matches!(r.status, Processing::InQueue | Processing::InProgress) && r.start_at <= real
+        })
         .map(|r| r.report_id.clone())
         .collect();
     for id in due {
-        let Some(r) = world.reports.get_mut(&id) else { continue };
+        let Some(r) = world.reports.get_mut(&id) else {
+            continue;
+        };
         if r.status == Processing::InQueue {
             r.status = Processing::InProgress;
             r.started = Some(now);
@@ -106,8 +129,17 @@ pub fn tick(world: &mut World, now: DateTime<Utc>) {
             continue;
         }
         let report = r.clone();
-        let text = if report.report_type == LISTINGS { listings_tsv(world, &report) } else { orders_tsv(world, &report, now) };
-        let doc = store_document(world, "text/tab-separated-values; charset=UTF-8", Some(text.into_bytes()), 1.0);
+        let text = if report.report_type == LISTINGS {
+            listings_tsv(world, &report)
+        } else {
+            orders_tsv(world, &report, now)
+        };
+        let doc = store_document(
+            world,
+            "text/tab-separated-values; charset=UTF-8",
+            Some(text.into_bytes()),
+            1.0,
+        );
         if let Some(r) = world.reports.get_mut(&id) {
             r.status = Processing::Done;
             r.ended = Some(now);
@@ -123,15 +155,51 @@ fn clean(s: &str) -> String {
 fn listings_tsv(world: &World, r: &Report) -> String {
     let mut out = String::from(LISTINGS_COLUMNS);
     out.push('\n');
-    for l in world.listings.iter().filter(|((s, _), _)| *s == r.seller_id).map(|(_, l)| l) {
-        let (channel, status) = (if l.fba { "AMAZON_NA" } else { "DEFAULT" }, if l.quantity > 0 { "Active" } else { "Inactive" });
-        let quantity = if l.fba { String::new() } else { l.quantity.to_string() };
+    for l in world
+        .listings
+        .iter()
+        .filter(|((s, _), _)| *s == r.seller_id)
+        .map(|(_, l)| l)
+    {
+        let (channel, status) = (
+            if l.fba { "AMAZON_NA" } else { "DEFAULT" },
+            if l.quantity > 0 { "Active" } else { "Inactive" },
+        );
+        let quantity = if l.fba {
+            String::new()
+        } else {
+            l.quantity.to_string()
+        };
         let row = [
-            clean(&l.title), String::new(), l.asin.clone(), clean(&l.sku), money(l.price_cents, &l.currency), quantity,
-            l.created.format("%Y-%m-%d %H:%M:%S UTC").to_string(), String::new(), "y".into(), "1".into(), String::new(),
-            String::new(), "11".into(), String::new(), String::new(), String::new(), l.asin.clone(), String::new(),
-            String::new(), "N".into(), String::new(), String::new(), l.asin.clone(), String::new(), String::new(),
-            "0".into(), channel.into(), "Migrated Template".into(), status.into(),
+            clean(&l.title),
+            String::new(),
+            l.asin.clone(),
+            clean(&l.sku),
+            money(l.price_cents, &l.currency),
+            quantity,
+            l.created.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            String::new(),
+            "y".into(),
+            "1".into(),
+            String::new(),
+            String::new(),
+            "11".into(),
+            String::new(),
+            String::new(),
+            String::new(),
+            l.asin.clone(),
+            String::new(),
+            String::new(),
+            "N".into(),
+            String::new(),
+            String::new(),
+            l.asin.clone(),
+            String::new(),
+            String::new(),
+            "0".into(),
+            channel.into(),
+            "Migrated Template".into(),
+            status.into(),
         ];
         out.push_str(&row.join("\t"));
         out.push('\n');
@@ -145,7 +213,9 @@ fn orders_tsv(world: &World, r: &Report, now: DateTime<Utc>) -> String {
     let mut out = String::from(ORDERS_COLUMNS);
     out.push('\n');
     for (_, id) in world.by_update.range((start, String::new())..) {
-        let Some(o) = world.orders.get(id) else { continue };
+        let Some(o) = world.orders.get(id) else {
+            continue;
+        };
         if o.last_updated > end {
             break;
         }
@@ -155,14 +225,49 @@ fn orders_tsv(world: &World, r: &Report, now: DateTime<Utc>) -> String {
         let (_, _, domain) = crate::marketplace(&o.marketplace_id);
         for it in &o.items {
             let row = [
-                o.order_id.clone(), String::new(), iso(o.created), iso(o.last_updated), o.status.v0().to_string(),
-                if o.fulfilled_by_amazon { "Amazon" } else { "Merchant" }.to_string(), domain.to_string(), String::new(),
-                "Standard".into(), clean(&it.title), clean(&it.sku), it.asin.clone(),
-                if o.status == crate::world::Status::Canceled { "Cancelled" } else if it.quantity_shipped >= it.quantity { "Shipped" } else { "Unshipped" }.to_string(),
-                it.quantity.to_string(), o.currency.clone(), money(it.unit_price_cents * it.quantity, &o.currency),
-                "0.00".into(), "0.00".into(), "0.00".into(), String::new(), String::new(), String::new(), String::new(),
-                o.address.city.clone(), String::new(), o.address.postal_code.clone(), o.address.country_code.clone(),
-                String::new(), "false".into(), String::new(), String::new(),
+                o.order_id.clone(),
+                String::new(),
+                iso(o.created),
+                iso(o.last_updated),
+                o.status.v0().to_string(),
+                if o.fulfilled_by_amazon {
+                    "Amazon"
+                } else {
+                    "Merchant"
+                }
+                .to_string(),
+                domain.to_string(),
+                String::new(),
+                "Standard".into(),
+                clean(&it.title),
+                clean(&it.sku),
+                it.asin.clone(),
+                if o.status == crate::world::Status::Canceled {
+                    "Cancelled"
+                } else if it.quantity_shipped >= it.quantity {
+                    "Shipped"
+                } else {
+                    "Unshipped"
+                }
+                .to_string(),
+                it.quantity.to_string(),
+                o.currency.clone(),
+                money(it.unit_price_cents * it.quantity, &o.currency),
+                "0.00".into(),
+                "0.00".into(),
+                "0.00".into(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                o.address.city.clone(),
+                String::new(),
+                o.address.postal_code.clone(),
+                o.address.country_code.clone(),
+                String::new(),
+                "false".into(),
+                String::new(),
+                String::new(),
             ];
             out.push_str(&row.join("\t"));
             out.push('\n');

@@ -1,0 +1,130 @@
+//! Login with Amazon: exchanges the refresh token for access tokens, caches them per
+//! (client id, refresh token) and refreshes them ahead of expiry.
+
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+
+/// Refresh this long before Amazon's expiry.
+const AHEAD: i64 = 120;
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: Secret,
+    expires_in: i64,
+}
+
+#[derive(Deserialize)]
+struct LwaError {
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// The cached access token for one seller authorisation.
+#[derive(Debug)]
+pub struct Lwa {
+    url: String,
+    client_id: String,
+    client_secret: Secret,
+    refresh_token: Secret,
+    cached: tokio::sync::Mutex<Option<(Secret, DateTime<Utc>)>>,
+}
+
+/// Whether an LWA attempt may be retried.
+pub enum Attempt {
+    /// A token.
+    Token(Secret),
+    /// Transient failure (network, 5xx): try again after a backoff.
+    Retry(Error),
+}
+
+impl Lwa {
+    /// An authoriser for these credentials.
+    pub fn new(
+        url: String,
+        client_id: String,
+        client_secret: Secret,
+        refresh_token: Secret,
+    ) -> Self {
+        Lwa {
+            url,
+            client_id,
+            client_secret,
+            refresh_token,
+            cached: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// A valid access token: the cached one, or a fresh one (one attempt; the caller retries).
+    pub async fn token(&self, http: &reqwest::Client, now: DateTime<Utc>) -> Result<Attempt> {
+        let mut cached = self.cached.lock().await;
+        if let Some((t, expires)) = cached.as_ref() {
+            if *expires - Duration::seconds(AHEAD) > now {
+                return Ok(Attempt::Token(t.clone()));
+            }
+        }
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", self.refresh_token.expose()),
+            ("client_id", &self.client_id),
+            ("client_secret", self.client_secret.expose()),
+        ];
+        let resp = match http.post(&self.url).form(&form).send().await {
+            Ok(r) => r,
+            Err(e) => {
+                return Ok(Attempt::Retry(Error::Network(format!(
+                    "LWA token request failed: {}",
+                    e.without_url()
+                ))))
+            }
+        };
+        let status = resp.status().as_u16();
+        let body = match resp.bytes().await {
+            Ok(b) => b,
+            Err(e) => {
+                return Ok(Attempt::Retry(Error::Network(format!(
+                    "LWA answer was cut off: {}",
+                    e.without_url()
+                ))))
+            }
+        };
+        if status >= 500 || status == 429 {
+            return Ok(Attempt::Retry(Error::Network(format!(
+                "LWA answered {status}"
+            ))));
+        }
+        if status != 200 {
+            let e: LwaError = serde_json::from_slice(&body).unwrap_or(LwaError {
+                error: None,
+                error_description: None,
+            });
+            return Err(Error::Auth(format!(
+                "Login with Amazon refused the credentials ({status} {}: {}); check client_id, client_secret and refresh_token",
+                e.error.unwrap_or_default(),
+                e.error_description.unwrap_or_default()
+            )));
+        }
+        let t: TokenResponse = match serde_json::from_slice(&body) {
+            Ok(t) => t,
+            Err(_) => {
+                return Ok(Attempt::Retry(Error::Network(
+                    "LWA answered with an unreadable body".into(),
+                )))
+            }
+        };
+        *cached = Some((
+            t.access_token.clone(),
+            now + Duration::seconds(t.expires_in),
+        ));
+        Ok(Attempt::Token(t.access_token))
+    }
+
+    /// Forgets `token` (Amazon said it expired or is invalid) so the next call gets a new one.
+    pub async fn invalidate(&self, token: &Secret) {
+        let mut cached = self.cached.lock().await;
+        if cached.as_ref().is_some_and(|(t, _)| t == token) {
+            *cached = None;
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! Client-side rate limiting: one token bucket per operation, seeded from Amazon's documented
+//! usage plans and corrected by the `x-amzn-RateLimit-Limit` header, so calls wait for a token
+//! instead of provoking 429s.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The SP-API operations the library calls, with Amazon's documented usage plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Operation {
+    SearchOrders,
+    GetOrder2026,
+    GetOrders,
+    GetOrderItems,
+    ConfirmShipment,
+    CreateRestrictedDataToken,
+    GetListingsItem,
+    PatchListingsItem,
+    SearchListingsItems,
+    CreateFeedDocument,
+    CreateFeed,
+    GetFeed,
+    GetFeedDocument,
+    CreateReport,
+    GetReport,
+    GetReportDocument,
+}
+
+impl Operation {
+    /// (rate in requests per second, burst) from the operation's usage plan in Amazon's models.
+    pub fn usage_plan(self) -> (f64, u32) {
+        match self {
+            Operation::SearchOrders => (0.0056, 20),
+            Operation::GetOrder2026 => (0.5, 30),
+            Operation::GetOrders => (0.0167, 20),
+            Operation::GetOrderItems => (0.5, 30),
+            Operation::ConfirmShipment => (2.0, 10),
+            Operation::CreateRestrictedDataToken => (1.0, 10),
+            Operation::GetListingsItem => (5.0, 10),
+            Operation::PatchListingsItem => (5.0, 5),
+            Operation::SearchListingsItems => (5.0, 5),
+            Operation::CreateFeedDocument => (0.5, 15),
+            Operation::CreateFeed => (0.0083, 15),
+            Operation::GetFeed => (2.0, 15),
+            Operation::GetFeedDocument => (0.0222, 10),
+            Operation::CreateReport => (0.0167, 15),
+            Operation::GetReport => (2.0, 15),
+            Operation::GetReportDocument => (0.0167, 15),
+        }
+    }
+}
+
+/// Share of the advertised rate the client uses, leaving room for network jitter.
+const SAFETY: f64 = 0.95;
+
+#[derive(Debug)]
+struct Bucket {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    fn refill(&mut self, now: Instant) {
+        let dt = now.saturating_duration_since(self.at).as_secs_f64();
+        self.tokens = (self.tokens + dt * self.rate).min(self.burst);
+        self.at = now;
+    }
+}
+
+/// Token buckets per operation.
+#[derive(Debug, Default)]
+pub struct RateLimiter {
+    buckets: Mutex<HashMap<Operation, Bucket>>,
+}
+
+impl RateLimiter {
+    fn with_bucket<R>(&self, op: Operation, f: impl FnOnce(&mut Bucket) -> R) -> R {
+        let mut map = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let b = map.entry(op).or_insert_with(|| {
+            let (rate, burst) = op.usage_plan();
+            Bucket {
+                rate: rate * SAFETY,
+                burst: f64::from(burst),
+                tokens: f64::from(burst),
+                at: now,
+            }
+        });
+        b.refill(now);
+        f(b)
+    }
+
+    /// Takes a token now, or says how long to wait for one.
+    pub fn try_acquire(&self, op: Operation) -> Result<(), Duration> {
+        self.with_bucket(op, |b| {
+            if b.tokens >= 1.0 {
+                b.tokens -= 1.0;
+                Ok(())
+            } else {
+                Err(Duration::from_secs_f64(
+                    ((1.0 - b.tokens) / b.rate).max(0.0005),
+                ))
+            }
+        })
+    }
+
+    /// Waits until a token is available and takes it.
+    pub async fn acquire(&self, op: Operation) {
+        while let Err(wait) = self.try_acquire(op) {
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Adopts the rate Amazon reports in `x-amzn-RateLimit-Limit`.
+    pub fn observe_limit(&self, op: Operation, rate: f64) {
+        if rate.is_finite() && rate > 0.0 {
+            self.with_bucket(op, |b| b.rate = rate * SAFETY);
+        }
+    }
+
+    /// After a 429: the bucket is empty, whatever the client thought.
+    pub fn throttled(&self, op: Operation) {
+        self.with_bucket(op, |b| b.tokens = b.tokens.min(0.0));
+    }
+
+    /// The rate currently used for `op`.
+    pub fn rate(&self, op: Operation) -> f64 {
+        self.with_bucket(op, |b| b.rate)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn burst_then_wait_proportional_to_the_observed_rate() {
+        let l = RateLimiter::default();
+        for _ in 0..10 {
+            assert!(l.try_acquire(Operation::ConfirmShipment).is_ok());
+        }
+        let wait = l.try_acquire(Operation::ConfirmShipment).unwrap_err();
+        assert!(
+            wait > Duration::from_millis(400) && wait < Duration::from_millis(600),
+            "{wait:?}"
+        );
+        l.observe_limit(Operation::ConfirmShipment, 2000.0);
+        let wait = l.try_acquire(Operation::ConfirmShipment).unwrap_err();
+        assert!(wait < Duration::from_millis(2), "{wait:?}");
+    }
+}

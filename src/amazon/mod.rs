@@ -1,0 +1,292 @@
+//! The SP-API client: LWA tokens, per-operation rate limiting, retries with capped jittered
+//! backoff, Amazon's error shapes, and Amazon's clock read from its answers.
+
+pub mod auth;
+pub mod limiter;
+pub mod orders;
+
+use crate::clock::{Clock, ServerClock};
+use crate::config::{Config, Http};
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use auth::{Attempt, Lwa};
+pub use limiter::{Operation, RateLimiter};
+use rand::Rng;
+use serde_json::Value;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One SP-API call.
+#[derive(Debug, Clone)]
+pub struct ApiRequest {
+    pub op: Operation,
+    pub method: reqwest::Method,
+    /// Path below the endpoint, e.g. `/orders/2026-01-01/orders`.
+    pub path: String,
+    pub query: Vec<(&'static str, String)>,
+    pub body: Option<Value>,
+    /// A Restricted Data Token to send instead of the LWA access token.
+    pub rdt: Option<Secret>,
+}
+
+impl ApiRequest {
+    /// A GET of `path`.
+    pub fn get(op: Operation, path: impl Into<String>) -> Self {
+        ApiRequest {
+            op,
+            method: reqwest::Method::GET,
+            path: path.into(),
+            query: Vec::new(),
+            body: None,
+            rdt: None,
+        }
+    }
+    /// A POST of a JSON body.
+    pub fn post(op: Operation, path: impl Into<String>, body: Value) -> Self {
+        ApiRequest {
+            op,
+            method: reqwest::Method::POST,
+            path: path.into(),
+            query: Vec::new(),
+            body: Some(body),
+            rdt: None,
+        }
+    }
+    /// Adds a query parameter.
+    pub fn q(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.query.push((name, value.into()));
+        self
+    }
+}
+
+/// Counters for benchmarks and status.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Requests sent to SP-API (not LWA).
+    pub calls: AtomicU64,
+    /// 429 answers received.
+    pub throttled: AtomicU64,
+    /// Retries after transient failures.
+    pub retries: AtomicU64,
+}
+
+/// The client of one seller authorisation.
+#[derive(Debug)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    lwa: Lwa,
+    limiter: RateLimiter,
+    policy: Http,
+    clock: Arc<dyn Clock>,
+    /// Amazon's clock, from the `Date` header of its answers.
+    pub server_clock: ServerClock,
+    /// Counters.
+    pub stats: Stats,
+}
+
+enum Outcome {
+    Done(Value),
+    Retry(Error),
+}
+
+impl Client {
+    /// A client for `config`.
+    pub fn new(config: &Config, clock: Arc<dyn Clock>) -> Result<Client> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_millis(config.http.timeout_ms))
+            .connect_timeout(Duration::from_millis(config.http.timeout_ms.min(10_000)))
+            .user_agent(concat!(
+                "sellsync/",
+                env!("CARGO_PKG_VERSION"),
+                " (Language=Rust; Platform=native)"
+            ))
+            .https_only(!config.http_allow_insecure_loopback)
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        let c = &config.credentials;
+        Ok(Client {
+            http,
+            base: config.api_endpoint()?,
+            lwa: Lwa::new(
+                config.lwa_url()?,
+                c.client_id.clone(),
+                c.client_secret.clone(),
+                c.refresh_token.clone(),
+            ),
+            limiter: RateLimiter::default(),
+            policy: config.http.clone(),
+            clock,
+            server_clock: ServerClock::default(),
+            stats: Stats::default(),
+        })
+    }
+
+    /// Amazon's current time, estimated.
+    pub fn amazon_now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.server_clock.now(self.clock.now())
+    }
+
+    /// The rate limiter (for status and tests).
+    pub fn limiter(&self) -> &RateLimiter {
+        &self.limiter
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let base = self.policy.backoff_initial_ms.max(1);
+        let cap = self.policy.backoff_max_ms.max(base);
+        let exp = base.saturating_mul(1u64 << attempt.min(20)).min(cap);
+        Duration::from_millis(rand::thread_rng().gen_range(exp / 2..=exp))
+    }
+
+    async fn access_token(&self) -> Result<Secret> {
+        let mut attempt = 0;
+        loop {
+            match self.lwa.token(&self.http, self.clock.now()).await? {
+                Attempt::Token(t) => return Ok(t),
+                Attempt::Retry(e) => {
+                    attempt += 1;
+                    if attempt >= self.policy.max_attempts {
+                        return Err(e);
+                    }
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(self.backoff(attempt)).await;
+                }
+            }
+        }
+    }
+
+    /// Sends `req`, waiting for the rate limiter, refreshing an expired token once, and
+    /// retrying 429, 5xx, timeouts, dropped connections and unreadable answers.
+    /// Returns the JSON body (Null for 204).
+    pub async fn call(&self, req: &ApiRequest) -> Result<Value> {
+        let mut attempt = 0;
+        let mut refreshed = false;
+        loop {
+            self.limiter.acquire(req.op).await;
+            let token = match &req.rdt {
+                Some(t) => t.clone(),
+                None => self.access_token().await?,
+            };
+            match self.send_once(req, &token).await {
+                Ok(Outcome::Done(v)) => return Ok(v),
+                Ok(Outcome::Retry(e)) => {
+                    attempt += 1;
+                    if attempt >= self.policy.max_attempts {
+                        return Err(e);
+                    }
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(self.backoff(attempt)).await;
+                }
+                Err(Error::Auth(m)) if !refreshed && req.rdt.is_none() => {
+                    // Amazon answers 403 (not 401) for an expired or revoked token: get a new one once.
+                    tracing::debug!(op = ?req.op, "access token refused, refreshing: {m}");
+                    self.lwa.invalidate(&token).await;
+                    refreshed = true;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn send_once(&self, req: &ApiRequest, token: &Secret) -> Result<Outcome> {
+        let url = format!("{}{}", self.base, req.path);
+        let mut rb = self
+            .http
+            .request(req.method.clone(), &url)
+            .query(&req.query)
+            .header("x-amz-access-token", token.expose());
+        if let Some(b) = &req.body {
+            rb = rb
+                .header("content-type", "application/json")
+                .body(b.to_string());
+        }
+        self.stats.calls.fetch_add(1, Ordering::Relaxed);
+        let resp = match rb.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                return Ok(Outcome::Retry(Error::Network(format!(
+                    "{:?} {} failed: {}",
+                    req.op,
+                    req.path,
+                    e.without_url()
+                ))))
+            }
+        };
+        let status = resp.status().as_u16();
+        if let Some(date) = resp.headers().get("date").and_then(|v| v.to_str().ok()) {
+            if let Ok(t) = httpdate::parse_http_date(date) {
+                self.server_clock.observe(t.into(), self.clock.now());
+            }
+        }
+        if let Some(rate) = resp
+            .headers()
+            .get("x-amzn-RateLimit-Limit")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+        {
+            self.limiter.observe_limit(req.op, rate);
+        }
+        let body = match resp.bytes().await {
+            Ok(b) => b,
+            Err(e) => {
+                return Ok(Outcome::Retry(Error::Network(format!(
+                    "{:?}: the answer was cut off: {}",
+                    req.op,
+                    e.without_url()
+                ))))
+            }
+        };
+        match status {
+            200..=299 => {
+                if body.is_empty() {
+                    return Ok(Outcome::Done(Value::Null));
+                }
+                match serde_json::from_slice(&body) {
+                    Ok(v) => Ok(Outcome::Done(v)),
+                    Err(_) => Ok(Outcome::Retry(Error::Network(format!(
+                        "{:?}: Amazon's answer ({status}, {} bytes) is not valid JSON",
+                        req.op,
+                        body.len()
+                    )))),
+                }
+            }
+            429 => {
+                self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+                self.limiter.throttled(req.op);
+                Ok(Outcome::Retry(Error::Throttled(format!(
+                    "{:?}: QuotaExceeded",
+                    req.op
+                ))))
+            }
+            500 | 502 | 503 | 504 => Ok(Outcome::Retry(amazon_error(req.op, status, &body))),
+            401 | 403 => {
+                let e = amazon_error(req.op, status, &body);
+                Err(Error::Auth(e.to_string()))
+            }
+            _ => Err(amazon_error(req.op, status, &body)),
+        }
+    }
+}
+
+/// Amazon's `{"errors":[{code, message, details}]}` as an [`Error::Amazon`].
+fn amazon_error(op: Operation, status: u16, body: &[u8]) -> Error {
+    let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let first = &v["errors"][0];
+    let text = |k: &str| first[k].as_str().unwrap_or("").to_string();
+    let mut message = text("message");
+    let details = text("details");
+    if !details.is_empty() {
+        message = format!("{message} ({details})");
+    }
+    Error::Amazon {
+        status,
+        code: if text("code").is_empty() {
+            format!("HTTP{status}")
+        } else {
+            text("code")
+        },
+        message: format!("{op:?}: {message}"),
+    }
+}

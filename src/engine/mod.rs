@@ -1,0 +1,342 @@
+//! Orchestration: the handle's runtime, the sync cycles, the background worker, order
+//! delivery to the host and events. The same blocking API backs the C ABI, the Rust tests and
+//! the demo.
+
+pub mod events;
+pub mod orders_in;
+
+use crate::amazon::Client;
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::model::Event;
+use crate::secret::Secret;
+use crate::store::Store;
+use chrono::{DateTime, Duration, Utc};
+use events::{Callback, Dispatcher, Hub};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Flow bit: orders in (Amazon → host).
+pub const FLOW_ORDERS: u32 = 1;
+/// Every flow this version implements.
+pub const FLOW_ALL: u32 = FLOW_ORDERS;
+
+/// State shared by the handle and its background tasks.
+#[derive(Debug)]
+pub struct Core {
+    pub config: Config,
+    pub clock: Arc<dyn Clock>,
+    pub store: Arc<Store>,
+    pub client: Client,
+    pub hub: Arc<Hub>,
+    /// Cached Restricted Data Token for v0 getOrders.
+    pub rdt: tokio::sync::Mutex<Option<(Secret, DateTime<Utc>)>>,
+    /// Serialises sync cycles (host-driven and background).
+    cycle: tokio::sync::Mutex<()>,
+    /// Set when the handle closes; wakes every wait.
+    shutdown: tokio::sync::watch::Sender<bool>,
+}
+
+impl Core {
+    /// Runs the flows in `flows` once, reporting failures and results as events.
+    pub async fn cycle(&self, flows: u32) -> Result<orders_in::Report> {
+        let _one_at_a_time = self.cycle.lock().await;
+        let mut report = orders_in::Report::default();
+        if flows & FLOW_ORDERS != 0 {
+            let calls_before = self
+                .client
+                .stats
+                .calls
+                .load(std::sync::atomic::Ordering::Relaxed);
+            match orders_in::run(self).await {
+                Ok(r) => {
+                    report = r;
+                    let calls = self
+                        .client
+                        .stats
+                        .calls
+                        .load(std::sync::atomic::Ordering::Relaxed)
+                        - calls_before;
+                    self.event(&Event::SyncCompleted {
+                        flow: "orders".into(),
+                        orders_seen: r.seen,
+                        orders_new: r.new,
+                        orders_updated: r.updated,
+                        api_calls: calls,
+                    })?;
+                }
+                Err(e) => {
+                    self.event(&Event::SyncFailed {
+                        flow: "orders".into(),
+                        status: crate::status_name(&e).into(),
+                        message: e.to_string(),
+                    })?;
+                    return Err(e);
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    fn event(&self, e: &Event) -> Result<()> {
+        self.store.push_event(e, self.clock.now())?;
+        self.hub.notify();
+        Ok(())
+    }
+
+    async fn closed(&self) {
+        let mut rx = self.shutdown.subscribe();
+        let _ = rx.wait_for(|closing| *closing).await;
+    }
+}
+
+struct Worker {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// One open connection between a host and a seller account.
+pub struct Engine {
+    core: Arc<Core>,
+    runtime: Mutex<Option<tokio::runtime::Runtime>>,
+    worker: Mutex<Option<Worker>>,
+    dispatcher: Mutex<Option<Dispatcher>>,
+    /// Identifies this handle's leases on orders handed out.
+    owner: String,
+    never: AtomicBool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Engine {
+    /// Opens a handle with the system clock.
+    pub fn open(config: Config) -> Result<Engine> {
+        Self::open_with_clock(config, Arc::new(SystemClock))
+    }
+
+    /// Opens a handle with an injected clock.
+    pub fn open_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Engine> {
+        let store = Arc::new(Store::open(&config.store_path)?);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("sellsync-rt")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Internal(format!("cannot start the runtime: {e}")))?;
+        let client = Client::new(&config, clock.clone())?;
+        let (shutdown, _) = tokio::sync::watch::channel(false);
+        let owner = format!("{:016x}", rand::random::<u64>());
+        Ok(Engine {
+            core: Arc::new(Core {
+                config,
+                clock,
+                store,
+                client,
+                hub: Arc::new(Hub::default()),
+                rdt: tokio::sync::Mutex::new(None),
+                cycle: tokio::sync::Mutex::new(()),
+                shutdown,
+            }),
+            runtime: Mutex::new(Some(runtime)),
+            worker: Mutex::new(None),
+            dispatcher: Mutex::new(None),
+            owner,
+            never: AtomicBool::new(false),
+        })
+    }
+
+    /// The shared state (for tests and tools).
+    pub fn core(&self) -> &Arc<Core> {
+        &self.core
+    }
+
+    fn block_on<T>(&self, f: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(Error::InvalidState(
+                "sellsync must not be called from an async runtime thread".into(),
+            ));
+        }
+        let handle = lock(&self.runtime)
+            .as_ref()
+            .map(|r| r.handle().clone())
+            .ok_or(Error::Closed)?;
+        let core = self.core.clone();
+        handle.block_on(async move {
+            tokio::select! {
+                r = f => r,
+                _ = core.closed() => Err(Error::Closed),
+            }
+        })
+    }
+
+    /// Runs one blocking cycle of the flows in `flows` (bit flags), waiting at most `timeout`.
+    pub fn sync_now(&self, flows: u32, timeout: std::time::Duration) -> Result<orders_in::Report> {
+        if flows == 0 || flows & !FLOW_ALL != 0 {
+            return Err(Error::InvalidArgument(format!(
+                "flows {flows:#x} names no known flow (known: {FLOW_ALL:#x})"
+            )));
+        }
+        let core = self.core.clone();
+        self.block_on(async move {
+            tokio::time::timeout(timeout, core.cycle(flows))
+                .await
+                .map_err(|_| {
+                    Error::Timeout(format!(
+                        "the sync did not finish within {} ms",
+                        timeout.as_millis()
+                    ))
+                })?
+        })
+    }
+
+    /// Starts the background worker (intervals from the configuration). Idempotent.
+    pub fn start(&self) -> Result<()> {
+        let mut worker = lock(&self.worker);
+        if worker.is_some() {
+            return Ok(());
+        }
+        let handle = lock(&self.runtime)
+            .as_ref()
+            .map(|r| r.handle().clone())
+            .ok_or(Error::Closed)?;
+        let (stop, mut stopped) = tokio::sync::watch::channel(false);
+        let core = self.core.clone();
+        let interval = std::time::Duration::from_secs_f64(core.config.intervals.orders_seconds);
+        let task = handle.spawn(async move {
+            loop {
+                // Failures are reported as events by the cycle; the worker keeps going.
+                let _ = core.cycle(FLOW_ALL).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(interval) => {}
+                    _ = stopped.wait_for(|s| *s) => return,
+                    _ = core.closed() => return,
+                }
+            }
+        });
+        *worker = Some(Worker { stop, task });
+        Ok(())
+    }
+
+    /// Stops the background worker and waits for it (a cycle in flight is let finish for up to
+    /// 30 s, then abandoned). Idempotent.
+    pub fn stop(&self) -> Result<()> {
+        let Some(w) = lock(&self.worker).take() else {
+            return Ok(());
+        };
+        let _ = w.stop.send(true);
+        let task = w.task;
+        self.block_on(async move {
+            let abort = task.abort_handle();
+            if tokio::time::timeout(std::time::Duration::from_secs(30), task)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
+            Ok(())
+        })
+    }
+
+    /// The next order ready for the host, as a JSON document, or None.
+    pub fn order_next(&self) -> Result<Option<String>> {
+        self.check_open()?;
+        let now = self.core.clock.now();
+        let lease = now + Duration::seconds(i64::from(self.core.config.orders.redelivery_seconds));
+        self.core.store.next_order(&self.owner, now, lease)
+    }
+
+    /// Records that the host took `order_id` as `host_ref`: it is never handed out again.
+    pub fn order_ack(&self, order_id: &str, host_ref: &str) -> Result<()> {
+        self.check_open()?;
+        if order_id.is_empty() || host_ref.is_empty() {
+            return Err(Error::InvalidArgument(
+                "order_id and host_ref must not be empty".into(),
+            ));
+        }
+        self.core
+            .store
+            .ack_order(order_id, host_ref, self.core.clock.now())
+    }
+
+    /// The next event, waiting up to `timeout` (None: until one arrives or the handle closes).
+    pub fn event_next(&self, timeout: Option<std::time::Duration>) -> Result<Option<String>> {
+        self.check_open()?;
+        self.core.hub.next(&self.core.store, timeout, &self.never)
+    }
+
+    /// Sends events to `callback` (on a library thread) instead of `event_next`; None removes it.
+    pub fn set_event_callback(&self, callback: Option<Callback>) -> Result<()> {
+        self.check_open()?;
+        let mut d = lock(&self.dispatcher);
+        if d.as_ref().is_some_and(|d| d.is_current()) {
+            return Err(Error::InvalidState(
+                "the event callback cannot be replaced from inside the callback".into(),
+            ));
+        }
+        if let Some(old) = d.take() {
+            old.stop(&self.core.hub);
+        }
+        if let Some(cb) = callback {
+            *d = Some(Dispatcher::start(
+                self.core.hub.clone(),
+                self.core.store.clone(),
+                cb,
+            )?);
+        }
+        Ok(())
+    }
+
+    /// Whether the caller is the event callback's thread.
+    pub fn on_callback_thread(&self) -> bool {
+        lock(&self.dispatcher)
+            .as_ref()
+            .is_some_and(|d| d.is_current())
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.core.hub.is_closed() {
+            Err(Error::Closed)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Wakes every waiting call and refuses new waits; the first step of closing.
+    pub fn begin_close(&self) {
+        let _ = self.core.shutdown.send(true);
+        self.core.hub.close();
+    }
+
+    /// Stops the worker and the callback thread, flushes the store and stops the runtime.
+    pub fn close(&self) -> Result<()> {
+        if self.on_callback_thread() {
+            return Err(Error::InvalidState(
+                "sellsync_close cannot be called from the event callback".into(),
+            ));
+        }
+        self.begin_close();
+        if let Some(w) = lock(&self.worker).take() {
+            let _ = w.stop.send(true);
+            w.task.abort();
+        }
+        if let Some(d) = lock(&self.dispatcher).take() {
+            d.stop(&self.core.hub);
+        }
+        let checkpoint = self.core.store.checkpoint();
+        if let Some(rt) = lock(&self.runtime).take() {
+            rt.shutdown_timeout(std::time::Duration::from_secs(5));
+        }
+        checkpoint
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        if lock(&self.runtime).is_some() {
+            let _ = self.close();
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! The C ABI: the only `extern "C"` and `unsafe` code of the library. Every export checks its
+//! arguments, runs inside `ffi_entry!` (no panic crosses the boundary) and returns a
+//! `sellsync_status`; the message of a failure is in `sellsync_last_error()`.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::missing_safety_doc)]
+
+pub mod callback;
+pub(crate) mod guard;
+pub mod handle;
+pub mod status;
+pub mod strings;
+
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::error::Error;
+use callback::{sellsync_event_callback, sellsync_free_user, HostCallback};
+use guard::ffi_entry;
+pub use handle::SellSync;
+use status::*;
+use std::ffi::{c_char, c_void};
+use std::time::Duration;
+
+/// Major version of this header; checked against Cargo.toml by a test.
+pub const SELLSYNC_VERSION_MAJOR: u32 = 0;
+/// Minor version.
+pub const SELLSYNC_VERSION_MINOR: u32 = 1;
+/// Patch version.
+pub const SELLSYNC_VERSION_PATCH: u32 = 0;
+/// MAJOR * 10000 + MINOR * 100 + PATCH.
+pub const SELLSYNC_VERSION_NUMBER: u32 = 100;
+
+/// Flow bit for `sellsync_sync_now`: orders in (Amazon → host).
+pub const SELLSYNC_FLOW_ORDERS: u32 = 1;
+/// Every flow.
+pub const SELLSYNC_FLOW_ALL: u32 = 1;
+const _: () = assert!(
+    SELLSYNC_FLOW_ORDERS == crate::engine::FLOW_ORDERS
+        && SELLSYNC_FLOW_ALL == crate::engine::FLOW_ALL
+);
+
+/// The library's version, e.g. "0.1.0" (static; do not free).
+#[no_mangle]
+pub extern "C" fn sellsync_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// The library's version as MAJOR * 10000 + MINOR * 100 + PATCH, to compare with
+/// SELLSYNC_VERSION_NUMBER of the header the host was built with.
+#[no_mangle]
+pub extern "C" fn sellsync_version_number() -> u32 {
+    SELLSYNC_VERSION_NUMBER
+}
+
+/// Static text for a status code (never NULL; do not free).
+#[no_mangle]
+pub extern "C" fn sellsync_status_str(code: sellsync_status) -> *const c_char {
+    status::text(code)
+}
+
+/// The message of the last failed call on this thread ("" if the last call succeeded). Valid
+/// until this thread's next sellsync call; never NULL; never contains a secret.
+#[no_mangle]
+pub extern "C" fn sellsync_last_error() -> *const c_char {
+    status::last_error()
+}
+
+/// Frees a string returned through a `char **` argument. NULL is allowed.
+#[no_mangle]
+pub unsafe extern "C" fn sellsync_string_free(s: *mut c_char) {
+    // SAFETY: the host passes NULL or a string this library returned, once.
+    let _ = std::panic::catch_unwind(|| unsafe { strings::free(s) });
+}
+
+/// Borrows the handle behind `h` for one call.
+///
+/// # Safety
+/// `h` is NULL or a pointer returned by `sellsync_open` (closed handles stay valid).
+unsafe fn handle<'a>(h: *const SellSync) -> crate::Result<&'a SellSync> {
+    // SAFETY: handles are never freed, so a non-NULL pointer from sellsync_open stays valid.
+    unsafe { h.as_ref() }.ok_or_else(|| Error::InvalidArgument("h is NULL".into()))
+}
+
+/// Opens a handle for one seller account. `config_json` is the configuration document (see
+/// the README); `*out` is written only on success. Creates the store file if missing.
+#[no_mangle]
+pub unsafe extern "C" fn sellsync_open(
+    config_json: *const c_char,
+    out: *mut *mut SellSync,
+) -> sellsync_status {
+    ffi_entry!({
+        // SAFETY: per this function's contract `out` is NULL or writable.
+        unsafe { strings::reset_out(out, "out")? };
+        // SAFETY: `config_json` is NULL or a NUL-terminated string valid for the call.
+        let text = unsafe { strings::arg(config_json, "config_json")? };
+        let config = Config::from_json(text)?;
+        let engine = Engine::open(config)?;
+        let h = Box::into_raw(Box::new(SellSync::new(engine)));
+        // SAFETY: `out` was checked non-NULL by reset_out.
+        unsafe { *out = h };
+        Ok(())
+    })
+}
+
+/// Closes a handle: stops the worker and the callback thread (calling `free_user`), waits for
+/// calls running on other threads (waking any blocked in `sellsync_event_next`), and flushes
+/// the store. The pointer stays valid: later calls return SELLSYNC_ERR_CLOSED, and so does a
+/// second close. NULL is a no-op. Must not be called from the event callback.
+#[no_mangle]
+pub unsafe extern "C" fn sellsync_close(h: *mut SellSync) -> sellsync_status {
+    ffi_entry!({
+        if h.is_null() {
+            return Ok(());
+        }
+        // SAFETY: non-NULL pointer from sellsync_open.
+        unsafe { handle(h)? }.close()
+    })
+}
+
+/// Runs one blocking sync cycle of the flows in `flows` (SELLSYNC_FLOW_* bits), at most
+/// `intervals.sync_timeout_seconds` long. Must not be called from an async runtime thread.
+#[no_mangle]
+pub unsafe extern "C" fn sellsync_sync_now(h: *mut SellSync, flows: u32) -> sellsync_status {
+    ffi_entry!({
+        // SAFETY: `h` is NULL or from sellsync_open.
+        let call = unsafe { handle(h)? }.enter()?;
+        let timeout =
+            Duration::from_secs_f64(call.engine.core().config.intervals.sync_timeout_seconds);
+        call.engine.sync_now(flows, timeout).map(|_| ())
+    })
+}
+
+/// Starts the background worker, which syncs at the configured intervals. Idempotent.
+#[no_mangle]
+pub unsafe extern "C" fn sellsync_start(h: *mut SellSync) -> sellsync_status {
+    ffi_entry!({
+        // SAFETY: `h` is NULL or from sellsync_open.
+        unsafe { handle(h)? }.enter()?.engine.start()
+    })
+}
+
+/// Stops the background worker and waits for it. Idempotent.
+#[no_mangle]
+pub unsafe extern "C" fn sellsync_stop(h: *mut SellSync) -> sellsync_status {
+    ffi_entry!({
+        // SAFETY: `h` is NULL or from sellsync_open.
+        unsafe { handle(h)? }.enter()?.engine.stop()
+    })
+}
+
+/// Hands out the oldest Amazon order ready for the host as a JSON document in `*order_json`
+/// (free it with sellsync_string_free), or NULL when there is none. The same order comes again
+/// until it is acknowledged: after `orders.redelivery_seconds`, and at once in a new process.
+#[no_mangle]
+pub unsafe extern "C" fn sellsync_order_next(
+    h: *mut SellSync,
+    order_json: *mut *mut c_char,
+) -> sellsync_status {
+    ffi_entry!({
+        // SAFETY: `order_json` is NULL or writable.
+        unsafe { strings::reset_out(order_json, "order_json")? };
+        // SAFETY: `h` is NULL or from sellsync_open.
+        let doc = unsafe { handle(h)? }.enter()?.engine.order_next()?;
+        // SAFETY: checked by reset_out.
+        unsafe { strings::write_out(order_json, doc) }
+    })
+}
+
+/// Acknowledges an order: the host has it, under its own reference `host_ref`. It is never
+/// handed out again. Acknowledging again with the same `host_ref` succeeds; with another one
+/// it returns SELLSYNC_ERR_CONFLICT. Unknown orders: SELLSYNC_ERR_NOT_FOUND.
+#[no_mangle]
+pub unsafe extern "C" fn sellsync_order_ack(
+    h: *mut SellSync,
+    order_id: *const c_char,
+    host_ref: *const c_char,
+) -> sellsync_status {
+    ffi_entry!({
+        // SAFETY: NULL or NUL-terminated strings valid for the call.
+        let (id, r) = unsafe {
+            (
+                strings::arg(order_id, "order_id")?,
+                strings::arg(host_ref, "host_ref")?,
+            )
+        };
+        // SAFETY: `h` is NULL or from sellsync_open.
+        unsafe { handle(h)? }.enter()?.engine.order_ack(id, r)
+    })
+}
+
+/// Takes the next event as a JSON document in `*event_json` (free it with
+/// sellsync_string_free). Waits up to `timeout_ms` milliseconds: 0 does not wait, -1 waits
+/// until an event arrives or the handle closes. On timeout returns SELLSYNC_OK with NULL.
+/// While an event callback is set, events go to the callback instead.
+#[no_mangle]
+pub unsafe extern "C" fn sellsync_event_next(
+    h: *mut SellSync,
+    timeout_ms: i32,
+    event_json: *mut *mut c_char,
+) -> sellsync_status {
+    ffi_entry!({
+        // SAFETY: `event_json` is NULL or writable.
+        unsafe { strings::reset_out(event_json, "event_json")? };
+        let timeout = match timeout_ms {
+            -1 => None,
+            t if t >= 0 => Some(Duration::from_millis(t as u64)),
+            t => {
+                return Err(Error::InvalidArgument(format!(
+                    "timeout_ms must be -1 or >= 0, not {t}"
+                )))
+            }
+        };
+        // SAFETY: `h` is NULL or from sellsync_open.
+        let doc = unsafe { handle(h)? }.enter()?.engine.event_next(timeout)?;
+        // SAFETY: checked by reset_out.
+        unsafe { strings::write_out(event_json, doc) }
+    })
+}
+
+/// Sets (or with `cb` NULL removes) the event callback. It runs on one library thread, never
+/// concurrently with itself, and may call back into the library (except sellsync_close and
+/// this function). `event_json` lives only for the call. `free_user(user)` is called exactly
+/// once when the callback is replaced, removed or the handle closes (it may be NULL).
+#[no_mangle]
+pub unsafe extern "C" fn sellsync_set_event_callback(
+    h: *mut SellSync,
+    cb: sellsync_event_callback,
+    user: *mut c_void,
+    free_user: sellsync_free_user,
+) -> sellsync_status {
+    ffi_entry!({
+        // SAFETY: `h` is NULL or from sellsync_open.
+        let call = unsafe { handle(h)? }.enter()?;
+        let callback = cb.map(|cb| {
+            let mut host = HostCallback::new(cb, user, free_user);
+            Box::new(move |e: &str| host.call(e)) as crate::engine::events::Callback
+        });
+        call.engine.set_event_callback(callback)
+    })
+}

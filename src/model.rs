@@ -1,0 +1,189 @@
+//! Domain types as the host sees them: the order document handed over by
+//! `sellsync_order_next`, and events.
+
+use serde::{Deserialize, Serialize};
+
+/// Where an order is in its life, in the Orders API v2026-01-01 names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrderStatus {
+    /// Pre-order, payment not yet authorised.
+    PendingAvailability,
+    /// Placed, payment not yet authorised: reserves stock, not handed over.
+    Pending,
+    /// Ready to ship.
+    Unshipped,
+    /// Some items shipped.
+    PartiallyShipped,
+    /// All items shipped.
+    Shipped,
+    /// Cancelled.
+    Cancelled,
+    /// Cannot be fulfilled (multi-channel orders).
+    Unfulfillable,
+}
+
+impl OrderStatus {
+    /// Parses either API version's spelling (`UNSHIPPED` or `Unshipped`).
+    pub fn parse(s: &str) -> Option<OrderStatus> {
+        Some(match s {
+            "PENDING_AVAILABILITY" | "PendingAvailability" => OrderStatus::PendingAvailability,
+            "PENDING" | "Pending" => OrderStatus::Pending,
+            "UNSHIPPED" | "Unshipped" => OrderStatus::Unshipped,
+            "PARTIALLY_SHIPPED" | "PartiallyShipped" => OrderStatus::PartiallyShipped,
+            "SHIPPED" | "Shipped" | "InvoiceUnconfirmed" => OrderStatus::Shipped,
+            "CANCELLED" | "Canceled" => OrderStatus::Cancelled,
+            "UNFULFILLABLE" | "Unfulfillable" => OrderStatus::Unfulfillable,
+            _ => return None,
+        })
+    }
+    /// The document's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::PendingAvailability => "PENDING_AVAILABILITY",
+            OrderStatus::Pending => "PENDING",
+            OrderStatus::Unshipped => "UNSHIPPED",
+            OrderStatus::PartiallyShipped => "PARTIALLY_SHIPPED",
+            OrderStatus::Shipped => "SHIPPED",
+            OrderStatus::Cancelled => "CANCELLED",
+            OrderStatus::Unfulfillable => "UNFULFILLABLE",
+        }
+    }
+    /// Whether the order is ready to be handed to the host (payment authorised, not cancelled).
+    pub fn is_ready(self) -> bool {
+        matches!(
+            self,
+            OrderStatus::Unshipped | OrderStatus::PartiallyShipped | OrderStatus::Shipped
+        )
+    }
+}
+
+/// Who fulfils an order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FulfilledBy {
+    /// The shop ships it (MFN): it reduces the shop's stock.
+    Merchant,
+    /// Amazon ships it from its warehouse (FBA): it never touches the shop's stock.
+    Amazon,
+}
+
+/// A shipping address (buyer data).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Address {
+    pub name: Option<String>,
+    pub company: Option<String>,
+    pub line1: Option<String>,
+    pub line2: Option<String>,
+    pub line3: Option<String>,
+    pub city: Option<String>,
+    pub district_or_county: Option<String>,
+    pub state_or_region: Option<String>,
+    pub postal_code: Option<String>,
+    pub country_code: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// One line of an order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrderItem {
+    /// Amazon's order item id (needed to confirm a shipment).
+    pub order_item_id: String,
+    /// The seller's SKU.
+    pub sku: Option<String>,
+    pub asin: Option<String>,
+    pub title: Option<String>,
+    pub quantity: i64,
+    pub quantity_shipped: i64,
+    /// Price of one unit, a decimal string (absent while the order is pending).
+    pub unit_price: Option<String>,
+    /// Price of the line (unit price × quantity), a decimal string.
+    pub line_total: Option<String>,
+    /// The buyer asked to cancel this line.
+    pub buyer_cancel_requested: bool,
+    pub buyer_cancel_reason: Option<String>,
+}
+
+/// An Amazon order as handed to the host (`sellsync_order_next`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Order {
+    /// Amazon's order id (3-7-7).
+    pub order_id: String,
+    pub marketplace_id: String,
+    pub status: OrderStatus,
+    pub fulfilled_by: FulfilledBy,
+    /// ISO 8601 UTC.
+    pub purchase_date: String,
+    /// ISO 8601 UTC; Amazon's last change to the order.
+    pub last_updated: String,
+    /// Ship by this time to count as on time (seller-fulfilled orders).
+    pub earliest_ship_date: Option<String>,
+    pub latest_ship_date: Option<String>,
+    pub currency: Option<String>,
+    /// Order total, a decimal string.
+    pub total: Option<String>,
+    pub items: Vec<OrderItem>,
+    /// Shipping address, for seller-fulfilled orders once payment is authorised.
+    pub recipient: Option<Address>,
+    /// True when the buyer asked to cancel any line.
+    pub buyer_cancel_requested: bool,
+}
+
+impl Order {
+    /// The stock units each SKU of this order holds (unshipped quantity).
+    pub fn reserved_units(&self) -> impl Iterator<Item = (&str, i64)> {
+        self.items.iter().filter_map(|i| {
+            i.sku
+                .as_deref()
+                .map(|s| (s, (i.quantity - i.quantity_shipped).max(0)))
+        })
+    }
+}
+
+/// Something the host should know about, delivered by `sellsync_event_next` or the callback.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum Event {
+    /// A new order is ready for `sellsync_order_next`.
+    #[serde(rename = "order.ready")]
+    OrderReady {
+        order_id: String,
+        marketplace_id: String,
+        fulfilled_by: FulfilledBy,
+    },
+    /// An order's status changed after it became ready for the host (e.g. cancelled by the
+    /// buyer or Amazon, or shipped elsewhere).
+    #[serde(rename = "order.status_changed")]
+    OrderStatusChanged {
+        order_id: String,
+        old_status: OrderStatus,
+        new_status: OrderStatus,
+        /// The host had acknowledged the order (it is in the host's system).
+        acknowledged: bool,
+        host_ref: Option<String>,
+    },
+    /// The buyer asked to cancel an order that is ready or handed over.
+    #[serde(rename = "order.buyer_cancel_requested")]
+    BuyerCancelRequested {
+        order_id: String,
+        reason: Option<String>,
+        acknowledged: bool,
+        host_ref: Option<String>,
+    },
+    /// A sync cycle finished.
+    #[serde(rename = "sync.completed")]
+    SyncCompleted {
+        flow: String,
+        orders_seen: u64,
+        orders_new: u64,
+        orders_updated: u64,
+        api_calls: u64,
+    },
+    /// A sync cycle failed; it is tried again at the next interval.
+    #[serde(rename = "sync.failed")]
+    SyncFailed {
+        flow: String,
+        status: String,
+        message: String,
+    },
+}

@@ -1,0 +1,105 @@
+//! Shared set-up of the integration tests: an emulator on loopback and a library handle
+//! configured against it, each test with its own store file.
+#![allow(dead_code)]
+
+use sellsync::Engine;
+use sellsync_emulator::{Config as EmuConfig, Emulator, ListingSeed, OrderSeed, Seller};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// An emulator whose rate limits run `scale` times faster than Amazon's.
+pub fn emulator(scale: f64) -> Emulator {
+    Emulator::start(EmuConfig {
+        rate_scale: scale,
+        ..EmuConfig::default()
+    })
+    .expect("emulator starts")
+}
+
+/// A temporary directory that lives as long as the test.
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+/// The configuration document for the demo seller against `emu`.
+pub fn config_json(emu: &Emulator, store: &PathBuf, extra: &str) -> String {
+    let s = Seller::demo();
+    format!(
+        r#"{{"store_path": {store:?}, "seller_id": "{}", "marketplace_ids": ["ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"],
+            "endpoint": "{}", "http_allow_insecure_loopback": true,
+            "credentials": {{"client_id": "{}", "client_secret": "{}", "refresh_token": "{}"}},
+            "http": {{"timeout_ms": 5000, "max_attempts": 8, "backoff_initial_ms": 5, "backoff_max_ms": 50}}{extra}}}"#,
+        s.seller_id,
+        emu.url(),
+        s.client_id,
+        s.client_secret,
+        s.refresh_token
+    )
+}
+
+/// Opens the library on `emu` with a store in `dir`.
+pub fn open(emu: &Emulator, dir: &tempfile::TempDir, extra: &str) -> Engine {
+    let store = dir.path().join("store.sqlite");
+    let config = sellsync::Config::from_json(&config_json(emu, &store, extra)).expect("config");
+    Engine::open(config).expect("engine opens")
+}
+
+/// Seeds `n` listings `SKU-0000..` with `quantity` each.
+pub fn seed_listings(emu: &Emulator, n: usize, quantity: i64) {
+    let seeds: Vec<ListingSeed> = (0..n)
+        .map(|i| ListingSeed {
+            sku: format!("SKU-{i:04}"),
+            asin: None,
+            title: None,
+            quantity,
+            price_cents: Some(1000 + i as i64),
+            fba: false,
+            product_type: None,
+        })
+        .collect();
+    emu.control()
+        .seed_listings(None, &seeds)
+        .expect("seed listings");
+}
+
+/// Places `count` paid orders created 10 minutes ago (visible to searches at once).
+pub fn place_orders(
+    emu: &Emulator,
+    count: usize,
+    fba: bool,
+    marketplace: Option<&str>,
+) -> Vec<String> {
+    emu.control()
+        .place_orders(&OrderSeed {
+            count: Some(count),
+            fba,
+            age_seconds: 600,
+            marketplace_id: marketplace.map(str::to_string),
+            ..OrderSeed::default()
+        })
+        .expect("orders placed")
+}
+
+/// Long enough for any sync in these tests.
+pub const SYNC: Duration = Duration::from_secs(120);
+
+/// Takes every order the library hands out, acknowledging each; returns the documents.
+pub fn drain(engine: &Engine) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    while let Some(doc) = engine.order_next().expect("order_next") {
+        let v: serde_json::Value = serde_json::from_str(&doc).expect("order JSON");
+        let id = v["order_id"].as_str().expect("order_id").to_string();
+        engine.order_ack(&id, &format!("HOST-{id}")).expect("ack");
+        out.push(v);
+    }
+    out
+}
+
+/// Every event currently queued.
+pub fn events(engine: &Engine) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    while let Some(e) = engine.event_next(Some(Duration::ZERO)).expect("event_next") {
+        out.push(serde_json::from_str(&e).expect("event JSON"));
+    }
+    out
+}
