@@ -1,0 +1,355 @@
+/*
+ * The C harness: the order flow as a POS would write it, a crash before acknowledging, and
+ * every misuse case, against the real libsellsync through include/sellsync.h.
+ *
+ * usage: harness MODE CONFIG_JSON_FILE
+ *   flow        sync, take and acknowledge every order; prints "taken N"
+ *   take-and-die  sync, take every order without acknowledging, print their ids, then _exit(3)
+ *   take-all    take and acknowledge every order (no sync); prints "id ..." lines and "taken N"
+ *   misuse      NULLs, invalid UTF-8, bad JSON, calls after close, double close
+ *   threads     8 threads on one handle; close while a thread waits in sellsync_event_next
+ *   callback    event callback that calls back into the library; free_user exactly once
+ *   fork        an inherited handle in a forked child answers SELLSYNC_ERR_FORKED
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "sellsync.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern int second_translation_unit_status_ok(void);
+
+#define CHECK(cond)                                                                   \
+    do {                                                                              \
+        if (!(cond)) {                                                                \
+            fprintf(stderr, "%s:%d: check failed: %s (last error: %s)\n", __FILE__,   \
+                    __LINE__, #cond, sellsync_last_error());                          \
+            exit(1);                                                                  \
+        }                                                                             \
+    } while (0)
+
+static char *read_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    CHECK(f != NULL);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    CHECK(buf != NULL);
+    CHECK(fread(buf, 1, (size_t)n, f) == (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* Copies the value of "key":"value" from a JSON document into out. */
+static int json_string(const char *doc, const char *key, char *out, size_t cap) {
+    char pattern[64];
+    snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
+    const char *p = strstr(doc, pattern);
+    if (p == NULL) return 0;
+    p += strlen(pattern);
+    const char *end = strchr(p, '"');
+    if (end == NULL || (size_t)(end - p) >= cap) return 0;
+    memcpy(out, p, (size_t)(end - p));
+    out[end - p] = '\0';
+    return 1;
+}
+
+static SellSync *open_handle(const char *config) {
+    SellSync *h = NULL;
+    sellsync_status st = sellsync_open(config, &h);
+    if (st != SELLSYNC_OK) {
+        fprintf(stderr, "open failed: %s: %s\n", sellsync_status_str(st), sellsync_last_error());
+        exit(1);
+    }
+    CHECK(h != NULL);
+    return h;
+}
+
+/* Takes every order; acknowledges each when ack is set. Returns how many. */
+static int take_orders(SellSync *h, int ack, int print_ids) {
+    int n = 0;
+    for (;;) {
+        char *doc = NULL;
+        CHECK(sellsync_order_next(h, &doc) == SELLSYNC_OK);
+        if (doc == NULL) break;
+        char id[64], status[32];
+        CHECK(json_string(doc, "order_id", id, sizeof id));
+        CHECK(json_string(doc, "status", status, sizeof status));
+        if (print_ids) printf("id %s\n", id);
+        if (ack) {
+            char ref[80];
+            snprintf(ref, sizeof ref, "POS-%s", id);
+            CHECK(sellsync_order_ack(h, id, ref) == SELLSYNC_OK);
+            /* Acknowledging twice with the same reference is fine; another is a conflict. */
+            CHECK(sellsync_order_ack(h, id, ref) == SELLSYNC_OK);
+            CHECK(sellsync_order_ack(h, id, "OTHER") == SELLSYNC_ERR_CONFLICT);
+        }
+        sellsync_string_free(doc);
+        n++;
+    }
+    fflush(stdout);
+    return n;
+}
+
+static int mode_flow(const char *config) {
+    SellSync *h = open_handle(config);
+    CHECK(sellsync_sync_now(h, SELLSYNC_FLOW_ORDERS) == SELLSYNC_OK);
+    int n = take_orders(h, 1, 0);
+    /* The sync reported itself as an event. */
+    char *ev = NULL;
+    int completed = 0;
+    while (sellsync_event_next(h, 0, &ev) == SELLSYNC_OK && ev != NULL) {
+        if (strstr(ev, "\"type\":\"sync.completed\"") != NULL) completed++;
+        sellsync_string_free(ev);
+    }
+    CHECK(completed == 1);
+    CHECK(sellsync_close(h) == SELLSYNC_OK);
+    printf("taken %d\n", n);
+    return 0;
+}
+
+static int mode_take_and_die(const char *config) {
+    SellSync *h = open_handle(config);
+    CHECK(sellsync_sync_now(h, SELLSYNC_FLOW_ORDERS) == SELLSYNC_OK);
+    int n = take_orders(h, 0, 1);
+    printf("taken %d\n", n);
+    fflush(stdout);
+    _exit(3); /* dies before acknowledging anything, without closing */
+}
+
+static int mode_take_all(const char *config) {
+    SellSync *h = open_handle(config);
+    int n = take_orders(h, 1, 1);
+    CHECK(sellsync_close(h) == SELLSYNC_OK);
+    printf("taken %d\n", n);
+    return 0;
+}
+
+static int mode_misuse(const char *config) {
+    SellSync *h = NULL;
+    char *out = NULL;
+    /* Static texts and versions. */
+    CHECK(strcmp(sellsync_status_str(SELLSYNC_OK), "success") == 0);
+    CHECK(strlen(sellsync_status_str(12345)) > 0);
+    CHECK(sellsync_version_number() == SELLSYNC_VERSION_NUMBER);
+    CHECK(second_translation_unit_status_ok());
+    /* NULL arguments. */
+    CHECK(sellsync_open(NULL, &h) == SELLSYNC_ERR_INVALID_ARGUMENT && h == NULL);
+    CHECK(strstr(sellsync_last_error(), "config_json") != NULL);
+    CHECK(sellsync_open(config, NULL) == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_sync_now(NULL, SELLSYNC_FLOW_ALL) == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_order_next(NULL, &out) == SELLSYNC_ERR_INVALID_ARGUMENT && out == NULL);
+    CHECK(sellsync_close(NULL) == SELLSYNC_OK);
+    sellsync_string_free(NULL);
+    /* Malformed and invalid configurations. */
+    CHECK(sellsync_open("{not json", &h) == SELLSYNC_ERR_INVALID_ARGUMENT && h == NULL);
+    CHECK(sellsync_open("{\"store_path\":\"x\"}", &h) == SELLSYNC_ERR_INVALID_ARGUMENT && h == NULL);
+    const char bad_utf8[] = {'{', '"', (char)0xC3, (char)0x28, '"', '}', 0};
+    CHECK(sellsync_open(bad_utf8, &h) == SELLSYNC_ERR_INVALID_ARGUMENT && h == NULL);
+    CHECK(strstr(sellsync_last_error(), "UTF-8") != NULL);
+    /* A working handle, misused. */
+    h = open_handle(config);
+    CHECK(strlen(sellsync_last_error()) == 0);
+    CHECK(sellsync_order_next(h, NULL) == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_order_ack(h, NULL, "x") == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_order_ack(h, "111-0000000-0000000", NULL) == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_order_ack(h, bad_utf8, "x") == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_order_ack(h, "111-0000000-0000000", "x") == SELLSYNC_ERR_NOT_FOUND);
+    CHECK(sellsync_sync_now(h, 0) == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_sync_now(h, 0x80000000u) == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_event_next(h, -2, &out) == SELLSYNC_ERR_INVALID_ARGUMENT && out == NULL);
+    CHECK(sellsync_event_next(h, 0, NULL) == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_start(h) == SELLSYNC_OK);
+    CHECK(sellsync_start(h) == SELLSYNC_OK);
+    CHECK(sellsync_stop(h) == SELLSYNC_OK);
+    CHECK(sellsync_stop(h) == SELLSYNC_OK);
+    /* Close, then every call is refused and a second close too. */
+    CHECK(sellsync_close(h) == SELLSYNC_OK);
+    CHECK(sellsync_close(h) == SELLSYNC_ERR_CLOSED);
+    CHECK(sellsync_sync_now(h, SELLSYNC_FLOW_ALL) == SELLSYNC_ERR_CLOSED);
+    CHECK(sellsync_order_next(h, &out) == SELLSYNC_ERR_CLOSED && out == NULL);
+    CHECK(sellsync_order_ack(h, "111-0000000-0000000", "x") == SELLSYNC_ERR_CLOSED);
+    CHECK(sellsync_event_next(h, 0, &out) == SELLSYNC_ERR_CLOSED);
+    CHECK(sellsync_start(h) == SELLSYNC_ERR_CLOSED);
+    CHECK(sellsync_set_event_callback(h, NULL, NULL, NULL) == SELLSYNC_ERR_CLOSED);
+    CHECK(strstr(sellsync_last_error(), "closed") != NULL);
+    printf("misuse ok\n");
+    return 0;
+}
+
+struct worker {
+    SellSync *h;
+    int id;
+    int taken;
+    int events;
+    sellsync_status final_status;
+};
+
+static void *hammer(void *arg) {
+    struct worker *w = arg;
+    for (int i = 0; i < 200; i++) {
+        char *doc = NULL;
+        sellsync_status st = sellsync_order_next(w->h, &doc);
+        CHECK(st == SELLSYNC_OK);
+        if (doc != NULL) {
+            char id[64];
+            CHECK(json_string(doc, "order_id", id, sizeof id));
+            sellsync_status a = sellsync_order_ack(w->h, id, "T");
+            CHECK(a == SELLSYNC_OK);
+            sellsync_string_free(doc);
+            w->taken++;
+        }
+        if (i % 50 == 0) CHECK(sellsync_sync_now(w->h, SELLSYNC_FLOW_ORDERS) == SELLSYNC_OK);
+        char *ev = NULL;
+        CHECK(sellsync_event_next(w->h, 0, &ev) == SELLSYNC_OK);
+        if (ev != NULL) {
+            w->events++;
+            sellsync_string_free(ev);
+        }
+    }
+    return NULL;
+}
+
+static void *wait_forever(void *arg) {
+    struct worker *w = arg;
+    for (;;) {
+        char *ev = NULL;
+        sellsync_status st = sellsync_event_next(w->h, -1, &ev);
+        if (st != SELLSYNC_OK) {
+            w->final_status = st;
+            return NULL;
+        }
+        sellsync_string_free(ev);
+    }
+}
+
+static int mode_threads(const char *config) {
+    SellSync *h = open_handle(config);
+    pthread_t t[8];
+    struct worker w[8];
+    for (int i = 0; i < 8; i++) {
+        w[i] = (struct worker){h, i, 0, 0, SELLSYNC_OK};
+        CHECK(pthread_create(&t[i], NULL, hammer, &w[i]) == 0);
+    }
+    int taken = 0;
+    for (int i = 0; i < 8; i++) {
+        CHECK(pthread_join(t[i], NULL) == 0);
+        taken += w[i].taken;
+    }
+    /* A thread blocked in event_next is woken by close and sees CLOSED. */
+    struct worker waiter = {h, 99, 0, 0, SELLSYNC_OK};
+    pthread_t wt;
+    CHECK(pthread_create(&wt, NULL, wait_forever, &waiter) == 0);
+    char *drain = NULL;
+    while (sellsync_event_next(h, 0, &drain) == SELLSYNC_OK && drain != NULL) sellsync_string_free(drain);
+    CHECK(sellsync_close(h) == SELLSYNC_OK);
+    CHECK(pthread_join(wt, NULL) == 0);
+    CHECK(waiter.final_status == SELLSYNC_ERR_CLOSED);
+    printf("taken %d\n", taken);
+    return 0;
+}
+
+struct cb_state {
+    SellSync *h;
+    int events;
+    int reentrant_ok;
+    int freed;
+    int close_refused;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+};
+
+static void on_event(void *user, const char *event_json) {
+    struct cb_state *s = user;
+    pthread_mutex_lock(&s->lock);
+    s->events++;
+    pthread_mutex_unlock(&s->lock);
+    if (strstr(event_json, "\"type\":\"order.ready\"") != NULL) {
+        char *doc = NULL;
+        /* Calling back into the library from the callback works. */
+        int reentrant = sellsync_order_next(s->h, &doc) == SELLSYNC_OK;
+        sellsync_string_free(doc);
+        /* Closing from the callback is refused instead of deadlocking. */
+        int refused = sellsync_close(s->h) == SELLSYNC_ERR_INVALID_STATE;
+        pthread_mutex_lock(&s->lock);
+        s->reentrant_ok += reentrant;
+        s->close_refused += refused;
+        pthread_cond_broadcast(&s->changed);
+        pthread_mutex_unlock(&s->lock);
+    }
+}
+
+static void free_state(void *user) {
+    struct cb_state *s = user;
+    pthread_mutex_lock(&s->lock);
+    s->freed++;
+    pthread_mutex_unlock(&s->lock);
+}
+
+static int mode_callback(const char *config) {
+    struct cb_state s = {NULL, 0, 0, 0, 0, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+    s.h = open_handle(config);
+    CHECK(sellsync_set_event_callback(s.h, on_event, &s, free_state) == SELLSYNC_OK);
+    CHECK(sellsync_sync_now(s.h, SELLSYNC_FLOW_ORDERS) == SELLSYNC_OK);
+    /* Wait until the callback has handled an order.ready (at most 30 s). */
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 30;
+    pthread_mutex_lock(&s.lock);
+    while (s.reentrant_ok == 0) {
+        if (pthread_cond_timedwait(&s.changed, &s.lock, &deadline) != 0) break;
+    }
+    pthread_mutex_unlock(&s.lock);
+    CHECK(sellsync_close(s.h) == SELLSYNC_OK);
+    CHECK(s.freed == 1);
+    CHECK(s.reentrant_ok > 0);
+    CHECK(s.close_refused > 0);
+    printf("callback events %d\n", s.events);
+    return 0;
+}
+
+static int mode_fork(const char *config) {
+    SellSync *h = open_handle(config);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        char *doc = NULL;
+        int ok = sellsync_order_next(h, &doc) == SELLSYNC_ERR_FORKED && doc == NULL;
+        ok = ok && sellsync_close(h) == SELLSYNC_ERR_FORKED;
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    char *doc = NULL;
+    CHECK(sellsync_order_next(h, &doc) == SELLSYNC_OK);
+    sellsync_string_free(doc);
+    CHECK(sellsync_close(h) == SELLSYNC_OK);
+    printf("fork ok\n");
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 3) {
+        fprintf(stderr, "usage: harness MODE CONFIG_JSON_FILE\n");
+        return 2;
+    }
+    char *config = read_file(argv[2]);
+    int rc = 2;
+    if (strcmp(argv[1], "flow") == 0) rc = mode_flow(config);
+    else if (strcmp(argv[1], "take-and-die") == 0) rc = mode_take_and_die(config);
+    else if (strcmp(argv[1], "take-all") == 0) rc = mode_take_all(config);
+    else if (strcmp(argv[1], "misuse") == 0) rc = mode_misuse(config);
+    else if (strcmp(argv[1], "threads") == 0) rc = mode_threads(config);
+    else if (strcmp(argv[1], "callback") == 0) rc = mode_callback(config);
+    else if (strcmp(argv[1], "fork") == 0) rc = mode_fork(config);
+    free(config);
+    return rc;
+}

@@ -1,0 +1,192 @@
+//! Builds the C harness against include/sellsync.h and the real libsellsync, and runs it as a
+//! host would: the order flow, a process that dies before acknowledging, misuse, threads,
+//! callbacks and fork.
+
+mod common;
+
+use common::*;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The directory holding the libsellsync.so built for this test run.
+fn lib_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let deps = exe.parent().unwrap().to_path_buf();
+    for dir in [deps.parent().unwrap().to_path_buf(), deps] {
+        if dir.join("libsellsync.so").exists() {
+            return dir;
+        }
+    }
+    panic!("libsellsync.so not found next to the test binary");
+}
+
+fn compile(compiler: &str, lang: &[&str], sources: &[&str], out: &Path) {
+    let lib = lib_dir();
+    let status = Command::new(compiler)
+        .args(lang)
+        .args(["-Wall", "-Wextra", "-Werror", "-pedantic"])
+        .arg("-I")
+        .arg(root().join("include"))
+        .args(sources.iter().map(|s| root().join(s)))
+        .arg("-o")
+        .arg(out)
+        .arg(format!("-L{}", lib.display()))
+        .arg(format!("-Wl,-rpath,{}", lib.display()))
+        .args(["-lsellsync", "-lpthread"])
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {compiler}: {e}"));
+    assert!(status.success(), "{compiler} failed to build the harness");
+}
+
+/// The harness, built once per test run with `-std=c11 -Wall -Wextra -Werror`.
+fn harness() -> &'static Path {
+    static H: OnceLock<PathBuf> = OnceLock::new();
+    H.get_or_init(|| {
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sellsync-harness");
+        compile(
+            "cc",
+            &["-std=c11"],
+            &["tests/c/harness.c", "tests/c/second.c"],
+            &out,
+        );
+        out
+    })
+}
+
+fn run(mode: &str, config: &Path) -> (i32, String) {
+    let out = Command::new(harness())
+        .arg(mode)
+        .arg(config)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{stdout}{}",
+            if stderr.is_empty() {
+                String::new()
+            } else {
+                format!("\nstderr: {stderr}")
+            }
+        ),
+    )
+}
+
+fn setup(
+    orders: usize,
+) -> (
+    sellsync_emulator::Emulator,
+    tempfile::TempDir,
+    PathBuf,
+    Vec<String>,
+) {
+    let emu = emulator(1000.0);
+    seed_listings(&emu, 40, 50);
+    let placed = place_orders(&emu, orders, false, None);
+    let dir = tempdir();
+    let config = dir.path().join("config.json");
+    std::fs::write(
+        &config,
+        config_json(&emu, &dir.path().join("store.sqlite"), ""),
+    )
+    .unwrap();
+    (emu, dir, config, placed)
+}
+
+fn taken(output: &str) -> usize {
+    output
+        .lines()
+        .find_map(|l| l.strip_prefix("taken "))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {output}"))
+}
+
+fn ids(output: &str) -> HashSet<String> {
+    output
+        .lines()
+        .filter_map(|l| l.strip_prefix("id "))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_header_works_from_cpp() {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sellsync-cpp");
+    compile("c++", &["-std=c++17"], &["tests/c/cpp_compat.cpp"], &out);
+    let status = Command::new(&out).status().unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn a_c_host_takes_and_acknowledges_every_order() {
+    let (_emu, _dir, config, placed) = setup(120);
+    let (code, out) = run("flow", &config);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(taken(&out), placed.len());
+    // A second host run finds nothing left to take.
+    let (code, out) = run("take-all", &config);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(taken(&out), 0);
+}
+
+#[test]
+fn orders_taken_by_a_process_that_dies_come_back_and_acknowledged_ones_never_do() {
+    let (_emu, _dir, config, placed) = setup(30);
+    let (code, out) = run("take-and-die", &config);
+    assert_eq!(code, 3, "the first host dies on purpose: {out}");
+    let first = ids(&out);
+    assert_eq!(first.len(), placed.len());
+    let (code, out) = run("take-all", &config);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        ids(&out),
+        first,
+        "the new process gets exactly the orders the dead one took"
+    );
+    let (code, out) = run("take-all", &config);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(taken(&out), 0, "acknowledged orders never come back");
+}
+
+#[test]
+fn every_misuse_gets_a_clear_status_and_nothing_crashes() {
+    let (_emu, _dir, config, _) = setup(3);
+    let (code, out) = run("misuse", &config);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("misuse ok"));
+}
+
+#[test]
+fn eight_threads_share_one_handle_and_close_wakes_a_blocked_waiter() {
+    let (_emu, _dir, config, placed) = setup(200);
+    let (code, out) = run("threads", &config);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        taken(&out),
+        placed.len(),
+        "each order taken by exactly one thread"
+    );
+}
+
+#[test]
+fn the_event_callback_may_call_back_in_and_its_user_data_is_freed_once() {
+    let (_emu, _dir, config, _) = setup(5);
+    let (code, out) = run("callback", &config);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn a_forked_child_cannot_use_the_parents_handle() {
+    let (_emu, _dir, config, _) = setup(2);
+    let (code, out) = run("fork", &config);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("fork ok"));
+}
