@@ -134,7 +134,10 @@ fn matches(expected: &Value, ctx: &Ctx<'_>, op: &Value) -> bool {
                     == have
             }
             Value::String(s) => have.len() == 1 && have[0] == *s,
-            other => have.len() == 1 && have[0] == other.to_string(),
+            other => {
+                have.len() == 1
+                    && serde_json::from_str::<Value>(&have[0]).ok().as_ref() == Some(other)
+            }
         }
     })
 }

@@ -157,7 +157,8 @@ impl Store {
     pub fn ack_order(&self, order_id: &str, host_ref: &str, now: DateTime<Utc>) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let row: Option<(Option<String>, Option<String>, Option<i64>, String)> = tx
+        type AckRow = (Option<String>, Option<String>, Option<i64>, String);
+        let row: Option<AckRow> = tx
             .query_row(
                 "SELECT acked_at, host_ref, ready_seq, status FROM orders WHERE order_id = ?1",
                 [order_id],

@@ -1,0 +1,139 @@
+/*
+ * A small POS that takes its Amazon orders through libsellsync.
+ *
+ * usage: pos CONFIG_JSON_FILE SECONDS
+ *
+ * It starts the library's background worker, waits for events, and books every order that is
+ * ready into its own (toy) order book with its own order number, acknowledging each to
+ * sellsync. Status changes after hand-over (cancellations) are printed as they come.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "sellsync.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void die(const char *what, sellsync_status st) {
+    fprintf(stderr, "%s failed: %s: %s\n", what, sellsync_status_str(st), sellsync_last_error());
+    exit(1);
+}
+
+static char *read_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        perror(path);
+        exit(1);
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) exit(1);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* Copies "key":"value" (the first one) of a JSON document into out; "" if absent. */
+static void field(const char *doc, const char *key, char *out, size_t cap) {
+    char pattern[64];
+    snprintf(pattern, sizeof pattern, "\"%s\":", key);
+    out[0] = '\0';
+    const char *p = strstr(doc, pattern);
+    if (p == NULL) return;
+    p += strlen(pattern);
+    if (*p == '"') {
+        p++;
+        const char *end = strchr(p, '"');
+        if (end == NULL) return;
+        size_t n = (size_t)(end - p) < cap - 1 ? (size_t)(end - p) : cap - 1;
+        memcpy(out, p, n);
+        out[n] = '\0';
+    } else {
+        size_t n = strcspn(p, ",}");
+        if (n > cap - 1) n = cap - 1;
+        memcpy(out, p, n);
+        out[n] = '\0';
+    }
+}
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 3) {
+        fprintf(stderr, "usage: pos CONFIG_JSON_FILE SECONDS\n");
+        return 2;
+    }
+    char *config = read_file(argv[1]);
+    double seconds = atof(argv[2]);
+    printf("POS: sellsync %s\n", sellsync_version());
+
+    SellSync *h = NULL;
+    sellsync_status st = sellsync_open(config, &h);
+    if (st != SELLSYNC_OK) die("sellsync_open", st);
+    if ((st = sellsync_start(h)) != SELLSYNC_OK) die("sellsync_start", st);
+
+    long next_pos_number = 1001, booked = 0, cancelled = 0, cancel_requests = 0, syncs = 0;
+    double start = now_s();
+    while (now_s() - start < seconds) {
+        char *event = NULL;
+        if ((st = sellsync_event_next(h, 500, &event)) != SELLSYNC_OK) die("sellsync_event_next", st);
+        if (event != NULL) {
+            char type[48], order_id[32], status[32];
+            field(event, "type", type, sizeof type);
+            field(event, "order_id", order_id, sizeof order_id);
+            if (strcmp(type, "order.status_changed") == 0) {
+                field(event, "new_status", status, sizeof status);
+                printf("  ! Amazon order %s is now %s\n", order_id, status);
+                if (strcmp(status, "CANCELLED") == 0) cancelled++;
+            } else if (strcmp(type, "order.buyer_cancel_requested") == 0) {
+                printf("  ! buyer asks to cancel Amazon order %s\n", order_id);
+                cancel_requests++;
+            } else if (strcmp(type, "sync.completed") == 0) {
+                char fresh[16], calls[16];
+                field(event, "orders_new", fresh, sizeof fresh);
+                field(event, "api_calls", calls, sizeof calls);
+                syncs++;
+                printf("[%5.1fs] sync: %s new orders, %s API calls\n", now_s() - start, fresh, calls);
+            } else if (strcmp(type, "sync.failed") == 0) {
+                char message[200];
+                field(event, "message", message, sizeof message);
+                printf("[%5.1fs] sync failed (will retry): %s\n", now_s() - start, message);
+            }
+            sellsync_string_free(event);
+        }
+        /* Book every order that is ready. */
+        for (;;) {
+            char *order = NULL;
+            if ((st = sellsync_order_next(h, &order)) != SELLSYNC_OK) die("sellsync_order_next", st);
+            if (order == NULL) break;
+            char id[32], sku[64], qty[16], city[64], by[16], ref[32];
+            field(order, "order_id", id, sizeof id);
+            field(order, "sku", sku, sizeof sku);
+            field(order, "quantity", qty, sizeof qty);
+            field(order, "city", city, sizeof city);
+            field(order, "fulfilled_by", by, sizeof by);
+            snprintf(ref, sizeof ref, "POS-%ld", next_pos_number++);
+            if ((st = sellsync_order_ack(h, id, ref)) != SELLSYNC_OK) die("sellsync_order_ack", st);
+            printf("  %s <- Amazon %s: %sx %s%s%s\n", ref, id, qty, sku,
+                   strcmp(by, "AMAZON") == 0 ? " (fulfilled by Amazon)" : ", ship to ",
+                   strcmp(by, "AMAZON") == 0 ? "" : city);
+            booked++;
+            sellsync_string_free(order);
+        }
+        fflush(stdout);
+    }
+    if ((st = sellsync_stop(h)) != SELLSYNC_OK) die("sellsync_stop", st);
+    if ((st = sellsync_close(h)) != SELLSYNC_OK) die("sellsync_close", st);
+    free(config);
+    printf("\nPOS: %ld Amazon orders booked and acknowledged, %ld cancelled after booking, "
+           "%ld cancellation requests, %ld sync cycles.\n",
+           booked, cancelled, cancel_requests, syncs);
+    return booked > 0 ? 0 : 1;
+}
