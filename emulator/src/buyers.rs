@@ -98,7 +98,8 @@ pub fn step(shared: &Shared) {
             .rng
             .gen_range(1..=shown.min(b.config.max_units.max(1)));
         let mp = marketplaces[world.rng.gen_range(0..marketplaces.len())].clone();
-        if let Some(id) = world.place_order(&seller, &mp, &[(sku, qty)], now, true) {
+        let pending = world.pending_seconds;
+        if let Some(id) = world.place_order(&seller, &mp, &[(sku, qty)], now, pending) {
             b.placed += 1;
             if b.recent.len() >= 1000 {
                 b.recent.pop_front();

@@ -52,6 +52,9 @@ pub struct OrderSeed {
     /// Leave the orders Pending for the emulator's pending time (default: payment authorised at once).
     #[serde(default)]
     pub pending: bool,
+    /// Leave the orders Pending for this many emulated seconds (overrides `pending`).
+    #[serde(default)]
+    pub pending_seconds: Option<i64>,
     /// Create them this many seconds in the past.
     #[serde(default)]
     pub age_seconds: i64,
@@ -163,7 +166,12 @@ impl<'a> Control<'a> {
                 } else {
                     seed.lines.clone()
                 };
-                match w.place_order(&seller.seller_id, &mp, &lines, at, seed.pending) {
+                let pending = seed.pending_seconds.unwrap_or(if seed.pending {
+                    w.pending_seconds
+                } else {
+                    0
+                });
+                match w.place_order(&seller.seller_id, &mp, &lines, at, pending) {
                     Some(id) => ids.push(id),
                     None if seed.lines.is_empty() => break,
                     None => return Err("a SKU is unknown or Amazon shows less than ordered".into()),

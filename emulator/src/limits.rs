@@ -108,6 +108,10 @@ impl Op {
     pub fn from_name(name: &str) -> Option<Op> {
         TABLE.iter().find(|row| row.1 == name).map(|row| row.0)
     }
+    /// Every operation.
+    pub fn all() -> impl Iterator<Item = Op> {
+        TABLE.iter().map(|row| row.0)
+    }
     /// Whether a usage plan applies.
     pub fn limited(self) -> bool {
         self.rate() > 0.0

@@ -67,58 +67,57 @@ pub fn operation_id(op: Op) -> &'static str {
     }
 }
 
-fn operation_for(op: Op) -> Option<&'static Value> {
+/// The model's path template, HTTP method and operation object for `op`.
+pub fn operation_for(op: Op) -> Option<(&'static str, &'static str, &'static Value)> {
     let id = operation_id(op);
-    if op == Op::GetOrder2026 || op == Op::SearchOrders {
-        let m = models()
-            .iter()
-            .find(|m| m["info"]["version"] == "2026-01-01")?;
-        return m["paths"]
-            .as_object()?
-            .values()
-            .find_map(|p| p.as_object()?.values().find(|o| o["operationId"] == id));
-    }
-    if op == Op::GetOrder {
-        let m = models().iter().find(|m| m["info"]["version"] == "v0")?;
-        return m["paths"]
-            .as_object()?
-            .values()
-            .find_map(|p| p.as_object()?.values().find(|o| o["operationId"] == id));
-    }
-    operation(id)
+    let version = match op {
+        Op::GetOrder2026 | Op::SearchOrders => Some("2026-01-01"),
+        Op::GetOrder | Op::GetOrders | Op::GetOrderItems | Op::GetOrderAddress => Some("v0"),
+        _ => None,
+    };
+    models()
+        .iter()
+        .filter(|m| version.is_none_or(|v| m["info"]["version"] == v))
+        .find_map(|m| {
+            m["paths"].as_object()?.iter().find_map(|(path, item)| {
+                item.as_object()?
+                    .iter()
+                    .find(|(_, o)| o["operationId"] == id)
+                    .map(|(method, o)| (path.as_str(), method.as_str(), o))
+            })
+        })
 }
 
-fn matches(expected: &Value, ctx: &Ctx<'_>, op: &Value) -> bool {
+/// The `{name}` placeholders of a path template, in order.
+pub fn path_names(template: &str) -> Vec<&str> {
+    template
+        .split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .collect()
+}
+
+fn matches(expected: &Value, ctx: &Ctx<'_>, template: &str, op: &Value) -> bool {
     let Some(params) = expected.get("parameters").and_then(Value::as_object) else {
         return true;
     };
     let body: Option<Value> = serde_json::from_slice(&ctx.body).ok();
-    let path_names: Vec<&str> = op["parameters"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter(|p| p["in"] == "path")
-                .filter_map(|p| p["name"].as_str())
-                .collect()
-        })
-        .unwrap_or_default();
+    let names = path_names(template);
     params.iter().all(|(name, spec)| {
         let want = &spec["value"];
-        if let Some(i) = path_names.iter().position(|n| n == name) {
-            let have = if ctx.params.len() > path_names.len() {
-                ctx.params.get(i + ctx.params.len() - path_names.len())
-            } else {
-                ctx.params.get(i)
-            };
-            return have.is_some_and(|h| want.as_str() == Some(h.as_str()));
+        if let Some(i) = names.iter().position(|n| n == name) {
+            return ctx
+                .params
+                .get(i)
+                .is_some_and(|h| want.as_str() == Some(h.as_str()));
         }
-        if let Some(b) = &body {
-            if op["parameters"].as_array().is_some_and(|a| {
+        // Examples name the body parameter either as the model does or simply "body".
+        let in_body = name == "body"
+            || op["parameters"].as_array().is_some_and(|a| {
                 a.iter()
                     .any(|p| p["in"] == "body" && p["name"] == name.as_str())
-            }) {
-                return b == want;
-            }
+            });
+        if in_body {
+            return body.as_ref() == Some(want);
         }
         let have = ctx.q_list(name);
         match want {
@@ -144,24 +143,33 @@ fn matches(expected: &Value, ctx: &Ctx<'_>, op: &Value) -> bool {
 
 /// Answers `op` from the model's static examples.
 pub fn answer(op: Op, ctx: &Ctx<'_>) -> Reply {
-    let Some(operation) = operation_for(op) else {
+    let Some((template, _, operation)) = operation_for(op) else {
         return Reply::not_found("No sandbox examples for this operation");
     };
-    if let Some(responses) = operation["responses"].as_object() {
-        for (status, resp) in responses {
-            let Some(cases) = resp["x-amzn-api-sandbox"]["static"].as_array() else {
-                continue;
-            };
-            for case in cases {
-                if matches(&case["request"], ctx, operation) {
-                    let code = status.parse().unwrap_or(200);
-                    return match case.get("response") {
-                        Some(v) if code != 204 => Reply::json(code, v.clone()),
-                        _ => Reply::no_content(),
-                    };
+    // The most specific matching example wins (the one naming the most parameters).
+    let mut best: Option<(usize, u16, Option<&Value>)> = None;
+    for (status, resp) in operation["responses"].as_object().into_iter().flatten() {
+        for case in resp["x-amzn-api-sandbox"]["static"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            if matches(&case["request"], ctx, template, operation) {
+                let n = case["request"]["parameters"]
+                    .as_object()
+                    .map_or(0, |p| p.len());
+                if best.is_none_or(|(m, _, _)| n > m) {
+                    best = Some((n, status.parse().unwrap_or(200), case.get("response")));
                 }
             }
         }
     }
-    Reply::invalid_input("The request does not match any sandbox example")
+    match best {
+        Some((_, code, Some(v))) if code != 204 => Reply::json(code, v.clone()),
+        Some((_, code, _)) => Reply {
+            status: code,
+            body: crate::reply::Body::Empty,
+        },
+        None => Reply::invalid_input("The request does not match any sandbox example"),
+    }
 }

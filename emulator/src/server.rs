@@ -236,6 +236,10 @@ fn respond(s: &Shared, reply: Reply, op: Option<Op>) -> Response {
     builder = builder
         .header("date", date)
         .header("x-amzn-RequestId", request_id());
+    if reply.status == 413 {
+        // The rest of the oversized body was not read: the connection cannot be reused.
+        builder = builder.header("connection", "close");
+    }
     if let Some(op) = op {
         let limited = op.limited() && matches!(reply.status, 200..=299 | 400 | 404);
         if limited {

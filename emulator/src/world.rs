@@ -445,7 +445,7 @@ impl World {
     }
 
     /// Places an order for `lines` of (sku, quantity) of `seller` in `marketplace`, decrementing
-    /// the quantity Amazon shows. Returns the order id, or None when a SKU is unknown or
+    /// the quantity Amazon shows; it stays Pending for `pending_seconds` (payment authorisation). Returns the order id, or None when a SKU is unknown or
     /// Amazon shows less than asked for.
     pub fn place_order(
         &mut self,
@@ -453,7 +453,7 @@ impl World {
         marketplace_id: &str,
         lines: &[(String, i64)],
         now: DateTime<Utc>,
-        pending: bool,
+        pending_seconds: i64,
     ) -> Option<String> {
         let mut items = Vec::new();
         let mut fba = None;
@@ -495,7 +495,7 @@ impl World {
             .map(|l| l.currency.clone())
             .unwrap_or_else(|| "USD".into());
         let n = self.id();
-        let pending_until = now + Duration::seconds(if pending { self.pending_seconds } else { 0 });
+        let pending_until = now + Duration::seconds(pending_seconds.max(0));
         let order = Order {
             order_id: order_id.clone(),
             seller_id: seller_id.to_string(),

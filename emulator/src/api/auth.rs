@@ -156,7 +156,8 @@ pub fn participations(ctx: &mut Ctx<'_>) -> Reply {
                 "marketplace": {"id": id, "name": domain, "countryCode": country,
                                 "defaultCurrencyCode": currency, "defaultLanguageCode": "en_US",
                                 "domainName": domain},
-                "participation": {"isParticipating": true, "hasSuspendedListings": false}
+                "participation": {"isParticipating": true, "hasSuspendedListings": false},
+                "storeName": "Demo Shop"
             })
         })
         .collect();

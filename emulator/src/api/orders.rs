@@ -113,7 +113,7 @@ pub fn order_v0(o: &Order, address: bool, buyer: bool) -> Value {
         "IsPrime": false,
         "IsPremiumOrder": false,
         "IsGlobalExpressEnabled": false,
-        "IsReplacementOrder": "false",
+        "IsReplacementOrder": false,
         "IsSoldByAB": false,
         "IsISPU": false,
         "IsAccessPointOrder": false,

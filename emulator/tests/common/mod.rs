@@ -1,0 +1,105 @@
+//! A plain HTTP client for the emulator tests.
+#![allow(dead_code)]
+
+use reqwest::blocking::Client;
+use sellsync_emulator::{Config, Emulator, Seller};
+use serde_json::Value;
+
+/// A started emulator and an HTTP client with a token of the demo seller.
+pub struct Api {
+    pub emu: Emulator,
+    pub http: Client,
+    pub token: String,
+}
+
+/// One answer.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub raw: Vec<u8>,
+}
+
+impl Api {
+    /// Starts an emulator with `config` and gets an access token.
+    pub fn start(config: Config) -> Api {
+        let emu = Emulator::start(config).expect("emulator starts");
+        let http = Client::new();
+        let mut api = Api {
+            emu,
+            http,
+            token: String::new(),
+        };
+        let a = api.lwa(&Seller::demo().refresh_token, &Seller::demo().client_secret);
+        assert_eq!(a.status, 200, "{:?}", a.body);
+        api.token = a.body["access_token"].as_str().unwrap().to_string();
+        api
+    }
+
+    /// The LWA token exchange.
+    pub fn lwa(&self, refresh_token: &str, client_secret: &str) -> Answer {
+        let s = Seller::demo();
+        let resp = self
+            .http
+            .post(format!("{}/auth/o2/token", self.emu.url()))
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+                ("client_id", s.client_id.as_str()),
+                ("client_secret", client_secret),
+            ])
+            .send()
+            .unwrap();
+        answer(resp)
+    }
+
+    /// A call with the access token (or `token` if given) and an optional JSON body.
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Answer {
+        self.call_with(method, path, query, body, &self.token)
+    }
+
+    /// A call with an explicit token.
+    pub fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+        token: &str,
+    ) -> Answer {
+        let mut rb = self
+            .http
+            .request(
+                method.parse().unwrap(),
+                format!("{}{}", self.emu.url(), path),
+            )
+            .query(query)
+            .header("x-amz-access-token", token);
+        if let Some(b) = body {
+            rb = rb
+                .header("content-type", "application/json")
+                .body(b.to_string());
+        }
+        answer(rb.send().unwrap())
+    }
+}
+
+fn answer(resp: reqwest::blocking::Response) -> Answer {
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let raw = resp.bytes().unwrap().to_vec();
+    let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+    Answer {
+        status,
+        headers,
+        body,
+        raw,
+    }
+}
