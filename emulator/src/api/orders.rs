@@ -337,8 +337,28 @@ pub fn search_orders(ctx: &mut Ctx<'_>) -> Reply {
         cursor: None,
     };
     if let Some(t) = ctx.q("paginationToken") {
+        // A bound the caller left out defaulted to "now - 2 minutes" on the first page; the
+        // token keeps that first bound.
+        let before_name = if by_update {
+            "lastUpdatedBefore"
+        } else {
+            "createdBefore"
+        };
+        let explicit_before = ctx.q(before_name).is_some();
         match Search::from_token(t) {
-            Some(s) if s.clone_filters() == search.clone_filters() => search = s,
+            Some(s)
+                if s.clone_filters()
+                    == Search {
+                        before: if explicit_before {
+                            search.before
+                        } else {
+                            s.before
+                        },
+                        ..search.clone_filters()
+                    } =>
+            {
+                search = s
+            }
             _ => {
                 return Reply::invalid_input(
                     "Invalid paginationToken, or the other parameters changed",

@@ -1,0 +1,246 @@
+//! The control API over HTTP: seeding, clock, buyers, faults, state and the call log.
+
+mod common;
+
+use common::Api;
+use sellsync_emulator::Config;
+use serde_json::{json, Value};
+
+fn control(api: &Api, method: &str, path: &str, body: Option<Value>) -> Value {
+    let mut rb = api.http.request(
+        method.parse().unwrap(),
+        format!("{}/_emulator/{path}", api.emu.url()),
+    );
+    if let Some(b) = body {
+        rb = rb
+            .header("content-type", "application/json")
+            .body(b.to_string());
+    }
+    let resp = rb.send().unwrap();
+    assert_eq!(resp.status().as_u16(), 200, "{method} {path}");
+    resp.json().unwrap()
+}
+
+#[test]
+fn seeding_orders_and_reading_state_over_http() {
+    let api = Api::start(Config {
+        rate_scale: 1000.0,
+        ..Config::default()
+    });
+    control(
+        &api,
+        "POST",
+        "listings",
+        Some(
+            json!({"listings": [{"sku": "MUG-1", "quantity": 5}, {"sku": "FBA-1", "quantity": 9, "fba": true}]}),
+        ),
+    );
+    let placed = control(
+        &api,
+        "POST",
+        "orders",
+        Some(json!({"lines": [["MUG-1", 2]], "age_seconds": 600})),
+    );
+    let id = placed["order_ids"][0].as_str().unwrap().to_string();
+    let order = control(&api, "GET", &format!("orders/{id}"), None);
+    assert_eq!(
+        order["items"][0]["shown_quantity"], 5,
+        "the quantity Amazon showed when the order was placed"
+    );
+    assert_eq!(order["status"], "Unshipped");
+    // Amazon shows less after the sale; ordering more than shown is refused.
+    let state = control(&api, "GET", "state", None);
+    let mug = state["listings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["sku"] == "MUG-1")
+        .unwrap()
+        .clone();
+    assert_eq!(mug["quantity"], 3);
+    let too_many = api
+        .http
+        .post(format!("{}/_emulator/orders", api.emu.url()))
+        .body(json!({"lines": [["MUG-1", 4]]}).to_string())
+        .send()
+        .unwrap();
+    assert_eq!(too_many.status().as_u16(), 400);
+    assert_eq!(
+        control(
+            &api,
+            "POST",
+            &format!("orders/{id}/cancel-request"),
+            Some(json!({"reason": "mistake"}))
+        )["requested"],
+        true
+    );
+    assert_eq!(
+        control(
+            &api,
+            "POST",
+            &format!("orders/{id}/cancel"),
+            Some(json!({"by": "seller", "reason": "NoInventory"}))
+        )["cancelled"],
+        true
+    );
+    let state = control(&api, "GET", "state", None);
+    assert_eq!(state["cancellations"][0]["by"], "seller");
+    assert_eq!(state["orders"]["by_status"]["Canceled"], 1);
+    // The clock moves only forward and only when told (or at the configured speed).
+    let before = control(&api, "GET", "clock", None)["now"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let after = control(
+        &api,
+        "POST",
+        "clock",
+        Some(json!({"advance_seconds": 3600})),
+    )["now"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(after > before);
+    let bad = api
+        .http
+        .post(format!("{}/_emulator/clock", api.emu.url()))
+        .body("{\"set\": \"tomorrow\"}")
+        .send()
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
+}
+
+#[test]
+fn faults_apply_to_the_next_n_calls_and_the_log_shows_them() {
+    let api = Api::start(Config {
+        rate_scale: 1000.0,
+        ..Config::default()
+    });
+    control(
+        &api,
+        "POST",
+        "faults",
+        Some(
+            json!({"operation": "getMarketplaceParticipations", "count": 2, "kind": "status", "status": 503}),
+        ),
+    );
+    let pending = control(&api, "GET", "faults", None);
+    assert_eq!(pending["faults"][0]["count"], 2);
+    let path = "/sellers/v1/marketplaceParticipations";
+    let codes: Vec<u16> = (0..3)
+        .map(|_| api.call("GET", path, &[], None).status)
+        .collect();
+    assert_eq!(codes, vec![503, 503, 200]);
+    let unavailable = api.call("GET", path, &[], None);
+    assert_eq!(unavailable.status, 200);
+    control(
+        &api,
+        "POST",
+        "faults",
+        Some(json!({"operation": "lwaToken", "count": 1, "kind": "status", "status": 503})),
+    );
+    assert_eq!(
+        api.lwa("Atzr|emulator-refresh-token", "emulator-client-secret")
+            .status,
+        503,
+        "LWA down"
+    );
+    control(
+        &api,
+        "POST",
+        "faults",
+        Some(json!({"operation": "*", "count": 5, "kind": "malformed"})),
+    );
+    control(&api, "DELETE", "faults", None);
+    assert_eq!(
+        api.call("GET", path, &[], None).status,
+        200,
+        "cleared faults do not fire"
+    );
+    let log = control(&api, "GET", "log?limit=3", None);
+    assert_eq!(log["calls"].as_array().unwrap().len(), 3);
+    assert_eq!(log["calls"][0]["operation"], "getMarketplaceParticipations");
+    let stats = control(&api, "GET", "stats", None);
+    let n503 = stats["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["operation"] == "getMarketplaceParticipations" && c["status"] == 503)
+        .unwrap()["count"]
+        .clone();
+    assert_eq!(n503, 2);
+    let bad = api
+        .http
+        .post(format!("{}/_emulator/faults", api.emu.url()))
+        .body("{\"operation\": \"x\"}")
+        .send()
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
+    let unknown = api
+        .http
+        .get(format!("{}/_emulator/nothing", api.emu.url()))
+        .send()
+        .unwrap();
+    assert_eq!(unknown.status().as_u16(), 404);
+}
+
+#[test]
+fn buyers_order_only_what_amazon_shows_and_stop_when_told() {
+    // The emulated clock runs 600x faster, so an hour of buying takes six seconds.
+    let api = Api::start(Config {
+        rate_scale: 1000.0,
+        clock_speed: 600.0,
+        seed: 7,
+        ..Config::default()
+    });
+    control(
+        &api,
+        "POST",
+        "listings",
+        Some(json!({"listings": [{"sku": "A", "quantity": 4}, {"sku": "B", "quantity": 3}]})),
+    );
+    control(
+        &api,
+        "POST",
+        "buyers",
+        Some(json!({"orders_per_hour": 36000, "max_units": 2})),
+    );
+    // Wait (bounded) until buyers have emptied the shelves as Amazon shows them.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let state = control(&api, "GET", "state", None);
+        let shown: i64 = state["listings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["quantity"].as_i64().unwrap())
+            .sum();
+        if shown == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "buyers did not buy everything shown"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let placed = control(&api, "DELETE", "buyers", None)["placed"]
+        .as_u64()
+        .unwrap();
+    assert!(placed >= 2 && placed <= 7, "{placed} orders for 7 units");
+    // Every unit sold was shown at the time: nothing was oversold by Amazon itself.
+    let orders = api
+        .emu
+        .control()
+        .with_world(|w| w.orders.values().cloned().collect::<Vec<_>>());
+    let units: i64 = orders
+        .iter()
+        .flat_map(|o| &o.items)
+        .map(|i| i.quantity)
+        .sum();
+    assert_eq!(units, 7);
+    assert!(orders
+        .iter()
+        .flat_map(|o| &o.items)
+        .all(|i| i.quantity <= i.shown_quantity));
+}
