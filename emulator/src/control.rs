@@ -150,30 +150,45 @@ impl<'a> Control<'a> {
                 .or_else(|| seller.marketplace_ids.first().cloned())
                 .ok_or("no marketplace")?;
             let mut ids = Vec::new();
-            for _ in 0..seed.count.unwrap_or(1) {
+            // SKUs in stock on the right channel, kept up to date as orders take the last unit.
+            let mut avail: Vec<String> = if seed.lines.is_empty() {
+                w.listings
+                    .range((seller.seller_id.clone(), String::new())..)
+                    .take_while(|((s, _), _)| *s == seller.seller_id)
+                    .filter(|(_, l)| l.quantity > 0 && l.fba == seed.fba)
+                    .map(|((_, sku), _)| sku.clone())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let pending =
+                seed.pending_seconds
+                    .unwrap_or(if seed.pending { w.pending_seconds } else { 0 });
+            let count = seed.count.unwrap_or(1);
+            while ids.len() < count {
                 let lines = if seed.lines.is_empty() {
-                    let avail: Vec<String> = w
-                        .listings
-                        .range((seller.seller_id.clone(), String::new())..)
-                        .take_while(|((s, _), _)| *s == seller.seller_id)
-                        .filter(|(_, l)| l.quantity > 0 && l.fba == seed.fba)
-                        .map(|((_, sku), _)| sku.clone())
-                        .collect();
                     if avail.is_empty() {
                         break;
                     }
-                    vec![(avail[w.rng.gen_range(0..avail.len())].clone(), 1)]
+                    let i = w.rng.gen_range(0..avail.len());
+                    let left = w
+                        .listings
+                        .get(&(seller.seller_id.clone(), avail[i].clone()))
+                        .map_or(0, |l| l.quantity);
+                    if left <= 1 {
+                        let sku = avail.swap_remove(i);
+                        if left < 1 {
+                            continue;
+                        }
+                        vec![(sku, 1)]
+                    } else {
+                        vec![(avail[i].clone(), 1)]
+                    }
                 } else {
                     seed.lines.clone()
                 };
-                let pending = seed.pending_seconds.unwrap_or(if seed.pending {
-                    w.pending_seconds
-                } else {
-                    0
-                });
                 match w.place_order(&seller.seller_id, &mp, &lines, at, pending) {
                     Some(id) => ids.push(id),
-                    None if seed.lines.is_empty() => break,
                     None => return Err("a SKU is unknown or Amazon shows less than ordered".into()),
                 }
             }
