@@ -612,7 +612,8 @@ impl World {
                 .iter()
                 .find(|i| &i.order_item_id == item)
                 .ok_or_else(|| format!("order item {item} is not in order {order_id}"))?;
-            if *q <= 0 || shipped.get(item).copied().unwrap_or(0) + q > line.quantity {
+            if *q <= 0 || shipped.get(item).copied().unwrap_or(0).saturating_add(*q) > line.quantity
+            {
                 return Err(format!(
                     "quantity {q} of order item {item} exceeds what is left to ship"
                 ));
@@ -647,14 +648,101 @@ impl World {
         Ok(())
     }
 
-    /// Drops expired tokens and the oldest documents once more than [`MAX_KEPT`] are held.
+    /// Keeps tokens, documents, feeds and reports within [`MAX_KEPT`] each: expired ones go
+    /// first, then the oldest.
     pub fn prune(&mut self, now: DateTime<Utc>) {
         if self.tokens.len() > MAX_KEPT {
             self.tokens.retain(|_, t| t.expires > now);
+            // Still too many live ones (a client asking for a token per call): the oldest go.
+            trim_oldest(&mut self.tokens, |t| t.expires);
         }
         if self.documents.len() > MAX_KEPT {
             let real = std::time::Instant::now();
-            self.documents.retain(|_, d| d.url_expires > real);
+            self.documents
+                .retain(|_, d| d.url_expires > real || d.body.is_some());
+            trim_oldest(&mut self.documents, |d| d.url_expires);
         }
+        if self.feeds.len() > MAX_KEPT {
+            trim_oldest(&mut self.feeds, |f| f.created);
+        }
+        if self.reports.len() > MAX_KEPT {
+            trim_oldest(&mut self.reports, |r| r.created);
+        }
+    }
+}
+
+/// Removes the entries with the smallest `key` until 90% of [`MAX_KEPT`] remain (so the sort
+/// runs once per 10,000 insertions, not on every one).
+fn trim_oldest<V, K: Ord + Copy>(map: &mut HashMap<String, V>, key: impl Fn(&V) -> K) {
+    let keep = MAX_KEPT / 10 * 9;
+    if map.len() <= MAX_KEPT {
+        return;
+    }
+    let mut keys: Vec<(K, String)> = map.iter().map(|(id, v)| (key(v), id.clone())).collect();
+    keys.sort();
+    for (_, id) in keys.into_iter().take(map.len() - keep) {
+        map.remove(&id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_stay_bounded_even_when_none_expire() {
+        let mut w = World::new(1);
+        let now = Utc::now();
+        for i in 0..(MAX_KEPT + 10) {
+            w.tokens.insert(
+                format!("t{i}"),
+                Token {
+                    seller_id: "S".into(),
+                    expires: now + Duration::hours(1) + Duration::seconds(i as i64),
+                    restricted: None,
+                },
+            );
+            w.prune(now);
+        }
+        assert!(w.tokens.len() <= MAX_KEPT);
+        assert!(
+            w.tokens.contains_key(&format!("t{}", MAX_KEPT + 9)),
+            "the newest survive"
+        );
+    }
+
+    #[test]
+    fn shipping_more_than_ordered_is_refused_without_overflow() {
+        let mut w = World::new(1);
+        let now = Utc::now();
+        w.upsert_seller(Seller::demo());
+        let seller = Seller::demo().seller_id;
+        w.listings.insert(
+            (seller.clone(), "A".into()),
+            Listing {
+                sku: "A".into(),
+                asin: "B0".into(),
+                title: "A".into(),
+                product_type: "P".into(),
+                price_cents: 100,
+                currency: "USD".into(),
+                quantity: 5,
+                fba: false,
+                created: now,
+                last_updated: now,
+                quantity_updates: 0,
+            },
+        );
+        let id = w
+            .place_order(&seller, "ATVPDKIKX0DER", &[("A".into(), 2)], now, 0)
+            .unwrap();
+        let item = w.orders[&id].items[0].order_item_id.clone();
+        assert!(w
+            .confirm_package(&id, "1", "UPS", "T", vec![(item.clone(), 1)], now)
+            .is_ok());
+        assert!(w
+            .confirm_package(&id, "2", "UPS", "T", vec![(item.clone(), i64::MAX)], now)
+            .is_err());
+        assert_eq!(w.orders[&id].status, Status::PartiallyShipped);
     }
 }

@@ -1,7 +1,12 @@
 //! The C ABI: the only `extern "C"` and `unsafe` code of the library. Every export checks its
 //! arguments, runs inside `ffi_entry!` (no panic crosses the boundary) and returns a
 //! `sellsync_status`; the message of a failure is in `sellsync_last_error()`.
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::undocumented_unsafe_blocks)]
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::undocumented_unsafe_blocks
+)]
 #![allow(clippy::missing_safety_doc)]
 
 pub mod callback;
