@@ -57,9 +57,14 @@
 #define SELLSYNC_FLOW_ORDERS 1
 
 /*
+ Flow bit for `sellsync_sync_now`: stock out (host → Amazon).
+ */
+#define SELLSYNC_FLOW_STOCK 2
+
+/*
  Every flow.
  */
-#define SELLSYNC_FLOW_ALL 1
+#define SELLSYNC_FLOW_ALL 3
 
 /*
  The handle a host holds. After close only this small shell remains (never freed), so a
@@ -250,6 +255,29 @@ sellsync_status sellsync_set_event_callback(struct SellSync *h,
                                             sellsync_event_callback cb,
                                             void *user,
                                             sellsync_free_user free_user);
+
+/*
+ Sets the absolute on-hand quantity of one host item (0 to 1,000,000,000). Durable when it
+ returns; Amazon is told in the background (at once for a fall to the urgent threshold) or at
+ the next `sellsync_sync_now(h, SELLSYNC_FLOW_STOCK)`. An item that is part of no SKU is
+ SELLSYNC_ERR_NOT_FOUND; a negative or absurd quantity SELLSYNC_ERR_INVALID_ARGUMENT.
+ */
+sellsync_status sellsync_stock_set(struct SellSync *h, const char *host_item, int64_t on_hand);
+
+/*
+ Sets several on-hand quantities at once, all or nothing:
+ `{"levels": [{"host_item": "4711", "on_hand": 12}, ...]}`.
+ */
+sellsync_status sellsync_stock_set_batch(struct SellSync *h, const char *levels_json);
+
+/*
+ Creates, replaces or removes SKU mappings, all or nothing:
+ `{"mappings": [{"sku": "MUG-6", "items": [{"host_item": "4711", "units": 6}]},
+ {"sku": "GIFT", "items": [{"host_item": "4711"}, {"host_item": "0815", "units": 2}]},
+ {"sku": "MUG-FBA", "fba": true}, {"sku": "OLD", "remove": true}]}`; optional per SKU:
+ `product_type`, `buffer`, `allocation_percent`, `max_quantity`, `urgent_threshold`.
+ */
+sellsync_status sellsync_sku_map(struct SellSync *h, const char *mapping_json);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -76,6 +76,8 @@ pub struct Intervals {
     /// Seconds between order searches (Amazon allows searchOrders about once per 3 minutes
     /// sustained, with a burst of 20).
     pub orders_seconds: f64,
+    /// Seconds between stock cycles (urgent changes go out at once, whatever this says).
+    pub stock_seconds: f64,
     /// Longest a `sellsync_sync_now` call may take before it returns `SELLSYNC_ERR_TIMEOUT`.
     pub sync_timeout_seconds: f64,
 }
@@ -84,7 +86,57 @@ impl Default for Intervals {
     fn default() -> Self {
         Intervals {
             orders_seconds: 120.0,
+            stock_seconds: 30.0,
             sync_timeout_seconds: 900.0,
+        }
+    }
+}
+
+/// Stock policy defaults and the bulk feed's limits.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StockConfig {
+    /// Units kept back from Amazon per SKU.
+    pub buffer: i64,
+    /// Share (0..=100) of the rest that Amazon shows.
+    pub allocation_percent: i64,
+    /// Most Amazon shows per SKU (none if absent).
+    pub max_quantity: Option<i64>,
+    /// At or below this quantity, a decrease goes out at once through patchListingsItem.
+    pub urgent_threshold: i64,
+    /// Product type sent with quantity updates when a mapping does not name one.
+    pub product_type: String,
+    /// Amazon accepts at most 5 JSON_LISTINGS_FEED submissions per this window.
+    pub listings_feed_window_seconds: f64,
+}
+
+impl Default for StockConfig {
+    fn default() -> Self {
+        StockConfig {
+            buffer: 0,
+            allocation_percent: 100,
+            max_quantity: None,
+            urgent_threshold: 0,
+            product_type: "PRODUCT".into(),
+            listings_feed_window_seconds: 300.0,
+        }
+    }
+}
+
+impl StockConfig {
+    /// The policy of a SKU: its overrides over these defaults.
+    pub fn policy(
+        &self,
+        buffer: Option<i64>,
+        allocation: Option<i64>,
+        max: Option<i64>,
+        urgent: Option<i64>,
+    ) -> crate::model::Policy {
+        crate::model::Policy {
+            buffer: buffer.unwrap_or(self.buffer),
+            allocation_percent: allocation.unwrap_or(self.allocation_percent),
+            max_quantity: max.or(self.max_quantity),
+            urgent_threshold: urgent.unwrap_or(self.urgent_threshold),
         }
     }
 }
@@ -147,6 +199,9 @@ pub struct Config {
     /// HTTP behaviour.
     #[serde(default)]
     pub http: Http,
+    /// Stock policy defaults.
+    #[serde(default)]
+    pub stock: StockConfig,
     /// Allow plain HTTP, to 127.0.0.1/::1/localhost only (for the emulator in tests).
     #[serde(default)]
     pub http_allow_insecure_loopback: bool,
@@ -185,10 +240,23 @@ impl Config {
         if self.http.max_attempts == 0 || self.http.timeout_ms == 0 {
             return fail("http.max_attempts and http.timeout_ms must be positive");
         }
-        if !(self.intervals.orders_seconds > 0.0 && self.intervals.sync_timeout_seconds > 0.0) {
-            return fail(
-                "intervals.orders_seconds and intervals.sync_timeout_seconds must be positive",
-            );
+        let i = &self.intervals;
+        if ![i.orders_seconds, i.stock_seconds, i.sync_timeout_seconds]
+            .into_iter()
+            .all(positive)
+        {
+            return fail("intervals must be positive");
+        }
+        let s = &self.stock;
+        let bad_numbers = s.buffer < 0
+            || !(0..=100).contains(&s.allocation_percent)
+            || s.max_quantity.is_some_and(|m| m < 0)
+            || s.urgent_threshold < 0;
+        if bad_numbers {
+            return fail("stock: buffer, max_quantity and urgent_threshold must be >= 0 and allocation_percent 0..=100");
+        }
+        if s.product_type.is_empty() || !positive(s.listings_feed_window_seconds) {
+            return fail("stock: product_type must not be empty and listings_feed_window_seconds must be positive");
         }
         for url in [Some(self.api_endpoint()?), self.lwa_url().ok()]
             .into_iter()
@@ -246,6 +314,11 @@ impl Config {
             other => Err(Error::Config(format!("unsupported URL scheme {other:?}"))),
         }
     }
+}
+
+/// True for a finite number above zero (false for NaN).
+fn positive(x: f64) -> bool {
+    x.is_finite() && x > 0.0
 }
 
 /// Replaces every double-quoted value in a parser message, which could be a misplaced secret.

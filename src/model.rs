@@ -179,6 +179,22 @@ pub enum Event {
         orders_updated: u64,
         api_calls: u64,
     },
+    /// A stock cycle sent or confirmed quantities.
+    #[serde(rename = "stock.synced")]
+    StockSynced {
+        patched: u64,
+        feeds_submitted: u64,
+        messages: u64,
+        feeds_finished: u64,
+        rejected: u64,
+    },
+    /// Amazon refused a quantity for a SKU; it is sent again at the next cycle.
+    #[serde(rename = "stock.rejected")]
+    StockRejected {
+        sku: String,
+        quantity: i64,
+        message: String,
+    },
     /// A sync cycle failed; it is tried again at the next interval.
     #[serde(rename = "sync.failed")]
     SyncFailed {
@@ -186,4 +202,103 @@ pub enum Event {
         status: String,
         message: String,
     },
+}
+
+/// One host item in a SKU: how many of its units one SKU unit consumes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Component {
+    pub host_item: String,
+    #[serde(default = "one")]
+    pub units: i64,
+}
+
+fn one() -> i64 {
+    1
+}
+
+/// How one Amazon SKU is made of host items, with its own stock policy
+/// (`sellsync_sku_map`). One item with 1 unit is a plain mapping; one item with 6 units a
+/// 6-pack; several items a kit. Several SKUs may share a host item (aliases).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkuMapping {
+    pub sku: String,
+    #[serde(default)]
+    pub items: Vec<Component>,
+    /// Fulfilled by Amazon: its quantity is Amazon's and is never pushed.
+    #[serde(default)]
+    pub fba: bool,
+    /// The listing's Amazon product type (default: `stock.product_type` of the configuration).
+    #[serde(default)]
+    pub product_type: Option<String>,
+    /// Per-SKU overrides of the configuration's stock policy.
+    #[serde(default)]
+    pub buffer: Option<i64>,
+    #[serde(default)]
+    pub allocation_percent: Option<i64>,
+    #[serde(default)]
+    pub max_quantity: Option<i64>,
+    #[serde(default)]
+    pub urgent_threshold: Option<i64>,
+    /// Removes the SKU's mapping (nothing is pushed for it any more).
+    #[serde(default)]
+    pub remove: bool,
+}
+
+/// An absolute on-hand quantity of a host item (`sellsync_stock_set`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StockLevel {
+    pub host_item: String,
+    pub on_hand: i64,
+}
+
+/// The stock policy: what share of the shop's stock Amazon may show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Policy {
+    /// Units kept back from Amazon.
+    pub buffer: i64,
+    /// Share (0..=100) of what is left that Amazon shows.
+    pub allocation_percent: i64,
+    /// Most Amazon shows, if set.
+    pub max_quantity: Option<i64>,
+    /// At or below this, a decrease is pushed at once (patch), ahead of the bulk feed.
+    pub urgent_threshold: i64,
+}
+
+impl Policy {
+    /// The quantity Amazon should show when `available` units are free for sale.
+    pub fn apply(&self, available: i64) -> i64 {
+        let left = available.saturating_sub(self.buffer).max(0);
+        let allocated = left.saturating_mul(self.allocation_percent.clamp(0, 100)) / 100;
+        self.max_quantity
+            .map_or(allocated, |m| allocated.min(m.max(0)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_subtracts_the_buffer_then_allocates_then_caps() {
+        let p = Policy {
+            buffer: 2,
+            allocation_percent: 50,
+            max_quantity: Some(10),
+            urgent_threshold: 0,
+        };
+        assert_eq!(p.apply(100), 10);
+        assert_eq!(p.apply(12), 5);
+        assert_eq!(p.apply(3), 0);
+        assert_eq!(p.apply(-5), 0);
+        let all = Policy {
+            buffer: 0,
+            allocation_percent: 100,
+            max_quantity: None,
+            urgent_threshold: 0,
+        };
+        assert_eq!(all.apply(7), 7);
+    }
 }

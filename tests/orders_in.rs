@@ -29,11 +29,11 @@ fn thousand_orders_over_pages(api: &str) {
     let dir = tempdir();
     let engine = open(&emu, &dir, &format!(r#","orders_api": "{api}""#));
     let report = engine.sync_now(1, SYNC).unwrap();
-    assert_eq!(report.new, 1000);
+    assert_eq!(report.orders.new, 1000);
     assert!(
-        report.pages >= 10,
+        report.orders.pages >= 10,
         "1000 orders need at least 10 pages of 100, got {}",
-        report.pages
+        report.orders.pages
     );
     let docs = drain(&engine);
     assert_exactly(&docs, &placed);
@@ -50,7 +50,7 @@ fn thousand_orders_over_pages(api: &str) {
     }
     // A second cycle sees the same orders again (overlap) but hands nothing out twice.
     let again = engine.sync_now(1, SYNC).unwrap();
-    assert_eq!(again.new, 0);
+    assert_eq!(again.orders.new, 0);
     assert!(engine.order_next().unwrap().is_none());
     assert_eq!(
         emu.control().count(

@@ -18,6 +18,8 @@ pub enum FaultKind {
     Malformed,
     /// Expire the caller's access token and answer 403 as Amazon does for an expired token.
     ExpiredToken,
+    /// (createFeed) Accept the feed, then end its processing FATAL without applying anything.
+    FeedFatal,
 }
 
 /// A fault for the next `count` calls of `operation` (a model operation name, `lwaToken`,

@@ -162,6 +162,7 @@ fn call(
         body,
         content_type,
         shared: s,
+        fault: fault.cloned(),
     };
     let reply = authorize_and_run(&mut ctx, op, headers, fault);
     ctx.world.record(op.name(), reply.status, now);

@@ -242,6 +242,8 @@ pub struct Feed {
     /// Real instants at which processing starts and ends.
     pub start_at: std::time::Instant,
     pub done_at: std::time::Instant,
+    /// Processing ends FATAL whatever the input (an injected fault).
+    pub doomed: bool,
 }
 
 /// A requested report.

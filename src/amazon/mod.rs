@@ -2,7 +2,9 @@
 //! backoff, Amazon's error shapes, and Amazon's clock read from its answers.
 
 pub mod auth;
+pub mod feeds;
 pub mod limiter;
+pub mod listings;
 pub mod orders;
 
 use crate::clock::{Clock, ServerClock};
@@ -44,9 +46,18 @@ impl ApiRequest {
     }
     /// A POST of a JSON body.
     pub fn post(op: Operation, path: impl Into<String>, body: Value) -> Self {
+        Self::with_body(op, reqwest::Method::POST, path, body)
+    }
+    /// A request of any method with a JSON body.
+    pub fn with_body(
+        op: Operation,
+        method: reqwest::Method,
+        path: impl Into<String>,
+        body: Value,
+    ) -> Self {
         ApiRequest {
             op,
-            method: reqwest::Method::POST,
+            method,
             path: path.into(),
             query: Vec::new(),
             body: Some(body),
@@ -187,6 +198,58 @@ impl Client {
                 }
                 Err(e) => return Err(e),
             }
+        }
+    }
+
+    /// Uploads a document to a presigned URL (no SP-API token), retrying transient failures.
+    pub async fn upload(&self, url: &str, content_type: &str, body: Vec<u8>) -> Result<()> {
+        self.transfer(|| {
+            self.http
+                .put(url)
+                .header("content-type", content_type)
+                .body(body.clone())
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// Downloads a document from a presigned URL, retrying transient failures.
+    pub async fn download(&self, url: &str) -> Result<Vec<u8>> {
+        self.transfer(|| self.http.get(url)).await
+    }
+
+    async fn transfer(&self, request: impl Fn() -> reqwest::RequestBuilder) -> Result<Vec<u8>> {
+        let mut attempt = 0;
+        loop {
+            let outcome = match request().send().await {
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    match resp.bytes().await {
+                        Ok(b) if (200..300).contains(&status) => return Ok(b.to_vec()),
+                        Ok(_) if status < 500 => {
+                            return Err(Error::Amazon {
+                                status,
+                                code: format!("HTTP{status}"),
+                                message:
+                                    "the document URL refused the transfer (it may have expired)"
+                                        .into(),
+                            })
+                        }
+                        Ok(_) => Error::Network(format!("document transfer answered {status}")),
+                        Err(e) => Error::Network(format!(
+                            "document transfer cut off: {}",
+                            e.without_url()
+                        )),
+                    }
+                }
+                Err(e) => Error::Network(format!("document transfer failed: {}", e.without_url())),
+            };
+            attempt += 1;
+            if attempt >= self.policy.max_attempts {
+                return Err(outcome);
+            }
+            self.stats.retries.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(self.backoff(attempt)).await;
         }
     }
 

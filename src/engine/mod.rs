@@ -4,6 +4,7 @@
 
 pub mod events;
 pub mod orders_in;
+pub mod stock_out;
 
 use crate::amazon::Client;
 use crate::clock::{Clock, SystemClock};
@@ -19,8 +20,17 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Flow bit: orders in (Amazon → host).
 pub const FLOW_ORDERS: u32 = 1;
+/// Flow bit: stock out (host → Amazon).
+pub const FLOW_STOCK: u32 = 2;
 /// Every flow this version implements.
-pub const FLOW_ALL: u32 = FLOW_ORDERS;
+pub const FLOW_ALL: u32 = FLOW_ORDERS | FLOW_STOCK;
+
+/// What one sync cycle did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CycleReport {
+    pub orders: orders_in::Report,
+    pub stock: stock_out::Report,
+}
 
 /// State shared by the handle and its background tasks.
 #[derive(Debug)]
@@ -36,50 +46,64 @@ pub struct Core {
     cycle: tokio::sync::Mutex<()>,
     /// Set when the handle closes; wakes every wait.
     shutdown: tokio::sync::watch::Sender<bool>,
+    /// Signalled when the host changes stock or mappings.
+    stock_changed: tokio::sync::Notify,
 }
 
 impl Core {
     /// Runs the flows in `flows` once, reporting failures and results as events.
-    pub async fn cycle(&self, flows: u32) -> Result<orders_in::Report> {
+    pub async fn cycle(&self, flows: u32) -> Result<CycleReport> {
         let _one_at_a_time = self.cycle.lock().await;
-        let mut report = orders_in::Report::default();
+        let mut report = CycleReport::default();
         if flows & FLOW_ORDERS != 0 {
-            let calls_before = self
-                .client
-                .stats
-                .calls
-                .load(std::sync::atomic::Ordering::Relaxed);
-            match orders_in::run(self).await {
-                Ok(r) => {
-                    report = r;
-                    let calls = self
-                        .client
-                        .stats
-                        .calls
-                        .load(std::sync::atomic::Ordering::Relaxed)
-                        - calls_before;
-                    self.event(&Event::SyncCompleted {
-                        flow: "orders".into(),
-                        orders_seen: r.seen,
-                        orders_new: r.new,
-                        orders_updated: r.updated,
-                        api_calls: calls,
-                    })?;
-                }
-                Err(e) => {
-                    self.event(&Event::SyncFailed {
-                        flow: "orders".into(),
-                        status: crate::status_name(&e).into(),
-                        message: e.to_string(),
-                    })?;
-                    return Err(e);
-                }
+            let calls_before = self.calls();
+            let r = self.report_failure("orders", orders_in::run(self).await)?;
+            report.orders = r;
+            self.event(&Event::SyncCompleted {
+                flow: "orders".into(),
+                orders_seen: r.seen,
+                orders_new: r.new,
+                orders_updated: r.updated,
+                api_calls: self.calls() - calls_before,
+            })?;
+        }
+        if flows & FLOW_STOCK != 0 {
+            let r = self.report_failure("stock", stock_out::run(self).await)?;
+            report.stock = r;
+            if r != stock_out::Report::default() {
+                self.event(&Event::StockSynced {
+                    patched: r.patched,
+                    feeds_submitted: r.feeds_submitted,
+                    messages: r.messages,
+                    feeds_finished: r.feeds_finished,
+                    rejected: r.rejected,
+                })?;
             }
         }
         Ok(report)
     }
 
-    fn event(&self, e: &Event) -> Result<()> {
+    fn calls(&self) -> u64 {
+        self.client
+            .stats
+            .calls
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Turns a failed flow into a `sync.failed` event, passing the error on.
+    fn report_failure<T>(&self, flow: &str, r: Result<T>) -> Result<T> {
+        if let Err(e) = &r {
+            self.event(&Event::SyncFailed {
+                flow: flow.into(),
+                status: crate::status_name(e).into(),
+                message: e.to_string(),
+            })?;
+        }
+        r
+    }
+
+    /// Stores an event and wakes whoever waits for one.
+    pub fn event(&self, e: &Event) -> Result<()> {
         self.store.push_event(e, self.clock.now())?;
         self.hub.notify();
         Ok(())
@@ -139,6 +163,7 @@ impl Engine {
                 rdt: tokio::sync::Mutex::new(None),
                 cycle: tokio::sync::Mutex::new(()),
                 shutdown,
+                stock_changed: tokio::sync::Notify::new(),
             }),
             runtime: Mutex::new(Some(runtime)),
             worker: Mutex::new(None),
@@ -173,7 +198,7 @@ impl Engine {
     }
 
     /// Runs one blocking cycle of the flows in `flows` (bit flags), waiting at most `timeout`.
-    pub fn sync_now(&self, flows: u32, timeout: std::time::Duration) -> Result<orders_in::Report> {
+    pub fn sync_now(&self, flows: u32, timeout: std::time::Duration) -> Result<CycleReport> {
         if flows == 0 || flows & !FLOW_ALL != 0 {
             return Err(Error::InvalidArgument(format!(
                 "flows {flows:#x} names no known flow (known: {FLOW_ALL:#x})"
@@ -204,13 +229,33 @@ impl Engine {
             .ok_or(Error::Closed)?;
         let (stop, mut stopped) = tokio::sync::watch::channel(false);
         let core = self.core.clone();
-        let interval = std::time::Duration::from_secs_f64(core.config.intervals.orders_seconds);
         let task = handle.spawn(async move {
+            let every = |s: f64| std::time::Duration::from_secs_f64(s);
+            let (orders_every, stock_every) = (
+                every(core.config.intervals.orders_seconds),
+                every(core.config.intervals.stock_seconds),
+            );
+            let now = tokio::time::Instant::now();
+            let (mut orders_due, mut stock_due) = (now, now);
             loop {
-                // Failures are reported as events by the cycle; the worker keeps going.
-                let _ = core.cycle(FLOW_ALL).await;
+                let now = tokio::time::Instant::now();
+                let mut flows = 0;
+                if now >= orders_due {
+                    flows |= FLOW_ORDERS;
+                    orders_due = now + orders_every;
+                }
+                if now >= stock_due {
+                    flows |= FLOW_STOCK;
+                    stock_due = now + stock_every;
+                }
+                if flows != 0 {
+                    // Failures are reported as events by the cycle; the worker keeps going.
+                    let _ = core.cycle(flows).await;
+                }
                 tokio::select! {
-                    _ = tokio::time::sleep(interval) => {}
+                    _ = tokio::time::sleep_until(orders_due.min(stock_due)) => {}
+                    // A stock change: run the stock flow now (urgent decreases go out at once).
+                    _ = core.stock_changed.notified() => stock_due = tokio::time::Instant::now(),
                     _ = stopped.wait_for(|s| *s) => return,
                     _ = core.closed() => return,
                 }
@@ -259,6 +304,27 @@ impl Engine {
         self.core
             .store
             .ack_order(order_id, host_ref, self.core.clock.now())
+    }
+
+    /// Records absolute on-hand quantities (all or nothing); they go to Amazon with the next
+    /// stock cycle, at once when the worker runs.
+    pub fn stock_set(&self, levels: &[crate::model::StockLevel]) -> Result<()> {
+        self.check_open()?;
+        self.core
+            .store
+            .set_stock(levels, &self.core.config.stock, self.core.clock.now())?;
+        self.core.stock_changed.notify_one();
+        Ok(())
+    }
+
+    /// Creates, replaces or removes SKU mappings (all or nothing).
+    pub fn sku_map(&self, mappings: &[crate::model::SkuMapping]) -> Result<()> {
+        self.check_open()?;
+        self.core
+            .store
+            .map_skus(mappings, &self.core.config.stock, self.core.clock.now())?;
+        self.core.stock_changed.notify_one();
+        Ok(())
     }
 
     /// The next event, waiting up to `timeout` (None: until one arrives or the handle closes).

@@ -36,10 +36,13 @@ pub const SELLSYNC_VERSION_NUMBER: u32 = 100;
 
 /// Flow bit for `sellsync_sync_now`: orders in (Amazon → host).
 pub const SELLSYNC_FLOW_ORDERS: u32 = 1;
+/// Flow bit for `sellsync_sync_now`: stock out (host → Amazon).
+pub const SELLSYNC_FLOW_STOCK: u32 = 2;
 /// Every flow.
-pub const SELLSYNC_FLOW_ALL: u32 = 1;
+pub const SELLSYNC_FLOW_ALL: u32 = 3;
 const _: () = assert!(
     SELLSYNC_FLOW_ORDERS == crate::engine::FLOW_ORDERS
+        && SELLSYNC_FLOW_STOCK == crate::engine::FLOW_STOCK
         && SELLSYNC_FLOW_ALL == crate::engine::FLOW_ALL
 );
 
@@ -240,5 +243,85 @@ pub unsafe extern "C" fn sellsync_set_event_callback(
             Box::new(move |e: &str| host.call(e)) as crate::engine::events::Callback
         });
         call.engine.set_event_callback(callback)
+    })
+}
+
+/// Parses a JSON argument, naming it in the error.
+fn json_arg<T: serde::de::DeserializeOwned>(text: &str, name: &str) -> crate::Result<T> {
+    serde_json::from_str(text).map_err(|e| {
+        Error::InvalidArgument(format!(
+            "{name} is not valid: {}",
+            crate::config::redact_quoted(&e.to_string())
+        ))
+    })
+}
+
+/// Sets the absolute on-hand quantity of one host item (0 to 1,000,000,000). Durable when it
+/// returns; Amazon is told in the background (at once for a fall to the urgent threshold) or at
+/// the next `sellsync_sync_now(h, SELLSYNC_FLOW_STOCK)`. An item that is part of no SKU is
+/// SELLSYNC_ERR_NOT_FOUND; a negative or absurd quantity SELLSYNC_ERR_INVALID_ARGUMENT.
+#[no_mangle]
+pub unsafe extern "C" fn sellsync_stock_set(
+    h: *mut SellSync,
+    host_item: *const c_char,
+    on_hand: i64,
+) -> sellsync_status {
+    ffi_entry!({
+        // SAFETY: NULL or a NUL-terminated string valid for the call.
+        let item = unsafe { strings::arg(host_item, "host_item")? };
+        let level = crate::model::StockLevel {
+            host_item: item.to_string(),
+            on_hand,
+        };
+        // SAFETY: `h` is NULL or from sellsync_open.
+        unsafe { handle(h)? }.enter()?.engine.stock_set(&[level])
+    })
+}
+
+/// Sets several on-hand quantities at once, all or nothing:
+/// `{"levels": [{"host_item": "4711", "on_hand": 12}, ...]}`.
+#[no_mangle]
+pub unsafe extern "C" fn sellsync_stock_set_batch(
+    h: *mut SellSync,
+    levels_json: *const c_char,
+) -> sellsync_status {
+    ffi_entry!({
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Batch {
+            levels: Vec<crate::model::StockLevel>,
+        }
+        // SAFETY: NULL or a NUL-terminated string valid for the call.
+        let text = unsafe { strings::arg(levels_json, "levels_json")? };
+        let batch: Batch = json_arg(text, "levels_json")?;
+        // SAFETY: `h` is NULL or from sellsync_open.
+        unsafe { handle(h)? }
+            .enter()?
+            .engine
+            .stock_set(&batch.levels)
+    })
+}
+
+/// Creates, replaces or removes SKU mappings, all or nothing:
+/// `{"mappings": [{"sku": "MUG-6", "items": [{"host_item": "4711", "units": 6}]},
+/// {"sku": "GIFT", "items": [{"host_item": "4711"}, {"host_item": "0815", "units": 2}]},
+/// {"sku": "MUG-FBA", "fba": true}, {"sku": "OLD", "remove": true}]}`; optional per SKU:
+/// `product_type`, `buffer`, `allocation_percent`, `max_quantity`, `urgent_threshold`.
+#[no_mangle]
+pub unsafe extern "C" fn sellsync_sku_map(
+    h: *mut SellSync,
+    mapping_json: *const c_char,
+) -> sellsync_status {
+    ffi_entry!({
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Mappings {
+            mappings: Vec<crate::model::SkuMapping>,
+        }
+        // SAFETY: NULL or a NUL-terminated string valid for the call.
+        let text = unsafe { strings::arg(mapping_json, "mapping_json")? };
+        let m: Mappings = json_arg(text, "mapping_json")?;
+        // SAFETY: `h` is NULL or from sellsync_open.
+        unsafe { handle(h)? }.enter()?.engine.sku_map(&m.mappings)
     })
 }

@@ -3,6 +3,7 @@
 //! every statement is parameterised and every multi-row change is one transaction.
 
 mod schema;
+pub mod stock;
 
 use crate::error::{Error, Result};
 use crate::model::{Event, Order, OrderStatus};

@@ -35,4 +35,40 @@ pub const MIGRATIONS: &[&str] = &[
         time TEXT NOT NULL,
         doc TEXT NOT NULL
     );",
+    // 2: stock out: host stock levels, SKU mappings and policies, what Amazon shows, feeds.
+    "CREATE TABLE stock (
+        host_item TEXT PRIMARY KEY,
+        on_hand INTEGER NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE skus (
+        sku TEXT PRIMARY KEY,
+        fba INTEGER NOT NULL DEFAULT 0,
+        product_type TEXT NOT NULL,
+        buffer INTEGER,
+        allocation_percent INTEGER,
+        max_quantity INTEGER,
+        urgent_threshold INTEGER,
+        desired INTEGER,
+        amazon INTEGER,
+        in_flight INTEGER,
+        in_flight_feed TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE sku_components (
+        sku TEXT NOT NULL REFERENCES skus(sku) ON DELETE CASCADE,
+        host_item TEXT NOT NULL,
+        units INTEGER NOT NULL CHECK (units > 0),
+        PRIMARY KEY (sku, host_item)
+    );
+    CREATE INDEX sku_components_item ON sku_components(host_item);
+    CREATE TABLE feeds (
+        feed_id TEXT PRIMARY KEY,
+        feed_type TEXT NOT NULL,
+        status TEXT NOT NULL,
+        submitted_at TEXT NOT NULL,
+        messages TEXT NOT NULL
+    );",
 ];

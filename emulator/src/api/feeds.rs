@@ -199,6 +199,7 @@ pub fn create_feed(ctx: &mut Ctx<'_>) -> Reply {
             result_document_id: None,
             start_at,
             done_at: start_at + scaled(scale, PROCESS_S),
+            doomed: ctx.fault == Some(crate::faults::FaultKind::FeedFatal),
         },
     );
     Reply::json(202, json!({ "feedId": id }))
@@ -336,7 +337,7 @@ pub fn tick(world: &mut World, now: DateTime<Utc>) {
             .get(&feed.input_document_id)
             .and_then(|d| d.body.clone())
             .unwrap_or_default();
-        let outcome = if RETIRED.contains(&feed.feed_type.as_str()) {
+        let outcome = if feed.doomed || RETIRED.contains(&feed.feed_type.as_str()) {
             None
         } else if feed.feed_type == "JSON_LISTINGS_FEED" {
             listings_feed(world, &feed, &input, now)

@@ -30,6 +30,8 @@ pub struct Ctx<'a> {
     pub body: Bytes,
     pub content_type: Option<String>,
     pub shared: &'a Shared,
+    /// The fault injected for this call, if any.
+    pub fault: Option<crate::faults::FaultKind>,
 }
 
 impl Ctx<'_> {

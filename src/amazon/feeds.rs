@@ -1,0 +1,132 @@
+//! Feeds API: submitting a `JSON_LISTINGS_FEED` (document, upload, createFeed), following it,
+//! and reading its processing report back.
+
+use super::listings::quantity_patch;
+use super::{ApiRequest, Client, Operation};
+use crate::error::{Error, Result};
+use crate::store::stock::FeedMessage;
+use serde_json::{json, Value};
+use std::io::Read;
+
+/// Most messages Amazon accepts in one JSON_LISTINGS_FEED.
+pub const MAX_MESSAGES: usize = 25_000;
+
+const CONTENT_TYPE: &str = "application/json; charset=UTF-8";
+
+/// The feed document setting the quantities in `messages`.
+pub fn listings_feed(seller_id: &str, messages: &[(FeedMessage, String)]) -> Value {
+    let messages: Vec<Value> = messages
+        .iter()
+        .map(|(m, product_type)| {
+            json!({"messageId": m.message_id, "sku": m.sku, "operationType": "PATCH",
+                   "productType": product_type, "patches": quantity_patch(m.quantity)})
+        })
+        .collect();
+    json!({"header": {"sellerId": seller_id, "version": "2.0", "issueLocale": "en_US"}, "messages": messages})
+}
+
+/// Uploads and submits a listings feed; returns its feed id.
+pub async fn submit(
+    client: &Client,
+    marketplace_ids: &[String],
+    document: &Value,
+) -> Result<String> {
+    let doc = client
+        .call(&ApiRequest::post(
+            Operation::CreateFeedDocument,
+            "/feeds/2021-06-30/documents",
+            json!({"contentType": CONTENT_TYPE}),
+        ))
+        .await?;
+    let (Some(doc_id), Some(url)) = (doc["feedDocumentId"].as_str(), doc["url"].as_str()) else {
+        return Err(Error::Network(
+            "createFeedDocument answered without feedDocumentId or url".into(),
+        ));
+    };
+    client
+        .upload(url, CONTENT_TYPE, document.to_string().into_bytes())
+        .await?;
+    let body = json!({"feedType": "JSON_LISTINGS_FEED", "marketplaceIds": marketplace_ids, "inputFeedDocumentId": doc_id});
+    let feed = client
+        .call(&ApiRequest::post(
+            Operation::CreateFeed,
+            "/feeds/2021-06-30/feeds",
+            body,
+        ))
+        .await?;
+    feed["feedId"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| Error::Network("createFeed answered without feedId".into()))
+}
+
+/// A feed's processing status and result document id.
+pub async fn status(client: &Client, feed_id: &str) -> Result<(String, Option<String>)> {
+    let v = client
+        .call(&ApiRequest::get(
+            Operation::GetFeed,
+            format!(
+                "/feeds/2021-06-30/feeds/{}",
+                super::listings::encode_segment(feed_id)
+            ),
+        ))
+        .await?;
+    let status = v["processingStatus"].as_str().unwrap_or("").to_string();
+    Ok((
+        status,
+        v["resultFeedDocumentId"].as_str().map(str::to_string),
+    ))
+}
+
+/// Downloads and parses a processing report.
+pub async fn report(client: &Client, document_id: &str) -> Result<Value> {
+    let path = format!(
+        "/feeds/2021-06-30/documents/{}",
+        super::listings::encode_segment(document_id)
+    );
+    let doc = client
+        .call(&ApiRequest::get(Operation::GetFeedDocument, path))
+        .await?;
+    let url = doc["url"]
+        .as_str()
+        .ok_or_else(|| Error::Network("getFeedDocument answered without url".into()))?;
+    let mut bytes = client.download(url).await?;
+    if doc["compressionAlgorithm"] == "GZIP" {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_end(&mut out)
+            .map_err(|e| Error::Network(format!("the processing report is not valid gzip: {e}")))?;
+        bytes = out;
+    }
+    serde_json::from_slice(&bytes)
+        .map_err(|e| Error::Network(format!("the processing report is not JSON: {e}")))
+}
+
+/// Splits a feed's messages by its report: those with an ERROR issue are rejected, with its text.
+pub fn outcome(
+    messages: &[FeedMessage],
+    report: &Value,
+) -> (Vec<FeedMessage>, Vec<(FeedMessage, String)>) {
+    let mut errors: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+    for issue in report["issues"].as_array().into_iter().flatten() {
+        if issue["severity"] == "ERROR" {
+            if let Some(id) = issue["messageId"].as_i64() {
+                let text = format!(
+                    "{}: {}",
+                    issue["code"].as_str().unwrap_or(""),
+                    issue["message"].as_str().unwrap_or("")
+                );
+                errors.entry(id).or_insert(text);
+            }
+        }
+    }
+    let mut accepted = Vec::new();
+    let mut rejected = Vec::new();
+    for m in messages {
+        match errors.remove(&m.message_id) {
+            Some(e) => rejected.push((m.clone(), e)),
+            None => accepted.push(m.clone()),
+        }
+    }
+    (accepted, rejected)
+}
