@@ -1,11 +1,13 @@
 /*
  * A small POS that takes its Amazon orders through libsellsync.
  *
- * usage: pos CONFIG_JSON_FILE SECONDS
+ * usage: pos CONFIG_JSON_FILE SECONDS STOCK_FILE
  *
- * It starts the library's background worker, waits for events, and books every order that is
- * ready into its own (toy) order book with its own order number, acknowledging each to
- * sellsync. Status changes after hand-over (cancellations) are printed as they come.
+ * It maps its items to the shop's Amazon SKUs and tells sellsync its stock, starts the
+ * library's background worker, waits for events, and books every order that is ready into its
+ * own (toy) order book with its own order number, acknowledging each to sellsync and reporting
+ * the new stock. Meanwhile customers buy in the shop itself. Status changes after hand-over
+ * (cancellations) are printed as they come. At the end it writes its stock to STOCK_FILE.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "sellsync.h"
@@ -59,6 +61,41 @@ static void field(const char *doc, const char *key, char *out, size_t cap) {
     }
 }
 
+#define ITEMS 36 /* DEMO-001..DEMO-036 are the shop's own; DEMO-037..040 are fulfilled by Amazon */
+static long stock[ITEMS + 1];
+
+static void report_stock(SellSync *h, int item) {
+    char name[16];
+    snprintf(name, sizeof name, "ITEM-%03d", item);
+    sellsync_status st = sellsync_stock_set(h, name, stock[item]);
+    if (st != SELLSYNC_OK) die("sellsync_stock_set", st);
+}
+
+static void setup_stock(SellSync *h) {
+    char mapping[8192] = "{\"mappings\":[";
+    char levels[4096] = "{\"levels\":[";
+    for (int i = 1; i <= 40; i++) {
+        char one[128];
+        if (i <= ITEMS)
+            snprintf(one, sizeof one, "%s{\"sku\":\"DEMO-%03d\",\"items\":[{\"host_item\":\"ITEM-%03d\"}]}",
+                     i > 1 ? "," : "", i, i);
+        else
+            snprintf(one, sizeof one, ",{\"sku\":\"DEMO-%03d\",\"fba\":true}", i);
+        strcat(mapping, one);
+    }
+    strcat(mapping, "]}");
+    sellsync_status st = sellsync_sku_map(h, mapping);
+    if (st != SELLSYNC_OK) die("sellsync_sku_map", st);
+    for (int i = 1; i <= ITEMS; i++) {
+        char one[96];
+        stock[i] = 3 + (i * 5) % 17; /* what is really on the shelf, not what Amazon shows */
+        snprintf(one, sizeof one, "%s{\"host_item\":\"ITEM-%03d\",\"on_hand\":%ld}", i > 1 ? "," : "", i, stock[i]);
+        strcat(levels, one);
+    }
+    strcat(levels, "]}");
+    if ((st = sellsync_stock_set_batch(h, levels)) != SELLSYNC_OK) die("sellsync_stock_set_batch", st);
+}
+
 static double now_s(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -66,8 +103,8 @@ static double now_s(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) {
-        fprintf(stderr, "usage: pos CONFIG_JSON_FILE SECONDS\n");
+    if (argc != 4) {
+        fprintf(stderr, "usage: pos CONFIG_JSON_FILE SECONDS STOCK_FILE\n");
         return 2;
     }
     char *config = read_file(argv[1]);
@@ -77,9 +114,11 @@ int main(int argc, char **argv) {
     SellSync *h = NULL;
     sellsync_status st = sellsync_open(config, &h);
     if (st != SELLSYNC_OK) die("sellsync_open", st);
+    setup_stock(h);
     if ((st = sellsync_start(h)) != SELLSYNC_OK) die("sellsync_start", st);
 
-    long next_pos_number = 1001, booked = 0, cancelled = 0, cancel_requests = 0, syncs = 0;
+    long next_pos_number = 1001, booked = 0, cancelled = 0, cancel_requests = 0, syncs = 0, store_sales = 0;
+    unsigned seed = 7;
     double start = now_s();
     while (now_s() - start < seconds) {
         char *event = NULL;
@@ -101,6 +140,13 @@ int main(int argc, char **argv) {
                 field(event, "api_calls", calls, sizeof calls);
                 syncs++;
                 printf("[%5.1fs] sync: %s new orders, %s API calls\n", now_s() - start, fresh, calls);
+            } else if (strcmp(type, "stock.synced") == 0) {
+                char patched[16], messages[16], finished[16];
+                field(event, "patched", patched, sizeof patched);
+                field(event, "messages", messages, sizeof messages);
+                field(event, "feeds_finished", finished, sizeof finished);
+                printf("[%5.1fs] stock: %s sold out at once, %s quantities in a bulk feed, %s feeds confirmed\n",
+                       now_s() - start, patched, messages, finished);
             } else if (strcmp(type, "sync.failed") == 0) {
                 char message[200];
                 field(event, "message", message, sizeof message);
@@ -125,15 +171,51 @@ int main(int argc, char **argv) {
                    strcmp(by, "AMAZON") == 0 ? " (fulfilled by Amazon)" : ", ship to ",
                    strcmp(by, "AMAZON") == 0 ? "" : city);
             booked++;
+            /* The POS takes the units off its shelf and reports the new stock. */
+            if (strcmp(by, "AMAZON") != 0) {
+                int item = atoi(sku + 5);
+                if (item >= 1 && item <= ITEMS) {
+                    stock[item] -= atol(qty);
+                    if (stock[item] < 0) {
+                        printf("  !! %s sold in the shop and on Amazon at the same time (the buffer is too small)\n", sku);
+                        stock[item] = 0;
+                    }
+                    report_stock(h, item);
+                }
+            }
             sellsync_string_free(order);
+        }
+        /* Customers in the shop buy too. */
+        seed = seed * 1103515245u + 12345u;
+        int item = 1 + (int)((seed >> 16) % ITEMS);
+        if (stock[item] > 0 && (seed >> 8) % 3 == 0) {
+            stock[item] -= 1;
+            store_sales++;
+            if (stock[item] == 0) printf("  shop sold its last ITEM-%03d: Amazon is told at once\n", item);
+            report_stock(h, item);
         }
         fflush(stdout);
     }
+    /* A last cycle so Amazon has the final stock before the POS closes. */
     if ((st = sellsync_stop(h)) != SELLSYNC_OK) die("sellsync_stop", st);
+    for (int i = 0; i < 200; i++) {
+        if ((st = sellsync_sync_now(h, SELLSYNC_FLOW_STOCK)) != SELLSYNC_OK) die("sellsync_sync_now", st);
+        char *event = NULL;
+        int settled = 0;
+        while (sellsync_event_next(h, 20, &event) == SELLSYNC_OK && event != NULL) {
+            settled |= strstr(event, "\"feeds_finished\":1") != NULL;
+            sellsync_string_free(event);
+        }
+        if (settled) break;
+    }
     if ((st = sellsync_close(h)) != SELLSYNC_OK) die("sellsync_close", st);
     free(config);
-    printf("\nPOS: %ld Amazon orders booked and acknowledged, %ld cancelled after booking, "
-           "%ld cancellation requests, %ld sync cycles.\n",
-           booked, cancelled, cancel_requests, syncs);
+    FILE *out = fopen(argv[3], "w");
+    if (out == NULL) return 1;
+    for (int i = 1; i <= ITEMS; i++) fprintf(out, "DEMO-%03d %ld\n", i, stock[i]);
+    fclose(out);
+    printf("\nPOS: %ld Amazon orders booked and acknowledged, %ld sales in the shop, %ld cancelled after "
+           "booking, %ld cancellation requests, %ld sync cycles.\n",
+           booked, store_sales, cancelled, cancel_requests, syncs);
     return booked > 0 ? 0 : 1;
 }

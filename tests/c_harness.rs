@@ -190,3 +190,22 @@ fn a_forked_child_cannot_use_the_parents_handle() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("fork ok"));
 }
+
+#[test]
+fn a_c_host_maps_skus_and_sets_stock_and_amazon_follows() {
+    let (emu, _dir, config, _) = setup(0);
+    let (code, out) = run("stock", &config);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("stock ok"));
+    assert_eq!(emu.control().quantity("SKU-0000"), Some(13));
+    assert_eq!(
+        emu.control().quantity("SKU-0001"),
+        Some(2),
+        "13 units make two 6-packs"
+    );
+    assert_eq!(
+        emu.control().quantity("SKU-0002"),
+        Some(2),
+        "the kit needs 2 of H2, of which there are 4"
+    );
+}

@@ -10,6 +10,7 @@
  *   threads     8 threads on one handle; close while a thread waits in sellsync_event_next
  *   callback    event callback that calls back into the library; free_user exactly once
  *   fork        an inherited handle in a forked child answers SELLSYNC_ERR_FORKED
+ *   stock       map SKUs (single, 6-pack, kit), set stock, misuse, sync until a feed is read back
  */
 #define _POSIX_C_SOURCE 200809L
 #include "sellsync.h"
@@ -336,6 +337,49 @@ static int mode_fork(const char *config) {
     return 0;
 }
 
+static int mode_stock(const char *config) {
+    SellSync *h = open_handle(config);
+    CHECK(sellsync_sku_map(h, "{\"mappings\":["
+                              "{\"sku\":\"SKU-0000\",\"items\":[{\"host_item\":\"H0\"}]},"
+                              "{\"sku\":\"SKU-0001\",\"items\":[{\"host_item\":\"H0\",\"units\":6}]},"
+                              "{\"sku\":\"SKU-0002\",\"items\":[{\"host_item\":\"H1\"},"
+                              "{\"host_item\":\"H2\",\"units\":2}]}]}") == SELLSYNC_OK);
+    CHECK(sellsync_stock_set(h, "H0", 13) == SELLSYNC_OK);
+    CHECK(sellsync_stock_set_batch(h, "{\"levels\":[{\"host_item\":\"H1\",\"on_hand\":5},"
+                                      "{\"host_item\":\"H2\",\"on_hand\":4}]}") == SELLSYNC_OK);
+    /* Misuse changes nothing. */
+    CHECK(sellsync_stock_set(h, "H0", -1) == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_stock_set(h, "H0", INT64_MAX) == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_stock_set(h, "NOPE", 1) == SELLSYNC_ERR_NOT_FOUND);
+    CHECK(strstr(sellsync_last_error(), "NOPE") != NULL);
+    CHECK(sellsync_stock_set(h, NULL, 1) == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_stock_set_batch(h, "{") == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_stock_set_batch(h, "{\"levels\":[{\"host_item\":\"H0\",\"on_hand\":\"7\"}]}") ==
+          SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_stock_set_batch(h, "{\"levels\":[{\"host_item\":\"H0\",\"on_hand\":1},"
+                                      "{\"host_item\":\"NOPE\",\"on_hand\":1}]}") == SELLSYNC_ERR_NOT_FOUND);
+    CHECK(sellsync_stock_set_batch(h, NULL) == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_sku_map(h, "{\"mappings\":[{\"sku\":\"X\"}]}") == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_sku_map(h, "[]") == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_sku_map(h, NULL) == SELLSYNC_ERR_INVALID_ARGUMENT);
+    /* Sync until the bulk feed has been read back (bounded; each wait is on the library). */
+    int finished = 0;
+    for (int i = 0; i < 500 && !finished; i++) {
+        CHECK(sellsync_sync_now(h, SELLSYNC_FLOW_STOCK) == SELLSYNC_OK);
+        char *ev = NULL;
+        while (sellsync_event_next(h, 10, &ev) == SELLSYNC_OK && ev != NULL) {
+            if (strstr(ev, "\"type\":\"stock.synced\"") != NULL && strstr(ev, "\"feeds_finished\":1") != NULL)
+                finished = 1;
+            sellsync_string_free(ev);
+        }
+    }
+    CHECK(finished);
+    CHECK(sellsync_close(h) == SELLSYNC_OK);
+    CHECK(sellsync_stock_set(h, "H0", 1) == SELLSYNC_ERR_CLOSED);
+    printf("stock ok\n");
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: harness MODE CONFIG_JSON_FILE\n");
@@ -350,6 +394,7 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[1], "threads") == 0) rc = mode_threads(config);
     else if (strcmp(argv[1], "callback") == 0) rc = mode_callback(config);
     else if (strcmp(argv[1], "fork") == 0) rc = mode_fork(config);
+    else if (strcmp(argv[1], "stock") == 0) rc = mode_stock(config);
     free(config);
     return rc;
 }
