@@ -62,9 +62,16 @@
 #define SELLSYNC_FLOW_STOCK 2
 
 /*
+ Flow bit for `sellsync_sync_now`: listings pull and reconciliation. Alone, it requests the
+ listings report at once; with other flows, when `intervals.listings_seconds` have passed.
+ A later cycle reads the report when Amazon has made it.
+ */
+#define SELLSYNC_FLOW_LISTINGS 4
+
+/*
  Every flow.
  */
-#define SELLSYNC_FLOW_ALL 3
+#define SELLSYNC_FLOW_ALL 7
 
 /*
  The handle a host holds. After close only this small shell remains (never freed), so a
@@ -278,6 +285,15 @@ sellsync_status sellsync_stock_set_batch(struct SellSync *h, const char *levels_
  `product_type`, `buffer`, `allocation_percent`, `max_quantity`, `urgent_threshold`.
  */
 sellsync_status sellsync_sku_map(struct SellSync *h, const char *mapping_json);
+
+/*
+ The seller's listings as last pulled from Amazon, with their mapping state, in
+ `*listings_json` (free it with sellsync_string_free):
+ `{"pulled_at": "...", "listings": [{"sku", "asin", "title", "price", "quantity",
+ "fulfillment_channel", "status", "mapped", "fba", "should_show", "items"}], "unmapped_skus": [...],
+ "skus_without_listing": [...], "host_items_without_listing": [...]}`.
+ */
+sellsync_status sellsync_listings(struct SellSync *h, char **listings_json);
 
 #ifdef __cplusplus
 }  // extern "C"

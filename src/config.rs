@@ -78,6 +78,8 @@ pub struct Intervals {
     pub orders_seconds: f64,
     /// Seconds between stock cycles (urgent changes go out at once, whatever this says).
     pub stock_seconds: f64,
+    /// Seconds between listings reports (reconciliation of Amazon's quantities).
+    pub listings_seconds: f64,
     /// Longest a `sellsync_sync_now` call may take before it returns `SELLSYNC_ERR_TIMEOUT`.
     pub sync_timeout_seconds: f64,
 }
@@ -87,6 +89,7 @@ impl Default for Intervals {
         Intervals {
             orders_seconds: 120.0,
             stock_seconds: 30.0,
+            listings_seconds: 21_600.0,
             sync_timeout_seconds: 900.0,
         }
     }
@@ -241,9 +244,14 @@ impl Config {
             return fail("http.max_attempts and http.timeout_ms must be positive");
         }
         let i = &self.intervals;
-        if ![i.orders_seconds, i.stock_seconds, i.sync_timeout_seconds]
-            .into_iter()
-            .all(positive)
+        if ![
+            i.orders_seconds,
+            i.stock_seconds,
+            i.listings_seconds,
+            i.sync_timeout_seconds,
+        ]
+        .into_iter()
+        .all(positive)
         {
             return fail("intervals must be positive");
         }

@@ -188,6 +188,14 @@ pub enum Event {
         feeds_finished: u64,
         rejected: u64,
     },
+    /// Amazon showed a quantity other than the one it should (found by reconciliation
+    /// against the listings report); the right one is sent again.
+    #[serde(rename = "stock.drift")]
+    StockDrift {
+        sku: String,
+        amazon_showed: i64,
+        should_show: i64,
+    },
     /// Amazon refused a quantity for a SKU; it is sent again at the next cycle.
     #[serde(rename = "stock.rejected")]
     StockRejected {
@@ -301,4 +309,19 @@ mod tests {
         };
         assert_eq!(all.apply(7), 7);
     }
+}
+
+/// A listing as Amazon has it (from the merchant listings report).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Listing {
+    pub sku: String,
+    pub asin: Option<String>,
+    pub title: Option<String>,
+    /// A decimal string.
+    pub price: Option<String>,
+    /// What Amazon shows (None for listings fulfilled by Amazon).
+    pub quantity: Option<i64>,
+    /// `DEFAULT` for the shop's own, `AMAZON_NA`/`AMAZON_EU`/... for FBA.
+    pub fulfillment_channel: Option<String>,
+    pub status: Option<String>,
 }

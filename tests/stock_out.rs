@@ -470,7 +470,8 @@ impl Shop {
 
 #[test]
 fn thousands_of_random_changes_over_a_thousand_skus_while_buyers_order_end_exactly_in_step() {
-    let emu = emulator(200.0);
+    // Rates 50x Amazon's: a feed takes ~1.2 s, patchListingsItem allows 250 calls a second.
+    let emu = emulator(50.0);
     let mut rng = rand::rngs::StdRng::seed_from_u64(42);
     let skus: Vec<String> = (0..1000).map(|i| format!("SKU-{i:04}")).collect();
     seed(&emu, &skus, 3, false);
@@ -478,7 +479,7 @@ fn thousands_of_random_changes_over_a_thousand_skus_while_buyers_order_end_exact
     let engine = open(
         &emu,
         &dir,
-        r#","stock": {"listings_feed_window_seconds": 1.5}, "orders": {"overlap_seconds": 3600}"#,
+        r#","stock": {"listings_feed_window_seconds": 6}, "orders": {"overlap_seconds": 3600}"#,
     );
     // 900 one-to-one SKUs, 50 six-packs of the first 50 items, 50 kits of two items each.
     let mut shop = Shop {
@@ -518,7 +519,7 @@ fn thousands_of_random_changes_over_a_thousand_skus_while_buyers_order_end_exact
     let mut cycles = settle(&engine);
     let mut settles = 1;
     let (mut changes, mut orders_booked, mut shared_conflicts) = (initial.len(), 0, 0);
-    for _round in 0..15 {
+    for _round in 0..8 {
         // The store sells and restocks: 200 random absolute changes, some one by one, some in a batch.
         // (An item already waiting in the batch gets its newer value there, as the batch goes last.)
         let mut batch: HashMap<String, i64> = HashMap::new();

@@ -6,7 +6,6 @@ use super::{ApiRequest, Client, Operation};
 use crate::error::{Error, Result};
 use crate::store::stock::FeedMessage;
 use serde_json::{json, Value};
-use std::io::Read;
 
 /// Most messages Amazon accepts in one JSON_LISTINGS_FEED.
 pub const MAX_MESSAGES: usize = 25_000;
@@ -84,20 +83,9 @@ pub async fn report(client: &Client, document_id: &str) -> Result<Value> {
         "/feeds/2021-06-30/documents/{}",
         super::listings::encode_segment(document_id)
     );
-    let doc = client
-        .call(&ApiRequest::get(Operation::GetFeedDocument, path))
+    let bytes = client
+        .fetch_document(Operation::GetFeedDocument, path)
         .await?;
-    let url = doc["url"]
-        .as_str()
-        .ok_or_else(|| Error::Network("getFeedDocument answered without url".into()))?;
-    let mut bytes = client.download(url).await?;
-    if doc["compressionAlgorithm"] == "GZIP" {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&bytes[..])
-            .read_to_end(&mut out)
-            .map_err(|e| Error::Network(format!("the processing report is not valid gzip: {e}")))?;
-        bytes = out;
-    }
     serde_json::from_slice(&bytes)
         .map_err(|e| Error::Network(format!("the processing report is not JSON: {e}")))
 }

@@ -6,6 +6,7 @@ pub mod feeds;
 pub mod limiter;
 pub mod listings;
 pub mod orders;
+pub mod reports;
 
 use crate::clock::{Clock, ServerClock};
 use crate::config::{Config, Http};
@@ -199,6 +200,23 @@ impl Client {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Gets a feed or report document (`op` at `path`), downloads it and unpacks it when
+    /// Amazon says it is GZIP-compressed.
+    pub async fn fetch_document(&self, op: Operation, path: String) -> Result<Vec<u8>> {
+        let doc = self.call(&ApiRequest::get(op, path)).await?;
+        let url = doc["url"]
+            .as_str()
+            .ok_or_else(|| Error::Network(format!("{op:?} answered without url")))?;
+        let bytes = self.download(url).await?;
+        if doc["compressionAlgorithm"] != "GZIP" {
+            return Ok(bytes);
+        }
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut out)
+            .map_err(|e| Error::Network(format!("{op:?}: the document is not valid gzip: {e}")))?;
+        Ok(out)
     }
 
     /// Uploads a document to a presigned URL (no SP-API token), retrying transient failures.

@@ -3,6 +3,7 @@
 //! the demo.
 
 pub mod events;
+pub mod listings;
 pub mod orders_in;
 pub mod stock_out;
 
@@ -22,14 +23,18 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub const FLOW_ORDERS: u32 = 1;
 /// Flow bit: stock out (host → Amazon).
 pub const FLOW_STOCK: u32 = 2;
+/// Flow bit: listings pull and reconciliation (a report is requested when due, or at once
+/// when this is asked for with `sync_now`).
+pub const FLOW_LISTINGS: u32 = 4;
 /// Every flow this version implements.
-pub const FLOW_ALL: u32 = FLOW_ORDERS | FLOW_STOCK;
+pub const FLOW_ALL: u32 = FLOW_ORDERS | FLOW_STOCK | FLOW_LISTINGS;
 
 /// What one sync cycle did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct CycleReport {
     pub orders: orders_in::Report,
     pub stock: stock_out::Report,
+    pub listings: listings::Report,
 }
 
 /// State shared by the handle and its background tasks.
@@ -53,8 +58,18 @@ pub struct Core {
 impl Core {
     /// Runs the flows in `flows` once, reporting failures and results as events.
     pub async fn cycle(&self, flows: u32) -> Result<CycleReport> {
+        self.cycle_with(flows, false).await
+    }
+
+    /// Runs a cycle; `force_report` requests a listings report even when none is due.
+    async fn cycle_with(&self, flows: u32, force_report: bool) -> Result<CycleReport> {
         let _one_at_a_time = self.cycle.lock().await;
         let mut report = CycleReport::default();
+        if flows & FLOW_LISTINGS != 0 {
+            // Before stock, so drift it finds is corrected in the same cycle.
+            report.listings =
+                self.report_failure("listings", listings::run(self, force_report).await)?;
+        }
         if flows & FLOW_ORDERS != 0 {
             let calls_before = self.calls();
             let r = self.report_failure("orders", orders_in::run(self).await)?;
@@ -206,7 +221,8 @@ impl Engine {
         }
         let core = self.core.clone();
         self.block_on(async move {
-            tokio::time::timeout(timeout, core.cycle(flows))
+            // Asked for listings alone: pull now; with other flows: when due.
+            tokio::time::timeout(timeout, core.cycle_with(flows, flows == FLOW_LISTINGS))
                 .await
                 .map_err(|_| {
                     Error::Timeout(format!(
@@ -245,7 +261,8 @@ impl Engine {
                     orders_due = now + orders_every;
                 }
                 if now >= stock_due {
-                    flows |= FLOW_STOCK;
+                    // The listings flow asks for a report only when one is due.
+                    flows |= FLOW_STOCK | FLOW_LISTINGS;
                     stock_due = now + stock_every;
                 }
                 if flows != 0 {
@@ -325,6 +342,12 @@ impl Engine {
             .map_skus(mappings, &self.core.config.stock, self.core.clock.now())?;
         self.core.stock_changed.notify_one();
         Ok(())
+    }
+
+    /// The listings as last pulled, with their mapping state (JSON).
+    pub fn listings(&self) -> Result<String> {
+        self.check_open()?;
+        Ok(self.core.store.listings_view()?.to_string())
     }
 
     /// The next event, waiting up to `timeout` (None: until one arrives or the handle closes).

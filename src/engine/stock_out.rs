@@ -54,7 +54,8 @@ pub async fn run(core: &Core) -> Result<Report> {
             })?;
             report.rejected += 1;
         }
-        core.store.record_patch(&p.sku, p.desired, outcome)?;
+        core.store
+            .record_patch(&p.sku, p.desired, outcome, core.clock.now())?;
         report.patched += 1;
     }
     let bulk: Vec<_> = bulk.into_iter().filter(|p| !p.in_feed).collect();
@@ -109,7 +110,7 @@ async fn follow_feeds(core: &Core, report: &mut Report) -> Result<()> {
                 }
                 report.rejected += rejected.len() as u64;
                 core.store
-                    .finish_feed(&feed_id, "DONE", &accepted, &rejected)?;
+                    .finish_feed(&feed_id, "DONE", &accepted, &rejected, core.clock.now())?;
             }
             ("DONE" | "FATAL" | "CANCELLED", _) => {
                 // Nothing of it can be trusted to have been applied: everything is sent again.
@@ -117,7 +118,8 @@ async fn follow_feeds(core: &Core, report: &mut Report) -> Result<()> {
                     .into_iter()
                     .map(|m| (m, format!("the feed ended {status}")))
                     .collect();
-                core.store.finish_feed(&feed_id, &status, &[], &rejected)?;
+                core.store
+                    .finish_feed(&feed_id, &status, &[], &rejected, core.clock.now())?;
             }
             _ => continue,
         }

@@ -38,11 +38,16 @@ pub const SELLSYNC_VERSION_NUMBER: u32 = 100;
 pub const SELLSYNC_FLOW_ORDERS: u32 = 1;
 /// Flow bit for `sellsync_sync_now`: stock out (host → Amazon).
 pub const SELLSYNC_FLOW_STOCK: u32 = 2;
+/// Flow bit for `sellsync_sync_now`: listings pull and reconciliation. Alone, it requests the
+/// listings report at once; with other flows, when `intervals.listings_seconds` have passed.
+/// A later cycle reads the report when Amazon has made it.
+pub const SELLSYNC_FLOW_LISTINGS: u32 = 4;
 /// Every flow.
-pub const SELLSYNC_FLOW_ALL: u32 = 3;
+pub const SELLSYNC_FLOW_ALL: u32 = 7;
 const _: () = assert!(
     SELLSYNC_FLOW_ORDERS == crate::engine::FLOW_ORDERS
         && SELLSYNC_FLOW_STOCK == crate::engine::FLOW_STOCK
+        && SELLSYNC_FLOW_LISTINGS == crate::engine::FLOW_LISTINGS
         && SELLSYNC_FLOW_ALL == crate::engine::FLOW_ALL
 );
 
@@ -323,5 +328,25 @@ pub unsafe extern "C" fn sellsync_sku_map(
         let m: Mappings = json_arg(text, "mapping_json")?;
         // SAFETY: `h` is NULL or from sellsync_open.
         unsafe { handle(h)? }.enter()?.engine.sku_map(&m.mappings)
+    })
+}
+
+/// The seller's listings as last pulled from Amazon, with their mapping state, in
+/// `*listings_json` (free it with sellsync_string_free):
+/// `{"pulled_at": "...", "listings": [{"sku", "asin", "title", "price", "quantity",
+/// "fulfillment_channel", "status", "mapped", "fba", "should_show", "items"}], "unmapped_skus": [...],
+/// "skus_without_listing": [...], "host_items_without_listing": [...]}`.
+#[no_mangle]
+pub unsafe extern "C" fn sellsync_listings(
+    h: *mut SellSync,
+    listings_json: *mut *mut c_char,
+) -> sellsync_status {
+    ffi_entry!({
+        // SAFETY: `listings_json` is NULL or writable.
+        unsafe { strings::reset_out(listings_json, "listings_json")? };
+        // SAFETY: `h` is NULL or from sellsync_open.
+        let doc = unsafe { handle(h)? }.enter()?.engine.listings()?;
+        // SAFETY: checked by reset_out.
+        unsafe { strings::write_out(listings_json, Some(doc)) }
     })
 }

@@ -71,4 +71,22 @@ pub const MIGRATIONS: &[&str] = &[
         submitted_at TEXT NOT NULL,
         messages TEXT NOT NULL
     );",
+    // 3: the listings Amazon has (from the merchant listings report) and the reports requested.
+    "CREATE TABLE listings (
+        sku TEXT PRIMARY KEY,
+        asin TEXT,
+        title TEXT,
+        price TEXT,
+        quantity INTEGER,
+        fulfillment_channel TEXT,
+        status TEXT,
+        seen_at TEXT NOT NULL
+    );
+    CREATE TABLE reports (
+        report_id TEXT PRIMARY KEY,
+        report_type TEXT NOT NULL,
+        status TEXT NOT NULL,
+        requested_at TEXT NOT NULL
+    );
+    ALTER TABLE skus ADD COLUMN amazon_at TEXT;",
 ];

@@ -234,12 +234,13 @@ impl Store {
         sku: &str,
         quantity: i64,
         outcome: std::result::Result<(), String>,
+        now: DateTime<Utc>,
     ) -> Result<()> {
         let conn = self.conn();
         match outcome {
             Ok(()) => conn.execute(
-                "UPDATE skus SET amazon = ?2, attempts = 0, last_error = NULL WHERE sku = ?1",
-                params![sku, quantity],
+                "UPDATE skus SET amazon = ?2, amazon_at = ?3, attempts = 0, last_error = NULL WHERE sku = ?1",
+                params![sku, quantity, ts(now)],
             )?,
             Err(e) => conn.execute(
                 "UPDATE skus SET attempts = attempts + 1, last_error = ?2 WHERE sku = ?1",
@@ -303,13 +304,14 @@ impl Store {
         status: &str,
         accepted: &[FeedMessage],
         rejected: &[(FeedMessage, String)],
+        now: DateTime<Utc>,
     ) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         for m in accepted {
             tx.execute(
-                "UPDATE skus SET amazon = ?2, attempts = 0, last_error = NULL WHERE sku = ?1",
-                params![m.sku, m.quantity],
+                "UPDATE skus SET amazon = ?2, amazon_at = ?3, attempts = 0, last_error = NULL WHERE sku = ?1",
+                params![m.sku, m.quantity, ts(now)],
             )?;
         }
         for (m, e) in rejected {

@@ -167,6 +167,10 @@ static int mode_misuse(const char *config) {
     CHECK(sellsync_sync_now(h, 0x80000000u) == SELLSYNC_ERR_INVALID_ARGUMENT);
     CHECK(sellsync_event_next(h, -2, &out) == SELLSYNC_ERR_INVALID_ARGUMENT && out == NULL);
     CHECK(sellsync_event_next(h, 0, NULL) == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_listings(h, NULL) == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_listings(h, &out) == SELLSYNC_OK && out != NULL && strstr(out, "\"listings\":[]") != NULL);
+    sellsync_string_free(out);
+    out = NULL;
     CHECK(sellsync_start(h) == SELLSYNC_OK);
     CHECK(sellsync_start(h) == SELLSYNC_OK);
     CHECK(sellsync_stop(h) == SELLSYNC_OK);
@@ -180,6 +184,9 @@ static int mode_misuse(const char *config) {
     CHECK(sellsync_event_next(h, 0, &out) == SELLSYNC_ERR_CLOSED);
     CHECK(sellsync_start(h) == SELLSYNC_ERR_CLOSED);
     CHECK(sellsync_set_event_callback(h, NULL, NULL, NULL) == SELLSYNC_ERR_CLOSED);
+    CHECK(sellsync_listings(h, &out) == SELLSYNC_ERR_CLOSED && out == NULL);
+    CHECK(sellsync_stock_set(h, "x", 1) == SELLSYNC_ERR_CLOSED);
+    CHECK(sellsync_sku_map(h, "{\"mappings\":[]}") == SELLSYNC_ERR_CLOSED);
     CHECK(strstr(sellsync_last_error(), "closed") != NULL);
     printf("misuse ok\n");
     return 0;

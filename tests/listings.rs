@@ -1,0 +1,179 @@
+//! Listings pull and reconciliation: the merchant listings report gives the seller's listings
+//! with their mapping state, and quantities that drifted on Amazon are found and corrected.
+
+mod common;
+
+use common::*;
+use sellsync::model::{Component, SkuMapping, StockLevel};
+use sellsync::Engine;
+use sellsync_emulator::ListingSeed;
+use std::time::{Duration, Instant};
+
+fn listing(sku: &str, quantity: i64, fba: bool) -> ListingSeed {
+    ListingSeed {
+        sku: sku.into(),
+        asin: None,
+        title: Some(format!("Title {sku}")),
+        quantity,
+        price_cents: Some(1250),
+        fba,
+        product_type: None,
+    }
+}
+
+fn map(sku: &str, item: &str) -> SkuMapping {
+    SkuMapping {
+        sku: sku.into(),
+        items: vec![Component {
+            host_item: item.into(),
+            units: 1,
+        }],
+        ..Default::default()
+    }
+}
+
+/// Requests the listings report and runs cycles until it has been read (bounded).
+fn pull(engine: &Engine) -> sellsync::engine::listings::Report {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = engine.sync_now(4, SYNC).unwrap().listings;
+        if r.listings.is_some() {
+            return r;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the listings report never finished"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn the_listings_report_shows_every_listing_with_its_mapping_state() {
+    let emu = emulator(1000.0);
+    emu.control()
+        .seed_listings(
+            None,
+            &[
+                listing("MUG", 4, false),
+                listing("LOOSE", 2, false),
+                listing("MUG-FBA", 9, true),
+            ],
+        )
+        .unwrap();
+    let dir = tempdir();
+    let engine = open(&emu, &dir, "");
+    engine
+        .sku_map(&[
+            map("MUG", "4711"),
+            map("NOT-LISTED", "0815"),
+            SkuMapping {
+                sku: "MUG-FBA".into(),
+                fba: true,
+                ..Default::default()
+            },
+        ])
+        .unwrap();
+    let before: serde_json::Value = serde_json::from_str(&engine.listings().unwrap()).unwrap();
+    assert!(before["pulled_at"].is_null());
+    let r = pull(&engine);
+    assert_eq!(r.listings, Some(3));
+    let v: serde_json::Value = serde_json::from_str(&engine.listings().unwrap()).unwrap();
+    assert!(v["pulled_at"].is_string());
+    let mug = v["listings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["sku"] == "MUG")
+        .unwrap();
+    assert_eq!(mug["quantity"], 4);
+    assert_eq!(mug["price"], "12.50");
+    assert_eq!(mug["mapped"], true);
+    assert_eq!(mug["items"][0]["host_item"], "4711");
+    let fba = v["listings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["sku"] == "MUG-FBA")
+        .unwrap();
+    assert_eq!(fba["fulfillment_channel"], "AMAZON_NA");
+    assert!(fba["quantity"].is_null());
+    assert_eq!(v["unmapped_skus"], serde_json::json!(["LOOSE"]));
+    assert_eq!(v["skus_without_listing"], serde_json::json!(["NOT-LISTED"]));
+    assert_eq!(v["host_items_without_listing"], serde_json::json!(["0815"]));
+}
+
+#[test]
+fn a_quantity_changed_behind_sellsyncs_back_is_found_by_reconciliation_and_corrected() {
+    let emu = emulator(1000.0);
+    emu.control()
+        .seed_listings(None, &[listing("MUG", 1, false), listing("CUP", 1, false)])
+        .unwrap();
+    let dir = tempdir();
+    let engine = open(
+        &emu,
+        &dir,
+        r#","stock": {"listings_feed_window_seconds": 0.3}"#,
+    );
+    engine
+        .sku_map(&[map("MUG", "4711"), map("CUP", "0815")])
+        .unwrap();
+    engine
+        .stock_set(&[
+            StockLevel {
+                host_item: "4711".into(),
+                on_hand: 6,
+            },
+            StockLevel {
+                host_item: "0815".into(),
+                on_hand: 3,
+            },
+        ])
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while engine.core().store.stock_counts().unwrap().out_of_step > 0
+        || engine.core().store.stock_counts().unwrap().open_feeds > 0
+    {
+        engine.sync_now(2, SYNC).unwrap();
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(emu.control().quantity("MUG"), Some(6));
+    // Someone edits the quantity in Seller Central: Amazon now shows 40 MUGs the shop does not have.
+    let seller = sellsync_emulator::Seller::demo().seller_id;
+    emu.control().with_world(|w| {
+        w.listings
+            .get_mut(&(seller.clone(), "MUG".to_string()))
+            .unwrap()
+            .quantity = 40
+    });
+    // Without reconciliation the library believes Amazon shows 6 and sends nothing.
+    engine.sync_now(2, SYNC).unwrap();
+    assert_eq!(emu.control().quantity("MUG"), Some(40));
+    let r = pull(&engine);
+    assert_eq!(r.drift, 1);
+    let drift: Vec<_> = events(&engine)
+        .into_iter()
+        .filter(|e| e["type"] == "stock.drift")
+        .collect();
+    assert_eq!(drift.len(), 1);
+    assert_eq!(
+        (
+            drift[0]["sku"].as_str(),
+            drift[0]["amazon_showed"].as_i64(),
+            drift[0]["should_show"].as_i64()
+        ),
+        (Some("MUG"), Some(40), Some(6))
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while emu.control().quantity("MUG") != Some(6) {
+        engine.sync_now(2, SYNC).unwrap();
+        assert!(Instant::now() < deadline, "drift not corrected");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(
+        emu.control().quantity("CUP"),
+        Some(3),
+        "a SKU in step is left alone"
+    );
+}
