@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use sellsync::model::{Component, SkuMapping, StockLevel};
+use sellsync::model::{SkuMapping, StockLevel};
 use sellsync::Engine;
 use sellsync_emulator::ListingSeed;
 use std::time::{Duration, Instant};
@@ -18,17 +18,6 @@ fn listing(sku: &str, quantity: i64, fba: bool) -> ListingSeed {
         price_cents: Some(1250),
         fba,
         product_type: None,
-    }
-}
-
-fn map(sku: &str, item: &str) -> SkuMapping {
-    SkuMapping {
-        sku: sku.into(),
-        items: vec![Component {
-            host_item: item.into(),
-            units: 1,
-        }],
-        ..Default::default()
     }
 }
 
@@ -65,8 +54,8 @@ fn the_listings_report_shows_every_listing_with_its_mapping_state() {
     let engine = open(&emu, &dir, "");
     engine
         .sku_map(&[
-            map("MUG", "4711"),
-            map("NOT-LISTED", "0815"),
+            one_to_one("MUG", "4711"),
+            one_to_one("NOT-LISTED", "0815"),
             SkuMapping {
                 sku: "MUG-FBA".into(),
                 fba: true,
@@ -116,7 +105,7 @@ fn a_quantity_changed_behind_sellsyncs_back_is_found_by_reconciliation_and_corre
         r#","stock": {"listings_feed_window_seconds": 0.3}"#,
     );
     engine
-        .sku_map(&[map("MUG", "4711"), map("CUP", "0815")])
+        .sku_map(&[one_to_one("MUG", "4711"), one_to_one("CUP", "0815")])
         .unwrap();
     engine
         .stock_set(&[
@@ -130,14 +119,7 @@ fn a_quantity_changed_behind_sellsyncs_back_is_found_by_reconciliation_and_corre
             },
         ])
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while engine.core().store.stock_counts().unwrap().out_of_step > 0
-        || engine.core().store.stock_counts().unwrap().open_feeds > 0
-    {
-        engine.sync_now(2, SYNC).unwrap();
-        assert!(Instant::now() < deadline);
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    settle(&engine);
     assert_eq!(emu.control().quantity("MUG"), Some(6));
     // Someone edits the quantity in Seller Central: Amazon now shows 40 MUGs the shop does not have.
     let seller = sellsync_emulator::Seller::demo().seller_id;

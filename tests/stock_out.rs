@@ -11,17 +11,6 @@ use sellsync_emulator::{Emulator, Fault, FaultKind, ListingSeed, OrderSeed};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-fn one_to_one(sku: &str, item: &str) -> SkuMapping {
-    SkuMapping {
-        sku: sku.into(),
-        items: vec![Component {
-            host_item: item.into(),
-            units: 1,
-        }],
-        ..Default::default()
-    }
-}
-
 fn level(item: &str, on_hand: i64) -> StockLevel {
     StockLevel {
         host_item: item.into(),
@@ -43,22 +32,6 @@ fn seed(emu: &Emulator, skus: &[String], quantity: i64, fba: bool) {
         })
         .collect();
     emu.control().seed_listings(None, &seeds).unwrap();
-}
-
-/// Runs stock cycles until nothing is in flight or out of step (bounded).
-fn settle(engine: &Engine) -> u32 {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut cycles = 0;
-    loop {
-        engine.sync_now(2, SYNC).unwrap();
-        cycles += 1;
-        let c = engine.core().store.stock_counts().unwrap();
-        if c.open_feeds == 0 && c.out_of_step == 0 {
-            return cycles;
-        }
-        assert!(Instant::now() < deadline, "stock did not settle: {c:?}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 const STOCK_CONFIG: &str = r#","stock": {"listings_feed_window_seconds": 0.3}"#;

@@ -103,3 +103,34 @@ pub fn events(engine: &Engine) -> Vec<serde_json::Value> {
     }
     out
 }
+
+/// A SKU made of one unit of one host item.
+pub fn one_to_one(sku: &str, item: &str) -> sellsync::model::SkuMapping {
+    sellsync::model::SkuMapping {
+        sku: sku.into(),
+        items: vec![sellsync::model::Component {
+            host_item: item.into(),
+            units: 1,
+        }],
+        ..Default::default()
+    }
+}
+
+/// Runs stock cycles until nothing is in flight or out of step (bounded); returns how many.
+pub fn settle(engine: &Engine) -> u32 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut cycles = 0;
+    loop {
+        engine.sync_now(2, SYNC).unwrap();
+        cycles += 1;
+        let c = engine.core().store.stock_counts().unwrap();
+        if c.open_feeds == 0 && c.out_of_step == 0 {
+            return cycles;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "stock did not settle: {c:?}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
