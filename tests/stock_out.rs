@@ -406,23 +406,11 @@ fn feed_faults_end_with_the_right_quantities_and_rejections_reported() {
         .any(|f| f["status"] == "FATAL"));
     // The rejected SKU is parked after a few attempts instead of being sent for ever.
     for _ in 0..5 {
-        settle_ignoring_parked(&engine);
+        settle_or_parked(&engine);
     }
     let feeds_before = emu.control().count("createFeed", 202);
-    settle_ignoring_parked(&engine);
+    settle_or_parked(&engine);
     assert_eq!(emu.control().count("createFeed", 202), feeds_before);
-}
-
-fn settle_ignoring_parked(engine: &Engine) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        engine.sync_now(2, SYNC).unwrap();
-        if engine.core().store.stock_counts().unwrap().open_feeds == 0 {
-            return;
-        }
-        assert!(Instant::now() < deadline);
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 /// The shop's own books: on-hand units per host item, and how SKUs consume them.
@@ -606,4 +594,89 @@ fn thousands_of_random_changes_over_a_thousand_skus_while_buyers_order_end_exact
         assert_eq!(emu.control().count(op, 429), 0, "{op} was throttled");
     }
     eprintln!("{changes} stock changes, {orders_booked} orders ({shared_conflicts} shared-item conflicts), {cycles} cycles: {feeds} feeds, {patches} patches");
+}
+
+#[test]
+fn the_product_type_and_current_quantity_are_learnt_from_amazon_before_the_first_push() {
+    let emu = emulator(1000.0);
+    let seeds: Vec<ListingSeed> = ["TEA", "POT", "CUP"]
+        .iter()
+        .map(|s| ListingSeed {
+            sku: s.to_string(),
+            asin: None,
+            title: None,
+            quantity: 4,
+            price_cents: None,
+            fba: false,
+            product_type: Some("KITCHEN".into()),
+        })
+        .collect();
+    emu.control().seed_listings(None, &seeds).unwrap();
+    let dir = tempdir();
+    let engine = open(&emu, &dir, STOCK_CONFIG);
+    engine
+        .sku_map(&[
+            one_to_one("TEA", "T"),
+            one_to_one("POT", "P"),
+            SkuMapping {
+                product_type: Some("LUGGAGE".into()),
+                ..one_to_one("CUP", "C")
+            },
+        ])
+        .unwrap();
+    engine
+        .stock_set(&[level("T", 9), level("P", 4), level("C", 2)])
+        .unwrap();
+    for _ in 0..5 {
+        settle_or_parked(&engine);
+    }
+    assert_eq!(
+        emu.control().quantity("TEA"),
+        Some(9),
+        "pushed with the listing's own product type"
+    );
+    assert_eq!(
+        emu.control().count("createFeed", 202),
+        3,
+        "one feed, then CUP alone twice more before it is parked"
+    );
+    assert_eq!(
+        emu.control().quantity("CUP"),
+        Some(4),
+        "a wrong product type named in the mapping is refused"
+    );
+    let rejected: Vec<_> = events(&engine)
+        .into_iter()
+        .filter(|e| e["type"] == "stock.rejected")
+        .collect();
+    assert!(
+        rejected
+            .iter()
+            .all(|e| e["sku"] == "CUP" && e["message"].as_str().unwrap().contains("product type")),
+        "{rejected:?}"
+    );
+    // POT: Amazon already showed 4, the shop has 4: nothing was sent for it.
+    let feeds: Vec<String> = emu.control().with_world(|w| {
+        w.documents
+            .values()
+            .filter_map(|d| d.body.clone())
+            .map(|b| String::from_utf8_lossy(&b).to_string())
+            .collect()
+    });
+    assert!(feeds
+        .iter()
+        .filter(|d| d.contains("\"messages\""))
+        .all(|d| !d.contains("\"POT\"")));
+}
+
+fn settle_or_parked(engine: &Engine) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        engine.sync_now(2, SYNC).unwrap();
+        if engine.core().store.stock_counts().unwrap().open_feeds == 0 {
+            return;
+        }
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }

@@ -466,6 +466,13 @@ fn listings_items_answers_match_the_model_and_change_what_buyers_see() {
         Some(&patch),
     );
     assert_eq!(fba.body["status"], "INVALID", "FBA quantity is Amazon's");
+    let wrong_type = json!({"productType": "LUGGAGE", "patches": patch["patches"].clone()});
+    let w = api.call("PATCH", &item, &mp[..1], Some(&wrong_type));
+    assert_eq!(
+        w.body["status"], "INVALID",
+        "the product type must be the listing's"
+    );
+    assert_eq!(api.emu.control().quantity("S-3"), Some(7));
     let put = api.call("PUT", &format!("/listings/2021-08-01/items/{seller}/NEW-1"), &mp[..1], Some(&json!({"productType": "HOME",
         "attributes": {"fulfillment_availability": [{"fulfillment_channel_code": "DEFAULT", "quantity": 3}]}})));
     check(t, "put", &put);

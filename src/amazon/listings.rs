@@ -67,6 +67,45 @@ pub async fn patch_quantity(
     )))
 }
 
+/// What Amazon's listing of a SKU says: (sku, product type, seller-fulfilled quantity).
+pub type Found = (String, Option<String>, Option<i64>);
+
+/// Looks up to 20 SKUs up with one `searchListingsItems` call; SKUs absent from the answer
+/// have no listing.
+pub async fn search_by_skus(
+    client: &Client,
+    seller_id: &str,
+    marketplace_id: &str,
+    skus: &[String],
+) -> Result<Vec<Found>> {
+    let path = format!("/listings/2021-08-01/items/{}", encode_segment(seller_id));
+    let req = ApiRequest::get(Operation::SearchListingsItems, path)
+        .q("marketplaceIds", marketplace_id)
+        .q("identifiers", skus.join(","))
+        .q("identifiersType", "SKU")
+        .q("includedData", "summaries,fulfillmentAvailability")
+        .q("pageSize", "20");
+    let v = client.call(&req).await?;
+    Ok(v["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| {
+            let sku = item["sku"].as_str()?.to_string();
+            let product_type = item["summaries"][0]["productType"]
+                .as_str()
+                .map(str::to_string);
+            let quantity = item["fulfillmentAvailability"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|f| f["fulfillmentChannelCode"] == "DEFAULT")
+                .and_then(|f| f["quantity"].as_i64());
+            Some((sku, product_type, quantity))
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,6 +33,7 @@ pub struct Report {
 pub async fn run(core: &Core) -> Result<Report> {
     let mut report = Report::default();
     core.store.recompute_all(&core.config.stock)?;
+    look_up_listings(core).await?;
     follow_feeds(core, &mut report).await?;
     let pushes = core.store.pending_pushes(&core.config.stock)?;
     let (urgent, bulk): (Vec<_>, Vec<_>) = pushes.into_iter().partition(|p| p.is_urgent());
@@ -90,6 +91,36 @@ pub async fn run(core: &Core) -> Result<Report> {
         report.messages += messages.len() as u64;
     }
     Ok(report)
+}
+
+/// SKUs looked up per cycle (20 per searchListingsItems call).
+const LOOKUPS_PER_CYCLE: usize = 1000;
+
+/// Learns each newly mapped SKU's product type and current quantity from its Amazon listing,
+/// 20 SKUs per searchListingsItems call, before anything is pushed for it.
+async fn look_up_listings(core: &Core) -> Result<()> {
+    let skus = core.store.skus_to_look_up(LOOKUPS_PER_CYCLE)?;
+    let marketplace = &core.config.marketplace_ids[0];
+    // A comma would split the comma-separated identifiers: such SKUs keep the configured type.
+    let (plain, odd): (Vec<String>, Vec<String>) = skus.into_iter().partition(|s| !s.contains(','));
+    for chunk in plain.chunks(20) {
+        let found =
+            listings::search_by_skus(&core.client, &core.config.seller_id, marketplace, chunk)
+                .await?;
+        let now = core.clock.now();
+        for sku in chunk {
+            let hit = found
+                .iter()
+                .find(|f| &f.0 == sku)
+                .map(|f| (f.1.clone(), f.2));
+            core.store.record_lookup(sku, hit, now)?;
+        }
+    }
+    for sku in odd {
+        core.store
+            .record_lookup(&sku, Some((None, None)), core.clock.now())?;
+    }
+    Ok(())
 }
 
 /// Reads back every finished feed: accepted values are what Amazon shows; rejected ones are

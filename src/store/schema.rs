@@ -89,4 +89,7 @@ pub const MIGRATIONS: &[&str] = &[
         requested_at TEXT NOT NULL
     );
     ALTER TABLE skus ADD COLUMN amazon_at TEXT;",
+    // 4: what is learnt from Amazon about a SKU's listing before its first push.
+    "ALTER TABLE skus ADD COLUMN product_type_explicit INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE skus ADD COLUMN looked_up INTEGER NOT NULL DEFAULT 0;",
 ];

@@ -118,13 +118,27 @@ impl Store {
                 .clone()
                 .unwrap_or_else(|| defaults.product_type.clone());
             tx.execute(
-                "INSERT INTO skus(sku, fba, product_type, buffer, allocation_percent, max_quantity, urgent_threshold, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT(sku) DO UPDATE SET fba = excluded.fba, product_type = excluded.product_type,
+                "INSERT INTO skus(sku, fba, product_type, buffer, allocation_percent, max_quantity, urgent_threshold,
+                                  product_type_explicit, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT(sku) DO UPDATE SET fba = excluded.fba,
+                     product_type = CASE WHEN excluded.product_type_explicit = 1 OR skus.looked_up = 0
+                                         THEN excluded.product_type ELSE skus.product_type END,
                      buffer = excluded.buffer, allocation_percent = excluded.allocation_percent,
                      max_quantity = excluded.max_quantity, urgent_threshold = excluded.urgent_threshold,
+                     product_type_explicit = excluded.product_type_explicit,
                      attempts = 0, updated_at = excluded.updated_at",
-                params![m.sku, m.fba, product_type, m.buffer, m.allocation_percent, m.max_quantity, m.urgent_threshold, ts(now)],
+                params![
+                    m.sku,
+                    m.fba,
+                    product_type,
+                    m.buffer,
+                    m.allocation_percent,
+                    m.max_quantity,
+                    m.urgent_threshold,
+                    m.product_type.is_some(),
+                    ts(now)
+                ],
             )?;
             tx.execute("DELETE FROM sku_components WHERE sku = ?1", [&m.sku])?;
             for c in &m.items {
@@ -202,6 +216,42 @@ impl Store {
         let tx = conn.transaction()?;
         recompute(&tx, None, defaults)?;
         tx.commit()?;
+        Ok(())
+    }
+
+    /// Seller-fulfilled SKUs whose listing has not been looked up on Amazon yet.
+    pub fn skus_to_look_up(&self, limit: usize) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT sku FROM skus WHERE fba = 0 AND looked_up = 0 ORDER BY sku LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records what Amazon's listing says: its product type (unless the mapping named one)
+    /// and, if nothing was pushed yet, the quantity it shows. None: Amazon has no such listing.
+    pub fn record_lookup(
+        &self,
+        sku: &str,
+        found: Option<(Option<String>, Option<i64>)>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let conn = self.conn();
+        match found {
+            Some((product_type, quantity)) => conn.execute(
+                "UPDATE skus SET looked_up = 1,
+                     product_type = CASE WHEN product_type_explicit = 0 AND ?2 IS NOT NULL THEN ?2 ELSE product_type END,
+                     amazon = CASE WHEN amazon IS NULL AND in_flight_feed IS NULL THEN ?3 ELSE amazon END,
+                     amazon_at = CASE WHEN amazon IS NULL AND in_flight_feed IS NULL AND ?3 IS NOT NULL THEN ?4 ELSE amazon_at END
+                 WHERE sku = ?1",
+                params![sku, product_type, quantity, ts(now)],
+            )?,
+            None => conn.execute(
+                "UPDATE skus SET looked_up = 1, last_error = 'Amazon has no listing for this SKU' WHERE sku = ?1",
+                [sku],
+            )?,
+        };
         Ok(())
     }
 

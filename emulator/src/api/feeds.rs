@@ -2,7 +2,7 @@
 //! `JSON_LISTINGS_FEED` validated against the official schema, the order feeds (cancellation,
 //! refund, fulfilment) as flat files, and processing reports in the official shapes.
 
-use super::listings::{apply_attribute, apply_patches, Patch};
+use super::listings::{apply_attribute, apply_patches, check_product_type, Patch};
 use super::{iso, Ctx};
 
 use crate::reply::{Body, Reply};
@@ -458,6 +458,10 @@ fn apply_message(
         .listings
         .get(&key)
         .ok_or(("NOT_FOUND".into(), format!("SKU '{sku}' has no listing")))?;
+    check_product_type(
+        current,
+        m.get("productType").and_then(Value::as_str).unwrap_or(""),
+    )?;
     let mut next = match op {
         "PATCH" => {
             let patches: Vec<Patch> =

@@ -146,6 +146,21 @@ fn issue(code: &str, message: &str) -> Issue {
     (code.to_string(), message.to_string())
 }
 
+/// Amazon validates a submission against the product type the listing has.
+pub fn check_product_type(l: &Listing, product_type: &str) -> Result<(), Issue> {
+    if product_type == l.product_type {
+        Ok(())
+    } else {
+        Err(issue(
+            "PRODUCT_TYPE_MISMATCH",
+            &format!(
+                "productType {product_type} does not match the listing's product type {}",
+                l.product_type
+            ),
+        ))
+    }
+}
+
 /// Applies patches to a listing (all or nothing).
 pub fn apply_patches(l: &Listing, patches: &[Patch]) -> Result<Listing, Issue> {
     let mut next = l.clone();
@@ -219,12 +234,14 @@ pub fn patch(ctx: &mut Ctx<'_>) -> Reply {
             "NOT_FOUND",
             &format!("SKU '{sku}' has no listing to patch"),
         )),
-        Some(l) => apply_patches(l, &req.patches).map(|mut next| {
-            if !preview {
-                next.last_updated = now;
-                ctx.world.listings.insert(key.clone(), next);
-            }
-        }),
+        Some(l) => check_product_type(l, &req.product_type)
+            .and_then(|_| apply_patches(l, &req.patches))
+            .map(|mut next| {
+                if !preview {
+                    next.last_updated = now;
+                    ctx.world.listings.insert(key.clone(), next);
+                }
+            }),
     };
     submission(ctx, &sku, result, preview)
 }
