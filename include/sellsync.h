@@ -69,9 +69,14 @@
 #define SELLSYNC_FLOW_LISTINGS 4
 
 /*
+ Flow bit for `sellsync_sync_now`: shipment confirmations out (host → Amazon).
+ */
+#define SELLSYNC_FLOW_SHIPMENTS 8
+
+/*
  Every flow.
  */
-#define SELLSYNC_FLOW_ALL 7
+#define SELLSYNC_FLOW_ALL 15
 
 /*
  The handle a host holds. After close only this small shell remains (never freed), so a
@@ -294,6 +299,26 @@ sellsync_status sellsync_sku_map(struct SellSync *h, const char *mapping_json);
  "skus_without_listing": [...], "host_items_without_listing": [...]}`.
  */
 sellsync_status sellsync_listings(struct SellSync *h, char **listings_json);
+
+/*
+ Confirms a shipped package; durable when it returns, sent to Amazon exactly once (in the
+ background, closest deadline first, or at `sellsync_sync_now(h, SELLSYNC_FLOW_SHIPMENTS)`):
+ `{"order_id": "...", "package_reference_id": "1", "carrier_code": "UPS", "carrier_name": null,
+ "shipping_method": "Ground", "tracking_number": "1Z...", "ship_date": "2026-11-26T10:00:00Z",
+ "items": [{"order_item_id": "...", "quantity": 1}]}`. `package_reference_id` (the next free
+ number when absent) and `ship_date` (now) may be left out; `carrier_name` is required with
+ carrier code "Other". Unknown orders: SELLSYNC_ERR_NOT_FOUND; items not in the order or more
+ than is left to ship: SELLSYNC_ERR_INVALID_ARGUMENT; the same package reference with other
+ content: SELLSYNC_ERR_CONFLICT (the same package again succeeds).
+ */
+sellsync_status sellsync_shipment_confirm(struct SellSync *h, const char *shipment_json);
+
+/*
+ The packages of one order (`order_id`), or of every order with a package not yet at Amazon
+ (`order_id` NULL), with their state (`QUEUED`, `UNCERTAIN`, `SENT`, `FAILED`), attempts,
+ last error and times, in `*shipments_json` (free it with sellsync_string_free).
+ */
+sellsync_status sellsync_shipments(struct SellSync *h, const char *order_id, char **shipments_json);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -203,6 +203,22 @@ pub enum Event {
         quantity: i64,
         message: String,
     },
+    /// Amazon has the shipment confirmation (`late`: it arrived after the LatestShipDate).
+    #[serde(rename = "shipment.confirmed")]
+    ShipmentConfirmed {
+        order_id: String,
+        package_reference_id: String,
+        late: bool,
+        /// The call's answer was lost; Amazon's order showed it had taken effect.
+        verified_by_reading_back: bool,
+    },
+    /// Amazon refused a shipment confirmation; it is not sent again.
+    #[serde(rename = "shipment.failed")]
+    ShipmentFailed {
+        order_id: String,
+        package_reference_id: String,
+        message: String,
+    },
     /// A sync cycle failed; it is tried again at the next interval.
     #[serde(rename = "sync.failed")]
     SyncFailed {
@@ -285,6 +301,50 @@ impl Policy {
     }
 }
 
+/// A listing as Amazon has it (from the merchant listings report).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Listing {
+    pub sku: String,
+    pub asin: Option<String>,
+    pub title: Option<String>,
+    /// A decimal string.
+    pub price: Option<String>,
+    /// What Amazon shows (None for listings fulfilled by Amazon).
+    pub quantity: Option<i64>,
+    /// `DEFAULT` for the shop's own, `AMAZON_NA`/`AMAZON_EU`/... for FBA.
+    pub fulfillment_channel: Option<String>,
+    pub status: Option<String>,
+}
+
+/// One line of a shipped package.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShipmentItem {
+    pub order_item_id: String,
+    pub quantity: i64,
+}
+
+/// A package the host shipped (`sellsync_shipment_confirm`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shipment {
+    pub order_id: String,
+    /// Positive number unique per order; the next free one when absent.
+    #[serde(default)]
+    pub package_reference_id: Option<String>,
+    /// Amazon's carrier code (e.g. `UPS`, `DHL`), or `Other` with `carrier_name`.
+    pub carrier_code: String,
+    #[serde(default)]
+    pub carrier_name: Option<String>,
+    #[serde(default)]
+    pub shipping_method: Option<String>,
+    pub tracking_number: String,
+    /// ISO 8601; now when absent.
+    #[serde(default)]
+    pub ship_date: Option<String>,
+    pub items: Vec<ShipmentItem>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,19 +369,4 @@ mod tests {
         };
         assert_eq!(all.apply(7), 7);
     }
-}
-
-/// A listing as Amazon has it (from the merchant listings report).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Listing {
-    pub sku: String,
-    pub asin: Option<String>,
-    pub title: Option<String>,
-    /// A decimal string.
-    pub price: Option<String>,
-    /// What Amazon shows (None for listings fulfilled by Amazon).
-    pub quantity: Option<i64>,
-    /// `DEFAULT` for the shop's own, `AMAZON_NA`/`AMAZON_EU`/... for FBA.
-    pub fulfillment_channel: Option<String>,
-    pub status: Option<String>,
 }

@@ -209,3 +209,17 @@ fn a_c_host_maps_skus_and_sets_stock_and_amazon_follows() {
         "the kit needs 2 of H2, of which there are 4"
     );
 }
+
+#[test]
+fn a_c_host_confirms_shipments_and_each_reaches_amazon_once() {
+    let (emu, _dir, config, placed) = setup(25);
+    let (code, out) = run("ship", &config);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(&format!("shipped {}", placed.len())), "{out}");
+    let state = emu.control().state();
+    let ships = state["shipments"].as_array().unwrap();
+    assert_eq!(ships.len(), placed.len());
+    assert!(ships
+        .iter()
+        .all(|s| s["confirmations"] == 1 && s["carrier_code"] == "DHL"));
+}

@@ -100,7 +100,22 @@ pub struct Client {
 
 enum Outcome {
     Done(Value),
-    Retry(Error),
+    /// A transient failure; `maybe_processed` when Amazon may have acted on the request
+    /// (timeout, dropped connection, unreadable answer, 5xx), false when it surely did not
+    /// (connection refused, 429).
+    Retry {
+        error: Error,
+        maybe_processed: bool,
+    },
+}
+
+/// The result of a call that must reach Amazon at most once.
+#[derive(Debug)]
+pub enum Once {
+    /// Amazon answered with success.
+    Done(Value),
+    /// The call may or may not have taken effect: read Amazon's state before sending again.
+    Uncertain(Error),
 }
 
 impl Client {
@@ -173,6 +188,20 @@ impl Client {
     /// retrying 429, 5xx, timeouts, dropped connections and unreadable answers.
     /// Returns the JSON body (Null for 204).
     pub async fn call(&self, req: &ApiRequest) -> Result<Value> {
+        match self.call_inner(req, false).await? {
+            Once::Done(v) => Ok(v),
+            Once::Uncertain(e) => Err(e),
+        }
+    }
+
+    /// Sends a call that must not take effect twice (confirmShipment: a second confirmation
+    /// overwrites Amazon's confirmation time). Retries only what surely did not reach Amazon
+    /// (429, connection refused, refused token); anything else that fails is `Uncertain`.
+    pub async fn call_at_most_once(&self, req: &ApiRequest) -> Result<Once> {
+        self.call_inner(req, true).await
+    }
+
+    async fn call_inner(&self, req: &ApiRequest, at_most_once: bool) -> Result<Once> {
         let mut attempt = 0;
         let mut refreshed = false;
         loop {
@@ -182,11 +211,17 @@ impl Client {
                 None => self.access_token().await?,
             };
             match self.send_once(req, &token).await {
-                Ok(Outcome::Done(v)) => return Ok(v),
-                Ok(Outcome::Retry(e)) => {
+                Ok(Outcome::Done(v)) => return Ok(Once::Done(v)),
+                Ok(Outcome::Retry {
+                    error,
+                    maybe_processed,
+                }) => {
+                    if at_most_once && maybe_processed {
+                        return Ok(Once::Uncertain(error));
+                    }
                     attempt += 1;
                     if attempt >= self.policy.max_attempts {
-                        return Err(e);
+                        return Err(error);
                     }
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
                     tokio::time::sleep(self.backoff(attempt)).await;
@@ -287,12 +322,18 @@ impl Client {
         let resp = match rb.send().await {
             Ok(r) => r,
             Err(e) => {
-                return Ok(Outcome::Retry(Error::Network(format!(
+                // Refused before anything was sent: surely not processed.
+                let maybe_processed = !e.is_connect();
+                let error = Error::Network(format!(
                     "{:?} {} failed: {}",
                     req.op,
                     req.path,
                     e.without_url()
-                ))))
+                ));
+                return Ok(Outcome::Retry {
+                    error,
+                    maybe_processed,
+                });
             }
         };
         let status = resp.status().as_u16();
@@ -312,11 +353,15 @@ impl Client {
         let body = match resp.bytes().await {
             Ok(b) => b,
             Err(e) => {
-                return Ok(Outcome::Retry(Error::Network(format!(
+                let error = Error::Network(format!(
                     "{:?}: the answer was cut off: {}",
                     req.op,
                     e.without_url()
-                ))))
+                ));
+                return Ok(Outcome::Retry {
+                    error,
+                    maybe_processed: true,
+                });
             }
         };
         match status {
@@ -326,22 +371,29 @@ impl Client {
                 }
                 match serde_json::from_slice(&body) {
                     Ok(v) => Ok(Outcome::Done(v)),
-                    Err(_) => Ok(Outcome::Retry(Error::Network(format!(
-                        "{:?}: Amazon's answer ({status}, {} bytes) is not valid JSON",
-                        req.op,
-                        body.len()
-                    )))),
+                    Err(_) => Ok(Outcome::Retry {
+                        error: Error::Network(format!(
+                            "{:?}: Amazon's answer ({status}, {} bytes) is not valid JSON",
+                            req.op,
+                            body.len()
+                        )),
+                        maybe_processed: true,
+                    }),
                 }
             }
             429 => {
                 self.stats.throttled.fetch_add(1, Ordering::Relaxed);
                 self.limiter.throttled(req.op);
-                Ok(Outcome::Retry(Error::Throttled(format!(
-                    "{:?}: QuotaExceeded",
-                    req.op
-                ))))
+                let error = Error::Throttled(format!("{:?}: QuotaExceeded", req.op));
+                Ok(Outcome::Retry {
+                    error,
+                    maybe_processed: false,
+                })
             }
-            500 | 502 | 503 | 504 => Ok(Outcome::Retry(amazon_error(req.op, status, &body))),
+            500 | 502 | 503 | 504 => Ok(Outcome::Retry {
+                error: amazon_error(req.op, status, &body),
+                maybe_processed: true,
+            }),
             401 | 403 => {
                 let e = amazon_error(req.op, status, &body);
                 Err(Error::Auth(e.to_string()))

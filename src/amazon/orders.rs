@@ -319,6 +319,62 @@ pub async fn get_order_items(client: &Client, order_id: &str) -> Result<Vec<Valu
     }
 }
 
+/// The `confirmShipment` call for one package.
+pub fn confirm_shipment(
+    s: &crate::model::Shipment,
+    package_reference_id: &str,
+    marketplace_id: &str,
+    ship_date: &str,
+) -> ApiRequest {
+    let mut package = json!({
+        "packageReferenceId": package_reference_id,
+        "carrierCode": s.carrier_code,
+        "trackingNumber": s.tracking_number,
+        "shipDate": ship_date,
+        "orderItems": s.items.iter().map(|i| json!({"orderItemId": i.order_item_id, "quantity": i.quantity})).collect::<Vec<_>>(),
+    });
+    if let Some(name) = &s.carrier_name {
+        package["carrierName"] = json!(name);
+    }
+    if let Some(method) = &s.shipping_method {
+        package["shippingMethod"] = json!(method);
+    }
+    let path = format!(
+        "/orders/v0/orders/{}/shipmentConfirmation",
+        super::listings::encode_segment(&s.order_id)
+    );
+    ApiRequest::post(
+        Operation::ConfirmShipment,
+        path,
+        json!({"marketplaceId": marketplace_id, "packageDetail": package}),
+    )
+}
+
+/// Units shipped per order item, as Amazon's order says (getOrder v2026-01-01).
+pub async fn fulfilled_quantities(
+    client: &Client,
+    order_id: &str,
+) -> Result<std::collections::HashMap<String, i64>> {
+    let path = format!(
+        "/orders/2026-01-01/orders/{}",
+        super::listings::encode_segment(order_id)
+    );
+    let v = client
+        .call(&ApiRequest::get(Operation::GetOrder2026, path).q("includedData", "FULFILLMENT"))
+        .await?;
+    Ok(v["order"]["orderItems"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| {
+            Some((
+                i["orderItemId"].as_str()?.to_string(),
+                i["fulfillment"]["quantityFulfilled"].as_i64().unwrap_or(0),
+            ))
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

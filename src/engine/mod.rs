@@ -5,6 +5,7 @@
 pub mod events;
 pub mod listings;
 pub mod orders_in;
+pub mod shipments_out;
 pub mod stock_out;
 
 use crate::amazon::Client;
@@ -26,8 +27,10 @@ pub const FLOW_STOCK: u32 = 2;
 /// Flow bit: listings pull and reconciliation (a report is requested when due, or at once
 /// when this is asked for with `sync_now`).
 pub const FLOW_LISTINGS: u32 = 4;
+/// Flow bit: shipment confirmations out (host → Amazon).
+pub const FLOW_SHIPMENTS: u32 = 8;
 /// Every flow this version implements.
-pub const FLOW_ALL: u32 = FLOW_ORDERS | FLOW_STOCK | FLOW_LISTINGS;
+pub const FLOW_ALL: u32 = FLOW_ORDERS | FLOW_STOCK | FLOW_LISTINGS | FLOW_SHIPMENTS;
 
 /// What one sync cycle did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +38,7 @@ pub struct CycleReport {
     pub orders: orders_in::Report,
     pub stock: stock_out::Report,
     pub listings: listings::Report,
+    pub shipments: shipments_out::Report,
 }
 
 /// State shared by the handle and its background tasks.
@@ -51,8 +55,8 @@ pub struct Core {
     cycle: tokio::sync::Mutex<()>,
     /// Set when the handle closes; wakes every wait.
     shutdown: tokio::sync::watch::Sender<bool>,
-    /// Signalled when the host changes stock or mappings.
-    stock_changed: tokio::sync::Notify,
+    /// Signalled when the host changes stock or mappings or confirms a shipment.
+    work_queued: tokio::sync::Notify,
 }
 
 impl Core {
@@ -81,6 +85,10 @@ impl Core {
                 orders_updated: r.updated,
                 api_calls: self.calls() - calls_before,
             })?;
+        }
+        if flows & FLOW_SHIPMENTS != 0 {
+            // Before the rest: confirmations have deadlines.
+            report.shipments = self.report_failure("shipments", shipments_out::run(self).await)?;
         }
         if flows & FLOW_STOCK != 0 {
             let r = self.report_failure("stock", stock_out::run(self).await)?;
@@ -178,7 +186,7 @@ impl Engine {
                 rdt: tokio::sync::Mutex::new(None),
                 cycle: tokio::sync::Mutex::new(()),
                 shutdown,
-                stock_changed: tokio::sync::Notify::new(),
+                work_queued: tokio::sync::Notify::new(),
             }),
             runtime: Mutex::new(Some(runtime)),
             worker: Mutex::new(None),
@@ -262,7 +270,7 @@ impl Engine {
                 }
                 if now >= stock_due {
                     // The listings flow asks for a report only when one is due.
-                    flows |= FLOW_STOCK | FLOW_LISTINGS;
+                    flows |= FLOW_STOCK | FLOW_LISTINGS | FLOW_SHIPMENTS;
                     stock_due = now + stock_every;
                 }
                 if flows != 0 {
@@ -272,7 +280,7 @@ impl Engine {
                 tokio::select! {
                     _ = tokio::time::sleep_until(orders_due.min(stock_due)) => {}
                     // A stock change: run the stock flow now (urgent decreases go out at once).
-                    _ = core.stock_changed.notified() => stock_due = tokio::time::Instant::now(),
+                    _ = core.work_queued.notified() => stock_due = tokio::time::Instant::now(),
                     _ = stopped.wait_for(|s| *s) => return,
                     _ = core.closed() => return,
                 }
@@ -330,7 +338,7 @@ impl Engine {
         self.core
             .store
             .set_stock(levels, &self.core.config.stock, self.core.clock.now())?;
-        self.core.stock_changed.notify_one();
+        self.core.work_queued.notify_one();
         Ok(())
     }
 
@@ -340,8 +348,23 @@ impl Engine {
         self.core
             .store
             .map_skus(mappings, &self.core.config.stock, self.core.clock.now())?;
-        self.core.stock_changed.notify_one();
+        self.core.work_queued.notify_one();
         Ok(())
+    }
+
+    /// Checks a shipped package against its order and queues its confirmation; returns its
+    /// package reference. Sent in the background, or at the next shipments cycle.
+    pub fn shipment_confirm(&self, s: &crate::model::Shipment) -> Result<String> {
+        self.check_open()?;
+        let pref = self.core.store.add_shipment(s, self.core.clock.now())?;
+        self.core.work_queued.notify_one();
+        Ok(pref)
+    }
+
+    /// Packages with their state: of one order, or every one not yet at Amazon (JSON).
+    pub fn shipments(&self, order_id: Option<&str>) -> Result<String> {
+        self.check_open()?;
+        Ok(self.core.store.shipments_view(order_id)?.to_string())
     }
 
     /// The listings as last pulled, with their mapping state (JSON).

@@ -42,12 +42,15 @@ pub const SELLSYNC_FLOW_STOCK: u32 = 2;
 /// listings report at once; with other flows, when `intervals.listings_seconds` have passed.
 /// A later cycle reads the report when Amazon has made it.
 pub const SELLSYNC_FLOW_LISTINGS: u32 = 4;
+/// Flow bit for `sellsync_sync_now`: shipment confirmations out (host → Amazon).
+pub const SELLSYNC_FLOW_SHIPMENTS: u32 = 8;
 /// Every flow.
-pub const SELLSYNC_FLOW_ALL: u32 = 7;
+pub const SELLSYNC_FLOW_ALL: u32 = 15;
 const _: () = assert!(
     SELLSYNC_FLOW_ORDERS == crate::engine::FLOW_ORDERS
         && SELLSYNC_FLOW_STOCK == crate::engine::FLOW_STOCK
         && SELLSYNC_FLOW_LISTINGS == crate::engine::FLOW_LISTINGS
+        && SELLSYNC_FLOW_SHIPMENTS == crate::engine::FLOW_SHIPMENTS
         && SELLSYNC_FLOW_ALL == crate::engine::FLOW_ALL
 );
 
@@ -348,5 +351,57 @@ pub unsafe extern "C" fn sellsync_listings(
         let doc = unsafe { handle(h)? }.enter()?.engine.listings()?;
         // SAFETY: checked by reset_out.
         unsafe { strings::write_out(listings_json, Some(doc)) }
+    })
+}
+
+/// Confirms a shipped package; durable when it returns, sent to Amazon exactly once (in the
+/// background, closest deadline first, or at `sellsync_sync_now(h, SELLSYNC_FLOW_SHIPMENTS)`):
+/// `{"order_id": "...", "package_reference_id": "1", "carrier_code": "UPS", "carrier_name": null,
+/// "shipping_method": "Ground", "tracking_number": "1Z...", "ship_date": "2026-11-26T10:00:00Z",
+/// "items": [{"order_item_id": "...", "quantity": 1}]}`. `package_reference_id` (the next free
+/// number when absent) and `ship_date` (now) may be left out; `carrier_name` is required with
+/// carrier code "Other". Unknown orders: SELLSYNC_ERR_NOT_FOUND; items not in the order or more
+/// than is left to ship: SELLSYNC_ERR_INVALID_ARGUMENT; the same package reference with other
+/// content: SELLSYNC_ERR_CONFLICT (the same package again succeeds).
+#[no_mangle]
+pub unsafe extern "C" fn sellsync_shipment_confirm(
+    h: *mut SellSync,
+    shipment_json: *const c_char,
+) -> sellsync_status {
+    ffi_entry!({
+        // SAFETY: NULL or a NUL-terminated string valid for the call.
+        let text = unsafe { strings::arg(shipment_json, "shipment_json")? };
+        let shipment: crate::model::Shipment = json_arg(text, "shipment_json")?;
+        // SAFETY: `h` is NULL or from sellsync_open.
+        unsafe { handle(h)? }
+            .enter()?
+            .engine
+            .shipment_confirm(&shipment)
+            .map(|_| ())
+    })
+}
+
+/// The packages of one order (`order_id`), or of every order with a package not yet at Amazon
+/// (`order_id` NULL), with their state (`QUEUED`, `UNCERTAIN`, `SENT`, `FAILED`), attempts,
+/// last error and times, in `*shipments_json` (free it with sellsync_string_free).
+#[no_mangle]
+pub unsafe extern "C" fn sellsync_shipments(
+    h: *mut SellSync,
+    order_id: *const c_char,
+    shipments_json: *mut *mut c_char,
+) -> sellsync_status {
+    ffi_entry!({
+        // SAFETY: `shipments_json` is NULL or writable.
+        unsafe { strings::reset_out(shipments_json, "shipments_json")? };
+        let order = if order_id.is_null() {
+            None
+        } else {
+            // SAFETY: non-NULL, NUL-terminated, valid for the call.
+            Some(unsafe { strings::arg(order_id, "order_id")? })
+        };
+        // SAFETY: `h` is NULL or from sellsync_open.
+        let doc = unsafe { handle(h)? }.enter()?.engine.shipments(order)?;
+        // SAFETY: checked by reset_out.
+        unsafe { strings::write_out(shipments_json, Some(doc)) }
     })
 }

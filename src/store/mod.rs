@@ -4,6 +4,7 @@
 
 pub mod listings;
 mod schema;
+pub mod shipments;
 pub mod stock;
 
 use crate::error::{Error, Result};

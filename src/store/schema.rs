@@ -92,4 +92,18 @@ pub const MIGRATIONS: &[&str] = &[
     // 4: what is learnt from Amazon about a SKU's listing before its first push.
     "ALTER TABLE skus ADD COLUMN product_type_explicit INTEGER NOT NULL DEFAULT 0;
      ALTER TABLE skus ADD COLUMN looked_up INTEGER NOT NULL DEFAULT 0;",
+    // 5: the shipment confirmation outbox.
+    "CREATE TABLE shipments (
+        order_id TEXT NOT NULL REFERENCES orders(order_id),
+        package_reference_id TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        latest_ship_date TEXT,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        sent_at TEXT,
+        PRIMARY KEY (order_id, package_reference_id)
+    );
+    CREATE INDEX shipments_to_send ON shipments(latest_ship_date) WHERE state IN ('QUEUED', 'UNCERTAIN');",
 ];

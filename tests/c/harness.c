@@ -11,6 +11,7 @@
  *   callback    event callback that calls back into the library; free_user exactly once
  *   fork        an inherited handle in a forked child answers SELLSYNC_ERR_FORKED
  *   stock       map SKUs (single, 6-pack, kit), set stock, misuse, sync until a feed is read back
+ *   ship        take every order, confirm its shipment, misuse, sync until all are at Amazon
  */
 #define _POSIX_C_SOURCE 200809L
 #include "sellsync.h"
@@ -387,6 +388,51 @@ static int mode_stock(const char *config) {
     return 0;
 }
 
+static int mode_ship(const char *config) {
+    SellSync *h = open_handle(config);
+    CHECK(sellsync_sync_now(h, SELLSYNC_FLOW_ORDERS) == SELLSYNC_OK);
+    int n = 0;
+    for (;;) {
+        char *doc = NULL;
+        CHECK(sellsync_order_next(h, &doc) == SELLSYNC_OK);
+        if (doc == NULL) break;
+        char id[64], item[64], qty[16], json[512];
+        CHECK(json_string(doc, "order_id", id, sizeof id));
+        CHECK(json_string(doc, "order_item_id", item, sizeof item));
+        const char *q = strstr(doc, "\"quantity\":");
+        CHECK(q != NULL);
+        snprintf(qty, sizeof qty, "%ld", strtol(q + 11, NULL, 10));
+        CHECK(sellsync_order_ack(h, id, "POS") == SELLSYNC_OK);
+        snprintf(json, sizeof json,
+                 "{\"order_id\":\"%s\",\"carrier_code\":\"DHL\",\"tracking_number\":\"JD%d\","
+                 "\"items\":[{\"order_item_id\":\"%s\",\"quantity\":%s}]}",
+                 id, n, item, qty);
+        CHECK(sellsync_shipment_confirm(h, json) == SELLSYNC_OK);
+        CHECK(sellsync_shipment_confirm(h, json) == SELLSYNC_ERR_INVALID_ARGUMENT); /* nothing left to ship */
+        sellsync_string_free(doc);
+        n++;
+    }
+    CHECK(n > 0);
+    CHECK(sellsync_shipment_confirm(h, NULL) == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_shipment_confirm(h, "{\"order_id\":") == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_shipment_confirm(h, "{\"order_id\":\"111-0000000-0000000\",\"carrier_code\":\"DHL\","
+                                       "\"tracking_number\":\"1\",\"items\":[{\"order_item_id\":\"1\","
+                                       "\"quantity\":1}]}") == SELLSYNC_ERR_NOT_FOUND);
+    char *view = NULL;
+    CHECK(sellsync_shipments(h, NULL, NULL) == SELLSYNC_ERR_INVALID_ARGUMENT);
+    for (int i = 0; i < 100; i++) {
+        CHECK(sellsync_sync_now(h, SELLSYNC_FLOW_SHIPMENTS) == SELLSYNC_OK);
+        CHECK(sellsync_shipments(h, NULL, &view) == SELLSYNC_OK && view != NULL);
+        int done = strstr(view, "\"state\":\"QUEUED\"") == NULL && strstr(view, "\"state\":\"UNCERTAIN\"") == NULL;
+        sellsync_string_free(view);
+        view = NULL;
+        if (done) break;
+    }
+    CHECK(sellsync_close(h) == SELLSYNC_OK);
+    printf("shipped %d\n", n);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: harness MODE CONFIG_JSON_FILE\n");
@@ -402,6 +448,7 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[1], "callback") == 0) rc = mode_callback(config);
     else if (strcmp(argv[1], "fork") == 0) rc = mode_fork(config);
     else if (strcmp(argv[1], "stock") == 0) rc = mode_stock(config);
+    else if (strcmp(argv[1], "ship") == 0) rc = mode_ship(config);
     free(config);
     return rc;
 }

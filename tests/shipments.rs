@@ -1,0 +1,291 @@
+//! Shipment confirmations reach Amazon exactly once, closest deadline first, through faults
+//! that leave the outcome of a call unknown.
+
+mod common;
+
+use common::*;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use sellsync::model::{Shipment, ShipmentItem};
+use sellsync::Engine;
+use sellsync_emulator::{CanceledBy, Fault, FaultKind, OrderSeed};
+use std::time::{Duration, Instant};
+
+fn shipment(order: &serde_json::Value, pref: Option<&str>, quantity: i64) -> Shipment {
+    Shipment {
+        order_id: order["order_id"].as_str().unwrap().into(),
+        package_reference_id: pref.map(str::to_string),
+        carrier_code: "UPS".into(),
+        carrier_name: None,
+        shipping_method: Some("Ground".into()),
+        tracking_number: format!("1Z{}", order["order_id"].as_str().unwrap().replace('-', "")),
+        ship_date: None,
+        items: vec![ShipmentItem {
+            order_item_id: order["items"][0]["order_item_id"].as_str().unwrap().into(),
+            quantity,
+        }],
+    }
+}
+
+/// Runs shipment cycles until no package waits (bounded).
+fn send_all(engine: &Engine) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let _ = engine.sync_now(8, SYNC);
+        let pending: serde_json::Value =
+            serde_json::from_str(&engine.shipments(None).unwrap()).unwrap();
+        let waiting = pending["shipments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["state"] != "FAILED")
+            .count();
+        if waiting == 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{waiting} packages still waiting"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn five_hundred_packages_in_random_deadline_order_arrive_exactly_once_through_faults() {
+    let emu = emulator(1000.0);
+    seed_listings(&emu, 100, 100);
+    // Orders placed over two days, so their LatestShipDates differ.
+    for age in (0..10).map(|i| 600 + i * 17_000) {
+        emu.control()
+            .place_orders(&OrderSeed {
+                count: Some(50),
+                age_seconds: age,
+                ..Default::default()
+            })
+            .unwrap();
+    }
+    let dir = tempdir();
+    let engine = open(&emu, &dir, r#","orders": {"initial_lookback_hours": 72}"#);
+    engine.sync_now(1, SYNC).unwrap();
+    let mut orders = drain(&engine);
+    assert_eq!(orders.len(), 500);
+    orders.shuffle(&mut rand::rngs::StdRng::seed_from_u64(5));
+    for o in &orders {
+        let q = o["items"][0]["quantity"].as_i64().unwrap();
+        engine.shipment_confirm(&shipment(o, None, q)).unwrap();
+    }
+    let c = emu.control();
+    for (kind, count) in [
+        (FaultKind::Drop, 5),
+        (FaultKind::Truncate, 3),
+        (FaultKind::Malformed, 3),
+        (FaultKind::Status { status: 500 }, 3),
+        (FaultKind::Status { status: 503 }, 3),
+        (FaultKind::Status { status: 429 }, 3),
+        (FaultKind::ExpiredToken, 2),
+        (FaultKind::Delay { ms: 30 }, 2),
+    ] {
+        c.inject(Fault {
+            operation: "confirmShipment".into(),
+            count,
+            kind,
+        });
+    }
+    c.inject(Fault {
+        operation: "getOrder2026".into(),
+        count: 2,
+        kind: FaultKind::Status { status: 503 },
+    });
+    send_all(&engine);
+    let state = c.state();
+    let ships = state["shipments"].as_array().unwrap();
+    assert_eq!(ships.len(), 500);
+    assert!(
+        ships.iter().all(|s| s["confirmations"] == 1),
+        "a package was confirmed twice"
+    );
+    assert!(ships.iter().all(|s| s["late"] == false));
+    let evs = events(&engine);
+    let confirmed: Vec<_> = evs
+        .iter()
+        .filter(|e| e["type"] == "shipment.confirmed")
+        .collect();
+    assert_eq!(confirmed.len(), 500);
+    let verified = confirmed
+        .iter()
+        .filter(|e| e["verified_by_reading_back"] == true)
+        .count();
+    // The 5 dropped connections lost answers after Amazon had acted: read back, not resent.
+    // The 500s and 503s came before Amazon acted: read back, then sent again. (A 204 has no
+    // body to truncate or garble.)
+    assert_eq!(verified, 5);
+    assert!(
+        c.count("getOrder2026", 200) >= 11,
+        "every unknown outcome was read back"
+    );
+    // The first packages to reach Amazon were those with the closest deadline.
+    let mut by_arrival: Vec<&serde_json::Value> = ships.iter().collect();
+    by_arrival.sort_by(|a, b| {
+        a["first_arrival"]
+            .as_str()
+            .cmp(&b["first_arrival"].as_str())
+    });
+    let deadline_of = |s: &serde_json::Value| {
+        c.order(s["order_id"].as_str().unwrap())
+            .unwrap()
+            .latest_ship
+    };
+    let first: Vec<_> = by_arrival[..40].iter().map(|s| deadline_of(s)).collect();
+    let last: Vec<_> = by_arrival[460..].iter().map(|s| deadline_of(s)).collect();
+    assert!(
+        first.iter().max() < last.iter().min(),
+        "closest deadlines first"
+    );
+    assert_eq!(c.state()["orders"]["by_status"]["Shipped"], 500);
+}
+
+#[test]
+fn shipments_are_checked_against_the_order_before_they_are_accepted() {
+    let emu = emulator(1000.0);
+    seed_listings(&emu, 3, 50);
+    emu.control()
+        .place_orders(&OrderSeed {
+            lines: vec![("SKU-0000".into(), 3)],
+            age_seconds: 600,
+            ..Default::default()
+        })
+        .unwrap();
+    let dir = tempdir();
+    let engine = open(&emu, &dir, "");
+    engine.sync_now(1, SYNC).unwrap();
+    let o = drain(&engine).remove(0);
+    use sellsync::Error::{Conflict, InvalidArgument, NotFound};
+    // Partial shipments: 1 + 2 of 3.
+    assert_eq!(
+        engine.shipment_confirm(&shipment(&o, None, 1)).unwrap(),
+        "1"
+    );
+    assert!(
+        matches!(engine.shipment_confirm(&shipment(&o, None, 3)), Err(InvalidArgument(m)) if m.contains("cannot be shipped"))
+    );
+    assert_eq!(
+        engine.shipment_confirm(&shipment(&o, None, 2)).unwrap(),
+        "2"
+    );
+    assert!(
+        matches!(
+            engine.shipment_confirm(&shipment(&o, None, 1)),
+            Err(InvalidArgument(_))
+        ),
+        "nothing left to ship"
+    );
+    // The same package again is fine; other content under its reference is not.
+    assert_eq!(
+        engine
+            .shipment_confirm(&shipment(&o, Some("1"), 1))
+            .unwrap(),
+        "1"
+    );
+    let mut other = shipment(&o, Some("1"), 1);
+    other.tracking_number = "DIFFERENT".into();
+    assert!(matches!(engine.shipment_confirm(&other), Err(Conflict(_))));
+    let mut unknown = shipment(&o, None, 1);
+    unknown.order_id = "111-0000000-0000000".into();
+    assert!(matches!(
+        engine.shipment_confirm(&unknown),
+        Err(NotFound(_))
+    ));
+    let mut wrong_item = shipment(&o, Some("9"), 1);
+    wrong_item.items[0].order_item_id = "999".into();
+    assert!(matches!(
+        engine.shipment_confirm(&wrong_item),
+        Err(InvalidArgument(_))
+    ));
+    for bad in [
+        Shipment {
+            tracking_number: " ".into(),
+            ..shipment(&o, Some("9"), 1)
+        },
+        Shipment {
+            carrier_code: "Other".into(),
+            ..shipment(&o, Some("9"), 1)
+        },
+        Shipment {
+            package_reference_id: Some("0x1".into()),
+            ..shipment(&o, None, 1)
+        },
+        Shipment {
+            ship_date: Some("yesterday".into()),
+            ..shipment(&o, Some("9"), 1)
+        },
+    ] {
+        assert!(
+            matches!(engine.shipment_confirm(&bad), Err(InvalidArgument(_))),
+            "{bad:?}"
+        );
+    }
+    send_all(&engine);
+    let ships = emu.control().state()["shipments"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(ships.len(), 2);
+    assert!(ships.iter().all(|s| s["confirmations"] == 1));
+    let view: serde_json::Value = serde_json::from_str(
+        &engine
+            .shipments(Some(o["order_id"].as_str().unwrap()))
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(view["shipments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["state"] == "SENT" && s["sent_at"].is_string()));
+}
+
+#[test]
+fn a_confirmation_amazon_refuses_is_reported_and_not_sent_again() {
+    let emu = emulator(1000.0);
+    seed_listings(&emu, 3, 50);
+    let ids = emu
+        .control()
+        .place_orders(&OrderSeed {
+            count: Some(2),
+            age_seconds: 600,
+            ..Default::default()
+        })
+        .unwrap();
+    let dir = tempdir();
+    let engine = open(&emu, &dir, "");
+    engine.sync_now(1, SYNC).unwrap();
+    let orders = drain(&engine);
+    for o in &orders {
+        engine.shipment_confirm(&shipment(o, None, 1)).unwrap();
+    }
+    // Amazon cancels one order before the confirmation goes out.
+    assert!(emu
+        .control()
+        .cancel(&ids[0], CanceledBy::Amazon, "fraud check"));
+    send_all(&engine);
+    let calls = emu.control().count("confirmShipment", 400);
+    send_all(&engine);
+    assert_eq!(
+        emu.control().count("confirmShipment", 400),
+        calls,
+        "not sent again"
+    );
+    let failed: Vec<_> = events(&engine)
+        .into_iter()
+        .filter(|e| e["type"] == "shipment.failed")
+        .collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["order_id"], ids[0].as_str());
+    let view: serde_json::Value = serde_json::from_str(&engine.shipments(None).unwrap()).unwrap();
+    assert_eq!(view["shipments"][0]["state"], "FAILED");
+    assert!(view["shipments"][0]["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("InvalidInput"));
+}
