@@ -219,6 +219,25 @@ pub enum Event {
         package_reference_id: String,
         message: String,
     },
+    /// Amazon applied a seller cancellation or refund (`kind` is `CANCEL` or `REFUND`).
+    #[serde(rename = "adjustment.done")]
+    AdjustmentDone { kind: String, order_id: String },
+    /// Amazon refused a seller cancellation or refund.
+    #[serde(rename = "adjustment.failed")]
+    AdjustmentFailed {
+        kind: String,
+        order_id: String,
+        message: String,
+    },
+    /// A seller performance target is at risk or missed (once per condition).
+    #[serde(rename = "performance.at_risk")]
+    PerformanceAtRisk {
+        metric: String,
+        marketplace_id: String,
+        rate: f64,
+        target: f64,
+        message: String,
+    },
     /// A sync cycle failed; it is tried again at the next interval.
     #[serde(rename = "sync.failed")]
     SyncFailed {
@@ -343,6 +362,61 @@ pub struct Shipment {
     #[serde(default)]
     pub ship_date: Option<String>,
     pub items: Vec<ShipmentItem>,
+}
+
+/// Amazon's reasons for a seller cancellation (order acknowledgement feed).
+pub const CANCEL_REASONS: &[&str] = &[
+    "NoInventory",
+    "ShippingAddressUndeliverable",
+    "CustomerExchange",
+    "BuyerCanceled",
+    "GeneralAdjustment",
+    "CarrierCreditDecision",
+    "RiskAssessmentInformationNotValid",
+    "CarrierCoverageFailure",
+    "CustomerReturn",
+    "MerchandiseNotReceived",
+];
+
+/// Amazon's reasons for a refund (payment adjustment feed).
+pub const REFUND_REASONS: &[&str] = &[
+    "NoInventory",
+    "CustomerReturn",
+    "GeneralAdjustment",
+    "CouldNotShip",
+    "DifferentItem",
+    "Abandoned",
+    "CustomerCancel",
+    "PriceError",
+    "ProductOutofStock",
+    "CustomerAddressIncorrect",
+    "Exchange",
+    "Other",
+    "CarrierCreditDecision",
+    "RiskAssessmentInformationNotValid",
+    "CarrierCoverageFailure",
+    "TransactionRecord",
+    "Undeliverable",
+    "RefusedDelivery",
+];
+
+/// One refunded line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundItem {
+    pub order_item_id: String,
+    /// The amount refunded for the item's price, a positive decimal string.
+    pub amount: String,
+}
+
+/// A refund (`sellsync_order_refund`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Refund {
+    pub order_id: String,
+    /// One of Amazon's adjustment reasons (e.g. `CustomerReturn`).
+    pub reason: String,
+    pub items: Vec<RefundItem>,
 }
 
 #[cfg(test)]

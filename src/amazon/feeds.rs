@@ -10,7 +10,9 @@ use serde_json::{json, Value};
 /// Most messages Amazon accepts in one JSON_LISTINGS_FEED.
 pub const MAX_MESSAGES: usize = 25_000;
 
-const CONTENT_TYPE: &str = "application/json; charset=UTF-8";
+const JSON: &str = "application/json; charset=UTF-8";
+/// Content type of the flat-file (tab-separated) order feeds.
+pub const TSV: &str = "text/tab-separated-values; charset=UTF-8";
 
 /// The feed document setting the quantities in `messages`.
 pub fn listings_feed(seller_id: &str, messages: &[(FeedMessage, String)]) -> Value {
@@ -30,11 +32,30 @@ pub async fn submit(
     marketplace_ids: &[String],
     document: &Value,
 ) -> Result<String> {
+    submit_document(
+        client,
+        "JSON_LISTINGS_FEED",
+        JSON,
+        marketplace_ids,
+        document.to_string().into_bytes(),
+    )
+    .await
+}
+
+/// Uploads a feed document of `content_type` and submits it as `feed_type`; returns the feed id.
+pub async fn submit_document(
+    client: &Client,
+    feed_type: &str,
+    content_type: &str,
+    marketplace_ids: &[String],
+    bytes: Vec<u8>,
+) -> Result<String> {
+    let spec = json!({"contentType": content_type});
     let doc = client
         .call(&ApiRequest::post(
             Operation::CreateFeedDocument,
             "/feeds/2021-06-30/documents",
-            json!({"contentType": CONTENT_TYPE}),
+            spec,
         ))
         .await?;
     let (Some(doc_id), Some(url)) = (doc["feedDocumentId"].as_str(), doc["url"].as_str()) else {
@@ -42,10 +63,8 @@ pub async fn submit(
             "createFeedDocument answered without feedDocumentId or url".into(),
         ));
     };
-    client
-        .upload(url, CONTENT_TYPE, document.to_string().into_bytes())
-        .await?;
-    let body = json!({"feedType": "JSON_LISTINGS_FEED", "marketplaceIds": marketplace_ids, "inputFeedDocumentId": doc_id});
+    client.upload(url, content_type, bytes).await?;
+    let body = json!({"feedType": feed_type, "marketplaceIds": marketplace_ids, "inputFeedDocumentId": doc_id});
     let feed = client
         .call(&ApiRequest::post(
             Operation::CreateFeed,
@@ -77,17 +96,45 @@ pub async fn status(client: &Client, feed_id: &str) -> Result<(String, Option<St
     ))
 }
 
-/// Downloads and parses a processing report.
-pub async fn report(client: &Client, document_id: &str) -> Result<Value> {
+/// Downloads a processing report.
+pub async fn report_bytes(client: &Client, document_id: &str) -> Result<Vec<u8>> {
     let path = format!(
         "/feeds/2021-06-30/documents/{}",
         super::listings::encode_segment(document_id)
     );
-    let bytes = client
+    client
         .fetch_document(Operation::GetFeedDocument, path)
-        .await?;
+        .await
+}
+
+/// Downloads and parses a listings feed's processing report (JSON).
+pub async fn report(client: &Client, document_id: &str) -> Result<Value> {
+    let bytes = report_bytes(client, document_id).await?;
     serde_json::from_slice(&bytes)
         .map_err(|e| Error::Network(format!("the processing report is not JSON: {e}")))
+}
+
+/// The errors of a flat-file feed's processing report, by original record number (1-based).
+pub fn flat_file_errors(report: &[u8]) -> std::collections::HashMap<usize, String> {
+    let text = String::from_utf8_lossy(report);
+    let mut lines = text
+        .lines()
+        .skip_while(|l| !l.starts_with("original-record-number"));
+    let header: Vec<&str> = lines.next().unwrap_or("").split('\t').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name);
+    let (record, code, message) = (
+        col("original-record-number"),
+        col("error-code"),
+        col("error-message"),
+    );
+    lines
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split('\t').collect();
+            let n = cells.get(record?)?.trim().parse().ok()?;
+            let cell = |i: Option<usize>| i.and_then(|i| cells.get(i)).copied().unwrap_or("");
+            Some((n, format!("{}: {}", cell(code), cell(message))))
+        })
+        .collect()
 }
 
 /// Splits a feed's messages by its report: those with an ERROR issue are rejected, with its text.

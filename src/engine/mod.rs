@@ -2,6 +2,7 @@
 //! delivery to the host and events. The same blocking API backs the C ABI, the Rust tests and
 //! the demo.
 
+pub mod adjustments_out;
 pub mod events;
 pub mod listings;
 pub mod orders_in;
@@ -89,6 +90,7 @@ impl Core {
         if flows & FLOW_SHIPMENTS != 0 {
             // Before the rest: confirmations have deadlines.
             report.shipments = self.report_failure("shipments", shipments_out::run(self).await)?;
+            self.report_failure("adjustments", adjustments_out::run(self).await)?;
         }
         if flows & FLOW_STOCK != 0 {
             let r = self.report_failure("stock", stock_out::run(self).await)?;
@@ -359,6 +361,26 @@ impl Engine {
         let pref = self.core.store.add_shipment(s, self.core.clock.now())?;
         self.core.work_queued.notify_one();
         Ok(pref)
+    }
+
+    /// Queues a seller cancellation of a whole order with one of Amazon's reasons. Returns
+    /// false when one was already queued or done.
+    pub fn order_cancel(&self, order_id: &str, reason: &str) -> Result<bool> {
+        self.check_open()?;
+        let queued = self
+            .core
+            .store
+            .add_cancel(order_id, reason, self.core.clock.now())?;
+        self.core.work_queued.notify_one();
+        Ok(queued)
+    }
+
+    /// Queues a refund.
+    pub fn order_refund(&self, refund: &crate::model::Refund) -> Result<()> {
+        self.check_open()?;
+        self.core.store.add_refund(refund, self.core.clock.now())?;
+        self.core.work_queued.notify_one();
+        Ok(())
     }
 
     /// Packages with their state: of one order, or every one not yet at Amazon (JSON).

@@ -405,3 +405,50 @@ pub unsafe extern "C" fn sellsync_shipments(
         unsafe { strings::write_out(shipments_json, Some(doc)) }
     })
 }
+
+/// Cancels a whole seller-fulfilled order that is not shipped yet, with one of Amazon's reasons
+/// (`NoInventory`, `ShippingAddressUndeliverable`, `CustomerExchange`, `BuyerCanceled`,
+/// `GeneralAdjustment`, `CarrierCreditDecision`, `RiskAssessmentInformationNotValid`,
+/// `CarrierCoverageFailure`, `CustomerReturn`, `MerchandiseNotReceived`). Durable when it
+/// returns; sent in an order acknowledgement feed; the outcome arrives as an `adjustment.done`
+/// or `adjustment.failed` event. Cancelling again succeeds and sends nothing more.
+#[no_mangle]
+pub unsafe extern "C" fn sellsync_order_cancel(
+    h: *mut SellSync,
+    order_id: *const c_char,
+    reason: *const c_char,
+) -> sellsync_status {
+    ffi_entry!({
+        // SAFETY: NULL or NUL-terminated strings valid for the call.
+        let (id, why) = unsafe {
+            (
+                strings::arg(order_id, "order_id")?,
+                strings::arg(reason, "reason")?,
+            )
+        };
+        // SAFETY: `h` is NULL or from sellsync_open.
+        unsafe { handle(h)? }
+            .enter()?
+            .engine
+            .order_cancel(id, why)
+            .map(|_| ())
+    })
+}
+
+/// Refunds items of an order: `{"order_id": "...", "reason": "CustomerReturn", "items":
+/// [{"order_item_id": "...", "amount": "12.99"}]}` (amounts in the order's currency, at most the
+/// item's total). Durable when it returns; sent in a payment adjustment feed; the outcome
+/// arrives as an `adjustment.done` or `adjustment.failed` event.
+#[no_mangle]
+pub unsafe extern "C" fn sellsync_order_refund(
+    h: *mut SellSync,
+    refund_json: *const c_char,
+) -> sellsync_status {
+    ffi_entry!({
+        // SAFETY: NULL or a NUL-terminated string valid for the call.
+        let text = unsafe { strings::arg(refund_json, "refund_json")? };
+        let refund: crate::model::Refund = json_arg(text, "refund_json")?;
+        // SAFETY: `h` is NULL or from sellsync_open.
+        unsafe { handle(h)? }.enter()?.engine.order_refund(&refund)
+    })
+}

@@ -2,6 +2,7 @@
 //! committed write survives a process crash and a power cut). All SQL lives in this module;
 //! every statement is parameterised and every multi-row change is one transaction.
 
+pub mod adjustments;
 pub mod listings;
 mod schema;
 pub mod shipments;

@@ -106,4 +106,19 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (order_id, package_reference_id)
     );
     CREATE INDEX shipments_to_send ON shipments(latest_ship_date) WHERE state IN ('QUEUED', 'UNCERTAIN');",
+    // 6: seller cancellations and refunds, sent through order feeds.
+    "CREATE TABLE adjustments (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        order_id TEXT NOT NULL REFERENCES orders(order_id),
+        doc TEXT NOT NULL,
+        state TEXT NOT NULL,
+        feed_id TEXT,
+        record INTEGER,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        done_at TEXT
+    );
+    CREATE INDEX adjustments_state ON adjustments(state);
+    CREATE INDEX adjustments_order ON adjustments(order_id);",
 ];

@@ -1,0 +1,269 @@
+//! Seller cancellations and refunds waiting for, or sent in, the order feeds.
+
+use super::{ts, Store};
+use crate::error::{Error, Result};
+use crate::model::{FulfilledBy, Order, OrderStatus, Refund, CANCEL_REASONS, REFUND_REASONS};
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension};
+
+/// A cancellation or refund.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Cancel,
+    Refund,
+}
+
+impl Kind {
+    /// Name in the store and in events.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Cancel => "CANCEL",
+            Kind::Refund => "REFUND",
+        }
+    }
+}
+
+/// One queued cancellation or refund.
+#[derive(Debug, Clone)]
+pub struct Queued {
+    pub id: i64,
+    pub order_id: String,
+    pub marketplace_id: String,
+    pub currency: Option<String>,
+    pub doc: String,
+}
+
+/// Parses a positive decimal amount with at most two decimals, in cents.
+fn cents(amount: &str) -> Option<i64> {
+    let (int, frac) = amount.split_once('.').unwrap_or((amount, ""));
+    if int.is_empty()
+        || frac.len() > 2
+        || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let frac: i64 = format!("{frac:0<2}").parse().ok()?;
+    int.parse::<i64>().ok()?.checked_mul(100)?.checked_add(frac)
+}
+
+impl Store {
+    fn order_for_adjustment(&self, order_id: &str) -> Result<Order> {
+        let doc: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT doc FROM orders WHERE order_id = ?1",
+                [order_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let order: Order = serde_json::from_str(
+            &doc.ok_or_else(|| Error::NotFound(format!("order {order_id} is not known")))?,
+        )?;
+        if order.fulfilled_by == FulfilledBy::Amazon {
+            return Err(Error::InvalidArgument(format!(
+                "order {order_id} is fulfilled by Amazon"
+            )));
+        }
+        Ok(order)
+    }
+
+    fn queue(&self, kind: Kind, order_id: &str, doc: String, now: DateTime<Utc>) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO adjustments(kind, order_id, doc, state, created_at) VALUES (?1, ?2, ?3, 'QUEUED', ?4)",
+            params![kind.as_str(), order_id, doc, ts(now)],
+        )?;
+        Ok(())
+    }
+
+    /// Queues a seller cancellation of a whole order. Cancelling again is accepted once queued.
+    pub fn add_cancel(&self, order_id: &str, reason: &str, now: DateTime<Utc>) -> Result<bool> {
+        if !CANCEL_REASONS.contains(&reason) {
+            return Err(Error::InvalidArgument(format!(
+                "reason {reason:?} is not one of Amazon's: {}",
+                CANCEL_REASONS.join(", ")
+            )));
+        }
+        let order = self.order_for_adjustment(order_id)?;
+        let pending: bool = self
+            .conn()
+            .query_row(
+                "SELECT 1 FROM adjustments WHERE order_id = ?1 AND kind = 'CANCEL' AND state <> 'FAILED'",
+                [order_id],
+                |_| Ok(true),
+            )
+            .optional()?
+            .unwrap_or(false);
+        if pending {
+            return Ok(false);
+        }
+        if !matches!(order.status, OrderStatus::Pending | OrderStatus::Unshipped) {
+            return Err(Error::InvalidState(format!(
+                "order {order_id} is {}: only unshipped orders can be cancelled",
+                order.status.as_str()
+            )));
+        }
+        self.queue(
+            Kind::Cancel,
+            order_id,
+            serde_json::json!({"reason": reason}).to_string(),
+            now,
+        )?;
+        Ok(true)
+    }
+
+    /// Queues a refund, checked against the order (items, amounts not above the line total).
+    pub fn add_refund(&self, refund: &Refund, now: DateTime<Utc>) -> Result<()> {
+        if !REFUND_REASONS.contains(&refund.reason.as_str()) {
+            return Err(Error::InvalidArgument(format!(
+                "reason {:?} is not one of Amazon's: {}",
+                refund.reason,
+                REFUND_REASONS.join(", ")
+            )));
+        }
+        if refund.items.is_empty() {
+            return Err(Error::InvalidArgument(
+                "a refund needs at least one item".into(),
+            ));
+        }
+        let order = self.order_for_adjustment(&refund.order_id)?;
+        for i in &refund.items {
+            let line = order
+                .items
+                .iter()
+                .find(|l| l.order_item_id == i.order_item_id)
+                .ok_or_else(|| {
+                    Error::InvalidArgument(format!(
+                        "order item {} is not part of order {}",
+                        i.order_item_id, refund.order_id
+                    ))
+                })?;
+            let amount = cents(&i.amount).filter(|c| *c > 0).ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "amount {:?} must be a positive decimal such as \"12.99\"",
+                    i.amount
+                ))
+            })?;
+            if let Some(total) = line.line_total.as_deref().and_then(cents) {
+                if amount > total {
+                    return Err(Error::InvalidArgument(format!(
+                        "{} is more than the item's total {}",
+                        i.amount,
+                        line.line_total.as_deref().unwrap_or("")
+                    )));
+                }
+            }
+        }
+        self.queue(
+            Kind::Refund,
+            &refund.order_id,
+            serde_json::to_string(refund)?,
+            now,
+        )
+    }
+
+    /// Queued cancellations or refunds, oldest first.
+    pub fn queued_adjustments(&self, kind: Kind) -> Result<Vec<Queued>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT a.id, a.order_id, o.marketplace_id, o.doc, a.doc FROM adjustments a JOIN orders o ON o.order_id = a.order_id
+             WHERE a.kind = ?1 AND a.state = 'QUEUED' ORDER BY a.id LIMIT 10000",
+        )?;
+        let rows = stmt.query_map([kind.as_str()], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?;
+        rows.map(|r| {
+            let (id, order_id, marketplace_id, order, doc) = r?;
+            let order: Order = serde_json::from_str(&order)?;
+            Ok(Queued {
+                id,
+                order_id,
+                marketplace_id,
+                currency: order.currency,
+                doc,
+            })
+        })
+        .collect()
+    }
+
+    /// Records that `ids` went out in feed `feed_id` as records 1, 2, ...
+    pub fn adjustments_submitted(&self, ids: &[i64], feed_id: &str) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for (n, id) in ids.iter().enumerate() {
+            tx.execute(
+                "UPDATE adjustments SET state = 'SUBMITTED', feed_id = ?2, record = ?3 WHERE id = ?1",
+                params![id, feed_id, n as i64 + 1],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Feeds carrying cancellations or refunds that are not finished.
+    pub fn open_adjustment_feeds(&self) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT DISTINCT feed_id FROM adjustments WHERE state = 'SUBMITTED' ORDER BY feed_id",
+        )?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Finishes a feed's records: those in `errors` (by record number) failed, the rest are
+    /// done. With `requeue`, nothing can be trusted to have been applied: all are queued again.
+    /// Returns (kind, order id, error) per record.
+    pub fn finish_adjustments(
+        &self,
+        feed_id: &str,
+        errors: &std::collections::HashMap<usize, String>,
+        requeue: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(String, String, Option<String>)>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let rows: Vec<(i64, String, String, i64)> = {
+            let mut stmt = tx.prepare("SELECT id, kind, order_id, record FROM adjustments WHERE feed_id = ?1 AND state = 'SUBMITTED'")?;
+            let rows = stmt.query_map([feed_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut out = Vec::new();
+        for (id, kind, order_id, record) in rows {
+            if requeue {
+                tx.execute("UPDATE adjustments SET state = 'QUEUED', feed_id = NULL, record = NULL WHERE id = ?1", [id])?;
+                continue;
+            }
+            let error = errors.get(&(record as usize)).cloned();
+            let state = if error.is_some() { "FAILED" } else { "DONE" };
+            tx.execute(
+                "UPDATE adjustments SET state = ?2, last_error = ?3, done_at = ?4 WHERE id = ?1",
+                params![id, state, error, ts(now)],
+            )?;
+            out.push((kind, order_id, error));
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cents;
+
+    #[test]
+    fn amounts_are_parsed_exactly() {
+        assert_eq!(cents("12.99"), Some(1299));
+        assert_eq!(cents("12.9"), Some(1290));
+        assert_eq!(cents("7"), Some(700));
+        assert_eq!(cents("-1"), None);
+        assert_eq!(cents("1.999"), None);
+        assert_eq!(cents("abc"), None);
+    }
+}

@@ -1,0 +1,134 @@
+//! Seller cancellations and refunds reach Amazon through the order feeds, and their outcome
+//! comes back as events.
+
+mod common;
+
+use common::*;
+use sellsync::model::{Refund, RefundItem};
+use sellsync::Engine;
+use sellsync_emulator::{CanceledBy, OrderSeed, Status};
+use std::time::{Duration, Instant};
+
+/// Runs flow-3 cycles until `n` adjustment outcomes have arrived (bounded); returns the events.
+fn outcomes(engine: &Engine, n: usize) -> Vec<serde_json::Value> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut got = Vec::new();
+    while got.len() < n {
+        engine.sync_now(8, SYNC).unwrap();
+        got.extend(
+            events(engine)
+                .into_iter()
+                .filter(|e| e["type"].as_str().unwrap().starts_with("adjustment.")),
+        );
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {n} outcomes",
+            got.len()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    got
+}
+
+#[test]
+fn cancellations_and_refunds_end_in_amazons_state() {
+    let emu = emulator(1000.0);
+    seed_listings(&emu, 5, 50);
+    let ids = emu
+        .control()
+        .place_orders(&OrderSeed {
+            count: Some(4),
+            lines: vec![("SKU-0001".into(), 2)],
+            age_seconds: 600,
+            ..Default::default()
+        })
+        .unwrap();
+    let dir = tempdir();
+    let engine = open(&emu, &dir, "");
+    engine.sync_now(1, SYNC).unwrap();
+    let orders = drain(&engine);
+    let item = |id: &str| {
+        orders.iter().find(|o| o["order_id"] == id).unwrap()["items"][0]["order_item_id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    use sellsync::Error::{InvalidArgument, InvalidState, NotFound};
+    assert!(engine.order_cancel(&ids[0], "NoInventory").unwrap());
+    assert!(
+        !engine.order_cancel(&ids[0], "NoInventory").unwrap(),
+        "a second cancel sends nothing more"
+    );
+    assert!(engine
+        .order_cancel(&ids[1], "ShippingAddressUndeliverable")
+        .unwrap());
+    assert!(
+        matches!(engine.order_cancel(&ids[2], "Because"), Err(InvalidArgument(m)) if m.contains("NoInventory"))
+    );
+    assert!(matches!(
+        engine.order_cancel("111-0000000-0000000", "NoInventory"),
+        Err(NotFound(_))
+    ));
+    let refund = |amount: &str| Refund {
+        order_id: ids[2].clone(),
+        reason: "CustomerReturn".into(),
+        items: vec![RefundItem {
+            order_item_id: item(&ids[2]),
+            amount: amount.into(),
+        }],
+    };
+    assert!(
+        matches!(engine.order_refund(&refund("999.00")), Err(InvalidArgument(m)) if m.contains("more than"))
+    );
+    assert!(matches!(
+        engine.order_refund(&refund("-1")),
+        Err(InvalidArgument(_))
+    ));
+    engine.order_refund(&refund("10.01")).unwrap();
+    // The buyer cancels order 3 on Amazon before our cancellation of it arrives: Amazon refuses ours.
+    engine.order_cancel(&ids[3], "NoInventory").unwrap();
+    assert!(emu
+        .control()
+        .cancel(&ids[3], CanceledBy::Buyer, "changed mind"));
+    let got = outcomes(&engine, 4);
+    let done: Vec<_> = got
+        .iter()
+        .filter(|e| e["type"] == "adjustment.done")
+        .collect();
+    let failed: Vec<_> = got
+        .iter()
+        .filter(|e| e["type"] == "adjustment.failed")
+        .collect();
+    assert_eq!(done.len(), 3, "{got:?}");
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["order_id"], ids[3].as_str());
+    assert!(failed[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("cannot be cancelled"));
+    for id in &ids[..2] {
+        let o = emu.control().order(id).unwrap();
+        assert_eq!(
+            (o.status, o.canceled_by),
+            (Status::Canceled, Some(CanceledBy::Seller))
+        );
+    }
+    let refunds = emu.control().state()["refunds"].clone();
+    assert_eq!(refunds.as_array().unwrap().len(), 1);
+    assert_eq!(refunds[0]["amount"], "10.01");
+    assert_eq!(refunds[0]["reason"], "CustomerReturn");
+    // A cancelled order cannot be cancelled again, nor a shipped one.
+    engine.sync_now(1, SYNC).unwrap();
+    emu.control().advance(chrono::Duration::minutes(3));
+    engine.sync_now(1, SYNC).unwrap();
+    engine.sync_now(1, SYNC).unwrap();
+    assert!(matches!(
+        engine.order_cancel(&ids[3], "NoInventory"),
+        Err(InvalidState(_))
+    ));
+    assert_eq!(
+        emu.control().count("createFeed", 202),
+        2,
+        "all cancellations in one feed, all refunds in another"
+    );
+}
