@@ -320,6 +320,32 @@ sellsync_status sellsync_shipment_confirm(struct SellSync *h, const char *shipme
  */
 sellsync_status sellsync_shipments(struct SellSync *h, const char *order_id, char **shipments_json);
 
+/*
+ Cancels a whole seller-fulfilled order that is not shipped yet, with one of Amazon's reasons
+ (`NoInventory`, `ShippingAddressUndeliverable`, `CustomerExchange`, `BuyerCanceled`,
+ `GeneralAdjustment`, `CarrierCreditDecision`, `RiskAssessmentInformationNotValid`,
+ `CarrierCoverageFailure`, `CustomerReturn`, `MerchandiseNotReceived`). Durable when it
+ returns; sent in an order acknowledgement feed; the outcome arrives as an `adjustment.done`
+ or `adjustment.failed` event. Cancelling again succeeds and sends nothing more.
+ */
+sellsync_status sellsync_order_cancel(struct SellSync *h, const char *order_id, const char *reason);
+
+/*
+ Refunds items of an order: `{"order_id": "...", "reason": "CustomerReturn", "items":
+ [{"order_item_id": "...", "amount": "12.99"}]}` (amounts in the order's currency, at most the
+ item's total). Durable when it returns; sent in a payment adjustment feed; the outcome
+ arrives as an `adjustment.done` or `adjustment.failed` event.
+ */
+sellsync_status sellsync_order_refund(struct SellSync *h, const char *refund_json);
+
+/*
+ Seller performance per marketplace against Amazon's targets, and what is at risk now, in
+ `*metrics_json` (free it with sellsync_string_free). `query_json` may be NULL or
+ `{"now": "...", "marketplace_ids": [...], "horizon_hours": 24, "cancellation_days": 7,
+ "late_shipment_days": [10, 30], "defect_days": 60}` (every field optional). See the README.
+ */
+sellsync_status sellsync_metrics(struct SellSync *h, const char *query_json, char **metrics_json);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

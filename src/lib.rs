@@ -13,6 +13,7 @@ pub mod engine;
 pub mod error;
 #[allow(unsafe_code)]
 pub mod ffi;
+pub mod metrics;
 pub mod model;
 pub mod secret;
 pub mod store;

@@ -92,6 +92,9 @@ impl Core {
             report.shipments = self.report_failure("shipments", shipments_out::run(self).await)?;
             self.report_failure("adjustments", adjustments_out::run(self).await)?;
         }
+        if flows & (FLOW_ORDERS | FLOW_SHIPMENTS) != 0 {
+            self.alert()?;
+        }
         if flows & FLOW_STOCK != 0 {
             let r = self.report_failure("stock", stock_out::run(self).await)?;
             report.stock = r;
@@ -106,6 +109,46 @@ impl Core {
             }
         }
         Ok(report)
+    }
+
+    /// Emits `performance.at_risk` once each time a metric turns at risk or failing.
+    fn alert(&self) -> Result<()> {
+        let q = crate::metrics::Query::default();
+        let m = crate::metrics::compute(
+            &self.store,
+            &self.config.marketplace_ids,
+            self.clock.now(),
+            &q,
+        )?;
+        for mp in m["marketplaces"].as_array().into_iter().flatten() {
+            let marketplace = mp["marketplace_id"].as_str().unwrap_or_default();
+            for metric in mp["metrics"].as_array().into_iter().flatten() {
+                let (name, days) = (
+                    metric["name"].as_str().unwrap_or_default(),
+                    metric["window_days"].as_i64().unwrap_or(0),
+                );
+                let status = metric["status"].as_str().unwrap_or("ok");
+                let key = format!("alert.{name}.{days}.{marketplace}");
+                if self.store.watermark(&key)?.as_deref().unwrap_or("ok") == status {
+                    continue;
+                }
+                self.store.set_watermark(&key, status)?;
+                if status != "ok" {
+                    let (rate, target) = (
+                        metric["rate"].as_f64().unwrap_or(0.0),
+                        metric["target"].as_f64().unwrap_or(0.0),
+                    );
+                    self.event(&Event::PerformanceAtRisk {
+                        metric: name.into(),
+                        marketplace_id: marketplace.into(),
+                        rate,
+                        target,
+                        message: format!("{name} over {days} days is {:.2}% ({status}; Amazon's target is below {:.1}%)", rate * 100.0, target * 100.0),
+                    })?;
+                }
+            }
+        }
+        Ok(())
     }
 
     fn calls(&self) -> u64 {
@@ -381,6 +424,24 @@ impl Engine {
         self.core.store.add_refund(refund, self.core.clock.now())?;
         self.core.work_queued.notify_one();
         Ok(())
+    }
+
+    /// Seller performance as a JSON document (see `crate::metrics`); `query` may be empty.
+    pub fn metrics(&self, query: &str) -> Result<String> {
+        self.check_open()?;
+        let q: crate::metrics::Query = if query.trim().is_empty() {
+            crate::metrics::Query::default()
+        } else {
+            serde_json::from_str(query)
+                .map_err(|e| Error::InvalidArgument(format!("query_json is not valid: {e}")))?
+        };
+        Ok(crate::metrics::compute(
+            &self.core.store,
+            &self.core.config.marketplace_ids,
+            self.core.clock.now(),
+            &q,
+        )?
+        .to_string())
     }
 
     /// Packages with their state: of one order, or every one not yet at Amazon (JSON).

@@ -452,3 +452,29 @@ pub unsafe extern "C" fn sellsync_order_refund(
         unsafe { handle(h)? }.enter()?.engine.order_refund(&refund)
     })
 }
+
+/// Seller performance per marketplace against Amazon's targets, and what is at risk now, in
+/// `*metrics_json` (free it with sellsync_string_free). `query_json` may be NULL or
+/// `{"now": "...", "marketplace_ids": [...], "horizon_hours": 24, "cancellation_days": 7,
+/// "late_shipment_days": [10, 30], "defect_days": 60}` (every field optional). See the README.
+#[no_mangle]
+pub unsafe extern "C" fn sellsync_metrics(
+    h: *mut SellSync,
+    query_json: *const c_char,
+    metrics_json: *mut *mut c_char,
+) -> sellsync_status {
+    ffi_entry!({
+        // SAFETY: `metrics_json` is NULL or writable.
+        unsafe { strings::reset_out(metrics_json, "metrics_json")? };
+        let query = if query_json.is_null() {
+            ""
+        } else {
+            // SAFETY: non-NULL, NUL-terminated, valid for the call.
+            unsafe { strings::arg(query_json, "query_json")? }
+        };
+        // SAFETY: `h` is NULL or from sellsync_open.
+        let doc = unsafe { handle(h)? }.enter()?.engine.metrics(query)?;
+        // SAFETY: checked by reset_out.
+        unsafe { strings::write_out(metrics_json, Some(doc)) }
+    })
+}

@@ -4,7 +4,8 @@
 
 pub mod adjustments;
 pub mod listings;
-mod schema;
+pub mod metrics;
+pub mod schema;
 pub mod shipments;
 pub mod stock;
 
