@@ -452,3 +452,61 @@ impl Store {
         Ok(out)
     }
 }
+
+/// Counts of everything waiting, for `sellsync status`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Queues {
+    pub shipments_queued: u64,
+    pub shipments_uncertain: u64,
+    pub shipments_failed: u64,
+    pub adjustments_queued: u64,
+    pub adjustments_in_feeds: u64,
+    pub adjustments_failed: u64,
+    pub skus_parked: u64,
+    pub events_unread: u64,
+}
+
+impl Store {
+    /// What is waiting in every queue.
+    pub fn queues(&self) -> Result<Queues> {
+        Ok(self.conn().query_row(
+            "SELECT (SELECT COUNT(*) FROM shipments WHERE state = 'QUEUED'),
+                    (SELECT COUNT(*) FROM shipments WHERE state = 'UNCERTAIN'),
+                    (SELECT COUNT(*) FROM shipments WHERE state = 'FAILED'),
+                    (SELECT COUNT(*) FROM adjustments WHERE state = 'QUEUED'),
+                    (SELECT COUNT(*) FROM adjustments WHERE state = 'SUBMITTED'),
+                    (SELECT COUNT(*) FROM adjustments WHERE state = 'FAILED'),
+                    (SELECT COUNT(*) FROM skus WHERE attempts >= ?1),
+                    (SELECT COUNT(*) FROM events)",
+            [stock::MAX_ATTEMPTS],
+            |r| {
+                let n = |i: usize| r.get::<_, i64>(i).map(|v| v as u64);
+                Ok(Queues {
+                    shipments_queued: n(0)?,
+                    shipments_uncertain: n(1)?,
+                    shipments_failed: n(2)?,
+                    adjustments_queued: n(3)?,
+                    adjustments_in_feeds: n(4)?,
+                    adjustments_failed: n(5)?,
+                    skus_parked: n(6)?,
+                    events_unread: n(7)?,
+                })
+            },
+        )?)
+    }
+
+    /// Puts what Amazon refused back in the queues (after the cause was fixed): failed
+    /// shipments and adjustments, parked SKUs. Returns how many.
+    pub fn retry_failed(&self) -> Result<u64> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut n = tx.execute(
+            "UPDATE shipments SET state = 'QUEUED', last_error = NULL WHERE state = 'FAILED'",
+            [],
+        )?;
+        n += tx.execute("UPDATE adjustments SET state = 'QUEUED', last_error = NULL, feed_id = NULL, record = NULL WHERE state = 'FAILED'", [])?;
+        n += tx.execute("UPDATE skus SET attempts = 0 WHERE attempts > 0", [])?;
+        tx.commit()?;
+        Ok(n as u64)
+    }
+}

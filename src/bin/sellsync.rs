@@ -1,0 +1,282 @@
+//! `sellsync`: reads a seller's store and prints the performance table and the queues, puts
+//! refused work back in the queues, or writes a one-page HTML performance report.
+//!
+//! usage: sellsync metrics STORE [--now ISO8601] [--json]
+//!        sellsync status STORE
+//!        sellsync retry STORE
+//!        sellsync report STORE OUT.html [--days N]
+
+use chrono::{DateTime, Duration, Utc};
+use sellsync::metrics::{compute, Query};
+use sellsync::store::{ts, Store};
+use serde_json::Value;
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: sellsync metrics STORE [--now ISO8601] [--json]
+       sellsync status STORE
+       sellsync retry STORE
+       sellsync report STORE OUT.html [--days N]";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sellsync: {e}");
+            if e.starts_with("usage") {
+                return ExitCode::from(2);
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str)
+}
+
+/// Marketplaces that have orders in the store.
+fn marketplaces(store_metrics: &Store) -> Result<Vec<String>, String> {
+    store_metrics.marketplaces().map_err(|e| e.to_string())
+}
+
+fn run(args: &[String]) -> Result<(), String> {
+    let (Some(cmd), Some(path)) = (args.first(), args.get(1)) else {
+        return Err(USAGE.into());
+    };
+    if !std::path::Path::new(path).exists() {
+        return Err(format!("no store at {path}"));
+    }
+    let store = Store::open(path).map_err(|e| e.to_string())?;
+    match cmd.as_str() {
+        "metrics" => {
+            let q = Query {
+                now: flag(args, "--now").map(str::to_string),
+                ..Query::default()
+            };
+            let m = compute(&store, &marketplaces(&store)?, Utc::now(), &q)
+                .map_err(|e| e.to_string())?;
+            if args.iter().any(|a| a == "--json") {
+                println!("{m:#}");
+            } else {
+                print!("{}", table(&m));
+            }
+        }
+        "status" => {
+            let orders = store.order_counts().map_err(|e| e.to_string())?;
+            let stock = store.stock_counts().map_err(|e| e.to_string())?;
+            let queues = store.queues().map_err(|e| e.to_string())?;
+            println!("orders     {} stored, {} pending payment, {} waiting for the host, {} acknowledged", orders.total, orders.pending, orders.waiting_for_host, orders.acknowledged);
+            println!("stock      {} SKUs, {} out of step with Amazon, {} in a feed in flight ({} feeds), {} parked after refusals", stock.skus, stock.out_of_step, stock.in_flight, stock.open_feeds, queues.skus_parked);
+            println!("shipments  {} queued, {} outcome unknown (read back before resending), {} refused by Amazon", queues.shipments_queued, queues.shipments_uncertain, queues.shipments_failed);
+            println!(
+                "cancels/refunds  {} queued, {} in feeds, {} refused by Amazon",
+                queues.adjustments_queued, queues.adjustments_in_feeds, queues.adjustments_failed
+            );
+            println!(
+                "events     {} not yet read by the host",
+                queues.events_unread
+            );
+        }
+        "retry" => {
+            let n = store.retry_failed().map_err(|e| e.to_string())?;
+            println!("{n} refused items put back in the queues; they go out at the next sync");
+        }
+        "report" => {
+            let out = args.get(2).ok_or(USAGE)?;
+            let days: i64 = flag(args, "--days")
+                .map_or(Ok(30), str::parse)
+                .map_err(|_| "--days needs a number")?;
+            let html = report(
+                &store,
+                &marketplaces(&store)?,
+                Utc::now(),
+                days.clamp(1, 365),
+            )?;
+            std::fs::write(out, html).map_err(|e| format!("cannot write {out}: {e}"))?;
+            println!("wrote {out}");
+        }
+        _ => return Err(USAGE.into()),
+    }
+    Ok(())
+}
+
+fn label(name: &str) -> &'static str {
+    match name {
+        "cancellation_rate" => "Pre-fulfilment cancellation rate",
+        "late_shipment_rate" => "Late shipment rate",
+        _ => "Order defect rate (seller refunds)",
+    }
+}
+
+/// The performance table as text.
+fn table(m: &Value) -> String {
+    let mut out = format!(
+        "Seller performance as of {}\n",
+        m["as_of"].as_str().unwrap_or("")
+    );
+    for mp in m["marketplaces"].as_array().into_iter().flatten() {
+        out.push_str(&format!(
+            "\n{}\n",
+            mp["marketplace_id"].as_str().unwrap_or("")
+        ));
+        out.push_str(&format!(
+            "  {:<38} {:>6} {:>9} {:>8} {:>8}  {}\n",
+            "metric", "days", "orders", "rate", "target", "status"
+        ));
+        for x in mp["metrics"].as_array().into_iter().flatten() {
+            out.push_str(&format!(
+                "  {:<38} {:>6} {:>4}/{:<4} {:>7.2}% {:>7.1}%  {}\n",
+                label(x["name"].as_str().unwrap_or("")),
+                x["window_days"],
+                x["numerator"],
+                x["denominator"],
+                x["rate"].as_f64().unwrap_or(0.0) * 100.0,
+                x["target"].as_f64().unwrap_or(0.0) * 100.0,
+                x["status"].as_str().unwrap_or("").to_uppercase()
+            ));
+        }
+    }
+    let r = &m["at_risk"];
+    out.push_str(&format!(
+        "\nAt risk now: {} orders to ship within 24 h or overdue, {} shipments waiting, {} SKUs where Amazon shows more than the shop has\n",
+        r["orders_due"].as_array().map_or(0, Vec::len),
+        r["shipments_waiting"],
+        r["skus_amazon_shows_more_than_the_shop_has"].as_array().map_or(0, Vec::len)
+    ));
+    for o in r["orders_due"].as_array().into_iter().flatten().take(20) {
+        let overdue = if o["overdue"] == true {
+            "  OVERDUE"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "  ship {} by {}{overdue}\n",
+            o["order_id"].as_str().unwrap_or(""),
+            o["latest_ship_date"].as_str().unwrap_or("")
+        ));
+    }
+    out
+}
+
+/// One chart: a metric's daily values (as of the end of each day) against its target.
+fn chart(points: &[(DateTime<Utc>, f64)], target: f64) -> String {
+    let (w, h, pad) = (560.0, 160.0, 30.0);
+    let top = points
+        .iter()
+        .map(|p| p.1)
+        .fold(target * 1.5, f64::max)
+        .max(0.0001);
+    let x = |i: usize| pad + (w - 2.0 * pad) * i as f64 / (points.len().max(2) - 1) as f64;
+    let y = |v: f64| h - pad - (h - 2.0 * pad) * v / top;
+    let line: Vec<String> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("{:.1},{:.1}", x(i), y(p.1)))
+        .collect();
+    let first = points
+        .first()
+        .map(|p| p.0.format("%d %b").to_string())
+        .unwrap_or_default();
+    let last = points
+        .last()
+        .map(|p| p.0.format("%d %b").to_string())
+        .unwrap_or_default();
+    format!(
+        r##"<svg viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img">
+<line x1="{pad}" y1="{ty:.1}" x2="{tx}" y2="{ty:.1}" stroke="#c0392b" stroke-dasharray="6 4"/>
+<text x="{tx}" y="{tl:.1}" text-anchor="end" fill="#c0392b" font-size="11">target {tp:.1}%</text>
+<polyline fill="none" stroke="#1f6feb" stroke-width="2.5" points="{pts}"/>
+<text x="{pad}" y="{hb}" font-size="11" fill="#555">{first}</text><text x="{tx}" y="{hb}" font-size="11" fill="#555" text-anchor="end">{last}</text>
+<text x="4" y="{yt:.1}" font-size="11" fill="#555">{topp:.1}%</text><text x="4" y="{yb:.1}" font-size="11" fill="#555">0%</text>
+</svg>"##,
+        ty = y(target),
+        tx = w - pad,
+        tl = y(target) - 4.0,
+        tp = target * 100.0,
+        pts = line.join(" "),
+        hb = h - 8.0,
+        yt = pad,
+        topp = top * 100.0,
+        yb = h - pad,
+    )
+}
+
+/// The one-page HTML report: the three rates against their targets, with their daily trend.
+fn report(store: &Store, mps: &[String], now: DateTime<Utc>, days: i64) -> Result<String, String> {
+    let at = |d: DateTime<Utc>| {
+        compute(
+            store,
+            mps,
+            now,
+            &Query {
+                now: Some(ts(d)),
+                ..Query::default()
+            },
+        )
+        .map_err(|e| e.to_string())
+    };
+    let current = at(now)?;
+    let history: Vec<(DateTime<Utc>, Value)> = (0..days)
+        .rev()
+        .map(|d| now - Duration::days(d))
+        .map(|d| at(d).map(|m| (d, m)))
+        .collect::<Result<_, _>>()?;
+    let mut body = String::new();
+    for (mi, mp) in current["marketplaces"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        body.push_str(&format!(
+            "<h2>Marketplace {}</h2><div class=\"grid\">",
+            mp["marketplace_id"].as_str().unwrap_or("")
+        ));
+        for (xi, x) in mp["metrics"].as_array().into_iter().flatten().enumerate() {
+            if x["name"] == "late_shipment_rate" && x["window_days"] != 10 {
+                continue; // one late-shipment chart (10 days) per marketplace keeps the page to one page
+            }
+            let points: Vec<(DateTime<Utc>, f64)> = history
+                .iter()
+                .map(|(d, m)| {
+                    (
+                        *d,
+                        m["marketplaces"][mi]["metrics"][xi]["rate"]
+                            .as_f64()
+                            .unwrap_or(0.0),
+                    )
+                })
+                .collect();
+            let status = x["status"].as_str().unwrap_or("ok");
+            body.push_str(&format!(
+                "<section class=\"card {status}\"><h3>{}</h3><p class=\"value\">{:.2}% <span>{} of {} orders, {} days &middot; target below {:.1}% &middot; {}</span></p>{}</section>",
+                label(x["name"].as_str().unwrap_or("")),
+                x["rate"].as_f64().unwrap_or(0.0) * 100.0,
+                x["numerator"], x["denominator"], x["window_days"],
+                x["target"].as_f64().unwrap_or(0.0) * 100.0,
+                status.replace('_', " ").to_uppercase(),
+                chart(&points, x["target"].as_f64().unwrap_or(0.0))
+            ));
+        }
+        body.push_str("</div>");
+    }
+    let r = &current["at_risk"];
+    Ok(format!(
+        r##"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Seller performance</title>
+<style>body{{font-family:system-ui,sans-serif;margin:24px;color:#222}}h1{{margin:0 0 4px}}.sub{{color:#666;margin:0 0 16px}}
+.grid{{display:grid;grid-template-columns:repeat(auto-fit,minmax(580px,1fr));gap:12px}}.card{{border:1px solid #ddd;border-left:6px solid #2da44e;border-radius:6px;padding:8px 12px}}
+.card.at_risk{{border-left-color:#d4a72c}}.card.failing{{border-left-color:#c0392b}}.card h3{{margin:4px 0}}.value{{font-size:26px;margin:4px 0}}.value span{{font-size:13px;color:#666}}</style></head>
+<body><h1>Seller performance</h1><p class="sub">As of {asof}; daily values over the last {days} days.</p>{body}
+<h2>At risk now</h2><p>{due} orders to ship within 24 hours or overdue &middot; {waiting} shipment confirmations waiting &middot; {over} SKUs where Amazon shows more than the shop has</p></body></html>"##,
+        asof = current["as_of"].as_str().unwrap_or(""),
+        due = r["orders_due"].as_array().map_or(0, Vec::len),
+        waiting = r["shipments_waiting"],
+        over = r["skus_amazon_shows_more_than_the_shop_has"]
+            .as_array()
+            .map_or(0, Vec::len),
+    ))
+}
