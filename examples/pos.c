@@ -118,6 +118,7 @@ int main(int argc, char **argv) {
     if ((st = sellsync_start(h)) != SELLSYNC_OK) die("sellsync_start", st);
 
     long next_pos_number = 1001, booked = 0, cancelled = 0, cancel_requests = 0, syncs = 0, store_sales = 0;
+    long shipped = 0, cancelled_by_shop = 0;
     unsigned seed = 7;
     double start = now_s();
     while (now_s() - start < seconds) {
@@ -147,6 +148,10 @@ int main(int argc, char **argv) {
                 field(event, "feeds_finished", finished, sizeof finished);
                 printf("[%5.1fs] stock: %s sold out at once, %s quantities in a bulk feed, %s feeds confirmed\n",
                        now_s() - start, patched, messages, finished);
+            } else if (strcmp(type, "performance.at_risk") == 0) {
+                char message[240];
+                field(event, "message", message, sizeof message);
+                printf("  ! performance: %s\n", message);
             } else if (strcmp(type, "sync.failed") == 0) {
                 char message[200];
                 field(event, "message", message, sizeof message);
@@ -171,16 +176,26 @@ int main(int argc, char **argv) {
                    strcmp(by, "AMAZON") == 0 ? " (fulfilled by Amazon)" : ", ship to ",
                    strcmp(by, "AMAZON") == 0 ? "" : city);
             booked++;
-            /* The POS takes the units off its shelf and reports the new stock. */
+            /* The POS takes the units off its shelf, packs and ships them, and reports the new
+             * stock; an order it cannot fill is cancelled at once (it costs the seller's
+             * cancellation rate, which the performance table at the end shows). */
             if (strcmp(by, "AMAZON") != 0) {
                 int item = atoi(sku + 5);
-                if (item >= 1 && item <= ITEMS) {
+                if (item >= 1 && item <= ITEMS && stock[item] >= atol(qty)) {
                     stock[item] -= atol(qty);
-                    if (stock[item] < 0) {
-                        printf("  !! %s sold in the shop and on Amazon at the same time (the buffer is too small)\n", sku);
-                        stock[item] = 0;
-                    }
                     report_stock(h, item);
+                    char shipment[512], item_id[48];
+                    field(order, "order_item_id", item_id, sizeof item_id);
+                    snprintf(shipment, sizeof shipment,
+                             "{\"order_id\":\"%s\",\"carrier_code\":\"DHL\",\"tracking_number\":\"JJD%ld\","
+                             "\"items\":[{\"order_item_id\":\"%s\",\"quantity\":%s}]}",
+                             id, next_pos_number, item_id, qty);
+                    if ((st = sellsync_shipment_confirm(h, shipment)) != SELLSYNC_OK) die("sellsync_shipment_confirm", st);
+                    shipped++;
+                } else {
+                    printf("  !! %s: the shelf is empty (sold in the shop at the same time): cancelling\n", sku);
+                    if ((st = sellsync_order_cancel(h, id, "NoInventory")) != SELLSYNC_OK) die("sellsync_order_cancel", st);
+                    cancelled_by_shop++;
                 }
             }
             sellsync_string_free(order);
@@ -196,17 +211,19 @@ int main(int argc, char **argv) {
         }
         fflush(stdout);
     }
-    /* A last cycle so Amazon has the final stock before the POS closes. */
+    /* Last cycles so Amazon has the final stock and every confirmation before the POS closes. */
     if ((st = sellsync_stop(h)) != SELLSYNC_OK) die("sellsync_stop", st);
-    for (int i = 0; i < 200; i++) {
-        if ((st = sellsync_sync_now(h, SELLSYNC_FLOW_STOCK)) != SELLSYNC_OK) die("sellsync_sync_now", st);
-        char *event = NULL;
-        int settled = 0;
-        while (sellsync_event_next(h, 20, &event) == SELLSYNC_OK && event != NULL) {
-            settled |= strstr(event, "\"feeds_finished\":1") != NULL;
-            sellsync_string_free(event);
-        }
-        if (settled) break;
+    double until = now_s() + 20;
+    for (;;) {
+        if ((st = sellsync_sync_now(h, SELLSYNC_FLOW_STOCK | SELLSYNC_FLOW_SHIPMENTS)) != SELLSYNC_OK) die("sellsync_sync_now", st);
+        char *status = NULL, *event = NULL;
+        if ((st = sellsync_state(h, &status)) != SELLSYNC_OK) die("sellsync_state", st);
+        int settled = strstr(status, "\"out_of_step\":0,") != NULL && strstr(status, "\"open_feeds\":0") != NULL &&
+                      strstr(status, "\"shipments_queued\":0,") != NULL;
+        sellsync_string_free(status);
+        if (settled || now_s() > until) break;
+        /* Wait a little for Amazon (feeds take a while) while reading events. */
+        while (sellsync_event_next(h, 50, &event) == SELLSYNC_OK && event != NULL) sellsync_string_free(event);
     }
     if ((st = sellsync_close(h)) != SELLSYNC_OK) die("sellsync_close", st);
     free(config);
@@ -214,8 +231,9 @@ int main(int argc, char **argv) {
     if (out == NULL) return 1;
     for (int i = 1; i <= ITEMS; i++) fprintf(out, "DEMO-%03d %ld\n", i, stock[i]);
     fclose(out);
-    printf("\nPOS: %ld Amazon orders booked and acknowledged, %ld sales in the shop, %ld cancelled after "
-           "booking, %ld cancellation requests, %ld sync cycles.\n",
-           booked, store_sales, cancelled, cancel_requests, syncs);
+    printf("\nPOS: %ld Amazon orders booked and acknowledged, %ld shipped, %ld cancelled for lack of stock, "
+           "%ld sales in the shop, %ld cancelled by buyers or Amazon after booking, %ld cancellation requests, "
+           "%ld sync cycles.\n",
+           booked, shipped, cancelled_by_shop, store_sales, cancelled, cancel_requests, syncs);
     return booked > 0 ? 0 : 1;
 }

@@ -346,6 +346,15 @@ sellsync_status sellsync_order_refund(struct SellSync *h, const char *refund_jso
  */
 sellsync_status sellsync_metrics(struct SellSync *h, const char *query_json, char **metrics_json);
 
+/*
+ Counts of orders, stock and every queue in `*state_json` (free it with
+ sellsync_string_free): `{"orders": {"total", "pending", "waiting_for_host", "acknowledged"},
+ "stock": {"skus", "out_of_step", "in_flight", "open_feeds"}, "queues": {"shipments_queued",
+ "shipments_uncertain", "shipments_failed", "adjustments_queued", "adjustments_in_feeds",
+ "adjustments_failed", "skus_parked", "events_unread"}}`.
+ */
+sellsync_status sellsync_state(struct SellSync *h, char **state_json);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -132,3 +132,61 @@ fn cancellations_and_refunds_end_in_amazons_state() {
         "all cancellations in one feed, all refunds in another"
     );
 }
+
+#[test]
+fn a_cancellation_that_costs_the_target_warns_and_at_risk_conditions_arrive_once() {
+    let emu = emulator(1000.0);
+    seed_listings(&emu, 5, 50);
+    let ids = emu
+        .control()
+        .place_orders(&OrderSeed {
+            count: Some(10),
+            age_seconds: 600,
+            ..Default::default()
+        })
+        .unwrap();
+    let dir = tempdir();
+    let engine = open(&emu, &dir, "");
+    engine.sync_now(1, SYNC).unwrap();
+    drain(&engine);
+    let at_risk = |evs: &[serde_json::Value]| {
+        evs.iter()
+            .filter(|e| e["type"] == "performance.at_risk")
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let _ = events(&engine);
+    // 1 of 10 orders cancelled by the seller is 10%: the call succeeds, and says so.
+    assert!(engine.order_cancel(&ids[0], "NoInventory").unwrap());
+    let warned = at_risk(&events(&engine));
+    assert_eq!(warned.len(), 1);
+    assert_eq!(warned[0]["metric"], "cancellation_rate");
+    assert!(
+        warned[0]["message"].as_str().unwrap().contains("10.00%"),
+        "{warned:?}"
+    );
+    // The failing metric is reported once, not at every cycle.
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        engine.sync_now(1 | 8, SYNC).unwrap();
+        seen.extend(at_risk(&events(&engine)));
+    }
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0]["marketplace_id"], "ATVPDKIKX0DER");
+    let m: serde_json::Value = serde_json::from_str(&engine.metrics("").unwrap()).unwrap();
+    let us = m["marketplaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["marketplace_id"] == "ATVPDKIKX0DER")
+        .unwrap()
+        .clone();
+    assert_eq!(us["metrics"][0]["status"], "failing");
+    assert_eq!(
+        (
+            us["metrics"][0]["numerator"].as_u64(),
+            us["metrics"][0]["denominator"].as_u64()
+        ),
+        (Some(1), Some(10))
+    );
+}

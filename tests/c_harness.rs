@@ -118,6 +118,13 @@ fn ids(output: &str) -> HashSet<String> {
 }
 
 #[test]
+fn the_demo_pos_builds_warning_free() {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sellsync-demo-pos");
+    compile("cc", &["-std=c11"], &["examples/pos.c"], &out);
+    assert!(out.exists());
+}
+
+#[test]
 fn the_header_works_from_cpp() {
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sellsync-cpp");
     compile("c++", &["-std=c++17"], &["tests/c/cpp_compat.cpp"], &out);

@@ -128,12 +128,12 @@ fn table(m: &Value) -> String {
             "metric", "days", "orders", "rate", "target", "status"
         ));
         for x in mp["metrics"].as_array().into_iter().flatten() {
+            let orders = format!("{}/{}", x["numerator"], x["denominator"]);
             out.push_str(&format!(
-                "  {:<38} {:>6} {:>4}/{:<4} {:>7.2}% {:>7.1}%  {}\n",
+                "  {:<38} {:>6} {:>9} {:>7.2}% {:>7.1}%  {}\n",
                 label(x["name"].as_str().unwrap_or("")),
-                x["window_days"],
-                x["numerator"],
-                x["denominator"],
+                x["window_days"].as_i64().unwrap_or(0),
+                orders,
                 x["rate"].as_f64().unwrap_or(0.0) * 100.0,
                 x["target"].as_f64().unwrap_or(0.0) * 100.0,
                 x["status"].as_str().unwrap_or("").to_uppercase()

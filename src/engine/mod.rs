@@ -410,12 +410,45 @@ impl Engine {
     /// false when one was already queued or done.
     pub fn order_cancel(&self, order_id: &str, reason: &str) -> Result<bool> {
         self.check_open()?;
-        let queued = self
-            .core
-            .store
-            .add_cancel(order_id, reason, self.core.clock.now())?;
+        let now = self.core.clock.now();
+        let queued = self.core.store.add_cancel(order_id, reason, now)?;
+        if let (true, Some(order)) = (queued, self.core.store.order(order_id)?) {
+            self.warn_if_cancellations_cost_the_target(&order, now)?;
+        }
         self.core.work_queued.notify_one();
         Ok(queued)
+    }
+
+    /// After a seller cancellation: the call succeeds either way, and the seller hears when it
+    /// takes the cancellation rate to its target or over.
+    fn warn_if_cancellations_cost_the_target(
+        &self,
+        order: &crate::model::Order,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let days = crate::metrics::Query::default().cancellation_days;
+        let c = self.core.store.cancellation_count(
+            &order.marketplace_id,
+            now - Duration::days(days),
+            now,
+        )?;
+        let rate = c.numerator as f64 / c.denominator.max(1) as f64;
+        if rate < crate::metrics::CANCELLATION_TARGET {
+            return Ok(());
+        }
+        self.core.event(&Event::PerformanceAtRisk {
+            metric: "cancellation_rate".into(),
+            marketplace_id: order.marketplace_id.clone(),
+            rate,
+            target: crate::metrics::CANCELLATION_TARGET,
+            message: format!(
+                "cancelling {} takes the {days}-day cancellation rate to {:.2}% ({} of {}); Amazon's target is below 2.5%",
+                order.order_id,
+                rate * 100.0,
+                c.numerator,
+                c.denominator
+            ),
+        })
     }
 
     /// Queues a refund.
@@ -424,6 +457,18 @@ impl Engine {
         self.core.store.add_refund(refund, self.core.clock.now())?;
         self.core.work_queued.notify_one();
         Ok(())
+    }
+
+    /// Counts of orders, stock and every queue, as a JSON document.
+    pub fn status(&self) -> Result<String> {
+        self.check_open()?;
+        let store = &self.core.store;
+        Ok(serde_json::json!({
+            "orders": store.order_counts()?,
+            "stock": store.stock_counts()?,
+            "queues": store.queues()?,
+        })
+        .to_string())
     }
 
     /// Seller performance as a JSON document (see `crate::metrics`); `query` may be empty.

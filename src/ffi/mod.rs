@@ -478,3 +478,23 @@ pub unsafe extern "C" fn sellsync_metrics(
         unsafe { strings::write_out(metrics_json, Some(doc)) }
     })
 }
+
+/// Counts of orders, stock and every queue in `*state_json` (free it with
+/// sellsync_string_free): `{"orders": {"total", "pending", "waiting_for_host", "acknowledged"},
+/// "stock": {"skus", "out_of_step", "in_flight", "open_feeds"}, "queues": {"shipments_queued",
+/// "shipments_uncertain", "shipments_failed", "adjustments_queued", "adjustments_in_feeds",
+/// "adjustments_failed", "skus_parked", "events_unread"}}`.
+#[no_mangle]
+pub unsafe extern "C" fn sellsync_state(
+    h: *mut SellSync,
+    state_json: *mut *mut c_char,
+) -> sellsync_status {
+    ffi_entry!({
+        // SAFETY: `state_json` is NULL or writable.
+        unsafe { strings::reset_out(state_json, "state_json")? };
+        // SAFETY: `h` is NULL or from sellsync_open.
+        let doc = unsafe { handle(h)? }.enter()?.engine.status()?;
+        // SAFETY: checked by reset_out.
+        unsafe { strings::write_out(state_json, Some(doc)) }
+    })
+}

@@ -169,6 +169,18 @@ static int mode_misuse(const char *config) {
     CHECK(sellsync_event_next(h, -2, &out) == SELLSYNC_ERR_INVALID_ARGUMENT && out == NULL);
     CHECK(sellsync_event_next(h, 0, NULL) == SELLSYNC_ERR_INVALID_ARGUMENT);
     CHECK(sellsync_listings(h, NULL) == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_order_cancel(h, NULL, "NoInventory") == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_order_cancel(h, "111-0000000-0000000", "Whim") == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_order_cancel(h, "111-0000000-0000000", "NoInventory") == SELLSYNC_ERR_NOT_FOUND);
+    CHECK(sellsync_order_refund(h, "{\"order_id\":1}") == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_metrics(h, "{\"horizon_hours\":-1}", &out) == SELLSYNC_ERR_INVALID_ARGUMENT && out == NULL);
+    CHECK(sellsync_metrics(h, NULL, &out) == SELLSYNC_OK && strstr(out, "\"marketplaces\"") != NULL);
+    sellsync_string_free(out);
+    out = NULL;
+    CHECK(sellsync_state(h, &out) == SELLSYNC_OK && strstr(out, "\"queues\"") != NULL);
+    sellsync_string_free(out);
+    out = NULL;
+    CHECK(sellsync_state(h, NULL) == SELLSYNC_ERR_INVALID_ARGUMENT);
     CHECK(sellsync_listings(h, &out) == SELLSYNC_OK && out != NULL && strstr(out, "\"listings\":[]") != NULL);
     sellsync_string_free(out);
     out = NULL;
@@ -186,6 +198,8 @@ static int mode_misuse(const char *config) {
     CHECK(sellsync_start(h) == SELLSYNC_ERR_CLOSED);
     CHECK(sellsync_set_event_callback(h, NULL, NULL, NULL) == SELLSYNC_ERR_CLOSED);
     CHECK(sellsync_listings(h, &out) == SELLSYNC_ERR_CLOSED && out == NULL);
+    CHECK(sellsync_metrics(h, NULL, &out) == SELLSYNC_ERR_CLOSED && out == NULL);
+    CHECK(sellsync_order_cancel(h, "111-0000000-0000000", "NoInventory") == SELLSYNC_ERR_CLOSED);
     CHECK(sellsync_stock_set(h, "x", 1) == SELLSYNC_ERR_CLOSED);
     CHECK(sellsync_sku_map(h, "{\"mappings\":[]}") == SELLSYNC_ERR_CLOSED);
     CHECK(strstr(sellsync_last_error(), "closed") != NULL);
