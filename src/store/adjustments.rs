@@ -48,17 +48,9 @@ fn cents(amount: &str) -> Option<i64> {
 
 impl Store {
     fn order_for_adjustment(&self, order_id: &str) -> Result<Order> {
-        let doc: Option<String> = self
-            .conn()
-            .query_row(
-                "SELECT doc FROM orders WHERE order_id = ?1",
-                [order_id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let order: Order = serde_json::from_str(
-            &doc.ok_or_else(|| Error::NotFound(format!("order {order_id} is not known")))?,
-        )?;
+        let order = self
+            .order(order_id)?
+            .ok_or_else(|| Error::NotFound(format!("order {order_id} is not known")))?;
         if order.fulfilled_by == FulfilledBy::Amazon {
             return Err(Error::InvalidArgument(format!(
                 "order {order_id} is fulfilled by Amazon"

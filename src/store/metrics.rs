@@ -1,5 +1,6 @@
 //! Counts behind the seller performance metrics (SQL only; the rates are in `crate::metrics`).
 
+use super::adjustments::Kind;
 use super::{ts, Store};
 use crate::error::Result;
 use chrono::{DateTime, Utc};
@@ -30,13 +31,35 @@ impl Store {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Count> {
+        self.adjusted_count(Kind::Cancel, marketplace, from, to)
+    }
+
+    /// Seller-fulfilled orders bought in [from, to), and how many the seller refunded.
+    pub fn refund_count(
+        &self,
+        marketplace: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Count> {
+        self.adjusted_count(Kind::Refund, marketplace, from, to)
+    }
+
+    /// Seller-fulfilled orders bought in [from, to), and how many have an adjustment of `kind`
+    /// that Amazon did not refuse.
+    fn adjusted_count(
+        &self,
+        kind: Kind,
+        marketplace: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Count> {
         count(
             &self.conn(),
             "SELECT COALESCE(SUM(EXISTS (SELECT 1 FROM adjustments a WHERE a.order_id = o.order_id
-                                             AND a.kind = 'CANCEL' AND a.state <> 'FAILED')), 0), COUNT(*)
+                                             AND a.kind = ?4 AND a.state <> 'FAILED')), 0), COUNT(*)
              FROM orders o WHERE o.fulfilled_by = 'MERCHANT' AND o.marketplace_id = ?1
                AND o.purchase_date >= ?2 AND o.purchase_date < ?3",
-            params![marketplace, ts(from), ts(to)],
+            params![marketplace, ts(from), ts(to), kind.as_str()],
         )
     }
 
@@ -59,23 +82,6 @@ impl Store {
                    FROM orders o) o
              WHERE o.fulfilled_by = 'MERCHANT' AND o.status <> 'CANCELLED' AND o.marketplace_id = ?1
                AND o.latest_ship_date >= ?2 AND o.latest_ship_date < ?3",
-            params![marketplace, ts(from), ts(to)],
-        )
-    }
-
-    /// Seller-fulfilled orders bought in [from, to), and how many the seller refunded.
-    pub fn refund_count(
-        &self,
-        marketplace: &str,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Count> {
-        count(
-            &self.conn(),
-            "SELECT COALESCE(SUM(EXISTS (SELECT 1 FROM adjustments a WHERE a.order_id = o.order_id
-                                             AND a.kind = 'REFUND' AND a.state <> 'FAILED')), 0), COUNT(*)
-             FROM orders o WHERE o.fulfilled_by = 'MERCHANT' AND o.marketplace_id = ?1
-               AND o.purchase_date >= ?2 AND o.purchase_date < ?3",
             params![marketplace, ts(from), ts(to)],
         )
     }
