@@ -76,7 +76,8 @@ pub struct Intervals {
     /// Seconds between order searches (Amazon allows searchOrders about once per 3 minutes
     /// sustained, with a burst of 20).
     pub orders_seconds: f64,
-    /// Seconds between stock cycles (urgent changes go out at once, whatever this says).
+    /// Seconds between cycles of stock, shipments, cancellations and refunds (what the host
+    /// queues goes out at once while the worker runs, whatever this says).
     pub stock_seconds: f64,
     /// Seconds between listings reports (reconciliation of Amazon's quantities).
     pub listings_seconds: f64,

@@ -196,7 +196,8 @@ pub struct Engine {
     dispatcher: Mutex<Option<Dispatcher>>,
     /// Identifies this handle's leases on orders handed out.
     owner: String,
-    never: AtomicBool,
+    /// The stop flag of `event_next` callers, who stop only when the handle closes.
+    host_waits: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -237,7 +238,7 @@ impl Engine {
             worker: Mutex::new(None),
             dispatcher: Mutex::new(None),
             owner,
-            never: AtomicBool::new(false),
+            host_waits: AtomicBool::new(false),
         })
     }
 
@@ -504,7 +505,9 @@ impl Engine {
     /// The next event, waiting up to `timeout` (None: until one arrives or the handle closes).
     pub fn event_next(&self, timeout: Option<std::time::Duration>) -> Result<Option<String>> {
         self.check_open()?;
-        self.core.hub.next(&self.core.store, timeout, &self.never)
+        self.core
+            .hub
+            .next(&self.core.store, timeout, &self.host_waits)
     }
 
     /// Sends events to `callback` (on a library thread) instead of `event_next`; None removes it.
