@@ -229,6 +229,14 @@ pub enum Event {
         order_id: String,
         message: String,
     },
+    /// An unshipped order is due within 24 hours (`overdue`: its LatestShipDate has passed);
+    /// once each.
+    #[serde(rename = "order.due_soon")]
+    OrderDueSoon {
+        order_id: String,
+        latest_ship_date: String,
+        overdue: bool,
+    },
     /// A seller performance target is at risk or missed (once per condition).
     #[serde(rename = "performance.at_risk")]
     PerformanceAtRisk {

@@ -289,3 +289,44 @@ fn a_confirmation_amazon_refuses_is_reported_and_not_sent_again() {
         .unwrap()
         .contains("InvalidInput"));
 }
+
+#[test]
+fn orders_close_to_their_ship_by_date_are_announced_once() {
+    let emu = emulator(1000.0);
+    seed_listings(&emu, 3, 50);
+    let place = |age_hours: i64| {
+        emu.control()
+            .place_orders(&OrderSeed {
+                count: Some(1),
+                age_seconds: age_hours * 3600,
+                ..Default::default()
+            })
+            .unwrap()[0]
+            .clone()
+    };
+    // LatestShipDate is 48 hours after the order: due in 18 hours, overdue by 2, and far off.
+    let (soon, late, fine) = (place(30), place(50), place(1));
+    let dir = tempdir();
+    let engine = open(&emu, &dir, r#","orders": {"initial_lookback_hours": 72}"#);
+    let mut due = Vec::new();
+    for _ in 0..3 {
+        engine.sync_now(1, SYNC).unwrap();
+        due.extend(
+            events(&engine)
+                .into_iter()
+                .filter(|e| e["type"] == "order.due_soon"),
+        );
+    }
+    let got: Vec<(String, bool)> = due
+        .iter()
+        .map(|e| {
+            (
+                e["order_id"].as_str().unwrap().to_string(),
+                e["overdue"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got.contains(&(soon.clone(), false)) && got.contains(&(late.clone(), true)));
+    assert!(!got.iter().any(|(id, _)| *id == fine));
+}

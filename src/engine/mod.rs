@@ -120,6 +120,22 @@ impl Core {
             self.clock.now(),
             &q,
         )?;
+        // Unshipped orders due within the horizon or overdue: once when due soon, once when overdue.
+        for o in m["at_risk"]["orders_due"].as_array().into_iter().flatten() {
+            let order_id = o["order_id"].as_str().unwrap_or_default();
+            let overdue = o["overdue"] == true;
+            let key = format!("alert.due.{order_id}");
+            let state = if overdue { "overdue" } else { "due" };
+            if self.store.watermark(&key)?.as_deref() == Some(state) {
+                continue;
+            }
+            self.store.set_watermark(&key, state)?;
+            self.event(&Event::OrderDueSoon {
+                order_id: order_id.into(),
+                latest_ship_date: o["latest_ship_date"].as_str().unwrap_or_default().into(),
+                overdue,
+            })?;
+        }
         for mp in m["marketplaces"].as_array().into_iter().flatten() {
             let marketplace = mp["marketplace_id"].as_str().unwrap_or_default();
             for metric in mp["metrics"].as_array().into_iter().flatten() {
