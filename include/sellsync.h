@@ -355,6 +355,13 @@ sellsync_status sellsync_metrics(struct SellSync *h, const char *query_json, cha
  */
 sellsync_status sellsync_state(struct SellSync *h, char **state_json);
 
+/*
+ Cancels the unshipped units of some items of an order: `{"order_id": "...", "reason":
+ "NoInventory", "items": ["<order_item_id>", ...]}` (no items: the whole order). Otherwise as
+ `sellsync_order_cancel`.
+ */
+sellsync_status sellsync_order_cancel_items(struct SellSync *h, const char *cancel_json);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -102,6 +102,9 @@ pub struct OrderItem {
     /// The buyer asked to cancel this line.
     pub buyer_cancel_requested: bool,
     pub buyer_cancel_reason: Option<String>,
+    /// Units the seller cancelled (item-level cancellation).
+    #[serde(default)]
+    pub quantity_cancelled: i64,
 }
 
 /// An Amazon order as handed to the host (`sellsync_order_next`).

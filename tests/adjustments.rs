@@ -190,3 +190,93 @@ fn a_cancellation_that_costs_the_target_warns_and_at_risk_conditions_arrive_once
         (Some(1), Some(10))
     );
 }
+
+#[test]
+fn items_can_be_cancelled_while_the_rest_of_the_order_ships() {
+    let emu = emulator(1000.0);
+    seed_listings(&emu, 5, 50);
+    let id = emu
+        .control()
+        .place_orders(&OrderSeed {
+            lines: vec![("SKU-0001".into(), 2), ("SKU-0002".into(), 1)],
+            age_seconds: 600,
+            ..Default::default()
+        })
+        .unwrap()[0]
+        .clone();
+    let dir = tempdir();
+    let engine = open(&emu, &dir, r#","orders": {"overlap_seconds": 3600}"#);
+    engine.sync_now(1, SYNC).unwrap();
+    let order = drain(&engine).remove(0);
+    let item_of = |sku: &str| {
+        order["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["sku"] == sku)
+            .unwrap()["order_item_id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (keep, drop) = (item_of("SKU-0001"), item_of("SKU-0002"));
+    assert!(engine
+        .order_cancel_items(&id, "NoInventory", &[drop.clone()])
+        .unwrap());
+    assert!(
+        !engine
+            .order_cancel_items(&id, "NoInventory", &[drop.clone()])
+            .unwrap(),
+        "the same again sends nothing"
+    );
+    assert!(matches!(
+        engine.order_cancel_items(&id, "NoInventory", &["999".into()]),
+        Err(sellsync::Error::InvalidArgument(_))
+    ));
+    let got = outcomes(&engine, 1);
+    assert_eq!(got[0]["type"], "adjustment.done", "{got:?}");
+    let on_amazon = emu.control().order(&id).unwrap();
+    assert_eq!(
+        on_amazon.status,
+        Status::Unshipped,
+        "the rest of the order stands"
+    );
+    assert_eq!(
+        on_amazon
+            .items
+            .iter()
+            .find(|i| i.order_item_id == drop)
+            .unwrap()
+            .quantity_cancelled,
+        1
+    );
+    // The library learns it once Amazon's search shows the change (two minutes later): the
+    // cancelled item cannot be shipped any more.
+    emu.control().advance(chrono::Duration::minutes(3));
+    engine.sync_now(1, SYNC).unwrap();
+    engine.sync_now(1, SYNC).unwrap();
+    let ship = |item: &str, quantity: i64| sellsync::model::Shipment {
+        order_id: id.clone(),
+        package_reference_id: None,
+        carrier_code: "UPS".into(),
+        carrier_name: None,
+        shipping_method: None,
+        tracking_number: "1Z".into(),
+        ship_date: None,
+        items: vec![sellsync::model::ShipmentItem {
+            order_item_id: item.into(),
+            quantity,
+        }],
+    };
+    assert!(matches!(
+        engine.shipment_confirm(&ship(&drop, 1)),
+        Err(sellsync::Error::InvalidArgument(_))
+    ));
+    engine.shipment_confirm(&ship(&keep, 2)).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while emu.control().order(&id).unwrap().status != Status::Shipped {
+        engine.sync_now(8, SYNC).unwrap();
+        assert!(Instant::now() < deadline, "the order did not ship");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}

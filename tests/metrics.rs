@@ -43,6 +43,7 @@ fn order(
             line_total: Some("20.00".into()),
             buyer_cancel_requested: false,
             buyer_cancel_reason: None,
+            quantity_cancelled: 0,
         }],
         recipient: None,
         buyer_cancel_requested: false,

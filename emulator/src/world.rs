@@ -97,6 +97,9 @@ pub struct OrderItem {
     pub shown_quantity: i64,
     /// The buyer asked to cancel, with this reason.
     pub buyer_cancel_reason: Option<String>,
+    /// Units the seller cancelled (item-level cancellation).
+    #[serde(default)]
+    pub quantity_cancelled: i64,
 }
 
 /// Who cancelled an order.
@@ -489,6 +492,7 @@ impl World {
                 unit_price_cents: l.price_cents,
                 shown_quantity: l.quantity,
                 buyer_cancel_reason: None,
+                quantity_cancelled: 0,
             });
         }
         let currency = self
@@ -554,6 +558,60 @@ impl World {
         true
     }
 
+    /// The seller cancels the unshipped units of some items. When nothing of the order is left
+    /// to ship and nothing was shipped, the whole order is cancelled.
+    pub fn cancel_items(
+        &mut self,
+        order_id: &str,
+        item_ids: &[String],
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), String> {
+        let order = self.orders.get(order_id).ok_or("order not found")?;
+        if !matches!(
+            order.status,
+            Status::Pending | Status::Unshipped | Status::PartiallyShipped
+        ) {
+            return Err(format!(
+                "Order {order_id} cannot be cancelled in its current status"
+            ));
+        }
+        for id in item_ids {
+            let it = order
+                .items
+                .iter()
+                .find(|i| &i.order_item_id == id)
+                .ok_or(format!("order item {id} is not in order {order_id}"))?;
+            if it.quantity - it.quantity_shipped - it.quantity_cancelled <= 0 {
+                return Err(format!("order item {id} has nothing left to cancel"));
+            }
+        }
+        let whole = order.items.iter().all(|i| {
+            i.quantity_shipped == 0
+                && (item_ids.contains(&i.order_item_id) || i.quantity_cancelled == i.quantity)
+        });
+        if whole {
+            self.cancel_order(order_id, CanceledBy::Seller, reason, now);
+            return Ok(());
+        }
+        self.update_order(order_id, now, |o| {
+            for it in o
+                .items
+                .iter_mut()
+                .filter(|i| item_ids.contains(&i.order_item_id))
+            {
+                it.quantity_cancelled = it.quantity - it.quantity_shipped;
+            }
+            if o.items
+                .iter()
+                .all(|i| i.quantity_shipped + i.quantity_cancelled >= i.quantity)
+            {
+                o.status = Status::Shipped;
+            }
+        });
+        Ok(())
+    }
+
     /// The buyer asks to cancel an unshipped order (`BuyerRequestedCancel`); a pending one is
     /// cancelled at once. False if neither applies.
     pub fn buyer_requests_cancel(
@@ -614,8 +672,8 @@ impl World {
                 .iter()
                 .find(|i| &i.order_item_id == item)
                 .ok_or_else(|| format!("order item {item} is not in order {order_id}"))?;
-            if *q <= 0 || shipped.get(item).copied().unwrap_or(0).saturating_add(*q) > line.quantity
-            {
+            let left = line.quantity - line.quantity_cancelled;
+            if *q <= 0 || shipped.get(item).copied().unwrap_or(0).saturating_add(*q) > left {
                 return Err(format!(
                     "quantity {q} of order item {item} exceeds what is left to ship"
                 ));
@@ -641,7 +699,11 @@ impl World {
             for it in &mut o.items {
                 it.quantity_shipped = shipped.get(&it.order_item_id).copied().unwrap_or(0);
             }
-            o.status = if o.items.iter().all(|i| i.quantity_shipped >= i.quantity) {
+            o.status = if o
+                .items
+                .iter()
+                .all(|i| i.quantity_shipped + i.quantity_cancelled >= i.quantity)
+            {
                 Status::Shipped
             } else {
                 Status::PartiallyShipped

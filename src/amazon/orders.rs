@@ -83,6 +83,14 @@ pub fn parse_v2026(o: &Value) -> Result<Order> {
                 title: text(&p["title"]),
                 quantity,
                 quantity_shipped: i["fulfillment"]["quantityFulfilled"].as_i64().unwrap_or(0),
+                // Neither shipped nor still to ship: cancelled.
+                quantity_cancelled: match (
+                    i["fulfillment"]["quantityFulfilled"].as_i64(),
+                    i["fulfillment"]["quantityUnfulfilled"].as_i64(),
+                ) {
+                    (Some(done), Some(open)) => (quantity - done - open).max(0),
+                    _ => 0,
+                },
                 line_total: unit_price.as_deref().and_then(|u| times(u, quantity)),
                 unit_price,
                 buyer_cancel_requested: cancel.is_object(),
@@ -155,6 +163,7 @@ pub fn parse_v0(o: &Value, items: &[Value]) -> Result<Order> {
                 } else {
                     None
                 },
+                quantity_cancelled: 0,
             })
         })
         .collect::<Result<_>>()?;

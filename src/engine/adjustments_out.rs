@@ -81,9 +81,17 @@ pub async fn run(core: &Core) -> Result<()> {
 /// How many feed records one queued adjustment takes (a refund: one per item).
 fn records(kind: Kind, q: &Queued) -> usize {
     match kind {
-        Kind::Cancel => 1,
+        Kind::Cancel => cancelled_items(q).len().max(1),
         Kind::Refund => serde_json::from_str::<Refund>(&q.doc).map_or(1, |r| r.items.len()),
     }
+}
+
+/// The items a queued cancellation names (none: the whole order).
+fn cancelled_items(q: &Queued) -> Vec<String> {
+    serde_json::from_str::<serde_json::Value>(&q.doc)
+        .ok()
+        .and_then(|v| serde_json::from_value(v["items"].clone()).ok())
+        .unwrap_or_default()
 }
 
 fn cancellation_file(queued: &[Queued]) -> String {
@@ -93,7 +101,13 @@ fn cancellation_file(queued: &[Queued]) -> String {
             .ok()
             .and_then(|v| v["reason"].as_str().map(str::to_string))
             .unwrap_or_default();
-        out.push_str(&format!("{}\t\t{}\n", q.order_id, reason));
+        let items = cancelled_items(q);
+        if items.is_empty() {
+            out.push_str(&format!("{}\t\t{}\n", q.order_id, reason));
+        }
+        for item in items {
+            out.push_str(&format!("{}\t{}\t{}\n", q.order_id, item, reason));
+        }
     }
     out
 }

@@ -426,9 +426,20 @@ impl Engine {
     /// Queues a seller cancellation of a whole order with one of Amazon's reasons. Returns
     /// false when one was already queued or done.
     pub fn order_cancel(&self, order_id: &str, reason: &str) -> Result<bool> {
+        self.order_cancel_items(order_id, reason, &[])
+    }
+
+    /// Queues a seller cancellation of the unshipped units of some items of an order (all of
+    /// it when `items` is empty). Returns false when the same was already queued or done.
+    pub fn order_cancel_items(
+        &self,
+        order_id: &str,
+        reason: &str,
+        items: &[String],
+    ) -> Result<bool> {
         self.check_open()?;
         let now = self.core.clock.now();
-        let queued = self.core.store.add_cancel(order_id, reason, now)?;
+        let queued = self.core.store.add_cancel(order_id, reason, items, now)?;
         if let (true, Some(order)) = (queued, self.core.store.order(order_id)?) {
             self.warn_if_cancellations_cost_the_target(&order, now)?;
         }

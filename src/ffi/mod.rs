@@ -498,3 +498,32 @@ pub unsafe extern "C" fn sellsync_state(
         unsafe { strings::write_out(state_json, Some(doc)) }
     })
 }
+
+/// Cancels the unshipped units of some items of an order: `{"order_id": "...", "reason":
+/// "NoInventory", "items": ["<order_item_id>", ...]}` (no items: the whole order). Otherwise as
+/// `sellsync_order_cancel`.
+#[no_mangle]
+pub unsafe extern "C" fn sellsync_order_cancel_items(
+    h: *mut SellSync,
+    cancel_json: *const c_char,
+) -> sellsync_status {
+    ffi_entry!({
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Cancel {
+            order_id: String,
+            reason: String,
+            #[serde(default)]
+            items: Vec<String>,
+        }
+        // SAFETY: NULL or a NUL-terminated string valid for the call.
+        let text = unsafe { strings::arg(cancel_json, "cancel_json")? };
+        let c: Cancel = json_arg(text, "cancel_json")?;
+        // SAFETY: `h` is NULL or from sellsync_open.
+        unsafe { handle(h)? }
+            .enter()?
+            .engine
+            .order_cancel_items(&c.order_id, &c.reason, &c.items)
+            .map(|_| ())
+    })
+}

@@ -67,8 +67,15 @@ impl Store {
         Ok(())
     }
 
-    /// Queues a seller cancellation of a whole order. Cancelling again is accepted once queued.
-    pub fn add_cancel(&self, order_id: &str, reason: &str, now: DateTime<Utc>) -> Result<bool> {
+    /// Queues a seller cancellation: of the whole order (`items` empty) or of the unshipped
+    /// units of some items. Cancelling the same again is accepted once queued (returns false).
+    pub fn add_cancel(
+        &self,
+        order_id: &str,
+        reason: &str,
+        items: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
         if !CANCEL_REASONS.contains(&reason) {
             return Err(Error::InvalidArgument(format!(
                 "reason {reason:?} is not one of Amazon's: {}",
@@ -76,30 +83,51 @@ impl Store {
             )));
         }
         let order = self.order_for_adjustment(order_id)?;
-        let pending: bool = self
+        let doc = serde_json::json!({"reason": reason, "items": items}).to_string();
+        let same_pending: bool = self
             .conn()
             .query_row(
-                "SELECT 1 FROM adjustments WHERE order_id = ?1 AND kind = 'CANCEL' AND state <> 'FAILED'",
-                [order_id],
+                "SELECT 1 FROM adjustments WHERE order_id = ?1 AND kind = 'CANCEL' AND state <> 'FAILED'
+                   AND (json_array_length(doc, '$.items') = 0 OR doc = ?2)",
+                params![order_id, doc],
                 |_| Ok(true),
             )
             .optional()?
             .unwrap_or(false);
-        if pending {
+        if same_pending {
             return Ok(false);
         }
-        if !matches!(order.status, OrderStatus::Pending | OrderStatus::Unshipped) {
+        let open_status = if items.is_empty() {
+            matches!(order.status, OrderStatus::Pending | OrderStatus::Unshipped)
+        } else {
+            matches!(
+                order.status,
+                OrderStatus::Pending | OrderStatus::Unshipped | OrderStatus::PartiallyShipped
+            )
+        };
+        if !open_status {
             return Err(Error::InvalidState(format!(
-                "order {order_id} is {}: only unshipped orders can be cancelled",
+                "order {order_id} is {}: it cannot be cancelled",
                 order.status.as_str()
             )));
         }
-        self.queue(
-            Kind::Cancel,
-            order_id,
-            serde_json::json!({"reason": reason}).to_string(),
-            now,
-        )?;
+        for id in items {
+            let line = order
+                .items
+                .iter()
+                .find(|l| &l.order_item_id == id)
+                .ok_or_else(|| {
+                    Error::InvalidArgument(format!(
+                        "order item {id} is not part of order {order_id}"
+                    ))
+                })?;
+            if line.quantity - line.quantity_shipped - line.quantity_cancelled <= 0 {
+                return Err(Error::InvalidState(format!(
+                    "order item {id} has nothing left to cancel"
+                )));
+            }
+        }
+        self.queue(Kind::Cancel, order_id, doc, now)?;
         Ok(true)
     }
 

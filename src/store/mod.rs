@@ -243,7 +243,7 @@ impl Store {
     pub fn reserved_units(&self) -> Result<Vec<(String, i64)>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT i.sku, SUM(MAX(i.quantity - i.quantity_shipped, 0)) FROM order_items i
+            "SELECT i.sku, SUM(MAX(i.quantity - i.quantity_shipped - i.quantity_cancelled, 0)) FROM order_items i
              JOIN orders o ON o.order_id = i.order_id
              WHERE o.acked_at IS NULL AND o.status <> 'CANCELLED' AND o.fulfilled_by = 'MERCHANT' AND i.sku IS NOT NULL
              GROUP BY i.sku ORDER BY i.sku",
@@ -378,8 +378,9 @@ fn apply_order(
     tx.execute("DELETE FROM order_items WHERE order_id = ?1", [&o.order_id])?;
     for it in &o.items {
         tx.execute(
-            "INSERT INTO order_items(order_id, order_item_id, sku, quantity, quantity_shipped) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![o.order_id, it.order_item_id, it.sku, it.quantity, it.quantity_shipped],
+            "INSERT INTO order_items(order_id, order_item_id, sku, quantity, quantity_shipped, quantity_cancelled)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![o.order_id, it.order_item_id, it.sku, it.quantity, it.quantity_shipped, it.quantity_cancelled],
         )?;
     }
     match &stored {

@@ -121,4 +121,6 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX adjustments_state ON adjustments(state);
     CREATE INDEX adjustments_order ON adjustments(order_id);",
+    // 7: item-level cancellations.
+    "ALTER TABLE order_items ADD COLUMN quantity_cancelled INTEGER NOT NULL DEFAULT 0;",
 ];

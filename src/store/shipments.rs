@@ -188,7 +188,8 @@ impl Store {
                 .copied()
                 .unwrap_or(0)
                 .max(line.quantity_shipped);
-            if i.quantity <= 0 || done.saturating_add(*q) > line.quantity {
+            if i.quantity <= 0 || done.saturating_add(*q) > line.quantity - line.quantity_cancelled
+            {
                 return Err(bad(format!(
                     "order item {}: {} more cannot be shipped ({} ordered, {} shipped already)",
                     i.order_item_id, i.quantity, line.quantity, done

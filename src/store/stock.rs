@@ -436,7 +436,7 @@ fn recompute(tx: &Transaction<'_>, skus: Option<&str>, defaults: &StockConfig) -
         let mut stmt = tx.prepare_cached(
             "WITH target AS (SELECT sku FROM skus WHERE ?1 IS NULL OR sku IN (SELECT value FROM json_each(?1))),
              reserved AS (
-                SELECT c.host_item AS host_item, SUM(MAX(i.quantity - i.quantity_shipped, 0) * c.units) AS units
+                SELECT c.host_item AS host_item, SUM(MAX(i.quantity - i.quantity_shipped - i.quantity_cancelled, 0) * c.units) AS units
                 FROM order_items i
                 JOIN orders o ON o.order_id = i.order_id
                 JOIN sku_components c ON c.sku = i.sku

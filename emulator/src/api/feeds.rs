@@ -520,6 +520,13 @@ fn order_feed(world: &mut World, feed: &Feed, input: &[u8], now: DateTime<Utc>) 
                     let reason = col("cancellation-reason-code");
                     if reason.is_empty() {
                         Err("cancellation-reason-code is required".into())
+                    } else if !col("amazon-order-item-code").is_empty() {
+                        world.cancel_items(
+                            &order_id,
+                            &[col("amazon-order-item-code").to_string()],
+                            reason,
+                            now,
+                        )
                     } else if world.cancel_order(&order_id, CanceledBy::Seller, reason, now) {
                         Ok(())
                     } else {

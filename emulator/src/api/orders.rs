@@ -47,7 +47,7 @@ pub fn order_v2026(o: &Order, included: &[String]) -> Value {
             }
             if has("FULFILLMENT") {
                 item["fulfillment"] = json!({"quantityFulfilled": it.quantity_shipped,
-                                             "quantityUnfulfilled": it.quantity - it.quantity_shipped});
+                                             "quantityUnfulfilled": it.quantity - it.quantity_shipped - it.quantity_cancelled});
             }
             item
         })
