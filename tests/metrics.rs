@@ -148,7 +148,7 @@ fn rates_are_exact_at_window_edges_per_marketplace() {
     store.apply_orders(&orders, n).unwrap();
     // The seller cancels DE-EDGE (inside) and DE-OLD (outside the 7 days), and FR-0.
     for id in ["DE-EDGE", "DE-OLD", "FR-0"] {
-        assert!(store.add_cancel(id, "NoInventory", n).unwrap());
+        assert!(store.add_cancel(id, "NoInventory", &[], n).unwrap());
     }
     let m = compute(&store, &["DE".into(), "FR".into()], n, &Query::default()).unwrap();
     // 1 of 41 = 2.44%: under 2.5%, but over three quarters of it.
@@ -161,7 +161,7 @@ fn rates_are_exact_at_window_edges_per_marketplace() {
         (1, 10, "failing".into())
     );
     // One more DE cancellation crosses the target: 2 of 41 = 4.9%.
-    store.add_cancel("DE-00", "NoInventory", n).unwrap();
+    store.add_cancel("DE-00", "NoInventory", &[], n).unwrap();
     let m = compute(&store, &["DE".into()], n, &Query::default()).unwrap();
     assert_eq!(
         rate(&m, "DE", "cancellation_rate", 7),
