@@ -221,11 +221,11 @@ fn items_can_be_cancelled_while_the_rest_of_the_order_ships() {
     };
     let (keep, drop) = (item_of("SKU-0001"), item_of("SKU-0002"));
     assert!(engine
-        .order_cancel_items(&id, "NoInventory", &[drop.clone()])
+        .order_cancel_items(&id, "NoInventory", std::slice::from_ref(&drop))
         .unwrap());
     assert!(
         !engine
-            .order_cancel_items(&id, "NoInventory", &[drop.clone()])
+            .order_cancel_items(&id, "NoInventory", std::slice::from_ref(&drop))
             .unwrap(),
         "the same again sends nothing"
     );
