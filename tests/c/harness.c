@@ -173,6 +173,9 @@ static int mode_misuse(const char *config) {
     CHECK(sellsync_order_cancel(h, "111-0000000-0000000", "Whim") == SELLSYNC_ERR_INVALID_ARGUMENT);
     CHECK(sellsync_order_cancel(h, "111-0000000-0000000", "NoInventory") == SELLSYNC_ERR_NOT_FOUND);
     CHECK(sellsync_order_refund(h, "{\"order_id\":1}") == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_order_cancel_items(h, "{}") == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_order_cancel_items(h, "{\"order_id\":\"111-0000000-0000000\",\"reason\":\"NoInventory\","
+                                         "\"items\":[\"1\"]}") == SELLSYNC_ERR_NOT_FOUND);
     CHECK(sellsync_metrics(h, "{\"horizon_hours\":-1}", &out) == SELLSYNC_ERR_INVALID_ARGUMENT && out == NULL);
     CHECK(sellsync_metrics(h, NULL, &out) == SELLSYNC_OK && strstr(out, "\"marketplaces\"") != NULL);
     sellsync_string_free(out);
