@@ -135,20 +135,7 @@ fn cancellations_and_refunds_end_in_amazons_state() {
 
 #[test]
 fn a_cancellation_that_costs_the_target_warns_and_at_risk_conditions_arrive_once() {
-    let emu = emulator(1000.0);
-    seed_listings(&emu, 5, 50);
-    let ids = emu
-        .control()
-        .place_orders(&OrderSeed {
-            count: Some(10),
-            age_seconds: 600,
-            ..Default::default()
-        })
-        .unwrap();
-    let dir = tempdir();
-    let engine = open(&emu, &dir, "");
-    engine.sync_now(1, SYNC).unwrap();
-    drain(&engine);
+    let (_emu, _dir, engine, ids, _) = shop_with_orders(10);
     let at_risk = |evs: &[serde_json::Value]| {
         evs.iter()
             .filter(|e| e["type"] == "performance.at_risk")

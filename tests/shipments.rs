@@ -247,20 +247,7 @@ fn shipments_are_checked_against_the_order_before_they_are_accepted() {
 
 #[test]
 fn a_confirmation_amazon_refuses_is_reported_and_not_sent_again() {
-    let emu = emulator(1000.0);
-    seed_listings(&emu, 3, 50);
-    let ids = emu
-        .control()
-        .place_orders(&OrderSeed {
-            count: Some(2),
-            age_seconds: 600,
-            ..Default::default()
-        })
-        .unwrap();
-    let dir = tempdir();
-    let engine = open(&emu, &dir, "");
-    engine.sync_now(1, SYNC).unwrap();
-    let orders = drain(&engine);
+    let (emu, _dir, engine, ids, orders) = shop_with_orders(2);
     for o in &orders {
         engine.shipment_confirm(&shipment(o, None, 1)).unwrap();
     }

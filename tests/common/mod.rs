@@ -134,3 +134,31 @@ pub fn settle(engine: &Engine) -> u32 {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// A shop on a fresh emulator (rates 1000x) with `n` paid orders that the host has taken and
+/// acknowledged: (emulator, store dir, engine, order ids, order documents).
+pub fn shop_with_orders(
+    n: usize,
+) -> (
+    Emulator,
+    tempfile::TempDir,
+    Engine,
+    Vec<String>,
+    Vec<serde_json::Value>,
+) {
+    let emu = emulator(1000.0);
+    seed_listings(&emu, 5, 50);
+    let ids = emu
+        .control()
+        .place_orders(&OrderSeed {
+            count: Some(n),
+            age_seconds: 600,
+            ..Default::default()
+        })
+        .expect("orders placed");
+    let dir = tempdir();
+    let engine = open(&emu, &dir, "");
+    engine.sync_now(1, SYNC).expect("orders sync");
+    let docs = drain(&engine);
+    (emu, dir, engine, ids, docs)
+}
