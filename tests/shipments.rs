@@ -316,4 +316,41 @@ fn orders_close_to_their_ship_by_date_are_announced_once() {
     assert_eq!(got.len(), 2, "{got:?}");
     assert!(got.contains(&(soon.clone(), false)) && got.contains(&(late.clone(), true)));
     assert!(!got.iter().any(|(id, _)| *id == fine));
+    // Once shipped, an order is no longer due and its reminder is forgotten.
+    assert!(engine
+        .core()
+        .store
+        .watermark(&format!("alert.due.{soon}"))
+        .unwrap()
+        .is_some());
+    let doc: serde_json::Value = serde_json::from_str(
+        &engine
+            .core()
+            .store
+            .order(&soon)
+            .unwrap()
+            .map(|o| serde_json::to_string(&o).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    engine
+        .shipment_confirm(&shipment(
+            &doc,
+            None,
+            doc["items"][0]["quantity"].as_i64().unwrap(),
+        ))
+        .unwrap();
+    engine.sync_now(1 | 8, SYNC).unwrap();
+    assert!(engine
+        .core()
+        .store
+        .watermark(&format!("alert.due.{soon}"))
+        .unwrap()
+        .is_none());
+    assert!(engine
+        .core()
+        .store
+        .watermark(&format!("alert.due.{late}"))
+        .unwrap()
+        .is_some());
 }

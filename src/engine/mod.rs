@@ -120,7 +120,15 @@ impl Core {
             self.clock.now(),
             &q,
         )?;
-        // Unshipped orders due within the horizon or overdue: once when due soon, once when overdue.
+        // Unshipped orders due within the horizon or overdue: once when due soon, once when
+        // overdue; an order no longer due (shipped, cancelled) is forgotten.
+        let due: Vec<String> = m["at_risk"]["orders_due"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|o| o["order_id"].as_str().map(str::to_string))
+            .collect();
+        self.store.forget_watermarks_except("alert.due.", &due)?;
         for o in m["at_risk"]["orders_due"].as_array().into_iter().flatten() {
             let order_id = o["order_id"].as_str().unwrap_or_default();
             let overdue = o["overdue"] == true;

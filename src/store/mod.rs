@@ -114,6 +114,17 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes the watermarks named `prefix` + id for every id not in `keep`.
+    pub fn forget_watermarks_except(&self, prefix: &str, keep: &[String]) -> Result<()> {
+        let names: Vec<String> = keep.iter().map(|k| format!("{prefix}{k}")).collect();
+        self.conn().execute(
+            "DELETE FROM watermarks WHERE substr(name, 1, length(?1)) = ?1
+               AND name NOT IN (SELECT value FROM json_each(?2))",
+            params![prefix, serde_json::to_string(&names)?],
+        )?;
+        Ok(())
+    }
+
     /// Stores orders read from Amazon in one transaction, de-duplicated by order id and
     /// last-update time, with the events their changes cause.
     pub fn apply_orders(&self, orders: &[Order], now: DateTime<Utc>) -> Result<Applied> {
