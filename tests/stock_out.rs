@@ -131,8 +131,9 @@ fn mapped_quantities_reach_amazon_in_one_feed_and_unchanged_values_are_not_sent_
 
 #[test]
 fn a_sku_set_to_zero_is_zero_on_amazon_within_one_call_even_while_a_bulk_feed_is_in_flight() {
-    // Feeds take 0.6 s here (Amazon: about a minute), so one is surely in flight.
     let emu = emulator(100.0);
+    // Amazon takes a minute or more over a feed: hold processing so the feed is surely in flight.
+    emu.control().hold_feeds(true);
     let skus: Vec<String> = (0..2000).map(|i| format!("SKU-{i:04}")).collect();
     seed(&emu, &skus, 5, false);
     let dir = tempdir();
@@ -173,6 +174,7 @@ fn a_sku_set_to_zero_is_zero_on_amazon_within_one_call_even_while_a_bulk_feed_is
         "the bulk feed was still in flight"
     );
     // When the older feed lands it says 40 again; the library notices and sets zero again.
+    emu.control().hold_feeds(false);
     settle(&engine);
     assert_eq!(emu.control().quantity("SKU-0007"), Some(0));
     assert_eq!(emu.control().quantity("SKU-0008"), Some(40));

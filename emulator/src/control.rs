@@ -223,6 +223,12 @@ impl<'a> Control<'a> {
         })
     }
 
+    /// Holds feed processing (feeds stay in the queue) or releases it; a released feed that
+    /// was due finishes at the next call.
+    pub fn hold_feeds(&self, hold: bool) {
+        self.with_world(|w| w.feeds_held = hold);
+    }
+
     /// Injects a fault.
     pub fn inject(&self, fault: Fault) {
         lock(&self.shared.faults).add(fault);
@@ -382,6 +388,14 @@ pub fn handle(shared: &Shared, method: &str, rest: &str, query: &str, body: &[u8
                     );
                 }
                 ok(json!({ "now": iso(c.now()) }))
+            }
+            ("POST", ["feeds", "hold"]) => {
+                #[derive(Deserialize)]
+                struct Req {
+                    hold: bool,
+                }
+                c.hold_feeds(parse::<Req>(body)?.hold);
+                ok(json!({"ok": true}))
             }
             ("POST", ["faults"]) => {
                 c.inject(parse::<Fault>(body)?);

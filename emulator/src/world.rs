@@ -311,6 +311,8 @@ pub struct World {
     pub handling_hours: i64,
     /// Seconds a new order stays Pending before payment is authorised.
     pub pending_seconds: i64,
+    /// Feed processing is held (control API): feeds stay where they are until released.
+    pub feeds_held: bool,
 }
 
 impl World {
@@ -335,6 +337,7 @@ impl World {
             next_id: 1,
             handling_hours: 48,
             pending_seconds: 60,
+            feeds_held: false,
         }
     }
 

@@ -55,7 +55,7 @@ impl Operation {
 const SAFETY: f64 = 0.95;
 /// Headroom kept in the bucket, in seconds of refill: requests sent evenly can reach Amazon
 /// bunched up by network jitter, and Amazon's bucket must still hold a token for each.
-const JITTER: f64 = 0.02;
+const JITTER: f64 = 0.05;
 
 #[derive(Debug)]
 struct Bucket {
@@ -145,18 +145,18 @@ mod tests {
     fn headroom_is_kept_once_the_burst_is_spent() {
         let l = RateLimiter::default();
         l.observe_limit(Operation::GetFeed, 100.0);
-        // rate 95/s, burst 15: 2 ms of refill (1.9 tokens) stay as headroom.
+        // rate 95/s, burst 15: 50 ms of refill (4.75 tokens) stay as headroom.
         let mut taken = 0;
         while l.try_acquire(Operation::GetFeed).is_ok() {
             taken += 1;
         }
-        assert!((12..=14).contains(&taken), "{taken}");
+        assert!((9..=11).contains(&taken), "{taken}");
     }
 
     #[test]
     fn burst_then_wait_proportional_to_the_observed_rate() {
         let l = RateLimiter::default();
-        // Burst 10 at 1.9/s, less the headroom (0.04 tokens) that keeps the last one back.
+        // Burst 10 at 1.9/s, less the headroom (0.1 tokens) that keeps the last one back.
         let mut taken = 0;
         while l.try_acquire(Operation::ConfirmShipment).is_ok() {
             taken += 1;

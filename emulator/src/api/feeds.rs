@@ -311,6 +311,9 @@ pub fn get_document(ctx: &mut Ctx<'_>, report: bool) -> Reply {
 
 /// Moves feeds through the queue and processes those whose time has come.
 pub fn tick(world: &mut World, now: DateTime<Utc>) {
+    if world.feeds_held {
+        return;
+    }
     let real = Instant::now();
     let due: Vec<String> = world
         .feeds
