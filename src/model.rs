@@ -132,17 +132,6 @@ pub struct Order {
     pub buyer_cancel_requested: bool,
 }
 
-impl Order {
-    /// The stock units each SKU of this order holds (unshipped quantity).
-    pub fn reserved_units(&self) -> impl Iterator<Item = (&str, i64)> {
-        self.items.iter().filter_map(|i| {
-            i.sku
-                .as_deref()
-                .map(|s| (s, (i.quantity - i.quantity_shipped).max(0)))
-        })
-    }
-}
-
 /// Something the host should know about, delivered by `sellsync_event_next` or the callback.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]

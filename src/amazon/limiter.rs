@@ -130,11 +130,6 @@ impl RateLimiter {
     pub fn throttled(&self, op: Operation) {
         self.with_bucket(op, |b| b.tokens = b.tokens.min(0.0));
     }
-
-    /// The rate currently used for `op`.
-    pub fn rate(&self, op: Operation) -> f64 {
-        self.with_bucket(op, |b| b.rate)
-    }
 }
 
 #[cfg(test)]

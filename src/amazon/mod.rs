@@ -155,11 +155,6 @@ impl Client {
         self.server_clock.now(self.clock.now())
     }
 
-    /// The rate limiter (for status and tests).
-    pub fn limiter(&self) -> &RateLimiter {
-        &self.limiter
-    }
-
     fn backoff(&self, attempt: u32) -> Duration {
         let base = self.policy.backoff_initial_ms.max(1);
         let cap = self.policy.backoff_max_ms.max(base);

@@ -216,19 +216,6 @@ impl Store {
             .transpose()
     }
 
-    /// The host reference an order was acknowledged with.
-    pub fn host_ref(&self, order_id: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT host_ref FROM orders WHERE order_id = ?1",
-                [order_id],
-                |r| r.get(0),
-            )
-            .optional()?
-            .flatten())
-    }
-
     /// Order counts by delivery state.
     pub fn order_counts(&self) -> Result<OrderCounts> {
         Ok(self.conn().query_row(
@@ -247,20 +234,6 @@ impl Store {
                 })
             },
         )?)
-    }
-
-    /// Units per SKU held by seller-fulfilled orders that the host has not acknowledged yet
-    /// (pending ones included) and that are not cancelled.
-    pub fn reserved_units(&self) -> Result<Vec<(String, i64)>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT i.sku, SUM(MAX(i.quantity - i.quantity_shipped - i.quantity_cancelled, 0)) FROM order_items i
-             JOIN orders o ON o.order_id = i.order_id
-             WHERE o.acked_at IS NULL AND o.status <> 'CANCELLED' AND o.fulfilled_by = 'MERCHANT' AND i.sku IS NOT NULL
-             GROUP BY i.sku ORDER BY i.sku",
-        )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     /// Appends an event.
