@@ -5,33 +5,21 @@ Delays are divided by the emulator's rate scale, like its rates are multiplied.
 usage: python orders_python.py EMULATOR_URL RATE_SCALE
 Prints: orders=<n> calls=<n> seconds=<wall time>
 """
+import os
 import sys
 import time
 
 from sp_api.api import Orders
-from sp_api.auth import AccessTokenClient
-from sp_api.base import Marketplaces
 from sp_api.util import load_all_pages, throttle_retry
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "emulator", "tests", "python"))
+from emulator_client import client as emulator_client  # noqa: E402
 
 URL, SCALE = sys.argv[1], float(sys.argv[2])
 
 
-class EmulatorLwa(AccessTokenClient):
-    scheme = "http://"
-    host = URL.split("://", 1)[1]
-
-
-CREDENTIALS = {
-    "refresh_token": "Atzr|emulator-refresh-token",
-    "lwa_app_id": "amzn1.application-oa2-client.emulator",
-    "lwa_client_secret": "emulator-client-secret",
-}
-
-
 def client():
-    c = Orders(Marketplaces.US, credentials=CREDENTIALS, auth_token_client_class=EmulatorLwa)
-    c.endpoint = URL
-    return c
+    return emulator_client(Orders, URL)
 
 
 calls = 0

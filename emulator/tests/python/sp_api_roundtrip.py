@@ -9,30 +9,13 @@ import sys
 import time
 
 from sp_api.api import FeedsV20210630, ListingsItemsV20210801, OrdersV20260101
-from sp_api.auth import AccessTokenClient
-from sp_api.base import Marketplaces
+from emulator_client import client as emulator_client
 
 URL, SELLER = sys.argv[1], sys.argv[2]
 
 
-class EmulatorLwa(AccessTokenClient):
-    """The library's LWA client, pointed at the emulator's token endpoint."""
-
-    scheme = "http://"
-    host = URL.split("://", 1)[1]
-
-
-CREDENTIALS = {
-    "refresh_token": "Atzr|emulator-refresh-token",
-    "lwa_app_id": "amzn1.application-oa2-client.emulator",
-    "lwa_client_secret": "emulator-client-secret",
-}
-
-
 def client(cls):
-    c = cls(Marketplaces.US, credentials=CREDENTIALS, auth_token_client_class=EmulatorLwa)
-    c.endpoint = URL
-    return c
+    return emulator_client(cls, URL)
 
 
 def step(name, ok):
