@@ -242,19 +242,7 @@ fn items_can_be_cancelled_while_the_rest_of_the_order_ships() {
     emu.control().advance(chrono::Duration::minutes(3));
     engine.sync_now(1, SYNC).unwrap();
     engine.sync_now(1, SYNC).unwrap();
-    let ship = |item: &str, quantity: i64| sellsync::model::Shipment {
-        order_id: id.clone(),
-        package_reference_id: None,
-        carrier_code: "UPS".into(),
-        carrier_name: None,
-        shipping_method: None,
-        tracking_number: "1Z".into(),
-        ship_date: None,
-        items: vec![sellsync::model::ShipmentItem {
-            order_item_id: item.into(),
-            quantity,
-        }],
-    };
+    let ship = |item: &str, quantity: i64| package(&id, item, quantity);
     assert!(matches!(
         engine.shipment_confirm(&ship(&drop, 1)),
         Err(sellsync::Error::InvalidArgument(_))

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use sellsync::model::{Refund, RefundItem, Shipment, ShipmentItem};
+use sellsync::model::{Refund, RefundItem};
 use std::process::Command;
 
 fn cli(args: &[&str]) -> (i32, String) {
@@ -34,19 +34,11 @@ fn the_tool_prints_performance_and_queues_and_writes_the_html_report() {
     for o in &orders[..15] {
         let item = o["items"][0]["order_item_id"].as_str().unwrap();
         engine
-            .shipment_confirm(&Shipment {
-                order_id: o["order_id"].as_str().unwrap().into(),
-                package_reference_id: None,
-                carrier_code: "UPS".into(),
-                carrier_name: None,
-                shipping_method: None,
-                tracking_number: "1Z".into(),
-                ship_date: None,
-                items: vec![ShipmentItem {
-                    order_item_id: item.into(),
-                    quantity: o["items"][0]["quantity"].as_i64().unwrap(),
-                }],
-            })
+            .shipment_confirm(&package(
+                o["order_id"].as_str().unwrap(),
+                item,
+                o["items"][0]["quantity"].as_i64().unwrap(),
+            ))
             .unwrap();
     }
     engine

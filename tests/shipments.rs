@@ -6,24 +6,18 @@ mod common;
 use common::*;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
-use sellsync::model::{Shipment, ShipmentItem};
+use sellsync::model::Shipment;
 use sellsync::Engine;
 use sellsync_emulator::{CanceledBy, Fault, FaultKind, OrderSeed};
 use std::time::{Duration, Instant};
 
 fn shipment(order: &serde_json::Value, pref: Option<&str>, quantity: i64) -> Shipment {
+    let id = order["order_id"].as_str().unwrap();
+    let item = order["items"][0]["order_item_id"].as_str().unwrap();
     Shipment {
-        order_id: order["order_id"].as_str().unwrap().into(),
         package_reference_id: pref.map(str::to_string),
-        carrier_code: "UPS".into(),
-        carrier_name: None,
         shipping_method: Some("Ground".into()),
-        tracking_number: format!("1Z{}", order["order_id"].as_str().unwrap().replace('-', "")),
-        ship_date: None,
-        items: vec![ShipmentItem {
-            order_item_id: order["items"][0]["order_item_id"].as_str().unwrap().into(),
-            quantity,
-        }],
+        ..package(id, item, quantity)
     }
 }
 

@@ -162,3 +162,20 @@ pub fn shop_with_orders(
     let docs = drain(&engine);
     (emu, dir, engine, ids, docs)
 }
+
+/// A UPS package of `quantity` units of one order item.
+pub fn package(order_id: &str, order_item_id: &str, quantity: i64) -> sellsync::model::Shipment {
+    sellsync::model::Shipment {
+        order_id: order_id.into(),
+        package_reference_id: None,
+        carrier_code: "UPS".into(),
+        carrier_name: None,
+        shipping_method: None,
+        tracking_number: format!("1Z{}", order_id.replace('-', "")),
+        ship_date: None,
+        items: vec![sellsync::model::ShipmentItem {
+            order_item_id: order_item_id.into(),
+            quantity,
+        }],
+    }
+}
