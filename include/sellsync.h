@@ -220,13 +220,17 @@ sellsync_status sellsync_open(const char *config_json, struct SellSync **out);
 sellsync_status sellsync_close(struct SellSync *h);
 
 /*
- Runs one blocking sync cycle of the flows in `flows` (SELLSYNC_FLOW_* bits), at most
- `intervals.sync_timeout_seconds` long. Must not be called from an async runtime thread.
+ Runs the flows in `flows` (SELLSYNC_FLOW_* bits) once each and returns when they are done,
+ at most `intervals.sync_timeout_seconds` later: orders and listings first, then shipments,
+ cancellations, refunds and stock side by side. A flow that the background worker is running
+ at that moment is waited for. Must not be called from an async runtime thread.
  */
 sellsync_status sellsync_sync_now(struct SellSync *h, uint32_t flows);
 
 /*
- Starts the background worker, which syncs at the configured intervals. Idempotent.
+ Starts the background worker: every flow runs as its own task at its configured interval,
+ and at once when the host gives it work (a stock change, a shipment, a cancellation), so no
+ flow waits for another's calls or rate limits. Idempotent.
  */
 sellsync_status sellsync_start(struct SellSync *h);
 

@@ -18,6 +18,7 @@
 //! Unknown fields are refused, so a misspelt setting is an error rather than a silent default.
 
 use crate::error::{Error, Result};
+use crate::model::Buffer;
 use crate::secret::Secret;
 use serde::Deserialize;
 
@@ -100,8 +101,8 @@ impl Default for Intervals {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StockConfig {
-    /// Units kept back from Amazon per SKU.
-    pub buffer: i64,
+    /// Units kept back from Amazon per SKU: a number, or `"auto"` (see `auto_buffer`).
+    pub buffer: Buffer,
     /// Share (0..=100) of the rest that Amazon shows.
     pub allocation_percent: i64,
     /// Most Amazon shows per SKU (none if absent).
@@ -112,32 +113,73 @@ pub struct StockConfig {
     pub product_type: String,
     /// Amazon accepts at most 5 JSON_LISTINGS_FEED submissions per this window.
     pub listings_feed_window_seconds: f64,
+    /// Small changes go out at once through patchListingsItem while its usage plan allows;
+    /// feeds carry bulk. Off: every change that is not urgent travels in a feed.
+    pub fast_lane: bool,
+    /// Before a quantity goes out, Amazon's current quantity is read, so units Amazon sold for
+    /// orders not visible yet are never handed back.
+    pub read_back: bool,
+    /// How `"buffer": "auto"` is computed.
+    pub auto_buffer: AutoBuffer,
 }
 
 impl Default for StockConfig {
     fn default() -> Self {
         StockConfig {
-            buffer: 0,
+            buffer: Buffer::Units(0),
             allocation_percent: 100,
             max_quantity: None,
             urgent_threshold: 0,
             product_type: "PRODUCT".into(),
             listings_feed_window_seconds: 300.0,
+            fast_lane: true,
+            read_back: true,
+            auto_buffer: AutoBuffer::default(),
+        }
+    }
+}
+
+/// Adaptive safety stock: per host item, the units that sell in the shop during Amazon's
+/// order-visibility window with this probability (a Poisson count at the item's recent
+/// in-store sales rate).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AutoBuffer {
+    /// The window in seconds (default: 190 s of payment and Amazon's 2-minute rule plus
+    /// `intervals.orders_seconds`).
+    pub window_seconds: Option<f64>,
+    /// The probability that the buffer covers the shop's sales in the window (0.5..1).
+    pub percentile: f64,
+    /// Days of in-store sales the rate is taken from.
+    pub history_days: f64,
+}
+
+impl Default for AutoBuffer {
+    fn default() -> Self {
+        AutoBuffer {
+            window_seconds: None,
+            percentile: 0.95,
+            history_days: 14.0,
         }
     }
 }
 
 impl StockConfig {
-    /// The policy of a SKU: its overrides over these defaults.
+    /// The policy of a SKU: its overrides over these defaults; `auto_units` is what an
+    /// automatic buffer comes to for this SKU.
     pub fn policy(
         &self,
-        buffer: Option<i64>,
+        buffer: Option<Buffer>,
+        auto_units: i64,
         allocation: Option<i64>,
         max: Option<i64>,
         urgent: Option<i64>,
     ) -> crate::model::Policy {
         crate::model::Policy {
-            buffer: buffer.unwrap_or(self.buffer),
+            buffer: match buffer.unwrap_or(self.buffer) {
+                Buffer::Units(n) => n,
+                Buffer::Auto => auto_units,
+            },
             allocation_percent: allocation.unwrap_or(self.allocation_percent),
             max_quantity: max.or(self.max_quantity),
             urgent_threshold: urgent.unwrap_or(self.urgent_threshold),
@@ -257,7 +299,7 @@ impl Config {
             return fail("intervals must be positive");
         }
         let s = &self.stock;
-        let bad_numbers = s.buffer < 0
+        let bad_numbers = matches!(s.buffer, Buffer::Units(n) if n < 0)
             || !(0..=100).contains(&s.allocation_percent)
             || s.max_quantity.is_some_and(|m| m < 0)
             || s.urgent_threshold < 0;
@@ -267,6 +309,17 @@ impl Config {
         if s.product_type.is_empty() || !positive(s.listings_feed_window_seconds) {
             return fail("stock: product_type must not be empty and listings_feed_window_seconds must be positive");
         }
+        let a = &s.auto_buffer;
+        let window_ok = a
+            .window_seconds
+            .is_none_or(|w| positive(w) && w <= 86_400.0);
+        let auto_ok = window_ok
+            && (0.5..1.0).contains(&a.percentile)
+            && positive(a.history_days)
+            && a.history_days <= 365.0;
+        if !auto_ok {
+            return fail("stock.auto_buffer: window_seconds must be in (0, 86400], percentile in [0.5, 1) and history_days in (0, 365]");
+        }
         for url in [Some(self.api_endpoint()?), self.lwa_url().ok()]
             .into_iter()
             .flatten()
@@ -274,6 +327,14 @@ impl Config {
             self.check_url(&url)?;
         }
         Ok(())
+    }
+
+    /// Seconds of the order-visibility window an automatic buffer covers.
+    pub fn auto_buffer_window(&self) -> f64 {
+        self.stock
+            .auto_buffer
+            .window_seconds
+            .unwrap_or(190.0 + self.intervals.orders_seconds)
     }
 
     /// The SP-API base URL.

@@ -15,6 +15,7 @@ pub mod error;
 pub mod ffi;
 pub mod metrics;
 pub mod model;
+pub mod safety_stock;
 pub mod secret;
 pub mod store;
 

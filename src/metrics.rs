@@ -7,8 +7,7 @@ use crate::error::{Error, Result};
 use crate::store::metrics::Count;
 use crate::store::Store;
 use chrono::{DateTime, Duration, Utc};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 /// Amazon's targets.
 pub const CANCELLATION_TARGET: f64 = 0.025;
@@ -58,24 +57,93 @@ pub fn status(rate: f64, target: f64) -> &'static str {
     }
 }
 
-/// A rate with its parts.
-pub fn metric(name: &str, days: i64, c: Count, target: f64) -> Value {
-    let rate = if c.denominator == 0 {
-        0.0
-    } else {
-        c.numerator as f64 / c.denominator as f64
-    };
-    json!({"name": name, "window_days": days, "numerator": c.numerator, "denominator": c.denominator,
-           "rate": rate, "target": target, "status": status(rate, target)})
+/// One rate with its parts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Metric {
+    /// `cancellation_rate`, `late_shipment_rate` or `order_defect_rate`.
+    pub name: &'static str,
+    pub window_days: i64,
+    pub numerator: u64,
+    pub denominator: u64,
+    pub rate: f64,
+    pub target: f64,
+    /// `ok`, `at_risk` or `failing`.
+    pub status: &'static str,
 }
 
-/// Computes the metrics document.
+impl Metric {
+    fn new(name: &'static str, window_days: i64, c: Count, target: f64) -> Metric {
+        let rate = if c.denominator == 0 {
+            0.0
+        } else {
+            c.numerator as f64 / c.denominator as f64
+        };
+        Metric {
+            name,
+            window_days,
+            numerator: c.numerator,
+            denominator: c.denominator,
+            rate,
+            target,
+            status: status(rate, target),
+        }
+    }
+}
+
+/// The rates of one marketplace.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MarketplaceMetrics {
+    pub marketplace_id: String,
+    pub metrics: Vec<Metric>,
+}
+
+/// An unshipped order due within the horizon, or overdue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DueOrder {
+    pub order_id: String,
+    pub marketplace_id: String,
+    pub latest_ship_date: String,
+    pub overdue: bool,
+}
+
+/// A SKU for which Amazon shows more than the shop can ship.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OverShown {
+    pub sku: String,
+    pub amazon_shows: i64,
+    pub should_show: i64,
+}
+
+/// What is at risk right now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AtRisk {
+    pub orders_due: Vec<DueOrder>,
+    pub shipments_waiting: u64,
+    pub skus_amazon_shows_more_than_the_shop_has: Vec<OverShown>,
+}
+
+/// The metrics document `sellsync_metrics` returns.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Metrics {
+    pub as_of: String,
+    pub marketplaces: Vec<MarketplaceMetrics>,
+    pub at_risk: AtRisk,
+}
+
+impl Metrics {
+    /// The JSON document (the shape `sellsync_metrics` documents).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+/// Computes the metrics.
 pub fn compute(
     store: &Store,
     marketplaces: &[String],
     clock_now: DateTime<Utc>,
     q: &Query,
-) -> Result<Value> {
+) -> Result<Metrics> {
     let now = match &q.now {
         Some(t) => DateTime::parse_from_rfc3339(t)
             .map_err(|e| Error::InvalidArgument(format!("now {t:?} is not ISO 8601: {e}")))?
@@ -97,50 +165,60 @@ pub fn compute(
     let days = |d: i64| now - Duration::days(d);
     let mut per_marketplace = Vec::new();
     for mp in &mps {
-        let mut metrics = vec![metric(
+        let mut metrics = vec![Metric::new(
             "cancellation_rate",
             q.cancellation_days,
             store.cancellation_count(mp, days(q.cancellation_days), now)?,
             CANCELLATION_TARGET,
         )];
         for d in &q.late_shipment_days {
-            metrics.push(metric(
+            metrics.push(Metric::new(
                 "late_shipment_rate",
                 *d,
                 store.late_shipment_count(mp, days(*d), now)?,
                 LATE_SHIPMENT_TARGET,
             ));
         }
-        metrics.push(metric(
+        metrics.push(Metric::new(
             "order_defect_rate",
             q.defect_days,
             store.refund_count(mp, days(q.defect_days), now)?,
             DEFECT_TARGET,
         ));
-        per_marketplace.push(json!({"marketplace_id": mp, "metrics": metrics}));
+        per_marketplace.push(MarketplaceMetrics {
+            marketplace_id: mp.clone(),
+            metrics,
+        });
     }
     let horizon = now + Duration::milliseconds((q.horizon_hours * 3_600_000.0) as i64);
-    let due: Vec<Value> = store
+    let now_ts = crate::store::ts(now);
+    let orders_due = store
         .orders_due(horizon)?
         .into_iter()
         .filter(|(_, mp, _)| mps.contains(mp))
-        .map(|(id, mp, lsd)| {
-            json!({"order_id": id, "marketplace_id": mp, "latest_ship_date": lsd,
-                                    "overdue": lsd < crate::store::ts(now)})
+        .map(|(order_id, marketplace_id, latest_ship_date)| DueOrder {
+            overdue: latest_ship_date < now_ts,
+            order_id,
+            marketplace_id,
+            latest_ship_date,
         })
         .collect();
-    let over: Vec<Value> = store
+    let over = store
         .skus_over_shown()?
         .into_iter()
-        .map(|(sku, amazon, should)| json!({"sku": sku, "amazon_shows": amazon, "should_show": should}))
+        .map(|(sku, amazon_shows, should_show)| OverShown {
+            sku,
+            amazon_shows,
+            should_show,
+        })
         .collect();
-    Ok(json!({
-        "as_of": crate::store::ts(now),
-        "marketplaces": per_marketplace,
-        "at_risk": {
-            "orders_due": due,
-            "shipments_waiting": store.shipments_waiting()?,
-            "skus_amazon_shows_more_than_the_shop_has": over,
-        }
-    }))
+    Ok(Metrics {
+        as_of: now_ts,
+        marketplaces: per_marketplace,
+        at_risk: AtRisk {
+            orders_due,
+            shipments_waiting: store.shipments_waiting()?,
+            skus_amazon_shows_more_than_the_shop_has: over,
+        },
+    })
 }

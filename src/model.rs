@@ -277,7 +277,7 @@ pub struct SkuMapping {
     pub product_type: Option<String>,
     /// Per-SKU overrides of the configuration's stock policy.
     #[serde(default)]
-    pub buffer: Option<i64>,
+    pub buffer: Option<Buffer>,
     #[serde(default)]
     pub allocation_percent: Option<i64>,
     #[serde(default)]
@@ -287,6 +287,49 @@ pub struct SkuMapping {
     /// Removes the SKU's mapping (nothing is pushed for it any more).
     #[serde(default)]
     pub remove: bool,
+}
+
+/// Units kept back from Amazon: a fixed number, or `"auto"` (adaptive safety stock: the units
+/// likely to sell in the shop while Amazon's orders are not yet visible).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Buffer {
+    /// A fixed number of units (≥ 0).
+    Units(i64),
+    /// From each item's recent in-store sales rate.
+    Auto,
+}
+
+impl Default for Buffer {
+    fn default() -> Self {
+        Buffer::Units(0)
+    }
+}
+
+impl Serialize for Buffer {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Buffer::Units(n) => s.serialize_i64(*n),
+            Buffer::Auto => s.serialize_str("auto"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Buffer {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Units(i64),
+            Word(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Units(n) => Ok(Buffer::Units(n)),
+            Raw::Word(w) if w == "auto" => Ok(Buffer::Auto),
+            Raw::Word(w) => Err(serde::de::Error::custom(format!(
+                "buffer must be a number of units or \"auto\", not {w:?}"
+            ))),
+        }
+    }
 }
 
 /// An absolute on-hand quantity of a host item (`sellsync_stock_set`).

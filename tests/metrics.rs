@@ -150,7 +150,9 @@ fn rates_are_exact_at_window_edges_per_marketplace() {
     for id in ["DE-EDGE", "DE-OLD", "FR-0"] {
         assert!(store.add_cancel(id, "NoInventory", &[], n).unwrap());
     }
-    let m = compute(&store, &["DE".into(), "FR".into()], n, &Query::default()).unwrap();
+    let m = compute(&store, &["DE".into(), "FR".into()], n, &Query::default())
+        .unwrap()
+        .to_json();
     // 1 of 41 = 2.44%: under 2.5%, but over three quarters of it.
     assert_eq!(
         rate(&m, "DE", "cancellation_rate", 7),
@@ -162,7 +164,9 @@ fn rates_are_exact_at_window_edges_per_marketplace() {
     );
     // One more DE cancellation crosses the target: 2 of 41 = 4.9%.
     store.add_cancel("DE-00", "NoInventory", &[], n).unwrap();
-    let m = compute(&store, &["DE".into()], n, &Query::default()).unwrap();
+    let m = compute(&store, &["DE".into()], n, &Query::default())
+        .unwrap()
+        .to_json();
     assert_eq!(
         rate(&m, "DE", "cancellation_rate", 7),
         (2, 41, "failing".into())
@@ -181,7 +185,9 @@ fn rates_are_exact_at_window_edges_per_marketplace() {
             n,
         )
         .unwrap();
-    let m = compute(&store, &["DE".into()], n, &Query::default()).unwrap();
+    let m = compute(&store, &["DE".into()], n, &Query::default())
+        .unwrap()
+        .to_json();
     assert_eq!(
         rate(&m, "DE", "order_defect_rate", 60),
         (1, 43, "failing".into()),
@@ -253,7 +259,9 @@ fn late_shipments_count_the_first_confirmation_against_the_latest_ship_date() {
     ship(&store, "PARTIAL", 1, lsd(3) - Duration::hours(3));
     ship(&store, "PARTIAL", 1, lsd(3) + Duration::hours(3));
     ship(&store, "OLD-LATE", 2, lsd(20) + Duration::hours(1));
-    let m = compute(&store, &["US".into()], n, &Query::default()).unwrap();
+    let m = compute(&store, &["US".into()], n, &Query::default())
+        .unwrap()
+        .to_json();
     // 10 days: ON-TIME, LATE, PARTIAL, NEVER (unshipped past its date) = 4 orders, 2 late.
     assert_eq!(
         rate(&m, "US", "late_shipment_rate", 10),
@@ -285,6 +293,6 @@ fn late_shipments_count_the_first_confirmation_against_the_latest_ship_date() {
         now: Some(ts(n + Duration::days(20))),
         ..Query::default()
     };
-    let later = compute(&store, &["US".into()], n, &q).unwrap();
+    let later = compute(&store, &["US".into()], n, &q).unwrap().to_json();
     assert_eq!(rate(&later, "US", "late_shipment_rate", 10).1, 0);
 }

@@ -2,7 +2,7 @@
 //! and reading its processing report back.
 
 use super::listings::quantity_patch;
-use super::{ApiRequest, Client, Operation};
+use super::{ApiRequest, Client, Operation, Priority};
 use crate::error::{Error, Result};
 use crate::store::stock::FeedMessage;
 use serde_json::{json, Value};
@@ -26,7 +26,7 @@ pub fn listings_feed(seller_id: &str, messages: &[(FeedMessage, String)]) -> Val
     json!({"header": {"sellerId": seller_id, "version": "2.0", "issueLocale": "en_US"}, "messages": messages})
 }
 
-/// Uploads and submits a listings feed; returns its feed id.
+/// Uploads and submits a listings feed (bulk priority); returns its feed id.
 pub async fn submit(
     client: &Client,
     marketplace_ids: &[String],
@@ -38,6 +38,7 @@ pub async fn submit(
         JSON,
         marketplace_ids,
         document.to_string().into_bytes(),
+        Priority::Bulk,
     )
     .await
 }
@@ -49,14 +50,18 @@ pub async fn submit_document(
     content_type: &str,
     marketplace_ids: &[String],
     bytes: Vec<u8>,
+    priority: Priority,
 ) -> Result<String> {
     let spec = json!({"contentType": content_type});
     let doc = client
-        .call(&ApiRequest::post(
-            Operation::CreateFeedDocument,
-            "/feeds/2021-06-30/documents",
-            spec,
-        ))
+        .call(
+            &ApiRequest::post(
+                Operation::CreateFeedDocument,
+                "/feeds/2021-06-30/documents",
+                spec,
+            )
+            .with_priority(priority),
+        )
         .await?;
     let (Some(doc_id), Some(url)) = (doc["feedDocumentId"].as_str(), doc["url"].as_str()) else {
         return Err(Error::Network(
@@ -66,11 +71,10 @@ pub async fn submit_document(
     client.upload(url, content_type, bytes).await?;
     let body = json!({"feedType": feed_type, "marketplaceIds": marketplace_ids, "inputFeedDocumentId": doc_id});
     let feed = client
-        .call(&ApiRequest::post(
-            Operation::CreateFeed,
-            "/feeds/2021-06-30/feeds",
-            body,
-        ))
+        .call(
+            &ApiRequest::post(Operation::CreateFeed, "/feeds/2021-06-30/feeds", body)
+                .with_priority(priority),
+        )
         .await?;
     feed["feedId"]
         .as_str()

@@ -57,12 +57,25 @@ const SAFETY: f64 = 0.95;
 /// bunched up by network jitter, and Amazon's bucket must still hold a token for each.
 const JITTER: f64 = 0.05;
 
+/// Who gets an operation's tokens first when several flows share its usage plan (createFeed
+/// carries both the listings feeds and the order feeds).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Priority {
+    /// Deadlines depend on it (cancellations, refunds, shipments, urgent stock).
+    #[default]
+    Normal,
+    /// Bulk work: takes a token only while no normal call waits for one.
+    Bulk,
+}
+
 #[derive(Debug)]
 struct Bucket {
     rate: f64,
     burst: f64,
     tokens: f64,
     at: Instant,
+    /// Normal-priority callers waiting for a token.
+    waiting: u32,
 }
 
 impl Bucket {
@@ -90,6 +103,7 @@ impl RateLimiter {
                 burst: f64::from(burst),
                 tokens: f64::from(burst),
                 at: now,
+                waiting: 0,
             }
         });
         b.refill(now);
@@ -99,10 +113,18 @@ impl RateLimiter {
     /// Takes a token now, or says how long to wait for one. Once the burst is spent, a little
     /// headroom (at most the burst less one token) stays in the bucket against jitter.
     pub fn try_acquire(&self, op: Operation) -> Result<(), Duration> {
+        self.try_acquire_as(op, Priority::Normal)
+    }
+
+    /// Like `try_acquire`; a bulk caller is refused while a normal caller waits.
+    pub fn try_acquire_as(&self, op: Operation, priority: Priority) -> Result<(), Duration> {
         self.with_bucket(op, |b| {
             let reserve = (b.rate * JITTER).min(b.burst - 1.0).max(0.0);
             let full = b.tokens >= b.burst - 1e-9;
-            if b.tokens >= 1.0 + reserve || (full && b.tokens >= 1.0) {
+            let yields = priority == Priority::Bulk && b.waiting > 0;
+            if yields {
+                Err(Duration::from_secs_f64((1.0 / b.rate).clamp(0.0005, 1.0)))
+            } else if b.tokens >= 1.0 + reserve || (full && b.tokens >= 1.0) {
                 b.tokens -= 1.0;
                 Ok(())
             } else {
@@ -112,10 +134,18 @@ impl RateLimiter {
         })
     }
 
-    /// Waits until a token is available and takes it.
-    pub async fn acquire(&self, op: Operation) {
-        while let Err(wait) = self.try_acquire(op) {
+    /// Waits until a token is available and takes it; bulk callers let normal ones go first.
+    pub async fn acquire(&self, op: Operation, priority: Priority) {
+        let Err(mut wait) = self.try_acquire_as(op, priority) else {
+            return;
+        };
+        let _queued = (priority == Priority::Normal).then(|| Waiting::new(self, op));
+        loop {
             tokio::time::sleep(wait).await;
+            match self.try_acquire_as(op, priority) {
+                Ok(()) => return,
+                Err(w) => wait = w,
+            }
         }
     }
 
@@ -129,6 +159,26 @@ impl RateLimiter {
     /// After a 429: the bucket is empty, whatever the client thought.
     pub fn throttled(&self, op: Operation) {
         self.with_bucket(op, |b| b.tokens = b.tokens.min(0.0));
+    }
+}
+
+/// Counts a normal caller as waiting while it lives (also when its future is dropped).
+struct Waiting<'a> {
+    limiter: &'a RateLimiter,
+    op: Operation,
+}
+
+impl<'a> Waiting<'a> {
+    fn new(limiter: &'a RateLimiter, op: Operation) -> Self {
+        limiter.with_bucket(op, |b| b.waiting += 1);
+        Waiting { limiter, op }
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.limiter
+            .with_bucket(self.op, |b| b.waiting = b.waiting.saturating_sub(1));
     }
 }
 
@@ -168,5 +218,25 @@ mod tests {
         l.observe_limit(Operation::ConfirmShipment, 2000.0);
         let wait = l.try_acquire(Operation::ConfirmShipment).unwrap_err();
         assert!(wait < Duration::from_millis(10), "{wait:?}");
+    }
+
+    #[test]
+    fn bulk_callers_wait_while_a_normal_caller_waits() {
+        let l = RateLimiter::default();
+        while l.try_acquire(Operation::CreateFeed).is_ok() {}
+        assert!(l
+            .try_acquire_as(Operation::CreateFeed, Priority::Bulk)
+            .is_err());
+        let waiting = Waiting::new(&l, Operation::CreateFeed);
+        // Even a refilled bucket goes to the normal caller first.
+        l.observe_limit(Operation::CreateFeed, 1000.0);
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(l
+            .try_acquire_as(Operation::CreateFeed, Priority::Bulk)
+            .is_err());
+        drop(waiting);
+        assert!(l
+            .try_acquire_as(Operation::CreateFeed, Priority::Bulk)
+            .is_ok());
     }
 }

@@ -13,7 +13,7 @@ use crate::config::{Config, Http};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use auth::{Attempt, Lwa};
-pub use limiter::{Operation, RateLimiter};
+pub use limiter::{Operation, Priority, RateLimiter};
 use rand::Rng;
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,6 +31,8 @@ pub struct ApiRequest {
     pub body: Option<Value>,
     /// A Restricted Data Token to send instead of the LWA access token.
     pub rdt: Option<Secret>,
+    /// Whose turn it is when flows share the operation's usage plan.
+    pub priority: Priority,
 }
 
 impl ApiRequest {
@@ -43,6 +45,7 @@ impl ApiRequest {
             query: Vec::new(),
             body: None,
             rdt: None,
+            priority: Priority::Normal,
         }
     }
     /// A POST of a JSON body.
@@ -63,7 +66,13 @@ impl ApiRequest {
             query: Vec::new(),
             body: Some(body),
             rdt: None,
+            priority: Priority::Normal,
         }
+    }
+    /// Sets the call's priority.
+    pub fn with_priority(mut self, priority: Priority) -> Self {
+        self.priority = priority;
+        self
     }
     /// Adds a query parameter.
     pub fn q(mut self, name: &'static str, value: impl Into<String>) -> Self {
@@ -200,7 +209,7 @@ impl Client {
         let mut attempt = 0;
         let mut refreshed = false;
         loop {
-            self.limiter.acquire(req.op).await;
+            self.limiter.acquire(req.op, req.priority).await;
             let token = match &req.rdt {
                 Some(t) => t.clone(),
                 None => self.access_token().await?,

@@ -58,7 +58,8 @@ fn run(args: &[String]) -> Result<(), String> {
                 ..Query::default()
             };
             let m = compute(&store, &marketplaces(&store)?, Utc::now(), &q)
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| e.to_string())?
+                .to_json();
             if args.iter().any(|a| a == "--json") {
                 println!("{m:#}");
             } else {
@@ -217,6 +218,7 @@ fn report(store: &Store, mps: &[String], now: DateTime<Utc>, days: i64) -> Resul
                 ..Query::default()
             },
         )
+        .map(|m| m.to_json())
         .map_err(|e| e.to_string())
     };
     let current = at(now)?;

@@ -67,6 +67,7 @@ pub async fn run(core: &Core) -> Result<()> {
             feeds::TSV,
             &marketplaces,
             file.into_bytes(),
+            crate::amazon::Priority::Normal,
         )
         .await?;
         let ids: Vec<i64> = queued

@@ -3,9 +3,11 @@
 //! the demo.
 
 pub mod adjustments_out;
+pub mod alerts;
 pub mod events;
 pub mod listings;
 pub mod orders_in;
+pub mod scheduler;
 pub mod shipments_out;
 pub mod stock_out;
 
@@ -18,6 +20,8 @@ use crate::secret::Secret;
 use crate::store::Store;
 use chrono::{DateTime, Duration, Utc};
 use events::{Callback, Dispatcher, Hub};
+use scheduler::Flows;
+pub use scheduler::{CycleReport, Flow};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -33,15 +37,6 @@ pub const FLOW_SHIPMENTS: u32 = 8;
 /// Every flow this version implements.
 pub const FLOW_ALL: u32 = FLOW_ORDERS | FLOW_STOCK | FLOW_LISTINGS | FLOW_SHIPMENTS;
 
-/// What one sync cycle did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct CycleReport {
-    pub orders: orders_in::Report,
-    pub stock: stock_out::Report,
-    pub listings: listings::Report,
-    pub shipments: shipments_out::Report,
-}
-
 /// State shared by the handle and its background tasks.
 #[derive(Debug)]
 pub struct Core {
@@ -52,146 +47,18 @@ pub struct Core {
     pub hub: Arc<Hub>,
     /// Cached Restricted Data Token for v0 getOrders.
     pub rdt: tokio::sync::Mutex<Option<(Secret, DateTime<Utc>)>>,
-    /// Serialises sync cycles (host-driven and background).
-    cycle: tokio::sync::Mutex<()>,
+    /// Per flow: its run lock and its wake-up signal.
+    pub flows: Flows,
     /// Set when the handle closes; wakes every wait.
     shutdown: tokio::sync::watch::Sender<bool>,
-    /// Signalled when the host changes stock or mappings or confirms a shipment.
-    work_queued: tokio::sync::Notify,
 }
 
 impl Core {
-    /// Runs the flows in `flows` once, reporting failures and results as events.
-    pub async fn cycle(&self, flows: u32) -> Result<CycleReport> {
-        self.cycle_with(flows, false).await
-    }
-
-    /// Runs a cycle; `force_report` requests a listings report even when none is due.
-    async fn cycle_with(&self, flows: u32, force_report: bool) -> Result<CycleReport> {
-        let _one_at_a_time = self.cycle.lock().await;
-        let mut report = CycleReport::default();
-        if flows & FLOW_LISTINGS != 0 {
-            // Before stock, so drift it finds is corrected in the same cycle.
-            report.listings =
-                self.report_failure("listings", listings::run(self, force_report).await)?;
-        }
-        if flows & FLOW_ORDERS != 0 {
-            let calls_before = self.calls();
-            let r = self.report_failure("orders", orders_in::run(self).await)?;
-            report.orders = r;
-            self.event(&Event::SyncCompleted {
-                flow: "orders".into(),
-                orders_seen: r.seen,
-                orders_new: r.new,
-                orders_updated: r.updated,
-                api_calls: self.calls() - calls_before,
-            })?;
-        }
-        if flows & FLOW_SHIPMENTS != 0 {
-            // Before the rest: confirmations have deadlines.
-            report.shipments = self.report_failure("shipments", shipments_out::run(self).await)?;
-            self.report_failure("adjustments", adjustments_out::run(self).await)?;
-        }
-        if flows & (FLOW_ORDERS | FLOW_SHIPMENTS) != 0 {
-            self.alert()?;
-        }
-        if flows & FLOW_STOCK != 0 {
-            let r = self.report_failure("stock", stock_out::run(self).await)?;
-            report.stock = r;
-            if r != stock_out::Report::default() {
-                self.event(&Event::StockSynced {
-                    patched: r.patched,
-                    feeds_submitted: r.feeds_submitted,
-                    messages: r.messages,
-                    feeds_finished: r.feeds_finished,
-                    rejected: r.rejected,
-                })?;
-            }
-        }
-        Ok(report)
-    }
-
-    /// Emits `performance.at_risk` once each time a metric turns at risk or failing.
-    fn alert(&self) -> Result<()> {
-        let q = crate::metrics::Query::default();
-        let m = crate::metrics::compute(
-            &self.store,
-            &self.config.marketplace_ids,
-            self.clock.now(),
-            &q,
-        )?;
-        // Unshipped orders due within the horizon or overdue: once when due soon, once when
-        // overdue; an order no longer due (shipped, cancelled) is forgotten.
-        let due: Vec<String> = m["at_risk"]["orders_due"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|o| o["order_id"].as_str().map(str::to_string))
-            .collect();
-        self.store.forget_watermarks_except("alert.due.", &due)?;
-        for o in m["at_risk"]["orders_due"].as_array().into_iter().flatten() {
-            let order_id = o["order_id"].as_str().unwrap_or_default();
-            let overdue = o["overdue"] == true;
-            let key = format!("alert.due.{order_id}");
-            let state = if overdue { "overdue" } else { "due" };
-            if self.store.watermark(&key)?.as_deref() == Some(state) {
-                continue;
-            }
-            self.store.set_watermark(&key, state)?;
-            self.event(&Event::OrderDueSoon {
-                order_id: order_id.into(),
-                latest_ship_date: o["latest_ship_date"].as_str().unwrap_or_default().into(),
-                overdue,
-            })?;
-        }
-        for mp in m["marketplaces"].as_array().into_iter().flatten() {
-            let marketplace = mp["marketplace_id"].as_str().unwrap_or_default();
-            for metric in mp["metrics"].as_array().into_iter().flatten() {
-                let (name, days) = (
-                    metric["name"].as_str().unwrap_or_default(),
-                    metric["window_days"].as_i64().unwrap_or(0),
-                );
-                let status = metric["status"].as_str().unwrap_or("ok");
-                let key = format!("alert.{name}.{days}.{marketplace}");
-                if self.store.watermark(&key)?.as_deref().unwrap_or("ok") == status {
-                    continue;
-                }
-                self.store.set_watermark(&key, status)?;
-                if status != "ok" {
-                    let (rate, target) = (
-                        metric["rate"].as_f64().unwrap_or(0.0),
-                        metric["target"].as_f64().unwrap_or(0.0),
-                    );
-                    self.event(&Event::PerformanceAtRisk {
-                        metric: name.into(),
-                        marketplace_id: marketplace.into(),
-                        rate,
-                        target,
-                        message: format!("{name} over {days} days is {:.2}% ({status}; Amazon's target is below {:.1}%)", rate * 100.0, target * 100.0),
-                    })?;
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn calls(&self) -> u64 {
         self.client
             .stats
             .calls
             .load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    /// Turns a failed flow into a `sync.failed` event, passing the error on.
-    fn report_failure<T>(&self, flow: &str, r: Result<T>) -> Result<T> {
-        if let Err(e) = &r {
-            self.event(&Event::SyncFailed {
-                flow: flow.into(),
-                status: crate::status_name(e).into(),
-                message: e.to_string(),
-            })?;
-        }
-        r
     }
 
     /// Stores an event and wakes whoever waits for one.
@@ -209,7 +76,7 @@ impl Core {
 
 struct Worker {
     stop: tokio::sync::watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// One open connection between a host and a seller account.
@@ -254,9 +121,8 @@ impl Engine {
                 client,
                 hub: Arc::new(Hub::default()),
                 rdt: tokio::sync::Mutex::new(None),
-                cycle: tokio::sync::Mutex::new(()),
+                flows: Flows::default(),
                 shutdown,
-                work_queued: tokio::sync::Notify::new(),
             }),
             runtime: Mutex::new(Some(runtime)),
             worker: Mutex::new(None),
@@ -290,17 +156,29 @@ impl Engine {
         })
     }
 
-    /// Runs one blocking cycle of the flows in `flows` (bit flags), waiting at most `timeout`.
+    /// Runs the flows in `flows` (bit flags) once each and returns when they are done,
+    /// waiting at most `timeout`.
     pub fn sync_now(&self, flows: u32, timeout: std::time::Duration) -> Result<CycleReport> {
         if flows == 0 || flows & !FLOW_ALL != 0 {
             return Err(Error::InvalidArgument(format!(
                 "flows {flows:#x} names no known flow (known: {FLOW_ALL:#x})"
             )));
         }
+        let mut selected = Vec::new();
+        for (bit, parts) in [
+            (FLOW_ORDERS, &[Flow::Orders][..]),
+            (FLOW_STOCK, &[Flow::StockPatches, Flow::StockFeeds][..]),
+            (FLOW_LISTINGS, &[Flow::Listings][..]),
+            (FLOW_SHIPMENTS, &[Flow::Shipments, Flow::Adjustments][..]),
+        ] {
+            if flows & bit != 0 {
+                selected.extend_from_slice(parts);
+            }
+        }
         let core = self.core.clone();
         self.block_on(async move {
             // Asked for listings alone: pull now; with other flows: when due.
-            tokio::time::timeout(timeout, core.cycle_with(flows, flows == FLOW_LISTINGS))
+            tokio::time::timeout(timeout, core.cycle(&selected, flows == FLOW_LISTINGS))
                 .await
                 .map_err(|_| {
                     Error::Timeout(format!(
@@ -311,7 +189,8 @@ impl Engine {
         })
     }
 
-    /// Starts the background worker (intervals from the configuration). Idempotent.
+    /// Starts the background worker: one task per flow, each on its own cadence (intervals
+    /// from the configuration) and woken at once by new work for it. Idempotent.
     pub fn start(&self) -> Result<()> {
         let mut worker = lock(&self.worker);
         if worker.is_some() {
@@ -321,60 +200,40 @@ impl Engine {
             .as_ref()
             .map(|r| r.handle().clone())
             .ok_or(Error::Closed)?;
-        let (stop, mut stopped) = tokio::sync::watch::channel(false);
-        let core = self.core.clone();
-        let task = handle.spawn(async move {
-            let every = |s: f64| std::time::Duration::from_secs_f64(s);
-            let (orders_every, stock_every) = (
-                every(core.config.intervals.orders_seconds),
-                every(core.config.intervals.stock_seconds),
-            );
-            let now = tokio::time::Instant::now();
-            let (mut orders_due, mut stock_due) = (now, now);
-            loop {
-                let now = tokio::time::Instant::now();
-                let mut flows = 0;
-                if now >= orders_due {
-                    flows |= FLOW_ORDERS;
-                    orders_due = now + orders_every;
-                }
-                if now >= stock_due {
-                    // The listings flow asks for a report only when one is due.
-                    flows |= FLOW_STOCK | FLOW_LISTINGS | FLOW_SHIPMENTS;
-                    stock_due = now + stock_every;
-                }
-                if flows != 0 {
-                    // Failures are reported as events by the cycle; the worker keeps going.
-                    let _ = core.cycle(flows).await;
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep_until(orders_due.min(stock_due)) => {}
-                    // A stock change: run the stock flow now (urgent decreases go out at once).
-                    _ = core.work_queued.notified() => stock_due = tokio::time::Instant::now(),
-                    _ = stopped.wait_for(|s| *s) => return,
-                    _ = core.closed() => return,
-                }
-            }
-        });
-        *worker = Some(Worker { stop, task });
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let tasks = Flow::ALL
+            .into_iter()
+            .map(|flow| {
+                handle.spawn(scheduler::flow_task(
+                    self.core.clone(),
+                    flow,
+                    stopped.clone(),
+                ))
+            })
+            .collect();
+        *worker = Some(Worker { stop, tasks });
         Ok(())
     }
 
-    /// Stops the background worker and waits for it (a cycle in flight is let finish for up to
+    /// Stops the background worker and waits for it (runs in flight are let finish for up to
     /// 30 s, then abandoned). Idempotent.
     pub fn stop(&self) -> Result<()> {
         let Some(w) = lock(&self.worker).take() else {
             return Ok(());
         };
         let _ = w.stop.send(true);
-        let task = w.task;
         self.block_on(async move {
-            let abort = task.abort_handle();
-            if tokio::time::timeout(std::time::Duration::from_secs(30), task)
+            let aborts: Vec<_> = w.tasks.iter().map(|t| t.abort_handle()).collect();
+            let all = async {
+                for t in w.tasks {
+                    let _ = t.await;
+                }
+            };
+            if tokio::time::timeout(std::time::Duration::from_secs(30), all)
                 .await
                 .is_err()
             {
-                abort.abort();
+                aborts.iter().for_each(|a| a.abort());
             }
             Ok(())
         })
@@ -405,10 +264,13 @@ impl Engine {
     /// stock cycle, at once when the worker runs.
     pub fn stock_set(&self, levels: &[crate::model::StockLevel]) -> Result<()> {
         self.check_open()?;
-        self.core
-            .store
-            .set_stock(levels, &self.core.config.stock, self.core.clock.now())?;
-        self.core.work_queued.notify_one();
+        self.core.store.set_stock(
+            levels,
+            &self.core.config.stock,
+            self.core.config.auto_buffer_window(),
+            self.core.clock.now(),
+        )?;
+        self.wake_stock();
         Ok(())
     }
 
@@ -418,7 +280,7 @@ impl Engine {
         self.core
             .store
             .map_skus(mappings, &self.core.config.stock, self.core.clock.now())?;
-        self.core.work_queued.notify_one();
+        self.wake_stock();
         Ok(())
     }
 
@@ -427,7 +289,7 @@ impl Engine {
     pub fn shipment_confirm(&self, s: &crate::model::Shipment) -> Result<String> {
         self.check_open()?;
         let pref = self.core.store.add_shipment(s, self.core.clock.now())?;
-        self.core.work_queued.notify_one();
+        self.core.flows.wake(Flow::Shipments);
         Ok(pref)
     }
 
@@ -449,49 +311,22 @@ impl Engine {
         let now = self.core.clock.now();
         let queued = self.core.store.add_cancel(order_id, reason, items, now)?;
         if let (true, Some(order)) = (queued, self.core.store.order(order_id)?) {
-            self.warn_if_cancellations_cost_the_target(&order, now)?;
+            alerts::warn_if_cancellations_cost_the_target(&self.core, &order, now)?;
         }
-        self.core.work_queued.notify_one();
+        self.core.flows.wake(Flow::Adjustments);
         Ok(queued)
     }
 
-    /// After a seller cancellation: the call succeeds either way, and the seller hears when it
-    /// takes the cancellation rate to its target or over.
-    fn warn_if_cancellations_cost_the_target(
-        &self,
-        order: &crate::model::Order,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        let days = crate::metrics::Query::default().cancellation_days;
-        let c = self.core.store.cancellation_count(
-            &order.marketplace_id,
-            now - Duration::days(days),
-            now,
-        )?;
-        let rate = c.numerator as f64 / c.denominator.max(1) as f64;
-        if rate < crate::metrics::CANCELLATION_TARGET {
-            return Ok(());
-        }
-        self.core.event(&Event::PerformanceAtRisk {
-            metric: "cancellation_rate".into(),
-            marketplace_id: order.marketplace_id.clone(),
-            rate,
-            target: crate::metrics::CANCELLATION_TARGET,
-            message: format!(
-                "cancelling {} takes the {days}-day cancellation rate to {:.2}% ({} of {}); Amazon's target is below 2.5%",
-                order.order_id,
-                rate * 100.0,
-                c.numerator,
-                c.denominator
-            ),
-        })
+    fn wake_stock(&self) {
+        self.core.flows.wake(Flow::StockPatches);
+        self.core.flows.wake(Flow::StockFeeds);
     }
 
     /// Queues a refund.
     pub fn order_refund(&self, refund: &crate::model::Refund) -> Result<()> {
         self.check_open()?;
         self.core.store.add_refund(refund, self.core.clock.now())?;
-        self.core.work_queued.notify_one();
+        self.core.flows.wake(Flow::Adjustments);
         Ok(())
     }
 
@@ -522,6 +357,7 @@ impl Engine {
             self.core.clock.now(),
             &q,
         )?
+        .to_json()
         .to_string())
     }
 
@@ -598,7 +434,7 @@ impl Engine {
         self.begin_close();
         if let Some(w) = lock(&self.worker).take() {
             let _ = w.stop.send(true);
-            w.task.abort();
+            w.tasks.iter().for_each(|t| t.abort());
         }
         if let Some(d) = lock(&self.dispatcher).take() {
             d.stop(&self.core.hub);

@@ -21,12 +21,29 @@ pub struct Report {
     pub verified: u64,
     pub uncertain: u64,
     pub failed: u64,
+    /// The cycle took as many packages as it may: more may be waiting.
+    pub batch_full: bool,
 }
 
-/// Runs one shipments cycle.
+impl Report {
+    /// The sum of two reports.
+    pub fn merge(self, o: Report) -> Report {
+        Report {
+            confirmed: self.confirmed + o.confirmed,
+            verified: self.verified + o.verified,
+            uncertain: self.uncertain + o.uncertain,
+            failed: self.failed + o.failed,
+            batch_full: self.batch_full || o.batch_full,
+        }
+    }
+}
+
+/// Runs one shipments cycle: the waiting packages with the closest deadlines.
 pub async fn run(core: &Core) -> Result<Report> {
     let mut report = Report::default();
-    for out in core.store.shipments_to_send(PER_CYCLE)? {
+    let batch = core.store.shipments_to_send(PER_CYCLE)?;
+    report.batch_full = batch.len() == PER_CYCLE;
+    for out in batch {
         if out.uncertain && amazon_has_it(core, &out).await? {
             confirmed(core, &out, true)?;
             report.verified += 1;

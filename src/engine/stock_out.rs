@@ -1,23 +1,35 @@
-//! Flow 2, stock out: keeps the quantity Amazon shows equal to what the shop can ship.
+//! Flow 2, stock out: keeps the quantity Amazon shows equal to what the shop can ship, in two
+//! independent lanes.
 //!
-//! Each cycle: (1) recompute what every SKU should show (orders change reservations);
-//! (2) follow the listings feeds in flight and read their processing reports back;
-//! (3) push urgent decreases (to zero or the urgent threshold) at once through
-//! patchListingsItem; (4) send every other change in one JSON_LISTINGS_FEED, at most 5 per
-//! 5 minutes. A SKU whose value changes while a feed carries an older one waits for that feed
-//! and is then sent again, so the latest value always wins.
+//! - The **patch lane** (`run_patches`) sends urgent decreases (to zero or the urgent
+//!   threshold) at once, and every other change while there are few (the fast lane), through
+//!   patchListingsItem (5 per second). It never waits for a feed.
+//! - The **feed lane** (`run_feeds`) looks new SKUs up, follows the listings feeds in flight
+//!   and reads their processing reports back, and sends bulk (more changes than the fast lane
+//!   takes, or everything when the fast lane is off) in one JSON_LISTINGS_FEED, at most 5 per
+//!   5 minutes, taking createFeed's tokens only when no order feed waits for one.
+//!
+//! Before a quantity goes out, Amazon's current quantity is read back (20 SKUs per
+//! searchListingsItems call) and the units Amazon took for orders not visible yet are held back
+//! (see `Store::unseen_units`), so a push never hands back units Amazon already sold. A SKU
+//! whose value changes while a feed carries an older one waits for that feed and is then sent
+//! again, so the latest value always wins.
 
 use super::Core;
 use crate::amazon::{feeds, listings};
 use crate::error::Result;
 use crate::model::Event;
-use crate::store::stock::FeedMessage;
+use crate::store::stock::{FeedMessage, Push};
 use chrono::Duration;
 
-/// What one stock cycle did.
+/// Most ordinary changes the fast lane sends in one pass (about 10 s of patchListingsItem at
+/// its sustained rate); more than this at once is bulk and goes in a feed.
+pub const FAST_LANE_MAX: usize = 50;
+
+/// What one stock pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Report {
-    /// Quantities set directly (urgent).
+    /// Quantities set directly (urgent and fast lane).
     pub patched: u64,
     /// Feeds submitted.
     pub feeds_submitted: u64,
@@ -27,47 +39,105 @@ pub struct Report {
     pub feeds_finished: u64,
     /// Messages Amazon rejected.
     pub rejected: u64,
+    /// Units held back for orders Amazon took and this store had not seen yet.
+    pub held_back: u64,
 }
 
-/// Runs one stock-out cycle.
-pub async fn run(core: &Core) -> Result<Report> {
+impl Report {
+    /// The sum of two reports (the two lanes of one cycle).
+    pub fn merge(self, o: Report) -> Report {
+        Report {
+            patched: self.patched + o.patched,
+            feeds_submitted: self.feeds_submitted + o.feeds_submitted,
+            messages: self.messages + o.messages,
+            feeds_finished: self.feeds_finished + o.feeds_finished,
+            rejected: self.rejected + o.rejected,
+            held_back: self.held_back + o.held_back,
+        }
+    }
+}
+
+/// Whether the fast lane takes these ordinary (not urgent, not in a feed) changes.
+fn fast_lane_takes(core: &Core, ordinary: usize) -> bool {
+    core.config.stock.fast_lane && ordinary <= FAST_LANE_MAX
+}
+
+/// The patch lane: urgent decreases, then the fast lane.
+pub async fn run_patches(core: &Core) -> Result<Report> {
     let mut report = Report::default();
     core.store.recompute_all(&core.config.stock)?;
-    look_up_listings(core).await?;
-    follow_feeds(core, &mut report).await?;
     let pushes = core.store.pending_pushes(&core.config.stock)?;
-    let (urgent, bulk): (Vec<_>, Vec<_>) = pushes.into_iter().partition(|p| p.is_urgent());
-    for p in urgent {
-        let outcome = listings::patch_quantity(
-            &core.client,
-            &core.config.seller_id,
-            &core.config.marketplace_ids,
-            &p.sku,
-            &p.product_type,
-            p.desired,
-        )
-        .await?;
-        if let Err(message) = &outcome {
-            core.event(&Event::StockRejected {
-                sku: p.sku.clone(),
-                quantity: p.desired,
-                message: message.clone(),
-            })?;
-            report.rejected += 1;
-        }
-        core.store
-            .record_patch(&p.sku, p.desired, outcome, core.clock.now())?;
-        report.patched += 1;
+    let (mut urgent, ordinary): (Vec<Push>, Vec<Push>) =
+        pushes.into_iter().partition(Push::is_urgent);
+    let mut ordinary: Vec<Push> = ordinary.into_iter().filter(|p| !p.in_feed).collect();
+    if !fast_lane_takes(core, ordinary.len()) {
+        ordinary.clear();
     }
-    let bulk: Vec<_> = bulk.into_iter().filter(|p| !p.in_feed).collect();
-    for chunk in bulk.chunks(feeds::MAX_MESSAGES) {
-        let now = core.clock.now();
-        let window = Duration::milliseconds(
-            (core.config.stock.listings_feed_window_seconds * 1000.0) as i64,
-        );
-        if core.store.feeds_since(now - window)? >= 5 {
-            break; // Amazon's limit for JSON_LISTINGS_FEED: the rest goes in a later cycle.
+    // Urgent ones first: they are what keeps Amazon from selling units the shop no longer has.
+    for lane in [&mut urgent, &mut ordinary] {
+        report.held_back += read_back(core, lane).await?;
+        for p in lane.iter() {
+            patch(core, p, &mut report).await?;
         }
+    }
+    Ok(report)
+}
+
+async fn patch(core: &Core, p: &Push, report: &mut Report) -> Result<()> {
+    let outcome = listings::patch_quantity(
+        &core.client,
+        &core.config.seller_id,
+        &core.config.marketplace_ids,
+        &p.sku,
+        &p.product_type,
+        p.send,
+    )
+    .await?;
+    if let Err(message) = &outcome {
+        core.event(&Event::StockRejected {
+            sku: p.sku.clone(),
+            quantity: p.send,
+            message: message.clone(),
+        })?;
+        report.rejected += 1;
+    }
+    core.store.record_patch(
+        &p.sku,
+        p.send,
+        p.desired,
+        p.took.as_ref(),
+        outcome,
+        core.client.amazon_now(),
+    )?;
+    report.patched += 1;
+    Ok(())
+}
+
+/// The feed lane: look-ups, feeds in flight, and bulk.
+pub async fn run_feeds(core: &Core) -> Result<Report> {
+    let mut report = Report::default();
+    if look_up_listings(core).await? > 0 {
+        // Their changes may go out by the patch lane at once.
+        core.flows.wake(super::Flow::StockPatches);
+    }
+    follow_feeds(core, &mut report).await?;
+    core.store.recompute_all(&core.config.stock)?;
+    let mut bulk: Vec<Push> = core
+        .store
+        .pending_pushes(&core.config.stock)?
+        .into_iter()
+        .filter(|p| !p.is_urgent() && !p.in_feed)
+        .collect();
+    if bulk.is_empty() || fast_lane_takes(core, bulk.len()) {
+        return Ok(report);
+    }
+    let window =
+        Duration::milliseconds((core.config.stock.listings_feed_window_seconds * 1000.0) as i64);
+    for chunk in bulk.chunks_mut(feeds::MAX_MESSAGES) {
+        if core.store.feeds_since(core.clock.now() - window)? >= 5 {
+            break; // Amazon's limit for JSON_LISTINGS_FEED: the rest goes in a later pass.
+        }
+        report.held_back += read_back(core, chunk).await?;
         let messages: Vec<(FeedMessage, String)> = chunk
             .iter()
             .enumerate()
@@ -76,7 +146,9 @@ pub async fn run(core: &Core) -> Result<Report> {
                     FeedMessage {
                         message_id: i as i64 + 1,
                         sku: p.sku.clone(),
-                        quantity: p.desired,
+                        quantity: p.send,
+                        pushed_for: Some(p.desired),
+                        took: p.took.clone(),
                     },
                     p.product_type.clone(),
                 )
@@ -93,34 +165,78 @@ pub async fn run(core: &Core) -> Result<Report> {
     Ok(report)
 }
 
-/// SKUs looked up per cycle (20 per searchListingsItems call).
-const LOOKUPS_PER_CYCLE: usize = 1000;
-
-/// Learns each newly mapped SKU's product type and current quantity from its Amazon listing,
-/// 20 SKUs per searchListingsItems call, before anything is pushed for it.
-async fn look_up_listings(core: &Core) -> Result<()> {
-    let skus = core.store.skus_to_look_up(LOOKUPS_PER_CYCLE)?;
+/// Lowers what each push sends by the units Amazon took for orders not seen yet, reading
+/// Amazon's current quantity (20 SKUs per searchListingsItems call) of every SKU Amazon last
+/// showed above zero. Returns the units held back.
+async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
+    if !core.config.stock.read_back {
+        return Ok(0);
+    }
+    // A SKU last at zero cannot have sold since; a comma would split the identifiers.
+    let skus: Vec<String> = pushes
+        .iter()
+        .filter(|p| p.amazon.is_some_and(|a| a > 0) && !p.sku.contains(','))
+        .map(|p| p.sku.clone())
+        .collect();
     let marketplace = &core.config.marketplace_ids[0];
-    // A comma would split the comma-separated identifiers: such SKUs keep the configured type.
-    let (plain, odd): (Vec<String>, Vec<String>) = skus.into_iter().partition(|s| !s.contains(','));
-    for chunk in plain.chunks(20) {
+    let mut shows = std::collections::HashMap::new();
+    for chunk in skus.chunks(20) {
         let found =
             listings::search_by_skus(&core.client, &core.config.seller_id, marketplace, chunk)
                 .await?;
-        let now = core.clock.now();
-        for sku in chunk {
-            let hit = found
-                .iter()
-                .find(|f| &f.0 == sku)
-                .map(|f| (f.1.clone(), f.2));
-            core.store.record_lookup(sku, hit, now)?;
+        shows.extend(found.into_iter().filter_map(|(sku, _, q)| Some((sku, q?))));
+    }
+    let now = core.client.amazon_now();
+    let mut held = 0;
+    for p in pushes.iter_mut() {
+        let read = match (p.amazon, p.amazon_at.as_deref(), shows.get(&p.sku)) {
+            (Some(amazon), Some(at), Some(q)) => Some((amazon, at, *q)),
+            _ => None,
+        };
+        let (unseen, took) = core.store.unseen_units(&p.sku, read, now)?;
+        p.send = (p.desired - unseen).max(0);
+        p.took = took;
+        held += unseen as u64;
+    }
+    Ok(held)
+}
+
+/// SKUs taken from the store at a time for look-ups (20 per searchListingsItems call).
+const LOOKUP_BATCH: usize = 1000;
+
+/// Learns each newly mapped SKU's product type and current quantity from its Amazon listing,
+/// 20 SKUs per searchListingsItems call, before anything is pushed for it. Returns how many.
+async fn look_up_listings(core: &Core) -> Result<usize> {
+    let marketplace = &core.config.marketplace_ids[0];
+    let mut looked_up = 0;
+    loop {
+        let skus = core.store.skus_to_look_up(LOOKUP_BATCH)?;
+        if skus.is_empty() {
+            return Ok(looked_up);
+        }
+        looked_up += skus.len();
+        // A comma would split the comma-separated identifiers: such SKUs keep the configured
+        // product type.
+        let (plain, odd): (Vec<String>, Vec<String>) =
+            skus.into_iter().partition(|s| !s.contains(','));
+        for chunk in plain.chunks(20) {
+            let found =
+                listings::search_by_skus(&core.client, &core.config.seller_id, marketplace, chunk)
+                    .await?;
+            let now = core.client.amazon_now();
+            for sku in chunk {
+                let hit = found
+                    .iter()
+                    .find(|f| &f.0 == sku)
+                    .map(|f| (f.1.clone(), f.2));
+                core.store.record_lookup(sku, hit, now)?;
+            }
+        }
+        for sku in odd {
+            core.store
+                .record_lookup(&sku, Some((None, None)), core.client.amazon_now())?;
         }
     }
-    for sku in odd {
-        core.store
-            .record_lookup(&sku, Some((None, None)), core.clock.now())?;
-    }
-    Ok(())
 }
 
 /// Reads back every finished feed: accepted values are what Amazon shows; rejected ones are
@@ -140,8 +256,13 @@ async fn follow_feeds(core: &Core, report: &mut Report) -> Result<()> {
                     })?;
                 }
                 report.rejected += rejected.len() as u64;
-                core.store
-                    .finish_feed(&feed_id, "DONE", &accepted, &rejected, core.clock.now())?;
+                core.store.finish_feed(
+                    &feed_id,
+                    "DONE",
+                    &accepted,
+                    &rejected,
+                    core.client.amazon_now(),
+                )?;
             }
             ("DONE" | "FATAL" | "CANCELLED", _) => {
                 // Nothing of it can be trusted to have been applied: everything is sent again.
@@ -149,8 +270,13 @@ async fn follow_feeds(core: &Core, report: &mut Report) -> Result<()> {
                     .into_iter()
                     .map(|m| (m, format!("the feed ended {status}")))
                     .collect();
-                core.store
-                    .finish_feed(&feed_id, &status, &[], &rejected, core.clock.now())?;
+                core.store.finish_feed(
+                    &feed_id,
+                    &status,
+                    &[],
+                    &rejected,
+                    core.client.amazon_now(),
+                )?;
             }
             _ => continue,
         }

@@ -132,8 +132,10 @@ pub unsafe extern "C" fn sellsync_close(h: *mut SellSync) -> sellsync_status {
     })
 }
 
-/// Runs one blocking sync cycle of the flows in `flows` (SELLSYNC_FLOW_* bits), at most
-/// `intervals.sync_timeout_seconds` long. Must not be called from an async runtime thread.
+/// Runs the flows in `flows` (SELLSYNC_FLOW_* bits) once each and returns when they are done,
+/// at most `intervals.sync_timeout_seconds` later: orders and listings first, then shipments,
+/// cancellations, refunds and stock side by side. A flow that the background worker is running
+/// at that moment is waited for. Must not be called from an async runtime thread.
 #[no_mangle]
 pub unsafe extern "C" fn sellsync_sync_now(h: *mut SellSync, flows: u32) -> sellsync_status {
     ffi_entry!({
@@ -145,7 +147,9 @@ pub unsafe extern "C" fn sellsync_sync_now(h: *mut SellSync, flows: u32) -> sell
     })
 }
 
-/// Starts the background worker, which syncs at the configured intervals. Idempotent.
+/// Starts the background worker: every flow runs as its own task at its configured interval,
+/// and at once when the host gives it work (a stock change, a shipment, a cancellation), so no
+/// flow waits for another's calls or rate limits. Idempotent.
 #[no_mangle]
 pub unsafe extern "C" fn sellsync_start(h: *mut SellSync) -> sellsync_status {
     ffi_entry!({

@@ -123,4 +123,24 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX adjustments_order ON adjustments(order_id);",
     // 7: item-level cancellations.
     "ALTER TABLE order_items ADD COLUMN quantity_cancelled INTEGER NOT NULL DEFAULT 0;",
+    // 8: the race for the last unit: the value a push was made for (it may be lower than
+    // desired while Amazon holds units for orders not visible yet), what Amazon took between
+    // two pushes, in-store sales per item and day, and the adaptive buffer they give.
+    "ALTER TABLE skus ADD COLUMN pushed_for INTEGER;
+     ALTER TABLE stock ADD COLUMN first_at TEXT;
+     ALTER TABLE stock ADD COLUMN auto_buffer INTEGER NOT NULL DEFAULT 0;
+     CREATE TABLE item_sales (
+        host_item TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        units INTEGER NOT NULL,
+        PRIMARY KEY (host_item, day)
+     );
+     CREATE INDEX orders_acked ON orders(acked_at) WHERE acked_at IS NOT NULL;
+     CREATE TABLE amazon_takes (
+        sku TEXT NOT NULL,
+        after TEXT NOT NULL,
+        until TEXT NOT NULL,
+        units INTEGER NOT NULL
+     );
+     CREATE INDEX amazon_takes_sku ON amazon_takes(sku, until);",
 ];

@@ -4,7 +4,7 @@
 use super::{ts, Store};
 use crate::config::StockConfig;
 use crate::error::{Error, Result};
-use crate::model::{SkuMapping, StockLevel};
+use crate::model::{Buffer, SkuMapping, StockLevel};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
 
@@ -12,6 +12,30 @@ use rusqlite::{params, OptionalExtension, Transaction};
 pub const MAX_ON_HAND: i64 = 1_000_000_000;
 /// A value Amazon refused this many times is parked until the SKU's value or mapping changes.
 pub const MAX_ATTEMPTS: i64 = 3;
+/// How `"buffer": "auto"` is kept in the `buffer` column of `skus` (numbers are ≥ 0).
+const AUTO_BUFFER: i64 = -1;
+
+/// SKUs whose quantity on Amazon is not (known to be) in step with what they should show: the
+/// last push was made for another value, or nothing was pushed and Amazon shows another.
+const OUT_OF_STEP: &str =
+    "fba = 0 AND desired IS NOT NULL AND (amazon IS NULL OR desired <> COALESCE(pushed_for, amazon))";
+
+fn buffer_to_db(b: Option<Buffer>) -> Option<i64> {
+    b.map(|b| match b {
+        Buffer::Units(n) => n,
+        Buffer::Auto => AUTO_BUFFER,
+    })
+}
+
+fn buffer_from_db(b: Option<i64>) -> Option<Buffer> {
+    b.map(|n| {
+        if n == AUTO_BUFFER {
+            Buffer::Auto
+        } else {
+            Buffer::Units(n)
+        }
+    })
+}
 
 /// A SKU whose quantity on Amazon differs from what it should be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,8 +44,14 @@ pub struct Push {
     pub product_type: String,
     /// What Amazon should show.
     pub desired: i64,
+    /// What goes out: `desired` less the units Amazon holds for orders not visible yet.
+    pub send: i64,
+    /// What Amazon took since `amazon_at`, as read before this push.
+    pub took: Option<Take>,
     /// What Amazon is known to show (None: not known yet).
     pub amazon: Option<i64>,
+    /// Since when Amazon is known to show `amazon`.
+    pub amazon_at: Option<String>,
     /// A feed carrying a value for this SKU is still being processed.
     pub in_feed: bool,
     pub urgent_threshold: i64,
@@ -40,7 +70,28 @@ pub struct FeedMessage {
     pub message_id: i64,
     pub sku: String,
     pub quantity: i64,
+    /// The desired value this quantity was computed for.
+    #[serde(default)]
+    pub pushed_for: Option<i64>,
+    /// What Amazon took since the SKU's last known value, read before the feed was sent.
+    #[serde(default)]
+    pub took: Option<Take>,
 }
+
+/// What Amazon took from a SKU's quantity between two known values: `units` over the stretch
+/// `after`..`until` (Amazon's time).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Take {
+    pub after: String,
+    pub until: String,
+    pub units: i64,
+}
+
+/// How long what Amazon took is kept against orders not seen yet: by then every order placed
+/// in it is visible to order searches.
+pub const UNSEEN_HORIZON: chrono::Duration = chrono::Duration::hours(1);
+/// How much earlier than a stretch's start an order placed in it may be dated.
+const BOUNDARY_SLACK: chrono::Duration = chrono::Duration::seconds(2);
 
 /// Stock-out counts for status and tests.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -79,10 +130,11 @@ fn check_mapping(m: &SkuMapping) -> Result<()> {
             return bad(format!("host item {:?} is listed twice", c.host_item));
         }
     }
-    let negative = [m.buffer, m.max_quantity, m.urgent_threshold]
-        .iter()
-        .flatten()
-        .any(|v| *v < 0);
+    let negative = matches!(m.buffer, Some(Buffer::Units(n)) if n < 0)
+        || [m.max_quantity, m.urgent_threshold]
+            .iter()
+            .flatten()
+            .any(|v| *v < 0);
     if negative
         || m.allocation_percent
             .is_some_and(|p| !(0..=100).contains(&p))
@@ -132,7 +184,7 @@ impl Store {
                     m.sku,
                     m.fba,
                     product_type,
-                    m.buffer,
+                    buffer_to_db(m.buffer),
                     m.allocation_percent,
                     m.max_quantity,
                     m.urgent_threshold,
@@ -155,10 +207,13 @@ impl Store {
     }
 
     /// Records absolute on-hand quantities, all or nothing; every host item must be mapped.
+    /// A fall not explained by Amazon orders the host acknowledged since its last report is an
+    /// in-store sale: it feeds the item's adaptive buffer, which covers `auto_window_seconds`.
     pub fn set_stock(
         &self,
         levels: &[StockLevel],
         defaults: &StockConfig,
+        auto_window_seconds: f64,
         now: DateTime<Utc>,
     ) -> Result<()> {
         for (i, l) in levels.iter().enumerate() {
@@ -191,10 +246,12 @@ impl Store {
                     l.host_item
                 )));
             }
+            let auto = record_store_sales(&tx, l, defaults, auto_window_seconds, now)?;
             tx.execute(
-                "INSERT INTO stock(host_item, on_hand, updated_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(host_item) DO UPDATE SET on_hand = excluded.on_hand, updated_at = excluded.updated_at",
-                params![l.host_item, l.on_hand, ts(now)],
+                "INSERT INTO stock(host_item, on_hand, updated_at, first_at, auto_buffer) VALUES (?1, ?2, ?3, ?3, ?4)
+                 ON CONFLICT(host_item) DO UPDATE SET on_hand = excluded.on_hand, updated_at = excluded.updated_at,
+                     auto_buffer = excluded.auto_buffer, first_at = COALESCE(stock.first_at, excluded.first_at)",
+                params![l.host_item, l.on_hand, ts(now), auto],
             )?;
         }
         let items: Vec<&str> = levels.iter().map(|l| l.host_item.as_str()).collect();
@@ -255,48 +312,109 @@ impl Store {
         Ok(())
     }
 
-    /// SKUs whose quantity on Amazon is not (known to be) what it should be.
+    /// SKUs whose quantity on Amazon is not (known to be) in step with what they should show,
+    /// once their listing was looked up (its product type and quantity).
     pub fn pending_pushes(&self, defaults: &StockConfig) -> Result<Vec<Push>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT sku, product_type, desired, amazon, in_flight_feed IS NOT NULL, urgent_threshold FROM skus
-             WHERE fba = 0 AND desired IS NOT NULL AND (amazon IS NULL OR amazon <> desired) AND attempts < ?1
-             ORDER BY sku",
-        )?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT sku, product_type, desired, amazon, amazon_at, in_flight_feed IS NOT NULL, urgent_threshold FROM skus
+             WHERE {OUT_OF_STEP} AND looked_up = 1 AND attempts < ?1
+             ORDER BY sku"
+        ))?;
         let rows = stmt.query_map([MAX_ATTEMPTS], |r| {
             Ok(Push {
                 sku: r.get(0)?,
                 product_type: r.get(1)?,
                 desired: r.get(2)?,
+                send: r.get(2)?,
+                took: None,
                 amazon: r.get(3)?,
-                in_feed: r.get(4)?,
+                amazon_at: r.get(4)?,
+                in_feed: r.get(5)?,
                 urgent_threshold: r
-                    .get::<_, Option<i64>>(5)?
+                    .get::<_, Option<i64>>(6)?
                     .unwrap_or(defaults.urgent_threshold),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Records the outcome of a direct quantity update (patchListingsItem).
+    /// Units Amazon took for orders this store has not seen yet. Each stretch between two
+    /// known values of the SKU counts what Amazon took then, less the units of the orders seen
+    /// since that were placed in it: the stretches kept from earlier pushes and, when Amazon's
+    /// quantity was just read (`read`: Amazon showed `amazon` since `amazon_at` and shows
+    /// `shows` at `now`), the open one, which is returned to be kept once the next value is
+    /// accepted. Stretches older than `UNSEEN_HORIZON` are dropped: their orders are visible.
+    pub fn unseen_units(
+        &self,
+        sku: &str,
+        read: Option<(i64, &str, i64)>,
+        now: DateTime<Utc>,
+    ) -> Result<(i64, Option<Take>)> {
+        let conn = self.conn();
+        conn.prepare_cached("DELETE FROM amazon_takes WHERE sku = ?1 AND until < ?2")?
+            .execute(params![sku, ts(now - UNSEEN_HORIZON)])?;
+        let open = read.map(|(amazon, amazon_at, shows)| Take {
+            after: amazon_at.to_string(),
+            until: ts(now),
+            units: amazon - shows,
+        });
+        let mut takes: Vec<Take> = {
+            let mut stmt =
+                conn.prepare_cached("SELECT after, until, units FROM amazon_takes WHERE sku = ?1")?;
+            let rows = stmt.query_map([sku], |r| {
+                Ok(Take {
+                    after: r.get(0)?,
+                    until: r.get(1)?,
+                    units: r.get(2)?,
+                })
+            })?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        takes.extend(open.clone());
+        let mut seen_in = conn.prepare_cached(
+            "SELECT COALESCE(SUM(i.quantity), 0) FROM order_items i JOIN orders o ON o.order_id = i.order_id
+             WHERE i.sku = ?1 AND o.fulfilled_by = 'MERCHANT' AND o.purchase_date > ?2 AND o.purchase_date <= ?3",
+        )?;
+        let mut unseen = 0;
+        for t in &takes {
+            // Amazon's times come to the second: an order placed just after a push may carry a
+            // time just before it.
+            let after = DateTime::parse_from_rfc3339(&t.after)
+                .map(|a| ts(a.with_timezone(&Utc) - BOUNDARY_SLACK))
+                .unwrap_or_else(|_| t.after.clone());
+            let seen: i64 = seen_in.query_row(params![sku, after, t.until], |r| r.get(0))?;
+            unseen += (t.units - seen).max(0);
+        }
+        Ok((unseen, open))
+    }
+
+    /// Records the outcome of a direct quantity update (patchListingsItem): on success Amazon
+    /// shows `quantity` from `at`, sent for the desired value `pushed_for`, and what Amazon
+    /// took before (`took`, from the read before the push) is kept.
     pub fn record_patch(
         &self,
         sku: &str,
         quantity: i64,
+        pushed_for: i64,
+        took: Option<&Take>,
         outcome: std::result::Result<(), String>,
-        now: DateTime<Utc>,
+        at: DateTime<Utc>,
     ) -> Result<()> {
-        let conn = self.conn();
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
         match outcome {
-            Ok(()) => conn.execute(
-                "UPDATE skus SET amazon = ?2, amazon_at = ?3, attempts = 0, last_error = NULL WHERE sku = ?1",
-                params![sku, quantity, ts(now)],
-            )?,
-            Err(e) => conn.execute(
-                "UPDATE skus SET attempts = attempts + 1, last_error = ?2 WHERE sku = ?1",
-                params![sku, e],
-            )?,
+            Ok(()) => {
+                accept(&tx, sku, quantity, pushed_for, took, at)?;
+            }
+            Err(e) => {
+                tx.execute(
+                    "UPDATE skus SET attempts = attempts + 1, last_error = ?2 WHERE sku = ?1",
+                    params![sku, e],
+                )?;
+            }
         };
+        tx.commit()?;
         Ok(())
     }
 
@@ -359,9 +477,13 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         for m in accepted {
-            tx.execute(
-                "UPDATE skus SET amazon = ?2, amazon_at = ?3, attempts = 0, last_error = NULL WHERE sku = ?1",
-                params![m.sku, m.quantity, ts(now)],
+            accept(
+                &tx,
+                &m.sku,
+                m.quantity,
+                m.pushed_for.unwrap_or(m.quantity),
+                m.took.as_ref(),
+                now,
             )?;
         }
         for (m, e) in rejected {
@@ -397,11 +519,13 @@ impl Store {
     /// Stock-out counts.
     pub fn stock_counts(&self) -> Result<StockCounts> {
         Ok(self.conn().query_row(
-            "SELECT COUNT(*),
-                    COALESCE(SUM(fba = 0 AND desired IS NOT NULL AND (amazon IS NULL OR amazon <> desired)), 0),
+            &format!(
+                "SELECT COUNT(*),
+                    COALESCE(SUM({OUT_OF_STEP}), 0),
                     COALESCE(SUM(in_flight_feed IS NOT NULL), 0),
                     (SELECT COUNT(*) FROM feeds WHERE status = 'SUBMITTED')
-             FROM skus",
+             FROM skus"
+            ),
             [],
             |r| {
                 Ok(StockCounts {
@@ -415,10 +539,12 @@ impl Store {
     }
 }
 
-/// One SKU's policy overrides, whether some item's stock is unknown, and its available units.
+/// One SKU's policy overrides, its automatic buffer, whether some item's stock is unknown,
+/// and its available units.
 type PolicyRow = (
     String,
     Option<i64>,
+    i64,
     Option<i64>,
     Option<i64>,
     Option<i64>,
@@ -445,7 +571,8 @@ fn recompute(tx: &Transaction<'_>, skus: Option<&str>, defaults: &StockConfig) -
                   AND (o.acked_at IS NULL OR s.updated_at IS NULL OR o.acked_at > s.updated_at)
                   AND c.host_item IN (SELECT host_item FROM sku_components WHERE sku IN (SELECT sku FROM target))
                 GROUP BY c.host_item)
-             SELECT k.sku, k.buffer, k.allocation_percent, k.max_quantity, k.urgent_threshold,
+             SELECT k.sku, k.buffer, MAX((COALESCE(s.auto_buffer, 0) + c.units - 1) / c.units),
+                    k.allocation_percent, k.max_quantity, k.urgent_threshold,
                     SUM(s.on_hand IS NULL), MIN((COALESCE(s.on_hand, 0) - COALESCE(r.units, 0)) / c.units)
              FROM skus k
              JOIN target t ON t.sku = k.sku
@@ -464,6 +591,7 @@ fn recompute(tx: &Transaction<'_>, skus: Option<&str>, defaults: &StockConfig) -
                 r.get(4)?,
                 r.get(5)?,
                 r.get(6)?,
+                r.get(7)?,
             ))
         })?;
         rows.collect::<rusqlite::Result<_>>()?
@@ -471,12 +599,95 @@ fn recompute(tx: &Transaction<'_>, skus: Option<&str>, defaults: &StockConfig) -
     let mut update = tx.prepare_cached(
         "UPDATE skus SET desired = ?2, attempts = 0 WHERE sku = ?1 AND desired IS NOT ?2",
     )?;
-    for (sku, buffer, allocation, max, urgent, unknown, available) in rows {
+    for (sku, buffer, auto, allocation, max, urgent, unknown, available) in rows {
         let desired = match (unknown, available) {
-            (0, Some(a)) => Some(defaults.policy(buffer, allocation, max, urgent).apply(a)),
+            (0, Some(a)) => Some(
+                defaults
+                    .policy(buffer_from_db(buffer), auto, allocation, max, urgent)
+                    .apply(a),
+            ),
             _ => None,
         };
         update.execute(params![sku, desired])?;
+    }
+    Ok(())
+}
+
+/// Books the part of a fall in `level`'s item that Amazon orders acknowledged since the last
+/// report do not explain as in-store sales, and returns the item's adaptive buffer.
+fn record_store_sales(
+    tx: &Transaction<'_>,
+    level: &StockLevel,
+    defaults: &StockConfig,
+    window_seconds: f64,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let previous: Option<(i64, String, Option<String>)> = tx
+        .prepare_cached("SELECT on_hand, updated_at, first_at FROM stock WHERE host_item = ?1")?
+        .query_row([&level.host_item], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    let Some((before, reported_at, first_at)) = previous else {
+        return Ok(0);
+    };
+    let day = now.timestamp().div_euclid(86_400);
+    if level.on_hand < before {
+        let to_orders: i64 = tx
+            .prepare_cached(
+                "SELECT COALESCE(SUM(MAX(i.quantity - i.quantity_cancelled, 0) * c.units), 0)
+                 FROM orders o JOIN order_items i ON i.order_id = o.order_id
+                 JOIN sku_components c ON c.sku = i.sku AND c.host_item = ?1
+                 WHERE o.acked_at > ?2 AND o.fulfilled_by = 'MERCHANT' AND o.status <> 'CANCELLED'",
+            )?
+            .query_row(params![level.host_item, reported_at], |r| r.get(0))?;
+        let sold = before - level.on_hand - to_orders;
+        if sold > 0 {
+            tx.prepare_cached(
+                "INSERT INTO item_sales(host_item, day, units) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(host_item, day) DO UPDATE SET units = units + excluded.units",
+            )?
+            .execute(params![level.host_item, day, sold])?;
+        }
+    }
+    let a = &defaults.auto_buffer;
+    let since_day = day - a.history_days.ceil() as i64;
+    let sold: i64 = tx
+        .prepare_cached(
+            "SELECT COALESCE(SUM(units), 0) FROM item_sales WHERE host_item = ?1 AND day > ?2",
+        )?
+        .query_row(params![level.host_item, since_day], |r| r.get(0))?;
+    let first = first_at
+        .as_deref()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map_or(now, |t| t.with_timezone(&Utc));
+    let span = ((now - first).num_milliseconds() as f64 / 1000.0).min(a.history_days * 86_400.0);
+    Ok(crate::safety_stock::auto_units(
+        sold,
+        span,
+        window_seconds,
+        a.percentile,
+    ))
+}
+
+/// Amazon accepted `quantity` (sent for `pushed_for`) at `at`; what it took before is kept.
+fn accept(
+    tx: &Transaction<'_>,
+    sku: &str,
+    quantity: i64,
+    pushed_for: i64,
+    took: Option<&Take>,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE skus SET amazon = ?2, amazon_at = ?3, pushed_for = ?4, attempts = 0, last_error = NULL WHERE sku = ?1",
+    )?
+    .execute(params![sku, quantity, ts(at), pushed_for])?;
+    if let Some(t) = took.filter(|t| t.units > 0) {
+        tx.prepare_cached(
+            "INSERT INTO amazon_takes(sku, after, until, units) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![sku, t.after, t.until, t.units])?;
     }
     Ok(())
 }

@@ -1,0 +1,244 @@
+//! The flows and their schedule. Each flow is an independent task with its own cadence: orders
+//! in, the stock patch lane, the stock feed lane, shipments, cancellations and refunds, and the
+//! listings report. A flow waits only for its own operations' rate-limit tokens; no lock is
+//! shared between flows, and none is held across another flow's network call. Two runs of the
+//! same flow never overlap (the background task's and a host's `sync_now`).
+
+use super::{adjustments_out, alerts, listings, orders_in, shipments_out, stock_out, Core};
+use crate::error::{Error, Result};
+use crate::model::Event;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One independent flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Orders in (Amazon → host).
+    Orders,
+    /// Urgent stock decreases and small changes, by patchListingsItem.
+    StockPatches,
+    /// Look-ups, listings feeds in flight, and bulk stock changes by JSON_LISTINGS_FEED.
+    StockFeeds,
+    /// Shipment confirmations.
+    Shipments,
+    /// Seller cancellations and refunds (order feeds).
+    Adjustments,
+    /// The merchant listings report and reconciliation.
+    Listings,
+}
+
+impl Flow {
+    /// Every flow.
+    pub const ALL: [Flow; 6] = [
+        Flow::Orders,
+        Flow::StockPatches,
+        Flow::StockFeeds,
+        Flow::Shipments,
+        Flow::Adjustments,
+        Flow::Listings,
+    ];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The name used in events.
+    pub fn name(self) -> &'static str {
+        match self {
+            Flow::Orders => "orders",
+            Flow::StockPatches | Flow::StockFeeds => "stock",
+            Flow::Shipments => "shipments",
+            Flow::Adjustments => "adjustments",
+            Flow::Listings => "listings",
+        }
+    }
+}
+
+/// What one run of a flow did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CycleReport {
+    pub orders: orders_in::Report,
+    pub stock: stock_out::Report,
+    pub listings: listings::Report,
+    pub shipments: shipments_out::Report,
+}
+
+impl CycleReport {
+    fn merge(self, o: CycleReport) -> CycleReport {
+        CycleReport {
+            orders: if o.orders == orders_in::Report::default() {
+                self.orders
+            } else {
+                o.orders
+            },
+            stock: self.stock.merge(o.stock),
+            listings: if o.listings == listings::Report::default() {
+                self.listings
+            } else {
+                o.listings
+            },
+            shipments: self.shipments.merge(o.shipments),
+        }
+    }
+}
+
+/// Per flow: the lock that keeps its runs apart and the signal that wakes its task.
+#[derive(Debug, Default)]
+pub struct Flows {
+    running: [tokio::sync::Mutex<()>; 6],
+    wake: [tokio::sync::Notify; 6],
+}
+
+impl Flows {
+    /// Wakes a flow's background task (new work for it); remembered if it is busy.
+    pub fn wake(&self, flow: Flow) {
+        self.wake[flow.index()].notify_one();
+    }
+}
+
+impl Core {
+    /// Runs one flow once (waiting for a run of the same flow in progress), reporting a
+    /// failure, or a panic, as a `sync.failed` event.
+    pub async fn run_flow(self: &Arc<Core>, flow: Flow, force_report: bool) -> Result<CycleReport> {
+        let core = self.clone();
+        let task = tokio::spawn(async move {
+            let _one_run = core.flows.running[flow.index()].lock().await;
+            core.run_flow_once(flow, force_report).await
+        });
+        let r = match task.await {
+            Ok(r) => r,
+            Err(e) if e.is_panic() => Err(Error::Internal(format!(
+                "the {} flow failed unexpectedly and will be run again",
+                flow.name()
+            ))),
+            Err(_) => Err(Error::Closed),
+        };
+        if let Err(e) = &r {
+            if !matches!(e, Error::Closed) {
+                self.event(&Event::SyncFailed {
+                    flow: flow.name().into(),
+                    status: crate::status_name(e).into(),
+                    message: e.to_string(),
+                })?;
+            }
+        }
+        r
+    }
+
+    async fn run_flow_once(&self, flow: Flow, force_report: bool) -> Result<CycleReport> {
+        let mut report = CycleReport::default();
+        match flow {
+            Flow::Orders => {
+                let calls_before = self.calls();
+                let r = orders_in::run(self).await?;
+                report.orders = r;
+                self.event(&Event::SyncCompleted {
+                    flow: "orders".into(),
+                    orders_seen: r.seen,
+                    orders_new: r.new,
+                    orders_updated: r.updated,
+                    api_calls: self.calls() - calls_before,
+                })?;
+                alerts::run(self)?;
+            }
+            Flow::StockPatches | Flow::StockFeeds => {
+                let r = if flow == Flow::StockPatches {
+                    stock_out::run_patches(self).await?
+                } else {
+                    stock_out::run_feeds(self).await?
+                };
+                report.stock = r;
+                if r != stock_out::Report::default() {
+                    self.event(&Event::StockSynced {
+                        patched: r.patched,
+                        feeds_submitted: r.feeds_submitted,
+                        messages: r.messages,
+                        feeds_finished: r.feeds_finished,
+                        rejected: r.rejected,
+                    })?;
+                }
+            }
+            Flow::Shipments => {
+                report.shipments = shipments_out::run(self).await?;
+                alerts::run(self)?;
+            }
+            Flow::Adjustments => adjustments_out::run(self).await?,
+            Flow::Listings => {
+                report.listings = listings::run(self, force_report).await?;
+                // Drift it found is corrected by the patch lane at once.
+                self.flows.wake(Flow::StockPatches);
+                self.flows.wake(Flow::StockFeeds);
+            }
+        }
+        Ok(report)
+    }
+
+    /// Runs `flows` once each, as a host's `sync_now` asks: orders and listings first (they
+    /// change what stock should show), then the outgoing flows side by side. The first
+    /// failure is returned once every flow has finished.
+    pub async fn cycle(
+        self: &Arc<Core>,
+        flows: &[Flow],
+        force_report: bool,
+    ) -> Result<CycleReport> {
+        let run = |f: Flow| {
+            let core = self.clone();
+            async move {
+                if flows.contains(&f) {
+                    core.run_flow(f, force_report).await
+                } else {
+                    Ok(CycleReport::default())
+                }
+            }
+        };
+        let (orders, listings) = tokio::join!(run(Flow::Orders), run(Flow::Listings));
+        let (shipments, adjustments, patches, feeds) = tokio::join!(
+            run(Flow::Shipments),
+            run(Flow::Adjustments),
+            run(Flow::StockPatches),
+            run(Flow::StockFeeds)
+        );
+        [orders, listings, shipments, adjustments, patches, feeds]
+            .into_iter()
+            .try_fold(CycleReport::default(), |acc, r| Ok(acc.merge(r?)))
+    }
+
+    /// The background cadence of a flow (it also runs at once when woken).
+    fn every(&self, flow: Flow) -> Duration {
+        let i = &self.config.intervals;
+        Duration::from_secs_f64(match flow {
+            Flow::Orders => i.orders_seconds,
+            _ => i.stock_seconds,
+        })
+    }
+}
+
+/// The background task of one flow: runs it, then waits for its interval or a wake-up.
+/// Failures are reported as events by `run_flow`; the task keeps going until stopped.
+pub async fn flow_task(
+    core: Arc<Core>,
+    flow: Flow,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    let every = core.every(flow);
+    loop {
+        let again = match core.run_flow(flow, false).await {
+            // A full batch of shipments: there may be more waiting, go on at once.
+            Ok(r) => {
+                let s = r.shipments;
+                flow == Flow::Shipments && s.batch_full && s.confirmed + s.verified > 0
+            }
+            Err(Error::Closed) => return,
+            Err(_) => false,
+        };
+        if again {
+            continue;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = core.flows.wake[flow.index()].notified() => {}
+            _ = stopped.wait_for(|s| *s) => return,
+            _ = core.closed() => return,
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! The race for the last unit: flows that never wait on each other, pushes that never hand
+//! back units Amazon already sold, small changes by the fast lane, and the adaptive buffer.
+
+mod common;
+
+use common::*;
+use sellsync::model::{Buffer, StockLevel};
+use sellsync::Engine;
+use sellsync_emulator::{Emulator, Fault, FaultKind, ListingSeed, OrderSeed};
+use std::time::{Duration, Instant};
+
+fn level(item: &str, on_hand: i64) -> StockLevel {
+    StockLevel {
+        host_item: item.into(),
+        on_hand,
+    }
+}
+
+fn listings(emu: &Emulator, skus: &[String], quantity: i64) {
+    let seeds: Vec<ListingSeed> = skus
+        .iter()
+        .map(|s| ListingSeed {
+            sku: s.clone(),
+            asin: None,
+            title: None,
+            quantity,
+            price_cents: None,
+            fba: false,
+            product_type: None,
+        })
+        .collect();
+    emu.control().seed_listings(None, &seeds).unwrap();
+}
+
+/// Opens the library with the test configuration changed by `edit`.
+fn open_with(
+    emu: &Emulator,
+    dir: &tempfile::TempDir,
+    edit: impl FnOnce(&mut serde_json::Value),
+) -> Engine {
+    let store = dir.path().join("store.sqlite");
+    let mut v: serde_json::Value = serde_json::from_str(&config_json(emu, &store, "")).unwrap();
+    edit(&mut v);
+    Engine::open(sellsync::Config::from_json(&v.to_string()).unwrap()).unwrap()
+}
+
+/// A buyer's order of `quantity` units of `sku`, still pending (invisible to order searches).
+fn unseen_order(emu: &Emulator, sku: &str, quantity: i64) -> String {
+    emu.control()
+        .place_orders(&OrderSeed {
+            lines: vec![(sku.into(), quantity)],
+            pending_seconds: Some(3600),
+            ..Default::default()
+        })
+        .unwrap()
+        .remove(0)
+}
+
+/// Waits (bounded) until `done` holds; returns how long it took.
+fn until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < limit, "{what}: not within {limit:?}");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    start.elapsed()
+}
+
+#[test]
+fn a_push_never_hands_back_units_amazon_sold_for_orders_not_seen_yet() {
+    let emu = emulator(1000.0);
+    listings(&emu, &["MUG".into()], 0);
+    let dir = tempdir();
+    let engine = open(&emu, &dir, "");
+    engine.sku_map(&[one_to_one("MUG", "4711")]).unwrap();
+    engine.stock_set(&[level("4711", 10)]).unwrap();
+    settle(&engine);
+    assert_eq!(emu.control().quantity("MUG"), Some(10));
+
+    // A buyer takes 3 on Amazon; the order is not visible to the shop yet. The shop sells 2
+    // in the store and reports 8 on hand: only 5 are really left for Amazon.
+    let order = unseen_order(&emu, "MUG", 3);
+    assert_eq!(emu.control().quantity("MUG"), Some(7));
+    engine.stock_set(&[level("4711", 8)]).unwrap();
+    settle(&engine);
+    assert_eq!(
+        emu.control().quantity("MUG"),
+        Some(5),
+        "8 on hand less the 3 Amazon sold: pushing 8 would hand 3 sold units back"
+    );
+
+    // Another unseen order of 1, then a delivery of 4 (12 on hand): 12 - 3 - 1 = 8.
+    unseen_order(&emu, "MUG", 1);
+    engine.stock_set(&[level("4711", 12)]).unwrap();
+    settle(&engine);
+    assert_eq!(emu.control().quantity("MUG"), Some(8));
+
+    // The orders become visible: they now hold their units as open orders, and nothing is
+    // counted twice once the shop books them and reports its shelf.
+    emu.control().advance(chrono::Duration::hours(2));
+    emu.control()
+        .with_world(|w| w.advance(w.orders[&order].created + chrono::Duration::hours(2)));
+    engine.sync_now(1, SYNC).unwrap();
+    engine.sync_now(1, SYNC).unwrap();
+    settle(&engine);
+    assert_eq!(emu.control().quantity("MUG"), Some(8));
+    let taken = drain(&engine);
+    assert_eq!(taken.len(), 2, "both orders reached the shop");
+    engine.stock_set(&[level("4711", 8)]).unwrap(); // 12 less the 4 booked
+    settle(&engine);
+    assert_eq!(emu.control().quantity("MUG"), Some(8));
+    engine.stock_set(&[level("4711", 9)]).unwrap();
+    settle(&engine);
+    assert_eq!(emu.control().quantity("MUG"), Some(9), "in step again");
+}
+
+#[test]
+fn small_changes_take_the_fast_lane_and_bulk_takes_a_feed() {
+    let emu = emulator(1000.0);
+    let skus: Vec<String> = (0..120).map(|i| format!("SKU-{i:03}")).collect();
+    listings(&emu, &skus, 0);
+    let dir = tempdir();
+    let engine = open(
+        &emu,
+        &dir,
+        r#","stock": {"listings_feed_window_seconds": 0.3}"#,
+    );
+    let maps: Vec<_> = skus.iter().map(|s| one_to_one(s, s)).collect();
+    engine.sku_map(&maps).unwrap();
+    let all: Vec<_> = skus.iter().map(|s| level(s, 5)).collect();
+    engine.stock_set(&all).unwrap();
+    settle(&engine);
+    let c = emu.control();
+    assert_eq!(
+        c.count("createFeed", 202),
+        1,
+        "120 new SKUs are bulk: one feed"
+    );
+    let patches_before = c.count("patchListingsItem", 200);
+    // Three ordinary changes go out directly, without a feed.
+    engine
+        .stock_set(&[
+            level("SKU-000", 4),
+            level("SKU-001", 3),
+            level("SKU-002", 6),
+        ])
+        .unwrap();
+    settle(&engine);
+    assert_eq!(c.count("createFeed", 202), 1, "no feed for three changes");
+    assert_eq!(c.count("patchListingsItem", 200), patches_before + 3);
+    assert_eq!(c.quantity("SKU-002"), Some(6));
+    // With the fast lane off, the same kind of change waits for a feed.
+    drop(engine);
+    let engine = open(
+        &emu,
+        &dir,
+        r#","stock": {"listings_feed_window_seconds": 0.3, "fast_lane": false}"#,
+    );
+    engine.stock_set(&[level("SKU-003", 2)]).unwrap();
+    settle(&engine);
+    assert_eq!(c.count("createFeed", 202), 2);
+    assert_eq!(c.count("patchListingsItem", 200), patches_before + 3);
+    assert_eq!(c.quantity("SKU-003"), Some(2));
+}
+
+#[test]
+fn urgent_zeros_and_shipments_do_not_wait_for_an_order_search_or_a_feed_in_progress() {
+    let emu = emulator(1000.0);
+    let skus: Vec<String> = (0..60).map(|i| format!("SKU-{i:03}")).collect();
+    listings(&emu, &skus, 0);
+    let dir = tempdir();
+    let engine = open(
+        &emu,
+        &dir,
+        r#","stock": {"listings_feed_window_seconds": 0.3}"#,
+    );
+    let maps: Vec<_> = skus.iter().map(|s| one_to_one(s, s)).collect();
+    engine.sku_map(&maps).unwrap();
+    engine
+        .stock_set(&skus.iter().map(|s| level(s, 10)).collect::<Vec<_>>())
+        .unwrap();
+    settle(&engine);
+    place_orders(&emu, 1, false, None);
+    engine.sync_now(1, SYNC).unwrap();
+    let order = drain(&engine).remove(0);
+    let (order_id, item) = (
+        order["order_id"].as_str().unwrap().to_string(),
+        order["items"][0]["order_item_id"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    );
+
+    // Amazon is slow to answer the next order search and the next feed: 5 s each.
+    let slow = |operation: &str| Fault {
+        operation: operation.into(),
+        count: 1,
+        kind: FaultKind::Delay { ms: 5000 },
+    };
+    let c = emu.control();
+    c.inject(slow("searchOrders"));
+    c.inject(slow("createFeedDocument"));
+    let searches = c.count("searchOrders", 200);
+    // A bulk change (a feed), then the background worker starts both slow calls.
+    engine
+        .stock_set(&skus.iter().map(|s| level(s, 9)).collect::<Vec<_>>())
+        .unwrap();
+    engine.start().unwrap();
+    // The last unit of SKU-059 sells in the store, and a package leaves.
+    let t = Instant::now();
+    engine.stock_set(&[level("SKU-059", 0)]).unwrap();
+    engine
+        .shipment_confirm(&package(&order_id, &item, 1))
+        .unwrap();
+    until("the urgent zero", Duration::from_secs(2), || {
+        c.quantity("SKU-059") == Some(0)
+    });
+    until("the shipment", Duration::from_secs(2), || {
+        c.count("confirmShipment", 204) == 1
+    });
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "neither waited for the 5 s calls: {:?}",
+        t.elapsed()
+    );
+    assert_eq!(
+        c.count("searchOrders", 200),
+        searches,
+        "the order search was still waiting for its answer"
+    );
+    // The slow calls finish in their own time, and the bulk change lands.
+    until("the bulk feed", Duration::from_secs(30), || {
+        c.quantity("SKU-000") == Some(9)
+    });
+    engine.stop().unwrap();
+    assert_eq!(
+        c.quantity("SKU-059"),
+        Some(0),
+        "the feed did not overwrite the zero"
+    );
+}
+
+#[test]
+fn an_automatic_buffer_holds_back_what_the_store_sells_while_orders_are_not_visible() {
+    let emu = emulator(1000.0);
+    listings(&emu, &["FAST".into(), "SLOW".into()], 0);
+    let dir = tempdir();
+    let engine = open_with(&emu, &dir, |v| {
+        v["stock"] = serde_json::json!({"buffer": "auto", "auto_buffer": {"window_seconds": 300}});
+    });
+    engine
+        .sku_map(&[one_to_one("FAST", "fast"), one_to_one("SLOW", "slow")])
+        .unwrap();
+    engine
+        .stock_set(&[level("fast", 40), level("slow", 40)])
+        .unwrap();
+    settle(&engine);
+    assert_eq!(
+        emu.control().quantity("FAST"),
+        Some(40),
+        "no sales yet, no buffer"
+    );
+    // An Amazon order of 3 SLOW, booked by the shop, which then reports 37 on hand: the fall
+    // is the order's, not an in-store sale.
+    emu.control()
+        .place_orders(&OrderSeed {
+            lines: vec![("SLOW".into(), 3)],
+            ..Default::default()
+        })
+        .unwrap();
+    emu.control().advance(chrono::Duration::minutes(5));
+    engine.sync_now(1, SYNC).unwrap();
+    engine.sync_now(1, SYNC).unwrap();
+    assert_eq!(drain(&engine).len(), 1);
+    engine.stock_set(&[level("slow", 37)]).unwrap();
+    settle(&engine);
+    assert_eq!(
+        emu.control().quantity("SLOW"),
+        Some(37),
+        "no buffer from an order"
+    );
+    // 24 units sell in the store at once (over the first hour, the shortest span a rate is
+    // taken over): 24 an hour is 2 expected in 5 minutes, so 5 are held back at 95%.
+    for left in (16..40).rev() {
+        engine.stock_set(&[level("fast", left)]).unwrap();
+    }
+    // One in-store sale of SLOW: one an hour, so 1 is held back at 95% (P(0) is 92%).
+    engine.stock_set(&[level("slow", 36)]).unwrap();
+    settle(&engine);
+    assert_eq!(emu.control().quantity("FAST"), Some(16 - 5));
+    assert_eq!(emu.control().quantity("SLOW"), Some(36 - 1));
+    // A SKU can opt out: a fixed buffer of 0 overrides the automatic default.
+    let mut fixed = one_to_one("FAST", "fast");
+    fixed.buffer = Some(Buffer::Units(0));
+    engine.sku_map(&[fixed]).unwrap();
+    settle(&engine);
+    assert_eq!(emu.control().quantity("FAST"), Some(16));
+}
