@@ -285,6 +285,8 @@ pub struct World {
     /// Listings by (seller id, SKU), with the log of their quantity changes.
     pub listings: Listings,
     pub orders: HashMap<String, Order>,
+    /// Each updated order as it was before its last update (one version per order).
+    pub previous: HashMap<String, Order>,
     /// Index for searches: (last update, order id).
     pub by_update: BTreeSet<(DateTime<Utc>, String)>,
     /// Index for searches: (creation, order id).
@@ -317,6 +319,7 @@ impl World {
             tokens: HashMap::new(),
             listings: Listings::default(),
             orders: HashMap::new(),
+            previous: HashMap::new(),
             by_update: BTreeSet::new(),
             by_creation: BTreeSet::new(),
             pending: BTreeSet::new(),
@@ -416,6 +419,7 @@ impl World {
     ) -> Option<R> {
         let mut order = self.orders.remove(order_id)?;
         self.unindex(&order);
+        self.previous.insert(order_id.to_string(), order.clone());
         let r = change(&mut order);
         order.last_updated = now.max(order.last_updated + Duration::seconds(1));
         self.insert_order(order);
