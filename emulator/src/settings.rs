@@ -29,7 +29,9 @@ impl Default for Settings {
 #[derive(Clone, Copy, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsChange {
+    /// New [`Settings::feed_processing_seconds`].
     pub feed_processing_seconds: Option<f64>,
+    /// New [`Settings::pending_seconds`].
     pub pending_seconds: Option<f64>,
 }
 

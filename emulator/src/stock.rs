@@ -13,17 +13,25 @@ use std::ops::{Deref, DerefMut};
 /// A listing with the quantity Amazon shows.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Listing {
+    /// The seller's SKU.
     pub sku: String,
+    /// Amazon's product id.
     pub asin: String,
+    /// Item name.
     pub title: String,
+    /// Product type the listing is validated against.
     pub product_type: String,
+    /// Price in minor units.
     pub price_cents: i64,
+    /// Currency of the price.
     pub currency: String,
     /// Quantity shown to buyers (seller-fulfilled channel `DEFAULT`).
     pub quantity: i64,
     /// FBA listing (channel `AMAZON_NA`); its quantity is Amazon's, never the seller's.
     pub fba: bool,
+    /// When the listing was created.
     pub created: DateTime<Utc>,
+    /// When the listing last changed.
     pub last_updated: DateTime<Utc>,
     /// How many times the quantity was set by the seller (patch, put or feed).
     pub quantity_updates: u64,
@@ -38,9 +46,15 @@ pub enum Cause {
     /// `putListingsItem`.
     Put,
     /// A message of a `JSON_LISTINGS_FEED`.
-    Feed { feed_id: String },
+    Feed {
+        /// The feed.
+        feed_id: String,
+    },
     /// An order took the units.
-    Order { order_id: String },
+    Order {
+        /// The order.
+        order_id: String,
+    },
     /// The control API, or a direct edit (as a seller would make in Seller Central).
     Control,
 }
@@ -50,12 +64,15 @@ pub enum Cause {
 pub struct QuantityChange {
     /// Emulated time of the change.
     pub time: DateTime<Utc>,
+    /// The listing's seller.
     pub seller_id: String,
+    /// The listing's SKU.
     pub sku: String,
     /// Quantity before (0 for a listing that did not exist).
     pub from: i64,
     /// Quantity after.
     pub to: i64,
+    /// Why it changed (`cause`, with `order_id` or `feed_id` where there is one).
     #[serde(flatten)]
     pub cause: Cause,
 }
