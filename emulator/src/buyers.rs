@@ -85,10 +85,9 @@ pub fn step(shared: &Shared) {
         b.owed -= 1.0;
         let available: Vec<(String, i64)> = world
             .listings
-            .range((seller.clone(), String::new())..)
-            .take_while(|((s, _), _)| *s == seller)
-            .filter(|(_, l)| l.quantity > 0)
-            .map(|((_, sku), l)| (sku.clone(), l.quantity))
+            .of_seller(&seller)
+            .filter(|l| l.quantity > 0)
+            .map(|l| (l.sku.clone(), l.quantity))
             .collect();
         if available.is_empty() {
             break;
@@ -98,7 +97,7 @@ pub fn step(shared: &Shared) {
             .rng
             .gen_range(1..=shown.min(b.config.max_units.max(1)));
         let mp = marketplaces[world.rng.gen_range(0..marketplaces.len())].clone();
-        let pending = world.pending_seconds;
+        let pending = world.settings.pending();
         if let Some(id) = world.place_order(&seller, &mp, &[(sku, qty)], now, pending) {
             b.placed += 1;
             if b.recent.len() >= 1000 {

@@ -1,11 +1,13 @@
 //! Command line of the `sellsync-emulator` binary.
 
 use crate::buyers::BuyersConfig;
+use crate::settings::SettingsChange;
 use crate::{Config, Emulator, ListingSeed};
 
 const USAGE: &str =
     "usage: sellsync-emulator [--port N] [--rate-scale X] [--clock-speed X] [--speed X] \
-[--seed N] [--token-lifetime S] [--sandbox] [--demo-shop] [--buyers ORDERS_PER_HOUR]
+[--seed N] [--token-lifetime S] [--feed-seconds S] [--pending-seconds S] [--sandbox] [--demo-shop]
+[--buyers ORDERS_PER_HOUR]
 
   --port N             listen on 127.0.0.1:N (default: a free port, printed on start)
   --rate-scale X       multiply every rate limit and divide every processing delay by X
@@ -13,6 +15,9 @@ const USAGE: &str =
   --speed X            both of the above
   --seed N             seed of every random choice (default 1)
   --token-lifetime S   access token lifetime in emulated seconds (default 3600)
+  --feed-seconds S     a feed takes S seconds from createFeed to DONE, divided by the rate
+                       scale (default 90)
+  --pending-seconds S  a new order stays Pending S emulated seconds (default 60)
   --sandbox            answer the official models' static sandbox examples
   --demo-shop          seed the demo seller with 40 listings (36 seller-fulfilled, 4 FBA)
   --buyers N           start simulated buyers placing N orders per emulated hour";
@@ -48,63 +53,83 @@ fn arg<T: std::str::FromStr>(args: &[String], i: usize) -> Result<T, String> {
         .ok_or_else(|| format!("{} needs a value", args[i]))
 }
 
-/// Parses arguments, starts the emulator and serves until the process is ended.
-pub fn main(args: Vec<String>) -> i32 {
-    let mut config = Config::default();
-    let (mut demo, mut buyers) = (false, None);
+/// What the command line asks for.
+#[derive(Debug)]
+pub struct Options {
+    /// How to start the emulator.
+    pub config: Config,
+    /// Seed the demo shop.
+    pub demo_shop: bool,
+    /// Start simulated buyers placing this many orders per emulated hour.
+    pub buyers: Option<f64>,
+}
+
+/// Parses the arguments; Err carries the message to print before the usage (empty for `--help`).
+pub fn parse(args: &[String]) -> Result<Options, String> {
+    let mut o = Options {
+        config: Config::default(),
+        demo_shop: false,
+        buyers: None,
+    };
+    let config = &mut o.config;
     let mut i = 0;
-    let parsed: Result<(), String> = (|| {
-        while i < args.len() {
-            match args[i].as_str() {
-                "--port" => {
-                    config.port = arg(&args, i)?;
-                    i += 1
-                }
-                "--rate-scale" => {
-                    config.rate_scale = arg(&args, i)?;
-                    i += 1
-                }
-                "--clock-speed" => {
-                    config.clock_speed = arg(&args, i)?;
-                    i += 1
-                }
-                "--speed" => {
-                    config.rate_scale = arg(&args, i)?;
-                    config.clock_speed = config.rate_scale;
-                    i += 1
-                }
-                "--seed" => {
-                    config.seed = arg(&args, i)?;
-                    i += 1
-                }
-                "--token-lifetime" => {
-                    config.token_lifetime_s = arg(&args, i)?;
-                    i += 1
-                }
-                "--buyers" => {
-                    buyers = Some(arg::<f64>(&args, i)?);
-                    i += 1
-                }
-                "--sandbox" => config.sandbox = true,
-                "--demo-shop" => demo = true,
-                "-h" | "--help" => return Err(String::new()),
-                other => return Err(format!("unknown argument {other}")),
+    while i < args.len() {
+        match args[i].as_str() {
+            "--port" => config.port = arg(args, i)?,
+            "--rate-scale" => config.rate_scale = arg(args, i)?,
+            "--clock-speed" => config.clock_speed = arg(args, i)?,
+            "--speed" => {
+                config.rate_scale = arg(args, i)?;
+                config.clock_speed = config.rate_scale;
             }
-            i += 1;
+            "--seed" => config.seed = arg(args, i)?,
+            "--token-lifetime" => config.token_lifetime_s = arg(args, i)?,
+            "--feed-seconds" => config.settings.apply(SettingsChange {
+                feed_processing_seconds: Some(arg(args, i)?),
+                ..SettingsChange::default()
+            })?,
+            "--pending-seconds" => config.settings.apply(SettingsChange {
+                pending_seconds: Some(arg(args, i)?),
+                ..SettingsChange::default()
+            })?,
+            "--buyers" => o.buyers = Some(arg(args, i)?),
+            "--sandbox" => {
+                config.sandbox = true;
+                i += 1;
+                continue;
+            }
+            "--demo-shop" => {
+                o.demo_shop = true;
+                i += 1;
+                continue;
+            }
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument {other}")),
         }
-        Ok(())
-    })();
-    if let Err(e) = parsed {
-        if !e.is_empty() {
-            eprintln!("{e}");
-        }
-        eprintln!("{USAGE}");
-        return 2;
+        i += 2;
     }
     if !(config.rate_scale > 0.0 && config.clock_speed > 0.0) {
-        eprintln!("--rate-scale and --clock-speed must be positive");
-        return 2;
+        return Err("--rate-scale and --clock-speed must be positive".into());
     }
+    Ok(o)
+}
+
+/// Parses arguments, starts the emulator and serves until the process is ended.
+pub fn main(args: Vec<String>) -> i32 {
+    let Options {
+        config,
+        demo_shop: demo,
+        buyers,
+    } = match parse(&args) {
+        Ok(o) => o,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("{e}");
+            }
+            eprintln!("{USAGE}");
+            return 2;
+        }
+    };
     let emulator = match Emulator::start(config) {
         Ok(e) => e,
         Err(e) => {
@@ -132,5 +157,36 @@ pub fn main(args: Vec<String>) -> i32 {
     let _ = std::io::stdout().flush();
     loop {
         std::thread::park();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn processing_times_are_set_from_the_command_line() {
+        let o = parse(&args(&[
+            "--feed-seconds",
+            "120",
+            "--sandbox",
+            "--pending-seconds",
+            "1800",
+            "--speed",
+            "10",
+        ]))
+        .unwrap();
+        assert_eq!(o.config.settings.feed_processing_seconds, 120.0);
+        assert_eq!(o.config.settings.pending_seconds, 1800.0);
+        assert!(o.config.sandbox);
+        assert_eq!((o.config.rate_scale, o.config.clock_speed), (10.0, 10.0));
+        let defaults = parse(&[]).unwrap().config.settings;
+        assert_eq!(defaults, crate::Settings::default());
+        assert!(parse(&args(&["--pending-seconds", "-5"])).is_err());
+        assert!(parse(&args(&["--feed-seconds"])).is_err());
     }
 }

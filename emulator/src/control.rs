@@ -7,7 +7,8 @@ use crate::buyers::{Buyers, BuyersConfig};
 use crate::faults::Fault;
 use crate::reply::Reply;
 use crate::server::{lock, Shared};
-use crate::world::{CanceledBy, Listing, Order, Seller, Status, World};
+use crate::settings::{Settings, SettingsChange};
+use crate::world::{CanceledBy, Cause, Listing, Order, QuantityChange, Seller, Status, World};
 use chrono::Duration;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -118,8 +119,8 @@ impl<'a> Control<'a> {
                     ));
                 }
                 let n = w.id();
-                w.listings.insert(
-                    (seller.seller_id.clone(), s.sku.clone()),
+                w.listings.save(
+                    &seller.seller_id,
                     Listing {
                         sku: s.sku.clone(),
                         asin: s.asin.clone().unwrap_or_else(|| format!("B0{n:08}")),
@@ -133,6 +134,7 @@ impl<'a> Control<'a> {
                         last_updated: now,
                         quantity_updates: 0,
                     },
+                    Cause::Control,
                 );
             }
             Ok(seeds.len())
@@ -153,17 +155,18 @@ impl<'a> Control<'a> {
             // SKUs in stock on the right channel, kept up to date as orders take the last unit.
             let mut avail: Vec<String> = if seed.lines.is_empty() {
                 w.listings
-                    .range((seller.seller_id.clone(), String::new())..)
-                    .take_while(|((s, _), _)| *s == seller.seller_id)
-                    .filter(|(_, l)| l.quantity > 0 && l.fba == seed.fba)
-                    .map(|((_, sku), _)| sku.clone())
+                    .of_seller(&seller.seller_id)
+                    .filter(|l| l.quantity > 0 && l.fba == seed.fba)
+                    .map(|l| l.sku.clone())
                     .collect()
             } else {
                 Vec::new()
             };
-            let pending =
-                seed.pending_seconds
-                    .unwrap_or(if seed.pending { w.pending_seconds } else { 0 });
+            let pending = match (seed.pending_seconds, seed.pending) {
+                (Some(s), _) => Duration::seconds(s),
+                (None, true) => w.settings.pending(),
+                (None, false) => Duration::zero(),
+            };
             let count = seed.count.unwrap_or(1);
             while ids.len() < count {
                 let lines = if seed.lines.is_empty() {
@@ -221,6 +224,33 @@ impl<'a> Control<'a> {
                 .get(&(seller, sku.to_string()))
                 .map(|l| l.quantity)
         })
+    }
+
+    /// The logged changes of listing quantities, oldest first, of one SKU (any when None) and
+    /// from a time on (all when None).
+    pub fn quantity_log(
+        &self,
+        sku: Option<&str>,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Vec<QuantityChange> {
+        self.with_world(|w| {
+            w.listings
+                .quantity_log()
+                .filter(|c| sku.is_none_or(|s| c.sku == s))
+                .filter(|c| since.is_none_or(|t| c.time >= t))
+                .cloned()
+                .collect()
+        })
+    }
+
+    /// The current processing times.
+    pub fn settings(&self) -> Settings {
+        self.with_world(|w| w.settings)
+    }
+
+    /// Changes some processing times (see [`Settings::apply`]); returns the new ones.
+    pub fn set_settings(&self, change: SettingsChange) -> Result<Settings, String> {
+        self.with_world(|w| w.settings.apply(change).map(|()| w.settings))
     }
 
     /// Holds feed processing (feeds stay in the queue) or releases it; a released feed that
@@ -416,6 +446,21 @@ pub fn handle(shared: &Shared, method: &str, rest: &str, query: &str, body: &[u8
                 json!({ "calls": c.counts().into_iter().map(|(o, s, n)| json!({
                 "operation": o, "status": s, "count": n})).collect::<Vec<_>>() }),
             ),
+            ("GET", ["settings"]) => ok(json!(c.settings())),
+            ("POST", ["settings"]) => {
+                let s = c.set_settings(parse(body)?).map_err(bad)?;
+                ok(json!(s))
+            }
+            ("GET", ["quantity-log"]) => {
+                let since = match qv("since") {
+                    None => None,
+                    Some(t) => Some(
+                        crate::api::parse_time(&t)
+                            .ok_or_else(|| bad("since must be an ISO 8601 date-time"))?,
+                    ),
+                };
+                ok(json!({ "entries": c.quantity_log(qv("sku").as_deref(), since) }))
+            }
             ("GET", ["log"]) => {
                 let limit = qv("limit")
                     .and_then(|l| l.parse::<usize>().ok())

@@ -20,6 +20,14 @@ pub enum FaultKind {
     ExpiredToken,
     /// (createFeed) Accept the feed, then end its processing FATAL without applying anything.
     FeedFatal,
+    /// (searchOrders, getOrders) Serve each order of the page as it was before its last
+    /// update (older last-update time and status), as a lagging replica would.
+    StalePage,
+    /// (searchOrders, getOrders) List the page's orders newest update first.
+    OutOfOrder,
+    /// Process the call, then answer only after this many milliseconds (a client that times
+    /// out has nonetheless had its call applied).
+    LateAnswer { ms: u64 },
 }
 
 /// A fault for the next `count` calls of `operation` (a model operation name, `lwaToken`,

@@ -18,10 +18,13 @@ mod reply;
 mod route;
 pub mod sandbox;
 mod server;
+pub mod settings;
+pub mod stock;
 pub mod world;
 
 pub use control::{ListingSeed, OrderSeed};
 pub use faults::{Fault, FaultKind};
+pub use settings::Settings;
 pub use world::{CanceledBy, Seller, Status, World};
 
 use server::Shared;
@@ -61,6 +64,8 @@ pub struct Config {
     pub sandbox: bool,
     /// Sellers known from the start (see [`Seller::demo`]).
     pub sellers: Vec<Seller>,
+    /// Feed processing and order pending times (also settable while running).
+    pub settings: Settings,
 }
 
 impl Default for Config {
@@ -73,6 +78,7 @@ impl Default for Config {
             seed: 1,
             sandbox: false,
             sellers: vec![Seller::demo()],
+            settings: Settings::default(),
         }
     }
 }
@@ -105,6 +111,7 @@ impl Emulator {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let mut world = World::new(config.seed);
+        world.settings = config.settings;
         for s in config.sellers {
             world.upsert_seller(s);
         }

@@ -103,7 +103,10 @@ fn matches(expected: &Value, ctx: &Ctx<'_>, template: &str, op: &Value) -> bool 
     let body: Option<Value> = serde_json::from_slice(&ctx.body).ok();
     let names = path_names(template);
     params.iter().all(|(name, spec)| {
-        let want = &spec["value"];
+        // A parameter listed without a value (e.g. `"body": {}`) matches anything.
+        let Some(want) = spec.get("value") else {
+            return true;
+        };
         if let Some(i) = names.iter().position(|n| n == name) {
             return ctx
                 .params
@@ -146,7 +149,7 @@ pub fn answer(op: Op, ctx: &Ctx<'_>) -> Reply {
     let Some((template, _, operation)) = operation_for(op) else {
         return Reply::not_found("No sandbox examples for this operation");
     };
-    // The most specific matching example wins (the one naming the most parameters).
+    // The most specific matching example wins (the one giving the most parameter values).
     let mut best: Option<(usize, u16, Option<&Value>)> = None;
     for (status, resp) in operation["responses"].as_object().into_iter().flatten() {
         for case in resp["x-amzn-api-sandbox"]["static"]
@@ -155,9 +158,9 @@ pub fn answer(op: Op, ctx: &Ctx<'_>) -> Reply {
             .flatten()
         {
             if matches(&case["request"], ctx, template, operation) {
-                let n = case["request"]["parameters"]
-                    .as_object()
-                    .map_or(0, |p| p.len());
+                let n = case["request"]["parameters"].as_object().map_or(0, |p| {
+                    p.values().filter(|v| v.get("value").is_some()).count()
+                });
                 if best.is_none_or(|(m, _, _)| n > m) {
                     best = Some((n, status.parse().unwrap_or(200), case.get("response")));
                 }

@@ -119,6 +119,10 @@ pub async fn dispatch(State(s): State<Arc<Shared>>, req: Request) -> Response {
             *r.body_mut() = axum::body::Body::from(half);
             r
         }
+        Some(FaultKind::LateAnswer { ms }) => {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            respond(&s, reply, rate_op)
+        }
         Some(FaultKind::Malformed) => {
             let mut r = respond(&s, reply, rate_op);
             r.headers_mut().remove("content-length");

@@ -8,8 +8,19 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
+pub use crate::settings::Settings;
+pub use crate::stock::{Cause, Listing, Listings, QuantityChange};
+
 /// Upper bound of kept tokens, documents and log entries, so the emulator never grows without bound.
 pub const MAX_KEPT: usize = 100_000;
+
+/// Appends to a log that keeps only the [`MAX_KEPT`] newest entries.
+pub fn push_bounded<T>(log: &mut VecDeque<T>, entry: T) {
+    if log.len() >= MAX_KEPT {
+        log.pop_front();
+    }
+    log.push_back(entry);
+}
 
 /// A seller account with its LWA application credentials.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -148,25 +159,6 @@ impl Order {
     }
 }
 
-/// A listing with the quantity Amazon shows.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Listing {
-    pub sku: String,
-    pub asin: String,
-    pub title: String,
-    pub product_type: String,
-    pub price_cents: i64,
-    pub currency: String,
-    /// Quantity shown to buyers (seller-fulfilled channel `DEFAULT`).
-    pub quantity: i64,
-    /// FBA listing (channel `AMAZON_NA`); its quantity is Amazon's, never the seller's.
-    pub fba: bool,
-    pub created: DateTime<Utc>,
-    pub last_updated: DateTime<Utc>,
-    /// How many times the quantity was set by the seller (patch, put or feed).
-    pub quantity_updates: u64,
-}
-
 /// One confirmed package (confirmShipment or fulfilment feed).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Shipment {
@@ -290,8 +282,11 @@ pub struct World {
     pub rng: StdRng,
     pub sellers: Vec<Seller>,
     pub tokens: HashMap<String, Token>,
-    pub listings: BTreeMap<(String, String), Listing>,
+    /// Listings by (seller id, SKU), with the log of their quantity changes.
+    pub listings: Listings,
     pub orders: HashMap<String, Order>,
+    /// Each updated order as it was before its last update (one version per order).
+    pub previous: HashMap<String, Order>,
     /// Index for searches: (last update, order id).
     pub by_update: BTreeSet<(DateTime<Utc>, String)>,
     /// Index for searches: (creation, order id).
@@ -309,8 +304,8 @@ pub struct World {
     pub next_id: u64,
     /// Hours between an order's creation and its LatestShipDate.
     pub handling_hours: i64,
-    /// Seconds a new order stays Pending before payment is authorised.
-    pub pending_seconds: i64,
+    /// Feed processing and order pending times (settable while running).
+    pub settings: Settings,
     /// Feed processing is held (control API): feeds stay where they are until released.
     pub feeds_held: bool,
 }
@@ -322,8 +317,9 @@ impl World {
             rng: StdRng::seed_from_u64(seed),
             sellers: Vec::new(),
             tokens: HashMap::new(),
-            listings: BTreeMap::new(),
+            listings: Listings::default(),
             orders: HashMap::new(),
+            previous: HashMap::new(),
             by_update: BTreeSet::new(),
             by_creation: BTreeSet::new(),
             pending: BTreeSet::new(),
@@ -336,7 +332,7 @@ impl World {
             counts: BTreeMap::new(),
             next_id: 1,
             handling_hours: 48,
-            pending_seconds: 60,
+            settings: Settings::default(),
             feeds_held: false,
         }
     }
@@ -376,14 +372,14 @@ impl World {
     /// Records a call in the bounded log and the counters.
     pub fn record(&mut self, operation: &'static str, status: u16, time: DateTime<Utc>) {
         *self.counts.entry((operation, status)).or_default() += 1;
-        if self.log.len() >= MAX_KEPT {
-            self.log.pop_front();
-        }
-        self.log.push_back(Call {
-            operation,
-            status,
-            time,
-        });
+        push_bounded(
+            &mut self.log,
+            Call {
+                operation,
+                status,
+                time,
+            },
+        );
     }
 
     /// Inserts an order and indexes it.
@@ -423,6 +419,7 @@ impl World {
     ) -> Option<R> {
         let mut order = self.orders.remove(order_id)?;
         self.unindex(&order);
+        self.previous.insert(order_id.to_string(), order.clone());
         let r = change(&mut order);
         order.last_updated = now.max(order.last_updated + Duration::seconds(1));
         self.insert_order(order);
@@ -431,6 +428,7 @@ impl World {
 
     /// Promotes pending orders whose payment is authorised by `now` (FBA orders ship at once).
     pub fn advance(&mut self, now: DateTime<Utc>) {
+        self.listings.set_time(now);
         while let Some((due, id)) = self.pending.first().cloned() {
             if due > now {
                 break;
@@ -452,8 +450,19 @@ impl World {
         }
     }
 
+    /// Sets the quantity Amazon shows for a SKU, logging the change with its cause.
+    /// False when the seller has no such listing.
+    pub fn set_quantity(&mut self, seller_id: &str, sku: &str, to: i64, cause: Cause) -> bool {
+        let key = (seller_id.to_string(), sku.to_string());
+        self.listings
+            .edit(&key, cause)
+            .map(|mut l| l.quantity = to)
+            .is_some()
+    }
+
     /// Places an order for `lines` of (sku, quantity) of `seller` in `marketplace`, decrementing
-    /// the quantity Amazon shows; it stays Pending for `pending_seconds` (payment authorisation). Returns the order id, or None when a SKU is unknown or
+    /// the quantity Amazon shows; it stays Pending for `pending` (payment authorisation).
+    /// Returns the order id, or None when a SKU is unknown or
     /// Amazon shows less than asked for.
     pub fn place_order(
         &mut self,
@@ -461,7 +470,7 @@ impl World {
         marketplace_id: &str,
         lines: &[(String, i64)],
         now: DateTime<Utc>,
-        pending_seconds: i64,
+        pending: Duration,
     ) -> Option<String> {
         let mut items = Vec::new();
         let mut fba = None;
@@ -478,13 +487,14 @@ impl World {
         }
         let order_id = self.new_order_id();
         let mut order_items = Vec::new();
+        self.listings.set_time(now);
         for (n, (l, qty)) in items.into_iter().enumerate() {
-            if let Some(lm) = self
-                .listings
-                .get_mut(&(seller_id.to_string(), l.sku.clone()))
-            {
-                lm.quantity -= qty;
-            }
+            let cause = Cause::Order {
+                order_id: order_id.clone(),
+            };
+            let key = (seller_id.to_string(), l.sku.clone());
+            let left = self.listings.get(&key).map_or(0, |now| now.quantity) - qty;
+            self.set_quantity(seller_id, &l.sku, left, cause);
             order_items.push(OrderItem {
                 order_item_id: format!("{}{:02}", &order_id.replace('-', "")[3..], n + 1),
                 sku: l.sku.clone(),
@@ -504,7 +514,7 @@ impl World {
             .map(|l| l.currency.clone())
             .unwrap_or_else(|| "USD".into());
         let n = self.id();
-        let pending_until = now + Duration::seconds(pending_seconds.max(0));
+        let pending_until = now + pending.max(Duration::zero());
         let order = Order {
             order_id: order_id.clone(),
             seller_id: seller_id.to_string(),
@@ -784,8 +794,8 @@ mod tests {
         let now = Utc::now();
         w.upsert_seller(Seller::demo());
         let seller = Seller::demo().seller_id;
-        w.listings.insert(
-            (seller.clone(), "A".into()),
+        w.listings.save(
+            &seller,
             Listing {
                 sku: "A".into(),
                 asin: "B0".into(),
@@ -799,9 +809,16 @@ mod tests {
                 last_updated: now,
                 quantity_updates: 0,
             },
+            Cause::Control,
         );
         let id = w
-            .place_order(&seller, "ATVPDKIKX0DER", &[("A".into(), 2)], now, 0)
+            .place_order(
+                &seller,
+                "ATVPDKIKX0DER",
+                &[("A".into(), 2)],
+                now,
+                Duration::zero(),
+            )
             .unwrap();
         let item = w.orders[&id].items[0].order_item_id.clone();
         assert!(w

@@ -4,22 +4,7 @@ mod common;
 
 use common::Api;
 use sellsync_emulator::Config;
-use serde_json::{json, Value};
-
-fn control(api: &Api, method: &str, path: &str, body: Option<Value>) -> Value {
-    let mut rb = api.http.request(
-        method.parse().unwrap(),
-        format!("{}/_emulator/{path}", api.emu.url()),
-    );
-    if let Some(b) = body {
-        rb = rb
-            .header("content-type", "application/json")
-            .body(b.to_string());
-    }
-    let resp = rb.send().unwrap();
-    assert_eq!(resp.status().as_u16(), 200, "{method} {path}");
-    resp.json().unwrap()
-}
+use serde_json::json;
 
 #[test]
 fn seeding_orders_and_reading_state_over_http() {
@@ -27,29 +12,27 @@ fn seeding_orders_and_reading_state_over_http() {
         rate_scale: 1000.0,
         ..Config::default()
     });
-    control(
-        &api,
+    api.control(
         "POST",
         "listings",
         Some(
             json!({"listings": [{"sku": "MUG-1", "quantity": 5}, {"sku": "FBA-1", "quantity": 9, "fba": true}]}),
         ),
     );
-    let placed = control(
-        &api,
+    let placed = api.control(
         "POST",
         "orders",
         Some(json!({"lines": [["MUG-1", 2]], "age_seconds": 600})),
     );
     let id = placed["order_ids"][0].as_str().unwrap().to_string();
-    let order = control(&api, "GET", &format!("orders/{id}"), None);
+    let order = api.control("GET", &format!("orders/{id}"), None);
     assert_eq!(
         order["items"][0]["shown_quantity"], 5,
         "the quantity Amazon showed when the order was placed"
     );
     assert_eq!(order["status"], "Unshipped");
     // Amazon shows less after the sale; ordering more than shown is refused.
-    let state = control(&api, "GET", "state", None);
+    let state = api.control("GET", "state", None);
     let mug = state["listings"]
         .as_array()
         .unwrap()
@@ -66,8 +49,7 @@ fn seeding_orders_and_reading_state_over_http() {
         .unwrap();
     assert_eq!(too_many.status().as_u16(), 400);
     assert_eq!(
-        control(
-            &api,
+        api.control(
             "POST",
             &format!("orders/{id}/cancel-request"),
             Some(json!({"reason": "mistake"}))
@@ -75,28 +57,22 @@ fn seeding_orders_and_reading_state_over_http() {
         true
     );
     assert_eq!(
-        control(
-            &api,
+        api.control(
             "POST",
             &format!("orders/{id}/cancel"),
             Some(json!({"by": "seller", "reason": "NoInventory"}))
         )["cancelled"],
         true
     );
-    let state = control(&api, "GET", "state", None);
+    let state = api.control("GET", "state", None);
     assert_eq!(state["cancellations"][0]["by"], "seller");
     assert_eq!(state["orders"]["by_status"]["Canceled"], 1);
     // The clock moves only forward and only when told (or at the configured speed).
-    let before = control(&api, "GET", "clock", None)["now"]
+    let before = api.control("GET", "clock", None)["now"]
         .as_str()
         .unwrap()
         .to_string();
-    let after = control(
-        &api,
-        "POST",
-        "clock",
-        Some(json!({"advance_seconds": 3600})),
-    )["now"]
+    let after = api.control("POST", "clock", Some(json!({"advance_seconds": 3600})))["now"]
         .as_str()
         .unwrap()
         .to_string();
@@ -116,15 +92,14 @@ fn faults_apply_to_the_next_n_calls_and_the_log_shows_them() {
         rate_scale: 1000.0,
         ..Config::default()
     });
-    control(
-        &api,
+    api.control(
         "POST",
         "faults",
         Some(
             json!({"operation": "getMarketplaceParticipations", "count": 2, "kind": "status", "status": 503}),
         ),
     );
-    let pending = control(&api, "GET", "faults", None);
+    let pending = api.control("GET", "faults", None);
     assert_eq!(pending["faults"][0]["count"], 2);
     let path = "/sellers/v1/marketplaceParticipations";
     let codes: Vec<u16> = (0..3)
@@ -133,8 +108,7 @@ fn faults_apply_to_the_next_n_calls_and_the_log_shows_them() {
     assert_eq!(codes, vec![503, 503, 200]);
     let unavailable = api.call("GET", path, &[], None);
     assert_eq!(unavailable.status, 200);
-    control(
-        &api,
+    api.control(
         "POST",
         "faults",
         Some(json!({"operation": "lwaToken", "count": 1, "kind": "status", "status": 503})),
@@ -145,22 +119,21 @@ fn faults_apply_to_the_next_n_calls_and_the_log_shows_them() {
         503,
         "LWA down"
     );
-    control(
-        &api,
+    api.control(
         "POST",
         "faults",
         Some(json!({"operation": "*", "count": 5, "kind": "malformed"})),
     );
-    control(&api, "DELETE", "faults", None);
+    api.control("DELETE", "faults", None);
     assert_eq!(
         api.call("GET", path, &[], None).status,
         200,
         "cleared faults do not fire"
     );
-    let log = control(&api, "GET", "log?limit=3", None);
+    let log = api.control("GET", "log?limit=3", None);
     assert_eq!(log["calls"].as_array().unwrap().len(), 3);
     assert_eq!(log["calls"][0]["operation"], "getMarketplaceParticipations");
-    let stats = control(&api, "GET", "stats", None);
+    let stats = api.control("GET", "stats", None);
     let n503 = stats["calls"]
         .as_array()
         .unwrap()
@@ -193,14 +166,12 @@ fn buyers_order_only_what_amazon_shows_and_stop_when_told() {
         seed: 7,
         ..Config::default()
     });
-    control(
-        &api,
+    api.control(
         "POST",
         "listings",
         Some(json!({"listings": [{"sku": "A", "quantity": 4}, {"sku": "B", "quantity": 3}]})),
     );
-    control(
-        &api,
+    api.control(
         "POST",
         "buyers",
         Some(json!({"orders_per_hour": 36000, "max_units": 2})),
@@ -208,7 +179,7 @@ fn buyers_order_only_what_amazon_shows_and_stop_when_told() {
     // Wait (bounded) until buyers have emptied the shelves as Amazon shows them.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
-        let state = control(&api, "GET", "state", None);
+        let state = api.control("GET", "state", None);
         let shown: i64 = state["listings"]
             .as_array()
             .unwrap()
@@ -224,10 +195,10 @@ fn buyers_order_only_what_amazon_shows_and_stop_when_told() {
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let placed = control(&api, "DELETE", "buyers", None)["placed"]
+    let placed = api.control("DELETE", "buyers", None)["placed"]
         .as_u64()
         .unwrap();
-    assert!(placed >= 2 && placed <= 7, "{placed} orders for 7 units");
+    assert!((2..=7).contains(&placed), "{placed} orders for 7 units");
     // Every unit sold was shown at the time: nothing was oversold by Amazon itself.
     let orders = api
         .emu

@@ -9,7 +9,6 @@ use jsonschema::{Draft, JSONSchema};
 use sellsync_emulator::sandbox::models;
 use sellsync_emulator::{Config, ListingSeed, OrderSeed};
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
 
 /// The model declaring `template` (with version disambiguation for /orders paths).
 fn model_for(template: &str) -> &'static Value {
@@ -530,38 +529,9 @@ fn listings_items_answers_match_the_model_and_change_what_buyers_see() {
     check(st, "get", &bad);
 }
 
-fn wait_done(api: &Api, path: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let a = api.call("GET", path, &[], None);
-        assert_eq!(a.status, 200);
-        let s = a.body["processingStatus"].as_str().unwrap().to_string();
-        if matches!(s.as_str(), "DONE" | "FATAL" | "CANCELLED") {
-            return a.body;
-        }
-        assert!(Instant::now() < deadline, "{path} still {s}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 fn upload_feed(api: &Api, content_type: &str, data: Vec<u8>) -> String {
-    let doc = api.call(
-        "POST",
-        "/feeds/2021-06-30/documents",
-        &[],
-        Some(&json!({"contentType": content_type})),
-    );
-    assert_eq!(doc.status, 201);
+    let doc = api.upload(content_type, data);
     check("/feeds/2021-06-30/documents", "post", &doc);
-    let url = doc.body["url"].as_str().unwrap();
-    let put = api
-        .http
-        .put(url)
-        .header("content-type", content_type)
-        .body(data)
-        .send()
-        .unwrap();
-    assert_eq!(put.status().as_u16(), 200);
     doc.body["feedDocumentId"].as_str().unwrap().to_string()
 }
 
@@ -612,7 +582,7 @@ fn a_listings_feed_round_trip_applies_good_messages_and_reports_bad_ones_in_the_
         "/feeds/2021-06-30/feeds/{}",
         created.body["feedId"].as_str().unwrap()
     );
-    let feed = wait_done(&api, &feed_path);
+    let feed = api.wait_done(&feed_path);
     assert_eq!(feed["processingStatus"], "DONE");
     check(
         "/feeds/2021-06-30/feeds/{feedId}",
@@ -665,13 +635,10 @@ fn retired_feed_types_end_fatal_and_order_feeds_cancel_and_refund() {
     let id = upload_feed(&api, "text/xml", b"<AmazonEnvelope/>".to_vec());
     let f = api.call("POST", "/feeds/2021-06-30/feeds", &[], Some(&json!({"feedType": "POST_INVENTORY_AVAILABILITY_DATA", "marketplaceIds": ["ATVPDKIKX0DER"], "inputFeedDocumentId": id})));
     assert_eq!(f.status, 202);
-    let feed = wait_done(
-        &api,
-        &format!(
-            "/feeds/2021-06-30/feeds/{}",
-            f.body["feedId"].as_str().unwrap()
-        ),
-    );
+    let feed = api.wait_done(&format!(
+        "/feeds/2021-06-30/feeds/{}",
+        f.body["feedId"].as_str().unwrap()
+    ));
     assert_eq!(feed["processingStatus"], "FATAL");
     let unknown = api.call("POST", "/feeds/2021-06-30/feeds", &[], Some(&json!({"feedType": "NOT_A_FEED", "marketplaceIds": ["ATVPDKIKX0DER"], "inputFeedDocumentId": id})));
     assert_eq!(unknown.status, 400);
@@ -695,13 +662,10 @@ fn retired_feed_types_end_fatal_and_order_feeds_cancel_and_refund() {
     );
     let f = api.call("POST", "/feeds/2021-06-30/feeds", &[], Some(&json!({"feedType": "POST_FLAT_FILE_ORDER_ACKNOWLEDGEMENT_DATA", "marketplaceIds": ["ATVPDKIKX0DER"], "inputFeedDocumentId": id})));
     assert_eq!(
-        wait_done(
-            &api,
-            &format!(
-                "/feeds/2021-06-30/feeds/{}",
-                f.body["feedId"].as_str().unwrap()
-            )
-        )["processingStatus"],
+        api.wait_done(&format!(
+            "/feeds/2021-06-30/feeds/{}",
+            f.body["feedId"].as_str().unwrap()
+        ))["processingStatus"],
         "DONE"
     );
     assert_eq!(
@@ -719,13 +683,10 @@ fn retired_feed_types_end_fatal_and_order_feeds_cancel_and_refund() {
         tsv.into_bytes(),
     );
     let f = api.call("POST", "/feeds/2021-06-30/feeds", &[], Some(&json!({"feedType": "POST_FLAT_FILE_PAYMENT_ADJUSTMENT_DATA", "marketplaceIds": ["ATVPDKIKX0DER"], "inputFeedDocumentId": id})));
-    wait_done(
-        &api,
-        &format!(
-            "/feeds/2021-06-30/feeds/{}",
-            f.body["feedId"].as_str().unwrap()
-        ),
-    );
+    api.wait_done(&format!(
+        "/feeds/2021-06-30/feeds/{}",
+        f.body["feedId"].as_str().unwrap()
+    ));
     assert_eq!(c.state()["refunds"][0]["order_id"], orders[1].as_str());
 }
 
@@ -752,7 +713,7 @@ fn reports_deliver_the_documented_tab_separated_columns() {
             "/reports/2021-06-30/reports/{}",
             r.body["reportId"].as_str().unwrap()
         );
-        let report = wait_done(&api, &path);
+        let report = api.wait_done(&path);
         check(
             "/reports/2021-06-30/reports/{reportId}",
             "get",

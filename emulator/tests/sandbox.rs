@@ -94,3 +94,37 @@ fn every_static_sandbox_example_is_answered_as_in_the_model() {
         mismatched.join("\n")
     );
 }
+
+#[test]
+fn a_parameter_listed_without_a_value_matches_anything() {
+    let api = Api::start(Config {
+        sandbox: true,
+        rate_scale: 1000.0,
+        ..Config::default()
+    });
+    let example = |op: Op| {
+        let (_, _, operation) = operation_for(op).unwrap();
+        operation["responses"]["200"]["x-amzn-api-sandbox"]["static"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["request"]["parameters"]["body"] == serde_json::json!({}))
+            .unwrap()["response"]
+            .clone()
+    };
+    let q = [("marketplaceIds", "ATVPDKIKX0DER")];
+    let body = serde_json::json!({"productType": "HOME", "patches": [{"op": "replace",
+        "path": "/attributes/item_name", "value": [{"value": "Mug"}]}]});
+    for (method, op, body) in [
+        ("GET", Op::GetListingsItem, None),
+        ("PUT", Op::PutListingsItem, Some(&body)),
+        ("PATCH", Op::PatchListingsItem, Some(&body)),
+    ] {
+        let any = api.call(method, "/listings/2021-08-01/items/ANY/MUG-1", &q, body);
+        assert_eq!(any.status, 200, "{method}: {:?}", any.body);
+        assert_eq!(any.body, example(op), "{method}: the catch-all example");
+        // An example that gives a value is more specific than the catch-all.
+        let bad = api.call(method, "/listings/2021-08-01/items/ANY/BadSKU", &q, body);
+        assert_eq!(bad.status, 400, "{method}");
+    }
+}

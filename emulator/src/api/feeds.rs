@@ -7,7 +7,7 @@ use super::{iso, Ctx};
 
 use crate::reply::{Body, Reply};
 use crate::server::lock;
-use crate::world::{CanceledBy, Document, Feed, Processing, Refund, World};
+use crate::world::{CanceledBy, Cause, Document, Feed, Processing, Refund, World};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -15,9 +15,6 @@ use std::io::Write;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// Nominal seconds a feed waits in the queue, then takes to process (divided by the rate scale).
-const QUEUE_S: f64 = 20.0;
-const PROCESS_S: f64 = 40.0;
 /// Presigned URLs expire after 5 minutes (divided by the rate scale).
 pub const URL_LIFETIME_S: f64 = 300.0;
 /// Documents larger than this are stored gzip-compressed, as Amazon does for large ones.
@@ -183,7 +180,9 @@ pub fn create_feed(ctx: &mut Ctx<'_>) -> Reply {
     }
     let id = ctx.world.id().to_string();
     let scale = ctx.shared.rate_scale;
-    let start_at = Instant::now() + scaled(scale, QUEUE_S);
+    // A third of the processing time in the queue, the rest in progress.
+    let total = ctx.world.settings.feed_processing_seconds;
+    let start_at = Instant::now() + scaled(scale, total / 3.0);
     ctx.world.feeds.insert(
         id.clone(),
         Feed {
@@ -198,7 +197,7 @@ pub fn create_feed(ctx: &mut Ctx<'_>) -> Reply {
             ended: None,
             result_document_id: None,
             start_at,
-            done_at: start_at + scaled(scale, PROCESS_S),
+            done_at: start_at + scaled(scale, total * 2.0 / 3.0),
             doomed: ctx.fault == Some(crate::faults::FaultKind::FeedFatal),
         },
     );
@@ -425,7 +424,7 @@ fn listings_feed(
             invalid += 1;
             continue;
         }
-        match apply_message(world, &feed.seller_id, &sku, m, now) {
+        match apply_message(world, feed, &sku, m, now) {
             Ok(()) => accepted += 1,
             Err((code, msg)) => {
                 err(&code, msg);
@@ -443,11 +442,12 @@ fn listings_feed(
 
 fn apply_message(
     world: &mut World,
-    seller: &str,
+    feed: &Feed,
     sku: &str,
     m: &Value,
     now: DateTime<Utc>,
 ) -> Result<(), (String, String)> {
+    let (seller, feed_id) = (feed.seller_id.as_str(), feed.feed_id.as_str());
     let key = (seller.to_string(), sku.to_string());
     let op = m.get("operationType").and_then(Value::as_str).unwrap_or("");
     if op == "DELETE" {
@@ -483,7 +483,10 @@ fn apply_message(
         }
     };
     next.last_updated = now;
-    world.listings.insert(key, next);
+    let cause = Cause::Feed {
+        feed_id: feed_id.to_string(),
+    };
+    world.listings.save(seller, next, cause);
     Ok(())
 }
 

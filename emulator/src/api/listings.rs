@@ -2,7 +2,7 @@
 
 use super::{iso, Ctx};
 use crate::reply::Reply;
-use crate::world::Listing;
+use crate::world::{Cause, Listing};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -239,7 +239,7 @@ pub fn patch(ctx: &mut Ctx<'_>) -> Reply {
             .map(|mut next| {
                 if !preview {
                     next.last_updated = now;
-                    ctx.world.listings.insert(key.clone(), next);
+                    ctx.world.listings.save(&key.0, next, Cause::Patch);
                 }
             }),
     };
@@ -289,7 +289,7 @@ pub fn put(ctx: &mut Ctx<'_>) -> Reply {
         .try_for_each(|(name, value)| apply_attribute(&mut l, name, value));
     if result.is_ok() {
         l.last_updated = ctx.now;
-        ctx.world.listings.insert(key, l);
+        ctx.world.listings.save(&key.0, l, Cause::Put);
     }
     submission(ctx, &sku, result, false)
 }
@@ -335,9 +335,7 @@ pub fn search(ctx: &mut Ctx<'_>) -> Reply {
     let mut found: Vec<&Listing> = ctx
         .world
         .listings
-        .range((ctx.seller.clone(), String::new())..)
-        .take_while(|((s, _), _)| *s == ctx.seller)
-        .map(|(_, l)| l)
+        .of_seller(&ctx.seller)
         .filter(|l| {
             identifiers.is_empty() || identifiers.contains(if by_sku { &l.sku } else { &l.asin })
         })

@@ -3,6 +3,7 @@
 
 use super::auth::rdt_grants;
 use super::{iso, Ctx};
+use crate::faults::FaultKind;
 use crate::reply::Reply;
 use crate::world::{Order, Status};
 use chrono::{DateTime, Duration, Utc};
@@ -157,7 +158,26 @@ struct Search {
 }
 
 impl Search {
+    /// The next page, as an injected page fault distorts it.
     fn page(&self, ctx: &Ctx<'_>, max: usize) -> (Vec<Order>, Option<(DateTime<Utc>, String)>) {
+        let (mut orders, next) = self.scan(ctx, max);
+        match ctx.fault {
+            Some(FaultKind::StalePage) => {
+                for o in &mut orders {
+                    if let Some(old) = ctx.world.previous.get(&o.order_id) {
+                        *o = old.clone();
+                    }
+                }
+            }
+            Some(FaultKind::OutOfOrder) => {
+                orders.sort_by_key(|o| std::cmp::Reverse(o.last_updated));
+            }
+            _ => {}
+        }
+        (orders, next)
+    }
+
+    fn scan(&self, ctx: &Ctx<'_>, max: usize) -> (Vec<Order>, Option<(DateTime<Utc>, String)>) {
         let index = if self.by_update {
             &ctx.world.by_update
         } else {

@@ -155,12 +155,7 @@ fn clean(s: &str) -> String {
 fn listings_tsv(world: &World, r: &Report) -> String {
     let mut out = String::from(LISTINGS_COLUMNS);
     out.push('\n');
-    for l in world
-        .listings
-        .iter()
-        .filter(|((s, _), _)| *s == r.seller_id)
-        .map(|(_, l)| l)
-    {
+    for l in world.listings.of_seller(&r.seller_id) {
         let (channel, status) = (
             if l.fba { "AMAZON_NA" } else { "DEFAULT" },
             if l.quantity > 0 { "Active" } else { "Inactive" },

@@ -4,6 +4,7 @@
 use reqwest::blocking::Client;
 use sellsync_emulator::{Config, Emulator, Seller};
 use serde_json::Value;
+use std::time::{Duration, Instant};
 
 /// A started emulator and an HTTP client with a token of the demo seller.
 pub struct Api {
@@ -88,6 +89,62 @@ impl Api {
                 .body(b.to_string());
         }
         answer(rb.send().unwrap())
+    }
+
+    /// A control API call (`/_emulator/<path>`): its status and JSON answer.
+    pub fn control_answer(&self, method: &str, path: &str, body: Option<Value>) -> Answer {
+        let mut rb = self.http.request(
+            method.parse().unwrap(),
+            format!("{}/_emulator/{path}", self.emu.url()),
+        );
+        if let Some(b) = body {
+            rb = rb
+                .header("content-type", "application/json")
+                .body(b.to_string());
+        }
+        answer(rb.send().unwrap())
+    }
+
+    /// A control API call that must succeed; its JSON answer.
+    pub fn control(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let a = self.control_answer(method, path, body);
+        assert_eq!(a.status, 200, "{method} {path}: {:?}", a.body);
+        a.body
+    }
+
+    /// Creates a feed document and uploads `data` to its URL; the createFeedDocument answer.
+    pub fn upload(&self, content_type: &str, data: Vec<u8>) -> Answer {
+        let doc = self.call(
+            "POST",
+            "/feeds/2021-06-30/documents",
+            &[],
+            Some(&serde_json::json!({"contentType": content_type})),
+        );
+        assert_eq!(doc.status, 201);
+        let put = self
+            .http
+            .put(doc.body["url"].as_str().unwrap())
+            .header("content-type", content_type)
+            .body(data)
+            .send()
+            .unwrap();
+        assert_eq!(put.status().as_u16(), 200);
+        doc
+    }
+
+    /// Polls `getFeed` at `path` (bounded) until processing ends; the feed.
+    pub fn wait_done(&self, path: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let a = self.call("GET", path, &[], None);
+            assert_eq!(a.status, 200);
+            let s = a.body["processingStatus"].as_str().unwrap().to_string();
+            if matches!(s.as_str(), "DONE" | "FATAL" | "CANCELLED") {
+                return a.body;
+            }
+            assert!(Instant::now() < deadline, "{path} still {s}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 }
 

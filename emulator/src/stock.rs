@@ -1,0 +1,291 @@
+//! Listings as Amazon holds them, with the bounded log of every change of a listing's quantity.
+//!
+//! A listing can only be changed through a [`ListingMut`], which records a change of its
+//! quantity, with the cause, when it is dropped: no path (API call, feed, order, control call
+//! or a direct edit by Rust code) can change a quantity without it being logged.
+
+use crate::world::push_bounded;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, VecDeque};
+use std::ops::{Deref, DerefMut};
+
+/// A listing with the quantity Amazon shows.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Listing {
+    /// The seller's SKU.
+    pub sku: String,
+    /// Amazon's product id.
+    pub asin: String,
+    /// Item name.
+    pub title: String,
+    /// Product type the listing is validated against.
+    pub product_type: String,
+    /// Price in minor units.
+    pub price_cents: i64,
+    /// Currency of the price.
+    pub currency: String,
+    /// Quantity shown to buyers (seller-fulfilled channel `DEFAULT`).
+    pub quantity: i64,
+    /// FBA listing (channel `AMAZON_NA`); its quantity is Amazon's, never the seller's.
+    pub fba: bool,
+    /// When the listing was created.
+    pub created: DateTime<Utc>,
+    /// When the listing last changed.
+    pub last_updated: DateTime<Utc>,
+    /// How many times the quantity was set by the seller (patch, put or feed).
+    pub quantity_updates: u64,
+}
+
+/// Why a listing's quantity changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "cause", rename_all = "snake_case")]
+pub enum Cause {
+    /// `patchListingsItem`.
+    Patch,
+    /// `putListingsItem`.
+    Put,
+    /// A message of a `JSON_LISTINGS_FEED`.
+    Feed {
+        /// The feed.
+        feed_id: String,
+    },
+    /// An order took the units.
+    Order {
+        /// The order.
+        order_id: String,
+    },
+    /// The control API, or a direct edit (as a seller would make in Seller Central).
+    Control,
+}
+
+/// One change of a listing's quantity.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuantityChange {
+    /// Emulated time of the change.
+    pub time: DateTime<Utc>,
+    /// The listing's seller.
+    pub seller_id: String,
+    /// The listing's SKU.
+    pub sku: String,
+    /// Quantity before (0 for a listing that did not exist).
+    pub from: i64,
+    /// Quantity after.
+    pub to: i64,
+    /// Why it changed (`cause`, with `order_id` or `feed_id` where there is one).
+    #[serde(flatten)]
+    pub cause: Cause,
+}
+
+/// Every seller's listings by (seller id, SKU), and the log of their quantity changes.
+#[derive(Debug, Default)]
+pub struct Listings {
+    map: BTreeMap<(String, String), Listing>,
+    log: VecDeque<QuantityChange>,
+    time: DateTime<Utc>,
+}
+
+impl Listings {
+    /// Sets the emulated time stamped on the changes that follow.
+    pub fn set_time(&mut self, now: DateTime<Utc>) {
+        self.time = now;
+    }
+
+    /// The listing of (seller id, SKU).
+    pub fn get(&self, key: &(String, String)) -> Option<&Listing> {
+        self.map.get(key)
+    }
+
+    /// Edits a listing directly (cause `control`, like an edit in Seller Central).
+    pub fn get_mut(&mut self, key: &(String, String)) -> Option<ListingMut<'_>> {
+        self.edit(key, Cause::Control)
+    }
+
+    /// Edits a listing; a change of its quantity is logged with `cause`.
+    pub fn edit(&mut self, key: &(String, String), cause: Cause) -> Option<ListingMut<'_>> {
+        let Listings { map, log, time } = self;
+        let listing = map.get_mut(key)?;
+        Some(ListingMut {
+            from: listing.quantity,
+            listing,
+            seller_id: key.0.clone(),
+            cause: Some(cause),
+            log,
+            time: *time,
+        })
+    }
+
+    /// Creates or replaces the listing of `seller_id` with `listing.sku`.
+    pub fn save(&mut self, seller_id: &str, mut listing: Listing, cause: Cause) {
+        let key = (seller_id.to_string(), listing.sku.clone());
+        let to = listing.quantity;
+        listing.quantity = self.map.get(&key).map_or(0, |old| old.quantity);
+        self.map.insert(key.clone(), listing);
+        if let Some(mut l) = self.edit(&key, cause) {
+            l.quantity = to;
+        }
+    }
+
+    /// Deletes a listing (not a quantity change: the listing is gone).
+    pub fn remove(&mut self, key: &(String, String)) -> Option<Listing> {
+        self.map.remove(key)
+    }
+
+    /// The listings of one seller, by SKU.
+    pub fn of_seller<'a>(&'a self, seller_id: &'a str) -> impl Iterator<Item = &'a Listing> + 'a {
+        self.map
+            .range((seller_id.to_string(), String::new())..)
+            .take_while(move |((s, _), _)| s == seller_id)
+            .map(|(_, l)| l)
+    }
+
+    /// Every listing with its (seller id, SKU).
+    pub fn iter(&self) -> impl Iterator<Item = (&(String, String), &Listing)> {
+        self.map.iter()
+    }
+
+    /// How many listings there are.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// True when there is no listing.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// The kept quantity changes, oldest first (at most [`crate::world::MAX_KEPT`]).
+    pub fn quantity_log(&self) -> impl Iterator<Item = &QuantityChange> {
+        self.log.iter()
+    }
+}
+
+/// Write access to one listing; dropping it logs a change of the quantity.
+pub struct ListingMut<'a> {
+    listing: &'a mut Listing,
+    seller_id: String,
+    from: i64,
+    cause: Option<Cause>,
+    log: &'a mut VecDeque<QuantityChange>,
+    time: DateTime<Utc>,
+}
+
+impl Deref for ListingMut<'_> {
+    type Target = Listing;
+    fn deref(&self) -> &Listing {
+        self.listing
+    }
+}
+
+impl DerefMut for ListingMut<'_> {
+    fn deref_mut(&mut self) -> &mut Listing {
+        self.listing
+    }
+}
+
+impl Drop for ListingMut<'_> {
+    fn drop(&mut self) {
+        if self.listing.quantity == self.from {
+            return;
+        }
+        let Some(cause) = self.cause.take() else {
+            return;
+        };
+        push_bounded(
+            self.log,
+            QuantityChange {
+                time: self.time,
+                seller_id: std::mem::take(&mut self.seller_id),
+                sku: self.listing.sku.clone(),
+                from: self.from,
+                to: self.listing.quantity,
+                cause,
+            },
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::world::MAX_KEPT;
+
+    fn listing(sku: &str, quantity: i64) -> Listing {
+        Listing {
+            sku: sku.into(),
+            asin: "B0".into(),
+            title: sku.into(),
+            product_type: "P".into(),
+            price_cents: 100,
+            currency: "USD".into(),
+            quantity,
+            fba: false,
+            created: DateTime::UNIX_EPOCH,
+            last_updated: DateTime::UNIX_EPOCH,
+            quantity_updates: 0,
+        }
+    }
+
+    #[test]
+    fn every_quantity_change_is_logged_with_its_cause_and_nothing_else_is() {
+        let mut l = Listings::default();
+        let key = ("S".to_string(), "MUG".to_string());
+        l.save("S", listing("MUG", 5), Cause::Control);
+        l.save("S", listing("MUG", 5), Cause::Put);
+        l.get_mut(&key).unwrap().title = "Mug".into();
+        l.get_mut(&key).unwrap().quantity = 40;
+        let order = Cause::Order {
+            order_id: "111-0000000-0000000".into(),
+        };
+        l.edit(&key, order.clone()).unwrap().quantity -= 2;
+        let log: Vec<_> = l
+            .quantity_log()
+            .map(|c| (c.from, c.to, c.cause.clone()))
+            .collect();
+        assert_eq!(
+            log,
+            vec![
+                (0, 5, Cause::Control),
+                (5, 40, Cause::Control),
+                (40, 38, order)
+            ]
+        );
+        assert_eq!(l.get(&key).unwrap().quantity, 38);
+    }
+
+    #[test]
+    fn the_log_keeps_only_the_newest_changes() {
+        let mut l = Listings::default();
+        let key = ("S".to_string(), "MUG".to_string());
+        l.save("S", listing("MUG", 0), Cause::Control);
+        for q in 1..=(MAX_KEPT as i64 + 5) {
+            l.get_mut(&key).unwrap().quantity = q;
+        }
+        assert_eq!(l.quantity_log().count(), MAX_KEPT);
+        assert_eq!(l.quantity_log().last().unwrap().to, MAX_KEPT as i64 + 5);
+        assert_eq!(
+            l.quantity_log().next().unwrap().to,
+            6,
+            "the oldest went first"
+        );
+    }
+
+    #[test]
+    fn a_change_serialises_with_its_cause_and_ids_flat() {
+        let c = QuantityChange {
+            time: DateTime::UNIX_EPOCH,
+            seller_id: "S".into(),
+            sku: "MUG".into(),
+            from: 3,
+            to: 7,
+            cause: Cause::Feed {
+                feed_id: "42".into(),
+            },
+        };
+        let v = serde_json::to_value(&c).unwrap();
+        assert_eq!(v["cause"], "feed");
+        assert_eq!(v["feed_id"], "42");
+        assert_eq!(v["from"], 3);
+        assert!(v.get("order_id").is_none());
+    }
+}
