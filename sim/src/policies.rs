@@ -31,8 +31,10 @@ pub fn item_name(i: usize) -> String {
 
 /// One way of connecting the shop and Amazon.
 pub trait Policy {
-    /// The shelf changed (`shop.changed` names the SKUs).
-    fn after_changes(&mut self, _shop: &mut Shop, _now: DateTime<Utc>) -> Result<(), String> {
+    /// The shelf changed (`shop.changed` names the SKUs); policies that do not react to
+    /// single changes just forget them.
+    fn after_changes(&mut self, shop: &mut Shop, _now: DateTime<Utc>) -> Result<(), String> {
+        shop.changed.clear();
         Ok(())
     }
     /// Takes orders and syncs stock as this policy does, at `now`.

@@ -165,7 +165,11 @@ fn timeline(outcomes: &[&Outcome], hours: f64) -> String {
         top + height
     );
     for (i, o) in outcomes.iter().enumerate() {
-        let c = COLORS[i % COLORS.len()];
+        let n = crate::policies::ALL
+            .iter()
+            .position(|p| *p == o.policy)
+            .unwrap_or(COLORS.len() - 1);
+        let c = COLORS[n % COLORS.len()];
         let mut pts = String::new();
         let mut last = 0.0;
         for (h, n) in &o.timeline {
