@@ -159,7 +159,7 @@ impl Default for Csv {
         Csv {
             every_minutes: 60.0,
             staff_minutes_per_import: 10.0,
-            only_when_open: true,
+            only_when_open: false,
         }
     }
 }

@@ -67,6 +67,7 @@ pub fn table(outcomes: &[Outcome]) -> String {
             o.api_calls
         );
     }
+    s.push_str(&notes(outcomes));
     s.push_str(
         "\norders: Amazon orders placed; lostA/lostS: buyers who left because Amazon showed too little / \
          store customers who found the shelf empty;\ncancel: seller cancellations (booked when the shelf \
@@ -75,6 +76,21 @@ pub fn table(outcomes: &[Outcome]) -> String {
          confirmations after the LatestShipDate,\nplus unshipped orders past it; open: unshipped orders \
          still within their handling time at the end. Defect rate: refunds are not simulated.\n",
     );
+    s
+}
+
+/// Warnings about policies whose rates cover fewer decided orders.
+pub fn notes(outcomes: &[Outcome]) -> String {
+    let mut s = String::new();
+    for o in outcomes.iter().filter(|o| o.error.is_none()) {
+        if o.unbooked_at_end * 10 > o.amazon_orders {
+            let _ = writeln!(
+                s,
+                "NOTE {}: {} of {} orders were not booked yet at the end; whether they could be filled is not counted, so its cancellation rate is flattered.",
+                o.policy, o.unbooked_at_end, o.amazon_orders
+            );
+        }
+    }
     s
 }
 
@@ -245,7 +261,7 @@ pub fn html(p: &Profile, header: &str, outcomes: &[Outcome], note: &str) -> Stri
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}}table{{border-collapse:collapse;font-size:13px}}td,th{{border:1px solid #ccc;padding:3px 6px;text-align:right}}td:first-child,th:first-child{{text-align:left}}pre{{white-space:pre-wrap}}</style></head><body>
 <h1>Seller-outcome simulation: {name}</h1><p>{desc}</p><pre>{header}</pre>
 <table><tr><th>policy</th><th>Amazon orders</th><th>lost Amazon sales</th><th>lost store sales</th><th>seller cancellations</th><th>unpreventable</th><th>connector's fault</th><th>late</th><th>open</th><th>cancellation rate (&lt; 2.5%)</th><th>late shipment rate (&lt; 4%)</th><th>defect rate (&lt; 1%)</th><th>staff hours</th><th>API calls</th></tr>{rows}</table>
-<p>{bars1}</p><p>{bars2}</p><p>{line}</p><pre>{note}</pre></body></html>
+<pre>{warn}</pre><p>{bars1}</p><p>{bars2}</p><p>{line}</p><pre>{note}</pre></body></html>
 "#,
         name = esc(&p.name),
         desc = esc(&p.description),
@@ -263,6 +279,7 @@ pub fn html(p: &Profile, header: &str, outcomes: &[Outcome], note: &str) -> Stri
             "Late shipment rate per policy"
         ),
         line = timeline(&ran, p.hours),
-        note = esc(note)
+        note = esc(note),
+        warn = esc(&notes(outcomes))
     )
 }

@@ -36,6 +36,8 @@ pub struct Outcome {
     pub overdue: u64,
     /// Orders still open within their handling time at the end.
     pub open: u64,
+    /// Orders the shop had not booked (or cancelled) yet at the end: their fate is not counted.
+    pub unbooked_at_end: u64,
     /// Orders neither shipped, cancelled nor open within handling time (must be 0).
     pub unaccounted: u64,
     /// Bookings that took more than the shelf had, and SKUs whose books do not balance (must be 0).
@@ -185,10 +187,9 @@ fn run_inner(
     let result = (|| -> Result<DateTime<Utc>, String> {
         loop {
             let now = ctl.now();
-            let at = (now - start).num_milliseconds() as f64 / 1000.0;
-            if at >= end_s {
-                return Ok(now);
-            }
+            let real_at = (now - start).num_milliseconds() as f64 / 1000.0;
+            // The last tick still meets every customer scheduled before the end.
+            let at = real_at.min(end_s);
             while let Some(e) = schedule.events.get(next_event) {
                 if e.at > at {
                     break;
@@ -207,6 +208,9 @@ fn run_inner(
             pol.step(&mut shop, now, open)?;
             for i in shop.pack(now, open) {
                 pol.shipped(&mut shop, i, now)?;
+            }
+            if real_at >= end_s {
+                return Ok(now);
             }
             if opts.progress && at / 3600.0 >= next_progress {
                 eprintln!("   {policy}: {:.0} h simulated", at / 3600.0);
@@ -273,6 +277,11 @@ fn outcome(emu: &Emulator, shop: &Shop, policy: &str, end: DateTime<Utc>) -> Out
             .filter(|c| c.connector_fault)
             .count() as u64,
         overbooked: shop.overbooked + shop.ledger_errors(),
+        unbooked_at_end: shop
+            .orders
+            .iter()
+            .filter(|r| r.state == State::Open)
+            .count() as u64,
         ..Outcome::default()
     };
     ctl.with_world(|w| {
