@@ -72,7 +72,8 @@ pub fn table(outcomes: &[Outcome]) -> String {
         "\norders: Amazon orders placed; lostA/lostS: buyers who left because Amazon showed too little / \
          store customers who found the shelf empty;\ncancel: seller cancellations (booked when the shelf \
          could not fill them), split into unprev (the shop's free units covered the order when it was \
-         placed:\nthe store sold them first) and fault (Amazon showed units the shop no longer had); late: \
+         placed and the store\nsold them before the order was booked: no stock update could have prevented \
+         it, only booking sooner or a buffer) and fault (Amazon showed units the shop no longer had); late: \
          confirmations after the LatestShipDate,\nplus unshipped orders past it; open: unshipped orders \
          still within their handling time at the end. Defect rate: refunds are not simulated.\n",
     );

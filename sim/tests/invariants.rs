@@ -8,10 +8,10 @@ fn tiny() -> Profile {
         r#"{
         "name": "tiny", "hours": 3, "start_hour": 10, "speed": 1800,
         "opening": {"open_hour": 0, "close_hour": 24},
-        "skus": {"count": 20, "units_min": 1, "units_max": 4, "popularity_skew": 0.5},
-        "restock": {"reorder_point": 1, "order_up_to": 4, "lead_time_hours": 0.5, "review_every_minutes": 30},
-        "store": {"sales_per_day": 480},
-        "amazon": {"orders_per_day": 480, "quantity_shares": [0.8, 0.2], "handling_hours": 48},
+        "skus": {"count": 20, "units_min": 2, "units_max": 6, "popularity_skew": 0.5},
+        "restock": {"reorder_point": 0, "order_up_to": 3, "lead_time_hours": 1, "review_every_minutes": 60},
+        "store": {"sales_per_day": 960},
+        "amazon": {"orders_per_day": 360, "quantity_shares": [0.8, 0.2], "handling_hours": 48},
         "packing": {"staff": 2, "minutes_per_order": 2, "handling_minutes": 10}
     }"#,
     )
@@ -49,6 +49,12 @@ fn every_order_is_accounted_for_and_stale_stock_shows_as_the_connectors_fault() 
             .collect();
         hs.into_iter().map(|h| h.join().expect("run")).collect()
     });
+    for o in &outcomes {
+        eprintln!(
+            "{}: {} orders, {} cancelled ({} the connector's fault), {} shipped, {} open",
+            o.policy, o.amazon_orders, o.seller_cancellations, o.connector_fault, o.shipped, o.open
+        );
+    }
     for o in &outcomes {
         assert!(o.error.is_none(), "{}: {:?}", o.policy, o.error);
         assert!(o.amazon_orders > 10, "{}: {o:?}", o.policy);
