@@ -183,7 +183,8 @@ fn run_inner(
     let end_s = profile.hours * 3600.0;
     let tick = std::time::Duration::from_secs_f64((5.0 / opts.speed).clamp(0.002, 0.05));
     let mut next_event = 0;
-    let mut next_progress = 6.0;
+    let progress_every = (profile.hours / 6.0).ceil().max(1.0);
+    let mut next_progress = progress_every;
     let result = (|| -> Result<DateTime<Utc>, String> {
         loop {
             let now = ctl.now();
@@ -214,7 +215,7 @@ fn run_inner(
             }
             if opts.progress && at / 3600.0 >= next_progress {
                 eprintln!("   {policy}: {:.0} h simulated", at / 3600.0);
-                next_progress += 6.0;
+                next_progress += progress_every;
             }
             std::thread::sleep(tick);
         }
