@@ -67,7 +67,7 @@ impl SellerCentral {
     pub fn set_all(&self, shop: &Shop, now: DateTime<Utc>) {
         self.emu.control().with_world(|w| {
             for (i, q) in shop.shelf.iter().enumerate() {
-                if let Some(l) = w.listings.get_mut(&(self.seller.clone(), sku_name(i))) {
+                if let Some(mut l) = w.listings.get_mut(&(self.seller.clone(), sku_name(i))) {
                     if l.quantity != *q {
                         l.quantity = (*q).max(0);
                         l.quantity_updates += 1;

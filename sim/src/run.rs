@@ -144,7 +144,7 @@ fn run_inner(
     let ctl = emu.control();
     ctl.with_world(|w| {
         w.handling_hours = profile.amazon.handling_hours;
-        w.pending_seconds = profile.amazon.pending_seconds;
+        w.settings.pending_seconds = profile.amazon.pending_seconds as f64;
     });
     // Start at the profile's hour of the next day.
     let now = ctl.now();
