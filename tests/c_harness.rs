@@ -38,7 +38,7 @@ fn compile(compiler: &str, lang: &[&str], sources: &[&str], out: &Path) {
         .arg(out)
         .arg(format!("-L{}", lib.display()))
         .arg(format!("-Wl,-rpath,{}", lib.display()))
-        .args(["-lsellsync", "-lpthread"])
+        .args(["-lsellsync", "-lpthread", "-lm"])
         .status()
         .unwrap_or_else(|e| panic!("cannot run {compiler}: {e}"));
     assert!(status.success(), "{compiler} failed to build the harness");

@@ -2,12 +2,13 @@
 //! independent lanes.
 //!
 //! - The **patch lane** (`run_patches`) sends urgent decreases (to zero or the urgent
-//!   threshold) at once, and every other change while there are few (the fast lane), through
-//!   patchListingsItem (5 per second). It never waits for a feed.
+//!   threshold) at once, and every change that came alone or with few others (the fast lane),
+//!   through patchListingsItem (5 per second). It never waits for a feed.
 //! - The **feed lane** (`run_feeds`) looks new SKUs up, follows the listings feeds in flight
-//!   and reads their processing reports back, and sends bulk (more changes than the fast lane
-//!   takes, or everything when the fast lane is off) in one JSON_LISTINGS_FEED, at most 5 per
-//!   5 minutes, taking createFeed's tokens only when no order feed waits for one.
+//!   and reads their processing reports back, and sends bulk (a host call that changed more
+//!   than `BULK_CHANGE` SKUs, or everything when the fast lane is off) in one
+//!   JSON_LISTINGS_FEED, at most 5 per 5 minutes, taking createFeed's tokens only when no order
+//!   feed waits for one.
 //!
 //! Before a quantity goes out, Amazon's current quantity is read back (20 SKUs per
 //! searchListingsItems call) and the units Amazon took for orders not visible yet are held back
@@ -22,9 +23,9 @@ use crate::model::Event;
 use crate::store::stock::{FeedMessage, Push};
 use chrono::Duration;
 
-/// Most ordinary changes the fast lane sends in one pass (about 10 s of patchListingsItem at
-/// its sustained rate); more than this at once is bulk and goes in a feed.
-pub const FAST_LANE_MAX: usize = 50;
+/// Most changes the fast lane sends in one pass (about 10 s of patchListingsItem at its
+/// sustained rate); it runs again at once for the rest.
+pub const FAST_LANE_MAX: usize = crate::store::stock::BULK_CHANGE;
 
 /// What one stock pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -57,9 +58,10 @@ impl Report {
     }
 }
 
-/// Whether the fast lane takes these ordinary (not urgent, not in a feed) changes.
-fn fast_lane_takes(core: &Core, ordinary: usize) -> bool {
-    core.config.stock.fast_lane && ordinary <= FAST_LANE_MAX
+/// Whether the fast lane takes this ordinary (not urgent) change: one that came alone or with
+/// few others, while the fast lane is on.
+fn fast_lane_takes(core: &Core, p: &Push) -> bool {
+    core.config.stock.fast_lane && !p.bulk
 }
 
 /// The patch lane: urgent decreases, then the fast lane.
@@ -69,9 +71,13 @@ pub async fn run_patches(core: &Core) -> Result<Report> {
     let pushes = core.store.pending_pushes(&core.config.stock)?;
     let (mut urgent, ordinary): (Vec<Push>, Vec<Push>) =
         pushes.into_iter().partition(Push::is_urgent);
-    let mut ordinary: Vec<Push> = ordinary.into_iter().filter(|p| !p.in_feed).collect();
-    if !fast_lane_takes(core, ordinary.len()) {
-        ordinary.clear();
+    let mut ordinary: Vec<Push> = ordinary
+        .into_iter()
+        .filter(|p| !p.in_feed && fast_lane_takes(core, p))
+        .collect();
+    if ordinary.len() > FAST_LANE_MAX {
+        ordinary.truncate(FAST_LANE_MAX);
+        core.flows.wake(super::Flow::StockPatches);
     }
     // Urgent ones first: they are what keeps Amazon from selling units the shop no longer has.
     for lane in [&mut urgent, &mut ordinary] {
@@ -84,6 +90,12 @@ pub async fn run_patches(core: &Core) -> Result<Report> {
 }
 
 async fn patch(core: &Core, p: &Push, report: &mut Report) -> Result<()> {
+    // The host may have changed the stock since this pass began: send its latest value.
+    let mut p = p.clone();
+    if let Some((Some(desired), _)) = core.store.sku_quantities(&p.sku)? {
+        p.desired = desired;
+        p.send = (desired - p.held).max(0);
+    }
     let outcome = listings::patch_quantity(
         &core.client,
         &core.config.seller_id,
@@ -126,9 +138,9 @@ pub async fn run_feeds(core: &Core) -> Result<Report> {
         .store
         .pending_pushes(&core.config.stock)?
         .into_iter()
-        .filter(|p| !p.is_urgent() && !p.in_feed)
+        .filter(|p| !p.is_urgent() && !p.in_feed && !fast_lane_takes(core, p))
         .collect();
-    if bulk.is_empty() || fast_lane_takes(core, bulk.len()) {
+    if bulk.is_empty() {
         return Ok(report);
     }
     let window =
@@ -195,6 +207,7 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
         };
         let (unseen, took) = core.store.unseen_units(&p.sku, read, now)?;
         p.send = (p.desired - unseen).max(0);
+        p.held = unseen;
         p.took = took;
         held += unseen as u64;
     }

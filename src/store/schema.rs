@@ -124,9 +124,11 @@ pub const MIGRATIONS: &[&str] = &[
     // 7: item-level cancellations.
     "ALTER TABLE order_items ADD COLUMN quantity_cancelled INTEGER NOT NULL DEFAULT 0;",
     // 8: the race for the last unit: the value a push was made for (it may be lower than
-    // desired while Amazon holds units for orders not visible yet), what Amazon took between
+    // desired while Amazon holds units for orders not visible yet), whether a SKU's change
+    // was part of a bulk change (feed lane) or not (fast lane), what Amazon took between
     // two pushes, in-store sales per item and day, and the adaptive buffer they give.
     "ALTER TABLE skus ADD COLUMN pushed_for INTEGER;
+     ALTER TABLE skus ADD COLUMN bulk INTEGER NOT NULL DEFAULT 0;
      ALTER TABLE stock ADD COLUMN first_at TEXT;
      ALTER TABLE stock ADD COLUMN auto_buffer INTEGER NOT NULL DEFAULT 0;
      CREATE TABLE item_sales (

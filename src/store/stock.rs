@@ -12,6 +12,9 @@ use rusqlite::{params, OptionalExtension, Transaction};
 pub const MAX_ON_HAND: i64 = 1_000_000_000;
 /// A value Amazon refused this many times is parked until the SKU's value or mapping changes.
 pub const MAX_ATTEMPTS: i64 = 3;
+/// A host call that changes more SKUs than this is bulk: it travels in a feed, and smaller
+/// changes travel by the fast lane (about 10 s of patchListingsItem at its sustained rate).
+pub const BULK_CHANGE: usize = 50;
 /// How `"buffer": "auto"` is kept in the `buffer` column of `skus` (numbers are ≥ 0).
 const AUTO_BUFFER: i64 = -1;
 
@@ -46,6 +49,8 @@ pub struct Push {
     pub desired: i64,
     /// What goes out: `desired` less the units Amazon holds for orders not visible yet.
     pub send: i64,
+    /// Units held back for orders Amazon took and this store has not seen.
+    pub held: i64,
     /// What Amazon took since `amazon_at`, as read before this push.
     pub took: Option<Take>,
     /// What Amazon is known to show (None: not known yet).
@@ -54,6 +59,8 @@ pub struct Push {
     pub amazon_at: Option<String>,
     /// A feed carrying a value for this SKU is still being processed.
     pub in_feed: bool,
+    /// Changed as part of a bulk change (it travels in a feed).
+    pub bulk: bool,
     pub urgent_threshold: i64,
 }
 
@@ -201,7 +208,8 @@ impl Store {
             }
         }
         let skus: Vec<&str> = mappings.iter().map(|m| m.sku.as_str()).collect();
-        recompute(&tx, Some(&serde_json::to_string(&skus)?), defaults)?;
+        let changed = recompute(&tx, Some(&serde_json::to_string(&skus)?), defaults)?;
+        mark_lane(&tx, &changed)?;
         tx.commit()?;
         Ok(())
     }
@@ -262,7 +270,8 @@ impl Store {
             let rows = stmt.query_map([serde_json::to_string(&items)?], |r| r.get(0))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
-        recompute(&tx, Some(&serde_json::to_string(&skus)?), defaults)?;
+        let changed = recompute(&tx, Some(&serde_json::to_string(&skus)?), defaults)?;
+        mark_lane(&tx, &changed)?;
         tx.commit()?;
         Ok(())
     }
@@ -317,7 +326,7 @@ impl Store {
     pub fn pending_pushes(&self, defaults: &StockConfig) -> Result<Vec<Push>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT sku, product_type, desired, amazon, amazon_at, in_flight_feed IS NOT NULL, urgent_threshold FROM skus
+            "SELECT sku, product_type, desired, amazon, amazon_at, in_flight_feed IS NOT NULL, urgent_threshold, bulk FROM skus
              WHERE {OUT_OF_STEP} AND looked_up = 1 AND attempts < ?1
              ORDER BY sku"
         ))?;
@@ -327,6 +336,7 @@ impl Store {
                 product_type: r.get(1)?,
                 desired: r.get(2)?,
                 send: r.get(2)?,
+                held: 0,
                 took: None,
                 amazon: r.get(3)?,
                 amazon_at: r.get(4)?,
@@ -334,6 +344,7 @@ impl Store {
                 urgent_threshold: r
                     .get::<_, Option<i64>>(6)?
                     .unwrap_or(defaults.urgent_threshold),
+                bulk: r.get(7)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -557,7 +568,12 @@ type PolicyRow = (
 /// through the SKU's policy. Open orders are seller-fulfilled, not cancelled, and either not
 /// acknowledged by the host or acknowledged after the host last reported that item's stock.
 /// A SKU with an item whose stock was never reported stays unknown (nothing is pushed).
-fn recompute(tx: &Transaction<'_>, skus: Option<&str>, defaults: &StockConfig) -> Result<()> {
+/// Returns the SKUs whose value changed.
+fn recompute(
+    tx: &Transaction<'_>,
+    skus: Option<&str>,
+    defaults: &StockConfig,
+) -> Result<Vec<String>> {
     let rows: Vec<PolicyRow> = {
         let mut stmt = tx.prepare_cached(
             "WITH target AS (SELECT sku FROM skus WHERE ?1 IS NULL OR sku IN (SELECT value FROM json_each(?1))),
@@ -599,6 +615,7 @@ fn recompute(tx: &Transaction<'_>, skus: Option<&str>, defaults: &StockConfig) -
     let mut update = tx.prepare_cached(
         "UPDATE skus SET desired = ?2, attempts = 0 WHERE sku = ?1 AND desired IS NOT ?2",
     )?;
+    let mut changed = Vec::new();
     for (sku, buffer, auto, allocation, max, urgent, unknown, available) in rows {
         let desired = match (unknown, available) {
             (0, Some(a)) => Some(
@@ -608,7 +625,20 @@ fn recompute(tx: &Transaction<'_>, skus: Option<&str>, defaults: &StockConfig) -
             ),
             _ => None,
         };
-        update.execute(params![sku, desired])?;
+        if update.execute(params![sku, desired])? > 0 {
+            changed.push(sku);
+        }
+    }
+    Ok(changed)
+}
+
+/// Marks the SKUs one host call changed: bulk (for the feed lane) when it changed more than
+/// `BULK_CHANGE` of them, else for the fast lane.
+fn mark_lane(tx: &Transaction<'_>, changed: &[String]) -> Result<()> {
+    let bulk = changed.len() > BULK_CHANGE;
+    let mut stmt = tx.prepare_cached("UPDATE skus SET bulk = ?2 WHERE sku = ?1")?;
+    for sku in changed {
+        stmt.execute(params![sku, bulk])?;
     }
     Ok(())
 }
@@ -680,7 +710,7 @@ fn accept(
     at: DateTime<Utc>,
 ) -> Result<()> {
     tx.prepare_cached(
-        "UPDATE skus SET amazon = ?2, amazon_at = ?3, pushed_for = ?4, attempts = 0, last_error = NULL WHERE sku = ?1",
+        "UPDATE skus SET amazon = ?2, amazon_at = ?3, pushed_for = ?4, bulk = 0, attempts = 0, last_error = NULL WHERE sku = ?1",
     )?
     .execute(params![sku, quantity, ts(at), pushed_for])?;
     if let Some(t) = took.filter(|t| t.units > 0) {
