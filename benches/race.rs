@@ -1,0 +1,373 @@
+//! The race for the last unit, measured: how long a stock change takes to reach Amazon while
+//! orders, feeds and shipments flow at the same time, and how long shipments wait under a
+//! sustained soak.
+//!
+//! 1. Latency, at Amazon's real rates (rate scale 1, real time): 2,000 SKUs, the background
+//!    worker running with its default intervals, 300 orders arriving in the first order search
+//!    and confirmed by the host at once (confirmShipment allows 2 a second, so shipments flow
+//!    throughout), a delivery of 200 SKUs every 20 s (bulk feeds, 90 s processing), ordinary
+//!    in-store sales on 4 SKUs a second and a sold-out SKU every 2 s. The time of each change
+//!    is taken from the emulator's clock, the time Amazon showed it from the emulator's log of
+//!    quantity changes (the first push of that SKU after the change).
+//! 2. Shipments soak: the emulator 60x faster (clock and rate limits), buyers placing about 25
+//!    orders a real second (1,500 an emulated hour), the worker running with intervals divided by
+//!    60, the host booking every order and confirming its package at once. Reported: how long
+//!    packages waited between the host's confirmation and Amazon's answer, and the queue.
+//!
+//! Run: `cargo bench --bench race` (about 3 minutes).
+
+use chrono::{DateTime, Utc};
+use rand::{Rng, SeedableRng};
+use sellsync::model::{Component, Shipment, ShipmentItem, SkuMapping, StockLevel};
+use sellsync::Engine;
+use sellsync_emulator::buyers::BuyersConfig;
+use sellsync_emulator::{Config, Emulator, ListingSeed, OrderSeed, Seller};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+fn emulator(scale: f64) -> Emulator {
+    Emulator::start(Config {
+        rate_scale: scale,
+        clock_speed: scale,
+        ..Config::default()
+    })
+    .expect("emulator")
+}
+
+fn engine(emu: &Emulator, dir: &std::path::Path, extra: &str) -> Engine {
+    let s = Seller::demo();
+    let config = format!(
+        r#"{{"store_path": {:?}, "seller_id": "{}", "marketplace_ids": ["ATVPDKIKX0DER"],
+            "endpoint": "{}", "http_allow_insecure_loopback": true,
+            "credentials": {{"client_id": "{}", "client_secret": "{}", "refresh_token": "{}"}}{extra}}}"#,
+        dir.join("bench.sqlite"),
+        s.seller_id,
+        emu.url(),
+        s.client_id,
+        s.client_secret,
+        s.refresh_token
+    );
+    Engine::open(sellsync::Config::from_json(&config).expect("config")).expect("open")
+}
+
+fn sku(i: usize) -> String {
+    format!("SKU-{i:04}")
+}
+
+fn level(i: usize, on_hand: i64) -> StockLevel {
+    StockLevel {
+        host_item: sku(i),
+        on_hand,
+    }
+}
+
+fn percentile(v: &mut [f64], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    v[((v.len() - 1) as f64 * p).round() as usize]
+}
+
+/// Seconds from each change to the first push of its SKU after it, from the emulator's log.
+fn latencies(emu: &Emulator, changes: &[(String, DateTime<Utc>)]) -> (Vec<f64>, usize) {
+    let pushes: HashMap<String, Vec<DateTime<Utc>>> = emu.control().with_world(|w| {
+        let mut m: HashMap<String, Vec<DateTime<Utc>>> = HashMap::new();
+        for c in w.listings.quantity_log() {
+            if matches!(
+                c.cause,
+                sellsync_emulator::stock::Cause::Patch
+                    | sellsync_emulator::stock::Cause::Feed { .. }
+            ) {
+                m.entry(c.sku.clone()).or_default().push(c.time);
+            }
+        }
+        m
+    });
+    let mut out = Vec::new();
+    let mut missed = 0;
+    for (sku, at) in changes {
+        match pushes
+            .get(sku)
+            .and_then(|p| p.iter().find(|t| *t >= at).copied())
+        {
+            Some(t) => out.push((t - *at).num_milliseconds() as f64 / 1000.0),
+            None => missed += 1,
+        }
+    }
+    (out, missed)
+}
+
+fn latency_at_real_rates() {
+    const SKUS: usize = 2000;
+    let emu = emulator(1.0);
+    let c = emu.control();
+    let seeds: Vec<ListingSeed> = (0..SKUS)
+        .map(|i| ListingSeed {
+            sku: sku(i),
+            asin: None,
+            title: None,
+            quantity: 0,
+            price_cents: None,
+            fba: false,
+            product_type: None,
+        })
+        .collect();
+    c.seed_listings(None, &seeds).unwrap();
+    // The first bulk feed of the catalogue is quick; then Amazon's 90 s of processing.
+    c.with_world(|w| w.settings.feed_processing_seconds = 2.0);
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(&emu, dir.path(), "");
+    let maps: Vec<SkuMapping> = (0..SKUS)
+        .map(|i| SkuMapping {
+            sku: sku(i),
+            items: vec![Component {
+                host_item: sku(i),
+                units: 1,
+            }],
+            ..Default::default()
+        })
+        .collect();
+    engine.sku_map(&maps).unwrap();
+    let mut shelf: Vec<i64> = vec![50; SKUS];
+    engine
+        .stock_set(&(0..SKUS).map(|i| level(i, 50)).collect::<Vec<_>>())
+        .unwrap();
+    let settle_until = Instant::now() + Duration::from_secs(120);
+    loop {
+        engine.sync_now(2, Duration::from_secs(300)).unwrap();
+        let counts = engine.core().store.stock_counts().unwrap();
+        if counts.out_of_step == 0 && counts.open_feeds == 0 {
+            break;
+        }
+        assert!(Instant::now() < settle_until, "initial sync: {counts:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    c.with_world(|w| w.settings = Default::default());
+    // 300 paid orders waiting for the first order search, on SKUs 0..1000 (the bulk range).
+    c.place_orders(&OrderSeed {
+        count: Some(300),
+        age_seconds: 600,
+        ..Default::default()
+    })
+    .unwrap();
+    engine.start().unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let (mut ordinary, mut urgent) = (Vec::new(), Vec::new());
+    let (mut shipped, mut deliveries) = (0, 0);
+    let start = Instant::now();
+    let run = Duration::from_secs(90);
+    let mut tick = 0u64;
+    while start.elapsed() < run {
+        // Orders: book and ship each at once.
+        while let Some(doc) = engine.order_next().unwrap() {
+            let o: serde_json::Value = serde_json::from_str(&doc).unwrap();
+            let id = o["order_id"].as_str().unwrap().to_string();
+            engine.order_ack(&id, "POS").unwrap();
+            let items = o["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|it| ShipmentItem {
+                    order_item_id: it["order_item_id"].as_str().unwrap().into(),
+                    quantity: it["quantity"].as_i64().unwrap(),
+                })
+                .collect();
+            engine
+                .shipment_confirm(&Shipment {
+                    order_id: id.clone(),
+                    package_reference_id: None,
+                    carrier_code: "UPS".into(),
+                    carrier_name: None,
+                    shipping_method: None,
+                    tracking_number: format!("1Z{}", id.replace('-', "")),
+                    ship_date: None,
+                    items,
+                })
+                .unwrap();
+            shipped += 1;
+        }
+        // Every 250 ms an in-store sale on SKUs 1000..1500; every 2 s a sell-out on 1500..2000;
+        // every 20 s a delivery of 200 SKUs of 0..1000.
+        let i = 1000 + rng.gen_range(0..500);
+        shelf[i] = (shelf[i] - 1).max(2);
+        engine.stock_set(&[level(i, shelf[i])]).unwrap();
+        ordinary.push((sku(i), c.now()));
+        if tick % 8 == 0 {
+            let i = 1500 + (tick as usize / 8) % 500;
+            shelf[i] = 0;
+            engine.stock_set(&[level(i, 0)]).unwrap();
+            urgent.push((sku(i), c.now()));
+        }
+        if tick % 80 == 40 {
+            let from = rng.gen_range(0..800);
+            let batch: Vec<StockLevel> = (from..from + 200)
+                .map(|i| {
+                    shelf[i] += 5;
+                    level(i, shelf[i])
+                })
+                .collect();
+            engine.stock_set(&batch).unwrap();
+            deliveries += 1;
+        }
+        tick += 1;
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    // Let the last changes land before reading the log.
+    std::thread::sleep(Duration::from_secs(10));
+    engine.stop().unwrap();
+    let (mut u, u_missed) = latencies(&emu, &urgent);
+    let (mut o, o_missed) = latencies(&emu, &ordinary);
+    let counts = |op: &str, status: u16| c.count(op, status);
+    println!("## Stock change to Amazon, at Amazon's real rates, everything flowing");
+    println!(
+        "{} s; {} orders booked and shipped, {} deliveries of 200 SKUs (bulk feeds), {} in-store sales (4/s), {} sell-outs",
+        run.as_secs(),
+        shipped,
+        deliveries,
+        ordinary.len(),
+        urgent.len()
+    );
+    println!("| change | n | p50 s | p95 s | max s | not on Amazon at the end |");
+    println!("|---|---|---|---|---|---|");
+    for (name, v, missed) in [
+        ("urgent (sold out)", &mut u, u_missed),
+        ("ordinary (fast lane)", &mut o, o_missed),
+    ] {
+        let n = v.len();
+        println!(
+            "| {name} | {n} | {:.2} | {:.2} | {:.2} | {missed} |",
+            percentile(v, 0.5),
+            percentile(v, 0.95),
+            percentile(v, 1.0)
+        );
+    }
+    println!(
+        "calls: patchListingsItem {}, searchListingsItems {}, createFeed {}, confirmShipment {}, searchOrders {}; 429s: {}",
+        counts("patchListingsItem", 200),
+        counts("searchListingsItems", 200),
+        counts("createFeed", 202),
+        counts("confirmShipment", 204),
+        counts("searchOrders", 200),
+        [
+            "patchListingsItem",
+            "searchListingsItems",
+            "createFeed",
+            "confirmShipment",
+            "searchOrders",
+            "createFeedDocument",
+            "getFeed",
+        ]
+        .iter()
+        .map(|op| counts(op, 429))
+        .sum::<u64>()
+    );
+}
+
+fn shipments_soak() {
+    const SPEED: f64 = 60.0;
+    let emu = emulator(SPEED);
+    let c = emu.control();
+    let seeds: Vec<ListingSeed> = (0..200)
+        .map(|i| ListingSeed {
+            sku: sku(i),
+            asin: None,
+            title: None,
+            quantity: 1_000_000,
+            price_cents: None,
+            fba: false,
+            product_type: None,
+        })
+        .collect();
+    c.seed_listings(None, &seeds).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(
+        &emu,
+        dir.path(),
+        r#","intervals": {"orders_seconds": 2, "stock_seconds": 0.5}, "stock": {"listings_feed_window_seconds": 5}"#,
+    );
+    // 25 orders a real second are 25 per 60 emulated seconds.
+    c.start_buyers(BuyersConfig {
+        seller_id: None,
+        marketplace_ids: Vec::new(),
+        orders_per_hour: 25.0 * 3600.0 / SPEED,
+        cancel_request_share: 0.0,
+        max_units: 1,
+    });
+    engine.start().unwrap();
+    let run = Duration::from_secs(60);
+    let start = Instant::now();
+    let (mut confirmed, mut max_queue) = (0u64, 0u64);
+    while start.elapsed() < run {
+        let mut took = false;
+        while let Some(doc) = engine.order_next().unwrap() {
+            took = true;
+            let o: serde_json::Value = serde_json::from_str(&doc).unwrap();
+            let id = o["order_id"].as_str().unwrap().to_string();
+            engine.order_ack(&id, "POS").unwrap();
+            let items = o["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|it| ShipmentItem {
+                    order_item_id: it["order_item_id"].as_str().unwrap().into(),
+                    quantity: it["quantity"].as_i64().unwrap(),
+                })
+                .collect();
+            if engine
+                .shipment_confirm(&Shipment {
+                    order_id: id.clone(),
+                    package_reference_id: None,
+                    carrier_code: "UPS".into(),
+                    carrier_name: None,
+                    shipping_method: None,
+                    tracking_number: format!("1Z{}", id.replace('-', "")),
+                    ship_date: None,
+                    items,
+                })
+                .is_ok()
+            {
+                confirmed += 1;
+            }
+        }
+        max_queue = max_queue.max(engine.core().store.shipments_waiting().unwrap());
+        if !took {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    let placed = c.stop_buyers();
+    let at_end = engine.core().store.shipments_waiting().unwrap();
+    engine.stop().unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join("bench.sqlite")).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT created_at, sent_at FROM shipments WHERE sent_at IS NOT NULL")
+        .unwrap();
+    let mut waits: Vec<f64> = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .unwrap()
+        .map(|r| {
+            let (a, b) = r.unwrap();
+            let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap();
+            (t(&b) - t(&a)).num_milliseconds() as f64 / 1000.0
+        })
+        .collect();
+    println!();
+    println!("## Shipments under a sustained soak (emulator {SPEED}x: clock and rate limits)");
+    println!(
+        "{} s real; buyers placed {placed} orders (~25/s real); the host confirmed {confirmed} packages; {} reached Amazon; queue max {max_queue}, at the end {at_end}",
+        run.as_secs(),
+        waits.len()
+    );
+    println!(
+        "wait from confirmation to Amazon's answer (real seconds): p50 {:.2}, p95 {:.2}, max {:.2}; 429s from confirmShipment: {}",
+        percentile(&mut waits, 0.5),
+        percentile(&mut waits, 0.95),
+        percentile(&mut waits, 1.0),
+        c.count("confirmShipment", 429)
+    );
+}
+
+fn main() {
+    latency_at_real_rates();
+    shipments_soak();
+}
