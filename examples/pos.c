@@ -1,17 +1,20 @@
 /*
  * A small POS that takes its Amazon orders through libsellsync.
  *
- * usage: pos CONFIG_JSON_FILE SECONDS STOCK_FILE
+ * usage: pos CONFIG_JSON_FILE SECONDS STOCK_FILE [STORE_SALES_PER_HOUR SPEED]
  *
  * It maps its items to the shop's Amazon SKUs and tells sellsync its stock, starts the
  * library's background worker, waits for events, and books every order that is ready into its
  * own (toy) order book with its own order number, acknowledging each to sellsync and reporting
- * the new stock. Meanwhile customers buy in the shop itself. Status changes after hand-over
- * (cancellations) are printed as they come. At the end it writes its stock to STOCK_FILE.
+ * the new stock. Meanwhile customers buy in the shop itself, STORE_SALES_PER_HOUR on average
+ * (default 3) in emulated hours, which pass SPEED times faster than real ones (default 1).
+ * Status changes after hand-over (cancellations) are printed as they come. At the end it
+ * writes its stock to STOCK_FILE.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "sellsync.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,12 +106,14 @@ static double now_s(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4) {
-        fprintf(stderr, "usage: pos CONFIG_JSON_FILE SECONDS STOCK_FILE\n");
+    if (argc != 4 && argc != 6) {
+        fprintf(stderr, "usage: pos CONFIG_JSON_FILE SECONDS STOCK_FILE [STORE_SALES_PER_HOUR SPEED]\n");
         return 2;
     }
     char *config = read_file(argv[1]);
     double seconds = atof(argv[2]);
+    /* In-store sales per real second: a Poisson process at the shop's rate in emulated time. */
+    double sales_per_second = (argc == 6 ? atof(argv[4]) * atof(argv[5]) : 3.0) / 3600.0;
     printf("POS: sellsync %s\n", sellsync_version());
 
     SellSync *h = NULL;
@@ -120,10 +125,10 @@ int main(int argc, char **argv) {
     long next_pos_number = 1001, booked = 0, cancelled = 0, cancel_requests = 0, syncs = 0, store_sales = 0;
     long shipped = 0, cancelled_by_shop = 0;
     unsigned seed = 7;
-    double start = now_s();
+    double start = now_s(), last_sale_check = start, sale_budget = 0, next_gap = 1;
     while (now_s() - start < seconds) {
         char *event = NULL;
-        if ((st = sellsync_event_next(h, 500, &event)) != SELLSYNC_OK) die("sellsync_event_next", st);
+        if ((st = sellsync_event_next(h, 100, &event)) != SELLSYNC_OK) die("sellsync_event_next", st);
         if (event != NULL) {
             char type[48], order_id[32], status[32];
             field(event, "type", type, sizeof type);
@@ -200,10 +205,18 @@ int main(int argc, char **argv) {
             }
             sellsync_string_free(order);
         }
-        /* Customers in the shop buy too. */
-        seed = seed * 1103515245u + 12345u;
-        int item = 1 + (int)((seed >> 16) % ITEMS);
-        if (stock[item] > 0 && (seed >> 8) % 3 == 0) {
+        /* Customers in the shop buy too: a Poisson process, its gaps drawn as exponential
+         * amounts of expected sales and spent as time passes. */
+        double now = now_s();
+        sale_budget += (now - last_sale_check) * sales_per_second;
+        last_sale_check = now;
+        while (sale_budget >= next_gap) {
+            sale_budget -= next_gap;
+            seed = seed * 1103515245u + 12345u;
+            next_gap = -log(((seed >> 8) + 1) / 16777217.0);
+            seed = seed * 1103515245u + 12345u;
+            int item = 1 + (int)((seed >> 16) % ITEMS);
+            if (stock[item] == 0) continue; /* the customer finds the shelf empty */
             stock[item] -= 1;
             store_sales++;
             if (stock[item] == 0) printf("  shop sold its last ITEM-%03d: Amazon is told at once\n", item);
