@@ -23,9 +23,10 @@ use crate::model::Event;
 use crate::store::stock::{FeedMessage, Push};
 use chrono::Duration;
 
-/// Most changes the fast lane sends in one pass (about 10 s of patchListingsItem at its
-/// sustained rate); it runs again at once for the rest.
-pub const FAST_LANE_MAX: usize = crate::store::stock::BULK_CHANGE;
+/// Most ordinary changes the fast lane sends in one pass (about one second of
+/// patchListingsItem); it runs again at once for the rest, so an urgent change never waits
+/// longer than that.
+pub const FAST_LANE_BATCH: usize = 5;
 
 /// What one stock pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -75,8 +76,10 @@ pub async fn run_patches(core: &Core) -> Result<Report> {
         .into_iter()
         .filter(|p| !p.in_feed && fast_lane_takes(core, p))
         .collect();
-    if ordinary.len() > FAST_LANE_MAX {
-        ordinary.truncate(FAST_LANE_MAX);
+    // Falls first: they keep Amazon from selling what the shop no longer has.
+    ordinary.sort_by_key(|p| p.amazon.is_none_or(|a| p.desired >= a));
+    if ordinary.len() > FAST_LANE_BATCH {
+        ordinary.truncate(FAST_LANE_BATCH);
         core.flows.wake(super::Flow::StockPatches);
     }
     // Urgent ones first: they are what keeps Amazon from selling units the shop no longer has.
@@ -95,6 +98,12 @@ async fn patch(core: &Core, p: &Push, report: &mut Report) -> Result<()> {
     if let Some((Some(desired), _)) = core.store.sku_quantities(&p.sku)? {
         p.desired = desired;
         p.send = (desired - p.held).max(0);
+    }
+    if let Some((shows, read_at)) = p.shows.filter(|(q, _)| *q == p.send) {
+        // Amazon already shows it (typically: an order took the units): nothing to send.
+        return core
+            .store
+            .record_patch(&p.sku, shows, p.desired, p.took.as_ref(), Ok(()), read_at);
     }
     let outcome = listings::patch_quantity(
         &core.client,
@@ -208,6 +217,7 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
         let (unseen, took) = core.store.unseen_units(&p.sku, read, now)?;
         p.send = (p.desired - unseen).max(0);
         p.held = unseen;
+        p.shows = read.map(|r| (r.2, now));
         p.took = took;
         held += unseen as u64;
     }

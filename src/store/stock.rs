@@ -51,6 +51,8 @@ pub struct Push {
     pub send: i64,
     /// Units held back for orders Amazon took and this store has not seen.
     pub held: i64,
+    /// What Amazon showed when it was read just before this push, and when.
+    pub shows: Option<(i64, DateTime<Utc>)>,
     /// What Amazon took since `amazon_at`, as read before this push.
     pub took: Option<Take>,
     /// What Amazon is known to show (None: not known yet).
@@ -337,6 +339,7 @@ impl Store {
                 desired: r.get(2)?,
                 send: r.get(2)?,
                 held: 0,
+                shows: None,
                 took: None,
                 amazon: r.get(3)?,
                 amazon_at: r.get(4)?,
