@@ -260,12 +260,7 @@ pub unsafe extern "C" fn sellsync_set_event_callback(
 
 /// Parses a JSON argument, naming it in the error.
 fn json_arg<T: serde::de::DeserializeOwned>(text: &str, name: &str) -> crate::Result<T> {
-    serde_json::from_str(text).map_err(|e| {
-        Error::InvalidArgument(format!(
-            "{name} is not valid: {}",
-            crate::config::redact_quoted(&e.to_string())
-        ))
-    })
+    serde_json::from_str(text).map_err(|e| crate::error::invalid_json(name, &e))
 }
 
 /// Sets the absolute on-hand quantity of one host item (0 to 1,000,000,000). Durable when it
