@@ -63,6 +63,18 @@ static int json_string(const char *doc, const char *key, char *out, size_t cap) 
     return 1;
 }
 
+/* A copy of the configuration document with one more top-level member (free it). */
+static char *with_member(const char *config, const char *member) {
+    const char *end = strrchr(config, '}');
+    CHECK(end != NULL);
+    size_t head = (size_t)(end - config);
+    size_t n = head + strlen(member) + 3;
+    char *out = malloc(n);
+    CHECK(out != NULL);
+    snprintf(out, n, "%.*s,%s}", (int)head, config, member);
+    return out;
+}
+
 static SellSync *open_handle(const char *config) {
     SellSync *h = NULL;
     sellsync_status st = sellsync_open(config, &h);
@@ -156,6 +168,19 @@ static int mode_misuse(const char *config) {
     const char bad_utf8[] = {'{', '"', (char)0xC3, (char)0x28, '"', '}', 0};
     CHECK(sellsync_open(bad_utf8, &h) == SELLSYNC_ERR_INVALID_ARGUMENT && h == NULL);
     CHECK(strstr(sellsync_last_error(), "UTF-8") != NULL);
+    /* A setting outside its documented range (a huge interval once panicked the worker). */
+    char *huge = with_member(config, "\"intervals\":{\"orders_seconds\":1e30}");
+    CHECK(sellsync_open(huge, &h) == SELLSYNC_ERR_CONFIG && h == NULL);
+    CHECK(strstr(sellsync_last_error(), "intervals.orders_seconds") != NULL);
+    /* A failed open leaves *out untouched: it is written only on success. */
+    static char sentinel_byte;
+    SellSync *const sentinel = (SellSync *)(void *)&sentinel_byte;
+    h = sentinel;
+    CHECK(sellsync_open(NULL, &h) == SELLSYNC_ERR_INVALID_ARGUMENT && h == sentinel);
+    CHECK(sellsync_open("{not json", &h) == SELLSYNC_ERR_INVALID_ARGUMENT && h == sentinel);
+    CHECK(sellsync_open(huge, &h) == SELLSYNC_ERR_CONFIG && h == sentinel);
+    free(huge);
+    h = NULL;
     /* A working handle, misused. */
     h = open_handle(config);
     CHECK(strlen(sellsync_last_error()) == 0);
