@@ -196,13 +196,17 @@ async fn via_v0(core: &Core, w: &Window) -> Result<Report> {
                 }
                 other => other?,
             };
+        let raw: Vec<serde_json::Value> = raw
+            .into_iter()
+            .filter(|o| configured(core, o["MarketplaceId"].as_str().unwrap_or_default()))
+            .collect();
         let ids: Vec<String> = raw
             .iter()
             .filter_map(|o| o["AmazonOrderId"].as_str().map(str::to_string))
             .collect();
         let known = core.store.known_versions(&ids)?;
-        let mut page = Vec::with_capacity(raw.len());
-        for o in &raw {
+        let mut changed = Vec::with_capacity(raw.len());
+        for o in raw {
             let id = o["AmazonOrderId"].as_str().unwrap_or_default();
             let updated = o["LastUpdateDate"]
                 .as_str()
@@ -212,6 +216,12 @@ async fn via_v0(core: &Core, w: &Window) -> Result<Report> {
                 report.seen += 1;
                 continue;
             }
+            changed.push(o);
+        }
+        add_addresses(core, &mut changed).await?;
+        let mut page = Vec::with_capacity(changed.len());
+        for o in &changed {
+            let id = o["AmazonOrderId"].as_str().unwrap_or_default();
             let items = orders::get_order_items(&core.client, id).await?;
             page.push(orders::parse_v0(o, &items)?);
         }
@@ -221,4 +231,51 @@ async fn via_v0(core: &Core, w: &Window) -> Result<Report> {
             None => return Ok(report),
         }
     }
+}
+
+/// Fills in the shipping address of seller-fulfilled orders that `getOrders` answered without
+/// one (as Amazon's own examples do), through `getOrderAddress` with a Restricted Data Token
+/// for up to 50 orders at a time. When Amazon refuses the address (the application lacks the
+/// role for it), the orders go to the host without a recipient and a warning says why.
+async fn add_addresses(core: &Core, orders: &mut [serde_json::Value]) -> Result<()> {
+    let missing: Vec<usize> = (0..orders.len())
+        .filter(|&i| orders::needs_address(&orders[i]))
+        .collect();
+    for chunk in missing.chunks(orders::RDT_RESOURCES) {
+        let ids: Vec<String> = chunk
+            .iter()
+            .map(|&i| {
+                orders[i]["AmazonOrderId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect();
+        let fetched = async {
+            let rdt = orders::address_rdt(&core.client, &ids).await?;
+            let mut found = Vec::with_capacity(ids.len());
+            for id in &ids {
+                found.push(orders::get_order_address(&core.client, id, &rdt).await?);
+            }
+            Ok::<_, Error>(found)
+        }
+        .await;
+        match fetched {
+            Ok(found) => {
+                for (&i, address) in chunk.iter().zip(found) {
+                    if let Some(a) = address {
+                        orders[i]["ShippingAddress"] = a;
+                    }
+                }
+            }
+            Err(Error::Auth(m)) => tracing::warn!(
+                "{} seller-fulfilled orders go to the host without a shipping address: Amazon \
+                 refused getOrderAddress ({m}); the application needs the Direct-to-Consumer \
+                 Shipping role",
+                ids.len()
+            ),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
