@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 
 type Handler = dyn Fn(&str, &str) -> Value + Send + Sync;
 
-/// A server answering every request with `handler(method, path)` as JSON, recording
-/// "METHOD PATH" of each request.
+/// A server answering every request with `handler(method, path)` as JSON (status 200, or the
+/// answer's `__status` member), recording "METHOD PATH" of each request.
 struct Replay {
     url: String,
     requests: Arc<Mutex<Vec<String>>>,
@@ -51,11 +51,17 @@ impl Replay {
                 let mut body = vec![0; length];
                 let _ = reader.read_exact(&mut body);
                 seen.lock().unwrap().push(format!("{method} {path}"));
-                let answer = handler(&method, &path).to_string();
+                let mut answer = handler(&method, &path);
+                let status = answer
+                    .as_object_mut()
+                    .and_then(|o| o.remove("__status"))
+                    .and_then(|s| s.as_u64())
+                    .unwrap_or(200);
+                let answer = answer.to_string();
                 let date = httpdate::fmt_http_date(std::time::SystemTime::now());
                 let _ = write!(
                     stream,
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
                      date: {date}\r\nconnection: close\r\n\r\n{answer}",
                     answer.len()
                 );
@@ -293,4 +299,23 @@ fn search_orders_examples_keep_configured_marketplaces_and_no_recipient_for_amaz
         .order("202-7654321-1098765")
         .unwrap()
         .is_none());
+}
+
+#[test]
+fn v0_orders_whose_address_amazon_refuses_still_arrive_without_a_recipient() {
+    // The application lacks the role for addresses: Amazon refuses the token for them.
+    let v0 = v0_amazon(true);
+    let amazon = Replay::start(Box::new(move |method, path| {
+        if path.ends_with("/address") {
+            return json!({"__status": 403, "errors": [{"code": "Unauthorized",
+                "message": "Access to requested resource is denied."}]});
+        }
+        v0(method, path)
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(&amazon.url, "v0", &["ATVPDKIKX0DER"], &dir);
+    engine.sync_now(1, SYNC).unwrap();
+    let docs = drain(&engine);
+    assert_eq!(docs.len(), 2, "{docs:?}");
+    assert!(docs.iter().all(|d| d["recipient"].is_null()), "{docs:?}");
 }
