@@ -207,7 +207,9 @@ void sellsync_string_free(char *s);
 
 /*
  Opens a handle for one seller account. `config_json` is the configuration document (see
- the README); `*out` is written only on success. Creates the store file if missing.
+ the README); a setting outside its documented range is SELLSYNC_ERR_CONFIG. `*out` is
+ written only on success: after a failure it holds whatever it held before. Creates the
+ store file if missing.
  */
 sellsync_status sellsync_open(const char *config_json, struct SellSync **out);
 
@@ -346,7 +348,9 @@ sellsync_status sellsync_order_refund(struct SellSync *h, const char *refund_jso
  Seller performance per marketplace against Amazon's targets, and what is at risk now, in
  `*metrics_json` (free it with sellsync_string_free). `query_json` may be NULL or
  `{"now": "...", "marketplace_ids": [...], "horizon_hours": 24, "cancellation_days": 7,
- "late_shipment_days": [10, 30], "defect_days": 60}` (every field optional). See the README.
+ "late_shipment_days": [10, 30], "defect_days": 60}` (every field optional; `marketplace_ids`
+ 1 to 50, `horizon_hours` 0 to 8760, at most 10 late shipment windows, every window 1 to 365
+ days; out of range: SELLSYNC_ERR_INVALID_ARGUMENT). See the README.
  */
 sellsync_status sellsync_metrics(struct SellSync *h, const char *query_json, char **metrics_json);
 

@@ -54,6 +54,13 @@ impl ServerClock {
     pub fn observe(&self, server: DateTime<Utc>, local: DateTime<Utc>) {
         *self.offset.lock().unwrap_or_else(|p| p.into_inner()) = Some(server - local);
     }
+    /// Whether Amazon has answered with its time at least once.
+    pub fn is_known(&self) -> bool {
+        self.offset
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
     /// Amazon's current time, estimated (the local time until Amazon has answered once).
     pub fn now(&self, local: DateTime<Utc>) -> DateTime<Utc> {
         let offset = *self.offset.lock().unwrap_or_else(|p| p.into_inner());

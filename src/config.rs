@@ -16,11 +16,223 @@
 //! }
 //! ```
 //! Unknown fields are refused, so a misspelt setting is an error rather than a silent default.
+//!
+//! Every number has a range; a value outside it is `SELLSYNC_ERR_CONFIG` (a value of the wrong
+//! type, e.g. a string for a number, makes the document invalid: `SELLSYNC_ERR_INVALID_ARGUMENT`):
+//!
+//! | setting | range |
+//! |---|---|
+//! | `marketplace_ids` | 1 to 50 ids of 1 to 32 ASCII letters and digits; repeats are dropped |
+//! | `orders.initial_lookback_hours` | whole, 1 to 8760 (a year) |
+//! | `orders.overlap_seconds` | whole, 0 to 86400 |
+//! | `orders.redelivery_seconds` | whole, 1 to 604800 (a week) |
+//! | `intervals.orders_seconds`, `intervals.stock_seconds` | 0.001 to 86400 |
+//! | `intervals.listings_seconds` | 0.001 to 604800 |
+//! | `intervals.sync_timeout_seconds` | 0.001 to 86400 |
+//! | `http.timeout_ms` | whole, 1 to 600000 |
+//! | `http.max_attempts` | whole, 1 to 100 |
+//! | `http.backoff_initial_ms` | whole, 0 to 600000 |
+//! | `http.backoff_max_ms` | whole, 0 to 3600000 |
+//! | `stock.buffer` | whole, 0 to 1000000000, or `"auto"` |
+//! | `stock.allocation_percent` | whole, 0 to 100 |
+//! | `stock.max_quantity`, `stock.urgent_threshold` | whole, 0 to 1000000000 (`max_quantity` may be null) |
+//! | `stock.listings_feed_window_seconds` | 0.001 to 86400 |
+//! | `stock.auto_buffer.window_seconds` | 0.001 to 86400, or null |
+//! | `stock.auto_buffer.percentile` | 0.5 up to but not including 1 |
+//! | `stock.auto_buffer.history_days` | 0.001 to 365 |
+//!
+//! The same table is [`LIMITS`]; a test checks that this comment and the README list each entry.
 
-use crate::error::{Error, Result};
+use crate::error::{quote, Error, Result};
 use crate::model::Buffer;
 use crate::secret::Secret;
 use serde::Deserialize;
+
+/// The range of one numeric setting (the table in this module's documentation).
+#[derive(Clone, Copy)]
+pub struct Limit {
+    /// The setting, e.g. `intervals.orders_seconds`.
+    pub path: &'static str,
+    /// Smallest value allowed.
+    pub min: f64,
+    /// Largest value allowed (excluded when `below_max`).
+    pub max: f64,
+    /// The maximum itself is out of range.
+    pub below_max: bool,
+    /// Only whole numbers.
+    pub whole: bool,
+    /// The setting's value in a parsed configuration (None when absent or not a number).
+    get: fn(&Config) -> Option<f64>,
+}
+
+impl std::fmt::Debug for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.path)
+    }
+}
+
+impl Limit {
+    /// Whether `x` is in range.
+    pub fn admits(&self, x: f64) -> bool {
+        let below = if self.below_max {
+            x < self.max
+        } else {
+            x <= self.max
+        };
+        x.is_finite() && x >= self.min && below && (!self.whole || x.fract() == 0.0)
+    }
+
+    /// The error for a value out of range (the value itself is not repeated).
+    pub fn refusal(&self) -> Error {
+        Error::Config(range_text(
+            self.path,
+            self.min,
+            self.max,
+            self.below_max,
+            self.whole,
+        ))
+    }
+}
+
+/// "PATH must be a whole number from MIN to MAX" (for configuration and query errors alike).
+pub fn range_text(path: &str, min: f64, max: f64, below_max: bool, whole: bool) -> String {
+    format!(
+        "{path} must be {} from {min} {} {max}",
+        if whole { "a whole number" } else { "a number" },
+        if below_max {
+            "up to but not including"
+        } else {
+            "to"
+        }
+    )
+}
+
+const fn limit(path: &'static str, min: f64, max: f64, get: fn(&Config) -> Option<f64>) -> Limit {
+    Limit {
+        path,
+        min,
+        max,
+        below_max: false,
+        whole: false,
+        get,
+    }
+}
+
+const fn whole(path: &'static str, min: f64, max: f64, get: fn(&Config) -> Option<f64>) -> Limit {
+    Limit {
+        whole: true,
+        ..limit(path, min, max, get)
+    }
+}
+
+/// Most units a quantity setting may name (the same bound as a host's on-hand quantity).
+pub const MAX_UNITS: f64 = 1_000_000_000.0;
+/// Most marketplaces a configuration or a query may name (Amazon's own limit per request).
+pub const MAX_MARKETPLACES: usize = 50;
+
+/// The range of every numeric setting.
+pub const LIMITS: &[Limit] = &[
+    whole("orders.initial_lookback_hours", 1.0, 8760.0, |c| {
+        Some(f64::from(c.orders.initial_lookback_hours))
+    }),
+    whole("orders.overlap_seconds", 0.0, 86_400.0, |c| {
+        Some(f64::from(c.orders.overlap_seconds))
+    }),
+    whole("orders.redelivery_seconds", 1.0, 604_800.0, |c| {
+        Some(f64::from(c.orders.redelivery_seconds))
+    }),
+    limit("intervals.orders_seconds", 0.001, 86_400.0, |c| {
+        Some(c.intervals.orders_seconds)
+    }),
+    limit("intervals.stock_seconds", 0.001, 86_400.0, |c| {
+        Some(c.intervals.stock_seconds)
+    }),
+    limit("intervals.listings_seconds", 0.001, 604_800.0, |c| {
+        Some(c.intervals.listings_seconds)
+    }),
+    limit("intervals.sync_timeout_seconds", 0.001, 86_400.0, |c| {
+        Some(c.intervals.sync_timeout_seconds)
+    }),
+    whole("http.timeout_ms", 1.0, 600_000.0, |c| {
+        Some(c.http.timeout_ms as f64)
+    }),
+    whole("http.max_attempts", 1.0, 100.0, |c| {
+        Some(f64::from(c.http.max_attempts))
+    }),
+    whole("http.backoff_initial_ms", 0.0, 600_000.0, |c| {
+        Some(c.http.backoff_initial_ms as f64)
+    }),
+    whole("http.backoff_max_ms", 0.0, 3_600_000.0, |c| {
+        Some(c.http.backoff_max_ms as f64)
+    }),
+    whole("stock.buffer", 0.0, MAX_UNITS, |c| match c.stock.buffer {
+        Buffer::Units(n) => Some(n as f64),
+        Buffer::Auto => None,
+    }),
+    whole("stock.allocation_percent", 0.0, 100.0, |c| {
+        Some(c.stock.allocation_percent as f64)
+    }),
+    whole("stock.max_quantity", 0.0, MAX_UNITS, |c| {
+        c.stock.max_quantity.map(|n| n as f64)
+    }),
+    whole("stock.urgent_threshold", 0.0, MAX_UNITS, |c| {
+        Some(c.stock.urgent_threshold as f64)
+    }),
+    limit("stock.listings_feed_window_seconds", 0.001, 86_400.0, |c| {
+        Some(c.stock.listings_feed_window_seconds)
+    }),
+    limit("stock.auto_buffer.window_seconds", 0.001, 86_400.0, |c| {
+        c.stock.auto_buffer.window_seconds
+    }),
+    Limit {
+        below_max: true,
+        ..limit("stock.auto_buffer.percentile", 0.5, 1.0, |c| {
+            Some(c.stock.auto_buffer.percentile)
+        })
+    },
+    limit("stock.auto_buffer.history_days", 0.001, 365.0, |c| {
+        Some(c.stock.auto_buffer.history_days)
+    }),
+];
+
+/// Checks a list of marketplace ids (1 to [`MAX_MARKETPLACES`], each 1 to 32 ASCII letters and
+/// digits) and drops repeats, keeping the first of each. `name` names the list in the message.
+pub fn marketplace_ids(ids: &[String], name: &str) -> std::result::Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::with_capacity(ids.len().min(MAX_MARKETPLACES));
+    for id in ids {
+        let ok = (1..=32).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric());
+        if !ok {
+            return Err(format!(
+                "{name}: {} is not a marketplace id (1 to 32 ASCII letters and digits)",
+                quote(id)
+            ));
+        }
+        if !out.contains(id) {
+            out.push(id.clone());
+        }
+    }
+    if out.is_empty() || out.len() > MAX_MARKETPLACES {
+        return Err(format!(
+            "{name} must name 1 to {MAX_MARKETPLACES} different marketplaces, not {}",
+            out.len()
+        ));
+    }
+    Ok(out)
+}
+
+/// Checks every number of a configuration document against [`LIMITS`] before it is parsed into
+/// its types, so a value out of range is a configuration error even when it would not fit them.
+fn check_numbers(doc: &serde_json::Value) -> Result<()> {
+    for l in LIMITS {
+        let pointer = format!("/{}", l.path.replace('.', "/"));
+        if let Some(x) = doc.pointer(&pointer).and_then(serde_json::Value::as_f64) {
+            if !l.admits(x) {
+                return Err(l.refusal());
+            }
+        }
+    }
+    Ok(())
+}
 
 /// Login-with-Amazon credentials of the seller's authorisation.
 #[derive(Clone, Debug, Deserialize)]
@@ -256,17 +468,23 @@ pub struct Config {
 impl Config {
     /// Parses and checks a configuration document.
     pub fn from_json(text: &str) -> Result<Config> {
-        let c: Config = serde_json::from_str(text).map_err(|e| {
+        if let Ok(doc) = serde_json::from_str::<serde_json::Value>(text) {
+            check_numbers(&doc)?;
+        }
+        let mut c: Config = serde_json::from_str(text).map_err(|e| {
             Error::InvalidArgument(format!(
                 "config_json is not a valid configuration: {}",
-                redact_quoted(&e.to_string())
+                crate::error::clip_quoted(&redact_quoted(&e.to_string()))
             ))
         })?;
+        c.marketplace_ids =
+            marketplace_ids(&c.marketplace_ids, "marketplace_ids").map_err(Error::Config)?;
         c.validate()?;
         Ok(c)
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Checks the configuration (ranges, required values, URLs).
+    pub(crate) fn validate(&self) -> Result<()> {
         let fail = |m: &str| Err(Error::Config(m.to_string()));
         if self.store_path.is_empty() {
             return fail("store_path must name a file");
@@ -274,8 +492,14 @@ impl Config {
         if self.seller_id.is_empty() {
             return fail("seller_id is required");
         }
-        if self.marketplace_ids.is_empty() {
-            return fail("marketplace_ids must name at least one marketplace");
+        if let Err(m) = marketplace_ids(&self.marketplace_ids, "marketplace_ids") {
+            return Err(Error::Config(m));
+        }
+        if let Some(l) = LIMITS
+            .iter()
+            .find(|l| (l.get)(self).is_some_and(|x| !l.admits(x)))
+        {
+            return Err(l.refusal());
         }
         if self.credentials.client_id.is_empty()
             || self.credentials.client_secret.is_empty()
@@ -283,42 +507,8 @@ impl Config {
         {
             return fail("credentials need client_id, client_secret and refresh_token");
         }
-        if self.http.max_attempts == 0 || self.http.timeout_ms == 0 {
-            return fail("http.max_attempts and http.timeout_ms must be positive");
-        }
-        let i = &self.intervals;
-        if ![
-            i.orders_seconds,
-            i.stock_seconds,
-            i.listings_seconds,
-            i.sync_timeout_seconds,
-        ]
-        .into_iter()
-        .all(positive)
-        {
-            return fail("intervals must be positive");
-        }
-        let s = &self.stock;
-        let bad_numbers = matches!(s.buffer, Buffer::Units(n) if n < 0)
-            || !(0..=100).contains(&s.allocation_percent)
-            || s.max_quantity.is_some_and(|m| m < 0)
-            || s.urgent_threshold < 0;
-        if bad_numbers {
-            return fail("stock: buffer, max_quantity and urgent_threshold must be >= 0 and allocation_percent 0..=100");
-        }
-        if s.product_type.is_empty() || !positive(s.listings_feed_window_seconds) {
-            return fail("stock: product_type must not be empty and listings_feed_window_seconds must be positive");
-        }
-        let a = &s.auto_buffer;
-        let window_ok = a
-            .window_seconds
-            .is_none_or(|w| positive(w) && w <= 86_400.0);
-        let auto_ok = window_ok
-            && (0.5..1.0).contains(&a.percentile)
-            && positive(a.history_days)
-            && a.history_days <= 365.0;
-        if !auto_ok {
-            return fail("stock.auto_buffer: window_seconds must be in (0, 86400], percentile in [0.5, 1) and history_days in (0, 365]");
+        if self.stock.product_type.is_empty() {
+            return fail("stock.product_type must not be empty");
         }
         for url in [Some(self.api_endpoint()?), self.lwa_url().ok()]
             .into_iter()
@@ -347,7 +537,8 @@ impl Config {
             "eu" => Ok("https://sellingpartnerapi-eu.amazon.com".into()),
             "fe" => Ok("https://sellingpartnerapi-fe.amazon.com".into()),
             other => Err(Error::Config(format!(
-                "region must be na, eu or fe, not {other:?}"
+                "region must be na, eu or fe, not {}",
+                quote(other)
             ))),
         }
     }
@@ -363,7 +554,7 @@ impl Config {
 
     fn check_url(&self, text: &str) -> Result<()> {
         let url = url::Url::parse(text)
-            .map_err(|e| Error::Config(format!("{text:?} is not a URL: {e}")))?;
+            .map_err(|e| Error::Config(format!("{} is not a URL: {e}", quote(text))))?;
         match url.scheme() {
             "https" => Ok(()),
             "http" => {
@@ -377,18 +568,17 @@ impl Config {
                     Ok(())
                 } else {
                     Err(Error::Config(format!(
-                        "{text:?} is plain HTTP: only HTTPS is allowed, except to loopback with http_allow_insecure_loopback"
+                        "{} is plain HTTP: only HTTPS is allowed, except to loopback with http_allow_insecure_loopback",
+                        quote(text)
                     )))
                 }
             }
-            other => Err(Error::Config(format!("unsupported URL scheme {other:?}"))),
+            other => Err(Error::Config(format!(
+                "unsupported URL scheme {}",
+                quote(other)
+            ))),
         }
     }
-}
-
-/// True for a finite number above zero (false for NaN).
-fn positive(x: f64) -> bool {
-    x.is_finite() && x > 0.0
 }
 
 /// Replaces every double-quoted value in a parser message, which could be a misplaced secret.
@@ -409,6 +599,21 @@ mod tests {
             r#"{{"store_path":"s.sqlite","seller_id":"S","marketplace_ids":["M"],
                 "credentials":{{"client_id":"c","client_secret":"secret-value","refresh_token":"Atzr|r"}}{extra}}}"#
         )
+    }
+
+    #[test]
+    fn every_range_is_documented_here_and_in_the_readme() {
+        let here = include_str!("config.rs");
+        let readme = include_str!("../README.md");
+        // A table row names the setting first, or after another one.
+        let row = |text: &str, name: &str| {
+            text.contains(&format!("| {name}")) || text.contains(&format!(", {name} |"))
+        };
+        for l in LIMITS {
+            let name = format!("`{}`", l.path);
+            assert!(row(here, &name), "{name} in the module doc");
+            assert!(row(readme, &name), "{name} in the README");
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! defect rate as this library can see it (seller refunds, < 1%, 60 days), per marketplace,
 //! with what is at risk right now.
 
-use crate::error::{Error, Result};
+use crate::error::{quote, Error, Result};
 use crate::store::metrics::Count;
 use crate::store::Store;
 use chrono::{DateTime, Duration, Utc};
@@ -43,6 +43,55 @@ impl Default for Query {
             late_shipment_days: vec![10, 30],
             defect_days: 60,
         }
+    }
+}
+
+/// Longest window of a metric, in days.
+pub const MAX_DAYS: i64 = 365;
+/// Longest `horizon_hours`.
+pub const MAX_HORIZON_HOURS: f64 = 8760.0;
+/// Most late shipment windows one query may ask for.
+pub const MAX_LATE_WINDOWS: usize = 10;
+
+impl Query {
+    /// Checks every value against its range (`marketplace_ids` is checked where it is used):
+    /// `horizon_hours` 0 to 8760, each window 1 to 365 days, at most 10 late shipment windows.
+    pub fn check(&self) -> Result<()> {
+        let days = |name: &str, d: i64| {
+            if (1..=MAX_DAYS).contains(&d) {
+                Ok(())
+            } else {
+                Err(Error::InvalidArgument(crate::config::range_text(
+                    name,
+                    1.0,
+                    MAX_DAYS as f64,
+                    false,
+                    true,
+                )))
+            }
+        };
+        days("cancellation_days", self.cancellation_days)?;
+        days("defect_days", self.defect_days)?;
+        if self.late_shipment_days.len() > MAX_LATE_WINDOWS {
+            return Err(Error::InvalidArgument(format!(
+                "late_shipment_days may name at most {MAX_LATE_WINDOWS} windows, not {}",
+                self.late_shipment_days.len()
+            )));
+        }
+        for d in &self.late_shipment_days {
+            days("late_shipment_days", *d)?;
+        }
+        let h = self.horizon_hours;
+        if !(h.is_finite() && (0.0..=MAX_HORIZON_HOURS).contains(&h)) {
+            return Err(Error::InvalidArgument(crate::config::range_text(
+                "horizon_hours",
+                0.0,
+                MAX_HORIZON_HOURS,
+                false,
+                false,
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -146,22 +195,16 @@ pub fn compute(
 ) -> Result<Metrics> {
     let now = match &q.now {
         Some(t) => DateTime::parse_from_rfc3339(t)
-            .map_err(|e| Error::InvalidArgument(format!("now {t:?} is not ISO 8601: {e}")))?
+            .map_err(|e| Error::InvalidArgument(format!("now {} is not ISO 8601: {e}", quote(t))))?
             .with_timezone(&Utc),
         None => clock_now,
     };
-    let windows_ok =
-        q.cancellation_days > 0 && q.defect_days > 0 && q.late_shipment_days.iter().all(|d| *d > 0);
-    let horizon_ok = q.horizon_hours.is_finite() && q.horizon_hours >= 0.0;
-    if !windows_ok || !horizon_ok {
-        return Err(Error::InvalidArgument(
-            "windows must be positive days and horizon_hours >= 0".into(),
-        ));
-    }
-    let mps = q
-        .marketplace_ids
-        .clone()
-        .unwrap_or_else(|| marketplaces.to_vec());
+    q.check()?;
+    let mps = match &q.marketplace_ids {
+        Some(ids) => crate::config::marketplace_ids(ids, "marketplace_ids")
+            .map_err(Error::InvalidArgument)?,
+        None => marketplaces.to_vec(),
+    };
     let days = |d: i64| now - Duration::days(d);
     let mut per_marketplace = Vec::new();
     for mp in &mps {

@@ -326,7 +326,8 @@ impl<'de> Deserialize<'de> for Buffer {
             Raw::Units(n) => Ok(Buffer::Units(n)),
             Raw::Word(w) if w == "auto" => Ok(Buffer::Auto),
             Raw::Word(w) => Err(serde::de::Error::custom(format!(
-                "buffer must be a number of units or \"auto\", not {w:?}"
+                "buffer must be a number of units or \"auto\", not {}",
+                crate::error::quote(&w)
             ))),
         }
     }

@@ -172,6 +172,42 @@ fn every_misuse_gets_a_clear_status_and_nothing_crashes() {
 }
 
 #[test]
+fn every_export_refuses_each_null_pointer_argument_with_a_clear_status() {
+    let (_emu, _dir, config, _) = setup(0);
+    let (code, out) = run("nulls", &config);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("nulls ok"), "{out}");
+    // Every function the header declares went through the NULL checks.
+    let header = std::fs::read_to_string(root().join("include/sellsync.h")).unwrap();
+    let checked: HashSet<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("null-checked "))
+        .collect();
+    // Declarations start at the beginning of a line with their return type.
+    let declared: Vec<String> = header
+        .lines()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_alphabetic()) && !l.starts_with("typedef"))
+        .filter_map(|l| {
+            let name = l[..l.find('(')?]
+                .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .next()?;
+            name.starts_with("sellsync_").then(|| name.to_string())
+        })
+        .collect();
+    for name in &declared {
+        assert!(
+            checked.contains(name.as_str()),
+            "{name} was not NULL-checked: {out}"
+        );
+    }
+    let declared = declared.len();
+    assert!(
+        declared >= 25,
+        "only {declared} exports found in the header"
+    );
+}
+
+#[test]
 fn eight_threads_share_one_handle_and_close_wakes_a_blocked_waiter() {
     let (_emu, _dir, config, placed) = setup(200);
     let (code, out) = run("threads", &config);

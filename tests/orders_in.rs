@@ -437,3 +437,113 @@ fn wrong_credentials_fail_with_an_auth_error_that_names_no_secret() {
         .unwrap()
         .contains("wrong-secret-value"));
 }
+
+/// A process restarts on a store with a watermark while its clock is an hour behind Amazon's:
+/// until Amazon has answered once, its own clock stood in for Amazon's, the window came out
+/// empty, no request was made, and so Amazon's time was never learnt and orders stopped.
+fn a_restart_behind_amazons_clock(api: &str) {
+    let emu = emulator(1000.0);
+    seed_listings(&emu, 5, 50);
+    let dir = tempdir();
+    let extra = format!(r#","orders_api": "{api}""#);
+    {
+        let engine = open(&emu, &dir, &extra);
+        engine.sync_now(1, SYNC).unwrap();
+    }
+    let placed = emu
+        .control()
+        .place_orders(&sellsync_emulator::OrderSeed {
+            count: Some(2),
+            ..Default::default()
+        })
+        .unwrap();
+    // Past Amazon's two-minute rule; the host's clock stays an hour behind Amazon's.
+    emu.control().advance(chrono::Duration::minutes(3));
+    let clock = std::sync::Arc::new(sellsync::clock::ManualClock::new(
+        emu.control().now() - chrono::Duration::hours(1),
+    ));
+    let store = dir.path().join("store.sqlite");
+    let config = sellsync::Config::from_json(&config_json(&emu, &store, &extra)).unwrap();
+    let engine = sellsync::Engine::open_with_clock(config, clock).unwrap();
+    let mut docs = Vec::new();
+    for _ in 0..2 {
+        engine.sync_now(1, SYNC).unwrap();
+        docs.extend(drain(&engine));
+        if !docs.is_empty() {
+            break;
+        }
+    }
+    assert_exactly(&docs, &placed);
+    let page_op = if api == "v0" {
+        "getOrders"
+    } else {
+        "searchOrders"
+    };
+    assert_eq!(emu.control().count(page_op, 400), 0, "no window refused");
+}
+
+#[test]
+fn after_a_restart_with_the_host_clock_an_hour_behind_orders_still_arrive_with_orders_2026() {
+    a_restart_behind_amazons_clock("2026-01-01");
+}
+
+#[test]
+fn after_a_restart_with_the_host_clock_an_hour_behind_orders_still_arrive_with_orders_v0() {
+    a_restart_behind_amazons_clock("v0");
+}
+
+/// A lagging replica serves each order of a page as it was before its last update: the
+/// stored, newer version stays (status and last update), and no event is raised.
+fn a_stale_page_rolls_nothing_back(api: &str, page_op: &str) {
+    let emu = emulator(1000.0);
+    seed_listings(&emu, 5, 50);
+    let placed = place_orders(&emu, 3, false, None);
+    let dir = tempdir();
+    let engine = open(&emu, &dir, &format!(r#","orders_api": "{api}""#));
+    engine.sync_now(1, SYNC).unwrap();
+    assert_exactly(&drain(&engine), &placed);
+    // The buyer cancels one order; the next cycle stores the cancellation.
+    assert!(emu
+        .control()
+        .cancel(&placed[0], CanceledBy::Buyer, "changed mind"));
+    emu.control().advance(chrono::Duration::minutes(3));
+    // (The first cycle learns that Amazon's clock moved on, the second reads up to it.)
+    engine.sync_now(1, SYNC).unwrap();
+    engine.sync_now(1, SYNC).unwrap();
+    let stored = engine.core().store.order(&placed[0]).unwrap().unwrap();
+    assert_eq!(stored.status, sellsync::model::OrderStatus::Cancelled);
+    events(&engine);
+    // The same window again, served stale (the cancelled order as it was before, unshipped
+    // with its older last update), and then newest first.
+    for kind in [FaultKind::StalePage, FaultKind::OutOfOrder] {
+        emu.control().inject(Fault {
+            operation: page_op.into(),
+            count: 1,
+            kind,
+        });
+        engine.sync_now(1, SYNC).unwrap();
+        let now = engine.core().store.order(&placed[0]).unwrap().unwrap();
+        assert_eq!(now.status, stored.status, "rolled back");
+        assert_eq!(now.last_updated, stored.last_updated, "rolled back");
+        let order_events: Vec<_> = events(&engine)
+            .into_iter()
+            .filter(|e| e["type"].as_str().unwrap().starts_with("order."))
+            .collect();
+        assert!(order_events.is_empty(), "{order_events:?}");
+    }
+    assert!(
+        emu.control().count(page_op, 200) >= 4,
+        "every cycle read a page"
+    );
+    assert!(engine.order_next().unwrap().is_none());
+}
+
+#[test]
+fn a_stale_page_does_not_roll_an_order_back_with_orders_2026() {
+    a_stale_page_rolls_nothing_back("2026-01-01", "searchOrders");
+}
+
+#[test]
+fn a_stale_page_does_not_roll_an_order_back_with_orders_v0() {
+    a_stale_page_rolls_nothing_back("v0", "getOrders");
+}

@@ -348,3 +348,51 @@ fn orders_close_to_their_ship_by_date_are_announced_once() {
         .unwrap()
         .is_some());
 }
+
+#[test]
+fn a_confirmation_answered_after_the_timeout_reaches_amazon_exactly_once() {
+    let emu = emulator(1000.0);
+    seed_listings(&emu, 3, 50);
+    let placed = place_orders(&emu, 1, false, None);
+    let dir = tempdir();
+    let store = dir.path().join("store.sqlite");
+    let mut v: serde_json::Value = serde_json::from_str(&config_json(&emu, &store, "")).unwrap();
+    v["http"]["timeout_ms"] = 400.into();
+    let engine = Engine::open(sellsync::Config::from_json(&v.to_string()).unwrap()).unwrap();
+    engine.sync_now(1, SYNC).unwrap();
+    let docs = drain(&engine);
+    assert_eq!(docs.len(), 1);
+    let id = placed[0].as_str();
+    // Amazon applies the confirmation, then answers only after the library gave up waiting.
+    emu.control().inject(Fault {
+        operation: "confirmShipment".into(),
+        count: 1,
+        kind: FaultKind::LateAnswer { ms: 2_000 },
+    });
+    engine
+        .shipment_confirm(&shipment(&docs[0], None, 1))
+        .unwrap();
+    send_all(&engine);
+    let ships = emu.control().state()["shipments"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(ships.len(), 1, "{ships:?}");
+    assert_eq!(ships[0]["order_id"], id);
+    assert_eq!(
+        ships[0]["confirmations"], 1,
+        "the package was confirmed once, not sent again after the timeout"
+    );
+    let view: serde_json::Value =
+        serde_json::from_str(&engine.shipments(Some(id)).unwrap()).unwrap();
+    assert_eq!(view["shipments"][0]["state"], "SENT", "{view}");
+    let confirmed: Vec<_> = events(&engine)
+        .into_iter()
+        .filter(|e| e["type"] == "shipment.confirmed")
+        .collect();
+    assert_eq!(confirmed.len(), 1, "{confirmed:?}");
+    assert_eq!(
+        confirmed[0]["verified_by_reading_back"], true,
+        "the outcome was read back from Amazon"
+    );
+}

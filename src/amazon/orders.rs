@@ -98,8 +98,15 @@ pub fn parse_v2026(o: &Value) -> Result<Order> {
             })
         })
         .collect::<Result<_>>()?;
+    let fulfilled_by = if f["fulfilledBy"] == "AMAZON" {
+        FulfilledBy::Amazon
+    } else {
+        FulfilledBy::Merchant
+    };
+    // Amazon ships its own orders: the shop gets no recipient for them, even where Amazon's
+    // answer carries one.
     let a = &o["recipient"]["deliveryAddress"];
-    let recipient = a.is_object().then(|| Address {
+    let recipient = (a.is_object() && fulfilled_by == FulfilledBy::Merchant).then(|| Address {
         name: text(&a["name"]),
         company: text(&a["companyName"]),
         line1: text(&a["addressLine1"]),
@@ -117,11 +124,7 @@ pub fn parse_v2026(o: &Value) -> Result<Order> {
         order_id: text(&o["orderId"]).ok_or_else(|| bad("orderId"))?,
         marketplace_id: text(&o["salesChannel"]["marketplaceId"]).unwrap_or_default(),
         status,
-        fulfilled_by: if f["fulfilledBy"] == "AMAZON" {
-            FulfilledBy::Amazon
-        } else {
-            FulfilledBy::Merchant
-        },
+        fulfilled_by,
         purchase_date: time(&o["createdTime"]).ok_or_else(|| bad("createdTime"))?,
         last_updated: time(&o["lastUpdatedTime"]).ok_or_else(|| bad("lastUpdatedTime"))?,
         earliest_ship_date: time(&f["shipByWindow"]["earliestDateTime"]),
@@ -167,8 +170,13 @@ pub fn parse_v0(o: &Value, items: &[Value]) -> Result<Order> {
             })
         })
         .collect::<Result<_>>()?;
+    let fulfilled_by = if o["FulfillmentChannel"] == "AFN" {
+        FulfilledBy::Amazon
+    } else {
+        FulfilledBy::Merchant
+    };
     let a = &o["ShippingAddress"];
-    let recipient = a.is_object().then(|| Address {
+    let recipient = (a.is_object() && fulfilled_by == FulfilledBy::Merchant).then(|| Address {
         name: text(&a["Name"]),
         company: text(&a["CompanyName"]),
         line1: text(&a["AddressLine1"]),
@@ -185,11 +193,7 @@ pub fn parse_v0(o: &Value, items: &[Value]) -> Result<Order> {
         order_id: text(&o["AmazonOrderId"]).ok_or_else(|| bad("AmazonOrderId"))?,
         marketplace_id: text(&o["MarketplaceId"]).unwrap_or_default(),
         status,
-        fulfilled_by: if o["FulfillmentChannel"] == "AFN" {
-            FulfilledBy::Amazon
-        } else {
-            FulfilledBy::Merchant
-        },
+        fulfilled_by,
         purchase_date: time(&o["PurchaseDate"]).ok_or_else(|| bad("PurchaseDate"))?,
         last_updated: time(&o["LastUpdateDate"]).ok_or_else(|| bad("LastUpdateDate"))?,
         earliest_ship_date: time(&o["EarliestShipDate"]),
@@ -301,7 +305,78 @@ pub async fn get_orders_page(
     Ok((orders, text(&p["NextToken"]).filter(|t| !t.is_empty())))
 }
 
-/// All items of one order (v0 `getOrderItems`, following NextToken).
+/// Amazon's answer about one order must name that order.
+fn check_order_id(operation: &str, asked: &str, payload: &Value) -> Result<()> {
+    match payload["AmazonOrderId"].as_str() {
+        Some(id) if id == asked => Ok(()),
+        other => Err(Error::Network(format!(
+            "{operation} for order {} answered for {}; the order is read again next cycle",
+            crate::error::quote(asked),
+            other.map_or_else(|| "no order".to_string(), crate::error::quote)
+        ))),
+    }
+}
+
+/// Whether a v0 order needs its shipping address from `getOrderAddress`: seller-fulfilled, in
+/// a status Amazon gives addresses for, and `getOrders` answered without one.
+pub fn needs_address(o: &Value) -> bool {
+    let shippable = matches!(
+        o["OrderStatus"].as_str(),
+        Some("Unshipped" | "PartiallyShipped" | "Shipped" | "InvoiceUnconfirmed")
+    );
+    shippable && o["FulfillmentChannel"] != "AFN" && !o["ShippingAddress"].is_object()
+}
+
+/// Most restricted resources one Restricted Data Token may name.
+pub const RDT_RESOURCES: usize = 50;
+
+/// A Restricted Data Token for `getOrderAddress` of these orders (at most 50).
+pub async fn address_rdt(client: &Client, order_ids: &[String]) -> Result<Secret> {
+    let resources: Vec<Value> = order_ids
+        .iter()
+        .map(|id| {
+            json!({"method": "GET", "path": format!("/orders/v0/orders/{}/address",
+                super::listings::encode_segment(id))})
+        })
+        .collect();
+    let v = client
+        .call(&ApiRequest::post(
+            Operation::CreateRestrictedDataToken,
+            "/tokens/2021-03-01/restrictedDataToken",
+            json!({ "restrictedResources": resources }),
+        ))
+        .await?;
+    let t = v["restrictedDataToken"]
+        .as_str()
+        .ok_or_else(|| bad("restrictedDataToken"))?;
+    Ok(Secret::new(t))
+}
+
+/// The shipping address of one order (v0 `getOrderAddress`, with a Restricted Data Token), if
+/// Amazon gives one.
+pub async fn get_order_address(
+    client: &Client,
+    order_id: &str,
+    rdt: &Secret,
+) -> Result<Option<Value>> {
+    let mut req = ApiRequest::get(
+        Operation::GetOrderAddress,
+        format!(
+            "/orders/v0/orders/{}/address",
+            super::listings::encode_segment(order_id)
+        ),
+    );
+    req.rdt = Some(rdt.clone());
+    let v = client.call(&req).await?;
+    let p = &v["payload"];
+    check_order_id("getOrderAddress", order_id, p)?;
+    Ok(p["ShippingAddress"]
+        .is_object()
+        .then(|| p["ShippingAddress"].clone()))
+}
+
+/// All items of one order (v0 `getOrderItems`, following NextToken); every page must name the
+/// order asked for.
 pub async fn get_order_items(client: &Client, order_id: &str) -> Result<Vec<Value>> {
     let mut items = Vec::new();
     let mut token: Option<String> = None;
@@ -314,6 +389,7 @@ pub async fn get_order_items(client: &Client, order_id: &str) -> Result<Vec<Valu
             req = req.q("NextToken", t.clone());
         }
         let v = client.call(&req).await?;
+        check_order_id("getOrderItems", order_id, &v["payload"])?;
         items.extend(
             v["payload"]["OrderItems"]
                 .as_array()
@@ -409,6 +485,14 @@ mod tests {
             for o in case["response"]["orders"].as_array().unwrap() {
                 let order = parse_v2026(o).unwrap();
                 assert!(!order.items.is_empty());
+                // Every example carries a recipient; only the shop's own orders keep it.
+                assert!(o["recipient"]["deliveryAddress"].is_object());
+                assert_eq!(
+                    order.recipient.is_some(),
+                    order.fulfilled_by == FulfilledBy::Merchant,
+                    "{}",
+                    order.order_id
+                );
                 n += 1;
             }
         }

@@ -103,6 +103,8 @@ impl Engine {
 
     /// Opens a handle with an injected clock.
     pub fn open_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Engine> {
+        // A configuration changed after `Config::from_json` is checked again.
+        config.validate()?;
         let store = Arc::new(Store::open(&config.store_path)?);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -348,8 +350,7 @@ impl Engine {
         let q: crate::metrics::Query = if query.trim().is_empty() {
             crate::metrics::Query::default()
         } else {
-            serde_json::from_str(query)
-                .map_err(|e| Error::InvalidArgument(format!("query_json is not valid: {e}")))?
+            serde_json::from_str(query).map_err(|e| crate::error::invalid_json("query_json", &e))?
         };
         Ok(crate::metrics::compute(
             &self.core.store,

@@ -11,6 +11,9 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 const WATERMARK: &str = "orders.last_updated_before";
 /// Amazon requires lastUpdatedBefore at least two minutes before its now; keep a margin.
 const LAG: i64 = 130;
+/// When Amazon's first answer shows its time this many seconds ahead of the host's, the
+/// cycle reads on up to Amazon's time at once (less, and the next cycle catches up anyway).
+const READ_ON: i64 = 60;
 
 /// What one cycle did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -21,47 +24,80 @@ pub struct Report {
     pub pages: u64,
 }
 
-fn window(core: &Core) -> Result<Option<Window>> {
+impl Report {
+    fn add(self, o: Report) -> Report {
+        Report {
+            seen: self.seen + o.seen,
+            new: self.new + o.new,
+            updated: self.updated + o.updated,
+            pages: self.pages + o.pages,
+        }
+    }
+}
+
+/// The search window: from the watermark less the overlap to Amazon's time less two minutes
+/// (as far as it is known). Never empty: when the watermark is ahead of that (the host's clock
+/// stood in for Amazon's, or the store came from elsewhere), the window still reaches back the
+/// overlap (at least a second), so a request is made and Amazon's answer corrects the time.
+fn window(core: &Core) -> Result<Window> {
     let amazon_now = core.client.amazon_now();
     let before = (amazon_now - Duration::seconds(LAG))
         .duration_trunc(Duration::seconds(1))
         .map_err(|e| Error::Internal(e.to_string()))?;
+    let overlap = Duration::seconds(i64::from(core.config.orders.overlap_seconds));
+    let floor = before - overlap.max(Duration::seconds(1));
     let after = match core.store.watermark(WATERMARK)? {
         Some(w) => {
-            DateTime::parse_from_rfc3339(&w)
-                .map_err(|e| Error::Store(format!("corrupt watermark {w:?}: {e}")))?
-                .with_timezone(&Utc)
-                - Duration::seconds(i64::from(core.config.orders.overlap_seconds))
+            let mark = DateTime::parse_from_rfc3339(&w)
+                .map_err(|e| {
+                    Error::Store(format!(
+                        "corrupt watermark {}: {e}",
+                        crate::error::quote(&w)
+                    ))
+                })?
+                .with_timezone(&Utc);
+            // (Before Amazon's first answer the host's clock stands in, which `run` corrects.)
+            if mark > before + Duration::seconds(5) && core.client.server_clock.is_known() {
+                tracing::warn!(
+                    "the orders watermark {} is ahead of Amazon's time less two minutes ({}); \
+                     reading from {} instead",
+                    crate::store::ts(mark),
+                    crate::store::ts(before),
+                    crate::store::ts(floor)
+                );
+            }
+            (mark - overlap).min(floor)
         }
         None => before - Duration::hours(i64::from(core.config.orders.initial_lookback_hours)),
     };
-    Ok((after < before).then(|| Window {
+    Ok(Window {
         after,
         before,
         marketplace_ids: core.config.marketplace_ids.clone(),
-    }))
+    })
+}
+
+async fn search(core: &Core, w: &Window) -> Result<Report> {
+    match core.config.orders_api {
+        OrdersApi::V2026 => via_2026(core, w).await,
+        OrdersApi::V0 => via_v0(core, w).await,
+    }
 }
 
 /// Runs one orders-in cycle.
+///
+/// Until Amazon has answered once, its time is estimated by the host's clock. Amazon's first
+/// answer corrects it, and the window is computed again: a host clock ahead of Amazon's made
+/// Amazon refuse the window (400), which is retried once with the corrected one; a host clock
+/// behind Amazon's made the window end too early, so reading goes on up to the corrected end in
+/// the same cycle (when it is more than a minute).
 pub async fn run(core: &Core) -> Result<Report> {
-    let Some(w) = window(core)? else {
-        return Ok(Report::default());
-    };
-    let result = match core.config.orders_api {
-        OrdersApi::V2026 => via_2026(core, &w).await,
-        OrdersApi::V0 => via_v0(core, &w).await,
-    };
-    let report = match result {
-        // The host's clock may be ahead of Amazon's: Amazon's answer taught us its time, so
-        // the window is recomputed once.
-        Err(Error::Amazon { status: 400, .. })
-            if window(core)?.is_some_and(|w2| w2.before < w.before) =>
-        {
-            let w2 = window(core)?.ok_or_else(|| Error::Internal("window vanished".into()))?;
-            let r = match core.config.orders_api {
-                OrdersApi::V2026 => via_2026(core, &w2).await?,
-                OrdersApi::V0 => via_v0(core, &w2).await?,
-            };
+    let knew_amazons_time = core.client.server_clock.is_known();
+    let w = window(core)?;
+    let report = match search(core, &w).await {
+        Err(Error::Amazon { status: 400, .. }) if window(core)?.before < w.before => {
+            let w2 = window(core)?;
+            let r = search(core, &w2).await?;
             core.store
                 .set_watermark(WATERMARK, &crate::store::ts(w2.before))?;
             return Ok(r);
@@ -70,10 +106,44 @@ pub async fn run(core: &Core) -> Result<Report> {
     };
     core.store
         .set_watermark(WATERMARK, &crate::store::ts(w.before))?;
-    Ok(report)
+    if knew_amazons_time || !core.client.server_clock.is_known() {
+        return Ok(report);
+    }
+    let w2 = window(core)?;
+    if w2.before - w.before <= Duration::seconds(READ_ON) {
+        return Ok(report);
+    }
+    let more = search(core, &w2).await?;
+    core.store
+        .set_watermark(WATERMARK, &crate::store::ts(w2.before))?;
+    Ok(report.add(more))
+}
+
+/// Whether an order belongs to a configured marketplace: orders of any other marketplace are
+/// left out (Amazon answers only for the marketplaces asked for, but a seller's account may
+/// hold more).
+fn configured(core: &Core, marketplace_id: &str) -> bool {
+    let ours = core
+        .config
+        .marketplace_ids
+        .iter()
+        .any(|m| m == marketplace_id);
+    if !ours {
+        tracing::debug!(
+            "left out an order of marketplace {}, which is not configured",
+            crate::error::quote(marketplace_id)
+        );
+    }
+    ours
 }
 
 fn store_page(core: &Core, page: &[crate::model::Order], report: &mut Report) -> Result<()> {
+    let page: Vec<crate::model::Order> = page
+        .iter()
+        .filter(|o| configured(core, &o.marketplace_id))
+        .cloned()
+        .collect();
+    let page = &page[..];
     let applied = core.store.apply_orders(page, core.clock.now())?;
     report.pages += 1;
     report.seen += page.len() as u64;
@@ -126,13 +196,17 @@ async fn via_v0(core: &Core, w: &Window) -> Result<Report> {
                 }
                 other => other?,
             };
+        let raw: Vec<serde_json::Value> = raw
+            .into_iter()
+            .filter(|o| configured(core, o["MarketplaceId"].as_str().unwrap_or_default()))
+            .collect();
         let ids: Vec<String> = raw
             .iter()
             .filter_map(|o| o["AmazonOrderId"].as_str().map(str::to_string))
             .collect();
         let known = core.store.known_versions(&ids)?;
-        let mut page = Vec::with_capacity(raw.len());
-        for o in &raw {
+        let mut changed = Vec::with_capacity(raw.len());
+        for o in raw {
             let id = o["AmazonOrderId"].as_str().unwrap_or_default();
             let updated = o["LastUpdateDate"]
                 .as_str()
@@ -142,6 +216,12 @@ async fn via_v0(core: &Core, w: &Window) -> Result<Report> {
                 report.seen += 1;
                 continue;
             }
+            changed.push(o);
+        }
+        add_addresses(core, &mut changed).await?;
+        let mut page = Vec::with_capacity(changed.len());
+        for o in &changed {
+            let id = o["AmazonOrderId"].as_str().unwrap_or_default();
             let items = orders::get_order_items(&core.client, id).await?;
             page.push(orders::parse_v0(o, &items)?);
         }
@@ -151,4 +231,51 @@ async fn via_v0(core: &Core, w: &Window) -> Result<Report> {
             None => return Ok(report),
         }
     }
+}
+
+/// Fills in the shipping address of seller-fulfilled orders that `getOrders` answered without
+/// one (as Amazon's own examples do), through `getOrderAddress` with a Restricted Data Token
+/// for up to 50 orders at a time. When Amazon refuses the address (the application lacks the
+/// role for it), the orders go to the host without a recipient and a warning says why.
+async fn add_addresses(core: &Core, orders: &mut [serde_json::Value]) -> Result<()> {
+    let missing: Vec<usize> = (0..orders.len())
+        .filter(|&i| orders::needs_address(&orders[i]))
+        .collect();
+    for chunk in missing.chunks(orders::RDT_RESOURCES) {
+        let ids: Vec<String> = chunk
+            .iter()
+            .map(|&i| {
+                orders[i]["AmazonOrderId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect();
+        let fetched = async {
+            let rdt = orders::address_rdt(&core.client, &ids).await?;
+            let mut found = Vec::with_capacity(ids.len());
+            for id in &ids {
+                found.push(orders::get_order_address(&core.client, id, &rdt).await?);
+            }
+            Ok::<_, Error>(found)
+        }
+        .await;
+        match fetched {
+            Ok(found) => {
+                for (&i, address) in chunk.iter().zip(found) {
+                    if let Some(a) = address {
+                        orders[i]["ShippingAddress"] = a;
+                    }
+                }
+            }
+            Err(Error::Auth(m)) => tracing::warn!(
+                "{} seller-fulfilled orders go to the host without a shipping address: Amazon \
+                 refused getOrderAddress ({m}); the application needs the Direct-to-Consumer \
+                 Shipping role",
+                ids.len()
+            ),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }

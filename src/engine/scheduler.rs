@@ -206,10 +206,12 @@ impl Core {
     /// The background cadence of a flow (it also runs at once when woken).
     fn every(&self, flow: Flow) -> Duration {
         let i = &self.config.intervals;
-        Duration::from_secs_f64(match flow {
+        let seconds = match flow {
             Flow::Orders => i.orders_seconds,
             _ => i.stock_seconds,
-        })
+        };
+        // The configuration keeps intervals in range; whatever they are, never panic here.
+        Duration::try_from_secs_f64(seconds).unwrap_or(Duration::from_secs(86_400))
     }
 }
 

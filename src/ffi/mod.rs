@@ -97,21 +97,25 @@ unsafe fn handle<'a>(h: *const SellSync) -> crate::Result<&'a SellSync> {
 }
 
 /// Opens a handle for one seller account. `config_json` is the configuration document (see
-/// the README); `*out` is written only on success. Creates the store file if missing.
+/// the README); a setting outside its documented range is SELLSYNC_ERR_CONFIG. `*out` is
+/// written only on success: after a failure it holds whatever it held before. Creates the
+/// store file if missing.
 #[no_mangle]
 pub unsafe extern "C" fn sellsync_open(
     config_json: *const c_char,
     out: *mut *mut SellSync,
 ) -> sellsync_status {
     ffi_entry!({
-        // SAFETY: per this function's contract `out` is NULL or writable.
-        unsafe { strings::reset_out(out, "out")? };
+        // `*out` is left as it is unless the handle opens.
+        if out.is_null() {
+            return Err(Error::InvalidArgument("out is NULL".into()));
+        }
         // SAFETY: `config_json` is NULL or a NUL-terminated string valid for the call.
         let text = unsafe { strings::arg(config_json, "config_json")? };
         let config = Config::from_json(text)?;
         let engine = Engine::open(config)?;
         let h = Box::into_raw(Box::new(SellSync::new(engine)));
-        // SAFETY: `out` was checked non-NULL by reset_out.
+        // SAFETY: `out` is non-NULL (checked above) and writable per this function's contract.
         unsafe { *out = h };
         Ok(())
     })
@@ -260,12 +264,7 @@ pub unsafe extern "C" fn sellsync_set_event_callback(
 
 /// Parses a JSON argument, naming it in the error.
 fn json_arg<T: serde::de::DeserializeOwned>(text: &str, name: &str) -> crate::Result<T> {
-    serde_json::from_str(text).map_err(|e| {
-        Error::InvalidArgument(format!(
-            "{name} is not valid: {}",
-            crate::config::redact_quoted(&e.to_string())
-        ))
-    })
+    serde_json::from_str(text).map_err(|e| crate::error::invalid_json(name, &e))
 }
 
 /// Sets the absolute on-hand quantity of one host item (0 to 1,000,000,000). Durable when it
@@ -460,7 +459,9 @@ pub unsafe extern "C" fn sellsync_order_refund(
 /// Seller performance per marketplace against Amazon's targets, and what is at risk now, in
 /// `*metrics_json` (free it with sellsync_string_free). `query_json` may be NULL or
 /// `{"now": "...", "marketplace_ids": [...], "horizon_hours": 24, "cancellation_days": 7,
-/// "late_shipment_days": [10, 30], "defect_days": 60}` (every field optional). See the README.
+/// "late_shipment_days": [10, 30], "defect_days": 60}` (every field optional; `marketplace_ids`
+/// 1 to 50, `horizon_hours` 0 to 8760, at most 10 late shipment windows, every window 1 to 365
+/// days; out of range: SELLSYNC_ERR_INVALID_ARGUMENT). See the README.
 #[no_mangle]
 pub unsafe extern "C" fn sellsync_metrics(
     h: *mut SellSync,

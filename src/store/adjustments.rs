@@ -1,7 +1,7 @@
 //! Seller cancellations and refunds waiting for, or sent in, the order feeds.
 
 use super::{ts, Store};
-use crate::error::{Error, Result};
+use crate::error::{quote, Error, Result};
 use crate::model::{FulfilledBy, Order, OrderStatus, Refund, CANCEL_REASONS, REFUND_REASONS};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
@@ -50,10 +50,11 @@ impl Store {
     fn order_for_adjustment(&self, order_id: &str) -> Result<Order> {
         let order = self
             .order(order_id)?
-            .ok_or_else(|| Error::NotFound(format!("order {order_id} is not known")))?;
+            .ok_or_else(|| Error::NotFound(format!("order {} is not known", quote(order_id))))?;
         if order.fulfilled_by == FulfilledBy::Amazon {
             return Err(Error::InvalidArgument(format!(
-                "order {order_id} is fulfilled by Amazon"
+                "order {} is fulfilled by Amazon",
+                quote(order_id)
             )));
         }
         Ok(order)
@@ -78,7 +79,8 @@ impl Store {
     ) -> Result<bool> {
         if !CANCEL_REASONS.contains(&reason) {
             return Err(Error::InvalidArgument(format!(
-                "reason {reason:?} is not one of Amazon's: {}",
+                "reason {} is not one of Amazon's: {}",
+                quote(reason),
                 CANCEL_REASONS.join(", ")
             )));
         }
@@ -107,7 +109,8 @@ impl Store {
         };
         if !open_status {
             return Err(Error::InvalidState(format!(
-                "order {order_id} is {}: it cannot be cancelled",
+                "order {} is {}: it cannot be cancelled",
+                quote(order_id),
                 order.status.as_str()
             )));
         }
@@ -118,12 +121,15 @@ impl Store {
                 .find(|l| &l.order_item_id == id)
                 .ok_or_else(|| {
                     Error::InvalidArgument(format!(
-                        "order item {id} is not part of order {order_id}"
+                        "order item {} is not part of order {}",
+                        quote(id),
+                        quote(order_id)
                     ))
                 })?;
             if line.quantity - line.quantity_shipped - line.quantity_cancelled <= 0 {
                 return Err(Error::InvalidState(format!(
-                    "order item {id} has nothing left to cancel"
+                    "order item {} has nothing left to cancel",
+                    quote(id)
                 )));
             }
         }
@@ -135,8 +141,8 @@ impl Store {
     pub fn add_refund(&self, refund: &Refund, now: DateTime<Utc>) -> Result<()> {
         if !REFUND_REASONS.contains(&refund.reason.as_str()) {
             return Err(Error::InvalidArgument(format!(
-                "reason {:?} is not one of Amazon's: {}",
-                refund.reason,
+                "reason {} is not one of Amazon's: {}",
+                quote(&refund.reason),
                 REFUND_REASONS.join(", ")
             )));
         }
@@ -154,20 +160,21 @@ impl Store {
                 .ok_or_else(|| {
                     Error::InvalidArgument(format!(
                         "order item {} is not part of order {}",
-                        i.order_item_id, refund.order_id
+                        quote(&i.order_item_id),
+                        quote(&refund.order_id)
                     ))
                 })?;
             let amount = cents(&i.amount).filter(|c| *c > 0).ok_or_else(|| {
                 Error::InvalidArgument(format!(
-                    "amount {:?} must be a positive decimal such as \"12.99\"",
-                    i.amount
+                    "amount {} must be a positive decimal such as \"12.99\"",
+                    quote(&i.amount)
                 ))
             })?;
             if let Some(total) = line.line_total.as_deref().and_then(cents) {
                 if amount > total {
                     return Err(Error::InvalidArgument(format!(
                         "{} is more than the item's total {}",
-                        i.amount,
+                        quote(&i.amount),
                         line.line_total.as_deref().unwrap_or("")
                     )));
                 }

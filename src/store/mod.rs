@@ -9,7 +9,7 @@ pub mod schema;
 pub mod shipments;
 pub mod stock;
 
-use crate::error::{Error, Result};
+use crate::error::{quote, Error, Result};
 use crate::model::{Event, Order, OrderStatus};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
@@ -53,12 +53,13 @@ impl Store {
     /// Opens (creating if needed) the store at `path` and applies pending migrations.
     pub fn open(path: &str) -> Result<Store> {
         let conn = Connection::open(path)
-            .map_err(|e| Error::Store(format!("cannot open store {path:?}: {e}")))?;
+            .map_err(|e| Error::Store(format!("cannot open store {}: {e}", quote(path))))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(Error::Store(format!(
-                "store {path:?} cannot use WAL (journal mode {mode})"
+                "store {} cannot use WAL (journal mode {mode})",
+                quote(path)
             )));
         }
         conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")?;
@@ -182,14 +183,19 @@ impl Store {
             )
             .optional()?;
         match row {
-            None => Err(Error::NotFound(format!("order {order_id} is not known"))),
+            None => Err(Error::NotFound(format!(
+                "order {} is not known",
+                quote(order_id)
+            ))),
             Some((Some(_), Some(existing), _, _)) if existing == host_ref => Ok(()),
             Some((Some(_), existing, _, _)) => Err(Error::Conflict(format!(
-                "order {order_id} was already acknowledged with another host_ref ({})",
-                existing.unwrap_or_default()
+                "order {} was already acknowledged with another host_ref ({})",
+                quote(order_id),
+                quote(&existing.unwrap_or_default())
             ))),
             Some((None, _, None, status)) => Err(Error::InvalidState(format!(
-                "order {order_id} is {status} and was never handed out"
+                "order {} is {status} and was never handed out",
+                quote(order_id)
             ))),
             Some((None, _, Some(_), _)) => {
                 tx.execute(

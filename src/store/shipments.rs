@@ -2,7 +2,7 @@
 //! kept until Amazon has them, each sent at most once.
 
 use super::{ts, Store};
-use crate::error::{Error, Result};
+use crate::error::{quote, Error, Result};
 use crate::model::{FulfilledBy, Order, OrderStatus, Shipment};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
@@ -91,7 +91,7 @@ impl Store {
         }
         if let Some(d) = &s.ship_date {
             DateTime::parse_from_rfc3339(d)
-                .map_err(|e| bad(format!("ship_date {d:?} is not ISO 8601: {e}")))?;
+                .map_err(|e| bad(format!("ship_date {} is not ISO 8601: {e}", quote(d))))?;
         }
         if s.items.is_empty() {
             return Err(bad("a shipment needs at least one item".into()));
@@ -105,11 +105,14 @@ impl Store {
                 |r| r.get(0),
             )
             .optional()?;
-        let order: Order = serde_json::from_str(
-            &doc.ok_or_else(|| Error::NotFound(format!("order {} is not known", s.order_id)))?,
-        )?;
+        let order: Order = serde_json::from_str(&doc.ok_or_else(|| {
+            Error::NotFound(format!("order {} is not known", quote(&s.order_id)))
+        })?)?;
         if order.fulfilled_by == FulfilledBy::Amazon {
-            return Err(bad(format!("order {} is fulfilled by Amazon", s.order_id)));
+            return Err(bad(format!(
+                "order {} is fulfilled by Amazon",
+                quote(&s.order_id)
+            )));
         }
         if !matches!(
             order.status,
@@ -117,7 +120,7 @@ impl Store {
         ) {
             return Err(Error::InvalidState(format!(
                 "order {} is {}",
-                s.order_id,
+                quote(&s.order_id),
                 order.status.as_str()
             )));
         }
@@ -126,7 +129,8 @@ impl Store {
                 if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) || p.starts_with('0') =>
             {
                 return Err(bad(format!(
-                    "package_reference_id {p:?} must be a positive number"
+                    "package_reference_id {} must be a positive number",
+                    quote(p)
                 )))
             }
             Some(p) => p.clone(),
@@ -164,7 +168,7 @@ impl Store {
             } else {
                 Err(Error::Conflict(format!(
                     "package {pref} of order {} was confirmed with other content",
-                    s.order_id
+                    quote(&s.order_id)
                 )))
             };
         }
@@ -178,7 +182,8 @@ impl Store {
                 .ok_or_else(|| {
                     bad(format!(
                         "order item {} is not part of order {}",
-                        i.order_item_id, s.order_id
+                        quote(&i.order_item_id),
+                        quote(&s.order_id)
                     ))
                 })?;
             let q = this.entry(&i.order_item_id).or_default();
@@ -192,7 +197,10 @@ impl Store {
             {
                 return Err(bad(format!(
                     "order item {}: {} more cannot be shipped ({} ordered, {} shipped already)",
-                    i.order_item_id, i.quantity, line.quantity, done
+                    quote(&i.order_item_id),
+                    i.quantity,
+                    line.quantity,
+                    done
                 )));
             }
         }

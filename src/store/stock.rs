@@ -3,7 +3,7 @@
 
 use super::{ts, Store};
 use crate::config::StockConfig;
-use crate::error::{Error, Result};
+use crate::error::{quote, Error, Result};
 use crate::model::{Buffer, SkuMapping, StockLevel};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
@@ -114,8 +114,8 @@ pub struct StockCounts {
 fn check_mapping(m: &SkuMapping) -> Result<()> {
     let bad = |what: String| {
         Err(Error::InvalidArgument(format!(
-            "mapping of SKU {:?}: {what}",
-            m.sku
+            "mapping of SKU {}: {what}",
+            quote(&m.sku)
         )))
     };
     if m.sku.is_empty() || m.sku.len() > 200 {
@@ -129,29 +129,30 @@ fn check_mapping(m: &SkuMapping) -> Result<()> {
     }
     let mut seen = std::collections::HashSet::new();
     for c in &m.items {
-        if c.host_item.is_empty() || c.units <= 0 || c.units > 1_000_000 {
+        if c.host_item.is_empty() || c.host_item.len() > 200 || c.units <= 0 || c.units > 1_000_000
+        {
             return bad(format!(
-                "host item {:?} needs a name and units between 1 and 1000000",
-                c.host_item
+                "host item {} needs a name of 1 to 200 characters and units between 1 and 1000000",
+                quote(&c.host_item)
             ));
         }
         if !seen.insert(&c.host_item) {
-            return bad(format!("host item {:?} is listed twice", c.host_item));
+            return bad(format!("host item {} is listed twice", quote(&c.host_item)));
         }
     }
-    let negative = matches!(m.buffer, Some(Buffer::Units(n)) if n < 0)
+    let units = 0..=MAX_ON_HAND;
+    let out_of_range = matches!(m.buffer, Some(Buffer::Units(n)) if !units.contains(&n))
         || [m.max_quantity, m.urgent_threshold]
             .iter()
             .flatten()
-            .any(|v| *v < 0);
-    if negative
+            .any(|v| !units.contains(v));
+    if out_of_range
         || m.allocation_percent
             .is_some_and(|p| !(0..=100).contains(&p))
     {
-        return bad(
-            "buffer, max_quantity and urgent_threshold must be >= 0, allocation_percent 0..=100"
-                .into(),
-        );
+        return bad(format!(
+            "buffer, max_quantity and urgent_threshold must be 0 to {MAX_ON_HAND}, allocation_percent 0 to 100"
+        ));
     }
     Ok(())
 }
@@ -234,8 +235,9 @@ impl Store {
             }
             if !(0..=MAX_ON_HAND).contains(&l.on_hand) {
                 return Err(Error::InvalidArgument(format!(
-                    "level {i}: on_hand of {:?} is {}, it must be between 0 and {MAX_ON_HAND}",
-                    l.host_item, l.on_hand
+                    "level {i}: on_hand of {} is {}, it must be between 0 and {MAX_ON_HAND}",
+                    quote(&l.host_item),
+                    l.on_hand
                 )));
             }
         }
@@ -252,8 +254,8 @@ impl Store {
                 .unwrap_or(false);
             if !mapped {
                 return Err(Error::NotFound(format!(
-                    "host item {:?} is not part of any SKU; map it with sellsync_sku_map first",
-                    l.host_item
+                    "host item {} is not part of any SKU; map it with sellsync_sku_map first",
+                    quote(&l.host_item)
                 )));
             }
             let auto = record_store_sales(&tx, l, defaults, auto_window_seconds, now)?;

@@ -6,7 +6,8 @@
  *   flow        sync, take and acknowledge every order; prints "taken N"
  *   take-and-die  sync, take every order without acknowledging, print their ids, then _exit(3)
  *   take-all    take and acknowledge every order (no sync); prints "id ..." lines and "taken N"
- *   misuse      NULLs, invalid UTF-8, bad JSON, calls after close, double close
+ *   misuse      NULLs, invalid UTF-8, bad JSON, out-of-range settings, calls after close
+ *   nulls       every export with each pointer argument NULL in turn; prints "null-checked NAME"
  *   threads     8 threads on one handle; close while a thread waits in sellsync_event_next
  *   callback    event callback that calls back into the library; free_user exactly once
  *   fork        an inherited handle in a forked child answers SELLSYNC_ERR_FORKED
@@ -61,6 +62,18 @@ static int json_string(const char *doc, const char *key, char *out, size_t cap) 
     memcpy(out, p, (size_t)(end - p));
     out[end - p] = '\0';
     return 1;
+}
+
+/* A copy of the configuration document with one more top-level member (free it). */
+static char *with_member(const char *config, const char *member) {
+    const char *end = strrchr(config, '}');
+    CHECK(end != NULL);
+    size_t head = (size_t)(end - config);
+    size_t n = head + strlen(member) + 3;
+    char *out = malloc(n);
+    CHECK(out != NULL);
+    snprintf(out, n, "%.*s,%s}", (int)head, config, member);
+    return out;
 }
 
 static SellSync *open_handle(const char *config) {
@@ -156,6 +169,19 @@ static int mode_misuse(const char *config) {
     const char bad_utf8[] = {'{', '"', (char)0xC3, (char)0x28, '"', '}', 0};
     CHECK(sellsync_open(bad_utf8, &h) == SELLSYNC_ERR_INVALID_ARGUMENT && h == NULL);
     CHECK(strstr(sellsync_last_error(), "UTF-8") != NULL);
+    /* A setting outside its documented range (a huge interval once panicked the worker). */
+    char *huge = with_member(config, "\"intervals\":{\"orders_seconds\":1e30}");
+    CHECK(sellsync_open(huge, &h) == SELLSYNC_ERR_CONFIG && h == NULL);
+    CHECK(strstr(sellsync_last_error(), "intervals.orders_seconds") != NULL);
+    /* A failed open leaves *out untouched: it is written only on success. */
+    static char sentinel_byte;
+    SellSync *const sentinel = (SellSync *)(void *)&sentinel_byte;
+    h = sentinel;
+    CHECK(sellsync_open(NULL, &h) == SELLSYNC_ERR_INVALID_ARGUMENT && h == sentinel);
+    CHECK(sellsync_open("{not json", &h) == SELLSYNC_ERR_INVALID_ARGUMENT && h == sentinel);
+    CHECK(sellsync_open(huge, &h) == SELLSYNC_ERR_CONFIG && h == sentinel);
+    free(huge);
+    h = NULL;
     /* A working handle, misused. */
     h = open_handle(config);
     CHECK(strlen(sellsync_last_error()) == 0);
@@ -207,6 +233,120 @@ static int mode_misuse(const char *config) {
     CHECK(sellsync_sku_map(h, "{\"mappings\":[]}") == SELLSYNC_ERR_CLOSED);
     CHECK(strstr(sellsync_last_error(), "closed") != NULL);
     printf("misuse ok\n");
+    return 0;
+}
+
+/* Names an export whose every pointer argument was passed NULL (the test checks the list
+   against the header). */
+static void null_checked(const char *name) { printf("null-checked %s\n", name); }
+
+/* A NULL argument that must be refused with SELLSYNC_ERR_INVALID_ARGUMENT and a message. */
+#define REFUSED(call)                                                                 \
+    do {                                                                              \
+        CHECK((call) == SELLSYNC_ERR_INVALID_ARGUMENT);                               \
+        CHECK(strstr(sellsync_last_error(), "NULL") != NULL);                         \
+    } while (0)
+
+static void ignore_event(void *user, const char *event_json) {
+    (void)user;
+    (void)event_json;
+}
+
+static int mode_nulls(const char *config) {
+    SellSync *h = open_handle(config);
+    SellSync *other = NULL;
+    char *out = NULL;
+    const char *id = "111-0000000-0000000";
+    /* Valid documents, so that a NULL handle is the only thing wrong. */
+    const char *shipment = "{\"order_id\":\"111-0000000-0000000\",\"carrier_code\":\"UPS\","
+                           "\"tracking_number\":\"1Z1\",\"items\":[{\"order_item_id\":\"1\",\"quantity\":1}]}";
+    const char *refund = "{\"order_id\":\"111-0000000-0000000\",\"reason\":\"CustomerReturn\","
+                         "\"items\":[{\"order_item_id\":\"1\",\"amount\":\"1.00\"}]}";
+    const char *cancel = "{\"order_id\":\"111-0000000-0000000\",\"reason\":\"NoInventory\"}";
+    /* No pointer arguments, or NULL documented as a no-op. */
+    CHECK(sellsync_version() != NULL);
+    null_checked("sellsync_version");
+    CHECK(sellsync_version_number() == SELLSYNC_VERSION_NUMBER);
+    null_checked("sellsync_version_number");
+    CHECK(sellsync_status_str(-1) != NULL);
+    null_checked("sellsync_status_str");
+    CHECK(sellsync_last_error() != NULL);
+    null_checked("sellsync_last_error");
+    sellsync_string_free(NULL);
+    null_checked("sellsync_string_free");
+    CHECK(sellsync_close(NULL) == SELLSYNC_OK);
+    null_checked("sellsync_close");
+    /* Every other export, each pointer argument NULL in turn. */
+    REFUSED(sellsync_open(NULL, &other));
+    REFUSED(sellsync_open(config, NULL));
+    CHECK(other == NULL);
+    null_checked("sellsync_open");
+    REFUSED(sellsync_sync_now(NULL, SELLSYNC_FLOW_ALL));
+    null_checked("sellsync_sync_now");
+    REFUSED(sellsync_start(NULL));
+    null_checked("sellsync_start");
+    REFUSED(sellsync_stop(NULL));
+    null_checked("sellsync_stop");
+    REFUSED(sellsync_order_next(NULL, &out));
+    CHECK(out == NULL);
+    REFUSED(sellsync_order_next(h, NULL));
+    null_checked("sellsync_order_next");
+    REFUSED(sellsync_order_ack(NULL, id, "POS-1"));
+    REFUSED(sellsync_order_ack(h, NULL, "POS-1"));
+    REFUSED(sellsync_order_ack(h, id, NULL));
+    null_checked("sellsync_order_ack");
+    REFUSED(sellsync_event_next(NULL, 0, &out));
+    REFUSED(sellsync_event_next(h, 0, NULL));
+    null_checked("sellsync_event_next");
+    REFUSED(sellsync_set_event_callback(NULL, ignore_event, NULL, NULL));
+    /* Documented: user and free_user may be NULL; a NULL callback removes the callback. */
+    CHECK(sellsync_set_event_callback(h, ignore_event, NULL, NULL) == SELLSYNC_OK);
+    CHECK(sellsync_set_event_callback(h, NULL, NULL, NULL) == SELLSYNC_OK);
+    null_checked("sellsync_set_event_callback");
+    REFUSED(sellsync_stock_set(NULL, "4711", 1));
+    REFUSED(sellsync_stock_set(h, NULL, 1));
+    null_checked("sellsync_stock_set");
+    REFUSED(sellsync_stock_set_batch(NULL, "{\"levels\":[]}"));
+    REFUSED(sellsync_stock_set_batch(h, NULL));
+    null_checked("sellsync_stock_set_batch");
+    REFUSED(sellsync_sku_map(NULL, "{\"mappings\":[]}"));
+    REFUSED(sellsync_sku_map(h, NULL));
+    null_checked("sellsync_sku_map");
+    REFUSED(sellsync_listings(NULL, &out));
+    REFUSED(sellsync_listings(h, NULL));
+    null_checked("sellsync_listings");
+    REFUSED(sellsync_shipment_confirm(NULL, shipment));
+    REFUSED(sellsync_shipment_confirm(h, NULL));
+    null_checked("sellsync_shipment_confirm");
+    REFUSED(sellsync_shipments(NULL, id, &out));
+    REFUSED(sellsync_shipments(h, id, NULL));
+    /* Documented: a NULL order_id asks for every package not yet at Amazon. */
+    CHECK(sellsync_shipments(h, NULL, &out) == SELLSYNC_OK && out != NULL);
+    sellsync_string_free(out);
+    out = NULL;
+    null_checked("sellsync_shipments");
+    REFUSED(sellsync_order_cancel(NULL, id, "NoInventory"));
+    REFUSED(sellsync_order_cancel(h, NULL, "NoInventory"));
+    REFUSED(sellsync_order_cancel(h, id, NULL));
+    null_checked("sellsync_order_cancel");
+    REFUSED(sellsync_order_refund(NULL, refund));
+    REFUSED(sellsync_order_refund(h, NULL));
+    null_checked("sellsync_order_refund");
+    REFUSED(sellsync_metrics(NULL, "{}", &out));
+    REFUSED(sellsync_metrics(h, "{}", NULL));
+    /* Documented: a NULL query asks for the defaults. */
+    CHECK(sellsync_metrics(h, NULL, &out) == SELLSYNC_OK && out != NULL);
+    sellsync_string_free(out);
+    out = NULL;
+    null_checked("sellsync_metrics");
+    REFUSED(sellsync_state(NULL, &out));
+    REFUSED(sellsync_state(h, NULL));
+    null_checked("sellsync_state");
+    REFUSED(sellsync_order_cancel_items(NULL, cancel));
+    REFUSED(sellsync_order_cancel_items(h, NULL));
+    null_checked("sellsync_order_cancel_items");
+    CHECK(sellsync_close(h) == SELLSYNC_OK);
+    printf("nulls ok\n");
     return 0;
 }
 
@@ -460,6 +600,7 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[1], "take-and-die") == 0) rc = mode_take_and_die(config);
     else if (strcmp(argv[1], "take-all") == 0) rc = mode_take_all(config);
     else if (strcmp(argv[1], "misuse") == 0) rc = mode_misuse(config);
+    else if (strcmp(argv[1], "nulls") == 0) rc = mode_nulls(config);
     else if (strcmp(argv[1], "threads") == 0) rc = mode_threads(config);
     else if (strcmp(argv[1], "callback") == 0) rc = mode_callback(config);
     else if (strcmp(argv[1], "fork") == 0) rc = mode_fork(config);
