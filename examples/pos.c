@@ -145,13 +145,14 @@ int main(int argc, char **argv) {
                 field(event, "orders_new", fresh, sizeof fresh);
                 field(event, "api_calls", calls, sizeof calls);
                 syncs++;
-                printf("[%5.1fs] sync: %s new orders, %s API calls\n", now_s() - start, fresh, calls);
+                if (strcmp(fresh, "0") != 0)
+                    printf("[%5.1fs] sync: %s new orders, %s API calls\n", now_s() - start, fresh, calls);
             } else if (strcmp(type, "stock.synced") == 0) {
                 char patched[16], messages[16], finished[16];
                 field(event, "patched", patched, sizeof patched);
                 field(event, "messages", messages, sizeof messages);
                 field(event, "feeds_finished", finished, sizeof finished);
-                printf("[%5.1fs] stock: %s sold out at once, %s quantities in a bulk feed, %s feeds confirmed\n",
+                printf("[%5.1fs] stock: %s quantities set directly, %s in a bulk feed, %s feeds confirmed\n",
                        now_s() - start, patched, messages, finished);
             } else if (strcmp(type, "performance.at_risk") == 0) {
                 char message[240];
