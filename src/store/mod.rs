@@ -629,3 +629,41 @@ impl BucketStore for Store {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn past_the_bound_the_oldest_unacknowledged_events_are_dropped_and_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("s.sqlite").to_str().unwrap()).unwrap();
+        let now = Utc::now();
+        let event = Event::SyncFailed {
+            flow: "orders".into(),
+            status: "NETWORK".into(),
+            message: "test".into(),
+        };
+        {
+            let mut conn = store.conn();
+            let tx = conn.transaction().unwrap();
+            for _ in 0..MAX_EVENTS + 5 {
+                insert_event(&tx, &event, now).unwrap();
+            }
+            trim_events(&tx).unwrap();
+            tx.commit().unwrap();
+        }
+        let q = store.queues().unwrap();
+        assert_eq!(q.events_unread, MAX_EVENTS as u64);
+        assert_eq!(q.events_dropped, 5);
+        assert_eq!(store.events_dropped().unwrap(), 5);
+        // The oldest left is number 6; a dropped one may still be acknowledged.
+        match store.next_event("h", now, now).unwrap() {
+            NextEvent::Event(seq, _) => assert_eq!(seq, 6),
+            other => panic!("{other:?}"),
+        }
+        store.ack_event(3).unwrap();
+        store.push_event(&event, now).unwrap();
+        assert_eq!(store.events_dropped().unwrap(), 6);
+    }
+}
