@@ -33,6 +33,19 @@ impl Hub {
         self.notify();
     }
 
+    /// Waits until something is stored, the handle closes, or `timeout` passes.
+    pub fn wait_for_change(&self, timeout: Duration) {
+        let g = self.generation.lock().unwrap_or_else(|p| p.into_inner());
+        if self.is_closed() {
+            return;
+        }
+        drop(
+            self.cond
+                .wait_timeout(g, timeout)
+                .unwrap_or_else(|p| p.into_inner()),
+        );
+    }
+
     /// Whether the handle is closing.
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::SeqCst)
@@ -143,7 +156,13 @@ impl Dispatcher {
                             }
                         }
                         Ok(None) => {}
-                        Err(_) => break,
+                        Err(Error::Closed) => break,
+                        Err(e) => {
+                            // The store failed (e.g. the disk is full): say so, and try again
+                            // a little later instead of giving the callback up for good.
+                            tracing::error!("events cannot be read from the store: {e}");
+                            hub.wait_for_change(Duration::from_secs(1));
+                        }
                     }
                 }
                 drop(callback);
