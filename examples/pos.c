@@ -163,6 +163,10 @@ int main(int argc, char **argv) {
                 field(event, "message", message, sizeof message);
                 printf("[%5.1fs] sync failed (will retry): %s\n", now_s() - start, message);
             }
+            /* Acted on: acknowledge it (an event not acknowledged comes again, e.g. after a crash). */
+            char seq[24];
+            field(event, "seq", seq, sizeof seq);
+            if ((st = sellsync_event_ack(h, atoll(seq))) != SELLSYNC_OK) die("sellsync_event_ack", st);
             sellsync_string_free(event);
         }
         /* Book every order that is ready. */
@@ -237,7 +241,12 @@ int main(int argc, char **argv) {
         sellsync_string_free(status);
         if (settled || now_s() > until) break;
         /* Wait a little for Amazon (feeds take a while) while reading events. */
-        while (sellsync_event_next(h, 50, &event) == SELLSYNC_OK && event != NULL) sellsync_string_free(event);
+        while (sellsync_event_next(h, 50, &event) == SELLSYNC_OK && event != NULL) {
+            char seq[24];
+            field(event, "seq", seq, sizeof seq);
+            sellsync_event_ack(h, atoll(seq));
+            sellsync_string_free(event);
+        }
     }
     if ((st = sellsync_close(h)) != SELLSYNC_OK) die("sellsync_close", st);
     free(config);

@@ -18,6 +18,10 @@
  *   SELLSYNC_ERR_CLOSED (the pointer stays valid: a small tombstone is kept).
  * - The event callback runs on one library thread; it may call into the library, except
  *   sellsync_close and sellsync_set_event_callback (SELLSYNC_ERR_INVALID_STATE).
+ * - The log callback runs on whichever thread writes a line (library threads, or the host's
+ *   own inside a sellsync call), possibly several at once; it must be thread-safe and must
+ *   not call sellsync_close or sellsync_set_log_callback (SELLSYNC_ERR_INVALID_STATE).
+ * - Events are delivered at least once: act on an event, then sellsync_event_ack it.
  * - Blocking calls (sellsync_sync_now, sellsync_stop) must not be made from an async runtime
  *   thread of the host's (SELLSYNC_ERR_INVALID_STATE).
  * - After fork(), a handle inherited by the child returns SELLSYNC_ERR_FORKED; the child opens
@@ -79,6 +83,26 @@
 #define SELLSYNC_FLOW_ALL 15
 
 /*
+ Log level for `sellsync_set_log_callback`: failures (a flow that failed, a call Amazon refused).
+ */
+#define SELLSYNC_LOG_ERROR 1
+
+/*
+ Log level: retries, throttling, waits for Amazon's rate limits, things dropped.
+ */
+#define SELLSYNC_LOG_WARN 2
+
+/*
+ Log level: what each flow did per run (calls, orders, pushes, shipments), worker start/stop.
+ */
+#define SELLSYNC_LOG_INFO 3
+
+/*
+ Log level: every SP-API call with its status and time, token refreshes.
+ */
+#define SELLSYNC_LOG_DEBUG 4
+
+/*
  The handle a host holds. After close only this small shell remains (never freed), so a
  late call gets `SELLSYNC_ERR_CLOSED` instead of touching freed memory.
  */
@@ -98,6 +122,11 @@ typedef void (*sellsync_event_callback)(void *user, const char *event_json);
  `void (*free_user)(void *user)`.
  */
 typedef void (*sellsync_free_user)(void *user);
+
+/*
+ `void (*cb)(void *user, int32_t level, const char *message)`.
+ */
+typedef void (*sellsync_log_callback)(void *user, int32_t level, const char *message);
 
 /*
  Success.
@@ -256,18 +285,29 @@ sellsync_status sellsync_order_next(struct SellSync *h, char **order_json);
 sellsync_status sellsync_order_ack(struct SellSync *h, const char *order_id, const char *host_ref);
 
 /*
- Takes the next event as a JSON document in `*event_json` (free it with
- sellsync_string_free). Waits up to `timeout_ms` milliseconds: 0 does not wait, -1 waits
- until an event arrives or the handle closes. On timeout returns SELLSYNC_OK with NULL.
- While an event callback is set, events go to the callback instead.
+ Hands out the oldest event not yet acknowledged as a JSON document in `*event_json` (free
+ it with sellsync_string_free); its `"seq"` number is what sellsync_event_ack takes. Waits up
+ to `timeout_ms` milliseconds: 0 does not wait, -1 waits until an event arrives or the handle
+ closes (SELLSYNC_ERR_CLOSED). On timeout returns SELLSYNC_OK with NULL.
+ Delivery is at least once: an event stays in the store until it is acknowledged. Handed
+ out, it is leased to this handle: this handle gets it again (before newer ones) only when
+ it is not acknowledged within `orders.redelivery_seconds`; another handle on the same store
+ (a new process after a crash) gets every unacknowledged event again, at once. So act on an
+ event, then acknowledge it; a host may see an event twice (after a crash) and should act
+ idempotently (e.g. by `order_id`). At most 100,000 events wait: an event still not
+ acknowledged when 100,000 newer ones have been stored is dropped (counted as
+ `events_dropped` by sellsync_state). While an event callback is set, events go to the
+ callback instead.
  */
 sellsync_status sellsync_event_next(struct SellSync *h, int32_t timeout_ms, char **event_json);
 
 /*
  Sets (or with `cb` NULL removes) the event callback. It runs on one library thread, never
  concurrently with itself, and may call back into the library (except sellsync_close and
- this function). `event_json` lives only for the call. `free_user(user)` is called exactly
- once when the callback is replaced, removed or the handle closes (it may be NULL).
+ this function). `event_json` lives only for the call. Each event is acknowledged when the
+ callback returns (a process that dies inside the callback gets the event again in its next
+ process). `free_user(user)` is called exactly once when the callback is replaced, removed
+ or the handle closes (it may be NULL).
  */
 sellsync_status sellsync_set_event_callback(struct SellSync *h,
                                             sellsync_event_callback cb,
@@ -359,7 +399,9 @@ sellsync_status sellsync_metrics(struct SellSync *h, const char *query_json, cha
  sellsync_string_free): `{"orders": {"total", "pending", "waiting_for_host", "acknowledged"},
  "stock": {"skus", "out_of_step", "in_flight", "open_feeds"}, "queues": {"shipments_queued",
  "shipments_uncertain", "shipments_failed", "adjustments_queued", "adjustments_in_feeds",
- "adjustments_failed", "skus_parked", "events_unread"}}`.
+ "adjustments_failed", "skus_parked", "events_unread", "events_dropped"}}` (`events_unread`:
+ events not acknowledged yet; `events_dropped`: dropped unacknowledged, see
+ sellsync_event_next).
  */
 sellsync_status sellsync_state(struct SellSync *h, char **state_json);
 
@@ -369,6 +411,38 @@ sellsync_status sellsync_state(struct SellSync *h, char **state_json);
  `sellsync_order_cancel`.
  */
 sellsync_status sellsync_order_cancel_items(struct SellSync *h, const char *cancel_json);
+
+/*
+ Acknowledges the event numbered `seq` (the `"seq"` of its document): the host has acted on
+ it, and it is never handed out again, to any handle. Only that event: earlier ones not
+ acknowledged stay (and come again). Durable when it returns. Acknowledging an event again
+ (or one that was dropped) succeeds; `seq` <= 0 is SELLSYNC_ERR_INVALID_ARGUMENT; a number
+ never handed out is SELLSYNC_ERR_NOT_FOUND. Events taken by the event callback are
+ acknowledged by the library when the callback returns.
+ */
+sellsync_status sellsync_event_ack(struct SellSync *h, int64_t seq);
+
+/*
+ Sets (or with `cb` NULL removes) the handle's log function: `cb(user, level, message)` gets
+ each line the library writes at `level` or more severe (SELLSYNC_LOG_ERROR 1, _WARN 2,
+ _INFO 3, _DEBUG 4). The library is silent by default and never prints anything itself.
+ `message` is one line of UTF-8 without a trailing newline, living only for the call; it
+ never contains a secret (client secret, refresh token, access token).
+ Threads: `cb` runs on the thread that writes the line: a library thread (the background
+ worker's, the event callback's) or the host's own thread inside a sellsync call; several
+ threads may call it at once, so it must be thread-safe, and it should return quickly (the
+ library waits for it). It must not call sellsync_close or sellsync_set_log_callback
+ (SELLSYNC_ERR_INVALID_STATE); lines the library writes while `cb` runs on that thread are
+ not passed to it. `free_user(user)` (may be NULL) is called exactly once, after the last
+ call of `cb` with that `user`: when the function is replaced or removed (before this call
+ returns) or when the handle closes. A `level` outside 1..4 with a non-NULL `cb` is
+ SELLSYNC_ERR_INVALID_ARGUMENT; when the call fails, `free_user` is not called.
+ */
+sellsync_status sellsync_set_log_callback(struct SellSync *h,
+                                          int32_t level,
+                                          sellsync_log_callback cb,
+                                          void *user,
+                                          sellsync_free_user free_user);
 
 #ifdef __cplusplus
 }  // extern "C"

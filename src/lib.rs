@@ -13,6 +13,7 @@ pub mod engine;
 pub mod error;
 #[allow(unsafe_code)]
 pub mod ffi;
+pub mod logging;
 pub mod metrics;
 pub mod model;
 pub mod safety_stock;

@@ -266,3 +266,114 @@ fn a_c_host_confirms_shipments_and_each_reaches_amazon_once() {
         .iter()
         .all(|s| s["confirmations"] == 1 && s["carrier_code"] == "DHL"));
 }
+
+fn seqs(output: &str) -> HashSet<i64> {
+    output
+        .lines()
+        .filter_map(|l| l.strip_prefix("seq "))
+        .map(|s| s.parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn events_taken_by_a_process_that_dies_come_back_and_acknowledged_ones_never_do() {
+    let (_emu, _dir, config, _) = setup(4);
+    let (code, out) = run("events-and-die", &config);
+    assert_eq!(code, 4, "the first host dies on purpose: {out}");
+    let first = seqs(&out);
+    assert!(
+        first.len() >= 5,
+        "4 order.ready and a sync.completed were taken: {out}"
+    );
+    let (code, out) = run("events-all", &config);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        seqs(&out),
+        first,
+        "the new process gets exactly the events the dead one took"
+    );
+    let (code, out) = run("events-all", &config);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        seqs(&out).is_empty(),
+        "acknowledged events never come back: {out}"
+    );
+}
+
+/// LWA is down for a whole sync (every attempt), then Amazon refuses the access token once.
+fn lwa_down_then_token_refused(emu: &sellsync_emulator::Emulator) {
+    use sellsync_emulator::{Fault, FaultKind};
+    emu.control().inject(Fault {
+        operation: "lwaToken".into(),
+        count: 8,
+        kind: FaultKind::Status { status: 503 },
+    });
+    emu.control().inject(Fault {
+        operation: "searchOrders".into(),
+        count: 1,
+        kind: FaultKind::ExpiredToken,
+    });
+}
+
+#[test]
+fn the_log_callback_gets_every_level_and_never_a_secret() {
+    let (emu, _dir, config, _) = setup(3);
+    lwa_down_then_token_refused(&emu);
+    let (code, out) = run("log", &config);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("syncs network error success"), "{out}");
+    let lines: Vec<(u8, &str)> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("log "))
+        .map(|l| {
+            let (level, text) = l.split_once(' ').unwrap();
+            (level.parse().unwrap(), text)
+        })
+        .collect();
+    for level in 1..=4 {
+        assert!(
+            lines.iter().any(|(l, _)| *l == level),
+            "no line at level {level}: {out}"
+        );
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|(l, t)| *l == 1 && t.contains("orders flow failed")),
+        "{out}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|(l, t)| *l == 3 && t.contains("orders: 3 orders")),
+        "{out}"
+    );
+    let seller = sellsync_emulator::Seller::demo();
+    for (_, text) in &lines {
+        for secret in [
+            seller.client_secret.as_str(),
+            seller.refresh_token.as_str(),
+            "Atza|",
+        ] {
+            assert!(!text.contains(secret), "a secret in the log: {text}");
+        }
+    }
+}
+
+#[test]
+fn without_a_log_callback_the_library_prints_nothing() {
+    let (emu, _dir, config, _) = setup(3);
+    lwa_down_then_token_refused(&emu);
+    let out = Command::new(harness())
+        .arg("quiet")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        out.stdout.is_empty() && out.stderr.is_empty(),
+        "printed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -49,6 +49,8 @@ fn header_declares_every_exported_function() {
         "sellsync_order_ack",
         "sellsync_event_next",
         "sellsync_set_event_callback",
+        "sellsync_event_ack",
+        "sellsync_set_log_callback",
     ] {
         assert!(
             header.contains(&format!("{f}(")),

@@ -3,8 +3,8 @@
 //! instead of provoking 429s.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The SP-API operations the library calls, with Amazon's documented usage plan.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -29,6 +29,36 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// Every operation.
+    pub const ALL: [Operation; 16] = [
+        Operation::SearchOrders,
+        Operation::GetOrder2026,
+        Operation::GetOrders,
+        Operation::GetOrderItems,
+        Operation::ConfirmShipment,
+        Operation::CreateRestrictedDataToken,
+        Operation::GetListingsItem,
+        Operation::PatchListingsItem,
+        Operation::SearchListingsItems,
+        Operation::CreateFeedDocument,
+        Operation::CreateFeed,
+        Operation::GetFeed,
+        Operation::GetFeedDocument,
+        Operation::CreateReport,
+        Operation::GetReport,
+        Operation::GetReportDocument,
+    ];
+
+    /// The operation's name as the store keeps it (stable across versions).
+    pub fn name(self) -> String {
+        format!("{self:?}")
+    }
+
+    /// The operation of a stored name.
+    pub fn parse(name: &str) -> Option<Operation> {
+        Operation::ALL.into_iter().find(|o| o.name() == name)
+    }
+
     /// (rate in requests per second, burst) from the operation's usage plan in Amazon's models.
     pub fn usage_plan(self) -> (f64, u32) {
         match self {
@@ -88,13 +118,69 @@ impl Bucket {
     }
 }
 
+/// An operation's bucket as kept in the store: tokens left at a wall-clock time, and the rate
+/// in use (the observed one, once Amazon has said it).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SavedBucket {
+    pub op: Operation,
+    pub tokens: f64,
+    pub rate: f64,
+    /// Wall-clock time, milliseconds since 1970.
+    pub at_ms: i64,
+}
+
+/// Where buckets are kept across processes (the store).
+pub trait BucketStore: Send + Sync + std::fmt::Debug {
+    /// Keeps one bucket's state; called after every change, so it must be cheap.
+    fn save(&self, bucket: &SavedBucket);
+}
+
+fn wall_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
 /// Token buckets per operation.
 #[derive(Debug, Default)]
 pub struct RateLimiter {
     buckets: Mutex<HashMap<Operation, Bucket>>,
+    /// Where each change is written, so a new process starts from what Amazon's buckets hold.
+    store: Option<Arc<dyn BucketStore>>,
 }
 
 impl RateLimiter {
+    /// A limiter that starts from `saved` (refilled for the wall-clock time since each was
+    /// written: the process is new, so its monotonic clock means nothing) and writes every
+    /// change to `store`.
+    pub fn persistent(saved: &[SavedBucket], store: Arc<dyn BucketStore>) -> RateLimiter {
+        let now = Instant::now();
+        let wall = wall_ms();
+        let mut map = HashMap::new();
+        for s in saved {
+            let (_, burst) = s.op.usage_plan();
+            let burst = f64::from(burst);
+            if !(s.rate.is_finite() && s.rate > 0.0 && s.tokens.is_finite()) {
+                continue;
+            }
+            let elapsed = (wall - s.at_ms).max(0) as f64 / 1000.0;
+            map.insert(
+                s.op,
+                Bucket {
+                    rate: s.rate,
+                    burst,
+                    tokens: (s.tokens.min(burst) + elapsed * s.rate).min(burst),
+                    at: now,
+                    waiting: 0,
+                },
+            );
+        }
+        RateLimiter {
+            buckets: Mutex::new(map),
+            store: Some(store),
+        }
+    }
+
     fn with_bucket<R>(&self, op: Operation, f: impl FnOnce(&mut Bucket) -> R) -> R {
         let mut map = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
@@ -109,7 +195,21 @@ impl RateLimiter {
             }
         });
         b.refill(now);
-        f(b)
+        let before = (b.tokens, b.rate);
+        let r = f(b);
+        if let Some(store) = &self.store {
+            // Written under the lock, so the store never goes back to an older state. A
+            // refill alone need not be written: the next process refills by the clock.
+            if b.tokens < before.0 || b.rate != before.1 {
+                store.save(&SavedBucket {
+                    op,
+                    tokens: b.tokens,
+                    rate: b.rate,
+                    at_ms: wall_ms(),
+                });
+            }
+        }
+        r
     }
 
     /// Takes a token now, or says how long to wait for one. Once the burst is spent, a little
@@ -220,6 +320,52 @@ mod tests {
         l.observe_limit(Operation::ConfirmShipment, 2000.0);
         let wait = l.try_acquire(Operation::ConfirmShipment).unwrap_err();
         assert!(wait < Duration::from_millis(10), "{wait:?}");
+    }
+
+    #[derive(Debug, Default)]
+    struct Saved(Mutex<Vec<SavedBucket>>);
+    impl BucketStore for Saved {
+        fn save(&self, b: &SavedBucket) {
+            self.0.lock().unwrap().push(*b);
+        }
+    }
+
+    #[test]
+    fn a_new_limiter_starts_from_the_saved_buckets_refilled_by_the_wall_clock() {
+        let store = Arc::new(Saved::default());
+        let rate = 0.0056 * SAFETY;
+        let saved = [
+            // Spent just now: nothing to take.
+            SavedBucket {
+                op: Operation::SearchOrders,
+                tokens: 0.0,
+                rate,
+                at_ms: wall_ms(),
+            },
+            // Spent ten minutes ago: about 3 tokens back (1 every ~188 s).
+            SavedBucket {
+                op: Operation::GetOrders,
+                tokens: 0.0,
+                rate,
+                at_ms: wall_ms() - 600_000,
+            },
+        ];
+        let l = RateLimiter::persistent(&saved, store.clone());
+        assert!(l.try_acquire(Operation::SearchOrders).is_err());
+        let mut taken = 0;
+        while l.try_acquire(Operation::GetOrders).is_ok() {
+            taken += 1;
+        }
+        assert_eq!(taken, 3);
+        // Every token taken was written, the last one with what is left.
+        let written = store.0.lock().unwrap();
+        assert_eq!(written.len(), 3);
+        let last = written.last().unwrap();
+        assert_eq!(last.op, Operation::GetOrders);
+        assert!(last.tokens < 1.0, "{last:?}");
+        drop(written);
+        // An operation never saved starts full.
+        assert!(l.try_acquire(Operation::GetOrderItems).is_ok());
     }
 
     #[test]

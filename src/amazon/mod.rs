@@ -159,6 +159,15 @@ impl Client {
         })
     }
 
+    /// Keeps the rate-limit buckets in `store` from now on, starting from the ones it holds
+    /// (refilled for the time since), so a new process does not spend tokens that an earlier
+    /// one already took from Amazon's buckets.
+    pub fn persist_limits(&mut self, store: Arc<crate::store::Store>) -> Result<()> {
+        let saved = store.saved_buckets()?;
+        self.limiter = RateLimiter::persistent(&saved, store);
+        Ok(())
+    }
+
     /// Amazon's current time, estimated.
     pub fn amazon_now(&self) -> chrono::DateTime<chrono::Utc> {
         self.server_clock.now(self.clock.now())
@@ -182,7 +191,14 @@ impl Client {
                         return Err(e);
                     }
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
-                    tokio::time::sleep(self.backoff(attempt)).await;
+                    let wait = self.backoff(attempt);
+                    tracing::warn!(
+                        "access token: {e}; retrying in {} ms (attempt {} of {})",
+                        wait.as_millis(),
+                        attempt + 1,
+                        self.policy.max_attempts
+                    );
+                    tokio::time::sleep(wait).await;
                 }
             }
         }
@@ -209,7 +225,16 @@ impl Client {
         let mut attempt = 0;
         let mut refreshed = false;
         loop {
+            let waited = std::time::Instant::now();
             self.limiter.acquire(req.op, req.priority).await;
+            let waited = waited.elapsed();
+            if waited >= Duration::from_secs(1) {
+                tracing::info!(
+                    "{:?}: waited {:.1} s for Amazon's rate limit",
+                    req.op,
+                    waited.as_secs_f64()
+                );
+            }
             let token = match &req.rdt {
                 Some(t) => t.clone(),
                 None => self.access_token().await?,
@@ -228,7 +253,14 @@ impl Client {
                         return Err(error);
                     }
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
-                    tokio::time::sleep(self.backoff(attempt)).await;
+                    let wait = self.backoff(attempt);
+                    tracing::warn!(
+                        "{error}; retrying in {} ms (attempt {} of {})",
+                        wait.as_millis(),
+                        attempt + 1,
+                        self.policy.max_attempts
+                    );
+                    tokio::time::sleep(wait).await;
                 }
                 Err(Error::Auth(m)) if !refreshed && req.rdt.is_none() => {
                     // Amazon answers 403 (not 401) for an expired or revoked token: get a new one once.
@@ -323,6 +355,7 @@ impl Client {
                 .body(b.to_string());
         }
         self.stats.calls.fetch_add(1, Ordering::Relaxed);
+        let started = std::time::Instant::now();
         let resp = match rb.send().await {
             Ok(r) => r,
             Err(e) => {
@@ -341,6 +374,13 @@ impl Client {
             }
         };
         let status = resp.status().as_u16();
+        tracing::debug!(
+            "{:?} {} {}: {status} in {} ms",
+            req.op,
+            req.method,
+            req.path,
+            started.elapsed().as_millis()
+        );
         if let Some(date) = resp.headers().get("date").and_then(|v| v.to_str().ok()) {
             if let Ok(t) = httpdate::parse_http_date(date) {
                 self.server_clock.observe(t.into(), self.clock.now());

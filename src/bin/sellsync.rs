@@ -78,8 +78,8 @@ fn run(args: &[String]) -> Result<(), String> {
                 queues.adjustments_queued, queues.adjustments_in_feeds, queues.adjustments_failed
             );
             println!(
-                "events     {} not yet read by the host",
-                queues.events_unread
+                "events     {} not yet acknowledged by the host, {} dropped unacknowledged",
+                queues.events_unread, queues.events_dropped
             );
         }
         "retry" => {

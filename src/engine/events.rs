@@ -1,8 +1,9 @@
 //! Event delivery: waiting in `event_next`, and the optional callback, which runs on one
 //! library thread that is not a runtime worker, so it may call back into the library.
 
+use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::store::Store;
+use crate::store::{NextEvent, Store};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -32,27 +33,50 @@ impl Hub {
         self.notify();
     }
 
+    /// Waits until something is stored, the handle closes, or `timeout` passes.
+    pub fn wait_for_change(&self, timeout: Duration) {
+        let g = self.generation.lock().unwrap_or_else(|p| p.into_inner());
+        if self.is_closed() {
+            return;
+        }
+        drop(
+            self.cond
+                .wait_timeout(g, timeout)
+                .unwrap_or_else(|p| p.into_inner()),
+        );
+    }
+
     /// Whether the handle is closing.
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::SeqCst)
     }
 
-    /// Takes the next event, waiting up to `timeout` (None: until one comes or the handle closes).
+    /// Takes the next event not leased to `lease.owner` (see `Store::next_event`), waiting up
+    /// to `timeout` (None: until one comes or the handle closes): its `seq` and document.
     pub fn next(
         &self,
         store: &Store,
+        lease: &Lease,
         timeout: Option<Duration>,
         stop: &AtomicBool,
-    ) -> Result<Option<String>> {
+    ) -> Result<Option<(i64, String)>> {
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {
             if self.is_closed() {
                 return Err(Error::Closed);
             }
             let seen = *self.generation.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(e) = store.pop_event()? {
-                return Ok(Some(e));
-            }
+            let now = lease.clock.now();
+            let until = now + lease.duration;
+            // Without a new event, wake when one of this handle's own leases runs out.
+            let due = match store.next_event(&lease.owner, now, until)? {
+                NextEvent::Event(seq, doc) => return Ok(Some((seq, doc))),
+                NextEvent::None { due } => due.map(|d| {
+                    Instant::now()
+                        + (d - now).to_std().unwrap_or_default()
+                        + Duration::from_millis(1)
+                }),
+            };
             if stop.load(Ordering::SeqCst) {
                 return Ok(None);
             }
@@ -60,11 +84,15 @@ impl Hub {
             if *g != seen {
                 continue;
             }
-            match deadline {
+            let wake = match (deadline, due) {
+                (Some(d), Some(u)) => Some(d.min(u)),
+                (d, u) => d.or(u),
+            };
+            match wake {
                 None => drop(self.cond.wait(g).unwrap_or_else(|p| p.into_inner())),
-                Some(d) => {
-                    let left = d.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
+                Some(w) => {
+                    let left = w.saturating_duration_since(Instant::now());
+                    if left.is_zero() && Some(w) == deadline {
                         return Ok(None);
                     }
                     drop(
@@ -78,6 +106,15 @@ impl Hub {
     }
 }
 
+/// Who takes events, and for how long an event handed out stays theirs before it is handed
+/// out again (to them) when not acknowledged.
+#[derive(Debug, Clone)]
+pub struct Lease {
+    pub owner: String,
+    pub duration: chrono::Duration,
+    pub clock: Arc<dyn Clock>,
+}
+
 /// The thread that hands events to a callback.
 pub struct Dispatcher {
     stop: Arc<AtomicBool>,
@@ -86,23 +123,46 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    /// Starts delivering events to `callback`.
-    pub fn start(hub: Arc<Hub>, store: Arc<Store>, mut callback: Callback) -> Result<Dispatcher> {
+    /// Starts delivering events to `callback`; each is acknowledged when the callback returns
+    /// (not when it panics: then it comes again when its lease runs out).
+    pub fn start(
+        hub: Arc<Hub>,
+        store: Arc<Store>,
+        lease: Lease,
+        log: tracing::Dispatch,
+        mut callback: Callback,
+    ) -> Result<Dispatcher> {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::Builder::new()
             .name("sellsync-events".into())
             .spawn(move || {
+                let _log = tracing::dispatcher::set_default(&log);
                 while !flag.load(Ordering::SeqCst) {
-                    match hub.next(&store, None, &flag) {
-                        Ok(Some(e)) => {
+                    match hub.next(&store, &lease, None, &flag) {
+                        Ok(Some((seq, e))) => {
                             // A panicking callback must not take the thread (or the host) down.
-                            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                                callback(&e)
-                            }));
+                            let done =
+                                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                    callback(&e)
+                                }));
+                            if done.is_ok() {
+                                if let Err(e) = store.ack_event(seq) {
+                                    tracing::warn!(
+                                        seq,
+                                        "event not acknowledged, it comes again: {e}"
+                                    );
+                                }
+                            }
                         }
                         Ok(None) => {}
-                        Err(_) => break,
+                        Err(Error::Closed) => break,
+                        Err(e) => {
+                            // The store failed (e.g. the disk is full): say so, and try again
+                            // a little later instead of giving the callback up for good.
+                            tracing::error!("events cannot be read from the store: {e}");
+                            hub.wait_for_change(Duration::from_secs(1));
+                        }
                     }
                 }
                 drop(callback);

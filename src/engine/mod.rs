@@ -49,6 +49,8 @@ pub struct Core {
     pub rdt: tokio::sync::Mutex<Option<(Secret, DateTime<Utc>)>>,
     /// Per flow: its run lock and its wake-up signal.
     pub flows: Flows,
+    /// The host's log function, if it set one.
+    pub log: Arc<crate::logging::LogSink>,
     /// Set when the handle closes; wakes every wait.
     shutdown: tokio::sync::watch::Sender<bool>,
 }
@@ -89,6 +91,8 @@ pub struct Engine {
     owner: String,
     /// The stop flag of `event_next` callers, who stop only when the handle closes.
     host_waits: AtomicBool,
+    /// This handle's `tracing` dispatcher (feeding `core.log`), the default on its threads.
+    dispatch: tracing::Dispatch,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -105,14 +109,26 @@ impl Engine {
     pub fn open_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Engine> {
         // A configuration changed after `Config::from_json` is checked again.
         config.validate()?;
+        let log = Arc::new(crate::logging::LogSink::new(vec![
+            config.credentials.client_secret.expose().to_string(),
+            config.credentials.refresh_token.expose().to_string(),
+        ]));
+        let dispatch = crate::logging::dispatch(log.clone());
         let store = Arc::new(Store::open(&config.store_path)?);
+        let on_start = dispatch.clone();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("sellsync-rt")
+            // The handle's log is the default on its own threads for their whole life (the
+            // guard is never dropped; the threads end with the runtime).
+            .on_thread_start(move || {
+                std::mem::forget(tracing::dispatcher::set_default(&on_start));
+            })
             .enable_all()
             .build()
             .map_err(|e| Error::Internal(format!("cannot start the runtime: {e}")))?;
-        let client = Client::new(&config, clock.clone())?;
+        let mut client = Client::new(&config, clock.clone())?;
+        client.persist_limits(store.clone())?;
         let (shutdown, _) = tokio::sync::watch::channel(false);
         let owner = format!("{:016x}", rand::random::<u64>());
         Ok(Engine {
@@ -124,6 +140,7 @@ impl Engine {
                 hub: Arc::new(Hub::default()),
                 rdt: tokio::sync::Mutex::new(None),
                 flows: Flows::default(),
+                log,
                 shutdown,
             }),
             runtime: Mutex::new(Some(runtime)),
@@ -131,6 +148,7 @@ impl Engine {
             dispatcher: Mutex::new(None),
             owner,
             host_waits: AtomicBool::new(false),
+            dispatch,
         })
     }
 
@@ -214,6 +232,7 @@ impl Engine {
             })
             .collect();
         *worker = Some(Worker { stop, tasks });
+        tracing::info!("background worker started");
         Ok(())
     }
 
@@ -237,6 +256,7 @@ impl Engine {
             {
                 aborts.iter().for_each(|a| a.abort());
             }
+            tracing::info!("background worker stopped");
             Ok(())
         })
     }
@@ -374,15 +394,44 @@ impl Engine {
         Ok(self.core.store.listings_view()?.to_string())
     }
 
-    /// The next event, waiting up to `timeout` (None: until one arrives or the handle closes).
+    /// The next event not acknowledged yet, waiting up to `timeout` (None: until one arrives
+    /// or the handle closes). It is leased to this handle: handed out again (first) when not
+    /// acknowledged within `orders.redelivery_seconds`, and at once to any other handle.
     pub fn event_next(&self, timeout: Option<std::time::Duration>) -> Result<Option<String>> {
         self.check_open()?;
-        self.core
+        Ok(self
+            .core
             .hub
-            .next(&self.core.store, timeout, &self.host_waits)
+            .next(
+                &self.core.store,
+                &self.event_lease(),
+                timeout,
+                &self.host_waits,
+            )?
+            .map(|(_, doc)| doc))
     }
 
-    /// Sends events to `callback` (on a library thread) instead of `event_next`; None removes it.
+    /// Acknowledges the event `seq` (from its document): it is never handed out again.
+    pub fn event_ack(&self, seq: i64) -> Result<()> {
+        self.check_open()?;
+        if seq <= 0 {
+            return Err(Error::InvalidArgument(format!(
+                "seq must be a positive event number, not {seq}"
+            )));
+        }
+        self.core.store.ack_event(seq)
+    }
+
+    fn event_lease(&self) -> events::Lease {
+        events::Lease {
+            owner: self.owner.clone(),
+            duration: Duration::seconds(i64::from(self.core.config.orders.redelivery_seconds)),
+            clock: self.core.clock.clone(),
+        }
+    }
+
+    /// Sends events to `callback` (on a library thread) instead of `event_next`, acknowledging
+    /// each when the callback returns; None removes it.
     pub fn set_event_callback(&self, callback: Option<Callback>) -> Result<()> {
         self.check_open()?;
         let mut d = lock(&self.dispatcher);
@@ -398,10 +447,24 @@ impl Engine {
             *d = Some(Dispatcher::start(
                 self.core.hub.clone(),
                 self.core.store.clone(),
+                self.event_lease(),
+                self.dispatch.clone(),
                 cb,
             )?);
         }
         Ok(())
+    }
+
+    /// This handle's `tracing` dispatcher; the C ABI makes it the default for each call.
+    pub fn log_dispatch(&self) -> &tracing::Dispatch {
+        &self.dispatch
+    }
+
+    /// Sends the library's log lines at `level` (1 ERROR to 4 DEBUG) and above to `log`,
+    /// on whichever thread writes them; None silences the log (the default).
+    pub fn set_log_callback(&self, level: u8, log: Option<crate::logging::LogFn>) -> Result<()> {
+        self.check_open()?;
+        self.core.log.set(level, log)
     }
 
     /// Whether the caller is the event callback's thread.
@@ -432,6 +495,11 @@ impl Engine {
                 "sellsync_close cannot be called from the event callback".into(),
             ));
         }
+        if crate::logging::in_log_callback() {
+            return Err(Error::InvalidState(
+                "sellsync_close cannot be called from the log callback".into(),
+            ));
+        }
         self.begin_close();
         if let Some(w) = lock(&self.worker).take() {
             let _ = w.stop.send(true);
@@ -444,6 +512,8 @@ impl Engine {
         if let Some(rt) = lock(&self.runtime).take() {
             rt.shutdown_timeout(std::time::Duration::from_secs(5));
         }
+        // No library thread writes lines any more: release the host's log function.
+        let _ = self.core.log.set(0, None);
         checkpoint
     }
 }

@@ -115,6 +115,11 @@ impl Core {
         };
         if let Err(e) = &r {
             if !matches!(e, Error::Closed) {
+                tracing::error!(
+                    "{} flow failed ({}), tried again at its next run: {e}",
+                    flow.name(),
+                    crate::status_name(e)
+                );
                 self.event(&Event::SyncFailed {
                     flow: flow.name().into(),
                     status: crate::status_name(e).into(),
@@ -126,6 +131,13 @@ impl Core {
     }
 
     async fn run_flow_once(&self, flow: Flow, force_report: bool) -> Result<CycleReport> {
+        let calls_at_start = self.calls();
+        let report = self.run_flow_inner(flow, force_report).await?;
+        log_run(flow, &report, self.calls() - calls_at_start);
+        Ok(report)
+    }
+
+    async fn run_flow_inner(&self, flow: Flow, force_report: bool) -> Result<CycleReport> {
         let mut report = CycleReport::default();
         match flow {
             Flow::Orders => {
@@ -212,6 +224,65 @@ impl Core {
         };
         // The configuration keeps intervals in range; whatever they are, never panic here.
         Duration::try_from_secs_f64(seconds).unwrap_or(Duration::from_secs(86_400))
+    }
+}
+
+/// One INFO line per run of a flow: what it did. `calls` counts every SP-API call made during
+/// the run (flows running at the same time share the count).
+fn log_run(flow: Flow, r: &CycleReport, calls: u64) {
+    match flow {
+        Flow::Orders => {
+            let o = r.orders;
+            tracing::info!(
+                "orders: {} orders read in {} pages ({} new, {} updated), {calls} API calls",
+                o.seen,
+                o.pages,
+                o.new,
+                o.updated
+            );
+        }
+        Flow::StockPatches | Flow::StockFeeds => {
+            let s = r.stock;
+            if s != super::stock_out::Report::default() || calls > 0 {
+                tracing::info!(
+                    "stock: {} quantities patched, {} feeds submitted with {} quantities, {} feeds read back, {} rejected, {calls} API calls",
+                    s.patched, s.feeds_submitted, s.messages, s.feeds_finished, s.rejected
+                );
+            } else {
+                tracing::debug!("stock: nothing to send");
+            }
+        }
+        Flow::Shipments => {
+            let s = r.shipments;
+            if s.confirmed + s.verified + s.uncertain + s.failed > 0 || calls > 0 {
+                tracing::info!(
+                    "shipments: {} confirmed, {} found at Amazon by reading back, {} outcome unknown, {} refused, {calls} API calls",
+                    s.confirmed, s.verified, s.uncertain, s.failed
+                );
+            } else {
+                tracing::debug!("shipments: nothing to send");
+            }
+        }
+        Flow::Adjustments => {
+            if calls > 0 {
+                tracing::info!("cancellations and refunds: {calls} API calls");
+            } else {
+                tracing::debug!("cancellations and refunds: nothing to send");
+            }
+        }
+        Flow::Listings => {
+            let l = r.listings;
+            if l.requested || l.listings.is_some() {
+                tracing::info!(
+                    "listings: report requested {}, {} listings read, {} drifted, {calls} API calls",
+                    l.requested,
+                    l.listings.map_or("none".into(), |n| n.to_string()),
+                    l.drift
+                );
+            } else {
+                tracing::debug!("listings: nothing due");
+            }
+        }
     }
 }
 

@@ -18,11 +18,13 @@ pub struct SellSync {
     idle: Condvar,
 }
 
-/// A call in progress; keeps the engine alive and close waiting.
+/// A call in progress; keeps the engine alive and close waiting, and sends the library's log
+/// lines written on the calling thread to the handle's log.
 pub struct Call<'a> {
     handle: &'a SellSync,
     /// The engine for this call.
     pub engine: Arc<Engine>,
+    _log: tracing::dispatcher::DefaultGuard,
 }
 
 impl Drop for Call<'_> {
@@ -63,9 +65,11 @@ impl SellSync {
         self.check_process()?;
         let engine = lock(&self.engine).clone().ok_or(Error::Closed)?;
         *lock(&self.inflight) += 1;
+        let _log = tracing::dispatcher::set_default(engine.log_dispatch());
         Ok(Call {
             handle: self,
             engine,
+            _log,
         })
     }
 
@@ -85,6 +89,11 @@ impl SellSync {
             if engine.on_callback_thread() {
                 return Err(Error::InvalidState(
                     "sellsync_close cannot be called from the event callback".into(),
+                ));
+            }
+            if crate::logging::in_log_callback() {
+                return Err(Error::InvalidState(
+                    "sellsync_close cannot be called from the log callback".into(),
                 ));
             }
             engine.clone()

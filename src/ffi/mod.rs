@@ -18,7 +18,10 @@ pub mod strings;
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::error::Error;
-use callback::{sellsync_event_callback, sellsync_free_user, HostCallback};
+use callback::{
+    sellsync_event_callback, sellsync_free_user, sellsync_log_callback, HostCallback,
+    HostLogCallback,
+};
 use guard::ffi_entry;
 pub use handle::SellSync;
 use status::*;
@@ -211,10 +214,19 @@ pub unsafe extern "C" fn sellsync_order_ack(
     })
 }
 
-/// Takes the next event as a JSON document in `*event_json` (free it with
-/// sellsync_string_free). Waits up to `timeout_ms` milliseconds: 0 does not wait, -1 waits
-/// until an event arrives or the handle closes. On timeout returns SELLSYNC_OK with NULL.
-/// While an event callback is set, events go to the callback instead.
+/// Hands out the oldest event not yet acknowledged as a JSON document in `*event_json` (free
+/// it with sellsync_string_free); its `"seq"` number is what sellsync_event_ack takes. Waits up
+/// to `timeout_ms` milliseconds: 0 does not wait, -1 waits until an event arrives or the handle
+/// closes (SELLSYNC_ERR_CLOSED). On timeout returns SELLSYNC_OK with NULL.
+/// Delivery is at least once: an event stays in the store until it is acknowledged. Handed
+/// out, it is leased to this handle: this handle gets it again (before newer ones) only when
+/// it is not acknowledged within `orders.redelivery_seconds`; another handle on the same store
+/// (a new process after a crash) gets every unacknowledged event again, at once. So act on an
+/// event, then acknowledge it; a host may see an event twice (after a crash) and should act
+/// idempotently (e.g. by `order_id`). At most 100,000 events wait: an event still not
+/// acknowledged when 100,000 newer ones have been stored is dropped (counted as
+/// `events_dropped` by sellsync_state). While an event callback is set, events go to the
+/// callback instead.
 #[no_mangle]
 pub unsafe extern "C" fn sellsync_event_next(
     h: *mut SellSync,
@@ -242,8 +254,10 @@ pub unsafe extern "C" fn sellsync_event_next(
 
 /// Sets (or with `cb` NULL removes) the event callback. It runs on one library thread, never
 /// concurrently with itself, and may call back into the library (except sellsync_close and
-/// this function). `event_json` lives only for the call. `free_user(user)` is called exactly
-/// once when the callback is replaced, removed or the handle closes (it may be NULL).
+/// this function). `event_json` lives only for the call. Each event is acknowledged when the
+/// callback returns (a process that dies inside the callback gets the event again in its next
+/// process). `free_user(user)` is called exactly once when the callback is replaced, removed
+/// or the handle closes (it may be NULL).
 #[no_mangle]
 pub unsafe extern "C" fn sellsync_set_event_callback(
     h: *mut SellSync,
@@ -488,7 +502,9 @@ pub unsafe extern "C" fn sellsync_metrics(
 /// sellsync_string_free): `{"orders": {"total", "pending", "waiting_for_host", "acknowledged"},
 /// "stock": {"skus", "out_of_step", "in_flight", "open_feeds"}, "queues": {"shipments_queued",
 /// "shipments_uncertain", "shipments_failed", "adjustments_queued", "adjustments_in_feeds",
-/// "adjustments_failed", "skus_parked", "events_unread"}}`.
+/// "adjustments_failed", "skus_parked", "events_unread", "events_dropped"}}` (`events_unread`:
+/// events not acknowledged yet; `events_dropped`: dropped unacknowledged, see
+/// sellsync_event_next).
 #[no_mangle]
 pub unsafe extern "C" fn sellsync_state(
     h: *mut SellSync,
@@ -530,5 +546,77 @@ pub unsafe extern "C" fn sellsync_order_cancel_items(
             .engine
             .order_cancel_items(&c.order_id, &c.reason, &c.items)
             .map(|_| ())
+    })
+}
+
+/// Acknowledges the event numbered `seq` (the `"seq"` of its document): the host has acted on
+/// it, and it is never handed out again, to any handle. Only that event: earlier ones not
+/// acknowledged stay (and come again). Durable when it returns. Acknowledging an event again
+/// (or one that was dropped) succeeds; `seq` <= 0 is SELLSYNC_ERR_INVALID_ARGUMENT; a number
+/// never handed out is SELLSYNC_ERR_NOT_FOUND. Events taken by the event callback are
+/// acknowledged by the library when the callback returns.
+#[no_mangle]
+pub unsafe extern "C" fn sellsync_event_ack(h: *mut SellSync, seq: i64) -> sellsync_status {
+    ffi_entry!({
+        // SAFETY: `h` is NULL or from sellsync_open.
+        unsafe { handle(h)? }.enter()?.engine.event_ack(seq)
+    })
+}
+
+/// Log level for `sellsync_set_log_callback`: failures (a flow that failed, a call Amazon refused).
+pub const SELLSYNC_LOG_ERROR: i32 = 1;
+/// Log level: retries, throttling, waits for Amazon's rate limits, things dropped.
+pub const SELLSYNC_LOG_WARN: i32 = 2;
+/// Log level: what each flow did per run (calls, orders, pushes, shipments), worker start/stop.
+pub const SELLSYNC_LOG_INFO: i32 = 3;
+/// Log level: every SP-API call with its status and time, token refreshes.
+pub const SELLSYNC_LOG_DEBUG: i32 = 4;
+const _: () = assert!(
+    SELLSYNC_LOG_ERROR == crate::logging::ERROR as i32
+        && SELLSYNC_LOG_WARN == crate::logging::WARN as i32
+        && SELLSYNC_LOG_INFO == crate::logging::INFO as i32
+        && SELLSYNC_LOG_DEBUG == crate::logging::DEBUG as i32
+);
+
+/// Sets (or with `cb` NULL removes) the handle's log function: `cb(user, level, message)` gets
+/// each line the library writes at `level` or more severe (SELLSYNC_LOG_ERROR 1, _WARN 2,
+/// _INFO 3, _DEBUG 4). The library is silent by default and never prints anything itself.
+/// `message` is one line of UTF-8 without a trailing newline, living only for the call; it
+/// never contains a secret (client secret, refresh token, access token).
+/// Threads: `cb` runs on the thread that writes the line: a library thread (the background
+/// worker's, the event callback's) or the host's own thread inside a sellsync call; several
+/// threads may call it at once, so it must be thread-safe, and it should return quickly (the
+/// library waits for it). It must not call sellsync_close or sellsync_set_log_callback
+/// (SELLSYNC_ERR_INVALID_STATE); lines the library writes while `cb` runs on that thread are
+/// not passed to it. `free_user(user)` (may be NULL) is called exactly once, after the last
+/// call of `cb` with that `user`: when the function is replaced or removed (before this call
+/// returns) or when the handle closes. A `level` outside 1..4 with a non-NULL `cb` is
+/// SELLSYNC_ERR_INVALID_ARGUMENT; when the call fails, `free_user` is not called.
+#[no_mangle]
+pub unsafe extern "C" fn sellsync_set_log_callback(
+    h: *mut SellSync,
+    level: i32,
+    cb: sellsync_log_callback,
+    user: *mut c_void,
+    free_user: sellsync_free_user,
+) -> sellsync_status {
+    ffi_entry!({
+        // SAFETY: `h` is NULL or from sellsync_open.
+        let call = unsafe { handle(h)? }.enter()?;
+        if crate::logging::in_log_callback() {
+            return Err(Error::InvalidState(
+                "sellsync_set_log_callback cannot be called from the log callback".into(),
+            ));
+        }
+        if cb.is_some() && !(SELLSYNC_LOG_ERROR..=SELLSYNC_LOG_DEBUG).contains(&level) {
+            return Err(Error::InvalidArgument(format!(
+                "level must be SELLSYNC_LOG_ERROR (1) to SELLSYNC_LOG_DEBUG (4), not {level}"
+            )));
+        }
+        let log = cb.map(|cb| {
+            let host = HostLogCallback::new(cb, user, free_user);
+            Box::new(move |level: u8, line: &str| host.call(level, line)) as crate::logging::LogFn
+        });
+        call.engine.set_log_callback(level as u8, log)
     })
 }

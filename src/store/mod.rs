@@ -9,13 +9,15 @@ pub mod schema;
 pub mod shipments;
 pub mod stock;
 
+use crate::amazon::limiter::{BucketStore, Operation, SavedBucket};
 use crate::error::{quote, Error, Result};
 use crate::model::{Event, Order, OrderStatus};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use std::sync::{Mutex, MutexGuard};
 
-/// Most events kept for the host; older ones are dropped first.
+/// Most unacknowledged events kept for the host: an event is dropped once this many newer ones
+/// have been stored while it was still not acknowledged.
 pub const MAX_EVENTS: i64 = 100_000;
 
 /// Formats a time the way the store and the documents keep it (sortable text).
@@ -68,6 +70,33 @@ impl Store {
         };
         store.migrate()?;
         Ok(store)
+    }
+
+    /// The rate-limit buckets the last process left.
+    pub fn saved_buckets(&self) -> Result<Vec<SavedBucket>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT operation, tokens, rate, at_ms FROM rate_limits")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, f64>(1)?,
+                r.get::<_, f64>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (name, tokens, rate, at_ms) = row?;
+            if let Some(op) = Operation::parse(&name) {
+                out.push(SavedBucket {
+                    op,
+                    tokens,
+                    rate,
+                    at_ms,
+                });
+            }
+        }
+        Ok(out)
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -252,26 +281,77 @@ impl Store {
         Ok(())
     }
 
-    /// Takes the oldest event, as a JSON document with its `seq` and `time`.
-    pub fn pop_event(&self) -> Result<Option<String>> {
+    /// Hands out the oldest unacknowledged event that `owner` does not hold a live lease on,
+    /// leasing it to `owner` until `lease_until`: its `seq` and its JSON document (with `seq`
+    /// and `time`). Without one, the earliest time one of `owner`'s leases runs out, if any.
+    pub fn next_event(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<NextEvent> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let row: Option<(i64, String, String)> = tx
             .query_row(
-                "SELECT seq, time, doc FROM events ORDER BY seq LIMIT 1",
-                [],
+                "SELECT seq, time, doc FROM events
+                 WHERE lease_owner IS NULL OR lease_owner <> ?1 OR lease_until <= ?2
+                 ORDER BY seq LIMIT 1",
+                params![owner, ts(now)],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
         let Some((seq, time, doc)) = row else {
-            return Ok(None);
+            let due: Option<String> = tx.query_row(
+                "SELECT MIN(lease_until) FROM events WHERE lease_owner = ?1",
+                [owner],
+                |r| r.get(0),
+            )?;
+            let due = due.and_then(|d| DateTime::parse_from_rfc3339(&d).ok());
+            return Ok(NextEvent::None {
+                due: due.map(|d| d.with_timezone(&Utc)),
+            });
         };
-        tx.execute("DELETE FROM events WHERE seq = ?1", [seq])?;
+        tx.execute(
+            "UPDATE events SET lease_owner = ?1, lease_until = ?2 WHERE seq = ?3",
+            params![owner, ts(lease_until), seq],
+        )?;
         tx.commit()?;
         let mut v: serde_json::Value = serde_json::from_str(&doc)?;
         v["seq"] = seq.into();
         v["time"] = time.into();
-        Ok(Some(v.to_string()))
+        Ok(NextEvent::Event(seq, v.to_string()))
+    }
+
+    /// Acknowledges the event `seq`: it is deleted and never handed out again. Acknowledging
+    /// an event already acknowledged (or dropped) succeeds; a `seq` never given out is
+    /// `NotFound`.
+    pub fn ack_event(&self, seq: i64) -> Result<()> {
+        let conn = self.conn();
+        if conn.execute("DELETE FROM events WHERE seq = ?1", [seq])? > 0 {
+            return Ok(());
+        }
+        let last: i64 = conn
+            .query_row(
+                "SELECT seq FROM sqlite_sequence WHERE name = 'events'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0);
+        if seq <= 0 || seq > last {
+            return Err(Error::NotFound(format!("event {seq} was never handed out")));
+        }
+        Ok(())
+    }
+
+    /// How many unacknowledged events were dropped since the store was made, because 100,000
+    /// newer ones had been stored before they were acknowledged.
+    pub fn events_dropped(&self) -> Result<u64> {
+        Ok(self
+            .watermark(EVENTS_DROPPED)?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
     }
 
     /// Flushes the WAL into the main file (on close).
@@ -290,12 +370,37 @@ fn insert_event(tx: &Transaction<'_>, event: &Event, now: DateTime<Utc>) -> Resu
     Ok(())
 }
 
+/// Keeps the events of the newest `MAX_EVENTS` sequence numbers: an event still not
+/// acknowledged when that many newer ones exist is dropped, and counted.
 fn trim_events(tx: &Transaction<'_>) -> Result<()> {
-    tx.execute(
+    let dropped = tx.execute(
         "DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events) - ?1",
         [MAX_EVENTS],
     )?;
+    if dropped > 0 {
+        tx.execute(
+            "INSERT INTO watermarks(name, value) VALUES (?1, ?2)
+             ON CONFLICT(name) DO UPDATE SET value = CAST(value AS INTEGER) + ?2",
+            params![EVENTS_DROPPED, dropped as i64],
+        )?;
+        tracing::warn!(
+            dropped,
+            "{dropped} events were dropped unacknowledged: 100,000 newer ones have been stored"
+        );
+    }
     Ok(())
+}
+
+/// The watermark counting dropped events.
+const EVENTS_DROPPED: &str = "events_dropped";
+
+/// What `Store::next_event` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NextEvent {
+    /// An event: its `seq` and its JSON document.
+    Event(i64, String),
+    /// None now; `due` is when one of the caller's own leases runs out.
+    None { due: Option<DateTime<Utc>> },
 }
 
 struct Stored {
@@ -454,7 +559,10 @@ pub struct Queues {
     pub adjustments_in_feeds: u64,
     pub adjustments_failed: u64,
     pub skus_parked: u64,
+    /// Events stored and not acknowledged yet (handed out or not).
     pub events_unread: u64,
+    /// Events dropped unacknowledged since the store was made (see `MAX_EVENTS`).
+    pub events_dropped: u64,
 }
 
 impl Store {
@@ -468,7 +576,8 @@ impl Store {
                     (SELECT COUNT(*) FROM adjustments WHERE state = 'SUBMITTED'),
                     (SELECT COUNT(*) FROM adjustments WHERE state = 'FAILED'),
                     (SELECT COUNT(*) FROM skus WHERE attempts >= ?1),
-                    (SELECT COUNT(*) FROM events)",
+                    (SELECT COUNT(*) FROM events),
+                    COALESCE((SELECT CAST(value AS INTEGER) FROM watermarks WHERE name = 'events_dropped'), 0)",
             [stock::MAX_ATTEMPTS],
             |r| {
                 let n = |i: usize| r.get::<_, i64>(i).map(|v| v as u64);
@@ -481,6 +590,7 @@ impl Store {
                     adjustments_failed: n(5)?,
                     skus_parked: n(6)?,
                     events_unread: n(7)?,
+                    events_dropped: n(8)?,
                 })
             },
         )?)
@@ -499,5 +609,67 @@ impl Store {
         n += tx.execute("UPDATE skus SET attempts = 0 WHERE attempts > 0", [])?;
         tx.commit()?;
         Ok(n as u64)
+    }
+}
+
+impl BucketStore for Store {
+    fn save(&self, b: &SavedBucket) {
+        // Written after every SP-API call, so without an fsync of its own: with
+        // `synchronous=NORMAL` a WAL commit survives a process crash, which is what matters
+        // here (after a power cut Amazon's buckets have refilled anyway); the next FULL commit
+        // syncs it too.
+        let conn = self.conn();
+        let r = conn
+            .execute_batch("PRAGMA synchronous=NORMAL")
+            .and_then(|()| {
+                conn.prepare_cached(
+                "INSERT INTO rate_limits(operation, tokens, rate, at_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(operation) DO UPDATE SET tokens = excluded.tokens,
+                     rate = excluded.rate, at_ms = excluded.at_ms",
+            )
+            .and_then(|mut s| s.execute(params![b.op.name(), b.tokens, b.rate, b.at_ms]))
+            });
+        let full = conn.execute_batch("PRAGMA synchronous=FULL");
+        if let Err(e) = r.and(full) {
+            tracing::warn!(op = ?b.op, "the rate-limit state could not be stored: {e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn past_the_bound_the_oldest_unacknowledged_events_are_dropped_and_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("s.sqlite").to_str().unwrap()).unwrap();
+        let now = Utc::now();
+        let event = Event::SyncFailed {
+            flow: "orders".into(),
+            status: "NETWORK".into(),
+            message: "test".into(),
+        };
+        {
+            let mut conn = store.conn();
+            let tx = conn.transaction().unwrap();
+            for _ in 0..MAX_EVENTS + 5 {
+                insert_event(&tx, &event, now).unwrap();
+            }
+            trim_events(&tx).unwrap();
+            tx.commit().unwrap();
+        }
+        let q = store.queues().unwrap();
+        assert_eq!(q.events_unread, MAX_EVENTS as u64);
+        assert_eq!(q.events_dropped, 5);
+        assert_eq!(store.events_dropped().unwrap(), 5);
+        // The oldest left is number 6; a dropped one may still be acknowledged.
+        match store.next_event("h", now, now).unwrap() {
+            NextEvent::Event(seq, _) => assert_eq!(seq, 6),
+            other => panic!("{other:?}"),
+        }
+        store.ack_event(3).unwrap();
+        store.push_event(&event, now).unwrap();
+        assert_eq!(store.events_dropped().unwrap(), 6);
     }
 }

@@ -145,4 +145,15 @@ pub const MIGRATIONS: &[&str] = &[
         units INTEGER NOT NULL
      );
      CREATE INDEX amazon_takes_sku ON amazon_takes(sku, until);",
+    // 9: events are delivered at least once: each is leased to the handle that took it until
+    // the host acknowledges it (and deleted then).
+    "ALTER TABLE events ADD COLUMN lease_owner TEXT;
+     ALTER TABLE events ADD COLUMN lease_until TEXT;",
+    // 10: the client's rate-limit buckets, so a new process starts from what Amazon's hold.
+    "CREATE TABLE rate_limits (
+        operation TEXT PRIMARY KEY,
+        tokens REAL NOT NULL,
+        rate REAL NOT NULL,
+        at_ms INTEGER NOT NULL
+     );",
 ];

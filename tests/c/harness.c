@@ -6,6 +6,10 @@
  *   flow        sync, take and acknowledge every order; prints "taken N"
  *   take-and-die  sync, take every order without acknowledging, print their ids, then _exit(3)
  *   take-all    take and acknowledge every order (no sync); prints "id ..." lines and "taken N"
+ *   events-and-die  sync, take every event without acknowledging, print "seq N" lines, then _exit(4)
+ *   events-all  take and acknowledge every event (no sync); prints "seq N" lines and "events N"
+ *   log         two order syncs with the log at DEBUG; prints "log LEVEL MESSAGE" lines
+ *   quiet       two order syncs without a log function; prints nothing
  *   misuse      NULLs, invalid UTF-8, bad JSON, out-of-range settings, calls after close
  *   nulls       every export with each pointer argument NULL in turn; prints "null-checked NAME"
  *   threads     8 threads on one handle; close while a thread waits in sellsync_event_next
@@ -76,6 +80,13 @@ static char *with_member(const char *config, const char *member) {
     return out;
 }
 
+/* The "seq" number of an event document. */
+static int64_t event_seq(const char *doc) {
+    const char *p = strstr(doc, "\"seq\":");
+    CHECK(p != NULL);
+    return strtoll(p + 6, NULL, 10);
+}
+
 static SellSync *open_handle(const char *config) {
     SellSync *h = NULL;
     sellsync_status st = sellsync_open(config, &h);
@@ -122,9 +133,14 @@ static int mode_flow(const char *config) {
     int completed = 0;
     while (sellsync_event_next(h, 0, &ev) == SELLSYNC_OK && ev != NULL) {
         if (strstr(ev, "\"type\":\"sync.completed\"") != NULL) completed++;
+        CHECK(sellsync_event_ack(h, event_seq(ev)) == SELLSYNC_OK);
+        CHECK(sellsync_event_ack(h, event_seq(ev)) == SELLSYNC_OK); /* again: fine */
         sellsync_string_free(ev);
     }
     CHECK(completed == 1);
+    CHECK(sellsync_event_ack(h, 0) == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_event_ack(h, INT64_MAX) == SELLSYNC_ERR_NOT_FOUND);
+    CHECK(sellsync_event_ack(NULL, 1) == SELLSYNC_ERR_INVALID_ARGUMENT);
     CHECK(sellsync_close(h) == SELLSYNC_OK);
     printf("taken %d\n", n);
     return 0;
@@ -144,6 +160,92 @@ static int mode_take_all(const char *config) {
     int n = take_orders(h, 1, 1);
     CHECK(sellsync_close(h) == SELLSYNC_OK);
     printf("taken %d\n", n);
+    return 0;
+}
+
+/* Takes every event waiting (no wait); prints "seq N" for each and acknowledges it when ack is
+   set. Returns how many. */
+static int take_events(SellSync *h, int ack) {
+    int n = 0;
+    char *ev = NULL;
+    while (sellsync_event_next(h, 0, &ev) == SELLSYNC_OK && ev != NULL) {
+        int64_t seq = event_seq(ev);
+        printf("seq %lld\n", (long long)seq);
+        if (ack) CHECK(sellsync_event_ack(h, seq) == SELLSYNC_OK);
+        sellsync_string_free(ev);
+        ev = NULL;
+        n++;
+    }
+    fflush(stdout);
+    return n;
+}
+
+static int mode_events_and_die(const char *config) {
+    SellSync *h = open_handle(config);
+    CHECK(sellsync_sync_now(h, SELLSYNC_FLOW_ORDERS) == SELLSYNC_OK);
+    int n = take_events(h, 0);
+    printf("events %d\n", n);
+    fflush(stdout);
+    _exit(4); /* dies before acknowledging any event, without closing */
+}
+
+static int mode_events_all(const char *config) {
+    SellSync *h = open_handle(config);
+    int n = take_events(h, 1);
+    CHECK(sellsync_close(h) == SELLSYNC_OK);
+    printf("events %d\n", n);
+    return 0;
+}
+
+struct log_state {
+    pthread_mutex_t lock;
+    int lines;
+    int freed;
+};
+
+static void on_log(void *user, int32_t level, const char *message) {
+    struct log_state *s = user;
+    pthread_mutex_lock(&s->lock);
+    printf("log %d %s\n", (int)level, message);
+    s->lines++;
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void free_log(void *user) {
+    struct log_state *s = user;
+    pthread_mutex_lock(&s->lock);
+    s->freed++;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* Two syncs of orders with the library's log at DEBUG, printed as "log LEVEL MESSAGE". */
+static int mode_log(const char *config) {
+    struct log_state s = {PTHREAD_MUTEX_INITIALIZER, 0, 0};
+    SellSync *h = open_handle(config);
+    CHECK(sellsync_set_log_callback(h, 0, on_log, &s, free_log) == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_set_log_callback(h, 5, on_log, &s, free_log) == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_set_log_callback(NULL, 1, on_log, &s, free_log) == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(s.freed == 0);
+    CHECK(sellsync_set_log_callback(h, SELLSYNC_LOG_DEBUG, on_log, &s, free_log) == SELLSYNC_OK);
+    sellsync_status first = sellsync_sync_now(h, SELLSYNC_FLOW_ORDERS);
+    /* Replacing the function releases the old user data at once. */
+    CHECK(sellsync_set_log_callback(h, SELLSYNC_LOG_DEBUG, on_log, &s, free_log) == SELLSYNC_OK);
+    CHECK(s.freed == 1);
+    sellsync_status second = sellsync_sync_now(h, SELLSYNC_FLOW_ORDERS);
+    CHECK(sellsync_close(h) == SELLSYNC_OK);
+    CHECK(s.freed == 2);
+    CHECK(sellsync_set_log_callback(h, 1, on_log, &s, free_log) == SELLSYNC_ERR_CLOSED);
+    printf("syncs %s %s\n", sellsync_status_str(first), sellsync_status_str(second));
+    printf("lines %d\n", s.lines);
+    return 0;
+}
+
+/* The same without a log function: the library must print nothing. */
+static int mode_quiet(const char *config) {
+    SellSync *h = open_handle(config);
+    (void)sellsync_sync_now(h, SELLSYNC_FLOW_ORDERS);
+    (void)sellsync_sync_now(h, SELLSYNC_FLOW_ORDERS);
+    CHECK(sellsync_close(h) == SELLSYNC_OK);
     return 0;
 }
 
@@ -247,6 +349,12 @@ static void null_checked(const char *name) { printf("null-checked %s\n", name); 
         CHECK(strstr(sellsync_last_error(), "NULL") != NULL);                         \
     } while (0)
 
+static void ignore_log(void *user, int32_t level, const char *message) {
+    (void)user;
+    (void)level;
+    (void)message;
+}
+
 static void ignore_event(void *user, const char *event_json) {
     (void)user;
     (void)event_json;
@@ -303,6 +411,13 @@ static int mode_nulls(const char *config) {
     CHECK(sellsync_set_event_callback(h, ignore_event, NULL, NULL) == SELLSYNC_OK);
     CHECK(sellsync_set_event_callback(h, NULL, NULL, NULL) == SELLSYNC_OK);
     null_checked("sellsync_set_event_callback");
+    REFUSED(sellsync_event_ack(NULL, 1));
+    null_checked("sellsync_event_ack");
+    REFUSED(sellsync_set_log_callback(NULL, SELLSYNC_LOG_INFO, ignore_log, NULL, NULL));
+    /* Documented: user and free_user may be NULL; a NULL function removes the log function. */
+    CHECK(sellsync_set_log_callback(h, SELLSYNC_LOG_INFO, ignore_log, NULL, NULL) == SELLSYNC_OK);
+    CHECK(sellsync_set_log_callback(h, SELLSYNC_LOG_INFO, NULL, NULL, NULL) == SELLSYNC_OK);
+    null_checked("sellsync_set_log_callback");
     REFUSED(sellsync_stock_set(NULL, "4711", 1));
     REFUSED(sellsync_stock_set(h, NULL, 1));
     null_checked("sellsync_stock_set");
@@ -377,6 +492,7 @@ static void *hammer(void *arg) {
         CHECK(sellsync_event_next(w->h, 0, &ev) == SELLSYNC_OK);
         if (ev != NULL) {
             w->events++;
+            CHECK(sellsync_event_ack(w->h, event_seq(ev)) == SELLSYNC_OK);
             sellsync_string_free(ev);
         }
     }
@@ -392,6 +508,7 @@ static void *wait_forever(void *arg) {
             w->final_status = st;
             return NULL;
         }
+        if (ev != NULL) (void)sellsync_event_ack(w->h, event_seq(ev)); /* may race with close */
         sellsync_string_free(ev);
     }
 }
@@ -414,7 +531,10 @@ static int mode_threads(const char *config) {
     pthread_t wt;
     CHECK(pthread_create(&wt, NULL, wait_forever, &waiter) == 0);
     char *drain = NULL;
-    while (sellsync_event_next(h, 0, &drain) == SELLSYNC_OK && drain != NULL) sellsync_string_free(drain);
+    while (sellsync_event_next(h, 0, &drain) == SELLSYNC_OK && drain != NULL) {
+        CHECK(sellsync_event_ack(h, event_seq(drain)) == SELLSYNC_OK);
+        sellsync_string_free(drain);
+    }
     CHECK(sellsync_close(h) == SELLSYNC_OK);
     CHECK(pthread_join(wt, NULL) == 0);
     CHECK(waiter.final_status == SELLSYNC_ERR_CLOSED);
@@ -599,6 +719,10 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "flow") == 0) rc = mode_flow(config);
     else if (strcmp(argv[1], "take-and-die") == 0) rc = mode_take_and_die(config);
     else if (strcmp(argv[1], "take-all") == 0) rc = mode_take_all(config);
+    else if (strcmp(argv[1], "events-and-die") == 0) rc = mode_events_and_die(config);
+    else if (strcmp(argv[1], "events-all") == 0) rc = mode_events_all(config);
+    else if (strcmp(argv[1], "log") == 0) rc = mode_log(config);
+    else if (strcmp(argv[1], "quiet") == 0) rc = mode_quiet(config);
     else if (strcmp(argv[1], "misuse") == 0) rc = mode_misuse(config);
     else if (strcmp(argv[1], "nulls") == 0) rc = mode_nulls(config);
     else if (strcmp(argv[1], "threads") == 0) rc = mode_threads(config);

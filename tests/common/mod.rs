@@ -95,11 +95,15 @@ pub fn drain(engine: &Engine) -> Vec<serde_json::Value> {
     out
 }
 
-/// Every event currently queued.
+/// Every event currently waiting, each acknowledged once taken.
 pub fn events(engine: &Engine) -> Vec<serde_json::Value> {
     let mut out = Vec::new();
     while let Some(e) = engine.event_next(Some(Duration::ZERO)).expect("event_next") {
-        out.push(serde_json::from_str(&e).expect("event JSON"));
+        let v: serde_json::Value = serde_json::from_str(&e).expect("event JSON");
+        engine
+            .event_ack(v["seq"].as_i64().expect("seq"))
+            .expect("event_ack");
+        out.push(v);
     }
     out
 }
