@@ -61,6 +61,32 @@ fn level(i: usize, on_hand: i64) -> StockLevel {
     }
 }
 
+/// The host books an order (acknowledges it) and confirms one package with all of it.
+fn book_and_ship(engine: &Engine, doc: &str) -> sellsync::Result<String> {
+    let o: serde_json::Value = serde_json::from_str(doc).unwrap();
+    let id = o["order_id"].as_str().unwrap().to_string();
+    engine.order_ack(&id, "POS")?;
+    let items = o["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|it| ShipmentItem {
+            order_item_id: it["order_item_id"].as_str().unwrap().into(),
+            quantity: it["quantity"].as_i64().unwrap(),
+        })
+        .collect();
+    engine.shipment_confirm(&Shipment {
+        order_id: id.clone(),
+        package_reference_id: None,
+        carrier_code: "UPS".into(),
+        carrier_name: None,
+        shipping_method: None,
+        tracking_number: format!("1Z{}", id.replace('-', "")),
+        ship_date: None,
+        items,
+    })
+}
+
 fn percentile(v: &mut [f64], p: f64) -> f64 {
     if v.is_empty() {
         return f64::NAN;
@@ -164,30 +190,7 @@ fn latency_at_real_rates() {
     while start.elapsed() < run {
         // Orders: book and ship each at once.
         while let Some(doc) = engine.order_next().unwrap() {
-            let o: serde_json::Value = serde_json::from_str(&doc).unwrap();
-            let id = o["order_id"].as_str().unwrap().to_string();
-            engine.order_ack(&id, "POS").unwrap();
-            let items = o["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|it| ShipmentItem {
-                    order_item_id: it["order_item_id"].as_str().unwrap().into(),
-                    quantity: it["quantity"].as_i64().unwrap(),
-                })
-                .collect();
-            engine
-                .shipment_confirm(&Shipment {
-                    order_id: id.clone(),
-                    package_reference_id: None,
-                    carrier_code: "UPS".into(),
-                    carrier_name: None,
-                    shipping_method: None,
-                    tracking_number: format!("1Z{}", id.replace('-', "")),
-                    ship_date: None,
-                    items,
-                })
-                .unwrap();
+            book_and_ship(&engine, &doc).unwrap();
             shipped += 1;
         }
         // Every 250 ms an in-store sale on SKUs 1000..1500; every 2 s a sell-out on 1500..2000;
@@ -309,31 +312,7 @@ fn shipments_soak() {
         let mut took = false;
         while let Some(doc) = engine.order_next().unwrap() {
             took = true;
-            let o: serde_json::Value = serde_json::from_str(&doc).unwrap();
-            let id = o["order_id"].as_str().unwrap().to_string();
-            engine.order_ack(&id, "POS").unwrap();
-            let items = o["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|it| ShipmentItem {
-                    order_item_id: it["order_item_id"].as_str().unwrap().into(),
-                    quantity: it["quantity"].as_i64().unwrap(),
-                })
-                .collect();
-            if engine
-                .shipment_confirm(&Shipment {
-                    order_id: id.clone(),
-                    package_reference_id: None,
-                    carrier_code: "UPS".into(),
-                    carrier_name: None,
-                    shipping_method: None,
-                    tracking_number: format!("1Z{}", id.replace('-', "")),
-                    ship_date: None,
-                    items,
-                })
-                .is_ok()
-            {
+            if book_and_ship(&engine, &doc).is_ok() {
                 confirmed += 1;
             }
         }

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use sellsync::model::{Buffer, StockLevel};
 use sellsync::Engine;
-use sellsync_emulator::{Emulator, Fault, FaultKind, ListingSeed, OrderSeed};
+use sellsync_emulator::{Emulator, Fault, FaultKind, OrderSeed};
 use std::time::{Duration, Instant};
 
 fn level(item: &str, on_hand: i64) -> StockLevel {
@@ -16,20 +16,23 @@ fn level(item: &str, on_hand: i64) -> StockLevel {
     }
 }
 
-fn listings(emu: &Emulator, skus: &[String], quantity: i64) {
-    let seeds: Vec<ListingSeed> = skus
-        .iter()
-        .map(|s| ListingSeed {
-            sku: s.clone(),
-            asin: None,
-            title: None,
-            quantity,
-            price_cents: None,
-            fba: false,
-            product_type: None,
-        })
-        .collect();
-    emu.control().seed_listings(None, &seeds).unwrap();
+/// `n` SKUs `SKU-000`.. listed at 0, each its own host item, in step on Amazon at `on_hand`.
+fn shop_in_step(n: usize, on_hand: i64) -> (Emulator, tempfile::TempDir, Engine, Vec<String>) {
+    let emu = emulator(1000.0);
+    let skus: Vec<String> = (0..n).map(|i| format!("SKU-{i:03}")).collect();
+    seed_skus(&emu, &skus, 0, false);
+    let dir = tempdir();
+    let engine = open(
+        &emu,
+        &dir,
+        r#","stock": {"listings_feed_window_seconds": 0.3}"#,
+    );
+    let maps: Vec<_> = skus.iter().map(|s| one_to_one(s, s)).collect();
+    engine.sku_map(&maps).unwrap();
+    let all: Vec<_> = skus.iter().map(|s| level(s, on_hand)).collect();
+    engine.stock_set(&all).unwrap();
+    settle(&engine);
+    (emu, dir, engine, skus)
 }
 
 /// Opens the library with the test configuration changed by `edit`.
@@ -69,7 +72,7 @@ fn until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) -> Duratio
 #[test]
 fn a_push_never_hands_back_units_amazon_sold_for_orders_not_seen_yet() {
     let emu = emulator(1000.0);
-    listings(&emu, &["MUG".into()], 0);
+    seed_skus(&emu, &["MUG".into()], 0, false);
     let dir = tempdir();
     let engine = open(&emu, &dir, "");
     engine.sku_map(&[one_to_one("MUG", "4711")]).unwrap();
@@ -116,20 +119,7 @@ fn a_push_never_hands_back_units_amazon_sold_for_orders_not_seen_yet() {
 
 #[test]
 fn small_changes_take_the_fast_lane_and_bulk_takes_a_feed() {
-    let emu = emulator(1000.0);
-    let skus: Vec<String> = (0..120).map(|i| format!("SKU-{i:03}")).collect();
-    listings(&emu, &skus, 0);
-    let dir = tempdir();
-    let engine = open(
-        &emu,
-        &dir,
-        r#","stock": {"listings_feed_window_seconds": 0.3}"#,
-    );
-    let maps: Vec<_> = skus.iter().map(|s| one_to_one(s, s)).collect();
-    engine.sku_map(&maps).unwrap();
-    let all: Vec<_> = skus.iter().map(|s| level(s, 5)).collect();
-    engine.stock_set(&all).unwrap();
-    settle(&engine);
+    let (emu, dir, engine, skus) = shop_in_step(120, 5);
     let c = emu.control();
     assert_eq!(
         c.count("createFeed", 202),
@@ -187,21 +177,7 @@ fn small_changes_take_the_fast_lane_and_bulk_takes_a_feed() {
 
 #[test]
 fn urgent_zeros_and_shipments_do_not_wait_for_an_order_search_or_a_feed_in_progress() {
-    let emu = emulator(1000.0);
-    let skus: Vec<String> = (0..60).map(|i| format!("SKU-{i:03}")).collect();
-    listings(&emu, &skus, 0);
-    let dir = tempdir();
-    let engine = open(
-        &emu,
-        &dir,
-        r#","stock": {"listings_feed_window_seconds": 0.3}"#,
-    );
-    let maps: Vec<_> = skus.iter().map(|s| one_to_one(s, s)).collect();
-    engine.sku_map(&maps).unwrap();
-    engine
-        .stock_set(&skus.iter().map(|s| level(s, 10)).collect::<Vec<_>>())
-        .unwrap();
-    settle(&engine);
+    let (emu, _dir, engine, skus) = shop_in_step(60, 10);
     place_orders(&emu, 1, false, None);
     engine.sync_now(1, SYNC).unwrap();
     let order = drain(&engine).remove(0);
@@ -265,7 +241,7 @@ fn urgent_zeros_and_shipments_do_not_wait_for_an_order_search_or_a_feed_in_progr
 #[test]
 fn an_automatic_buffer_holds_back_what_the_store_sells_while_orders_are_not_visible() {
     let emu = emulator(1000.0);
-    listings(&emu, &["FAST".into(), "SLOW".into()], 0);
+    seed_skus(&emu, &["FAST".into(), "SLOW".into()], 0, false);
     let dir = tempdir();
     let engine = open_with(&emu, &dir, |v| {
         v["stock"] = serde_json::json!({"buffer": "auto", "auto_buffer": {"window_seconds": 300}});

@@ -7,7 +7,7 @@ use common::*;
 use rand::{Rng, SeedableRng};
 use sellsync::model::{Buffer, Component, SkuMapping, StockLevel};
 use sellsync::Engine;
-use sellsync_emulator::{Emulator, Fault, FaultKind, ListingSeed, OrderSeed};
+use sellsync_emulator::{Fault, FaultKind, ListingSeed, OrderSeed};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -18,22 +18,6 @@ fn level(item: &str, on_hand: i64) -> StockLevel {
     }
 }
 
-fn seed(emu: &Emulator, skus: &[String], quantity: i64, fba: bool) {
-    let seeds: Vec<ListingSeed> = skus
-        .iter()
-        .map(|s| ListingSeed {
-            sku: s.clone(),
-            asin: None,
-            title: None,
-            quantity,
-            price_cents: None,
-            fba,
-            product_type: None,
-        })
-        .collect();
-    emu.control().seed_listings(None, &seeds).unwrap();
-}
-
 /// Every change that is not urgent travels in a feed here (the fast lane is tested in
 /// `race.rs`).
 const STOCK_CONFIG: &str = r#","stock": {"listings_feed_window_seconds": 0.3, "fast_lane": false}"#;
@@ -42,8 +26,8 @@ const STOCK_CONFIG: &str = r#","stock": {"listings_feed_window_seconds": 0.3, "f
 fn mapped_quantities_reach_amazon_in_one_feed_and_unchanged_values_are_not_sent_again() {
     let emu = emulator(1000.0);
     let skus: Vec<String> = (0..16).map(|i| format!("SKU-{i:02}")).collect();
-    seed(&emu, &skus[..15], 99, false);
-    seed(&emu, &skus[15..], 50, true);
+    seed_skus(&emu, &skus[..15], 99, false);
+    seed_skus(&emu, &skus[15..], 50, true);
     let dir = tempdir();
     let engine = open(&emu, &dir, STOCK_CONFIG);
     let mut mappings: Vec<SkuMapping> = (0..10)
@@ -137,7 +121,7 @@ fn a_sku_set_to_zero_is_zero_on_amazon_within_one_call_even_while_a_bulk_feed_is
     // Amazon takes a minute or more over a feed: hold processing so the feed is surely in flight.
     emu.control().hold_feeds(true);
     let skus: Vec<String> = (0..2000).map(|i| format!("SKU-{i:04}")).collect();
-    seed(&emu, &skus, 5, false);
+    seed_skus(&emu, &skus, 5, false);
     let dir = tempdir();
     let engine = open(
         &emu,
@@ -185,7 +169,7 @@ fn a_sku_set_to_zero_is_zero_on_amazon_within_one_call_even_while_a_bulk_feed_is
 #[test]
 fn unacknowledged_orders_hold_their_units_until_the_host_reports_stock_after_booking() {
     let emu = emulator(1000.0);
-    seed(&emu, &["MUG".into()], 10, false);
+    seed_skus(&emu, &["MUG".into()], 10, false);
     let dir = tempdir();
     let engine = open(&emu, &dir, STOCK_CONFIG);
     engine.sku_map(&[one_to_one("MUG", "4711")]).unwrap();
@@ -237,7 +221,7 @@ fn unacknowledged_orders_hold_their_units_until_the_host_reports_stock_after_boo
 #[test]
 fn bad_stock_input_gets_clear_errors_and_changes_nothing() {
     let emu = emulator(1000.0);
-    seed(&emu, &["A".into(), "B".into()], 5, false);
+    seed_skus(&emu, &["A".into(), "B".into()], 5, false);
     let dir = tempdir();
     let engine = open(&emu, &dir, STOCK_CONFIG);
     engine
@@ -326,7 +310,7 @@ fn bad_stock_input_gets_clear_errors_and_changes_nothing() {
 fn feed_faults_end_with_the_right_quantities_and_rejections_reported() {
     let emu = emulator(1000.0);
     let skus: Vec<String> = (0..50).map(|i| format!("SKU-{i:02}")).collect();
-    seed(&emu, &skus, 1, false);
+    seed_skus(&emu, &skus, 1, false);
     let dir = tempdir();
     let engine = open(&emu, &dir, STOCK_CONFIG);
     let mut mappings: Vec<SkuMapping> = skus
@@ -435,7 +419,7 @@ fn thousands_of_random_changes_over_a_thousand_skus_while_buyers_order_end_exact
     let emu = emulator(50.0);
     let mut rng = rand::rngs::StdRng::seed_from_u64(42);
     let skus: Vec<String> = (0..1000).map(|i| format!("SKU-{i:04}")).collect();
-    seed(&emu, &skus, 3, false);
+    seed_skus(&emu, &skus, 3, false);
     let dir = tempdir();
     let engine = open(
         &emu,

@@ -46,20 +46,25 @@ pub fn open(emu: &Emulator, dir: &tempfile::TempDir, extra: &str) -> Engine {
 
 /// Seeds `n` listings `SKU-0000..` with `quantity` each.
 pub fn seed_listings(emu: &Emulator, n: usize, quantity: i64) {
-    let seeds: Vec<ListingSeed> = (0..n)
-        .map(|i| ListingSeed {
-            sku: format!("SKU-{i:04}"),
+    let skus: Vec<String> = (0..n).map(|i| format!("SKU-{i:04}")).collect();
+    seed_skus(emu, &skus, quantity, false);
+}
+
+/// Seeds listings of `skus`, each showing `quantity` (fulfilled by Amazon when `fba`).
+pub fn seed_skus(emu: &Emulator, skus: &[String], quantity: i64, fba: bool) {
+    let seeds: Vec<ListingSeed> = skus
+        .iter()
+        .map(|s| ListingSeed {
+            sku: s.clone(),
             asin: None,
             title: None,
             quantity,
-            price_cents: Some(1000 + i as i64),
-            fba: false,
+            price_cents: None,
+            fba,
             product_type: None,
         })
         .collect();
-    emu.control()
-        .seed_listings(None, &seeds)
-        .expect("seed listings");
+    emu.control().seed_listings(None, &seeds).unwrap();
 }
 
 /// Places `count` paid orders created 10 minutes ago (visible to searches at once).
