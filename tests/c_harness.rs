@@ -27,10 +27,15 @@ fn lib_dir() -> PathBuf {
 }
 
 fn compile(compiler: &str, lang: &[&str], sources: &[&str], out: &Path) {
+    compile_with(compiler, lang, &[], sources, out)
+}
+
+fn compile_with(compiler: &str, lang: &[&str], extra: &[&str], sources: &[&str], out: &Path) {
     let lib = lib_dir();
     let status = Command::new(compiler)
         .args(lang)
         .args(["-Wall", "-Wextra", "-Werror", "-pedantic"])
+        .args(extra)
         .arg("-I")
         .arg(root().join("include"))
         .args(sources.iter().map(|s| root().join(s)))
@@ -60,11 +65,14 @@ fn harness() -> &'static Path {
 }
 
 fn run(mode: &str, config: &Path) -> (i32, String) {
-    let out = Command::new(harness())
-        .arg(mode)
-        .arg(config)
+    output(Command::new(harness()).arg(mode).arg(config))
+}
+
+/// Runs a harness command; its exit code and what it printed (stdout, then stderr).
+fn output(cmd: &mut Command) -> (i32, String) {
+    let out = cmd
         .output()
-        .unwrap();
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let stderr = String::from_utf8_lossy(&out.stderr);
     (
@@ -376,4 +384,97 @@ fn without_a_log_callback_the_library_prints_nothing() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The harness built with AddressSanitizer (leak detection included) and
+/// UndefinedBehaviorSanitizer; the first report ends the run with a failure.
+fn sanitized_harness() -> &'static Path {
+    static H: OnceLock<PathBuf> = OnceLock::new();
+    H.get_or_init(|| {
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sellsync-harness-asan");
+        compile_with(
+            "cc",
+            &["-std=c11"],
+            &[
+                "-fsanitize=address,undefined",
+                "-fno-sanitize-recover=all",
+                "-fno-omit-frame-pointer",
+                "-g",
+            ],
+            &["tests/c/harness.c", "tests/c/second.c"],
+            &out,
+        );
+        out
+    })
+}
+
+/// The modes checked under the sanitizers and valgrind, each with the orders it is set up with.
+const SANITIZED_MODES: [(&str, usize, &str); 6] = [
+    ("misuse", 3, "misuse ok"),
+    ("nulls", 0, "nulls ok"),
+    ("flow", 30, "taken 30"),
+    ("stock", 0, "stock ok"),
+    ("callback", 5, ""),
+    ("threads", 40, "taken 40"),
+];
+
+#[test]
+fn sanitizers_find_no_memory_error_leak_or_undefined_behaviour_in_the_harness_modes() {
+    let supp = root().join("tests/c/lsan.supp");
+    for (mode, orders, expect) in SANITIZED_MODES {
+        let (_emu, _dir, config, _) = setup(orders);
+        let (code, out) = output(
+            Command::new(sanitized_harness())
+                .arg(mode)
+                .arg(&config)
+                .env(
+                    "ASAN_OPTIONS",
+                    "halt_on_error=1:detect_leaks=1:fast_unwind_on_malloc=0:exitcode=97",
+                )
+                .env(
+                    "LSAN_OPTIONS",
+                    format!("suppressions={}:print_suppressions=1", supp.display()),
+                )
+                .env(
+                    "UBSAN_OPTIONS",
+                    "halt_on_error=1:print_stacktrace=1:exitcode=98",
+                ),
+        );
+        assert_eq!(code, 0, "{mode} under ASan/UBSan: {out}");
+        assert!(out.contains(expect), "{mode}: {out}");
+        assert!(!out.contains("ERROR: "), "{mode}: {out}");
+    }
+}
+
+/// The modes run under valgrind, which is slow: the ones that cover every export.
+const VALGRIND_MODES: [(&str, usize, &str); 2] = [("misuse", 3, "misuse ok"), ("callback", 5, "")];
+
+#[test]
+fn valgrind_memcheck_finds_no_memory_error_or_leak_in_the_harness_modes() {
+    let found = Command::new("valgrind").arg("--version").output();
+    assert!(
+        found.is_ok_and(|o| o.status.success()),
+        "valgrind is not on the PATH: install it (apt-get install valgrind; .ci/run and \
+         scripts/sanitize do) to run this test"
+    );
+    let supp = root().join("tests/c/valgrind.supp");
+    for (mode, orders, expect) in VALGRIND_MODES {
+        let (_emu, _dir, config, _) = setup(orders);
+        let (code, out) = output(
+            Command::new("valgrind")
+                .args([
+                    "--quiet",
+                    "--error-exitcode=1",
+                    "--leak-check=full",
+                    "--show-leak-kinds=definite,indirect,possible",
+                    "--errors-for-leak-kinds=definite,indirect,possible",
+                ])
+                .arg(format!("--suppressions={}", supp.display()))
+                .arg(harness())
+                .arg(mode)
+                .arg(&config),
+        );
+        assert_eq!(code, 0, "{mode} under valgrind: {out}");
+        assert!(out.contains(expect), "{mode}: {out}");
+    }
 }
