@@ -649,7 +649,8 @@ fn mark_lane(tx: &Transaction<'_>, changed: &[String]) -> Result<()> {
 }
 
 /// Books the part of a fall in `level`'s item that Amazon orders acknowledged since the last
-/// report do not explain as in-store sales, and returns the item's adaptive buffer.
+/// report do not explain as in-store sales, and returns the item's adaptive buffer (kept as it
+/// was when nothing sold).
 fn record_store_sales(
     tx: &Transaction<'_>,
     level: &StockLevel,
@@ -657,34 +658,38 @@ fn record_store_sales(
     window_seconds: f64,
     now: DateTime<Utc>,
 ) -> Result<i64> {
-    let previous: Option<(i64, String, Option<String>)> = tx
-        .prepare_cached("SELECT on_hand, updated_at, first_at FROM stock WHERE host_item = ?1")?
+    let previous: Option<(i64, String, Option<String>, i64)> = tx
+        .prepare_cached(
+            "SELECT on_hand, updated_at, first_at, auto_buffer FROM stock WHERE host_item = ?1",
+        )?
         .query_row([&level.host_item], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
         .optional()?;
-    let Some((before, reported_at, first_at)) = previous else {
+    let Some((before, reported_at, first_at, buffer)) = previous else {
         return Ok(0);
     };
-    let day = now.timestamp().div_euclid(86_400);
-    if level.on_hand < before {
-        let to_orders: i64 = tx
-            .prepare_cached(
-                "SELECT COALESCE(SUM(MAX(i.quantity - i.quantity_cancelled, 0) * c.units), 0)
-                 FROM orders o JOIN order_items i ON i.order_id = o.order_id
-                 JOIN sku_components c ON c.sku = i.sku AND c.host_item = ?1
-                 WHERE o.acked_at > ?2 AND o.fulfilled_by = 'MERCHANT' AND o.status <> 'CANCELLED'",
-            )?
-            .query_row(params![level.host_item, reported_at], |r| r.get(0))?;
-        let sold = before - level.on_hand - to_orders;
-        if sold > 0 {
-            tx.prepare_cached(
-                "INSERT INTO item_sales(host_item, day, units) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(host_item, day) DO UPDATE SET units = units + excluded.units",
-            )?
-            .execute(params![level.host_item, day, sold])?;
-        }
+    if level.on_hand >= before {
+        return Ok(buffer);
     }
+    let to_orders: i64 = tx
+        .prepare_cached(
+            "SELECT COALESCE(SUM(MAX(i.quantity - i.quantity_cancelled, 0) * c.units), 0)
+             FROM orders o JOIN order_items i ON i.order_id = o.order_id
+             JOIN sku_components c ON c.sku = i.sku AND c.host_item = ?1
+             WHERE o.acked_at > ?2 AND o.fulfilled_by = 'MERCHANT' AND o.status <> 'CANCELLED'",
+        )?
+        .query_row(params![level.host_item, reported_at], |r| r.get(0))?;
+    let sold = before - level.on_hand - to_orders;
+    if sold <= 0 {
+        return Ok(buffer);
+    }
+    let day = now.timestamp().div_euclid(86_400);
+    tx.prepare_cached(
+        "INSERT INTO item_sales(host_item, day, units) VALUES (?1, ?2, ?3)
+         ON CONFLICT(host_item, day) DO UPDATE SET units = units + excluded.units",
+    )?
+    .execute(params![level.host_item, day, sold])?;
     let a = &defaults.auto_buffer;
     let since_day = day - a.history_days.ceil() as i64;
     let sold: i64 = tx
