@@ -8,10 +8,7 @@ use serde_json::json;
 
 #[test]
 fn seeding_orders_and_reading_state_over_http() {
-    let api = Api::start(Config {
-        rate_scale: 1000.0,
-        ..Config::default()
-    });
+    let api = Api::fast();
     api.control(
         "POST",
         "listings",
@@ -88,10 +85,7 @@ fn seeding_orders_and_reading_state_over_http() {
 
 #[test]
 fn faults_apply_to_the_next_n_calls_and_the_log_shows_them() {
-    let api = Api::start(Config {
-        rate_scale: 1000.0,
-        ..Config::default()
-    });
+    let api = Api::fast();
     api.control(
         "POST",
         "faults",

@@ -4,17 +4,14 @@
 mod common;
 
 use common::Api;
-use sellsync_emulator::{Config, OrderSeed};
+use sellsync_emulator::OrderSeed;
 use serde_json::{json, Value};
 
 const SO: &str = "/orders/2026-01-01/orders";
 const V0: &str = "/orders/v0/orders";
 
 fn api() -> Api {
-    let api = Api::start(Config {
-        rate_scale: 1000.0,
-        ..Config::default()
-    });
+    let api = Api::fast();
     api.control(
         "POST",
         "listings",

@@ -74,10 +74,7 @@ fn check(template: &str, method: &str, a: &Answer) {
 }
 
 fn api() -> Api {
-    let api = Api::start(Config {
-        rate_scale: 1000.0,
-        ..Config::default()
-    });
+    let api = Api::fast();
     let c = api.emu.control();
     let seeds: Vec<ListingSeed> = (0..30)
         .map(|i| ListingSeed {

@@ -4,16 +4,13 @@
 mod common;
 
 use common::Api;
-use sellsync_emulator::{Config, Seller};
+use sellsync_emulator::Seller;
 use serde_json::{json, Value};
 
 const MP: &str = "ATVPDKIKX0DER";
 
 fn api() -> Api {
-    let api = Api::start(Config {
-        rate_scale: 1000.0,
-        ..Config::default()
-    });
+    let api = Api::fast();
     api.control(
         "POST",
         "listings",

@@ -32,10 +32,7 @@ fn create_feed(api: &Api) -> String {
 
 #[test]
 fn feed_processing_time_is_settable_while_running() {
-    let api = Api::start(Config {
-        rate_scale: 1000.0,
-        ..Config::default()
-    });
+    let api = Api::fast();
     assert_eq!(
         api.control("GET", "settings", None),
         json!({"feed_processing_seconds": 90.0, "pending_seconds": 60.0}),
