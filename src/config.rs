@@ -333,6 +333,21 @@ pub struct StockConfig {
     pub read_back: bool,
     /// How `"buffer": "auto"` is computed.
     pub auto_buffer: AutoBuffer,
+    /// How durable a stock level is when `sellsync_stock_set` returns.
+    pub durability: StockDurability,
+}
+
+/// How durable stock levels are when the call that reports them returns. Acknowledgements,
+/// shipments, cancellations and refunds are always fully durable.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StockDurability {
+    /// Synced to disk: survives a power cut.
+    #[default]
+    Full,
+    /// Survives a crash of the host process; a power cut may lose the last levels, which the
+    /// host reports again at start-up (levels are absolute).
+    Process,
 }
 
 impl Default for StockConfig {
@@ -347,6 +362,7 @@ impl Default for StockConfig {
             fast_lane: true,
             read_back: true,
             auto_buffer: AutoBuffer::default(),
+            durability: StockDurability::Full,
         }
     }
 }

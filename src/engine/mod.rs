@@ -115,6 +115,8 @@ impl Engine {
         ]));
         let dispatch = crate::logging::dispatch(log.clone());
         let store = Arc::new(Store::open(&config.store_path)?);
+        // The stock policy may have changed since the last process.
+        store.recompute_all(&config.stock)?;
         let on_start = dispatch.clone();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -287,7 +289,7 @@ impl Engine {
     pub fn stock_set(&self, levels: &[crate::model::StockLevel]) -> Result<()> {
         self.check_open()?;
         self.core.store.set_stock(
-            levels,
+            levels.to_vec(),
             &self.core.config.stock,
             self.core.config.auto_buffer_window(),
             self.core.clock.now(),

@@ -144,13 +144,19 @@ fn store_page(core: &Core, page: &[crate::model::Order], report: &mut Report) ->
         .cloned()
         .collect();
     let page = &page[..];
-    let applied = core.store.apply_orders(page, core.clock.now())?;
+    let applied = core
+        .store
+        .apply_orders(page, &core.config.stock, core.clock.now())?;
     report.pages += 1;
     report.seen += page.len() as u64;
     report.new += applied.new;
     report.updated += applied.updated;
     if applied.new + applied.updated > 0 {
         core.hub.notify();
+    }
+    if applied.stock_changed > 0 {
+        core.flows.wake(super::Flow::StockPatches);
+        core.flows.wake(super::Flow::StockFeeds);
     }
     Ok(())
 }

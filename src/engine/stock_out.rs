@@ -68,7 +68,6 @@ fn fast_lane_takes(core: &Core, p: &Push) -> bool {
 /// The patch lane: urgent decreases, then the fast lane.
 pub async fn run_patches(core: &Core) -> Result<Report> {
     let mut report = Report::default();
-    core.store.recompute_all(&core.config.stock)?;
     let pushes = core.store.pending_pushes(&core.config.stock)?;
     let (mut urgent, ordinary): (Vec<Push>, Vec<Push>) =
         pushes.into_iter().partition(Push::is_urgent);
@@ -142,7 +141,6 @@ pub async fn run_feeds(core: &Core) -> Result<Report> {
         core.flows.wake(super::Flow::StockPatches);
     }
     follow_feeds(core, &mut report).await?;
-    core.store.recompute_all(&core.config.stock)?;
     let mut bulk: Vec<Push> = core
         .store
         .pending_pushes(&core.config.stock)?

@@ -1,8 +1,14 @@
 //! The durable local state: one SQLite file per seller account (WAL, `synchronous=FULL`, so a
-//! committed write survives a process crash and a power cut). All SQL lives in this module;
-//! every statement is parameterised and every multi-row change is one transaction.
+//! committed write survives a process crash and a power cut; stock levels may be configured to
+//! survive a process crash only). All SQL lives in this module; every statement is
+//! parameterised and every multi-row change is one transaction. Host calls that change the
+//! store go through group commit (`commit`); the hot paths cost the same in a large store as in
+//! a small one (`hot_paths` tests it).
 
 pub mod adjustments;
+pub mod commit;
+#[cfg(test)]
+mod hot_paths;
 pub mod listings;
 pub mod metrics;
 pub mod schema;
@@ -34,6 +40,8 @@ pub struct Applied {
     pub updated: u64,
     /// Orders skipped as already known (same or older version).
     pub unchanged: u64,
+    /// SKUs whose quantity for Amazon changed with the orders' reservations.
+    pub stock_changed: u64,
 }
 
 /// Counts of orders by delivery state.
@@ -49,6 +57,7 @@ pub struct OrderCounts {
 #[derive(Debug)]
 pub struct Store {
     conn: Mutex<Connection>,
+    queue: commit::Queue,
 }
 
 impl Store {
@@ -65,8 +74,11 @@ impl Store {
             )));
         }
         conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")?;
+        // Every statement of the hot paths stays prepared.
+        conn.set_prepared_statement_cache_capacity(128);
         let store = Store {
             conn: Mutex::new(conn),
+            queue: commit::Queue::default(),
         };
         store.migrate()?;
         Ok(store)
@@ -99,8 +111,23 @@ impl Store {
         Ok(out)
     }
 
+    /// The connection, at `synchronous=FULL` (every write outside group commit is fully
+    /// durable).
     fn conn(&self) -> MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        if self
+            .queue
+            .relaxed
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
+        {
+            // Should this fail, the connection stays relaxed and says so at the next call.
+            if conn.pragma_update(None, "synchronous", "FULL").is_err() {
+                self.queue
+                    .relaxed
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        conn
     }
 
     fn migrate(&self) -> Result<()> {
@@ -156,14 +183,23 @@ impl Store {
     }
 
     /// Stores orders read from Amazon in one transaction, de-duplicated by order id and
-    /// last-update time, with the events their changes cause.
-    pub fn apply_orders(&self, orders: &[Order], now: DateTime<Utc>) -> Result<Applied> {
+    /// last-update time, with the events their changes cause, and recomputes what the SKUs of
+    /// the changed orders should show on Amazon.
+    pub fn apply_orders(
+        &self,
+        orders: &[Order],
+        defaults: &crate::config::StockConfig,
+        now: DateTime<Utc>,
+    ) -> Result<Applied> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let mut applied = Applied::default();
+        let mut skus = std::collections::BTreeSet::new();
         for o in orders {
-            apply_order(&tx, o, now, &mut applied)?;
+            apply_order(&tx, o, now, &mut applied, &mut skus)?;
         }
+        applied.stock_changed =
+            stock::recompute(&tx, skus.iter().map(String::as_str), defaults, None)?.len() as u64;
         trim_events(&tx)?;
         tx.commit()?;
         Ok(applied)
@@ -201,40 +237,10 @@ impl Store {
 
     /// Records the host's acknowledgement of an order, with its own reference.
     pub fn ack_order(&self, order_id: &str, host_ref: &str, now: DateTime<Utc>) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        type AckRow = (Option<String>, Option<String>, Option<i64>, String);
-        let row: Option<AckRow> = tx
-            .query_row(
-                "SELECT acked_at, host_ref, ready_seq, status FROM orders WHERE order_id = ?1",
-                [order_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()?;
-        match row {
-            None => Err(Error::NotFound(format!(
-                "order {} is not known",
-                quote(order_id)
-            ))),
-            Some((Some(_), Some(existing), _, _)) if existing == host_ref => Ok(()),
-            Some((Some(_), existing, _, _)) => Err(Error::Conflict(format!(
-                "order {} was already acknowledged with another host_ref ({})",
-                quote(order_id),
-                quote(&existing.unwrap_or_default())
-            ))),
-            Some((None, _, None, status)) => Err(Error::InvalidState(format!(
-                "order {} is {status} and was never handed out",
-                quote(order_id)
-            ))),
-            Some((None, _, Some(_), _)) => {
-                tx.execute(
-                    "UPDATE orders SET acked_at = ?1, host_ref = ?2, lease_owner = NULL, lease_until = NULL WHERE order_id = ?3",
-                    params![ts(now), host_ref, order_id],
-                )?;
-                tx.commit()?;
-                Ok(())
-            }
-        }
+        let (order_id, host_ref) = (order_id.to_string(), host_ref.to_string());
+        self.write(commit::Durability::Full, move |tx| {
+            ack(tx, &order_id, &host_ref, now)
+        })
     }
 
     /// The stored document of an order.
@@ -403,6 +409,42 @@ pub enum NextEvent {
     None { due: Option<DateTime<Utc>> },
 }
 
+/// Acknowledges one order in `tx`.
+fn ack(tx: &Transaction<'_>, order_id: &str, host_ref: &str, now: DateTime<Utc>) -> Result<()> {
+    type AckRow = (Option<String>, Option<String>, Option<i64>, String);
+    let row: Option<AckRow> = tx
+        .prepare_cached(
+            "SELECT acked_at, host_ref, ready_seq, status FROM orders WHERE order_id = ?1",
+        )?
+        .query_row([order_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    match row {
+        None => Err(Error::NotFound(format!(
+            "order {} is not known",
+            quote(order_id)
+        ))),
+        Some((Some(_), Some(existing), _, _)) if existing == host_ref => Ok(()),
+        Some((Some(_), existing, _, _)) => Err(Error::Conflict(format!(
+            "order {} was already acknowledged with another host_ref ({})",
+            quote(order_id),
+            quote(&existing.unwrap_or_default())
+        ))),
+        Some((None, _, None, status)) => Err(Error::InvalidState(format!(
+            "order {} is {status} and was never handed out",
+            quote(order_id)
+        ))),
+        Some((None, _, Some(_), _)) => {
+            tx.prepare_cached(
+                "UPDATE orders SET acked_at = ?1, host_ref = ?2, lease_owner = NULL, lease_until = NULL WHERE order_id = ?3",
+            )?
+            .execute(params![ts(now), host_ref, order_id])?;
+            Ok(())
+        }
+    }
+}
+
 struct Stored {
     status: String,
     last_updated: String,
@@ -412,18 +454,21 @@ struct Stored {
     host_ref: Option<String>,
 }
 
+/// Stores one order (unless the store has the same or a newer version) and adds the SKUs its
+/// old and new items name to `skus`.
 fn apply_order(
     tx: &Transaction<'_>,
     o: &Order,
     now: DateTime<Utc>,
     applied: &mut Applied,
+    skus: &mut std::collections::BTreeSet<String>,
 ) -> Result<()> {
     let doc = serde_json::to_string(o)?;
     let stored: Option<Stored> = tx
-        .query_row(
+        .prepare_cached(
             "SELECT status, last_updated, doc, ready_seq, acked_at IS NOT NULL, host_ref FROM orders WHERE order_id = ?1",
-            [&o.order_id],
-            |r| {
+        )?
+        .query_row([&o.order_id], |r| {
                 Ok(Stored {
                     status: r.get(0)?,
                     last_updated: r.get(1)?,
@@ -432,8 +477,7 @@ fn apply_order(
                     acked: r.get(4)?,
                     host_ref: r.get(5)?,
                 })
-            },
-        )
+        })
         .optional()?;
     if let Some(s) = &stored {
         if o.last_updated < s.last_updated || (o.last_updated == s.last_updated && doc == s.doc) {
@@ -446,19 +490,19 @@ fn apply_order(
     let ready_seq: Option<i64> = match (&stored, becomes_ready) {
         (Some(s), false) => s.ready_seq,
         (None, false) => None,
-        (_, true) => Some(tx.query_row(
-            "SELECT COALESCE(MAX(ready_seq), 0) + 1 FROM orders",
-            [],
-            |r| r.get(0),
-        )?),
+        (_, true) => Some(
+            tx.prepare_cached("SELECT COALESCE(MAX(ready_seq), 0) + 1 FROM orders")?
+                .query_row([], |r| r.get(0))?,
+        ),
     };
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO orders(order_id, marketplace_id, status, fulfilled_by, purchase_date, last_updated,
                             latest_ship_date, doc, ready_seq)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT(order_id) DO UPDATE SET status = excluded.status, last_updated = excluded.last_updated,
              latest_ship_date = excluded.latest_ship_date, doc = excluded.doc, ready_seq = excluded.ready_seq",
-        params![
+    )?
+    .execute(params![
             o.order_id,
             o.marketplace_id,
             o.status.as_str(),
@@ -468,15 +512,26 @@ fn apply_order(
             o.latest_ship_date,
             doc,
             ready_seq
-        ],
+    ])?;
+    let mut removed =
+        tx.prepare_cached("DELETE FROM order_items WHERE order_id = ?1 RETURNING sku")?;
+    for sku in removed.query_map([&o.order_id], |r| r.get::<_, Option<String>>(0))? {
+        skus.extend(sku?);
+    }
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO order_items(order_id, order_item_id, sku, quantity, quantity_shipped, quantity_cancelled)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
-    tx.execute("DELETE FROM order_items WHERE order_id = ?1", [&o.order_id])?;
     for it in &o.items {
-        tx.execute(
-            "INSERT INTO order_items(order_id, order_item_id, sku, quantity, quantity_shipped, quantity_cancelled)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![o.order_id, it.order_item_id, it.sku, it.quantity, it.quantity_shipped, it.quantity_cancelled],
-        )?;
+        insert.execute(params![
+            o.order_id,
+            it.order_item_id,
+            it.sku,
+            it.quantity,
+            it.quantity_shipped,
+            it.quantity_cancelled
+        ])?;
+        skus.extend(it.sku.clone());
     }
     match &stored {
         None => applied.new += 1,

@@ -156,4 +156,14 @@ pub const MIGRATIONS: &[&str] = &[
         rate REAL NOT NULL,
         at_ms INTEGER NOT NULL
      );",
+    // 11: hot paths that do not grow with the store: the next ready sequence number is read
+    // from an index, reservations read only the order items still to ship, and the stock
+    // lanes read only the SKUs out of step or not looked up yet (the partial indexes' WHERE
+    // clauses are the very terms of the queries that use them).
+    "CREATE INDEX orders_ready_seq ON orders(ready_seq);
+     CREATE INDEX order_items_open ON order_items(sku)
+        WHERE quantity > quantity_shipped + quantity_cancelled;
+     CREATE INDEX skus_out_of_step ON skus(sku)
+        WHERE fba = 0 AND desired IS NOT NULL AND (amazon IS NULL OR desired <> COALESCE(pushed_for, amazon));
+     CREATE INDEX skus_to_look_up ON skus(sku) WHERE fba = 0 AND looked_up = 0;",
 ];

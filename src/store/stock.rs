@@ -1,8 +1,9 @@
 //! Stock out in the store: host stock levels, SKU mappings, the quantity each SKU should show
 //! on Amazon, what Amazon is known to show, and the listings feeds in flight.
 
+use super::commit::Durability;
 use super::{ts, Store};
-use crate::config::StockConfig;
+use crate::config::{StockConfig, StockDurability};
 use crate::error::{quote, Error, Result};
 use crate::model::{Buffer, SkuMapping, StockLevel};
 use chrono::{DateTime, Utc};
@@ -210,9 +211,9 @@ impl Store {
                 )?;
             }
         }
-        let skus: Vec<&str> = mappings.iter().map(|m| m.sku.as_str()).collect();
-        let changed = recompute(&tx, Some(&serde_json::to_string(&skus)?), defaults)?;
-        mark_lane(&tx, &changed)?;
+        let lane = lane_of_call(mappings.len());
+        let changed = recompute(&tx, mappings.iter().map(|m| m.sku.as_str()), defaults, lane)?;
+        settle_lane(&tx, lane, &changed)?;
         tx.commit()?;
         Ok(())
     }
@@ -222,7 +223,7 @@ impl Store {
     /// in-store sale: it feeds the item's adaptive buffer, which covers `auto_window_seconds`.
     pub fn set_stock(
         &self,
-        levels: &[StockLevel],
+        levels: Vec<StockLevel>,
         defaults: &StockConfig,
         auto_window_seconds: f64,
         now: DateTime<Utc>,
@@ -241,50 +242,26 @@ impl Store {
                 )));
             }
         }
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        for l in levels {
-            let mapped: bool = tx
-                .query_row(
-                    "SELECT 1 FROM sku_components WHERE host_item = ?1 LIMIT 1",
-                    [&l.host_item],
-                    |_| Ok(true),
-                )
-                .optional()?
-                .unwrap_or(false);
-            if !mapped {
-                return Err(Error::NotFound(format!(
-                    "host item {} is not part of any SKU; map it with sellsync_sku_map first",
-                    quote(&l.host_item)
-                )));
-            }
-            let auto = record_store_sales(&tx, l, defaults, auto_window_seconds, now)?;
-            tx.execute(
-                "INSERT INTO stock(host_item, on_hand, updated_at, first_at, auto_buffer) VALUES (?1, ?2, ?3, ?3, ?4)
-                 ON CONFLICT(host_item) DO UPDATE SET on_hand = excluded.on_hand, updated_at = excluded.updated_at,
-                     auto_buffer = excluded.auto_buffer, first_at = COALESCE(stock.first_at, excluded.first_at)",
-                params![l.host_item, l.on_hand, ts(now), auto],
-            )?;
-        }
-        let items: Vec<&str> = levels.iter().map(|l| l.host_item.as_str()).collect();
-        let skus: Vec<String> = {
-            let mut stmt = tx.prepare(
-                "SELECT DISTINCT sku FROM sku_components WHERE host_item IN (SELECT value FROM json_each(?1))",
-            )?;
-            let rows = stmt.query_map([serde_json::to_string(&items)?], |r| r.get(0))?;
-            rows.collect::<rusqlite::Result<_>>()?
+        let durability = match defaults.durability {
+            StockDurability::Full => Durability::Full,
+            StockDurability::Process => Durability::Process,
         };
-        let changed = recompute(&tx, Some(&serde_json::to_string(&skus)?), defaults)?;
-        mark_lane(&tx, &changed)?;
-        tx.commit()?;
-        Ok(())
+        let defaults = defaults.clone();
+        self.write(durability, move |tx| {
+            store_levels(tx, &levels, &defaults, auto_window_seconds, now)
+        })
     }
 
-    /// Recomputes what every SKU should show (after orders changed the reservations).
+    /// Recomputes what every SKU should show (when the handle opens: the configured policy
+    /// may have changed since the last process).
     pub fn recompute_all(&self, defaults: &StockConfig) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        recompute(&tx, None, defaults)?;
+        let skus: Vec<String> = tx
+            .prepare("SELECT sku FROM skus WHERE fba = 0")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        recompute(&tx, skus.iter().map(String::as_str), defaults, None)?;
         tx.commit()?;
         Ok(())
     }
@@ -555,97 +532,166 @@ impl Store {
     }
 }
 
-/// One SKU's policy overrides, its automatic buffer, whether some item's stock is unknown,
-/// and its available units.
-type PolicyRow = (
-    String,
-    Option<i64>,
-    i64,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    i64,
-    Option<i64>,
-);
+/// Per component of a seller-fulfilled SKU (`?1`): the SKU's policy, the component's units, its
+/// item's stock and adaptive buffer, and the units of the item's open orders that its on-hand
+/// quantity must still cover: seller-fulfilled, not cancelled, with units left to ship, and
+/// either not acknowledged by the host or acknowledged after the host last reported that
+/// item's stock. Only order items still to ship are read (index `order_items_open`), so the
+/// cost does not grow with the order history.
+const SKU_PARTS: &str = "SELECT k.buffer, k.allocation_percent, k.max_quantity, k.urgent_threshold,
+        c.units, s.on_hand, s.auto_buffer,
+        CASE WHEN s.on_hand IS NULL THEN 0 ELSE (
+            SELECT COALESCE(SUM((i.quantity - i.quantity_shipped - i.quantity_cancelled) * o_c.units), 0)
+            FROM sku_components o_c
+            JOIN order_items i ON i.sku = o_c.sku
+            JOIN orders o ON o.order_id = i.order_id
+            WHERE o_c.host_item = c.host_item AND i.quantity > i.quantity_shipped + i.quantity_cancelled
+              AND o.status <> 'CANCELLED' AND o.fulfilled_by = 'MERCHANT'
+              AND (o.acked_at IS NULL OR o.acked_at > s.updated_at)) END
+     FROM skus k JOIN sku_components c ON c.sku = k.sku LEFT JOIN stock s ON s.host_item = c.host_item
+     WHERE k.sku = ?1 AND k.fba = 0";
 
-/// Recomputes `desired` for the SKUs in the JSON array `skus` (all SKUs when None):
-/// the minimum over a SKU's host items of (on hand − units reserved by open orders) / units,
-/// through the SKU's policy. Open orders are seller-fulfilled, not cancelled, and either not
-/// acknowledged by the host or acknowledged after the host last reported that item's stock.
-/// A SKU with an item whose stock was never reported stays unknown (nothing is pushed).
-/// Returns the SKUs whose value changed.
-fn recompute(
+/// Which lane a host call's changes take: None leaves each SKU's lane as it was (changes that
+/// orders cause), Some(bulk) marks the changed SKUs.
+type Lane = Option<bool>;
+
+/// Recomputes `desired` for `skus`: the minimum over a SKU's host items of (on hand − units
+/// reserved by open orders) / units, through the SKU's policy. A SKU with an item whose stock
+/// was never reported stays unknown (nothing is pushed). One statement per SKU reads what it
+/// needs through indexes, whatever the size of the catalogue and the order history; one more
+/// writes a changed value with its `lane`. Returns the SKUs whose value changed.
+pub(super) fn recompute<'a>(
     tx: &Transaction<'_>,
-    skus: Option<&str>,
+    skus: impl IntoIterator<Item = &'a str>,
     defaults: &StockConfig,
+    lane: Lane,
 ) -> Result<Vec<String>> {
-    let rows: Vec<PolicyRow> = {
-        let mut stmt = tx.prepare_cached(
-            "WITH target AS (SELECT sku FROM skus WHERE ?1 IS NULL OR sku IN (SELECT value FROM json_each(?1))),
-             reserved AS (
-                SELECT c.host_item AS host_item, SUM(MAX(i.quantity - i.quantity_shipped - i.quantity_cancelled, 0) * c.units) AS units
-                FROM order_items i
-                JOIN orders o ON o.order_id = i.order_id
-                JOIN sku_components c ON c.sku = i.sku
-                LEFT JOIN stock s ON s.host_item = c.host_item
-                WHERE o.status <> 'CANCELLED' AND o.fulfilled_by = 'MERCHANT'
-                  AND (o.acked_at IS NULL OR s.updated_at IS NULL OR o.acked_at > s.updated_at)
-                  AND c.host_item IN (SELECT host_item FROM sku_components WHERE sku IN (SELECT sku FROM target))
-                GROUP BY c.host_item)
-             SELECT k.sku, k.buffer, MAX((COALESCE(s.auto_buffer, 0) + c.units - 1) / c.units),
-                    k.allocation_percent, k.max_quantity, k.urgent_threshold,
-                    SUM(s.on_hand IS NULL), MIN((COALESCE(s.on_hand, 0) - COALESCE(r.units, 0)) / c.units)
-             FROM skus k
-             JOIN target t ON t.sku = k.sku
-             JOIN sku_components c ON c.sku = k.sku
-             LEFT JOIN stock s ON s.host_item = c.host_item
-             LEFT JOIN reserved r ON r.host_item = c.host_item
-             WHERE k.fba = 0
-             GROUP BY k.sku",
-        )?;
-        let rows = stmt.query_map([skus], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-            ))
-        })?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
+    let mut parts_of = tx.prepare_cached(SKU_PARTS)?;
     let mut update = tx.prepare_cached(
-        "UPDATE skus SET desired = ?2, attempts = 0 WHERE sku = ?1 AND desired IS NOT ?2",
+        "UPDATE skus SET desired = ?2, attempts = 0, bulk = COALESCE(?3, bulk)
+         WHERE sku = ?1 AND desired IS NOT ?2",
     )?;
     let mut changed = Vec::new();
-    for (sku, buffer, auto, allocation, max, urgent, unknown, available) in rows {
+    for sku in skus {
+        let mut rows = parts_of.query([sku])?;
+        let mut policy = None;
+        let mut available: Option<i64> = None;
+        let mut auto = 0;
+        let mut unknown = false;
+        while let Some(r) = rows.next()? {
+            if policy.is_none() {
+                policy = Some((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?));
+            }
+            let units: i64 = r.get(4)?;
+            let Some(on_hand) = r.get::<_, Option<i64>>(5)? else {
+                unknown = true;
+                break;
+            };
+            let held: i64 = r.get(7)?;
+            let a = (on_hand - held) / units;
+            available = Some(available.map_or(a, |v| v.min(a)));
+            auto = auto.max((r.get::<_, Option<i64>>(6)?.unwrap_or(0) + units - 1) / units);
+        }
+        let Some((buffer, allocation, max, urgent)) = policy else {
+            continue;
+        };
         let desired = match (unknown, available) {
-            (0, Some(a)) => Some(
+            (false, Some(a)) => Some(
                 defaults
                     .policy(buffer_from_db(buffer), auto, allocation, max, urgent)
                     .apply(a),
             ),
             _ => None,
         };
-        if update.execute(params![sku, desired])? > 0 {
-            changed.push(sku);
+        if update.execute(params![sku, desired, lane])? > 0 {
+            changed.push(sku.to_string());
         }
     }
     Ok(changed)
 }
 
-/// Marks the SKUs one host call changed: bulk (for the feed lane) when it changed more than
-/// `BULK_CHANGE` of them, else for the fast lane.
-fn mark_lane(tx: &Transaction<'_>, changed: &[String]) -> Result<()> {
-    let bulk = changed.len() > BULK_CHANGE;
-    let mut stmt = tx.prepare_cached("UPDATE skus SET bulk = ?2 WHERE sku = ?1")?;
-    for sku in changed {
-        stmt.execute(params![sku, bulk])?;
+/// A host call named `named` SKUs and changed `changed`: it is bulk (feed lane) when it
+/// changed more than `BULK_CHANGE`, else its changes take the fast lane.
+fn lane_of_call(named: usize) -> Lane {
+    Some(named > BULK_CHANGE)
+}
+
+/// Corrects the lane of a call that named more than `BULK_CHANGE` SKUs but changed no more
+/// than that: its few changes take the fast lane.
+fn settle_lane(tx: &Transaction<'_>, lane: Lane, changed: &[String]) -> Result<()> {
+    if lane == Some(true) && changed.len() <= BULK_CHANGE {
+        let mut stmt = tx.prepare_cached("UPDATE skus SET bulk = 0 WHERE sku = ?1")?;
+        for sku in changed {
+            stmt.execute([sku])?;
+        }
     }
     Ok(())
+}
+
+/// A host item's last reported stock.
+struct Reported {
+    on_hand: i64,
+    at: String,
+    first_at: Option<String>,
+    auto_buffer: i64,
+}
+
+/// Stores absolute on-hand quantities in `tx` (every host item must be mapped) and recomputes
+/// the SKUs they belong to.
+fn store_levels(
+    tx: &Transaction<'_>,
+    levels: &[StockLevel],
+    defaults: &StockConfig,
+    auto_window_seconds: f64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let mut item = tx.prepare_cached(
+        "SELECT c.sku, s.on_hand, s.updated_at, s.first_at, s.auto_buffer
+         FROM sku_components c LEFT JOIN stock s ON s.host_item = c.host_item WHERE c.host_item = ?1",
+    )?;
+    let mut store = tx.prepare_cached(
+        "INSERT INTO stock(host_item, on_hand, updated_at, first_at, auto_buffer) VALUES (?1, ?2, ?3, ?3, ?4)
+         ON CONFLICT(host_item) DO UPDATE SET on_hand = excluded.on_hand, updated_at = excluded.updated_at,
+             auto_buffer = excluded.auto_buffer, first_at = COALESCE(stock.first_at, excluded.first_at)",
+    )?;
+    let at = ts(now);
+    let mut skus: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for l in levels {
+        let mut mapped = false;
+        let mut reported = None;
+        let mut rows = item.query([&l.host_item])?;
+        while let Some(r) = rows.next()? {
+            mapped = true;
+            if let (None, Some(on_hand)) = (&reported, r.get::<_, Option<i64>>(1)?) {
+                reported = Some(Reported {
+                    on_hand,
+                    at: r.get(2)?,
+                    first_at: r.get(3)?,
+                    auto_buffer: r.get(4)?,
+                });
+            }
+            let sku: String = r.get(0)?;
+            if !seen.contains(&sku) {
+                seen.insert(sku.clone());
+                skus.push(sku);
+            }
+        }
+        if !mapped {
+            return Err(Error::NotFound(format!(
+                "host item {} is not part of any SKU; map it with sellsync_sku_map first",
+                quote(&l.host_item)
+            )));
+        }
+        let auto = match reported {
+            Some(before) => record_store_sales(tx, l, before, defaults, auto_window_seconds, now)?,
+            None => 0,
+        };
+        store.execute(params![l.host_item, l.on_hand, at, auto])?;
+    }
+    let lane = lane_of_call(skus.len());
+    let changed = recompute(tx, skus.iter().map(String::as_str), defaults, lane)?;
+    settle_lane(tx, lane, &changed)
 }
 
 /// Books the part of a fall in `level`'s item that Amazon orders acknowledged since the last
@@ -654,21 +700,17 @@ fn mark_lane(tx: &Transaction<'_>, changed: &[String]) -> Result<()> {
 fn record_store_sales(
     tx: &Transaction<'_>,
     level: &StockLevel,
+    reported: Reported,
     defaults: &StockConfig,
     window_seconds: f64,
     now: DateTime<Utc>,
 ) -> Result<i64> {
-    let previous: Option<(i64, String, Option<String>, i64)> = tx
-        .prepare_cached(
-            "SELECT on_hand, updated_at, first_at, auto_buffer FROM stock WHERE host_item = ?1",
-        )?
-        .query_row([&level.host_item], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .optional()?;
-    let Some((before, reported_at, first_at, buffer)) = previous else {
-        return Ok(0);
-    };
+    let Reported {
+        on_hand: before,
+        at: reported_at,
+        first_at,
+        auto_buffer: buffer,
+    } = reported;
     if level.on_hand >= before {
         return Ok(buffer);
     }
