@@ -8,8 +8,31 @@ use crate::metrics::{self, Metrics};
 use crate::model::{Event, Order};
 use chrono::{DateTime, Duration, Utc};
 
+/// How often the alerts are computed at least: a new order is never due within minutes, and
+/// computing the metrics reads every order of their windows (90 days).
+pub const ALERTS_EVERY: Duration = Duration::minutes(5);
+
+/// Computes the alerts when `changed` (packages reached Amazon, which may end an order's
+/// reminder), on the first run, or once `ALERTS_EVERY` has passed since the last run.
+pub fn run_if_due(core: &Core, changed: bool) -> Result<()> {
+    let now = core.clock.now();
+    {
+        let mut last = core.alerts_at.lock().unwrap_or_else(|p| p.into_inner());
+        if !changed && last.is_some_and(|t| now - t < ALERTS_EVERY && now >= t) {
+            return Ok(());
+        }
+        *last = Some(now);
+    }
+    run(core)
+}
+
+/// Makes the next cycle compute the alerts (the host changed what the metrics count).
+pub fn due_now(core: &Core) {
+    *core.alerts_at.lock().unwrap_or_else(|p| p.into_inner()) = None;
+}
+
 /// Emits the alerts that the current metrics call for, each once per change.
-pub fn run(core: &Core) -> Result<()> {
+fn run(core: &Core) -> Result<()> {
     let m: Metrics = metrics::compute(
         &core.store,
         &core.config.marketplace_ids,

@@ -51,6 +51,8 @@ pub struct Core {
     pub flows: Flows,
     /// The host's log function, if it set one.
     pub log: Arc<crate::logging::LogSink>,
+    /// When the alerts were last computed.
+    pub alerts_at: std::sync::Mutex<Option<DateTime<Utc>>>,
     /// Set when the handle closes; wakes every wait.
     shutdown: tokio::sync::watch::Sender<bool>,
 }
@@ -143,6 +145,7 @@ impl Engine {
                 rdt: tokio::sync::Mutex::new(None),
                 flows: Flows::default(),
                 log,
+                alerts_at: std::sync::Mutex::new(None),
                 shutdown,
             }),
             runtime: Mutex::new(Some(runtime)),
@@ -334,6 +337,7 @@ impl Engine {
         self.check_open()?;
         let now = self.core.clock.now();
         let queued = self.core.store.add_cancel(order_id, reason, items, now)?;
+        alerts::due_now(&self.core);
         if let (true, Some(order)) = (queued, self.core.store.order(order_id)?) {
             alerts::warn_if_cancellations_cost_the_target(&self.core, &order, now)?;
         }
@@ -350,6 +354,7 @@ impl Engine {
     pub fn order_refund(&self, refund: &crate::model::Refund) -> Result<()> {
         self.check_open()?;
         self.core.store.add_refund(refund, self.core.clock.now())?;
+        alerts::due_now(&self.core);
         self.core.flows.wake(Flow::Adjustments);
         Ok(())
     }

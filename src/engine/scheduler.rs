@@ -151,7 +151,7 @@ impl Core {
                     orders_updated: r.updated,
                     api_calls: self.calls() - calls_before,
                 })?;
-                alerts::run(self)?;
+                alerts::run_if_due(self, false)?;
             }
             Flow::StockPatches | Flow::StockFeeds => {
                 let r = if flow == Flow::StockPatches {
@@ -172,7 +172,8 @@ impl Core {
             }
             Flow::Shipments => {
                 report.shipments = shipments_out::run(self).await?;
-                alerts::run(self)?;
+                let r = report.shipments;
+                alerts::run_if_due(self, r.confirmed + r.verified + r.failed > 0)?;
             }
             Flow::Adjustments => adjustments_out::run(self).await?,
             Flow::Listings => {

@@ -121,11 +121,16 @@ impl Store {
 }
 
 impl Store {
-    /// Marketplaces that have orders in the store.
+    /// Marketplaces that have orders in the store (one index look-up per marketplace).
     pub fn marketplaces(&self) -> Result<Vec<String>> {
         let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT DISTINCT marketplace_id FROM orders ORDER BY marketplace_id")?;
+        let mut stmt = conn.prepare_cached(
+            "WITH RECURSIVE m(id) AS (
+                SELECT MIN(marketplace_id) FROM orders
+                UNION ALL
+                SELECT (SELECT MIN(marketplace_id) FROM orders WHERE marketplace_id > m.id) FROM m WHERE m.id IS NOT NULL)
+             SELECT id FROM m WHERE id IS NOT NULL",
+        )?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

@@ -213,26 +213,27 @@ impl Store {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<Option<String>> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let found: Option<(String, String)> = tx
-            .query_row(
-                "SELECT order_id, doc FROM orders
-                 WHERE acked_at IS NULL AND ready_seq IS NOT NULL AND status <> 'CANCELLED'
-                   AND (lease_owner IS NULL OR lease_owner <> ?1 OR lease_until <= ?2)
-                 ORDER BY ready_seq LIMIT 1",
-                params![owner, ts(now)],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        if let Some((id, _)) = &found {
-            tx.execute(
-                "UPDATE orders SET lease_owner = ?1, lease_until = ?2, handed_out = handed_out + 1 WHERE order_id = ?3",
-                params![owner, ts(lease_until), id],
-            )?;
-        }
-        tx.commit()?;
-        Ok(found.map(|(_, doc)| doc))
+        let owner = owner.to_string();
+        // A lease lost to a power cut only means the order is handed out again, which is
+        // allowed until it is acknowledged: no fsync of its own.
+        self.write(commit::Durability::Process, move |tx| {
+            let found: Option<(String, String)> = tx
+                .prepare_cached(
+                    "SELECT order_id, doc FROM orders
+                     WHERE acked_at IS NULL AND ready_seq IS NOT NULL AND status <> 'CANCELLED'
+                       AND (lease_owner IS NULL OR lease_owner <> ?1 OR lease_until <= ?2)
+                     ORDER BY ready_seq LIMIT 1",
+                )?
+                .query_row(params![owner, ts(now)], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            if let Some((id, _)) = &found {
+                tx.prepare_cached(
+                    "UPDATE orders SET lease_owner = ?1, lease_until = ?2, handed_out = handed_out + 1 WHERE order_id = ?3",
+                )?
+                .execute(params![owner, ts(lease_until), id])?;
+            }
+            Ok(found.map(|(_, doc)| doc))
+        })
     }
 
     /// Records the host's acknowledgement of an order, with its own reference.

@@ -157,13 +157,19 @@ pub const MIGRATIONS: &[&str] = &[
         at_ms INTEGER NOT NULL
      );",
     // 11: hot paths that do not grow with the store: the next ready sequence number is read
-    // from an index, reservations read only the order items still to ship, and the stock
-    // lanes read only the SKUs out of step or not looked up yet (the partial indexes' WHERE
-    // clauses are the very terms of the queries that use them).
+    // from an index, reservations read only the order items still to ship, the stock lanes
+    // read only the SKUs out of step or not looked up yet, and the metrics read only the
+    // orders of their windows (the partial indexes' WHERE clauses are the very terms of the
+    // queries that use them).
     "CREATE INDEX orders_ready_seq ON orders(ready_seq);
      CREATE INDEX order_items_open ON order_items(sku)
         WHERE quantity > quantity_shipped + quantity_cancelled;
      CREATE INDEX skus_out_of_step ON skus(sku)
         WHERE fba = 0 AND desired IS NOT NULL AND (amazon IS NULL OR desired <> COALESCE(pushed_for, amazon));
-     CREATE INDEX skus_to_look_up ON skus(sku) WHERE fba = 0 AND looked_up = 0;",
+     CREATE INDEX skus_to_look_up ON skus(sku) WHERE fba = 0 AND looked_up = 0;
+     CREATE INDEX orders_bought ON orders(marketplace_id, purchase_date);
+     CREATE INDEX orders_ship_by ON orders(marketplace_id, latest_ship_date);
+     CREATE INDEX orders_unshipped ON orders(latest_ship_date) WHERE status = 'UNSHIPPED';
+     CREATE INDEX skus_over_shown ON skus(sku)
+        WHERE fba = 0 AND amazon IS NOT NULL AND desired IS NOT NULL AND amazon > desired;",
 ];

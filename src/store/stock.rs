@@ -171,46 +171,50 @@ impl Store {
         }
         let mut conn = self.conn();
         let tx = conn.transaction()?;
+        let mut remove = tx.prepare_cached("DELETE FROM skus WHERE sku = ?1")?;
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO skus(sku, fba, product_type, buffer, allocation_percent, max_quantity, urgent_threshold,
+                              product_type_explicit, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT(sku) DO UPDATE SET fba = excluded.fba,
+                 product_type = CASE WHEN excluded.product_type_explicit = 1 OR skus.looked_up = 0
+                                     THEN excluded.product_type ELSE skus.product_type END,
+                 buffer = excluded.buffer, allocation_percent = excluded.allocation_percent,
+                 max_quantity = excluded.max_quantity, urgent_threshold = excluded.urgent_threshold,
+                 product_type_explicit = excluded.product_type_explicit,
+                 attempts = 0, updated_at = excluded.updated_at",
+        )?;
+        let mut clear = tx.prepare_cached("DELETE FROM sku_components WHERE sku = ?1")?;
+        let mut component = tx.prepare_cached(
+            "INSERT INTO sku_components(sku, host_item, units) VALUES (?1, ?2, ?3)",
+        )?;
+        let at = ts(now);
         for m in mappings {
             if m.remove {
-                tx.execute("DELETE FROM skus WHERE sku = ?1", [&m.sku])?;
+                remove.execute([&m.sku])?;
                 continue;
             }
             let product_type = m
                 .product_type
                 .clone()
                 .unwrap_or_else(|| defaults.product_type.clone());
-            tx.execute(
-                "INSERT INTO skus(sku, fba, product_type, buffer, allocation_percent, max_quantity, urgent_threshold,
-                                  product_type_explicit, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                 ON CONFLICT(sku) DO UPDATE SET fba = excluded.fba,
-                     product_type = CASE WHEN excluded.product_type_explicit = 1 OR skus.looked_up = 0
-                                         THEN excluded.product_type ELSE skus.product_type END,
-                     buffer = excluded.buffer, allocation_percent = excluded.allocation_percent,
-                     max_quantity = excluded.max_quantity, urgent_threshold = excluded.urgent_threshold,
-                     product_type_explicit = excluded.product_type_explicit,
-                     attempts = 0, updated_at = excluded.updated_at",
-                params![
-                    m.sku,
-                    m.fba,
-                    product_type,
-                    buffer_to_db(m.buffer),
-                    m.allocation_percent,
-                    m.max_quantity,
-                    m.urgent_threshold,
-                    m.product_type.is_some(),
-                    ts(now)
-                ],
-            )?;
-            tx.execute("DELETE FROM sku_components WHERE sku = ?1", [&m.sku])?;
+            upsert.execute(params![
+                m.sku,
+                m.fba,
+                product_type,
+                buffer_to_db(m.buffer),
+                m.allocation_percent,
+                m.max_quantity,
+                m.urgent_threshold,
+                m.product_type.is_some(),
+                at
+            ])?;
+            clear.execute([&m.sku])?;
             for c in &m.items {
-                tx.execute(
-                    "INSERT INTO sku_components(sku, host_item, units) VALUES (?1, ?2, ?3)",
-                    params![m.sku, c.host_item, c.units],
-                )?;
+                component.execute(params![m.sku, c.host_item, c.units])?;
             }
         }
+        drop((remove, upsert, clear, component));
         let lane = lane_of_call(mappings.len());
         let changed = recompute(&tx, mappings.iter().map(|m| m.sku.as_str()), defaults, lane)?;
         settle_lane(&tx, lane, &changed)?;
