@@ -5,6 +5,7 @@
 pub mod adjustments_out;
 pub mod alerts;
 pub mod events;
+pub mod faults;
 pub mod listings;
 pub mod orders_in;
 pub mod scheduler;
@@ -51,6 +52,8 @@ pub struct Core {
     pub flows: Flows,
     /// The host's log function, if it set one.
     pub log: Arc<crate::logging::LogSink>,
+    /// Held while deciding whether Amazon went offline or came back (see `faults`).
+    pub connectivity: Mutex<()>,
     /// Set when the handle closes; wakes every wait.
     shutdown: tokio::sync::watch::Sender<bool>,
 }
@@ -141,6 +144,7 @@ impl Engine {
                 rdt: tokio::sync::Mutex::new(None),
                 flows: Flows::default(),
                 log,
+                connectivity: Mutex::new(()),
                 shutdown,
             }),
             runtime: Mutex::new(Some(runtime)),
