@@ -245,6 +245,34 @@ pub enum Event {
         status: String,
         message: String,
     },
+    /// Calls of `operation` met a fault (`count` times in one run of `flow`): `fault` says
+    /// which (`throttled`, `server_error`, `timeout`, `connection`, `unreadable_answer`,
+    /// `token_expired`, `lwa_unavailable`, `feed_fatal`), `next` what the library does
+    /// (`retry`, `read_back`, `refresh_token`, `resend`, `next_run`).
+    #[serde(rename = "sync.retrying")]
+    SyncRetrying {
+        flow: String,
+        operation: String,
+        fault: String,
+        http_status: Option<u16>,
+        next: String,
+        count: u64,
+        message: String,
+    },
+    /// Amazon could not be reached: every attempt of a call failed. Work stays queued.
+    #[serde(rename = "amazon.offline")]
+    AmazonOffline {
+        flow: String,
+        operation: String,
+        fault: String,
+        message: String,
+    },
+    /// Amazon answered again after being unreachable since `offline_since`.
+    #[serde(rename = "amazon.online")]
+    AmazonOnline {
+        offline_since: String,
+        offline_seconds: i64,
+    },
 }
 
 /// One host item in a SKU: how many of its units one SKU unit consumes.

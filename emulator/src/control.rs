@@ -264,6 +264,11 @@ impl<'a> Control<'a> {
         lock(&self.shared.faults).add(fault);
     }
 
+    /// The faults still pending, with the uses left of each.
+    pub fn pending_faults(&self) -> Vec<Fault> {
+        lock(&self.shared.faults).pending().to_vec()
+    }
+
     /// Removes every pending fault.
     pub fn clear_faults(&self) {
         lock(&self.shared.faults).clear();
@@ -431,7 +436,7 @@ pub fn handle(shared: &Shared, method: &str, rest: &str, query: &str, body: &[u8
                 c.inject(parse::<Fault>(body)?);
                 ok(json!({"ok": true}))
             }
-            ("GET", ["faults"]) => ok(json!({ "faults": lock(&shared.faults).pending() })),
+            ("GET", ["faults"]) => ok(json!({ "faults": c.pending_faults() })),
             ("DELETE", ["faults"]) => {
                 c.clear_faults();
                 ok(json!({"ok": true}))

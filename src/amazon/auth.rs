@@ -35,8 +35,9 @@ pub struct Lwa {
 pub enum Attempt {
     /// A token.
     Token(Secret),
-    /// Transient failure (network, 5xx): try again after a backoff.
-    Retry(Error),
+    /// Transient failure (network, 429, 5xx, unreadable answer): try again after a backoff;
+    /// with the HTTP status when there was an answer.
+    Retry(Error, Option<u16>),
 }
 
 impl Lwa {
@@ -73,26 +74,27 @@ impl Lwa {
         let resp = match http.post(&self.url).form(&form).send().await {
             Ok(r) => r,
             Err(e) => {
-                return Ok(Attempt::Retry(Error::Network(format!(
-                    "LWA token request failed: {}",
-                    e.without_url()
-                ))))
+                return Ok(Attempt::Retry(
+                    Error::Network(format!("LWA token request failed: {}", e.without_url())),
+                    None,
+                ))
             }
         };
         let status = resp.status().as_u16();
         let body = match resp.bytes().await {
             Ok(b) => b,
             Err(e) => {
-                return Ok(Attempt::Retry(Error::Network(format!(
-                    "LWA answer was cut off: {}",
-                    e.without_url()
-                ))))
+                return Ok(Attempt::Retry(
+                    Error::Network(format!("LWA answer was cut off: {}", e.without_url())),
+                    Some(status),
+                ))
             }
         };
         if status >= 500 || status == 429 {
-            return Ok(Attempt::Retry(Error::Network(format!(
-                "LWA answered {status}"
-            ))));
+            return Ok(Attempt::Retry(
+                Error::Network(format!("LWA answered {status}")),
+                Some(status),
+            ));
         }
         if status != 200 {
             let e: LwaError = serde_json::from_slice(&body).unwrap_or(LwaError {
@@ -108,9 +110,10 @@ impl Lwa {
         let t: TokenResponse = match serde_json::from_slice(&body) {
             Ok(t) => t,
             Err(_) => {
-                return Ok(Attempt::Retry(Error::Network(
-                    "LWA answered with an unreadable body".into(),
-                )))
+                return Ok(Attempt::Retry(
+                    Error::Network("LWA answered with an unreadable body".into()),
+                    Some(status),
+                ))
             }
         };
         *cached = Some((

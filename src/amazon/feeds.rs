@@ -26,13 +26,14 @@ pub fn listings_feed(seller_id: &str, messages: &[(FeedMessage, String)]) -> Val
     json!({"header": {"sellerId": seller_id, "version": "2.0", "issueLocale": "en_US"}, "messages": messages})
 }
 
-/// Uploads and submits a listings feed (bulk priority); returns its feed id.
+/// Uploads and submits a listings feed (bulk priority); returns its feed id. (A listings feed
+/// sent twice sets the same quantities twice.)
 pub async fn submit(
     client: &Client,
     marketplace_ids: &[String],
     document: &Value,
 ) -> Result<String> {
-    submit_document(
+    let (feed_id, _) = submit_document(
         client,
         "JSON_LISTINGS_FEED",
         JSON,
@@ -40,10 +41,13 @@ pub async fn submit(
         document.to_string().into_bytes(),
         Priority::Bulk,
     )
-    .await
+    .await?;
+    Ok(feed_id)
 }
 
-/// Uploads a feed document of `content_type` and submits it as `feed_type`; returns the feed id.
+/// Uploads a feed document of `content_type` and submits it as `feed_type`; returns the feed
+/// id, and whether createFeed was sent again after an attempt Amazon may have acted on (then
+/// an earlier copy of the feed may have been applied too).
 pub async fn submit_document(
     client: &Client,
     feed_type: &str,
@@ -51,7 +55,7 @@ pub async fn submit_document(
     marketplace_ids: &[String],
     bytes: Vec<u8>,
     priority: Priority,
-) -> Result<String> {
+) -> Result<(String, bool)> {
     let spec = json!({"contentType": content_type});
     let doc = client
         .call(
@@ -70,16 +74,17 @@ pub async fn submit_document(
     };
     client.upload(url, content_type, bytes).await?;
     let body = json!({"feedType": feed_type, "marketplaceIds": marketplace_ids, "inputFeedDocumentId": doc_id});
-    let feed = client
-        .call(
+    let (feed, repeated) = client
+        .call_noting_repeats(
             &ApiRequest::post(Operation::CreateFeed, "/feeds/2021-06-30/feeds", body)
                 .with_priority(priority),
         )
         .await?;
-    feed["feedId"]
+    let feed_id = feed["feedId"]
         .as_str()
         .map(str::to_string)
-        .ok_or_else(|| Error::Network("createFeed answered without feedId".into()))
+        .ok_or_else(|| Error::Network("createFeed answered without feedId".into()))?;
+    Ok((feed_id, repeated))
 }
 
 /// A feed's processing status and result document id.
@@ -100,6 +105,22 @@ pub async fn status(client: &Client, feed_id: &str) -> Result<(String, Option<St
     ))
 }
 
+/// Records that a feed ended `status` (FATAL, CANCELLED, or DONE without a report): nothing
+/// of it was applied, and its content is sent again.
+pub fn ended_without_result(feed_id: &str, status: &str) {
+    let message = format!(
+        "feed {feed_id} ended {status} without applying anything; its content is sent again"
+    );
+    tracing::warn!("{message}");
+    super::incidents::record(super::incidents::Incident {
+        operation: "createFeed".into(),
+        fault: super::incidents::Fault::FeedFatal,
+        http_status: None,
+        next: super::incidents::Next::Resend,
+        message,
+    });
+}
+
 /// Downloads a processing report.
 pub async fn report_bytes(client: &Client, document_id: &str) -> Result<Vec<u8>> {
     let path = format!(
@@ -114,13 +135,40 @@ pub async fn report_bytes(client: &Client, document_id: &str) -> Result<Vec<u8>>
 /// Downloads and parses a listings feed's processing report (JSON).
 pub async fn report(client: &Client, document_id: &str) -> Result<Value> {
     let bytes = report_bytes(client, document_id).await?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| Error::Network(format!("the processing report is not JSON: {e}")))
+    serde_json::from_slice(&bytes).map_err(|e| {
+        tracing::warn!("the processing report is not JSON: {e}");
+        super::unreadable_document("the processing report")
+    })
 }
 
 /// The errors of a flat-file feed's processing report, by original record number (1-based).
-pub fn flat_file_errors(report: &[u8]) -> std::collections::HashMap<usize, String> {
+/// A report without its summary, or with fewer failed records than the summary counts (cut
+/// off), cannot be read.
+pub fn flat_file_errors(report: &[u8]) -> Result<std::collections::HashMap<usize, String>> {
     let text = String::from_utf8_lossy(report);
+    let count = |name: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .and_then(|l| {
+                l.split('\t')
+                    .filter_map(|c| c.trim().parse::<usize>().ok())
+                    .next()
+            })
+    };
+    let (Some(processed), Some(successful)) = (
+        count("Number of records processed"),
+        count("Number of records successful"),
+    ) else {
+        return Err(super::unreadable_document("the processing report"));
+    };
+    let errors = flat_file_error_rows(&text);
+    if errors.len() < processed.saturating_sub(successful) {
+        return Err(super::unreadable_document("the processing report"));
+    }
+    Ok(errors)
+}
+
+fn flat_file_error_rows(text: &str) -> std::collections::HashMap<usize, String> {
     let mut lines = text
         .lines()
         .skip_while(|l| !l.starts_with("original-record-number"));

@@ -54,6 +54,20 @@ impl Operation {
         format!("{self:?}")
     }
 
+    /// Amazon's name of the operation in its models (`searchOrders`; `getOrder` for the one of
+    /// Orders v2026-01-01), as events name it.
+    pub fn model_name(self) -> String {
+        let name = match self {
+            Operation::GetOrder2026 => "GetOrder".to_string(),
+            o => format!("{o:?}"),
+        };
+        let mut chars = name.chars();
+        chars
+            .next()
+            .map(|c| c.to_ascii_lowercase().to_string() + chars.as_str())
+            .unwrap_or_default()
+    }
+
     /// The operation of a stored name.
     pub fn parse(name: &str) -> Option<Operation> {
         Operation::ALL.into_iter().find(|o| o.name() == name)

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod feeds;
+pub mod incidents;
 pub mod limiter;
 pub mod listings;
 pub mod orders;
@@ -13,6 +14,7 @@ use crate::config::{Config, Http};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use auth::{Attempt, Lwa};
+use incidents::{Fault, Incident, Next};
 pub use limiter::{Operation, Priority, RateLimiter};
 use rand::Rng;
 use serde_json::Value;
@@ -115,7 +117,20 @@ enum Outcome {
     Retry {
         error: Error,
         maybe_processed: bool,
+        fault: Fault,
+        http_status: Option<u16>,
     },
+}
+
+/// Records a fault met by a call of `operation`.
+fn met(operation: String, fault: Fault, http_status: Option<u16>, next: Next, error: &Error) {
+    incidents::record(Incident {
+        operation,
+        fault,
+        http_status,
+        next,
+        message: error.to_string(),
+    });
 }
 
 /// The result of a call that must reach Amazon at most once.
@@ -185,9 +200,12 @@ impl Client {
         loop {
             match self.lwa.token(&self.http, self.clock.now()).await? {
                 Attempt::Token(t) => return Ok(t),
-                Attempt::Retry(e) => {
+                Attempt::Retry(e, status) => {
                     attempt += 1;
-                    if attempt >= self.policy.max_attempts {
+                    let last = attempt >= self.policy.max_attempts;
+                    let next = if last { Next::NextRun } else { Next::Retry };
+                    met("lwaToken".into(), Fault::LwaUnavailable, status, next, &e);
+                    if last {
                         return Err(e);
                     }
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
@@ -208,9 +226,16 @@ impl Client {
     /// retrying 429, 5xx, timeouts, dropped connections and unreadable answers.
     /// Returns the JSON body (Null for 204).
     pub async fn call(&self, req: &ApiRequest) -> Result<Value> {
+        self.call_noting_repeats(req).await.map(|(v, _)| v)
+    }
+
+    /// Like [`Client::call`], and says whether the call was sent again after an attempt that
+    /// Amazon may have acted on (timeout, dropped connection, unreadable answer, 5xx): then it
+    /// may have taken effect twice.
+    pub async fn call_noting_repeats(&self, req: &ApiRequest) -> Result<(Value, bool)> {
         match self.call_inner(req, false).await? {
-            Once::Done(v) => Ok(v),
-            Once::Uncertain(e) => Err(e),
+            (Once::Done(v), repeated) => Ok((v, repeated)),
+            (Once::Uncertain(e), _) => Err(e),
         }
     }
 
@@ -218,12 +243,15 @@ impl Client {
     /// overwrites Amazon's confirmation time). Retries only what surely did not reach Amazon
     /// (429, connection refused, refused token); anything else that fails is `Uncertain`.
     pub async fn call_at_most_once(&self, req: &ApiRequest) -> Result<Once> {
-        self.call_inner(req, true).await
+        self.call_inner(req, true).await.map(|(once, _)| once)
     }
 
-    async fn call_inner(&self, req: &ApiRequest, at_most_once: bool) -> Result<Once> {
+    /// Sends `req` with retries; the flag says whether it was sent again after an attempt that
+    /// Amazon may have acted on.
+    async fn call_inner(&self, req: &ApiRequest, at_most_once: bool) -> Result<(Once, bool)> {
         let mut attempt = 0;
         let mut refreshed = false;
+        let mut repeated = false;
         loop {
             let waited = std::time::Instant::now();
             self.limiter.acquire(req.op, req.priority).await;
@@ -240,16 +268,27 @@ impl Client {
                 None => self.access_token().await?,
             };
             match self.send_once(req, &token).await {
-                Ok(Outcome::Done(v)) => return Ok(Once::Done(v)),
+                Ok(Outcome::Done(v)) => {
+                    incidents::success();
+                    return Ok((Once::Done(v), repeated));
+                }
                 Ok(Outcome::Retry {
                     error,
                     maybe_processed,
+                    fault,
+                    http_status,
                 }) => {
+                    let op = req.op.model_name();
                     if at_most_once && maybe_processed {
-                        return Ok(Once::Uncertain(error));
+                        met(op, fault, http_status, Next::ReadBack, &error);
+                        return Ok((Once::Uncertain(error), repeated));
                     }
+                    repeated |= maybe_processed;
                     attempt += 1;
-                    if attempt >= self.policy.max_attempts {
+                    let last = attempt >= self.policy.max_attempts;
+                    let next = if last { Next::NextRun } else { Next::Retry };
+                    met(op, fault, http_status, next, &error);
+                    if last {
                         return Err(error);
                     }
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
@@ -265,6 +304,14 @@ impl Client {
                 Err(Error::Auth(m)) if !refreshed && req.rdt.is_none() => {
                     // Amazon answers 403 (not 401) for an expired or revoked token: get a new one once.
                     tracing::debug!(op = ?req.op, "access token refused, refreshing: {m}");
+                    let e = Error::Auth(m);
+                    met(
+                        req.op.model_name(),
+                        Fault::TokenExpired,
+                        None,
+                        Next::RefreshToken,
+                        &e,
+                    );
                     self.lwa.invalidate(&token).await;
                     refreshed = true;
                 }
@@ -286,13 +333,16 @@ impl Client {
         }
         let mut out = Vec::new();
         std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut out)
-            .map_err(|e| Error::Network(format!("{op:?}: the document is not valid gzip: {e}")))?;
+            .map_err(|e| {
+                tracing::warn!("{op:?}: the document is not valid gzip: {e}");
+                unreadable_document(&format!("{op:?}'s document"))
+            })?;
         Ok(out)
     }
 
     /// Uploads a document to a presigned URL (no SP-API token), retrying transient failures.
     pub async fn upload(&self, url: &str, content_type: &str, body: Vec<u8>) -> Result<()> {
-        self.transfer(|| {
+        self.transfer("uploadDocument", || {
             self.http
                 .put(url)
                 .header("content-type", content_type)
@@ -304,18 +354,28 @@ impl Client {
 
     /// Downloads a document from a presigned URL, retrying transient failures.
     pub async fn download(&self, url: &str) -> Result<Vec<u8>> {
-        self.transfer(|| self.http.get(url)).await
+        self.transfer("downloadDocument", || self.http.get(url))
+            .await
     }
 
-    async fn transfer(&self, request: impl Fn() -> reqwest::RequestBuilder) -> Result<Vec<u8>> {
+    /// Moves a document to or from a presigned URL (`what` names it in events: `uploadDocument`
+    /// or `downloadDocument`), retrying transient failures.
+    async fn transfer(
+        &self,
+        what: &str,
+        request: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<Vec<u8>> {
         let mut attempt = 0;
         loop {
-            let outcome = match request().send().await {
+            let (outcome, fault, http_status) = match request().send().await {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     match resp.bytes().await {
-                        Ok(b) if (200..300).contains(&status) => return Ok(b.to_vec()),
-                        Ok(_) if status < 500 => {
+                        Ok(b) if (200..300).contains(&status) => {
+                            incidents::success();
+                            return Ok(b.to_vec());
+                        }
+                        Ok(_) if status < 500 && status != 429 => {
                             return Err(Error::Amazon {
                                 status,
                                 code: format!("HTTP{status}"),
@@ -324,17 +384,37 @@ impl Client {
                                         .into(),
                             })
                         }
-                        Ok(_) => Error::Network(format!("document transfer answered {status}")),
-                        Err(e) => Error::Network(format!(
-                            "document transfer cut off: {}",
-                            e.without_url()
-                        )),
+                        Ok(_) => (
+                            Error::Network(format!("document transfer answered {status}")),
+                            if status == 429 {
+                                Fault::Throttled
+                            } else {
+                                Fault::ServerError
+                            },
+                            Some(status),
+                        ),
+                        Err(e) => {
+                            let fault = transport_fault(&e);
+                            let error = Error::Network(format!(
+                                "document transfer cut off: {}",
+                                e.without_url()
+                            ));
+                            (error, fault, Some(status))
+                        }
                     }
                 }
-                Err(e) => Error::Network(format!("document transfer failed: {}", e.without_url())),
+                Err(e) => {
+                    let fault = transport_fault(&e);
+                    let error =
+                        Error::Network(format!("document transfer failed: {}", e.without_url()));
+                    (error, fault, None)
+                }
             };
             attempt += 1;
-            if attempt >= self.policy.max_attempts {
+            let last = attempt >= self.policy.max_attempts;
+            let next = if last { Next::NextRun } else { Next::Retry };
+            met(what.into(), fault, http_status, next, &outcome);
+            if last {
                 return Err(outcome);
             }
             self.stats.retries.fetch_add(1, Ordering::Relaxed);
@@ -361,6 +441,7 @@ impl Client {
             Err(e) => {
                 // Refused before anything was sent: surely not processed.
                 let maybe_processed = !e.is_connect();
+                let fault = transport_fault(&e);
                 let error = Error::Network(format!(
                     "{:?} {} failed: {}",
                     req.op,
@@ -370,6 +451,8 @@ impl Client {
                 return Ok(Outcome::Retry {
                     error,
                     maybe_processed,
+                    fault,
+                    http_status: None,
                 });
             }
         };
@@ -397,6 +480,7 @@ impl Client {
         let body = match resp.bytes().await {
             Ok(b) => b,
             Err(e) => {
+                let fault = transport_fault(&e);
                 let error = Error::Network(format!(
                     "{:?}: the answer was cut off: {}",
                     req.op,
@@ -405,6 +489,8 @@ impl Client {
                 return Ok(Outcome::Retry {
                     error,
                     maybe_processed: true,
+                    fault,
+                    http_status: Some(status),
                 });
             }
         };
@@ -422,6 +508,8 @@ impl Client {
                             body.len()
                         )),
                         maybe_processed: true,
+                        fault: Fault::UnreadableAnswer,
+                        http_status: Some(status),
                     }),
                 }
             }
@@ -432,11 +520,15 @@ impl Client {
                 Ok(Outcome::Retry {
                     error,
                     maybe_processed: false,
+                    fault: Fault::Throttled,
+                    http_status: Some(429),
                 })
             }
             500 | 502 | 503 | 504 => Ok(Outcome::Retry {
                 error: amazon_error(req.op, status, &body),
                 maybe_processed: true,
+                fault: Fault::ServerError,
+                http_status: Some(status),
             }),
             401 | 403 => {
                 let e = amazon_error(req.op, status, &body);
@@ -444,6 +536,29 @@ impl Client {
             }
             _ => Err(amazon_error(req.op, status, &body)),
         }
+    }
+}
+
+/// Records that a document Amazon served cannot be read (cut off or garbled): the flow gives
+/// up for this run and reads it again at its next; returns the error to fail with.
+pub fn unreadable_document(what: &str) -> Error {
+    let error = Error::Network(format!("{what} cannot be read (cut off or garbled)"));
+    met(
+        "downloadDocument".into(),
+        Fault::UnreadableAnswer,
+        None,
+        Next::NextRun,
+        &error,
+    );
+    error
+}
+
+/// The fault of a request that got no complete answer.
+fn transport_fault(e: &reqwest::Error) -> Fault {
+    if e.is_timeout() {
+        Fault::Timeout
+    } else {
+        Fault::Connection
     }
 }
 

@@ -435,6 +435,20 @@ pub fn confirm_shipment(
     )
 }
 
+/// The order's status as Amazon shows it now (getOrder v2026-01-01), if Amazon names one.
+pub async fn status(client: &Client, order_id: &str) -> Result<Option<OrderStatus>> {
+    let path = format!(
+        "/orders/2026-01-01/orders/{}",
+        super::listings::encode_segment(order_id)
+    );
+    let v = client
+        .call(&ApiRequest::get(Operation::GetOrder2026, path).q("includedData", "FULFILLMENT"))
+        .await?;
+    Ok(v["order"]["fulfillment"]["fulfillmentStatus"]
+        .as_str()
+        .and_then(OrderStatus::parse))
+}
+
 /// Units shipped per order item, as Amazon's order says (getOrder v2026-01-01).
 pub async fn fulfilled_quantities(
     client: &Client,

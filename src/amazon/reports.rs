@@ -63,8 +63,19 @@ pub fn parse_listings(bytes: &[u8]) -> Result<Vec<Listing>> {
         .map(str::trim)
         .collect();
     let col = |name: &str| header.iter().position(|h| *h == name);
-    let sku = col("seller-sku")
-        .ok_or_else(|| Error::Network("the listings report has no seller-sku column".into()))?;
+    let Some(sku) = col("seller-sku") else {
+        tracing::warn!("the listings report has no seller-sku column");
+        return Err(super::unreadable_document("the listings report"));
+    };
+    // Every row has every column (empty or not): a shorter one was cut off.
+    if text
+        .lines()
+        .skip(1)
+        .any(|l| !l.trim().is_empty() && l.split('\t').count() < header.len())
+    {
+        tracing::warn!("the listings report ends in a row cut short");
+        return Err(super::unreadable_document("the listings report"));
+    }
     let (asin, title, price, quantity, channel, status) = (
         col("asin1"),
         col("item-name"),

@@ -4,9 +4,9 @@
 //! record's outcome arrives as an event.
 
 use super::Core;
-use crate::amazon::feeds;
+use crate::amazon::{feeds, orders};
 use crate::error::Result;
-use crate::model::{Event, Refund};
+use crate::model::{Event, OrderStatus, Refund};
 use crate::store::adjustments::{Kind, Queued};
 
 /// Runs one cycle: reads finished feeds back, then sends what is queued.
@@ -18,20 +18,33 @@ pub async fn run(core: &Core) -> Result<()> {
                 let report = feeds::report_bytes(&core.client, &doc).await?;
                 core.store.finish_adjustments(
                     &feed_id,
-                    &feeds::flat_file_errors(&report),
+                    &feeds::flat_file_errors(&report)?,
                     false,
                     core.clock.now(),
                 )?
             }
-            ("DONE" | "FATAL" | "CANCELLED", _) => core.store.finish_adjustments(
-                &feed_id,
-                &Default::default(),
-                true,
-                core.clock.now(),
-            )?,
+            ("DONE" | "FATAL" | "CANCELLED", _) => {
+                feeds::ended_without_result(&feed_id, &status);
+                core.store.finish_adjustments(
+                    &feed_id,
+                    &Default::default(),
+                    true,
+                    core.clock.now(),
+                )?
+            }
             _ => continue,
         };
-        for (kind, order_id, error) in outcomes {
+        let repeated = core.store.watermark(&repeated_key(&feed_id))?.is_some();
+        for (kind, order_id, mut error) in outcomes {
+            if repeated
+                && error.is_some()
+                && kind == Kind::Cancel.as_str()
+                && cancelled_at_amazon(core, &order_id).await
+            {
+                // A copy of this feed whose createFeed answer was lost cancelled it first.
+                core.store.cancel_found_done(&feed_id, &order_id)?;
+                error = None;
+            }
             core.event(&match error {
                 None => Event::AdjustmentDone { kind, order_id },
                 Some(message) => Event::AdjustmentFailed {
@@ -40,6 +53,9 @@ pub async fn run(core: &Core) -> Result<()> {
                     message,
                 },
             })?;
+        }
+        if repeated {
+            core.store.clear_watermark(&repeated_key(&feed_id))?;
         }
     }
     for kind in [Kind::Cancel, Kind::Refund] {
@@ -61,7 +77,7 @@ pub async fn run(core: &Core) -> Result<()> {
             queued.iter().map(|q| q.marketplace_id.clone()).collect();
         marketplaces.sort();
         marketplaces.dedup();
-        let feed_id = feeds::submit_document(
+        let (feed_id, repeated) = feeds::submit_document(
             &core.client,
             feed_type,
             feeds::TSV,
@@ -74,9 +90,26 @@ pub async fn run(core: &Core) -> Result<()> {
             .iter()
             .flat_map(|q| std::iter::repeat_n(q.id, records(kind, q)))
             .collect();
+        if repeated {
+            core.store.set_watermark(&repeated_key(&feed_id), "1")?;
+        }
         core.store.adjustments_submitted(&ids, &feed_id)?;
     }
     Ok(())
+}
+
+/// Marks a feed whose createFeed was sent again after an attempt Amazon may have acted on.
+fn repeated_key(feed_id: &str) -> String {
+    format!("adjustments.repeated.{feed_id}")
+}
+
+/// Whether Amazon's order shows the order cancelled (false when it cannot be read: the
+/// refusal is reported as it came).
+async fn cancelled_at_amazon(core: &Core, order_id: &str) -> bool {
+    matches!(
+        orders::status(&core.client, order_id).await,
+        Ok(Some(OrderStatus::Cancelled))
+    )
 }
 
 /// How many feed records one queued adjustment takes (a refund: one per item).

@@ -5,6 +5,7 @@
 pub mod adjustments_out;
 pub mod alerts;
 pub mod events;
+pub mod faults;
 pub mod listings;
 pub mod orders_in;
 pub mod scheduler;
@@ -52,7 +53,9 @@ pub struct Core {
     /// The host's log function, if it set one.
     pub log: Arc<crate::logging::LogSink>,
     /// When the alerts were last computed.
-    pub alerts_at: std::sync::Mutex<Option<DateTime<Utc>>>,
+    pub alerts_at: Mutex<Option<DateTime<Utc>>>,
+    /// Held while deciding whether Amazon went offline or came back (see `faults`).
+    pub connectivity: Mutex<()>,
     /// Set when the handle closes; wakes every wait.
     shutdown: tokio::sync::watch::Sender<bool>,
 }
@@ -145,7 +148,8 @@ impl Engine {
                 rdt: tokio::sync::Mutex::new(None),
                 flows: Flows::default(),
                 log,
-                alerts_at: std::sync::Mutex::new(None),
+                alerts_at: Mutex::new(None),
+                connectivity: Mutex::new(()),
                 shutdown,
             }),
             runtime: Mutex::new(Some(runtime)),

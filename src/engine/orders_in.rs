@@ -2,6 +2,7 @@
 //! de-duplicated, and moves the watermark only after every page is stored.
 
 use super::Core;
+use crate::amazon::incidents;
 use crate::amazon::orders::{self, Window};
 use crate::config::OrdersApi;
 use crate::error::{Error, Result};
@@ -151,6 +152,12 @@ fn store_page(core: &Core, page: &[crate::model::Order], report: &mut Report) ->
     report.seen += page.len() as u64;
     report.new += applied.new;
     report.updated += applied.updated;
+    if applied.stale > 0 {
+        tracing::info!(
+            "orders: {} orders came older than the store has them (a stale page); the newer versions are kept",
+            applied.stale
+        );
+    }
     if applied.new + applied.updated > 0 {
         core.hub.notify();
     }
@@ -194,8 +201,15 @@ async fn via_v0(core: &Core, w: &Window) -> Result<Report> {
         let rdt = rdt(core).await?;
         let (raw, next) =
             match orders::get_orders_page(&core.client, w, token.as_deref(), &rdt).await {
-                Err(Error::Auth(_)) => {
+                Err(Error::Auth(m)) => {
                     // The RDT expired early: get a new one once.
+                    incidents::record(incidents::Incident {
+                        operation: "getOrders".into(),
+                        fault: incidents::Fault::TokenExpired,
+                        http_status: None,
+                        next: incidents::Next::RefreshToken,
+                        message: m,
+                    });
                     *core.rdt.lock().await = None;
                     let rdt = self::rdt(core).await?;
                     orders::get_orders_page(&core.client, w, token.as_deref(), &rdt).await?

@@ -4,7 +4,8 @@
 //! shared between flows, and none is held across another flow's network call. Two runs of the
 //! same flow never overlap (the background task's and a host's `sync_now`).
 
-use super::{adjustments_out, alerts, listings, orders_in, shipments_out, stock_out, Core};
+use super::{adjustments_out, alerts, faults, listings, orders_in, shipments_out, stock_out, Core};
+use crate::amazon::incidents;
 use crate::error::{Error, Result};
 use crate::model::Event;
 use std::sync::Arc;
@@ -97,16 +98,20 @@ impl Flows {
 }
 
 impl Core {
-    /// Runs one flow once (waiting for a run of the same flow in progress), reporting a
-    /// failure, or a panic, as a `sync.failed` event.
+    /// Runs one flow once (waiting for a run of the same flow in progress), reporting the
+    /// faults its calls met (see `faults::report`) and a failure, or a panic, as a
+    /// `sync.failed` event.
     pub async fn run_flow(self: &Arc<Core>, flow: Flow, force_report: bool) -> Result<CycleReport> {
         let core = self.clone();
         let task = tokio::spawn(async move {
             let _one_run = core.flows.running[flow.index()].lock().await;
-            core.run_flow_once(flow, force_report).await
+            incidents::collect(core.run_flow_once(flow, force_report)).await
         });
         let r = match task.await {
-            Ok(r) => r,
+            Ok((r, record)) => {
+                faults::report(self, flow, &record, r.is_ok())?;
+                r
+            }
             Err(e) if e.is_panic() => Err(Error::Internal(format!(
                 "the {} flow failed unexpectedly and will be run again",
                 flow.name()

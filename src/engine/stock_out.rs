@@ -287,6 +287,7 @@ async fn follow_feeds(core: &Core, report: &mut Report) -> Result<()> {
             }
             ("DONE" | "FATAL" | "CANCELLED", _) => {
                 // Nothing of it can be trusted to have been applied: everything is sent again.
+                feeds::ended_without_result(&feed_id, &status);
                 let rejected: Vec<(FeedMessage, String)> = messages
                     .into_iter()
                     .map(|m| (m, format!("the feed ended {status}")))

@@ -232,6 +232,17 @@ impl Store {
         Ok(())
     }
 
+    /// Marks a cancellation that the feed `feed_id` reported failed as done (Amazon's order
+    /// shows it cancelled: an earlier copy of the feed, whose answer was lost, applied it).
+    pub fn cancel_found_done(&self, feed_id: &str, order_id: &str) -> Result<()> {
+        self.conn().execute(
+            "UPDATE adjustments SET state = 'DONE', last_error = NULL
+             WHERE feed_id = ?1 AND order_id = ?2 AND kind = 'CANCEL' AND state = 'FAILED'",
+            params![feed_id, order_id],
+        )?;
+        Ok(())
+    }
+
     /// Feeds carrying cancellations or refunds that are not finished.
     pub fn open_adjustment_feeds(&self) -> Result<Vec<String>> {
         let conn = self.conn();

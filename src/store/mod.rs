@@ -40,6 +40,8 @@ pub struct Applied {
     pub updated: u64,
     /// Orders skipped as already known (same or older version).
     pub unchanged: u64,
+    /// Of those, orders older than the stored version (a stale answer).
+    pub stale: u64,
     /// SKUs whose quantity for Amazon changed with the orders' reservations.
     pub stock_changed: u64,
 }
@@ -168,6 +170,13 @@ impl Store {
              ON CONFLICT(name) DO UPDATE SET value = excluded.value",
             params![name, value],
         )?;
+        Ok(())
+    }
+
+    /// Deletes a named watermark.
+    pub fn clear_watermark(&self, name: &str) -> Result<()> {
+        self.conn()
+            .execute("DELETE FROM watermarks WHERE name = ?1", [name])?;
         Ok(())
     }
 
@@ -483,6 +492,7 @@ fn apply_order(
     if let Some(s) = &stored {
         if o.last_updated < s.last_updated || (o.last_updated == s.last_updated && doc == s.doc) {
             applied.unchanged += 1;
+            applied.stale += u64::from(o.last_updated < s.last_updated);
             return Ok(());
         }
     }
