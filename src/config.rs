@@ -9,7 +9,7 @@
 //!   "credentials": {"client_id": "...", "client_secret": "...", "refresh_token": "Atzr|..."},
 //!   "orders_api": "2026-01-01",
 //!   "orders": {"initial_lookback_hours": 168, "overlap_seconds": 300, "redelivery_seconds": 300},
-//!   "intervals": {"orders_seconds": 120},
+//!   "intervals": {"orders_seconds": 180},
 //!   "http": {"timeout_ms": 30000, "max_attempts": 8},
 //!   "endpoint": null,
 //!   "http_allow_insecure_loopback": false
@@ -301,7 +301,7 @@ pub struct Intervals {
 impl Default for Intervals {
     fn default() -> Self {
         Intervals {
-            orders_seconds: 120.0,
+            orders_seconds: 180.0,
             stock_seconds: 30.0,
             listings_seconds: 21_600.0,
             sync_timeout_seconds: 900.0,

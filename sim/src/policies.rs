@@ -552,7 +552,7 @@ impl SellSync {
             "endpoint": emu.url(),
             "http_allow_insecure_loopback": true,
             "credentials": {"client_id": s.client_id, "client_secret": s.client_secret, "refresh_token": s.refresh_token},
-            "intervals": {"orders_seconds": 120.0 / speed, "stock_seconds": 30.0 / speed,
+            "intervals": {"orders_seconds": 180.0 / speed, "stock_seconds": 30.0 / speed,
                           "listings_seconds": 21_600.0 / speed, "sync_timeout_seconds": 900.0},
             "http": {"timeout_ms": 30_000, "max_attempts": 8,
                      "backoff_initial_ms": ((250.0 / speed).ceil() as u64).max(1),
