@@ -447,7 +447,11 @@ fn sanitizers_find_no_memory_error_leak_or_undefined_behaviour_in_the_harness_mo
 }
 
 /// The modes run under valgrind, which is slow: the ones that cover every export.
-const VALGRIND_MODES: [(&str, usize, &str); 2] = [("misuse", 3, "misuse ok"), ("callback", 5, "")];
+const VALGRIND_MODES: [(&str, usize, &str); 3] = [
+    ("misuse", 3, "misuse ok"),
+    ("nulls", 0, "nulls ok"),
+    ("callback", 5, ""),
+];
 
 #[test]
 fn valgrind_memcheck_finds_no_memory_error_or_leak_in_the_harness_modes() {
