@@ -63,11 +63,7 @@ pub async fn submit_document(
             .with_priority(priority),
         )
         .await?;
-    let (Some(doc_id), Some(url)) = (doc["feedDocumentId"].as_str(), doc["url"].as_str()) else {
-        return Err(Error::Network(
-            "createFeedDocument answered without feedDocumentId or url".into(),
-        ));
-    };
+    let (doc_id, url) = feed_document_answer(&doc)?;
     client.upload(url, content_type, bytes).await?;
     let body = json!({"feedType": feed_type, "marketplaceIds": marketplace_ids, "inputFeedDocumentId": doc_id});
     let feed = client
@@ -76,6 +72,21 @@ pub async fn submit_document(
                 .with_priority(priority),
         )
         .await?;
+    feed_answer(&feed)
+}
+
+/// Reads a `createFeedDocument` answer: the document id and the upload URL.
+pub fn feed_document_answer(doc: &Value) -> Result<(&str, &str)> {
+    match (doc["feedDocumentId"].as_str(), doc["url"].as_str()) {
+        (Some(id), Some(url)) => Ok((id, url)),
+        _ => Err(Error::Network(
+            "createFeedDocument answered without feedDocumentId or url".into(),
+        )),
+    }
+}
+
+/// Reads a `createFeed` answer: the feed id.
+pub fn feed_answer(feed: &Value) -> Result<String> {
     feed["feedId"]
         .as_str()
         .map(str::to_string)
@@ -93,11 +104,16 @@ pub async fn status(client: &Client, feed_id: &str) -> Result<(String, Option<St
             ),
         ))
         .await?;
+    Ok(status_answer(&v))
+}
+
+/// Reads a `getFeed` answer: the processing status and the result document id.
+pub fn status_answer(v: &Value) -> (String, Option<String>) {
     let status = v["processingStatus"].as_str().unwrap_or("").to_string();
-    Ok((
+    (
         status,
         v["resultFeedDocumentId"].as_str().map(str::to_string),
-    ))
+    )
 }
 
 /// Downloads a processing report.
@@ -113,8 +129,12 @@ pub async fn report_bytes(client: &Client, document_id: &str) -> Result<Vec<u8>>
 
 /// Downloads and parses a listings feed's processing report (JSON).
 pub async fn report(client: &Client, document_id: &str) -> Result<Value> {
-    let bytes = report_bytes(client, document_id).await?;
-    serde_json::from_slice(&bytes)
+    parse_report(&report_bytes(client, document_id).await?)
+}
+
+/// Parses a listings feed's processing report (JSON).
+pub fn parse_report(bytes: &[u8]) -> Result<Value> {
+    serde_json::from_slice(bytes)
         .map_err(|e| Error::Network(format!("the processing report is not JSON: {e}")))
 }
 
