@@ -35,28 +35,40 @@ fn bad(what: &str) -> Error {
     Error::Network(format!("Amazon's order data is missing {what}"))
 }
 
-/// Multiplies a decimal string by an integer without floating point.
-fn times(amount: &str, n: i64) -> Option<String> {
+/// A decimal string in units of its last digit: (units, 10 to the number of digits after the
+/// point, that number); None when it is no decimal or does not fit.
+fn decimal(amount: &str) -> Option<(i128, i128, usize)> {
     let (int, frac) = amount.split_once('.').unwrap_or((amount, ""));
-    let scale = 10i128.pow(frac.len() as u32);
+    let digits = frac.len();
+    let scale = 10i128.checked_pow(u32::try_from(digits).ok()?)?;
     let neg = int.starts_with('-');
-    let units: i128 = int.trim_start_matches('-').parse::<i128>().ok()? * scale
-        + if frac.is_empty() {
-            0
-        } else {
-            frac.parse::<i128>().ok()?
-        };
-    let total = units * i128::from(n) * if neg { -1 } else { 1 };
-    if frac.is_empty() {
-        return Some(total.to_string());
+    let whole = int.trim_start_matches('-').parse::<i128>().ok()?;
+    let part = if frac.is_empty() {
+        0
+    } else {
+        frac.parse::<i128>().ok()?
+    };
+    let units = whole.checked_mul(scale)?.checked_add(part)?;
+    Some((if neg { -units } else { units }, scale, digits))
+}
+
+/// Units of `scale` back to a decimal string with `digits` after the point.
+fn format_decimal(units: i128, scale: i128, digits: usize) -> String {
+    if digits == 0 {
+        return units.to_string();
     }
-    let sign = if total < 0 { "-" } else { "" };
-    let t = total.abs();
-    Some(format!(
-        "{sign}{}.{:0width$}",
-        t / scale,
-        t % scale,
-        width = frac.len()
+    let sign = if units < 0 { "-" } else { "" };
+    let (t, scale) = (units.unsigned_abs(), scale.unsigned_abs());
+    format!("{sign}{}.{:0digits$}", t / scale, t % scale)
+}
+
+/// Multiplies a decimal string by an integer without floating point (None when it does not fit).
+fn times(amount: &str, n: i64) -> Option<String> {
+    let (units, scale, digits) = decimal(amount)?;
+    Some(format_decimal(
+        units.checked_mul(i128::from(n))?,
+        scale,
+        digits,
     ))
 }
 
@@ -211,24 +223,12 @@ fn unit_of(total: &str, quantity: i64) -> Option<String> {
     if quantity == 1 {
         return Some(total.to_string());
     }
-    let (int, frac) = total.split_once('.').unwrap_or((total, ""));
-    let scale = 10i128.pow(frac.len() as u32);
-    let units = int.parse::<i128>().ok()? * scale
-        + if frac.is_empty() {
-            0
-        } else {
-            frac.parse::<i128>().ok()?
-        };
+    let (units, scale, digits) = decimal(total)?;
     let q = i128::from(quantity);
     if q <= 0 || units % q != 0 {
         return None;
     }
-    let u = units / q;
-    Some(if frac.is_empty() {
-        u.to_string()
-    } else {
-        format!("{}.{:0w$}", u / scale, u % scale, w = frac.len())
-    })
+    Some(format_decimal(units / q, scale, digits))
 }
 
 fn iso(t: DateTime<Utc>) -> String {
@@ -497,6 +497,18 @@ mod tests {
         assert_eq!(times("5980", 2).as_deref(), Some("11960"));
         assert_eq!(unit_of("44.97", 3).as_deref(), Some("14.99"));
         assert_eq!(unit_of("10.00", 3), None);
+        assert_eq!(times("-0.50", 3).as_deref(), Some("-1.50"));
+    }
+
+    #[test]
+    fn amounts_too_large_for_exact_arithmetic_are_left_out() {
+        // Found with the fuzz harness: these overflowed (a panic in debug builds, a wrong
+        // amount in release builds).
+        let tiny = format!("1.{}1", "0".repeat(39));
+        assert_eq!(times(&tiny, 2), None);
+        assert_eq!(unit_of(&tiny, 3), None);
+        assert_eq!(times(&"9".repeat(38), i64::MAX), None);
+        assert_eq!(unit_of(&"9".repeat(40), 3), None);
     }
 
     #[test]
