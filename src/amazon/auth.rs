@@ -31,6 +31,43 @@ pub struct Lwa {
     cached: tokio::sync::Mutex<Option<(Secret, DateTime<Utc>)>>,
 }
 
+/// What an LWA answer says.
+pub enum Answer {
+    /// An access token and how long it lives.
+    Token(Secret, Duration),
+    /// Transient failure (5xx, 429, unreadable body): try again after a backoff.
+    Retry(Error),
+}
+
+/// Reads an LWA token answer of HTTP `status`; refused credentials are an [`Error::Auth`].
+pub fn answer(status: u16, body: &[u8]) -> Result<Answer> {
+    if status >= 500 || status == 429 {
+        return Ok(Answer::Retry(Error::Network(format!(
+            "LWA answered {status}"
+        ))));
+    }
+    if status != 200 {
+        let e: LwaError = serde_json::from_slice(body).unwrap_or(LwaError {
+            error: None,
+            error_description: None,
+        });
+        return Err(Error::Auth(format!(
+            "Login with Amazon refused the credentials ({status} {}: {}); check client_id, client_secret and refresh_token",
+            e.error.unwrap_or_default(),
+            e.error_description.unwrap_or_default()
+        )));
+    }
+    match serde_json::from_slice::<TokenResponse>(body) {
+        Ok(t) => Ok(Answer::Token(
+            t.access_token,
+            super::token_lifetime(t.expires_in),
+        )),
+        Err(_) => Ok(Answer::Retry(Error::Network(
+            "LWA answered with an unreadable body".into(),
+        ))),
+    }
+}
+
 /// Whether an LWA attempt may be retried.
 pub enum Attempt {
     /// A token.
@@ -90,37 +127,12 @@ impl Lwa {
                 ))
             }
         };
-        if status >= 500 || status == 429 {
-            return Ok(Attempt::Retry(
-                Error::Network(format!("LWA answered {status}")),
-                Some(status),
-            ));
-        }
-        if status != 200 {
-            let e: LwaError = serde_json::from_slice(&body).unwrap_or(LwaError {
-                error: None,
-                error_description: None,
-            });
-            return Err(Error::Auth(format!(
-                "Login with Amazon refused the credentials ({status} {}: {}); check client_id, client_secret and refresh_token",
-                e.error.unwrap_or_default(),
-                e.error_description.unwrap_or_default()
-            )));
-        }
-        let t: TokenResponse = match serde_json::from_slice(&body) {
-            Ok(t) => t,
-            Err(_) => {
-                return Ok(Attempt::Retry(
-                    Error::Network("LWA answered with an unreadable body".into()),
-                    Some(status),
-                ))
-            }
+        let (token, lifetime) = match answer(status, &body)? {
+            Answer::Token(token, lifetime) => (token, lifetime),
+            Answer::Retry(e) => return Ok(Attempt::Retry(e, Some(status))),
         };
-        *cached = Some((
-            t.access_token.clone(),
-            now + Duration::seconds(t.expires_in),
-        ));
-        Ok(Attempt::Token(t.access_token))
+        *cached = Some((token.clone(), now + lifetime));
+        Ok(Attempt::Token(token))
     }
 
     /// Forgets `token` (Amazon said it expired or is invalid) so the next call gets a new one.
@@ -128,6 +140,23 @@ impl Lwa {
         let mut cached = self.cached.lock().await;
         if cached.as_ref().is_some_and(|(t, _)| t == token) {
             *cached = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_absurd_token_lifetime_is_kept_to_a_day() {
+        for expires_in in [i64::MAX, i64::MIN, -1] {
+            let body = format!(r#"{{"access_token": "Atza|x", "expires_in": {expires_in}}}"#);
+            let Ok(Answer::Token(_, lifetime)) = answer(200, body.as_bytes()) else {
+                panic!("no token for expires_in {expires_in}");
+            };
+            assert!((Duration::zero()..=Duration::days(1)).contains(&lifetime));
+            let _ = Utc::now() + lifetime;
         }
     }
 }

@@ -67,11 +67,7 @@ pub async fn submit_document(
             .with_priority(priority),
         )
         .await?;
-    let (Some(doc_id), Some(url)) = (doc["feedDocumentId"].as_str(), doc["url"].as_str()) else {
-        return Err(Error::Network(
-            "createFeedDocument answered without feedDocumentId or url".into(),
-        ));
-    };
+    let (doc_id, url) = feed_document_answer(&doc)?;
     client.upload(url, content_type, bytes).await?;
     let body = json!({"feedType": feed_type, "marketplaceIds": marketplace_ids, "inputFeedDocumentId": doc_id});
     let (feed, repeated) = client
@@ -80,11 +76,26 @@ pub async fn submit_document(
                 .with_priority(priority),
         )
         .await?;
-    let feed_id = feed["feedId"]
+    let feed_id = feed_answer(&feed)?;
+    Ok((feed_id, repeated))
+}
+
+/// Reads a `createFeedDocument` answer: the document id and the upload URL.
+pub fn feed_document_answer(doc: &Value) -> Result<(&str, &str)> {
+    match (doc["feedDocumentId"].as_str(), doc["url"].as_str()) {
+        (Some(id), Some(url)) => Ok((id, url)),
+        _ => Err(Error::Network(
+            "createFeedDocument answered without feedDocumentId or url".into(),
+        )),
+    }
+}
+
+/// Reads a `createFeed` answer: the feed id.
+pub fn feed_answer(feed: &Value) -> Result<String> {
+    feed["feedId"]
         .as_str()
         .map(str::to_string)
-        .ok_or_else(|| Error::Network("createFeed answered without feedId".into()))?;
-    Ok((feed_id, repeated))
+        .ok_or_else(|| Error::Network("createFeed answered without feedId".into()))
 }
 
 /// A feed's processing status and result document id.
@@ -98,11 +109,16 @@ pub async fn status(client: &Client, feed_id: &str) -> Result<(String, Option<St
             ),
         ))
         .await?;
+    Ok(status_answer(&v))
+}
+
+/// Reads a `getFeed` answer: the processing status and the result document id.
+pub fn status_answer(v: &Value) -> (String, Option<String>) {
     let status = v["processingStatus"].as_str().unwrap_or("").to_string();
-    Ok((
+    (
         status,
         v["resultFeedDocumentId"].as_str().map(str::to_string),
-    ))
+    )
 }
 
 /// Records that a feed ended `status` (FATAL, CANCELLED, or DONE without a report): nothing
@@ -134,8 +150,13 @@ pub async fn report_bytes(client: &Client, document_id: &str) -> Result<Vec<u8>>
 
 /// Downloads and parses a listings feed's processing report (JSON).
 pub async fn report(client: &Client, document_id: &str) -> Result<Value> {
-    let bytes = report_bytes(client, document_id).await?;
-    serde_json::from_slice(&bytes).map_err(|e| {
+    parse_report(&report_bytes(client, document_id).await?)
+}
+
+/// Parses a listings feed's processing report (JSON); one that is not JSON is unreadable and
+/// read again later.
+pub fn parse_report(bytes: &[u8]) -> Result<Value> {
+    serde_json::from_slice(bytes).map_err(|e| {
         tracing::warn!("the processing report is not JSON: {e}");
         super::unreadable_document("the processing report")
     })

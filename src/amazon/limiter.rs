@@ -99,6 +99,16 @@ impl Operation {
 
 /// Share of the advertised rate the client uses.
 const SAFETY: f64 = 0.95;
+/// Slowest rate the client takes, in requests per second (one an hour): Amazon's slowest
+/// usage plans allow a call every few minutes, and a far slower rate would make a wait too
+/// long to represent.
+const MIN_RATE: f64 = 1.0 / 3600.0;
+
+/// A rate the client can use: finite and positive, raised to [`MIN_RATE`]; None otherwise.
+fn usable_rate(rate: f64) -> Option<f64> {
+    (rate.is_finite() && rate > 0.0).then(|| rate.max(MIN_RATE))
+}
+
 /// Headroom kept in the bucket, in seconds of refill: requests sent evenly can reach Amazon
 /// bunched up by network jitter, and Amazon's bucket must still hold a token for each.
 const JITTER: f64 = 0.05;
@@ -174,16 +184,16 @@ impl RateLimiter {
         for s in saved {
             let (_, burst) = s.op.usage_plan();
             let burst = f64::from(burst);
-            if !(s.rate.is_finite() && s.rate > 0.0 && s.tokens.is_finite()) {
+            let Some(rate) = usable_rate(s.rate).filter(|_| s.tokens.is_finite()) else {
                 continue;
-            }
+            };
             let elapsed = (wall - s.at_ms).max(0) as f64 / 1000.0;
             map.insert(
                 s.op,
                 Bucket {
-                    rate: s.rate,
+                    rate,
                     burst,
-                    tokens: (s.tokens.min(burst) + elapsed * s.rate).min(burst),
+                    tokens: (s.tokens.min(burst) + elapsed * rate).min(burst),
                     at: now,
                     waiting: 0,
                 },
@@ -267,8 +277,8 @@ impl RateLimiter {
 
     /// Adopts the rate Amazon reports in `x-amzn-RateLimit-Limit`.
     pub fn observe_limit(&self, op: Operation, rate: f64) {
-        if rate.is_finite() && rate > 0.0 {
-            self.with_bucket(op, |b| b.rate = rate * SAFETY);
+        if let Some(rate) = usable_rate(rate * SAFETY) {
+            self.with_bucket(op, |b| b.rate = rate);
         }
     }
 
@@ -301,6 +311,33 @@ impl Drop for Waiting<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_absurdly_slow_rate_waits_about_an_hour_a_token_at_most() {
+        // Found by fuzzing: `x-amzn-RateLimit-Limit: 2e-31` made the wait overflow a Duration.
+        let l = RateLimiter::default();
+        l.observe_limit(Operation::GetFeed, 2e-31);
+        let wait = loop {
+            if let Err(wait) = l.try_acquire(Operation::GetFeed) {
+                break wait;
+            }
+        };
+        assert!(wait <= Duration::from_secs(3601), "{wait:?}");
+        let saved = SavedBucket {
+            op: Operation::GetFeed,
+            tokens: 0.0,
+            rate: 1e-300,
+            at_ms: wall_ms(),
+        };
+        #[derive(Debug)]
+        struct Nowhere;
+        impl BucketStore for Nowhere {
+            fn save(&self, _: &SavedBucket) {}
+        }
+        let l = RateLimiter::persistent(&[saved], Arc::new(Nowhere));
+        let wait = l.try_acquire(Operation::GetFeed).unwrap_err();
+        assert!(wait <= Duration::from_secs(3601), "{wait:?}");
+    }
 
     #[test]
     fn headroom_is_kept_once_the_burst_is_spent() {

@@ -45,9 +45,13 @@ pub async fn patch_quantity(
         body,
     )
     .q("marketplaceIds", marketplace_ids.join(","));
-    let v = client.call(&req).await?;
+    Ok(patch_answer(&client.call(&req).await?))
+}
+
+/// Reads a `patchListingsItem` answer: `Err(message)` when Amazon refused the submission.
+pub fn patch_answer(v: &Value) -> std::result::Result<(), String> {
     if v["status"] == "ACCEPTED" || v["status"] == "VALID" {
-        return Ok(Ok(()));
+        return Ok(());
     }
     let issues: Vec<String> = v["issues"]
         .as_array()
@@ -61,10 +65,10 @@ pub async fn patch_quantity(
             )
         })
         .collect();
-    Ok(Err(format!(
+    Err(format!(
         "Amazon refused the quantity update: {}",
         issues.join("; ")
-    )))
+    ))
 }
 
 /// What Amazon's listing of a SKU says: (sku, product type, seller-fulfilled quantity).
@@ -85,8 +89,12 @@ pub async fn search_by_skus(
         .q("identifiersType", "SKU")
         .q("includedData", "summaries,fulfillmentAvailability")
         .q("pageSize", "20");
-    let v = client.call(&req).await?;
-    Ok(v["items"]
+    Ok(search_answer(&client.call(&req).await?))
+}
+
+/// Reads a `searchListingsItems` answer: what each listing found says.
+pub fn search_answer(v: &Value) -> Vec<Found> {
+    v["items"]
         .as_array()
         .into_iter()
         .flatten()
@@ -103,7 +111,7 @@ pub async fn search_by_skus(
                 .and_then(|f| f["quantity"].as_i64());
             Some((sku, product_type, quantity))
         })
-        .collect())
+        .collect()
 }
 
 #[cfg(test)]

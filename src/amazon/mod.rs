@@ -22,6 +22,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Longest lifetime of a token that Amazon states (LWA access tokens and Restricted Data
+/// Tokens live an hour).
+const MAX_TOKEN_LIFETIME_SECONDS: i64 = 86_400;
+
+/// The lifetime of a token that Amazon states in seconds, kept from 0 to a day, so that an
+/// absurd `expires_in` neither overflows the clock nor keeps a token forever.
+pub fn token_lifetime(seconds: i64) -> chrono::Duration {
+    chrono::Duration::seconds(seconds.clamp(0, MAX_TOKEN_LIFETIME_SECONDS))
+}
+
 /// One SP-API call.
 #[derive(Debug, Clone)]
 pub struct ApiRequest {
@@ -324,20 +334,9 @@ impl Client {
     /// Amazon says it is GZIP-compressed.
     pub async fn fetch_document(&self, op: Operation, path: String) -> Result<Vec<u8>> {
         let doc = self.call(&ApiRequest::get(op, path)).await?;
-        let url = doc["url"]
-            .as_str()
-            .ok_or_else(|| Error::Network(format!("{op:?} answered without url")))?;
+        let (url, gzip) = document_answer(op, &doc)?;
         let bytes = self.download(url).await?;
-        if doc["compressionAlgorithm"] != "GZIP" {
-            return Ok(bytes);
-        }
-        let mut out = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut out)
-            .map_err(|e| {
-                tracing::warn!("{op:?}: the document is not valid gzip: {e}");
-                unreadable_document(&format!("{op:?}'s document"))
-            })?;
-        Ok(out)
+        unpack_document(op, bytes, gzip)
     }
 
     /// Uploads a document to a presigned URL (no SP-API token), retrying transient failures.
@@ -464,19 +463,15 @@ impl Client {
             req.path,
             started.elapsed().as_millis()
         );
-        if let Some(date) = resp.headers().get("date").and_then(|v| v.to_str().ok()) {
-            if let Ok(t) = httpdate::parse_http_date(date) {
-                self.server_clock.observe(t.into(), self.clock.now());
-            }
-        }
-        if let Some(rate) = resp
-            .headers()
-            .get("x-amzn-RateLimit-Limit")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<f64>().ok())
-        {
-            self.limiter.observe_limit(req.op, rate);
-        }
+        let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok());
+        observe_headers(
+            &self.limiter,
+            &self.server_clock,
+            req.op,
+            header("date"),
+            header("x-amzn-RateLimit-Limit"),
+            self.clock.now(),
+        );
         let body = match resp.bytes().await {
             Ok(b) => b,
             Err(e) => {
@@ -562,8 +557,50 @@ fn transport_fault(e: &reqwest::Error) -> Fault {
     }
 }
 
+/// Takes Amazon's clock from an answer's `Date` header and the operation's rate from its
+/// `x-amzn-RateLimit-Limit` header; unreadable values are ignored.
+pub fn observe_headers(
+    limiter: &RateLimiter,
+    server_clock: &ServerClock,
+    op: Operation,
+    date: Option<&str>,
+    rate: Option<&str>,
+    local_now: chrono::DateTime<chrono::Utc>,
+) {
+    if let Some(t) = date.and_then(|d| httpdate::parse_http_date(d).ok()) {
+        server_clock.observe(t.into(), local_now);
+    }
+    if let Some(rate) = rate.and_then(|v| v.trim().parse::<f64>().ok()) {
+        limiter.observe_limit(op, rate);
+    }
+}
+
+/// Reads a `getFeedDocument` or `getReportDocument` answer: the download URL and whether the
+/// document is GZIP-compressed.
+pub fn document_answer(op: Operation, doc: &Value) -> Result<(&str, bool)> {
+    let url = doc["url"]
+        .as_str()
+        .ok_or_else(|| Error::Network(format!("{op:?} answered without url")))?;
+    Ok((url, doc["compressionAlgorithm"] == "GZIP"))
+}
+
+/// A downloaded document as it was before compression.
+pub fn unpack_document(op: Operation, bytes: Vec<u8>, gzip: bool) -> Result<Vec<u8>> {
+    if !gzip {
+        return Ok(bytes);
+    }
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut out).map_err(
+        |e| {
+            tracing::warn!("{op:?}: the document is not valid gzip: {e}");
+            unreadable_document(&format!("{op:?}'s document"))
+        },
+    )?;
+    Ok(out)
+}
+
 /// Amazon's `{"errors":[{code, message, details}]}` as an [`Error::Amazon`].
-fn amazon_error(op: Operation, status: u16, body: &[u8]) -> Error {
+pub fn amazon_error(op: Operation, status: u16, body: &[u8]) -> Error {
     let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let first = &v["errors"][0];
     let text = |k: &str| first[k].as_str().unwrap_or("").to_string();

@@ -35,28 +35,40 @@ fn bad(what: &str) -> Error {
     Error::Network(format!("Amazon's order data is missing {what}"))
 }
 
-/// Multiplies a decimal string by an integer without floating point.
-fn times(amount: &str, n: i64) -> Option<String> {
+/// A decimal string in units of its last digit: (units, 10 to the number of digits after the
+/// point, that number); None when it is no decimal or does not fit.
+fn decimal(amount: &str) -> Option<(i128, i128, usize)> {
     let (int, frac) = amount.split_once('.').unwrap_or((amount, ""));
-    let scale = 10i128.pow(frac.len() as u32);
+    let digits = frac.len();
+    let scale = 10i128.checked_pow(u32::try_from(digits).ok()?)?;
     let neg = int.starts_with('-');
-    let units: i128 = int.trim_start_matches('-').parse::<i128>().ok()? * scale
-        + if frac.is_empty() {
-            0
-        } else {
-            frac.parse::<i128>().ok()?
-        };
-    let total = units * i128::from(n) * if neg { -1 } else { 1 };
-    if frac.is_empty() {
-        return Some(total.to_string());
+    let whole = int.trim_start_matches('-').parse::<i128>().ok()?;
+    let part = if frac.is_empty() {
+        0
+    } else {
+        frac.parse::<i128>().ok()?
+    };
+    let units = whole.checked_mul(scale)?.checked_add(part)?;
+    Some((if neg { -units } else { units }, scale, digits))
+}
+
+/// Units of `scale` back to a decimal string with `digits` after the point.
+fn format_decimal(units: i128, scale: i128, digits: usize) -> String {
+    if digits == 0 {
+        return units.to_string();
     }
-    let sign = if total < 0 { "-" } else { "" };
-    let t = total.abs();
-    Some(format!(
-        "{sign}{}.{:0width$}",
-        t / scale,
-        t % scale,
-        width = frac.len()
+    let sign = if units < 0 { "-" } else { "" };
+    let (t, scale) = (units.unsigned_abs(), scale.unsigned_abs());
+    format!("{sign}{}.{:0digits$}", t / scale, t % scale)
+}
+
+/// Multiplies a decimal string by an integer without floating point (None when it does not fit).
+fn times(amount: &str, n: i64) -> Option<String> {
+    let (units, scale, digits) = decimal(amount)?;
+    Some(format_decimal(
+        units.checked_mul(i128::from(n))?,
+        scale,
+        digits,
     ))
 }
 
@@ -211,24 +223,12 @@ fn unit_of(total: &str, quantity: i64) -> Option<String> {
     if quantity == 1 {
         return Some(total.to_string());
     }
-    let (int, frac) = total.split_once('.').unwrap_or((total, ""));
-    let scale = 10i128.pow(frac.len() as u32);
-    let units = int.parse::<i128>().ok()? * scale
-        + if frac.is_empty() {
-            0
-        } else {
-            frac.parse::<i128>().ok()?
-        };
+    let (units, scale, digits) = decimal(total)?;
     let q = i128::from(quantity);
     if q <= 0 || units % q != 0 {
         return None;
     }
-    let u = units / q;
-    Some(if frac.is_empty() {
-        u.to_string()
-    } else {
-        format!("{}.{:0w$}", u / scale, u % scale, w = frac.len())
-    })
+    Some(format_decimal(units / q, scale, digits))
 }
 
 fn iso(t: DateTime<Utc>) -> String {
@@ -250,7 +250,11 @@ pub async fn search_page(
     if let Some(t) = token {
         req = req.q("paginationToken", t);
     }
-    let v = client.call(&req).await?;
+    search_answer(&client.call(&req).await?)
+}
+
+/// Reads a `searchOrders` answer: the orders and the next page's token.
+pub fn search_answer(v: &Value) -> Result<(Vec<Order>, Option<String>)> {
     let orders = v["orders"]
         .as_array()
         .ok_or_else(|| bad("orders"))?
@@ -263,8 +267,8 @@ pub async fn search_page(
     ))
 }
 
-/// A Restricted Data Token for `getOrders` with shipping addresses.
-pub async fn orders_rdt(client: &Client) -> Result<(Secret, i64)> {
+/// A Restricted Data Token for `getOrders` with shipping addresses, and its lifetime.
+pub async fn orders_rdt(client: &Client) -> Result<(Secret, chrono::Duration)> {
     let body = json!({"restrictedResources": [{"method": "GET", "path": "/orders/v0/orders", "dataElements": ["shippingAddress"]}]});
     let v = client
         .call(&ApiRequest::post(
@@ -273,10 +277,17 @@ pub async fn orders_rdt(client: &Client) -> Result<(Secret, i64)> {
             body,
         ))
         .await?;
+    rdt_answer(&v)
+}
+
+/// Reads a `createRestrictedDataToken` answer: the token and its lifetime (Amazon's
+/// `expiresIn`, 3600 s when absent, kept to [`super::token_lifetime`]'s range).
+pub fn rdt_answer(v: &Value) -> Result<(Secret, chrono::Duration)> {
     let t = v["restrictedDataToken"]
         .as_str()
         .ok_or_else(|| bad("restrictedDataToken"))?;
-    Ok((Secret::new(t), v["expiresIn"].as_i64().unwrap_or(3600)))
+    let seconds = v["expiresIn"].as_i64().unwrap_or(3600);
+    Ok((Secret::new(t), super::token_lifetime(seconds)))
 }
 
 /// One page of v0 `getOrders` (raw orders; items are fetched separately).
@@ -296,7 +307,11 @@ pub async fn get_orders_page(
             .q("LastUpdatedBefore", iso(w.before)),
     };
     req.rdt = Some(rdt.clone());
-    let v = client.call(&req).await?;
+    orders_page_answer(&client.call(&req).await?)
+}
+
+/// Reads a v0 `getOrders` answer: the raw orders and the next page's token.
+pub fn orders_page_answer(v: &Value) -> Result<(Vec<Value>, Option<String>)> {
     let p = &v["payload"];
     let orders = p["Orders"]
         .as_array()
@@ -346,10 +361,7 @@ pub async fn address_rdt(client: &Client, order_ids: &[String]) -> Result<Secret
             json!({ "restrictedResources": resources }),
         ))
         .await?;
-    let t = v["restrictedDataToken"]
-        .as_str()
-        .ok_or_else(|| bad("restrictedDataToken"))?;
-    Ok(Secret::new(t))
+    rdt_answer(&v).map(|(t, _)| t)
 }
 
 /// The shipping address of one order (v0 `getOrderAddress`, with a Restricted Data Token), if
@@ -367,7 +379,11 @@ pub async fn get_order_address(
         ),
     );
     req.rdt = Some(rdt.clone());
-    let v = client.call(&req).await?;
+    address_answer(order_id, &client.call(&req).await?)
+}
+
+/// Reads a `getOrderAddress` answer for `order_id`: its shipping address, if any.
+pub fn address_answer(order_id: &str, v: &Value) -> Result<Option<Value>> {
     let p = &v["payload"];
     check_order_id("getOrderAddress", order_id, p)?;
     Ok(p["ShippingAddress"]
@@ -388,20 +404,26 @@ pub async fn get_order_items(client: &Client, order_id: &str) -> Result<Vec<Valu
         if let Some(t) = &token {
             req = req.q("NextToken", t.clone());
         }
-        let v = client.call(&req).await?;
-        check_order_id("getOrderItems", order_id, &v["payload"])?;
-        items.extend(
-            v["payload"]["OrderItems"]
-                .as_array()
-                .ok_or_else(|| bad("payload.OrderItems"))?
-                .iter()
-                .cloned(),
-        );
-        token = text(&v["payload"]["NextToken"]).filter(|t| !t.is_empty());
+        let (page, next) = items_answer(order_id, &client.call(&req).await?)?;
+        items.extend(page);
+        token = next;
         if token.is_none() {
             return Ok(items);
         }
     }
+}
+
+/// Reads one `getOrderItems` page for `order_id`: its items and the next page's token.
+pub fn items_answer(order_id: &str, v: &Value) -> Result<(Vec<Value>, Option<String>)> {
+    check_order_id("getOrderItems", order_id, &v["payload"])?;
+    let items = v["payload"]["OrderItems"]
+        .as_array()
+        .ok_or_else(|| bad("payload.OrderItems"))?
+        .clone();
+    Ok((
+        items,
+        text(&v["payload"]["NextToken"]).filter(|t| !t.is_empty()),
+    ))
 }
 
 /// The `confirmShipment` call for one package.
@@ -461,7 +483,12 @@ pub async fn fulfilled_quantities(
     let v = client
         .call(&ApiRequest::get(Operation::GetOrder2026, path).q("includedData", "FULFILLMENT"))
         .await?;
-    Ok(v["order"]["orderItems"]
+    Ok(fulfilled_answer(&v))
+}
+
+/// Reads a `getOrder` answer: units shipped per order item.
+pub fn fulfilled_answer(v: &Value) -> std::collections::HashMap<String, i64> {
+    v["order"]["orderItems"]
         .as_array()
         .into_iter()
         .flatten()
@@ -471,7 +498,7 @@ pub async fn fulfilled_quantities(
                 i["fulfillment"]["quantityFulfilled"].as_i64().unwrap_or(0),
             ))
         })
-        .collect())
+        .collect()
 }
 
 #[cfg(test)]
@@ -484,6 +511,27 @@ mod tests {
         assert_eq!(times("5980", 2).as_deref(), Some("11960"));
         assert_eq!(unit_of("44.97", 3).as_deref(), Some("14.99"));
         assert_eq!(unit_of("10.00", 3), None);
+        assert_eq!(times("-0.50", 3).as_deref(), Some("-1.50"));
+    }
+
+    #[test]
+    fn amounts_too_large_for_exact_arithmetic_are_left_out() {
+        // Found with the fuzz harness: these overflowed (a panic in debug builds, a wrong
+        // amount in release builds).
+        let tiny = format!("1.{}1", "0".repeat(39));
+        assert_eq!(times(&tiny, 2), None);
+        assert_eq!(unit_of(&tiny, 3), None);
+        assert_eq!(times(&"9".repeat(38), i64::MAX), None);
+        assert_eq!(unit_of(&"9".repeat(40), 3), None);
+    }
+
+    #[test]
+    fn an_absurd_rdt_lifetime_is_kept_to_a_day() {
+        let v = json!({"restrictedDataToken": "Atz.sprdt|x", "expiresIn": i64::MAX});
+        let (_, lifetime) = rdt_answer(&v).unwrap();
+        assert_eq!(lifetime, chrono::Duration::days(1));
+        let (_, lifetime) = rdt_answer(&json!({"restrictedDataToken": "t"})).unwrap();
+        assert_eq!(lifetime, chrono::Duration::hours(1));
     }
 
     #[test]

@@ -23,6 +23,11 @@ pub async fn create(
             body,
         ))
         .await?;
+    created_answer(&v)
+}
+
+/// Reads a `createReport` answer: the report id.
+pub fn created_answer(v: &serde_json::Value) -> Result<String> {
     v["reportId"]
         .as_str()
         .map(str::to_string)
@@ -35,10 +40,15 @@ pub async fn status(client: &Client, report_id: &str) -> Result<(String, Option<
     let v = client
         .call(&ApiRequest::get(Operation::GetReport, path))
         .await?;
-    Ok((
+    Ok(status_answer(&v))
+}
+
+/// Reads a `getReport` answer: the processing status and the document id.
+pub fn status_answer(v: &serde_json::Value) -> (String, Option<String>) {
+    (
         v["processingStatus"].as_str().unwrap_or("").to_string(),
         v["reportDocumentId"].as_str().map(str::to_string),
-    ))
+    )
 }
 
 /// Downloads a report document.

@@ -190,7 +190,7 @@ async fn rdt(core: &Core) -> Result<Secret> {
         }
     }
     let (t, lifetime) = orders::orders_rdt(&core.client).await?;
-    *cached = Some((t.clone(), now + Duration::seconds(lifetime)));
+    *cached = Some((t.clone(), now + lifetime));
     Ok(t)
 }
 
