@@ -264,6 +264,11 @@ impl<'a> Control<'a> {
         lock(&self.shared.faults).add(fault);
     }
 
+    /// Faults injected and not used up yet.
+    pub fn pending_faults(&self) -> Vec<Fault> {
+        lock(&self.shared.faults).pending().to_vec()
+    }
+
     /// Removes every pending fault.
     pub fn clear_faults(&self) {
         lock(&self.shared.faults).clear();

@@ -2,6 +2,8 @@
 //! configured against it, each test with its own store file.
 #![allow(dead_code)]
 
+pub mod cc;
+
 use sellsync::Engine;
 use sellsync_emulator::{Config as EmuConfig, Emulator, ListingSeed, OrderSeed, Seller};
 use std::path::PathBuf;
