@@ -666,3 +666,43 @@ fn settle_or_parked(engine: &Engine) {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+#[test]
+fn units_held_back_for_an_order_not_seen_yet_come_back_once_it_is_seen_and_booked() {
+    let emu = emulator(1000.0);
+    seed_skus(&emu, &["MUG".into()], 6, false);
+    let dir = tempdir();
+    let engine = open(&emu, &dir, STOCK_CONFIG);
+    engine.sku_map(&[one_to_one("MUG", "4711")]).unwrap();
+    engine.stock_set(&[level("4711", 6)]).unwrap();
+    settle(&engine);
+    assert_eq!(emu.control().quantity("MUG"), Some(6));
+    // A buyer takes 4; order searches will not show the order for two minutes.
+    let ids = emu
+        .control()
+        .place_orders(&OrderSeed {
+            lines: vec![("MUG".into(), 4)],
+            ..Default::default()
+        })
+        .unwrap();
+    engine.stock_set(&[level("4711", 5)]).unwrap();
+    settle(&engine);
+    assert_eq!(
+        emu.control().quantity("MUG"),
+        Some(1),
+        "the 4 units Amazon sold are held back"
+    );
+    // The order is seen; the POS books it and reports its shelf before any stock cycle ran.
+    emu.control().advance(chrono::Duration::minutes(3));
+    engine.sync_now(1, SYNC).unwrap();
+    engine.sync_now(1, SYNC).unwrap();
+    assert!(engine.order_next().unwrap().is_some());
+    engine.order_ack(&ids[0], "POS-1").unwrap();
+    engine.stock_set(&[level("4711", 5)]).unwrap();
+    settle(&engine);
+    assert_eq!(
+        emu.control().quantity("MUG"),
+        Some(5),
+        "nothing is held back once the order is seen and booked"
+    );
+}
