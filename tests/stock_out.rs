@@ -706,3 +706,30 @@ fn units_held_back_for_an_order_not_seen_yet_come_back_once_it_is_seen_and_booke
         "nothing is held back once the order is seen and booked"
     );
 }
+
+#[test]
+fn units_held_back_for_an_order_that_never_shows_come_back_after_the_horizon() {
+    let emu = emulator(1000.0);
+    seed_skus(&emu, &["MUG".into()], 6, false);
+    let dir = tempdir();
+    let engine = open(&emu, &dir, STOCK_CONFIG);
+    engine.sku_map(&[one_to_one("MUG", "4711")]).unwrap();
+    engine.stock_set(&[level("4711", 6)]).unwrap();
+    settle(&engine);
+    // Amazon's quantity falls by 4 with no order the store will ever see in that stretch.
+    emu.control().with_world(|w| {
+        let seller = w.sellers[0].seller_id.clone();
+        w.set_quantity(&seller, "MUG", 2, sellsync_emulator::stock::Cause::Control)
+    });
+    engine.stock_set(&[level("4711", 5)]).unwrap();
+    settle(&engine);
+    assert_eq!(emu.control().quantity("MUG"), Some(1), "4 units held back");
+    emu.control().advance(chrono::Duration::minutes(61));
+    engine.sync_now(1, SYNC).unwrap(); // the library learns Amazon's time from its answers
+    settle(&engine);
+    assert_eq!(
+        emu.control().quantity("MUG"),
+        Some(5),
+        "what was held is released once the stretch is past the horizon"
+    );
+}

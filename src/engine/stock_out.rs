@@ -69,6 +69,7 @@ fn fast_lane_takes(core: &Core, p: &Push) -> bool {
 pub async fn run_patches(core: &Core) -> Result<Report> {
     let mut report = Report::default();
     core.store.recompute_all(&core.config.stock)?;
+    core.store.release_expired_holds(core.client.amazon_now())?;
     let pushes = core.store.pending_pushes(&core.config.stock)?;
     let (mut urgent, ordinary): (Vec<Push>, Vec<Push>) =
         pushes.into_iter().partition(Push::is_urgent);

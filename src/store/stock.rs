@@ -289,6 +289,19 @@ impl Store {
         Ok(())
     }
 
+    /// Puts out of step every SKU last pushed with units held back for orders not seen, once
+    /// all the stretches that held them are older than `UNSEEN_HORIZON` (at `now`, Amazon's
+    /// time): their orders are visible by then, so it is pushed again without them.
+    pub fn release_expired_holds(&self, now: DateTime<Utc>) -> Result<()> {
+        self.conn()
+            .prepare_cached(
+                "UPDATE skus SET pushed_for = NULL WHERE pushed_for IS NOT NULL AND pushed_for <> amazon
+                   AND NOT EXISTS (SELECT 1 FROM amazon_takes t WHERE t.sku = skus.sku AND t.until >= ?1)",
+            )?
+            .execute([ts(now - UNSEEN_HORIZON)])?;
+        Ok(())
+    }
+
     /// Seller-fulfilled SKUs whose listing has not been looked up on Amazon yet.
     pub fn skus_to_look_up(&self, limit: usize) -> Result<Vec<String>> {
         let conn = self.conn();
