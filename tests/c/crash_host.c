@@ -401,7 +401,7 @@ static int drain(SellSync *h) {
     int quiet = 0;
     while (quiet < 2) {
         if (now_s() > until) {
-            fprintf(stderr, "drain: orders kept coming for 120 s\n");
+            fprintf(stderr, "drain: no progress for 120 s\n");
             return 1;
         }
         sellsync_status st = sellsync_sync_now(h, SELLSYNC_FLOW_ALL);
@@ -410,19 +410,24 @@ static int drain(SellSync *h) {
             quiet = 0;
             continue;
         }
-        quiet = take_orders(h) == 0 ? quiet + 1 : 0;
+        if (take_orders(h) > 0) {
+            quiet = 0;
+            until = now_s() + 120; /* a backlog may take a while: 120 s without progress */
+        } else {
+            quiet++;
+        }
         while (acknowledge_event(h, 0)) {
         }
     }
     /* Every order is acknowledged: the shelf is reported once more after all of them. */
     set_batch(h, 0, items, 1);
-    until = now_s() + 120;
+    until = now_s() + 300;
     for (;;) {
         sellsync_status st = sellsync_sync_now(h, SELLSYNC_FLOW_STOCK | SELLSYNC_FLOW_SHIPMENTS);
         if (st != SELLSYNC_OK) printf("sync: %s: %s\n", sellsync_status_str(st), sellsync_last_error());
         if (st == SELLSYNC_OK && settled(h)) break;
         if (now_s() > until) {
-            fprintf(stderr, "drain: stock and shipments did not settle in 120 s\n");
+            fprintf(stderr, "drain: stock and shipments did not settle in 300 s\n");
             return 1;
         }
         acknowledge_event(h, 50); /* feeds take a while at Amazon */
