@@ -4,49 +4,15 @@
 
 mod common;
 
+use common::cc::{compile_with, root};
 use common::*;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The directory holding the libsellsync.so built for this test run.
-fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap().to_path_buf();
-    for dir in [deps.parent().unwrap().to_path_buf(), deps] {
-        if dir.join("libsellsync.so").exists() {
-            return dir;
-        }
-    }
-    panic!("libsellsync.so not found next to the test binary");
-}
-
 fn compile(compiler: &str, lang: &[&str], sources: &[&str], out: &Path) {
     compile_with(compiler, lang, &[], sources, out)
-}
-
-fn compile_with(compiler: &str, lang: &[&str], extra: &[&str], sources: &[&str], out: &Path) {
-    let lib = lib_dir();
-    let status = Command::new(compiler)
-        .args(lang)
-        .args(["-Wall", "-Wextra", "-Werror", "-pedantic"])
-        .args(extra)
-        .arg("-I")
-        .arg(root().join("include"))
-        .args(sources.iter().map(|s| root().join(s)))
-        .arg("-o")
-        .arg(out)
-        .arg(format!("-L{}", lib.display()))
-        .arg(format!("-Wl,-rpath,{}", lib.display()))
-        .args(["-lsellsync", "-lpthread", "-lm"])
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run {compiler}: {e}"));
-    assert!(status.success(), "{compiler} failed to build the harness");
 }
 
 /// The harness, built once per test run with `-std=c11 -Wall -Wextra -Werror`.

@@ -176,15 +176,7 @@ fn fba_and_merchant_orders_from_two_marketplaces_are_told_apart() {
     emu.control()
         .seed_listings(
             None,
-            &[sellsync_emulator::ListingSeed {
-                sku: "FBA-1".into(),
-                asin: None,
-                title: None,
-                quantity: 100,
-                price_cents: None,
-                fba: true,
-                product_type: None,
-            }],
+            &[sellsync_emulator::ListingSeed::new("FBA-1", 100, true)],
         )
         .unwrap();
     let us_mfn = place_orders(&emu, 5, false, Some("ATVPDKIKX0DER"));

@@ -7,7 +7,7 @@ use common::*;
 use rand::{Rng, SeedableRng};
 use sellsync::model::{Buffer, Component, SkuMapping, StockLevel};
 use sellsync::Engine;
-use sellsync_emulator::{Fault, FaultKind, ListingSeed, OrderSeed};
+use sellsync_emulator::{Emulator, Fault, FaultKind, ListingSeed, OrderSeed};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -166,15 +166,22 @@ fn a_sku_set_to_zero_is_zero_on_amazon_within_one_call_even_while_a_bulk_feed_is
     assert_eq!(emu.control().quantity("SKU-0008"), Some(40));
 }
 
-#[test]
-fn unacknowledged_orders_hold_their_units_until_the_host_reports_stock_after_booking() {
+/// A shop selling one item, host item 4711 as SKU "MUG", with `units` on the shelf and on
+/// Amazon.
+fn mug_shop(units: i64) -> (Emulator, tempfile::TempDir, Engine) {
     let emu = emulator(1000.0);
-    seed_skus(&emu, &["MUG".into()], 10, false);
+    seed_skus(&emu, &["MUG".into()], units, false);
     let dir = tempdir();
     let engine = open(&emu, &dir, STOCK_CONFIG);
     engine.sku_map(&[one_to_one("MUG", "4711")]).unwrap();
-    engine.stock_set(&[level("4711", 10)]).unwrap();
+    engine.stock_set(&[level("4711", units)]).unwrap();
     settle(&engine);
+    (emu, dir, engine)
+}
+
+#[test]
+fn unacknowledged_orders_hold_their_units_until_the_host_reports_stock_after_booking() {
+    let (emu, _dir, engine) = mug_shop(10);
     assert_eq!(emu.control().quantity("MUG"), Some(10));
     // A buyer orders 3, still pending payment; it becomes visible to the library, which has
     // it (not yet acknowledged by the host) when the shop restocks to 15.
@@ -665,4 +672,59 @@ fn settle_or_parked(engine: &Engine) {
         assert!(Instant::now() < deadline);
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+#[test]
+fn units_held_back_for_an_order_not_seen_yet_come_back_once_it_is_seen_and_booked() {
+    let (emu, _dir, engine) = mug_shop(6);
+    assert_eq!(emu.control().quantity("MUG"), Some(6));
+    // A buyer takes 4; order searches will not show the order for two minutes.
+    let ids = emu
+        .control()
+        .place_orders(&OrderSeed {
+            lines: vec![("MUG".into(), 4)],
+            ..Default::default()
+        })
+        .unwrap();
+    engine.stock_set(&[level("4711", 5)]).unwrap();
+    settle(&engine);
+    assert_eq!(
+        emu.control().quantity("MUG"),
+        Some(1),
+        "the 4 units Amazon sold are held back"
+    );
+    // The order is seen; the POS books it and reports its shelf before any stock cycle ran.
+    emu.control().advance(chrono::Duration::minutes(3));
+    engine.sync_now(1, SYNC).unwrap();
+    engine.sync_now(1, SYNC).unwrap();
+    assert!(engine.order_next().unwrap().is_some());
+    engine.order_ack(&ids[0], "POS-1").unwrap();
+    engine.stock_set(&[level("4711", 5)]).unwrap();
+    settle(&engine);
+    assert_eq!(
+        emu.control().quantity("MUG"),
+        Some(5),
+        "nothing is held back once the order is seen and booked"
+    );
+}
+
+#[test]
+fn units_held_back_for_an_order_that_never_shows_come_back_after_the_horizon() {
+    let (emu, _dir, engine) = mug_shop(6);
+    // Amazon's quantity falls by 4 with no order the store will ever see in that stretch.
+    emu.control().with_world(|w| {
+        let seller = w.sellers[0].seller_id.clone();
+        w.set_quantity(&seller, "MUG", 2, sellsync_emulator::stock::Cause::Control)
+    });
+    engine.stock_set(&[level("4711", 5)]).unwrap();
+    settle(&engine);
+    assert_eq!(emu.control().quantity("MUG"), Some(1), "4 units held back");
+    emu.control().advance(chrono::Duration::minutes(61));
+    engine.sync_now(1, SYNC).unwrap(); // the library learns Amazon's time from its answers
+    settle(&engine);
+    assert_eq!(
+        emu.control().quantity("MUG"),
+        Some(5),
+        "what was held is released once the stretch is past the horizon"
+    );
 }

@@ -32,6 +32,22 @@ pub struct ListingSeed {
     pub product_type: Option<String>,
 }
 
+impl ListingSeed {
+    /// A listing of `sku` showing `quantity`, fulfilled by Amazon when `fba`, with the
+    /// emulator's defaults for the rest.
+    pub fn new(sku: impl Into<String>, quantity: i64, fba: bool) -> ListingSeed {
+        ListingSeed {
+            sku: sku.into(),
+            asin: None,
+            title: None,
+            quantity,
+            price_cents: None,
+            fba,
+            product_type: None,
+        }
+    }
+}
+
 /// Orders to create.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct OrderSeed {

@@ -50,6 +50,10 @@ pub async fn run(core: &Core) -> Result<Report> {
             continue;
         }
         let s = &out.shipment;
+        // From here until Amazon's answer is recorded the outcome is unknown: should the
+        // process die in between, the next one reads Amazon's order before sending again.
+        core.store
+            .mark_sending(&s.order_id, &out.package_reference_id)?;
         let ship_date = s.ship_date.clone().unwrap_or_default();
         let req = orders::confirm_shipment(
             s,
@@ -93,7 +97,11 @@ pub async fn run(core: &Core) -> Result<Report> {
                 report.failed += 1;
             }
             // Throttled or unreachable after every retry: it surely did not arrive; next cycle.
-            Err(e) => return Err(e),
+            Err(e) => {
+                core.store
+                    .mark_not_sent(&s.order_id, &out.package_reference_id)?;
+                return Err(e);
+            }
         }
     }
     Ok(report)

@@ -68,6 +68,7 @@ fn fast_lane_takes(core: &Core, p: &Push) -> bool {
 /// The patch lane: urgent decreases, then the fast lane.
 pub async fn run_patches(core: &Core) -> Result<Report> {
     let mut report = Report::default();
+    core.store.release_expired_holds(core.client.amazon_now())?;
     let pushes = core.store.pending_pushes(&core.config.stock)?;
     let (mut urgent, ordinary): (Vec<Push>, Vec<Push>) =
         pushes.into_iter().partition(Push::is_urgent);

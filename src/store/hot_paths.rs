@@ -33,6 +33,7 @@ const PARTIAL: &[&str] = &[
     "skus_out_of_step",
     "skus_to_look_up",
     "shipments_to_send",
+    "skus_holding",
 ];
 
 /// Scans in a table's own order that stop at the first row wanted: the oldest event not leased
@@ -145,6 +146,7 @@ fn costs(store: &Store, skus: usize, next: usize) -> Vec<(&'static str, f64)> {
         }
     });
     let lanes = steps(store, || {
+        store.release_expired_holds(now).unwrap();
         store.pending_pushes(&defaults).unwrap();
         store.skus_to_look_up(20).unwrap();
     });

@@ -545,7 +545,16 @@ fn apply_order(
         skus.extend(it.sku.clone());
     }
     match &stored {
-        None => applied.new += 1,
+        None => {
+            applied.new += 1;
+            // A push that held units back for orders not seen yet (it sent less than it was
+            // made for) is out of date once one of them is seen: the SKU is pushed again.
+            tx.prepare_cached(
+                "UPDATE skus SET pushed_for = NULL WHERE pushed_for IS NOT NULL AND pushed_for <> amazon
+                   AND sku IN (SELECT sku FROM order_items WHERE order_id = ?1)",
+            )?
+            .execute([&o.order_id])?;
+        }
         Some(_) => applied.updated += 1,
     }
     if becomes_ready {

@@ -158,8 +158,9 @@ pub const MIGRATIONS: &[&str] = &[
      );",
     // 11: hot paths that do not grow with the store: the next ready sequence number is read
     // from an index, reservations read only the order items still to ship, the stock lanes
-    // read only the SKUs out of step or not looked up yet, and the metrics read only the
-    // orders of their windows (the partial indexes' WHERE clauses are the very terms of the
+    // read only the SKUs out of step, holding units or not looked up yet, what Amazon took in a
+    // stretch is matched with the orders placed in it, and the metrics read only the orders of
+    // their windows (the partial indexes' WHERE clauses are the very terms of the
     // queries that use them).
     "CREATE INDEX orders_ready_seq ON orders(ready_seq);
      CREATE INDEX order_items_open ON order_items(sku)
@@ -171,5 +172,7 @@ pub const MIGRATIONS: &[&str] = &[
      CREATE INDEX orders_ship_by ON orders(marketplace_id, latest_ship_date);
      CREATE INDEX orders_unshipped ON orders(latest_ship_date) WHERE status = 'UNSHIPPED';
      CREATE INDEX skus_over_shown ON skus(sku)
-        WHERE fba = 0 AND amazon IS NOT NULL AND desired IS NOT NULL AND amazon > desired;",
+        WHERE fba = 0 AND amazon IS NOT NULL AND desired IS NOT NULL AND amazon > desired;
+     CREATE INDEX skus_holding ON skus(sku) WHERE pushed_for IS NOT NULL AND pushed_for <> amazon;
+     CREATE INDEX orders_placed ON orders(purchase_date);",
 ];

@@ -273,6 +273,27 @@ impl Store {
         Ok(())
     }
 
+    /// Marks a queued package as on its way (UNCERTAIN, its attempts unchanged), durably,
+    /// before it is sent: a process that dies before recording Amazon's answer leaves it
+    /// to be read back from Amazon, not sent twice.
+    pub fn mark_sending(&self, order_id: &str, pref: &str) -> Result<()> {
+        self.conn().execute(
+            "UPDATE shipments SET state = 'UNCERTAIN' WHERE order_id = ?1 AND package_reference_id = ?2 AND state = 'QUEUED'",
+            params![order_id, pref],
+        )?;
+        Ok(())
+    }
+
+    /// Puts a package marked by `mark_sending` back in the queue: its call surely did not
+    /// reach Amazon.
+    pub fn mark_not_sent(&self, order_id: &str, pref: &str) -> Result<()> {
+        self.conn().execute(
+            "UPDATE shipments SET state = 'QUEUED' WHERE order_id = ?1 AND package_reference_id = ?2 AND state = 'UNCERTAIN' AND last_error IS NULL",
+            params![order_id, pref],
+        )?;
+        Ok(())
+    }
+
     /// Packages with their state, of one order or of every order with one not yet at Amazon.
     pub fn shipments_view(&self, order_id: Option<&str>) -> Result<Value> {
         let conn = self.conn();

@@ -270,6 +270,19 @@ impl Store {
         Ok(())
     }
 
+    /// Puts out of step every SKU last pushed with units held back for orders not seen, once
+    /// all the stretches that held them are older than `UNSEEN_HORIZON` (at `now`, Amazon's
+    /// time): their orders are visible by then, so it is pushed again without them.
+    pub fn release_expired_holds(&self, now: DateTime<Utc>) -> Result<()> {
+        self.conn()
+            .prepare_cached(
+                "UPDATE skus SET pushed_for = NULL WHERE pushed_for IS NOT NULL AND pushed_for <> amazon
+                   AND NOT EXISTS (SELECT 1 FROM amazon_takes t WHERE t.sku = skus.sku AND t.until >= ?1)",
+            )?
+            .execute([ts(now - UNSEEN_HORIZON)])?;
+        Ok(())
+    }
+
     /// Seller-fulfilled SKUs whose listing has not been looked up on Amazon yet.
     pub fn skus_to_look_up(&self, limit: usize) -> Result<Vec<String>> {
         let conn = self.conn();
@@ -356,33 +369,9 @@ impl Store {
             until: ts(now),
             units: amazon - shows,
         });
-        let mut takes: Vec<Take> = {
-            let mut stmt =
-                conn.prepare_cached("SELECT after, until, units FROM amazon_takes WHERE sku = ?1")?;
-            let rows = stmt.query_map([sku], |r| {
-                Ok(Take {
-                    after: r.get(0)?,
-                    until: r.get(1)?,
-                    units: r.get(2)?,
-                })
-            })?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
+        let mut takes = kept_takes(&conn, sku)?;
         takes.extend(open.clone());
-        let mut seen_in = conn.prepare_cached(
-            "SELECT COALESCE(SUM(i.quantity), 0) FROM order_items i JOIN orders o ON o.order_id = i.order_id
-             WHERE i.sku = ?1 AND o.fulfilled_by = 'MERCHANT' AND o.purchase_date > ?2 AND o.purchase_date <= ?3",
-        )?;
-        let mut unseen = 0;
-        for t in &takes {
-            // Amazon's times come to the second: an order placed just after a push may carry a
-            // time just before it.
-            let after = DateTime::parse_from_rfc3339(&t.after)
-                .map(|a| ts(a.with_timezone(&Utc) - BOUNDARY_SLACK))
-                .unwrap_or_else(|_| t.after.clone());
-            let seen: i64 = seen_in.query_row(params![sku, after, t.until], |r| r.get(0))?;
-            unseen += (t.units - seen).max(0);
-        }
+        let unseen = unseen_in(&conn, sku, &takes)?;
         Ok((unseen, open))
     }
 
@@ -756,7 +745,44 @@ fn record_store_sales(
     ))
 }
 
+/// The stretches kept for a SKU.
+fn kept_takes(conn: &rusqlite::Connection, sku: &str) -> Result<Vec<Take>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT after, until, units FROM amazon_takes WHERE sku = ?1")?;
+    let rows = stmt.query_map([sku], |r| {
+        Ok(Take {
+            after: r.get(0)?,
+            until: r.get(1)?,
+            units: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Units of `takes` not explained by the orders of the SKU seen so far.
+fn unseen_in(conn: &rusqlite::Connection, sku: &str, takes: &[Take]) -> Result<i64> {
+    // From the orders placed in the stretch (a few), not from the SKU's whole history (`+`
+    // keeps the planner off the SKU index).
+    let mut seen_in = conn.prepare_cached(
+        "SELECT COALESCE(SUM(i.quantity), 0) FROM orders o JOIN order_items i ON i.order_id = o.order_id
+         WHERE +i.sku = ?1 AND o.fulfilled_by = 'MERCHANT' AND o.purchase_date > ?2 AND o.purchase_date <= ?3",
+    )?;
+    let mut unseen = 0;
+    for t in takes {
+        // Amazon's times come to the second: an order placed just after a push may carry a
+        // time just before it.
+        let after = DateTime::parse_from_rfc3339(&t.after)
+            .map(|a| ts(a.with_timezone(&Utc) - BOUNDARY_SLACK))
+            .unwrap_or_else(|_| t.after.clone());
+        let seen: i64 = seen_in.query_row(params![sku, after, t.until], |r| r.get(0))?;
+        unseen += (t.units - seen).max(0);
+    }
+    Ok(unseen)
+}
+
 /// Amazon accepted `quantity` (sent for `pushed_for`) at `at`; what it took before is kept.
+/// When it was sent with units held back for orders not seen then, and some of them were
+/// seen meanwhile, the SKU stays out of step: it is pushed again without them.
 fn accept(
     tx: &Transaction<'_>,
     sku: &str,
@@ -774,6 +800,13 @@ fn accept(
             "INSERT INTO amazon_takes(sku, after, until, units) VALUES (?1, ?2, ?3, ?4)",
         )?
         .execute(params![sku, t.after, t.until, t.units])?;
+    }
+    if quantity != pushed_for {
+        let held = unseen_in(tx, sku, &kept_takes(tx, sku)?)?;
+        if (pushed_for - held).max(0) != quantity {
+            tx.prepare_cached("UPDATE skus SET pushed_for = NULL WHERE sku = ?1")?
+                .execute([sku])?;
+        }
     }
     Ok(())
 }

@@ -2,6 +2,8 @@
 //! configured against it, each test with its own store file.
 #![allow(dead_code)]
 
+pub mod cc;
+
 use sellsync::Engine;
 use sellsync_emulator::{Config as EmuConfig, Emulator, ListingSeed, OrderSeed, Seller};
 use std::path::PathBuf;
@@ -54,15 +56,7 @@ pub fn seed_listings(emu: &Emulator, n: usize, quantity: i64) {
 pub fn seed_skus(emu: &Emulator, skus: &[String], quantity: i64, fba: bool) {
     let seeds: Vec<ListingSeed> = skus
         .iter()
-        .map(|s| ListingSeed {
-            sku: s.clone(),
-            asin: None,
-            title: None,
-            quantity,
-            price_cents: None,
-            fba,
-            product_type: None,
-        })
+        .map(|s| ListingSeed::new(s.clone(), quantity, fba))
         .collect();
     emu.control().seed_listings(None, &seeds).unwrap();
 }

@@ -1,0 +1,48 @@
+//! Builds C and C++ hosts against include/sellsync.h and the libsellsync.so built with the
+//! running test or example.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The project's root directory.
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The directory holding the libsellsync.so built for this run: next to the running binary
+/// (a test's, in `deps`), or in `deps` one directory up (an example's). The copy `cargo build`
+/// leaves one directory up may be older than this run's, so it comes last.
+pub fn lib_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let here = exe.parent().unwrap().to_path_buf();
+    let up = here.parent().unwrap().to_path_buf();
+    for dir in [here, up.join("deps"), up] {
+        if dir.join("libsellsync.so").exists() {
+            return dir;
+        }
+    }
+    panic!("libsellsync.so not found next to the running binary");
+}
+
+/// Compiles `sources` (relative to the root) with `-Wall -Wextra -Werror -pedantic`, the
+/// language flags `lang` and `extra`, linked against libsellsync, into `out`.
+pub fn compile_with(compiler: &str, lang: &[&str], extra: &[&str], sources: &[&str], out: &Path) {
+    let lib = lib_dir();
+    let status = Command::new(compiler)
+        .args(lang)
+        .args(["-Wall", "-Wextra", "-Werror", "-pedantic"])
+        .args(extra)
+        .arg("-I")
+        .arg(root().join("include"))
+        .args(sources.iter().map(|s| root().join(s)))
+        .arg("-o")
+        .arg(out)
+        .arg(format!("-L{}", lib.display()))
+        // RPATH, not RUNPATH: it comes before the LD_LIBRARY_PATH cargo sets for tests, which
+        // may name a directory holding an older copy of the library.
+        .arg(format!("-Wl,--disable-new-dtags,-rpath,{}", lib.display()))
+        .args(["-lsellsync", "-lpthread", "-lm"])
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {compiler}: {e}"));
+    assert!(status.success(), "{compiler} failed to build {sources:?}");
+}

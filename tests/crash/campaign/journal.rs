@@ -1,0 +1,118 @@
+//! The crash host's journal, read back: its own record of what it took, acknowledged,
+//! shipped and set, in the order it happened (see `tests/c/crash_host.c`).
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+/// One journal line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Entry {
+    Start,
+    Took { order: String, fba: bool },
+    Acked { order: String },
+    Ship { order: String, package: String },
+    ShipOk { order: String, package: String },
+    Set { item: String, on_hand: i64 },
+    SetOk { item: String, on_hand: i64 },
+    Drained,
+}
+
+/// Parses the journal; a torn last line (a kill in the middle of a write) is left out.
+pub fn read(path: &Path) -> Vec<Entry> {
+    let text = std::fs::read_to_string(path).expect("journal readable");
+    let complete = text.rfind('\n').map_or("", |end| &text[..end]);
+    complete
+        .lines()
+        .map(|line| parse(line).unwrap_or_else(|| panic!("journal line {line:?} is malformed")))
+        .collect()
+}
+
+fn parse(line: &str) -> Option<Entry> {
+    let w: Vec<&str> = line.split(' ').collect();
+    let s = |i: usize| w.get(i).map(|s| s.to_string());
+    let n = |i: usize| w.get(i)?.parse::<i64>().ok();
+    Some(match w[0] {
+        "start" => Entry::Start,
+        "took" => Entry::Took {
+            order: s(1)?,
+            fba: s(3)? == "A",
+        },
+        "acked" => Entry::Acked { order: s(1)? },
+        "ship" => Entry::Ship {
+            order: s(1)?,
+            package: s(2)?,
+        },
+        "shipok" => Entry::ShipOk {
+            order: s(1)?,
+            package: s(2)?,
+        },
+        "set" => Entry::Set {
+            item: s(1)?,
+            on_hand: n(2)?,
+        },
+        "setok" => Entry::SetOk {
+            item: s(1)?,
+            on_hand: n(2)?,
+        },
+        "drained" => Entry::Drained,
+        _ => return None,
+    })
+}
+
+/// What the journal says happened.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// Orders acknowledged (ack returned OK and journaled), with whether Amazon fulfils them.
+    pub acked: HashMap<String, bool>,
+    /// Orders handed out again after their acknowledgement was journaled.
+    pub after_ack: Vec<String>,
+    /// Hand-outs of an order already taken and not yet acknowledged (allowed).
+    pub redelivered: u64,
+    /// Orders whose package the library accepted (shipok).
+    pub shipped: HashSet<String>,
+    /// Each item's last level set, and whether that call returned OK.
+    pub last_level: HashMap<String, (i64, bool)>,
+    /// Host processes started.
+    pub starts: u64,
+    /// The last run drained.
+    pub drained: bool,
+}
+
+/// Walks the journal in order.
+pub fn summarize(entries: &[Entry]) -> Summary {
+    let mut s = Summary::default();
+    let mut fba_of = HashMap::new();
+    for e in entries {
+        match e {
+            Entry::Start => s.starts += 1,
+            Entry::Took { order, fba } => {
+                if s.acked.contains_key(order) {
+                    s.after_ack.push(order.clone());
+                } else if fba_of.insert(order.clone(), *fba).is_some() {
+                    s.redelivered += 1;
+                }
+            }
+            Entry::Acked { order } => {
+                let fba = fba_of
+                    .get(order)
+                    .copied()
+                    .unwrap_or_else(|| panic!("order {order} acknowledged without being taken"));
+                s.acked.insert(order.clone(), fba);
+            }
+            Entry::ShipOk { order, .. } => {
+                s.shipped.insert(order.clone());
+            }
+            Entry::Set { item, on_hand } => {
+                s.last_level.insert(item.clone(), (*on_hand, false));
+            }
+            Entry::SetOk { item, on_hand } => {
+                if let Some(l) = s.last_level.get_mut(item).filter(|l| l.0 == *on_hand) {
+                    l.1 = true;
+                }
+            }
+            Entry::Ship { .. } | Entry::Drained => {}
+        }
+    }
+    s.drained = entries.last() == Some(&Entry::Drained);
+    s
+}
