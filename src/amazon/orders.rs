@@ -457,15 +457,20 @@ pub fn confirm_shipment(
     )
 }
 
-/// The order's status as Amazon shows it now (getOrder v2026-01-01), if Amazon names one.
-pub async fn status(client: &Client, order_id: &str) -> Result<Option<OrderStatus>> {
+/// An order with its fulfilment as Amazon shows it now (getOrder v2026-01-01).
+async fn get_fulfillment(client: &Client, order_id: &str) -> Result<Value> {
     let path = format!(
         "/orders/2026-01-01/orders/{}",
         super::listings::encode_segment(order_id)
     );
-    let v = client
+    client
         .call(&ApiRequest::get(Operation::GetOrder2026, path).q("includedData", "FULFILLMENT"))
-        .await?;
+        .await
+}
+
+/// The order's status as Amazon shows it now (getOrder v2026-01-01), if Amazon names one.
+pub async fn status(client: &Client, order_id: &str) -> Result<Option<OrderStatus>> {
+    let v = get_fulfillment(client, order_id).await?;
     Ok(v["order"]["fulfillment"]["fulfillmentStatus"]
         .as_str()
         .and_then(OrderStatus::parse))
@@ -476,14 +481,7 @@ pub async fn fulfilled_quantities(
     client: &Client,
     order_id: &str,
 ) -> Result<std::collections::HashMap<String, i64>> {
-    let path = format!(
-        "/orders/2026-01-01/orders/{}",
-        super::listings::encode_segment(order_id)
-    );
-    let v = client
-        .call(&ApiRequest::get(Operation::GetOrder2026, path).q("includedData", "FULFILLMENT"))
-        .await?;
-    Ok(fulfilled_answer(&v))
+    Ok(fulfilled_answer(&get_fulfillment(client, order_id).await?))
 }
 
 /// Reads a `getOrder` answer: units shipped per order item.
