@@ -80,6 +80,11 @@ def run(cmd, env=None, cwd=None):
     return lines
 
 
+def log_of(round_, name):
+    """Where a bench's output of a round is kept (read back by --only)."""
+    return os.path.join("target", "bench", f"round-{round_}-{name}.log")
+
+
 def parse(lines, round_, results):
     """results[(section, measure)] = {"unit", "reference", "goal", "values": {round: value}}"""
     for line in lines:
@@ -150,18 +155,29 @@ def main():
     ap = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="1 round, small sizes: a smoke run")
+    ap.add_argument("--only", help="comma-separated bench names (e.g. race,load) to run; the others' "
+                    "results are read back from their logs in target/bench, from an earlier run")
     args = ap.parse_args()
+    only = set(args.only.split(",")) if args.only else None
     rounds = 1 if args.quick else args.rounds
     command = "scripts/bench" + (f" --rounds {args.rounds}" if args.rounds != 3 and not args.quick else "") + (" --quick" if args.quick else "")
+    if only:
+        command += f" --only {args.only} (the other benches' figures read back from an earlier run's logs)"
     started, t0 = datetime.datetime.now(datetime.timezone.utc), time.time()
     executables = build()
     results = {}
     for round_ in range(1, rounds + 1):
         for section, cargo_args, env, quick_env, _ in BENCHES:
-            print(f"== round {round_}/{rounds}: {section}", file=sys.stderr)
-            exe, package = executables[cargo_args[-1]]
-            lines = run([exe, "--bench"], quick_env if args.quick else env, package)
-            parse(lines, round_, results)
+            name = cargo_args[-1]
+            if only is None or name in only:
+                print(f"== round {round_}/{rounds}: {section}", file=sys.stderr)
+                exe, package = executables[name]
+                lines = run([exe, "--bench"], quick_env if args.quick else env, package)
+                os.makedirs("target/bench", exist_ok=True)
+                open(log_of(round_, name), "w").writelines(lines)
+    for round_ in range(1, rounds + 1):
+        for _, cargo_args, _, _, _ in BENCHES:
+            parse(open(log_of(round_, cargo_args[-1])).readlines(), round_, results)
         library_size(results, round_)
     minutes = (time.time() - t0) / 60
     rustc = subprocess.run(["rustc", "-V"], capture_output=True, text=True).stdout.strip()
