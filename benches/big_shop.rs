@@ -8,6 +8,9 @@
 //!
 //! Run: `cargo bench --bench big_shop` (`BIG_SHOP_SKUS`, `BIG_SHOP_ORDERS` change the sizes).
 
+mod common;
+
+use common::{cpu_seconds, result, size, status_mib};
 use sellsync::ffi::status::SELLSYNC_OK;
 use sellsync::ffi::*;
 use sellsync_emulator::{Config as EmuConfig, Emulator, ListingSeed, OrderSeed, Seller};
@@ -15,13 +18,6 @@ use std::ffi::{CStr, CString};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::Instant;
-
-fn size(var: &str, default: usize) -> usize {
-    std::env::var(var)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// The child: an emulator with the shop's listings and fast rate limits; prints its URL, then
 /// for each line `N` on its stdin moves its clock an hour on, places N orders 400 s in the past
@@ -58,28 +54,6 @@ fn emulator_child(skus: usize) {
             .unwrap();
         println!("placed");
     }
-}
-
-fn cpu_seconds() -> f64 {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::uninit();
-    // SAFETY: `getrusage` fills the struct it is given.
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) };
-    // SAFETY: filled above.
-    let u = unsafe { usage.assume_init() };
-    let s = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    s(u.ru_utime) + s(u.ru_stime)
-}
-
-/// Peak resident memory of this process so far, in MiB (`VmHWM`: unlike `ru_maxrss` it does
-/// not carry the peak of the program that started this one).
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap();
-    kib / 1024.0
 }
 
 /// Orders in the store.
@@ -133,7 +107,7 @@ fn main() {
         s.refresh_token
     ))
     .unwrap();
-    let base_rss = peak_rss_mib();
+    let base_rss = status_mib("VmHWM:");
     let mut h = std::ptr::null_mut();
     // SAFETY: valid NUL-terminated config and a writable out pointer.
     ok(unsafe { sellsync_open(config.as_ptr(), &mut h) }, "open");
@@ -165,7 +139,7 @@ fn main() {
     );
     drop(levels);
     let catalogue = t.elapsed().as_secs_f64();
-    let rss_catalogue = peak_rss_mib();
+    let rss_catalogue = status_mib("VmHWM:");
 
     // Orders in, in ten waves: each wave is placed, then synced until the store has it.
     let wave = orders / 10;
@@ -222,7 +196,7 @@ fn main() {
     drop(to_child);
     let _ = child.wait();
 
-    let peak = peak_rss_mib();
+    let peak = status_mib("VmHWM:");
     println!("big shop: {skus} SKUs, {orders} orders (host process only; emulator in a child)");
     println!();
     println!("| measure | value | goal |");
@@ -243,4 +217,31 @@ fn main() {
     );
     println!("| CPU per order handed over and acknowledged ({handed}) | {:.1} µs ({wall_out:.0} s wall, fsync each) | |", cpu_out * 1e6);
     println!("| peak RSS, whole run | {peak:.1} MiB | ≤ 64 MiB |");
+
+    let s = "big shop";
+    result(
+        s,
+        "catalogue: map + stock in one call each",
+        catalogue,
+        "s",
+        "",
+        "",
+    );
+    result(
+        s,
+        "peak RSS after the catalogue",
+        rss_catalogue,
+        "MiB",
+        "",
+        "<= 64",
+    );
+    result(s, "CPU per order taken in", cpu_in * 1e6, "µs", "", "<= 20");
+    let second = "CPU per order taken in, second wave";
+    result(s, second, per_wave[1] * 1e6, "µs", "", "");
+    let last = "CPU per order taken in, last wave";
+    result(s, last, per_wave[9] * 1e6, "µs", second, "<= 2x");
+    result(s, "orders taken in, wall", wall_in, "s", "", "");
+    let handover = "CPU per order handed over and acknowledged";
+    result(s, handover, cpu_out * 1e6, "µs", "", "");
+    result(s, "peak RSS, whole run", peak, "MiB", "", "<= 64");
 }

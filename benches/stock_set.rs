@@ -6,8 +6,12 @@
 //! call at 1,000 and at 100,000 mapped SKUs. Contenders alternate over three rounds; each line
 //! gives the median with min and max.
 //!
-//! Run: `cargo bench --bench stock_set`
+//! Run: `cargo bench --bench stock_set` (`STOCK_SET_ROUNDS`, `STOCK_SET_SKUS` change the rounds
+//! and the larger catalogue).
 
+mod common;
+
+use common::{cpu_seconds, result, size};
 use rusqlite::{params, Connection};
 use sellsync::ffi::status::SELLSYNC_OK;
 use sellsync::ffi::*;
@@ -19,7 +23,6 @@ use std::time::Instant;
 const ITEMS: usize = 1000;
 const SINGLES: usize = 1000;
 const BATCHES: usize = 10;
-const ROUNDS: usize = 3;
 const THREADS: usize = 4;
 
 /// A handle with `skus` SKUs mapped one to one to items `I-0..`.
@@ -160,17 +163,9 @@ impl Rates {
     }
 }
 
-fn cpu_seconds() -> f64 {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::uninit();
-    // SAFETY: `getrusage` fills the struct it is given.
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) };
-    // SAFETY: filled above.
-    let u = unsafe { usage.assume_init() };
-    let s = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    s(u.ru_utime) + s(u.ru_stime)
-}
-
 fn main() {
+    let rounds = size("STOCK_SET_ROUNDS", 3);
+    let big = size("STOCK_SET_SKUS", 100_000);
     let dir = tempfile::tempdir().unwrap();
     let names: Vec<CString> = (0..ITEMS)
         .map(|i| CString::new(format!("I-{i}")).unwrap())
@@ -192,7 +187,7 @@ fn main() {
         "sellsync_stock_set from 4 threads at once, full",
     ];
     let mut rates: Vec<Rates> = names_of.iter().map(|_| Rates::default()).collect();
-    for round in 1..=ROUNDS {
+    for round in 1..=rounds {
         rates[0].time(SINGLES, || full.single(&names, round, SINGLES));
         rates[1].time(SINGLES, || bare_upserts(&mut bare_full, SINGLES, 1, round));
         rates[2].time(BATCHES * ITEMS, || {
@@ -220,7 +215,7 @@ fn main() {
 
     // One call's CPU at 1,000 and at 100,000 mapped SKUs (process durability: no fsync).
     let mut per_call = Vec::new();
-    for skus in [1_000, 100_000] {
+    for skus in [1_000, big] {
         let h = open(dir.path(), &format!("size-{skus}.sqlite"), skus, "process");
         let calls = 5_000;
         let before = cpu_seconds();
@@ -228,7 +223,7 @@ fn main() {
         per_call.push((skus, (cpu_seconds() - before) / calls as f64 * 1e6));
     }
 
-    println!("stock levels, {ROUNDS} rounds side by side (levels per second: median, min, max)");
+    println!("stock levels, {rounds} rounds side by side (levels per second: median, min, max)");
     println!();
     println!("| contender | median | min | max | unit |");
     println!("|---|---|---|---|---|");
@@ -261,7 +256,34 @@ fn main() {
         println!("CPU per sellsync_stock_set at {skus:>7} SKUs: {us:.1} µs");
     }
     println!(
-        "ratio 100,000 ÷ 1,000 SKUs:             {:.2}x (goal: independent of size)",
+        "ratio {big} ÷ 1,000 SKUs:             {:.2}x (goal: independent of size)",
         per_call[1].1 / per_call[0].1
     );
+
+    let s = "stock";
+    let keys = [
+        "single, full",
+        "bare SQLite single, FULL",
+        "batch of 1,000, full",
+        "bare SQLite batch of 1,000, FULL",
+        "single, process",
+        "bare SQLite single, NORMAL",
+        "single from 4 threads, full",
+    ];
+    let refs = [
+        (keys[1], ">= 0.8x"),
+        ("", ""),
+        (keys[3], ">= 0.5x"),
+        ("", ""),
+        (keys[5], ">= 50000"),
+        ("", ""),
+        (keys[0], ""),
+    ];
+    for ((r, key), (reference, goal)) in rates.iter().zip(keys).zip(refs) {
+        result(s, key, r.median(), "levels/s", reference, goal);
+    }
+    let small = "CPU per stock_set call, 1,000 SKUs";
+    result(s, small, per_call[0].1, "µs", "", "");
+    let large = format!("CPU per stock_set call, {big} SKUs");
+    result(s, &large, per_call[1].1, "µs", small, "<= 2x");
 }

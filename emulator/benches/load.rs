@@ -2,38 +2,27 @@
 //! loaded, the time to answer a 100-order searchOrders page over loopback HTTP, side by side
 //! with the cheapest call it serves (getMarketplaceParticipations), and its resident memory.
 //!
-//! Run: `cargo bench -p sellsync-emulator --bench load` (figures go to BENCHMARKS.md).
+//! Run: `cargo bench -p sellsync-emulator --bench load` (figures go to BENCHMARKS.md;
+//! `LOAD_SIZE` changes the 100,000).
 
+#[allow(dead_code)]
+#[path = "../../benches/common/report.rs"]
+mod report;
+
+use report::{percentile, result, size, status_mib};
 use sellsync_emulator::{Config, Emulator, ListingSeed, OrderSeed, Seller};
-use std::time::{Duration, Instant};
-
-const N: usize = 100_000;
-
-fn rss_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-fn percentile(samples: &mut [Duration], p: f64) -> Duration {
-    samples.sort();
-    samples[((samples.len() as f64 - 1.0) * p).round() as usize]
-}
+use std::time::Instant;
 
 fn main() {
-    let rss_before = rss_kib("VmRSS:");
+    let n = size("LOAD_SIZE", 100_000);
+    let rss_before = status_mib("VmRSS:");
     let emu = Emulator::start(Config {
         rate_scale: 1e9,
         ..Config::default()
     })
     .unwrap();
     let t = Instant::now();
-    let seeds: Vec<ListingSeed> = (0..N)
+    let seeds: Vec<ListingSeed> = (0..n)
         .map(|i| ListingSeed {
             sku: format!("SKU-{i:06}"),
             asin: None,
@@ -49,14 +38,14 @@ fn main() {
     let placed = emu
         .control()
         .place_orders(&OrderSeed {
-            count: Some(N),
+            count: Some(n),
             age_seconds: 3600,
             ..Default::default()
         })
         .unwrap();
-    assert_eq!(placed.len(), N);
-    let load_time = t.elapsed();
-    let rss_loaded = rss_kib("VmRSS:");
+    assert_eq!(placed.len(), n);
+    let load_time = t.elapsed().as_secs_f64();
+    let rss_loaded = status_mib("VmRSS:");
 
     let http = reqwest::blocking::Client::new();
     let s = Seller::demo();
@@ -73,7 +62,7 @@ fn main() {
         .json()
         .unwrap();
     let token = token["access_token"].as_str().unwrap().to_string();
-    let get = |path: &str, query: &[(&str, &str)]| -> (Duration, serde_json::Value) {
+    let get = |path: &str, query: &[(&str, &str)]| -> (f64, serde_json::Value) {
         let t = Instant::now();
         let v: serde_json::Value = http
             .get(format!("{}{path}", emu.url()))
@@ -83,12 +72,13 @@ fn main() {
             .unwrap()
             .json()
             .unwrap();
-        (t.elapsed(), v)
+        (t.elapsed().as_secs_f64() * 1e3, v)
     };
     let (mut pages, mut trivial) = (Vec::new(), Vec::new());
     let mut next: Option<String> = None;
     let mut seen = 0;
-    for _ in 0..200 {
+    let rounds = (n / 100).min(200);
+    for _ in 0..rounds {
         let mut q = vec![
             ("lastUpdatedAfter", "2020-01-01T00:00:00Z"),
             (
@@ -107,40 +97,30 @@ fn main() {
         let (d, _) = get("/sellers/v1/marketplaceParticipations", &[]);
         trivial.push(d);
     }
-    assert_eq!(seen, 200 * 100);
+    assert_eq!(seen, rounds * 100);
     let (p50, p95) = (percentile(&mut pages, 0.5), percentile(&mut pages, 0.95));
     let (t50, t95) = (
         percentile(&mut trivial, 0.5),
         percentile(&mut trivial, 0.95),
     );
+    let peak = status_mib("VmHWM:");
+    println!("emulator load benchmark ({n} listings, {n} orders; {rounds} pages of 100 orders, interleaved)");
+    println!("  seeding time                      {load_time:>8.2} s");
     println!(
-        "emulator load benchmark ({N} listings, {N} orders; 200 pages of 100 orders, interleaved)"
+        "  resident memory, loaded           {rss_loaded:>8.1} MiB (process grew by {:.1} MiB)",
+        rss_loaded - rss_before
     );
-    println!(
-        "  seeding time                      {:>8.2} s",
-        load_time.as_secs_f64()
-    );
-    println!(
-        "  resident memory, loaded           {:>8.1} MiB (process grew by {:.1} MiB)",
-        rss_loaded as f64 / 1024.0,
-        (rss_loaded - rss_before) as f64 / 1024.0
-    );
-    println!(
-        "  peak resident memory              {:>8.1} MiB",
-        rss_kib("VmHWM:") as f64 / 1024.0
-    );
-    println!(
-        "  searchOrders page of 100, p50/p95 {:>8.2} / {:.2} ms",
-        p50.as_secs_f64() * 1e3,
-        p95.as_secs_f64() * 1e3
-    );
-    println!(
-        "  getMarketplaceParticipations p50  {:>8.2} / {:.2} ms",
-        t50.as_secs_f64() * 1e3,
-        t95.as_secs_f64() * 1e3
-    );
-    println!(
-        "  ratio page/trivial call (p50)     {:>8.1}x",
-        p50.as_secs_f64() / t50.as_secs_f64()
-    );
+    println!("  peak resident memory              {peak:>8.1} MiB");
+    println!("  searchOrders page of 100, p50/p95 {p50:>8.2} / {p95:.2} ms");
+    println!("  getMarketplaceParticipations p50  {t50:>8.2} / {t95:.2} ms");
+    println!("  ratio page/trivial call (p50)     {:>8.1}x", p50 / t50);
+
+    let s = "emulator";
+    result(s, "seeding listings and orders", load_time, "s", "", "");
+    result(s, "resident memory, loaded", rss_loaded, "MiB", "", "");
+    result(s, "peak resident memory", peak, "MiB", "", "");
+    result(s, "getMarketplaceParticipations, p50", t50, "ms", "", "");
+    let trivial = "getMarketplaceParticipations, p50";
+    result(s, "searchOrders page of 100, p50", p50, "ms", trivial, "");
+    result(s, "searchOrders page of 100, p95", p95, "ms", "", "");
 }
