@@ -58,12 +58,15 @@ impl std::fmt::Debug for Queue {
     }
 }
 
-/// Gives up the leader's role when the leader is done or unwinds, so no caller is stranded.
+/// Gives up the leader's role if the leader unwinds, so no caller is stranded (a leader that
+/// finds the queue empty resigns itself, under the queue's lock).
 struct Resign<'a>(&'a Queue);
 
 impl Drop for Resign<'_> {
     fn drop(&mut self) {
-        self.0.lock().leading = false;
+        if std::thread::panicking() {
+            self.0.lock().leading = false;
+        }
     }
 }
 
