@@ -30,15 +30,7 @@ fn emulator_child(skus: usize) {
     })
     .unwrap();
     let seeds: Vec<ListingSeed> = (0..skus)
-        .map(|i| ListingSeed {
-            sku: format!("SKU-{i}"),
-            asin: None,
-            title: None,
-            quantity: 1_000_000,
-            price_cents: None,
-            fba: false,
-            product_type: None,
-        })
+        .map(|i| ListingSeed::new(format!("SKU-{i}"), 1_000_000, false))
         .collect();
     emu.control().seed_listings(None, &seeds).unwrap();
     println!("{}", emu.url());

@@ -29,15 +29,7 @@ fn emulator(n: usize, scale: f64) -> Emulator {
     })
     .unwrap();
     let seeds: Vec<ListingSeed> = (0..200)
-        .map(|i| ListingSeed {
-            sku: format!("SKU-{i:04}"),
-            asin: None,
-            title: None,
-            quantity: 100,
-            price_cents: None,
-            fba: false,
-            product_type: None,
-        })
+        .map(|i| ListingSeed::new(format!("SKU-{i:04}"), 100, false))
         .collect();
     emu.control().seed_listings(None, &seeds).unwrap();
     emu.control()

@@ -129,15 +129,7 @@ fn latency_at_real_rates() {
     let emu = emulator(1.0);
     let c = emu.control();
     let seeds: Vec<ListingSeed> = (0..SKUS)
-        .map(|i| ListingSeed {
-            sku: sku(i),
-            asin: None,
-            title: None,
-            quantity: 0,
-            price_cents: None,
-            fba: false,
-            product_type: None,
-        })
+        .map(|i| ListingSeed::new(sku(i), 0, false))
         .collect();
     c.seed_listings(None, &seeds).unwrap();
     // The first bulk feed of the catalogue is quick; then Amazon's 90 s of processing.
@@ -294,15 +286,7 @@ fn shipments_soak() {
     let emu = emulator(SPEED);
     let c = emu.control();
     let seeds: Vec<ListingSeed> = (0..200)
-        .map(|i| ListingSeed {
-            sku: sku(i),
-            asin: None,
-            title: None,
-            quantity: 1_000_000,
-            price_cents: None,
-            fba: false,
-            product_type: None,
-        })
+        .map(|i| ListingSeed::new(sku(i), 1_000_000, false))
         .collect();
     c.seed_listings(None, &seeds).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -407,15 +391,7 @@ fn order_to_host() {
     let emu = emulator(SPEED);
     let c = emu.control();
     let seeds: Vec<ListingSeed> = (0..50)
-        .map(|i| ListingSeed {
-            sku: sku(i),
-            asin: None,
-            title: None,
-            quantity: 1_000_000,
-            price_cents: None,
-            fba: false,
-            product_type: None,
-        })
+        .map(|i| ListingSeed::new(sku(i), 1_000_000, false))
         .collect();
     c.seed_listings(None, &seeds).unwrap();
     let dir = tempfile::tempdir().unwrap();

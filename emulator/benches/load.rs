@@ -23,15 +23,7 @@ fn main() {
     .unwrap();
     let t = Instant::now();
     let seeds: Vec<ListingSeed> = (0..n)
-        .map(|i| ListingSeed {
-            sku: format!("SKU-{i:06}"),
-            asin: None,
-            title: None,
-            quantity: 5,
-            price_cents: None,
-            fba: false,
-            product_type: None,
-        })
+        .map(|i| ListingSeed::new(format!("SKU-{i:06}"), 5, false))
         .collect();
     emu.control().seed_listings(None, &seeds).unwrap();
     drop(seeds);

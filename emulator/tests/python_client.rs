@@ -14,15 +14,7 @@ fn python_amazon_sp_api_completes_a_token_order_search_listings_patch_and_feed_r
     })
     .unwrap();
     let seeds: Vec<ListingSeed> = (0..5)
-        .map(|i| ListingSeed {
-            sku: format!("SKU-{i:04}"),
-            asin: None,
-            title: None,
-            quantity: 100,
-            price_cents: None,
-            fba: false,
-            product_type: None,
-        })
+        .map(|i| ListingSeed::new(format!("SKU-{i:04}"), 100, false))
         .collect();
     emu.control().seed_listings(None, &seeds).unwrap();
     emu.control()
