@@ -163,7 +163,7 @@ impl Store {
             .optional()?)
     }
 
-    /// Sets a named watermark.
+    /// Sets a named watermark, durably (synced to disk with everything committed before it).
     pub fn set_watermark(&self, name: &str, value: &str) -> Result<()> {
         self.conn().execute(
             "INSERT INTO watermarks(name, value) VALUES (?1, ?2)
@@ -194,24 +194,30 @@ impl Store {
     /// Stores orders read from Amazon in one transaction, de-duplicated by order id and
     /// last-update time, with the events their changes cause, and recomputes what the SKUs of
     /// the changed orders should show on Amazon.
+    ///
+    /// The transaction survives a crash of the process but is not synced to disk on its own
+    /// (no fsync per page): what Amazon told us can be read again until the watermark moves,
+    /// and [`Store::set_watermark`] commits with a sync, which makes every page before it
+    /// durable too.
     pub fn apply_orders(
         &self,
         orders: &[Order],
         defaults: &crate::config::StockConfig,
         now: DateTime<Utc>,
     ) -> Result<Applied> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let mut applied = Applied::default();
-        let mut skus = std::collections::BTreeSet::new();
-        for o in orders {
-            apply_order(&tx, o, now, &mut applied, &mut skus)?;
-        }
-        applied.stock_changed =
-            stock::recompute(&tx, skus.iter().map(String::as_str), defaults, None)?.len() as u64;
-        trim_events(&tx)?;
-        tx.commit()?;
-        Ok(applied)
+        let (orders, defaults) = (orders.to_vec(), defaults.clone());
+        self.write(commit::Durability::Process, move |tx| {
+            let mut applied = Applied::default();
+            let mut skus = std::collections::BTreeSet::new();
+            for o in &orders {
+                apply_order(tx, o, now, &mut applied, &mut skus)?;
+            }
+            applied.stock_changed =
+                stock::recompute(tx, skus.iter().map(String::as_str), &defaults, None)?.len()
+                    as u64;
+            trim_events(tx)?;
+            Ok(applied)
+        })
     }
 
     /// Hands out the oldest order ready for the host that `owner` does not hold a live lease on,
