@@ -530,10 +530,12 @@ fn apply_order(
             doc,
             ready_seq
     ])?;
-    let mut removed =
-        tx.prepare_cached("DELETE FROM order_items WHERE order_id = ?1 RETURNING sku")?;
-    for sku in removed.query_map([&o.order_id], |r| r.get::<_, Option<String>>(0))? {
-        skus.extend(sku?);
+    if stored.is_some() {
+        let mut removed =
+            tx.prepare_cached("DELETE FROM order_items WHERE order_id = ?1 RETURNING sku")?;
+        for sku in removed.query_map([&o.order_id], |r| r.get::<_, Option<String>>(0))? {
+            skus.extend(sku?);
+        }
     }
     let mut insert = tx.prepare_cached(
         "INSERT INTO order_items(order_id, order_item_id, sku, quantity, quantity_shipped, quantity_cancelled)
