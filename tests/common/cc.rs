@@ -24,10 +24,25 @@ pub fn lib_dir() -> PathBuf {
     panic!("libsellsync.so not found next to the running binary");
 }
 
+/// Makes `libsellsync.so.0` (the library's SONAME, which a host linked with `-lsellsync`
+/// loads) name the `libsellsync.so` in `lib`, as an installed library's links do.
+pub fn soname_link(lib: &Path) {
+    let link = lib.join(format!(
+        "libsellsync.so.{}",
+        env!("CARGO_PKG_VERSION_MAJOR")
+    ));
+    match std::os::unix::fs::symlink("libsellsync.so", &link) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => panic!("cannot link {}: {e}", link.display()),
+    }
+}
+
 /// Compiles `sources` (relative to the root) with `-Wall -Wextra -Werror -pedantic`, the
 /// language flags `lang` and `extra`, linked against libsellsync, into `out`.
 pub fn compile_with(compiler: &str, lang: &[&str], extra: &[&str], sources: &[&str], out: &Path) {
     let lib = lib_dir();
+    soname_link(&lib);
     let status = Command::new(compiler)
         .args(lang)
         .args(["-Wall", "-Wextra", "-Werror", "-pedantic"])
