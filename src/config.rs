@@ -796,6 +796,19 @@ mod tests {
     }
 
     #[test]
+    fn the_proxy_user_and_password_are_secrets_also_percent_decoded() {
+        let c = Config::from_json(&doc(
+            r#","http":{"proxy":"http://shop%2Duser:p%40ss-word@proxy.local:3128"}"#,
+        ))
+        .unwrap();
+        let s = c.http.proxy_secrets();
+        for part in ["shop%2Duser", "shop-user", "p%40ss-word", "p@ss-word"] {
+            assert!(s.iter().any(|x| x == part), "{part} in {s:?}");
+        }
+        assert!(!format!("{c:?}").contains("ss-word"));
+    }
+
+    #[test]
     fn plain_http_is_refused_unless_loopback_and_allowed() {
         assert!(Config::from_json(&doc(r#","endpoint":"http://127.0.0.1:9""#)).is_err());
         assert!(Config::from_json(&doc(

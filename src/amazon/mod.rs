@@ -701,3 +701,21 @@ pub fn amazon_error(op: Operation, status: u16, body: &[u8]) -> Error {
         message: format!("{op:?}: {message}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_and_password_of_any_url_are_cut_out() {
+        assert_eq!(
+            without_userinfo("proxy http://shop:pa55@10.0.0.1:3128/x failed"),
+            "proxy http://10.0.0.1:3128/x failed"
+        );
+        assert_eq!(
+            without_userinfo("a (https://u:p@h) and https://h2 and http://x:y@z"),
+            "a (https://h) and https://h2 and http://z"
+        );
+        assert_eq!(without_userinfo("no url, an @ sign"), "no url, an @ sign");
+    }
+}
