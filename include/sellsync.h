@@ -251,6 +251,24 @@ sellsync_status sellsync_open(const char *config_json, struct SellSync **out);
 sellsync_status sellsync_close(struct SellSync *h);
 
 /*
+ Replaces the Login-with-Amazon credentials of an open handle, for instance the client
+ secret that Amazon makes every application rotate every 180 days. `credentials_json` is
+ `{"client_secret": "...", "refresh_token": "...", "client_id": "..."}`: `client_secret` is
+ required, `refresh_token` (after the seller authorised the application again) and
+ `client_id` are optional; each given value must be a non-empty string, and no other member
+ is allowed (otherwise SELLSYNC_ERR_INVALID_ARGUMENT; the message never quotes the document).
+ Does not block and sends nothing: calls under way finish with the credentials they started
+ with, and the next token exchange uses the new ones. The access token in hand is kept when
+ only the secret changes (Amazon's access tokens stay valid until they expire) and dropped
+ when the refresh token or client id changes. Nothing queued is lost: orders, shipments,
+ stock, cancellations and refunds held back while Login with Amazon refused the old secret
+ (`sync.failed` events with status `AUTH`) go out at the next sync, at once while the worker
+ runs. The values are kept in memory only: put them in the configuration of the next
+ `sellsync_open`. The strings are copied; the caller may wipe them when this returns.
+ */
+sellsync_status sellsync_set_credentials(struct SellSync *h, const char *credentials_json);
+
+/*
  Runs the flows in `flows` (SELLSYNC_FLOW_* bits) once each and returns when they are done,
  at most `intervals.sync_timeout_seconds` later: orders and listings first, then shipments,
  cancellations, refunds and stock side by side. A flow that the background worker is running

@@ -10,12 +10,23 @@
 //!   "orders_api": "2026-01-01",
 //!   "orders": {"initial_lookback_hours": 168, "overlap_seconds": 300, "redelivery_seconds": 300},
 //!   "intervals": {"orders_seconds": 180},
-//!   "http": {"timeout_ms": 30000, "max_attempts": 8},
+//!   "http": {"timeout_ms": 30000, "max_attempts": 8, "proxy": null, "use_env_proxy": false,
+//!            "extra_root_cert_pem": null},
 //!   "endpoint": null,
 //!   "http_allow_insecure_loopback": false
 //! }
 //! ```
 //! Unknown fields are refused, so a misspelt setting is an error rather than a silent default.
+//!
+//! Connections are HTTPS only (TLS 1.2 or later, certificates verified against the built-in
+//! roots plus `http.extra_root_cert_pem`), except plain HTTP to loopback with
+//! `http_allow_insecure_loopback`. `http.proxy` is an `http://` or `https://` proxy URL
+//! (`user:password@` allowed; never shown in a message, a log line or `Debug`).
+//! `http.use_env_proxy` (default false) uses the environment's `HTTPS_PROXY`, `HTTP_PROXY`,
+//! `ALL_PROXY` and `NO_PROXY` instead; not both. `http.extra_root_cert_pem` is the path of a
+//! PEM file of root certificates to trust besides the built-in ones (a proxy that inspects
+//! TLS); it must be readable and hold a certificate. The credentials can be replaced while a
+//! handle is open ([`CredentialsUpdate`], `sellsync_set_credentials`).
 //!
 //! Every number has a range; a value outside it is `SELLSYNC_ERR_CONFIG` (a value of the wrong
 //! type, e.g. a string for a number, makes the document invalid: `SELLSYNC_ERR_INVALID_ARGUMENT`):
@@ -246,6 +257,58 @@ pub struct Credentials {
     pub refresh_token: Secret,
 }
 
+/// New credentials for an open handle (`sellsync_set_credentials`): the client secret, and
+/// the refresh token and client id when they change too.
+#[derive(Clone, Debug)]
+pub struct CredentialsUpdate {
+    /// The new LWA client secret.
+    pub client_secret: Secret,
+    /// A new refresh token (the seller authorised the application again), if any.
+    pub refresh_token: Option<Secret>,
+    /// A new client id (another application), if any.
+    pub client_id: Option<String>,
+}
+
+impl CredentialsUpdate {
+    /// Reads `{"client_secret": "...", "refresh_token": "...", "client_id": "..."}` (the last
+    /// two optional). Anything else is an [`Error::InvalidArgument`] whose message quotes
+    /// nothing of the document, since any part of it may be a secret.
+    pub fn from_json(text: &str) -> Result<CredentialsUpdate> {
+        const SHAPE: &str = r#"{"client_secret": "...", "refresh_token": "..." (optional), "client_id": "..." (optional)}"#;
+        let invalid = |m: String| Error::InvalidArgument(format!("credentials_json {m}"));
+        let doc: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            invalid(format!(
+                "is not valid JSON (line {}, column {}); expected {SHAPE}",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        let Some(members) = doc.as_object() else {
+            return Err(invalid(format!("must be an object: {SHAPE}")));
+        };
+        const KNOWN: [&str; 3] = ["client_secret", "refresh_token", "client_id"];
+        if members.keys().any(|k| !KNOWN.contains(&k.as_str())) {
+            return Err(invalid(format!(
+                "may hold only client_secret, refresh_token and client_id: {SHAPE}"
+            )));
+        }
+        let text = |name: &str| -> Result<Option<String>> {
+            match members.get(name) {
+                None => Ok(None),
+                Some(serde_json::Value::String(v)) if !v.is_empty() => Ok(Some(v.clone())),
+                Some(_) => Err(invalid(format!("{name} must be a non-empty string"))),
+            }
+        };
+        let client_secret = text("client_secret")?
+            .ok_or_else(|| invalid(format!("needs client_secret: {SHAPE}")))?;
+        Ok(CredentialsUpdate {
+            client_secret: Secret::new(client_secret),
+            refresh_token: text("refresh_token")?.map(Secret::new),
+            client_id: text("client_id")?,
+        })
+    }
+}
+
 /// Which Orders API reads orders.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 pub enum OrdersApi {
@@ -427,6 +490,18 @@ pub struct Http {
     pub backoff_initial_ms: u64,
     /// Longest backoff.
     pub backoff_max_ms: u64,
+    /// A proxy for every connection (`http://` or `https://` URL, optionally with
+    /// `user:password@`); HTTPS goes through it with CONNECT. Never shown in a log line, an
+    /// error or `Debug`.
+    pub proxy: Option<Secret>,
+    /// Use the proxy that the environment names (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`,
+    /// `NO_PROXY`, upper or lower case), read when the handle opens. Off by default, so a
+    /// library inside a POS does not change where it connects because of its environment.
+    pub use_env_proxy: bool,
+    /// Path of a PEM file with one or more root certificates to trust besides the built-in
+    /// (Mozilla's) roots, e.g. a corporate proxy's that inspects TLS. Read when the
+    /// configuration is checked and when the handle opens.
+    pub extra_root_cert_pem: Option<String>,
 }
 
 impl Default for Http {
@@ -436,8 +511,91 @@ impl Default for Http {
             max_attempts: 8,
             backoff_initial_ms: 250,
             backoff_max_ms: 60_000,
+            proxy: None,
+            use_env_proxy: false,
+            extra_root_cert_pem: None,
         }
     }
+}
+
+impl Http {
+    /// The proxy URL, checked: an `http` or `https` URL with a host. Messages never quote it
+    /// (it may carry a password).
+    pub fn proxy_url(&self) -> Result<Option<url::Url>> {
+        let Some(p) = &self.proxy else {
+            return Ok(None);
+        };
+        let url = url::Url::parse(p.expose()).map_err(|e| {
+            Error::Config(format!(
+                "http.proxy is not a URL ({e}); expected http://host:port or https://host:port"
+            ))
+        })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(Error::Config(
+                "http.proxy must be an http:// or https:// URL".into(),
+            ));
+        }
+        if url.host().is_none() {
+            return Err(Error::Config("http.proxy must name a host".into()));
+        }
+        Ok(Some(url))
+    }
+
+    /// The texts of the proxy URL that must never be shown: its user name and password.
+    pub fn proxy_secrets(&self) -> Vec<String> {
+        let Ok(Some(url)) = self.proxy_url() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for part in [url.username(), url.password().unwrap_or("")] {
+            if !part.is_empty() {
+                out.push(part.to_string());
+                if let Ok(decoded) = urlencoding_decode(part) {
+                    out.push(decoded);
+                }
+            }
+        }
+        out
+    }
+
+    /// The extra root certificates of `extra_root_cert_pem` (none when it is not set).
+    pub fn extra_roots(&self) -> Result<Vec<reqwest::Certificate>> {
+        let Some(path) = &self.extra_root_cert_pem else {
+            return Ok(Vec::new());
+        };
+        let fail =
+            |why: String| Error::Config(format!("http.extra_root_cert_pem {}: {why}", quote(path)));
+        let pem = std::fs::read(path).map_err(|e| fail(format!("cannot be read ({e})")))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|_| fail("is not a PEM file of certificates".into()))?;
+        if certs.is_empty() {
+            return Err(fail(
+                "holds no certificate (expected -----BEGIN CERTIFICATE-----)".into(),
+            ));
+        }
+        Ok(certs)
+    }
+}
+
+/// Percent-decodes a URL's user name or password.
+fn urlencoding_decode(s: &str) -> std::result::Result<String, std::string::FromUtf8Error> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out)
 }
 
 /// The whole configuration.
@@ -526,6 +684,11 @@ impl Config {
         if self.stock.product_type.is_empty() {
             return fail("stock.product_type must not be empty");
         }
+        self.http.proxy_url()?;
+        if self.http.proxy.is_some() && self.http.use_env_proxy {
+            return fail("set http.proxy or http.use_env_proxy, not both");
+        }
+        self.http.extra_roots()?;
         for url in [Some(self.api_endpoint()?), self.lwa_url().ok()]
             .into_iter()
             .flatten()
@@ -630,6 +793,19 @@ mod tests {
             assert!(row(here, &name), "{name} in the module doc");
             assert!(row(readme, &name), "{name} in the README");
         }
+    }
+
+    #[test]
+    fn the_proxy_user_and_password_are_secrets_also_percent_decoded() {
+        let c = Config::from_json(&doc(
+            r#","http":{"proxy":"http://shop%2Duser:p%40ss-word@proxy.local:3128"}"#,
+        ))
+        .unwrap();
+        let s = c.http.proxy_secrets();
+        for part in ["shop%2Duser", "shop-user", "p%40ss-word", "p@ss-word"] {
+            assert!(s.iter().any(|x| x == part), "{part} in {s:?}");
+        }
+        assert!(!format!("{c:?}").contains("ss-word"));
     }
 
     #[test]

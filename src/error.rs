@@ -13,6 +13,11 @@ pub enum Error {
     /// Login with Amazon refused the credentials, or Amazon refused the token.
     #[error("authentication failed: {0}")]
     Auth(String),
+    /// Login with Amazon refused the credentials themselves (the client secret, the refresh
+    /// token or the client id): nothing reaches Amazon until the host gives new ones
+    /// (`sellsync_set_credentials`). Its status is `AUTH` too.
+    #[error("authentication failed: {0}")]
+    Credentials(String),
     /// Amazon kept answering 429 after every retry.
     #[error("throttled by Amazon: {0}")]
     Throttled(String),

@@ -39,8 +39,8 @@ pub struct LogSink {
     /// The most verbose level passed on; 0: none.
     level: AtomicU8,
     host: RwLock<Option<LogFn>>,
-    /// Texts never to pass on (the configured client secret and refresh token).
-    secrets: Vec<String>,
+    /// Texts never to pass on (the client secrets and refresh tokens configured or set since).
+    secrets: RwLock<Vec<String>>,
 }
 
 impl std::fmt::Debug for LogSink {
@@ -57,7 +57,17 @@ impl LogSink {
         LogSink {
             level: AtomicU8::new(0),
             host: RwLock::new(None),
-            secrets: secrets.into_iter().filter(|s| s.len() >= 4).collect(),
+            secrets: RwLock::new(secrets.into_iter().filter(|s| s.len() >= 4).collect()),
+        }
+    }
+
+    /// Removes `secrets` too from every line from now on (credentials set while open).
+    pub fn add_secrets(&self, secrets: impl IntoIterator<Item = String>) {
+        let mut known = self.secrets.write().unwrap_or_else(|p| p.into_inner());
+        for s in secrets {
+            if s.len() >= 4 && !known.contains(&s) {
+                known.push(s);
+            }
         }
     }
 
@@ -106,7 +116,8 @@ impl LogSink {
     /// Removes the configured secrets and anything shaped like an LWA token.
     fn redact(&self, line: &str) -> String {
         let mut out = line.to_string();
-        for s in &self.secrets {
+        let secrets = self.secrets.read().unwrap_or_else(|p| p.into_inner());
+        for s in secrets.iter() {
             if out.contains(s.as_str()) {
                 out = out.replace(s.as_str(), "[redacted]");
             }

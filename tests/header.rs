@@ -51,6 +51,7 @@ fn header_declares_every_exported_function() {
         "sellsync_set_event_callback",
         "sellsync_event_ack",
         "sellsync_set_log_callback",
+        "sellsync_set_credentials",
     ] {
         assert!(
             header.contains(&format!("{f}(")),

@@ -110,6 +110,27 @@ impl<'a> Control<'a> {
         self.with_world(|w| w.upsert_seller(s));
     }
 
+    /// Replaces the client secret that Login with Amazon accepts for a seller's application
+    /// (default: the first seller), as when the developer rotates it or the old one expires:
+    /// from now on the old secret is refused with `401 invalid_client`. Access tokens already
+    /// issued stay valid until they expire, as at Amazon.
+    pub fn set_client_secret(
+        &self,
+        seller_id: Option<&str>,
+        client_secret: &str,
+    ) -> Result<(), String> {
+        if client_secret.is_empty() {
+            return Err("client_secret must not be empty".into());
+        }
+        self.with_world(|w| {
+            let mut seller =
+                Self::default_seller(w, &seller_id.map(str::to_string)).ok_or("unknown seller")?;
+            seller.client_secret = client_secret.to_string();
+            w.upsert_seller(seller);
+            Ok(())
+        })
+    }
+
     fn default_seller(w: &World, id: &Option<String>) -> Option<Seller> {
         match id {
             Some(id) => w.seller(id).cloned(),
@@ -381,6 +402,18 @@ pub fn handle(shared: &Shared, method: &str, rest: &str, query: &str, body: &[u8
             ("POST", ["sellers"]) => {
                 c.add_seller(parse::<Seller>(body)?);
                 ok(json!({"ok": true}))
+            }
+            ("POST", ["sellers", id, "client-secret"]) => {
+                #[derive(Deserialize)]
+                struct Req {
+                    client_secret: String,
+                }
+                let r: Req = parse(body)?;
+                match c.set_client_secret(Some(id), &r.client_secret) {
+                    Ok(()) => ok(json!({"ok": true})),
+                    Err(m) if m == "unknown seller" => Reply::not_found("No such seller"),
+                    Err(m) => bad(m),
+                }
             }
             ("POST", ["listings"]) => {
                 #[derive(Deserialize)]

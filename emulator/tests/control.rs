@@ -209,3 +209,32 @@ fn buyers_order_only_what_amazon_shows_and_stop_when_told() {
         .flat_map(|o| &o.items)
         .all(|i| i.quantity <= i.shown_quantity));
 }
+
+#[test]
+fn a_rotated_client_secret_refuses_the_old_one_and_keeps_issued_tokens() {
+    let api = Api::fast();
+    let s = sellsync_emulator::Seller::demo();
+    api.control(
+        "POST",
+        &format!("sellers/{}/client-secret", s.seller_id),
+        Some(json!({"client_secret": "rotated-secret"})),
+    );
+    let old = api.lwa(&s.refresh_token, &s.client_secret);
+    assert_eq!(old.status, 401, "{:?}", old.body);
+    assert_eq!(old.body["error"], "invalid_client");
+    let new = api.lwa(&s.refresh_token, "rotated-secret");
+    assert_eq!(new.status, 200, "{:?}", new.body);
+    // The token issued before the rotation still works until it expires.
+    let still = api.call("GET", "/sellers/v1/marketplaceParticipations", &[], None);
+    assert_eq!(still.status, 200, "{:?}", still.body);
+    let unknown = api
+        .http
+        .post(format!(
+            "{}/_emulator/sellers/NOBODY/client-secret",
+            api.emu.url()
+        ))
+        .body(json!({"client_secret": "x"}).to_string())
+        .send()
+        .unwrap();
+    assert_eq!(unknown.status().as_u16(), 404);
+}

@@ -1,10 +1,13 @@
 //! Login with Amazon: exchanges the refresh token for access tokens, caches them per
-//! (client id, refresh token) and refreshes them ahead of expiry.
+//! (client id, refresh token) and refreshes them ahead of expiry. The credentials can be
+//! replaced while the handle is open (Amazon makes every application rotate its client secret
+//! every 180 days): see [`Lwa::replace`].
 
-use crate::error::{Error, Result};
+use crate::error::{quote, Error, Result};
 use crate::secret::Secret;
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
+use std::sync::{Mutex, MutexGuard};
 
 /// Refresh this long before Amazon's expiry.
 const AHEAD: i64 = 120;
@@ -21,14 +24,47 @@ struct LwaError {
     error_description: Option<String>,
 }
 
+/// The Login-with-Amazon credentials of one seller authorisation.
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    /// LWA client id of the application.
+    pub client_id: String,
+    /// LWA client secret of the application.
+    pub client_secret: Secret,
+    /// The seller's refresh token.
+    pub refresh_token: Secret,
+}
+
+/// The credentials in use, and which authorisation they name.
+#[derive(Debug)]
+struct Current {
+    credentials: Credentials,
+    /// Changes when the client id or the refresh token changes: an access token belongs to the
+    /// authorisation it was issued for, and is used only while this is the same.
+    authorisation: u64,
+}
+
+/// An access token and what it belongs to.
+#[derive(Debug)]
+struct Cached {
+    token: Secret,
+    expires: DateTime<Utc>,
+    authorisation: u64,
+}
+
 /// The cached access token for one seller authorisation.
 #[derive(Debug)]
 pub struct Lwa {
     url: String,
-    client_id: String,
-    client_secret: Secret,
-    refresh_token: Secret,
-    cached: tokio::sync::Mutex<Option<(Secret, DateTime<Utc>)>>,
+    current: Mutex<Current>,
+    cached: tokio::sync::Mutex<Option<Cached>>,
+}
+
+/// What [`Lwa::replace`] changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Replaced {
+    /// The client id or the refresh token changed: the cached access token was dropped.
+    pub token_dropped: bool,
 }
 
 /// What an LWA answer says.
@@ -39,7 +75,8 @@ pub enum Answer {
     Retry(Error),
 }
 
-/// Reads an LWA token answer of HTTP `status`; refused credentials are an [`Error::Auth`].
+/// Reads an LWA token answer of HTTP `status`; refused credentials are an
+/// [`Error::Credentials`] that says what to do.
 pub fn answer(status: u16, body: &[u8]) -> Result<Answer> {
     if status >= 500 || status == 429 {
         return Ok(Answer::Retry(Error::Network(format!(
@@ -51,10 +88,10 @@ pub fn answer(status: u16, body: &[u8]) -> Result<Answer> {
             error: None,
             error_description: None,
         });
-        return Err(Error::Auth(format!(
-            "Login with Amazon refused the credentials ({status} {}: {}); check client_id, client_secret and refresh_token",
-            e.error.unwrap_or_default(),
-            e.error_description.unwrap_or_default()
+        return Err(Error::Credentials(refusal(
+            status,
+            e.error.as_deref().unwrap_or(""),
+            e.error_description.as_deref().unwrap_or(""),
         )));
     }
     match serde_json::from_slice::<TokenResponse>(body) {
@@ -65,6 +102,30 @@ pub fn answer(status: u16, body: &[u8]) -> Result<Answer> {
         Err(_) => Ok(Answer::Retry(Error::Network(
             "LWA answered with an unreadable body".into(),
         ))),
+    }
+}
+
+/// The message for credentials Login with Amazon refused: what it said (Amazon's own words,
+/// quoted and cut short) and, in plain words, what the seller has to do.
+fn refusal(status: u16, error: &str, description: &str) -> String {
+    let said = format!("HTTP {status} {}: {}", quote(error), quote(description));
+    match error {
+        "invalid_client" => format!(
+            "Login with Amazon refused the application's client secret ({said}). Amazon makes \
+             every application rotate its client secret every 180 days, and an old secret stops \
+             working when it expires: create the new client secret in the Solution Provider \
+             Portal (Developer Central) and pass it to sellsync_set_credentials. Orders, \
+             shipments, stock updates, cancellations and refunds stay queued until then"
+        ),
+        "invalid_grant" => format!(
+            "Login with Amazon refused the seller's refresh token ({said}): the seller has to \
+             authorise the application again, and the new refresh token is passed to \
+             sellsync_set_credentials. Everything queued stays queued until then"
+        ),
+        _ => format!(
+            "Login with Amazon refused the credentials ({said}); check client_id, client_secret \
+             and refresh_token, and pass corrected ones to sellsync_set_credentials"
+        ),
     }
 }
 
@@ -79,40 +140,79 @@ pub enum Attempt {
 
 impl Lwa {
     /// An authoriser for these credentials.
-    pub fn new(
-        url: String,
-        client_id: String,
-        client_secret: Secret,
-        refresh_token: Secret,
-    ) -> Self {
+    pub fn new(url: String, credentials: Credentials) -> Self {
         Lwa {
             url,
-            client_id,
-            client_secret,
-            refresh_token,
+            current: Mutex::new(Current {
+                credentials,
+                authorisation: 0,
+            }),
             cached: tokio::sync::Mutex::new(None),
         }
+    }
+
+    fn current(&self) -> MutexGuard<'_, Current> {
+        self.current.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Replaces the client secret, and the refresh token and client id when given, for every
+    /// token exchange from now on; an exchange already under way finishes with the credentials
+    /// it started with. The cached access token stays when only the secret changes: the secret
+    /// authenticates the application at the token endpoint only, and a token Amazon issued
+    /// stays valid until it expires. A new client id or refresh token names another
+    /// authorisation, so its access token is dropped (and one an exchange under way brings
+    /// back is not kept).
+    pub fn replace(
+        &self,
+        client_secret: Secret,
+        refresh_token: Option<Secret>,
+        client_id: Option<String>,
+    ) -> Replaced {
+        let mut cur = self.current();
+        let c = &mut cur.credentials;
+        let token_dropped = refresh_token
+            .as_ref()
+            .is_some_and(|r| *r != c.refresh_token)
+            || client_id.as_ref().is_some_and(|i| *i != c.client_id);
+        c.client_secret = client_secret;
+        if let Some(r) = refresh_token {
+            c.refresh_token = r;
+        }
+        if let Some(i) = client_id {
+            c.client_id = i;
+        }
+        if token_dropped {
+            cur.authorisation += 1;
+        }
+        Replaced { token_dropped }
     }
 
     /// A valid access token: the cached one, or a fresh one (one attempt; the caller retries).
     pub async fn token(&self, http: &reqwest::Client, now: DateTime<Utc>) -> Result<Attempt> {
         let mut cached = self.cached.lock().await;
-        if let Some((t, expires)) = cached.as_ref() {
-            if *expires - Duration::seconds(AHEAD) > now {
-                return Ok(Attempt::Token(t.clone()));
+        let (credentials, authorisation) = {
+            let cur = self.current();
+            (cur.credentials.clone(), cur.authorisation)
+        };
+        if let Some(c) = cached.as_ref() {
+            if c.authorisation == authorisation && c.expires - Duration::seconds(AHEAD) > now {
+                return Ok(Attempt::Token(c.token.clone()));
             }
         }
         let form = [
             ("grant_type", "refresh_token"),
-            ("refresh_token", self.refresh_token.expose()),
-            ("client_id", &self.client_id),
-            ("client_secret", self.client_secret.expose()),
+            ("refresh_token", credentials.refresh_token.expose()),
+            ("client_id", &credentials.client_id),
+            ("client_secret", credentials.client_secret.expose()),
         ];
         let resp = match http.post(&self.url).form(&form).send().await {
             Ok(r) => r,
             Err(e) => {
                 return Ok(Attempt::Retry(
-                    Error::Network(format!("LWA token request failed: {}", e.without_url())),
+                    Error::Network(format!(
+                        "LWA token request failed: {}",
+                        super::transport_text(&e)
+                    )),
                     None,
                 ))
             }
@@ -122,7 +222,10 @@ impl Lwa {
             Ok(b) => b,
             Err(e) => {
                 return Ok(Attempt::Retry(
-                    Error::Network(format!("LWA answer was cut off: {}", e.without_url())),
+                    Error::Network(format!(
+                        "LWA answer was cut off: {}",
+                        super::transport_text(&e)
+                    )),
                     Some(status),
                 ))
             }
@@ -131,14 +234,22 @@ impl Lwa {
             Answer::Token(token, lifetime) => (token, lifetime),
             Answer::Retry(e) => return Ok(Attempt::Retry(e, Some(status))),
         };
-        *cached = Some((token.clone(), now + lifetime));
+        // Credentials replaced meanwhile for another authorisation: this token is for the
+        // call that asked, not for the cache.
+        if self.current().authorisation == authorisation {
+            *cached = Some(Cached {
+                token: token.clone(),
+                expires: now + lifetime,
+                authorisation,
+            });
+        }
         Ok(Attempt::Token(token))
     }
 
     /// Forgets `token` (Amazon said it expired or is invalid) so the next call gets a new one.
     pub async fn invalidate(&self, token: &Secret) {
         let mut cached = self.cached.lock().await;
-        if cached.as_ref().is_some_and(|(t, _)| t == token) {
+        if cached.as_ref().is_some_and(|c| c.token == *token) {
             *cached = None;
         }
     }
@@ -158,5 +269,26 @@ mod tests {
             assert!((Duration::zero()..=Duration::days(1)).contains(&lifetime));
             let _ = Utc::now() + lifetime;
         }
+    }
+
+    #[test]
+    fn a_refused_secret_says_to_rotate_it_with_set_credentials() {
+        let body =
+            br#"{"error":"invalid_client","error_description":"Client authentication failed"}"#;
+        let Err(Error::Credentials(m)) = answer(401, body) else {
+            panic!("invalid_client is a credentials error");
+        };
+        assert!(
+            m.contains("client secret") && m.contains("sellsync_set_credentials"),
+            "{m}"
+        );
+        assert!(m.contains("180 days"), "{m}");
+        let Err(Error::Credentials(m)) = answer(400, br#"{"error":"invalid_grant"}"#) else {
+            panic!("invalid_grant is a credentials error");
+        };
+        assert!(
+            m.contains("refresh token") && m.contains("sellsync_set_credentials"),
+            "{m}"
+        );
     }
 }

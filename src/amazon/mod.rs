@@ -155,7 +155,7 @@ pub enum Once {
 impl Client {
     /// A client for `config`.
     pub fn new(config: &Config, clock: Arc<dyn Clock>) -> Result<Client> {
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .timeout(Duration::from_millis(config.http.timeout_ms))
             .connect_timeout(Duration::from_millis(config.http.timeout_ms.min(10_000)))
             .user_agent(concat!(
@@ -163,18 +163,41 @@ impl Client {
                 env!("CARGO_PKG_VERSION"),
                 " (Language=Rust; Platform=native)"
             ))
+            // Plain HTTP only to loopback, and only with the test switch (`Config::check_url`).
             .https_only(!config.http_allow_insecure_loopback)
-            .build()
-            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+            // TLS 1.2 or later (rustls implements nothing older), certificates verified against
+            // Mozilla's roots plus `http.extra_root_cert_pem`.
+            .min_tls_version(reqwest::tls::Version::TLS_1_2)
+            .tls_built_in_root_certs(true);
+        for cert in config.http.extra_roots()? {
+            builder = builder.add_root_certificate(cert);
+        }
+        builder = match config.http.proxy_url()? {
+            Some(url) => builder.proxy(
+                reqwest::Proxy::all(url)
+                    .map_err(|_| Error::Config("http.proxy cannot be used as a proxy".into()))?,
+            ),
+            None if config.http.use_env_proxy => builder,
+            // reqwest reads the environment's proxy unless told not to.
+            None => builder.no_proxy(),
+        };
+        let http = builder.build().map_err(|e| {
+            Error::Config(format!(
+                "cannot build the HTTP client: {}",
+                transport_text(&e)
+            ))
+        })?;
         let c = &config.credentials;
         Ok(Client {
             http,
             base: config.api_endpoint()?,
             lwa: Lwa::new(
                 config.lwa_url()?,
-                c.client_id.clone(),
-                c.client_secret.clone(),
-                c.refresh_token.clone(),
+                auth::Credentials {
+                    client_id: c.client_id.clone(),
+                    client_secret: c.client_secret.clone(),
+                    refresh_token: c.refresh_token.clone(),
+                },
             ),
             limiter: RateLimiter::default(),
             policy: config.http.clone(),
@@ -191,6 +214,17 @@ impl Client {
         let saved = store.saved_buckets()?;
         self.limiter = RateLimiter::persistent(&saved, store);
         Ok(())
+    }
+
+    /// Replaces the LWA credentials for every token exchange from now on (see
+    /// [`Lwa::replace`]); calls under way finish as they are.
+    pub fn set_credentials(
+        &self,
+        client_secret: Secret,
+        refresh_token: Option<Secret>,
+        client_id: Option<String>,
+    ) -> auth::Replaced {
+        self.lwa.replace(client_secret, refresh_token, client_id)
     }
 
     /// Amazon's current time, estimated.
@@ -396,7 +430,7 @@ impl Client {
                             let fault = transport_fault(&e);
                             let error = Error::Network(format!(
                                 "document transfer cut off: {}",
-                                e.without_url()
+                                transport_text(&e)
                             ));
                             (error, fault, Some(status))
                         }
@@ -405,7 +439,7 @@ impl Client {
                 Err(e) => {
                     let fault = transport_fault(&e);
                     let error =
-                        Error::Network(format!("document transfer failed: {}", e.without_url()));
+                        Error::Network(format!("document transfer failed: {}", transport_text(&e)));
                     (error, fault, None)
                 }
             };
@@ -445,7 +479,7 @@ impl Client {
                     "{:?} {} failed: {}",
                     req.op,
                     req.path,
-                    e.without_url()
+                    transport_text(&e)
                 ));
                 return Ok(Outcome::Retry {
                     error,
@@ -479,7 +513,7 @@ impl Client {
                 let error = Error::Network(format!(
                     "{:?}: the answer was cut off: {}",
                     req.op,
-                    e.without_url()
+                    transport_text(&e)
                 ));
                 return Ok(Outcome::Retry {
                     error,
@@ -546,6 +580,54 @@ pub fn unreadable_document(what: &str) -> Error {
         &error,
     );
     error
+}
+
+/// Why a request got no (complete) answer, in words: reqwest's text without the URL, then each
+/// distinct cause below it (so a refused certificate says why, e.g. `invalid peer certificate:
+/// UnknownIssuer`), with every `user:password@` of a URL cut out. A refused certificate adds
+/// what to do about a proxy that inspects TLS.
+pub fn transport_text(e: &reqwest::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut text = e.to_string();
+    if let Some(url) = e.url() {
+        text = text.replace(&format!(" for url ({url})"), "");
+    }
+    parts.push(text);
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let t = s.to_string();
+        if !t.is_empty() && !parts.iter().any(|p| p.contains(&t)) {
+            parts.push(t);
+        }
+        source = s.source();
+    }
+    let mut out = without_userinfo(&parts.join(": "));
+    if out.contains("certificate") {
+        out.push_str(
+            " (the server's TLS certificate was refused; if a proxy of this network inspects \
+             TLS, give its root certificate in http.extra_root_cert_pem)",
+        );
+    }
+    out
+}
+
+/// `text` with the `user:password@` part of every URL in it removed.
+pub fn without_userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let authority_end = tail
+            .find(|c: char| c == '/' || c == '?' || c == '#' || c.is_whitespace() || c == ')')
+            .unwrap_or(tail.len());
+        match tail[..authority_end].rfind('@') {
+            Some(at) => rest = &tail[at + 1..],
+            None => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The fault of a request that got no complete answer.
@@ -617,5 +699,23 @@ pub fn amazon_error(op: Operation, status: u16, body: &[u8]) -> Error {
             text("code")
         },
         message: format!("{op:?}: {message}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_and_password_of_any_url_are_cut_out() {
+        assert_eq!(
+            without_userinfo("proxy http://shop:pa55@10.0.0.1:3128/x failed"),
+            "proxy http://10.0.0.1:3128/x failed"
+        );
+        assert_eq!(
+            without_userinfo("a (https://u:p@h) and https://h2 and http://x:y@z"),
+            "a (https://h) and https://h2 and http://z"
+        );
+        assert_eq!(without_userinfo("no url, an @ sign"), "no url, an @ sign");
     }
 }

@@ -114,10 +114,12 @@ impl Engine {
     pub fn open_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Engine> {
         // A configuration changed after `Config::from_json` is checked again.
         config.validate()?;
-        let log = Arc::new(crate::logging::LogSink::new(vec![
+        let mut secrets = vec![
             config.credentials.client_secret.expose().to_string(),
             config.credentials.refresh_token.expose().to_string(),
-        ]));
+        ];
+        secrets.extend(config.http.proxy_secrets());
+        let log = Arc::new(crate::logging::LogSink::new(secrets));
         let dispatch = crate::logging::dispatch(log.clone());
         let store = Arc::new(Store::open(&config.store_path)?);
         // The stock policy may have changed since the last process.
@@ -268,6 +270,55 @@ impl Engine {
             tracing::info!("background worker stopped");
             Ok(())
         })
+    }
+
+    /// Replaces the Login-with-Amazon client secret (and the refresh token and client id when
+    /// given) of the open handle. Nothing is sent to Amazon here: calls under way finish with
+    /// what they have, and the next token exchange uses the new credentials. The cached
+    /// access token is kept when only the secret changes (an access token stays valid until it
+    /// expires, whichever secret obtained it) and dropped when the client id or refresh token
+    /// changes (it belongs to the old authorisation). Nothing queued is touched; every flow is
+    /// woken so that work held back by refused credentials goes out at once when the worker
+    /// runs. The new values are kept in memory only: the host passes them in the configuration
+    /// of its next `open`.
+    pub fn set_credentials(&self, update: &crate::config::CredentialsUpdate) -> Result<()> {
+        self.check_open()?;
+        self.core.log.add_secrets(
+            [Some(&update.client_secret), update.refresh_token.as_ref()]
+                .into_iter()
+                .flatten()
+                .map(|s| s.expose().to_string()),
+        );
+        let replaced = self.core.client.set_credentials(
+            update.client_secret.clone(),
+            update.refresh_token.clone(),
+            update.client_id.clone(),
+        );
+        // To this handle's log also when called from Rust rather than through the C ABI.
+        tracing::dispatcher::with_default(&self.dispatch, || {
+            tracing::info!(
+                "credentials replaced (client secret{}{}); the cached access token is {}",
+                if update.refresh_token.is_some() {
+                    ", refresh token"
+                } else {
+                    ""
+                },
+                if update.client_id.is_some() {
+                    ", client id"
+                } else {
+                    ""
+                },
+                if replaced.token_dropped {
+                    "dropped"
+                } else {
+                    "kept"
+                }
+            )
+        });
+        for flow in Flow::ALL {
+            self.core.flows.wake(flow);
+        }
+        Ok(())
     }
 
     /// The next order ready for the host, as a JSON document, or None.

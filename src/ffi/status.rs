@@ -78,7 +78,7 @@ pub fn of(e: &Error) -> sellsync_status {
     match e {
         Error::InvalidArgument(_) => SELLSYNC_ERR_INVALID_ARGUMENT,
         Error::Config(_) => SELLSYNC_ERR_CONFIG,
-        Error::Auth(_) => SELLSYNC_ERR_AUTH,
+        Error::Auth(_) | Error::Credentials(_) => SELLSYNC_ERR_AUTH,
         Error::Throttled(_) => SELLSYNC_ERR_THROTTLED,
         Error::Network(_) => SELLSYNC_ERR_NETWORK,
         Error::Amazon { .. } => SELLSYNC_ERR_AMAZON,

@@ -418,6 +418,9 @@ static int mode_nulls(const char *config) {
     CHECK(sellsync_set_log_callback(h, SELLSYNC_LOG_INFO, ignore_log, NULL, NULL) == SELLSYNC_OK);
     CHECK(sellsync_set_log_callback(h, SELLSYNC_LOG_INFO, NULL, NULL, NULL) == SELLSYNC_OK);
     null_checked("sellsync_set_log_callback");
+    REFUSED(sellsync_set_credentials(NULL, "{\"client_secret\":\"new\"}"));
+    REFUSED(sellsync_set_credentials(h, NULL));
+    null_checked("sellsync_set_credentials");
     REFUSED(sellsync_stock_set(NULL, "4711", 1));
     REFUSED(sellsync_stock_set(h, NULL, 1));
     null_checked("sellsync_stock_set");
