@@ -285,6 +285,17 @@ sellsync_status sellsync_order_next(struct SellSync *h, char **order_json);
 sellsync_status sellsync_order_ack(struct SellSync *h, const char *order_id, const char *host_ref);
 
 /*
+ Deletes the buyer data (the recipient: name, company, address, phone) of one order at
+ once and for good, as a buyer's erasure request needs: the order and its lines stay, later
+ documents of the order have `"recipient": null`, and a newer version of the order from
+ Amazon does not bring the data back. Durable when it returns. Purging an order again
+ succeeds. Unknown orders: SELLSYNC_ERR_NOT_FOUND; NULL or empty `order_id`:
+ SELLSYNC_ERR_INVALID_ARGUMENT. (Buyer data is also deleted by itself when its retention
+ after delivery, `privacy.retention_days`, has run out.)
+ */
+sellsync_status sellsync_purge_buyer_data(struct SellSync *h, const char *order_id);
+
+/*
  Hands out the oldest event not yet acknowledged as a JSON document in `*event_json` (free
  it with sellsync_string_free); its `"seq"` number is what sellsync_event_ack takes. Waits up
  to `timeout_ms` milliseconds: 0 does not wait, -1 waits until an event arrives or the handle
