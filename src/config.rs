@@ -705,6 +705,44 @@ mod tests {
     }
 
     #[test]
+    fn buyer_data_is_kept_longer_than_30_days_only_under_a_legal_hold() {
+        let days = |extra: &str| Config::from_json(&doc(&format!(r#","privacy":{{{extra}}}"#)));
+        assert_eq!(days("").unwrap().privacy.retention_days, 30);
+        assert_eq!(
+            days(r#""retention_days":1"#)
+                .unwrap()
+                .privacy
+                .retention_days,
+            1
+        );
+        for refused in [
+            r#""retention_days":31"#,
+            r#""retention_days":0"#,
+            r#""retention_days":3651,"legal_hold":true"#,
+        ] {
+            assert!(matches!(days(refused), Err(Error::Config(_))), "{refused}");
+        }
+        let held = days(r#""retention_days":90,"legal_hold":true"#).unwrap();
+        assert_eq!(held.privacy.retention_days, 90);
+    }
+
+    #[test]
+    fn privacy_keys_are_checked_without_being_repeated() {
+        let key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+        let with = |extra: &str| Config::from_json(&doc(&format!(r#","privacy":{{{extra}}}"#)));
+        assert!(with(&format!(r#""key":"{key}""#)).is_ok());
+        let e = with(r#""key":"too-short-secret""#).unwrap_err();
+        assert!(matches!(e, Error::Config(_)), "{e:?}");
+        assert!(!e.to_string().contains("too-short-secret"), "{e}");
+        let e = with(r#""previous_key":"not-a-key-secret""#).unwrap_err();
+        assert!(!e.to_string().contains("not-a-key-secret"), "{e}");
+        assert!(with(&format!(r#""key":"{key}","key_file":"k""#)).is_err());
+        assert!(format!("{:?}", with(&format!(r#""key":"{key}""#)).unwrap())
+            .find(key)
+            .is_none());
+    }
+
+    #[test]
     fn plain_http_is_refused_unless_loopback_and_allowed() {
         assert!(Config::from_json(&doc(r#","endpoint":"http://127.0.0.1:9""#)).is_err());
         assert!(Config::from_json(&doc(

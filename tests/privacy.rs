@@ -169,3 +169,68 @@ fn the_host_erases_one_buyers_data_through_the_c_abi() {
         assert_eq!(sellsync_close(h), SELLSYNC_OK);
     }
 }
+
+fn purge_events(engine: &sellsync::Engine) -> Vec<serde_json::Value> {
+    events(engine)
+        .into_iter()
+        .filter(|e| e["type"] == "privacy.buyer_data_purged")
+        .collect()
+}
+
+#[test]
+fn a_lost_key_file_is_refused_until_the_host_starts_a_new_key_and_is_told_what_went() {
+    let (emu, dir, engine, ids, _docs) = shop_with_orders(4);
+    engine.close().unwrap();
+    drop(engine);
+    std::fs::remove_file(dir.path().join("store.sqlite.key")).unwrap();
+    let store = dir.path().join("store.sqlite");
+    let refused = sellsync::Config::from_json(&config_json(&emu, &store, ""))
+        .and_then(sellsync::Engine::open)
+        .err()
+        .expect("refused without the key file");
+    assert!(matches!(refused, sellsync::Error::Config(_)), "{refused:?}");
+    assert!(refused.to_string().contains("4 orders"), "{refused}");
+    let engine = open(&emu, &dir, r#","privacy": {"new_key_if_lost": true}"#);
+    let purged = purge_events(&engine);
+    assert_eq!(purged.len(), 1, "{purged:?}");
+    assert_eq!(
+        (purged[0]["orders"].as_u64(), purged[0]["reason"].as_str()),
+        (Some(4), Some("key_lost"))
+    );
+    // Orders keep working: they are all still there, acknowledged, without addresses.
+    for id in &ids {
+        let o = engine.core().store.order(id).unwrap().unwrap();
+        assert!(o.recipient.is_none());
+    }
+    let counts = engine.core().store.order_counts().unwrap();
+    assert_eq!(counts.acknowledged, 4);
+}
+
+#[test]
+fn a_key_rotation_seals_the_store_again_in_the_background_of_a_sync() {
+    let (emu, dir, engine, ids, _docs) = shop_with_orders(30);
+    engine.close().unwrap();
+    drop(engine);
+    let old = std::fs::read_to_string(dir.path().join("store.sqlite.key")).unwrap();
+    let new = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let rotating = format!(
+        r#","privacy": {{"key": "{new}", "previous_key": "{}"}}"#,
+        old.trim()
+    );
+    let engine = open(&emu, &dir, &rotating);
+    let state = |e: &sellsync::Engine| -> serde_json::Value {
+        serde_json::from_str(&e.status().unwrap()).unwrap()
+    };
+    assert_eq!(state(&engine)["privacy"]["rotation_pending"], true);
+    let report = engine.sync_now(8, SYNC).unwrap();
+    assert_eq!(report.privacy.resealed, 30);
+    assert_eq!(state(&engine)["privacy"]["rotation_pending"], false);
+    engine.close().unwrap();
+    drop(engine);
+    // The new key alone now opens every order.
+    let engine = open(&emu, &dir, &format!(r#","privacy": {{"key": "{new}"}}"#));
+    for id in &ids {
+        let o = engine.core().store.order(id).unwrap().unwrap();
+        assert!(o.recipient.is_some(), "{id}");
+    }
+}
