@@ -238,7 +238,10 @@ void sellsync_string_free(char *s);
  Opens a handle for one seller account. `config_json` is the configuration document (see
  the README); a setting outside its documented range is SELLSYNC_ERR_CONFIG. `*out` is
  written only on success: after a failure it holds whatever it held before. Creates the
- store file if missing.
+ store file if missing, and the key file beside it (`<store_path>.key`) when the
+ configuration names no key; both readable by their owner only (0600). A key that does not
+ open the store's buyer data, or a missing key file while the store holds buyer data sealed
+ with it, is SELLSYNC_ERR_CONFIG (see "Security and privacy" in the README).
  */
 sellsync_status sellsync_open(const char *config_json, struct SellSync **out);
 
@@ -410,9 +413,10 @@ sellsync_status sellsync_metrics(struct SellSync *h, const char *query_json, cha
  sellsync_string_free): `{"orders": {"total", "pending", "waiting_for_host", "acknowledged"},
  "stock": {"skus", "out_of_step", "in_flight", "open_feeds"}, "queues": {"shipments_queued",
  "shipments_uncertain", "shipments_failed", "adjustments_queued", "adjustments_in_feeds",
- "adjustments_failed", "skus_parked", "events_unread", "events_dropped"}}` (`events_unread`:
- events not acknowledged yet; `events_dropped`: dropped unacknowledged, see
- sellsync_event_next).
+ "adjustments_failed", "skus_parked", "events_unread", "events_dropped"}, "privacy":
+ {"rotation_pending"}}` (`events_unread`: events not acknowledged yet; `events_dropped`:
+ dropped unacknowledged, see sellsync_event_next; `rotation_pending`: a key rotation is still
+ sealing buyer data again, so `privacy.previous_key` must stay in the configuration).
  */
 sellsync_status sellsync_state(struct SellSync *h, char **state_json);
 
