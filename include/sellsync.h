@@ -238,7 +238,10 @@ void sellsync_string_free(char *s);
  Opens a handle for one seller account. `config_json` is the configuration document (see
  the README); a setting outside its documented range is SELLSYNC_ERR_CONFIG. `*out` is
  written only on success: after a failure it holds whatever it held before. Creates the
- store file if missing.
+ store file if missing, and the key file beside it (`<store_path>.key`) when the
+ configuration names no key; both readable by their owner only (0600). A key that does not
+ open the store's buyer data, or a missing key file while the store holds buyer data sealed
+ with it, is SELLSYNC_ERR_CONFIG (see "Security and privacy" in the README).
  */
 sellsync_status sellsync_open(const char *config_json, struct SellSync **out);
 
@@ -301,6 +304,17 @@ sellsync_status sellsync_order_next(struct SellSync *h, char **order_json);
  it returns SELLSYNC_ERR_CONFLICT. Unknown orders: SELLSYNC_ERR_NOT_FOUND.
  */
 sellsync_status sellsync_order_ack(struct SellSync *h, const char *order_id, const char *host_ref);
+
+/*
+ Deletes the buyer data (the recipient: name, company, address, phone) of one order at
+ once and for good, as a buyer's erasure request needs: the order and its lines stay, later
+ documents of the order have `"recipient": null`, and a newer version of the order from
+ Amazon does not bring the data back. Durable when it returns. Purging an order again
+ succeeds. Unknown orders: SELLSYNC_ERR_NOT_FOUND; NULL or empty `order_id`:
+ SELLSYNC_ERR_INVALID_ARGUMENT. (Buyer data is also deleted by itself when its retention
+ after delivery, `privacy.retention_days`, has run out.)
+ */
+sellsync_status sellsync_purge_buyer_data(struct SellSync *h, const char *order_id);
 
 /*
  Hands out the oldest event not yet acknowledged as a JSON document in `*event_json` (free
@@ -417,9 +431,10 @@ sellsync_status sellsync_metrics(struct SellSync *h, const char *query_json, cha
  sellsync_string_free): `{"orders": {"total", "pending", "waiting_for_host", "acknowledged"},
  "stock": {"skus", "out_of_step", "in_flight", "open_feeds"}, "queues": {"shipments_queued",
  "shipments_uncertain", "shipments_failed", "adjustments_queued", "adjustments_in_feeds",
- "adjustments_failed", "skus_parked", "events_unread", "events_dropped"}}` (`events_unread`:
- events not acknowledged yet; `events_dropped`: dropped unacknowledged, see
- sellsync_event_next).
+ "adjustments_failed", "skus_parked", "events_unread", "events_dropped"}, "privacy":
+ {"rotation_pending"}}` (`events_unread`: events not acknowledged yet; `events_dropped`:
+ dropped unacknowledged, see sellsync_event_next; `rotation_pending`: a key rotation is still
+ sealing buyer data again, so `privacy.previous_key` must stay in the configuration).
  */
 sellsync_status sellsync_state(struct SellSync *h, char **state_json);
 

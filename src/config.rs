@@ -51,6 +51,7 @@
 //! | `stock.auto_buffer.window_seconds` | 0.001 to 86400, or null |
 //! | `stock.auto_buffer.percentile` | 0.5 up to but not including 1 |
 //! | `stock.auto_buffer.history_days` | 0.001 to 365 |
+//! | `privacy.retention_days` | whole, 1 to 3650; above 30 only with `privacy.legal_hold` |
 //!
 //! The same table is [`LIMITS`]; a test checks that this comment and the README list each entry.
 
@@ -203,6 +204,9 @@ pub const LIMITS: &[Limit] = &[
     },
     limit("stock.auto_buffer.history_days", 0.001, 365.0, |c| {
         Some(c.stock.auto_buffer.history_days)
+    }),
+    whole("privacy.retention_days", 1.0, 3650.0, |c| {
+        Some(f64::from(c.privacy.retention_days))
     }),
 ];
 
@@ -478,6 +482,70 @@ impl StockConfig {
     }
 }
 
+/// Days buyer data is kept after delivery, as Amazon's Data Protection Policy allows.
+pub const RETENTION_DAYS: u32 = 30;
+
+/// Buyer data in the store: the key it is sealed with and how long it is kept.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Privacy {
+    /// The key (32 bytes in base64 or as 64 hexadecimal digits); without it and `key_file`,
+    /// the key file beside the store (`<store_path>.key`, made at first open).
+    pub key: Option<Secret>,
+    /// A file holding the key (which must exist).
+    pub key_file: Option<String>,
+    /// The key the store was sealed with before `key`: its rows are sealed again under `key`
+    /// in the background, a few hundred per transaction.
+    pub previous_key: Option<Secret>,
+    /// When the key file beside the store is missing although buyer data was sealed with it,
+    /// start a new key and drop the old sealed buyer data (otherwise the store is refused).
+    pub new_key_if_lost: bool,
+    /// Buyer data is deleted this many days after delivery (1 to 30; more only under
+    /// `legal_hold`).
+    pub retention_days: u32,
+    /// A legal obligation to keep buyer data longer than 30 days.
+    pub legal_hold: bool,
+}
+
+impl Default for Privacy {
+    fn default() -> Self {
+        Privacy {
+            key: None,
+            key_file: None,
+            previous_key: None,
+            new_key_if_lost: false,
+            retention_days: RETENTION_DAYS,
+            legal_hold: false,
+        }
+    }
+}
+
+impl Privacy {
+    /// Checks the settings that are not ranges (the keys' form, one source of the key).
+    fn validate(&self) -> Result<()> {
+        if self.key.is_some() && self.key_file.is_some() {
+            return Err(Error::Config(
+                "privacy.key and privacy.key_file cannot both be given".into(),
+            ));
+        }
+        if self.key_file.as_deref() == Some("") {
+            return Err(Error::Config("privacy.key_file must name a file".into()));
+        }
+        if let Some(k) = &self.key {
+            crate::store::seal::Key::parse(k.expose(), "privacy.key")?;
+        }
+        if let Some(k) = &self.previous_key {
+            crate::store::seal::Key::parse(k.expose(), "privacy.previous_key")?;
+        }
+        if self.retention_days > RETENTION_DAYS && !self.legal_hold {
+            return Err(Error::Config(format!(
+                "privacy.retention_days above {RETENTION_DAYS} needs privacy.legal_hold: true (Amazon allows {RETENTION_DAYS} days after delivery)"
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// HTTP behaviour.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -637,6 +705,9 @@ pub struct Config {
     /// Allow plain HTTP, to 127.0.0.1/::1/localhost only (for the emulator in tests).
     #[serde(default)]
     pub http_allow_insecure_loopback: bool,
+    /// Buyer data: its key and retention.
+    #[serde(default)]
+    pub privacy: Privacy,
 }
 
 impl Config {
@@ -689,6 +760,7 @@ impl Config {
             return fail("set http.proxy or http.use_env_proxy, not both");
         }
         self.http.extra_roots()?;
+        self.privacy.validate()?;
         for url in [Some(self.api_endpoint()?), self.lwa_url().ok()]
             .into_iter()
             .flatten()
@@ -806,6 +878,44 @@ mod tests {
             assert!(s.iter().any(|x| x == part), "{part} in {s:?}");
         }
         assert!(!format!("{c:?}").contains("ss-word"));
+    }
+
+    #[test]
+    fn buyer_data_is_kept_longer_than_30_days_only_under_a_legal_hold() {
+        let days = |extra: &str| Config::from_json(&doc(&format!(r#","privacy":{{{extra}}}"#)));
+        assert_eq!(days("").unwrap().privacy.retention_days, 30);
+        assert_eq!(
+            days(r#""retention_days":1"#)
+                .unwrap()
+                .privacy
+                .retention_days,
+            1
+        );
+        for refused in [
+            r#""retention_days":31"#,
+            r#""retention_days":0"#,
+            r#""retention_days":3651,"legal_hold":true"#,
+        ] {
+            assert!(matches!(days(refused), Err(Error::Config(_))), "{refused}");
+        }
+        let held = days(r#""retention_days":90,"legal_hold":true"#).unwrap();
+        assert_eq!(held.privacy.retention_days, 90);
+    }
+
+    #[test]
+    fn privacy_keys_are_checked_without_being_repeated() {
+        let key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+        let with = |extra: &str| Config::from_json(&doc(&format!(r#","privacy":{{{extra}}}"#)));
+        assert!(with(&format!(r#""key":"{key}""#)).is_ok());
+        let e = with(r#""key":"too-short-secret""#).unwrap_err();
+        assert!(matches!(e, Error::Config(_)), "{e:?}");
+        assert!(!e.to_string().contains("too-short-secret"), "{e}");
+        let e = with(r#""previous_key":"not-a-key-secret""#).unwrap_err();
+        assert!(!e.to_string().contains("not-a-key-secret"), "{e}");
+        assert!(with(&format!(r#""key":"{key}","key_file":"k""#)).is_err());
+        assert!(format!("{:?}", with(&format!(r#""key":"{key}""#)).unwrap())
+            .find(key)
+            .is_none());
     }
 
     #[test]

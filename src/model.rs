@@ -122,6 +122,10 @@ pub struct Order {
     /// Ship by this time to count as on time (seller-fulfilled orders).
     pub earliest_ship_date: Option<String>,
     pub latest_ship_date: Option<String>,
+    /// The end of Amazon's promised delivery window (ISO 8601 UTC), when Amazon gives one;
+    /// buyer data is kept for the retention period after it.
+    #[serde(default)]
+    pub latest_delivery_date: Option<String>,
     pub currency: Option<String>,
     /// Order total, a decimal string.
     pub total: Option<String>,
@@ -245,6 +249,12 @@ pub enum Event {
         status: String,
         message: String,
     },
+    /// Buyer data (recipients) was deleted: `reason` is `retention` (the retention period
+    /// after delivery passed) or `key_lost` (the key file was missing and a new key was
+    /// started, as `privacy.new_key_if_lost` allows). `orders` counts the orders whose buyer
+    /// data went.
+    #[serde(rename = "privacy.buyer_data_purged")]
+    BuyerDataPurged { orders: u64, reason: String },
     /// Calls of `operation` met a fault (`count` times in one run of `flow`): `fault` says
     /// which (`throttled`, `server_error`, `timeout`, `connection`, `unreadable_answer`,
     /// `token_expired`, `lwa_unavailable`, `feed_fatal`), `next` what the library does

@@ -47,6 +47,7 @@ fn header_declares_every_exported_function() {
         "sellsync_stop",
         "sellsync_order_next",
         "sellsync_order_ack",
+        "sellsync_purge_buyer_data",
         "sellsync_event_next",
         "sellsync_set_event_callback",
         "sellsync_event_ack",

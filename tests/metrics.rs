@@ -30,6 +30,7 @@ fn order(
         last_updated: ts(bought),
         earliest_ship_date: Some(ts(bought)),
         latest_ship_date: Some(ts(ship_by)),
+        latest_delivery_date: None,
         currency: Some("EUR".into()),
         total: Some("20.00".into()),
         items: vec![OrderItem {

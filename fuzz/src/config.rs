@@ -1,7 +1,7 @@
 //! Target `config`: the configuration document, through `Config::from_json` and
-//! `sellsync_open`. A document that parses must open (on a store in the scratch folder; opening
-//! calls nothing out) and close; any other must be refused with INVALID_ARGUMENT or CONFIG
-//! before anything is touched.
+//! `sellsync_open`. A document that parses must open (on a new store in the scratch folder, with
+//! a key file where it names one; opening calls nothing out) and close; any other must be
+//! refused with INVALID_ARGUMENT or CONFIG before anything is touched.
 
 use crate::ffi::{check, open};
 use crate::input::until_nul;
@@ -21,7 +21,19 @@ pub fn run(data: &[u8]) {
     if parses {
         let mut doc: serde_json::Value =
             serde_json::from_slice(text).expect("a configuration that parses is JSON");
-        doc["store_path"] = crate::scratch::path("config.sqlite").into();
+        // A new store each time: a store keeps the key it was first opened with, and the
+        // inputs name different keys.
+        let store = crate::scratch::path("config.sqlite");
+        for suffix in ["", "-wal", "-shm", ".key"] {
+            let _ = std::fs::remove_file(format!("{store}{suffix}"));
+        }
+        doc["store_path"] = store.into();
+        if doc["privacy"]["key_file"].is_string() {
+            // A key file the configuration names must exist.
+            let key_file = crate::scratch::path("config.key");
+            std::fs::write(&key_file, "00".repeat(32)).expect("scratch key file");
+            doc["privacy"]["key_file"] = key_file.into();
+        }
         let h = open(&doc.to_string());
         // SAFETY: a handle from sellsync_open, closed once.
         check("sellsync_close", unsafe { sellsync_close(h) });

@@ -22,6 +22,7 @@ pub const FUNCTIONS: &[&str] = &[
     "order_cancel",
     "stock_set",
     "shipments",
+    "purge_buyer_data",
 ];
 
 /// The orders the handle's store holds from the start, so documents naming them go deep.
@@ -176,6 +177,7 @@ fn call(h: *mut SellSync, data: &[u8]) -> sellsync_status {
                 sellsync_stock_set(h, ptr(&a[0]), on_hand)
             }
             "shipments" => sellsync_shipments(h, ptr(&a[0]), &mut out),
+            "purge_buyer_data" => sellsync_purge_buyer_data(h, ptr(&a[0])),
             _ => unreachable!("every function is listed"),
         }
     };

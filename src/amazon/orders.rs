@@ -141,6 +141,7 @@ pub fn parse_v2026(o: &Value) -> Result<Order> {
         last_updated: time(&o["lastUpdatedTime"]).ok_or_else(|| bad("lastUpdatedTime"))?,
         earliest_ship_date: time(&f["shipByWindow"]["earliestDateTime"]),
         latest_ship_date: time(&f["shipByWindow"]["latestDateTime"]),
+        latest_delivery_date: time(&f["deliverByWindow"]["latestDateTime"]),
         currency: text(&total["currencyCode"])
             .or_else(|| text(&o["orderItems"][0]["product"]["price"]["unitPrice"]["currencyCode"])),
         total: text(&total["amount"]),
@@ -210,6 +211,7 @@ pub fn parse_v0(o: &Value, items: &[Value]) -> Result<Order> {
         last_updated: time(&o["LastUpdateDate"]).ok_or_else(|| bad("LastUpdateDate"))?,
         earliest_ship_date: time(&o["EarliestShipDate"]),
         latest_ship_date: time(&o["LatestShipDate"]),
+        latest_delivery_date: time(&o["LatestDeliveryDate"]),
         currency: text(&o["OrderTotal"]["CurrencyCode"]),
         total: text(&o["OrderTotal"]["Amount"]),
         buyer_cancel_requested: items.iter().any(|i| i.buyer_cancel_requested),

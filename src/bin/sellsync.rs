@@ -50,7 +50,7 @@ fn run(args: &[String]) -> Result<(), String> {
     if !std::path::Path::new(path).exists() {
         return Err(format!("no store at {path}"));
     }
-    let store = Store::open(path).map_err(|e| e.to_string())?;
+    let store = Store::open_without_buyer_data(path).map_err(|e| e.to_string())?;
     match cmd.as_str() {
         "metrics" => {
             let q = Query {

@@ -8,6 +8,7 @@ pub mod events;
 pub mod faults;
 pub mod listings;
 pub mod orders_in;
+pub mod privacy;
 pub mod scheduler;
 pub mod shipments_out;
 pub mod stock_out;
@@ -119,9 +120,26 @@ impl Engine {
             config.credentials.refresh_token.expose().to_string(),
         ];
         secrets.extend(config.http.proxy_secrets());
+        let p = &config.privacy;
+        secrets.extend(
+            [&p.key, &p.previous_key]
+                .into_iter()
+                .flatten()
+                .map(|k| k.expose().trim().to_string()),
+        );
         let log = Arc::new(crate::logging::LogSink::new(secrets));
         let dispatch = crate::logging::dispatch(log.clone());
-        let store = Arc::new(Store::open(&config.store_path)?);
+        let store = Arc::new(Store::open_with(&config.store_path, &config.privacy)?);
+        let dropped = store.opened().dropped_for_lost_key;
+        if dropped > 0 {
+            store.push_event(
+                &Event::BuyerDataPurged {
+                    orders: dropped,
+                    reason: "key_lost".into(),
+                },
+                clock.now(),
+            )?;
+        }
         // The stock policy may have changed since the last process.
         store.recompute_all(&config.stock)?;
         let on_start = dispatch.clone();
@@ -206,6 +224,8 @@ impl Engine {
                 selected.extend_from_slice(parts);
             }
         }
+        // Buyer data whose retention ran out goes with every cycle, whatever flows it names.
+        selected.push(Flow::Privacy);
         let core = self.core.clone();
         self.block_on(async move {
             // Asked for listings alone: pull now; with other flows: when due.
@@ -422,8 +442,21 @@ impl Engine {
             "orders": store.order_counts()?,
             "stock": store.stock_counts()?,
             "queues": store.queues()?,
+            "privacy": {"rotation_pending": store.rotation_pending()?},
         })
         .to_string())
+    }
+
+    /// Deletes the buyer data (recipient) of one order at once and for good; the order and
+    /// its lines stay. An unknown order is `NotFound`.
+    pub fn purge_buyer_data(&self, order_id: &str) -> Result<()> {
+        self.check_open()?;
+        if order_id.is_empty() {
+            return Err(Error::InvalidArgument("order_id must not be empty".into()));
+        }
+        self.core
+            .store
+            .purge_buyer_data(order_id, self.core.clock.now())
     }
 
     /// Seller performance as a JSON document (see `crate::metrics`); `query` may be empty.

@@ -4,7 +4,9 @@
 //! shared between flows, and none is held across another flow's network call. Two runs of the
 //! same flow never overlap (the background task's and a host's `sync_now`).
 
-use super::{adjustments_out, alerts, faults, listings, orders_in, shipments_out, stock_out, Core};
+use super::{
+    adjustments_out, alerts, faults, listings, orders_in, privacy, shipments_out, stock_out, Core,
+};
 use crate::amazon::incidents;
 use crate::error::{Error, Result};
 use crate::model::Event;
@@ -26,17 +28,20 @@ pub enum Flow {
     Adjustments,
     /// The merchant listings report and reconciliation.
     Listings,
+    /// Buyer data: deleted when its retention runs out, sealed again during a key rotation.
+    Privacy,
 }
 
 impl Flow {
     /// Every flow.
-    pub const ALL: [Flow; 6] = [
+    pub const ALL: [Flow; 7] = [
         Flow::Orders,
         Flow::StockPatches,
         Flow::StockFeeds,
         Flow::Shipments,
         Flow::Adjustments,
         Flow::Listings,
+        Flow::Privacy,
     ];
 
     fn index(self) -> usize {
@@ -51,6 +56,7 @@ impl Flow {
             Flow::Shipments => "shipments",
             Flow::Adjustments => "adjustments",
             Flow::Listings => "listings",
+            Flow::Privacy => "privacy",
         }
     }
 }
@@ -62,6 +68,7 @@ pub struct CycleReport {
     pub stock: stock_out::Report,
     pub listings: listings::Report,
     pub shipments: shipments_out::Report,
+    pub privacy: privacy::Report,
 }
 
 impl CycleReport {
@@ -79,6 +86,10 @@ impl CycleReport {
                 o.listings
             },
             shipments: self.shipments.merge(o.shipments),
+            privacy: privacy::Report {
+                purged: self.privacy.purged + o.privacy.purged,
+                resealed: self.privacy.resealed + o.privacy.resealed,
+            },
         }
     }
 }
@@ -86,8 +97,8 @@ impl CycleReport {
 /// Per flow: the lock that keeps its runs apart and the signal that wakes its task.
 #[derive(Debug, Default)]
 pub struct Flows {
-    running: [tokio::sync::Mutex<()>; 6],
-    wake: [tokio::sync::Notify; 6],
+    running: [tokio::sync::Mutex<()>; 7],
+    wake: [tokio::sync::Notify; 7],
 }
 
 impl Flows {
@@ -181,6 +192,7 @@ impl Core {
                 alerts::run_if_due(self, r.confirmed + r.verified + r.failed > 0)?;
             }
             Flow::Adjustments => adjustments_out::run(self).await?,
+            Flow::Privacy => report.privacy = privacy::run(self).await?,
             Flow::Listings => {
                 report.listings = listings::run(self, force_report).await?;
                 // Drift it found is corrected by the patch lane at once.
@@ -210,22 +222,31 @@ impl Core {
             }
         };
         let (orders, listings) = tokio::join!(run(Flow::Orders), run(Flow::Listings));
-        let (shipments, adjustments, patches, feeds) = tokio::join!(
+        let (shipments, adjustments, patches, feeds, privacy) = tokio::join!(
             run(Flow::Shipments),
             run(Flow::Adjustments),
             run(Flow::StockPatches),
-            run(Flow::StockFeeds)
+            run(Flow::StockFeeds),
+            run(Flow::Privacy)
         );
-        [orders, listings, shipments, adjustments, patches, feeds]
-            .into_iter()
-            .try_fold(CycleReport::default(), |acc, r| Ok(acc.merge(r?)))
+        [
+            orders,
+            listings,
+            shipments,
+            adjustments,
+            patches,
+            feeds,
+            privacy,
+        ]
+        .into_iter()
+        .try_fold(CycleReport::default(), |acc, r| Ok(acc.merge(r?)))
     }
 
     /// The background cadence of a flow (it also runs at once when woken).
     fn every(&self, flow: Flow) -> Duration {
         let i = &self.config.intervals;
         let seconds = match flow {
-            Flow::Orders => i.orders_seconds,
+            Flow::Orders | Flow::Privacy => i.orders_seconds,
             _ => i.stock_seconds,
         };
         // The configuration keeps intervals in range; whatever they are, never panic here.
@@ -274,6 +295,18 @@ fn log_run(flow: Flow, r: &CycleReport, calls: u64) {
                 tracing::info!("cancellations and refunds: {calls} API calls");
             } else {
                 tracing::debug!("cancellations and refunds: nothing to send");
+            }
+        }
+        Flow::Privacy => {
+            let p = r.privacy;
+            if p.purged + p.resealed > 0 {
+                tracing::info!(
+                    "privacy: buyer data of {} orders deleted, of {} sealed again under the new key",
+                    p.purged,
+                    p.resealed
+                );
+            } else {
+                tracing::debug!("privacy: nothing due");
             }
         }
         Flow::Listings => {

@@ -81,7 +81,7 @@ fn shop(dir: &tempfile::TempDir, skus: usize, orders: usize) -> Store {
     store
 }
 
-/// Order number `n` for one unit of a SKU among `skus`, shipped or not.
+/// Order number `n` for one unit of a SKU among `skus`, shipped or not, with a recipient.
 fn order(n: usize, skus: usize, shipped: bool) -> Order {
     let status = if shipped { "SHIPPED" } else { "UNSHIPPED" };
     serde_json::from_value(serde_json::json!({
@@ -89,7 +89,11 @@ fn order(n: usize, skus: usize, shipped: bool) -> Order {
         "status": status, "fulfilled_by": "MERCHANT",
         "purchase_date": "2026-11-01T10:00:00.000Z", "last_updated": "2026-11-01T10:00:00.000Z",
         "earliest_ship_date": null, "latest_ship_date": "2026-11-03T10:00:00.000Z",
-        "currency": "USD", "total": "10.00", "recipient": null, "buyer_cancel_requested": false,
+        "currency": "USD", "total": "10.00", "buyer_cancel_requested": false,
+        "recipient": {"name": format!("Buyer {n}"), "company": null, "line1": "1 Main St",
+                      "line2": null, "line3": null, "city": "Seattle", "district_or_county": null,
+                      "state_or_region": "WA", "postal_code": "98101", "country_code": "US",
+                      "phone": null},
         "items": [{"order_item_id": format!("{n}"), "sku": format!("SKU-{}", n % skus), "asin": null,
                    "title": null, "quantity": 1, "quantity_shipped": i64::from(shipped),
                    "unit_price": "10.00", "line_total": "10.00",
@@ -158,8 +162,19 @@ fn costs(store: &Store, skus: usize, next: usize) -> Vec<(&'static str, f64)> {
             }
         }
     });
+    // Nothing is due: every shipped order's retention runs until 30 days after 2026-11-01.
+    let cutoff = DateTime::parse_from_rfc3339("2026-10-01T00:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let purge = steps(store, || {
+        assert_eq!(store.purge_due(cutoff, now, 500).unwrap(), 0);
+    });
     vec![
         ("storing an order from Amazon", apply as f64 / 100.0),
+        (
+            "a pass of the buyer data purge with nothing due",
+            purge as f64,
+        ),
         (
             "handing an order over and its acknowledgement",
             hand_over as f64 / 20.0,

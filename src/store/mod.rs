@@ -7,11 +7,14 @@
 
 pub mod adjustments;
 pub mod commit;
+pub mod files;
 #[cfg(test)]
 mod hot_paths;
 pub mod listings;
 pub mod metrics;
+pub mod privacy;
 pub mod schema;
+pub mod seal;
 pub mod shipments;
 pub mod stock;
 
@@ -60,11 +63,33 @@ pub struct OrderCounts {
 pub struct Store {
     conn: Mutex<Connection>,
     queue: commit::Queue,
+    /// The keys buyer data is sealed with.
+    keys: std::sync::Arc<privacy::Keys>,
+    /// What opening did to buyer data.
+    opened: privacy::Opened,
 }
 
 impl Store {
-    /// Opens (creating if needed) the store at `path` and applies pending migrations.
+    /// Opens (creating if needed) the store at `path` with the default privacy settings (the
+    /// key file beside the store).
     pub fn open(path: &str) -> Result<Store> {
+        Self::open_with(path, &crate::config::Privacy::default())
+    }
+
+    /// Opens (creating if needed) the store at `path`, its files readable by their owner only,
+    /// applies pending migrations and sets up the sealing of buyer data as `privacy` says.
+    pub fn open_with(path: &str, privacy: &crate::config::Privacy) -> Result<Store> {
+        Self::open_inner(path, Some(privacy))
+    }
+
+    /// Opens the store for a tool that never reads or writes buyer data (the `sellsync`
+    /// command): the key is neither read nor made, so recipients stay sealed.
+    pub fn open_without_buyer_data(path: &str) -> Result<Store> {
+        Self::open_inner(path, None)
+    }
+
+    fn open_inner(path: &str, privacy: Option<&crate::config::Privacy>) -> Result<Store> {
+        files::prepare_store(path)?;
         let conn = Connection::open(path)
             .map_err(|e| Error::Store(format!("cannot open store {}: {e}", quote(path))))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
@@ -75,15 +100,27 @@ impl Store {
                 quote(path)
             )));
         }
-        conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")?;
+        // Deleted buyer data is overwritten where that costs no extra writes.
+        conn.execute_batch(
+            "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=FAST;",
+        )?;
         // Every statement of the hot paths stays prepared.
         conn.set_prepared_statement_cache_capacity(128);
-        let store = Store {
+        let mut conn = conn;
+        migrate(&mut conn)?;
+        let (keys, opened) = match privacy {
+            Some(p) => privacy::setup(&mut conn, path, p)?,
+            None => (privacy::Keys::none(), privacy::Opened::default()),
+        };
+        // SQLite made the -wal and -shm files with the main file's mode; older ones are
+        // tightened too.
+        files::prepare_store(path)?;
+        Ok(Store {
             conn: Mutex::new(conn),
             queue: commit::Queue::default(),
-        };
-        store.migrate()?;
-        Ok(store)
+            keys: std::sync::Arc::new(keys),
+            opened,
+        })
     }
 
     /// The rate-limit buckets the last process left.
@@ -131,26 +168,28 @@ impl Store {
         }
         conn
     }
+}
 
-    fn migrate(&self) -> Result<()> {
-        let mut conn = self.conn();
-        let version: usize =
-            conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
-        if version > schema::MIGRATIONS.len() {
-            return Err(Error::Store(format!(
-                "the store was written by a newer sellsync (schema {version}, this one knows {})",
-                schema::MIGRATIONS.len()
-            )));
-        }
-        for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version) {
-            let tx = conn.transaction()?;
-            tx.execute_batch(sql)?;
-            tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
-            tx.commit()?;
-        }
-        Ok(())
+/// Applies the migrations the store has not had yet, each in its own transaction.
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let version: usize =
+        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    if version > schema::MIGRATIONS.len() {
+        return Err(Error::Store(format!(
+            "the store was written by a newer sellsync (schema {version}, this one knows {})",
+            schema::MIGRATIONS.len()
+        )));
     }
+    for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+        tx.commit()?;
+    }
+    Ok(())
+}
 
+impl Store {
     /// A named watermark.
     pub fn watermark(&self, name: &str) -> Result<Option<String>> {
         Ok(self
@@ -205,12 +244,12 @@ impl Store {
         defaults: &crate::config::StockConfig,
         now: DateTime<Utc>,
     ) -> Result<Applied> {
-        let (orders, defaults) = (orders.to_vec(), defaults.clone());
+        let (orders, defaults, keys) = (orders.to_vec(), defaults.clone(), self.keys.clone());
         self.write(commit::Durability::Process, move |tx| {
             let mut applied = Applied::default();
             let mut skus = std::collections::BTreeSet::new();
             for o in &orders {
-                apply_order(tx, o, now, &mut applied, &mut skus)?;
+                apply_order(tx, &keys, o, now, &mut applied, &mut skus)?;
             }
             applied.stock_changed =
                 stock::recompute(tx, skus.iter().map(String::as_str), &defaults, None)?.len()
@@ -231,24 +270,27 @@ impl Store {
         let owner = owner.to_string();
         // A lease lost to a power cut only means the order is handed out again, which is
         // allowed until it is acknowledged: no fsync of its own.
-        self.write(commit::Durability::Process, move |tx| {
-            let found: Option<(String, String)> = tx
+        let found = self.write(commit::Durability::Process, move |tx| {
+            let found: Option<(String, String, Option<Vec<u8>>)> = tx
                 .prepare_cached(
-                    "SELECT order_id, doc FROM orders
+                    "SELECT order_id, doc, buyer_sealed FROM orders
                      WHERE acked_at IS NULL AND ready_seq IS NOT NULL AND status <> 'CANCELLED'
                        AND (lease_owner IS NULL OR lease_owner <> ?1 OR lease_until <= ?2)
                      ORDER BY ready_seq LIMIT 1",
                 )?
-                .query_row(params![owner, ts(now)], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_row(params![owner, ts(now)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .optional()?;
-            if let Some((id, _)) = &found {
+            if let Some((id, _, _)) = &found {
                 tx.prepare_cached(
                     "UPDATE orders SET lease_owner = ?1, lease_until = ?2, handed_out = handed_out + 1 WHERE order_id = ?3",
                 )?
                 .execute(params![owner, ts(lease_until), id])?;
             }
-            Ok(found.map(|(_, doc)| doc))
-        })
+            Ok(found)
+        })?;
+        found
+            .map(|(id, doc, sealed)| self.with_recipient(&id, doc, sealed))
+            .transpose()
     }
 
     /// Records the host's acknowledgement of an order, with its own reference.
@@ -259,18 +301,24 @@ impl Store {
         })
     }
 
-    /// The stored document of an order.
+    /// The stored document of an order, with its recipient unless it was purged.
     pub fn order(&self, order_id: &str) -> Result<Option<Order>> {
-        let doc: Option<String> = self
+        let row: Option<(String, Option<Vec<u8>>)> = self
             .conn()
             .query_row(
-                "SELECT doc FROM orders WHERE order_id = ?1",
+                "SELECT doc, buyer_sealed FROM orders WHERE order_id = ?1",
                 [order_id],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        doc.map(|d| serde_json::from_str(&d).map_err(Error::from))
-            .transpose()
+        let Some((doc, sealed)) = row else {
+            return Ok(None);
+        };
+        let mut order: Order = serde_json::from_str(&doc)?;
+        if let Some(blob) = sealed {
+            order.recipient = self.keys.open_recipient(order_id, &blob);
+        }
+        Ok(Some(order))
     }
 
     /// Order counts by delivery state.
@@ -474,12 +522,14 @@ struct Stored {
 /// old and new items name to `skus`.
 fn apply_order(
     tx: &Transaction<'_>,
+    keys: &privacy::Keys,
     o: &Order,
     now: DateTime<Utc>,
     applied: &mut Applied,
     skus: &mut std::collections::BTreeSet<String>,
 ) -> Result<()> {
-    let doc = serde_json::to_string(o)?;
+    // The recipient is kept sealed beside the document, never in it.
+    let (doc, sealed) = keys.seal_order(o)?;
     let stored: Option<Stored> = tx
         .prepare_cached(
             "SELECT status, last_updated, doc, ready_seq, acked_at IS NOT NULL, host_ref FROM orders WHERE order_id = ?1",
@@ -514,10 +564,13 @@ fn apply_order(
     };
     tx.prepare_cached(
         "INSERT INTO orders(order_id, marketplace_id, status, fulfilled_by, purchase_date, last_updated,
-                            latest_ship_date, doc, ready_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                            latest_ship_date, doc, ready_seq, buyer_sealed, retention_from)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
          ON CONFLICT(order_id) DO UPDATE SET status = excluded.status, last_updated = excluded.last_updated,
-             latest_ship_date = excluded.latest_ship_date, doc = excluded.doc, ready_seq = excluded.ready_seq",
+             latest_ship_date = excluded.latest_ship_date, doc = excluded.doc, ready_seq = excluded.ready_seq,
+             buyer_sealed = CASE WHEN orders.buyer_purged_at IS NOT NULL THEN NULL
+                                 ELSE COALESCE(excluded.buyer_sealed, orders.buyer_sealed) END,
+             retention_from = COALESCE(orders.retention_from, excluded.retention_from)",
     )?
     .execute(params![
             o.order_id,
@@ -528,7 +581,9 @@ fn apply_order(
             o.last_updated,
             o.latest_ship_date,
             doc,
-            ready_seq
+            ready_seq,
+            sealed,
+            privacy::retention_from(o)
     ])?;
     if stored.is_some() {
         let mut removed =

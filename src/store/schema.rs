@@ -175,4 +175,17 @@ pub const MIGRATIONS: &[&str] = &[
         WHERE fba = 0 AND amazon IS NOT NULL AND desired IS NOT NULL AND amazon > desired;
      CREATE INDEX skus_holding ON skus(sku) WHERE pushed_for IS NOT NULL AND pushed_for <> amazon;
      CREATE INDEX orders_placed ON orders(purchase_date);",
+    // 12: buyer data sealed at rest and purged on time. `buyer_sealed` holds the recipient
+    // sealed with the store's key (the order id bound to it), `doc` the order without it;
+    // `retention_from` is when the order counts as delivered (its latest delivery date, or
+    // when it shipped or was cancelled), from which the retention runs; `buyer_purged_at`
+    // marks buyer data deleted for good. `privacy` keeps the key check value and the progress
+    // of a key rotation. The clear-text recipients of older rows are sealed in Rust after this
+    // step (see `privacy`).
+    "ALTER TABLE orders ADD COLUMN buyer_sealed BLOB;
+     ALTER TABLE orders ADD COLUMN retention_from TEXT;
+     ALTER TABLE orders ADD COLUMN buyer_purged_at TEXT;
+     UPDATE orders SET retention_from = last_updated WHERE status IN ('SHIPPED', 'CANCELLED');
+     CREATE INDEX orders_buyer_data_due ON orders(retention_from) WHERE buyer_sealed IS NOT NULL;
+     CREATE TABLE privacy (name TEXT PRIMARY KEY, value BLOB NOT NULL);",
 ];

@@ -292,6 +292,9 @@ static int mode_misuse(const char *config) {
     CHECK(sellsync_order_ack(h, "111-0000000-0000000", NULL) == SELLSYNC_ERR_INVALID_ARGUMENT);
     CHECK(sellsync_order_ack(h, bad_utf8, "x") == SELLSYNC_ERR_INVALID_ARGUMENT);
     CHECK(sellsync_order_ack(h, "111-0000000-0000000", "x") == SELLSYNC_ERR_NOT_FOUND);
+    CHECK(sellsync_purge_buyer_data(h, NULL) == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_purge_buyer_data(h, bad_utf8) == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_purge_buyer_data(h, "111-0000000-0000000") == SELLSYNC_ERR_NOT_FOUND);
     CHECK(sellsync_sync_now(h, 0) == SELLSYNC_ERR_INVALID_ARGUMENT);
     CHECK(sellsync_sync_now(h, 0x80000000u) == SELLSYNC_ERR_INVALID_ARGUMENT);
     CHECK(sellsync_event_next(h, -2, &out) == SELLSYNC_ERR_INVALID_ARGUMENT && out == NULL);
@@ -325,6 +328,7 @@ static int mode_misuse(const char *config) {
     CHECK(sellsync_sync_now(h, SELLSYNC_FLOW_ALL) == SELLSYNC_ERR_CLOSED);
     CHECK(sellsync_order_next(h, &out) == SELLSYNC_ERR_CLOSED && out == NULL);
     CHECK(sellsync_order_ack(h, "111-0000000-0000000", "x") == SELLSYNC_ERR_CLOSED);
+    CHECK(sellsync_purge_buyer_data(h, "111-0000000-0000000") == SELLSYNC_ERR_CLOSED);
     CHECK(sellsync_event_next(h, 0, &out) == SELLSYNC_ERR_CLOSED);
     CHECK(sellsync_start(h) == SELLSYNC_ERR_CLOSED);
     CHECK(sellsync_set_event_callback(h, NULL, NULL, NULL) == SELLSYNC_ERR_CLOSED);
@@ -403,6 +407,9 @@ static int mode_nulls(const char *config) {
     REFUSED(sellsync_order_ack(h, NULL, "POS-1"));
     REFUSED(sellsync_order_ack(h, id, NULL));
     null_checked("sellsync_order_ack");
+    REFUSED(sellsync_purge_buyer_data(NULL, id));
+    REFUSED(sellsync_purge_buyer_data(h, NULL));
+    null_checked("sellsync_purge_buyer_data");
     REFUSED(sellsync_event_next(NULL, 0, &out));
     REFUSED(sellsync_event_next(h, 0, NULL));
     null_checked("sellsync_event_next");
