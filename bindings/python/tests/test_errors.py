@@ -141,3 +141,13 @@ def test_version() -> None:
     assert sellsync.version_number() // 10000 == sellsync.VERSION_MAJOR
     major, minor, patch = (int(x) for x in sellsync.version().split(".")[:3])
     assert major * 10000 + minor * 100 + patch == sellsync.version_number()
+
+
+def test_a_packaged_copy_is_found(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    installed = Path(sellsync.load_library()._name)
+    (tmp_path / "libsellsync.so").symlink_to(installed)
+    monkeypatch.delenv("SELLSYNC_LIBRARY")
+    monkeypatch.setattr(_native, "__file__", str(tmp_path / "_native.py"))
+    monkeypatch.setattr(_native, "_file_names", lambda: ("libsellsync.so",))
+    lib = _native.load()
+    assert lib._name == str(tmp_path / "libsellsync.so")
