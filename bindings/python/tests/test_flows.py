@@ -254,3 +254,15 @@ def test_worker_runs_in_the_background(emulator: Emulator, tmp_path: Any) -> Non
         wait_for(lambda: got.extend(take_all(shop)) or len(got) >= 2, 60, "orders from the worker")
         shop.stop()
         assert sorted(o["order_id"] for o in got) == sorted(placed)
+
+
+def test_log_lines_reach_a_logging_logger(emulator: Emulator, config: Dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    with caplog.at_level(logging.DEBUG, logger="sellsync.test"):
+        with SellSync(config) as shop:
+            shop.log_to(logging.getLogger("sellsync.test"), sellsync.LogLevel.INFO)
+            shop.sync_now(Flow.ORDERS)
+            shop.set_log_callback(None)
+    records = [r for r in caplog.records if r.name == "sellsync.test"]
+    assert records and all(r.levelno >= logging.INFO for r in records)

@@ -458,7 +458,7 @@ class SellSync:
         target = logger or _log
 
         def emit(lvl: int, message: str) -> None:
-            target.log(_LOGGING_LEVELS.get(LogLevel(lvl), logging.INFO), message)
+            target.log(_LOGGING_LEVELS.get(lvl, logging.INFO), message)
 
         self.set_log_callback(emit, level)
 
