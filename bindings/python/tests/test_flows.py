@@ -266,3 +266,28 @@ def test_log_lines_reach_a_logging_logger(emulator: Emulator, config: Dict[str, 
             shop.set_log_callback(None)
     records = [r for r in caplog.records if r.name == "sellsync.test"]
     assert records and all(r.levelno >= logging.INFO for r in records)
+
+
+def test_refund_reaches_amazon(emulator: Emulator, config: Dict[str, Any]) -> None:
+    seed(emulator, ["SKU-A"])
+    (placed,) = emulator.place_orders(count=1, lines=[["SKU-A", 1]])
+    with SellSync(config) as shop:
+        shop.sync_now(Flow.ORDERS)
+        (order,) = take_all(shop)
+        item = order["items"][0]
+        shop.order_refund(
+            {
+                "order_id": placed,
+                "reason": "CustomerReturn",
+                "items": [{"order_item_id": item["order_item_id"], "amount": item["line_total"]}],
+            }
+        )
+        done: List[Dict[str, Any]] = []
+
+        def refunded() -> bool:
+            done.extend(e for e in shop.events() if e["type"].startswith("adjustment."))
+            return bool(done)
+
+        sync_until(shop, Flow.SHIPMENTS, refunded, "the refund's outcome")
+        assert [(e["type"], e["kind"], e["order_id"]) for e in done] == [("adjustment.done", "REFUND", placed)]
+        assert [r["order_id"] for r in emulator.state()["refunds"]] == [placed]
