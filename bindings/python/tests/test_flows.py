@@ -1,0 +1,293 @@
+"""The binding driving the real library against the emulator, flow by flow."""
+from __future__ import annotations
+
+import gc
+import threading
+from typing import Any, Dict, List
+
+import pytest
+
+import sellsync
+from sellsync import Flow, SellSync
+
+from conftest import Emulator, make_config, wait_for
+
+MARKETPLACE = "ATVPDKIKX0DER"
+
+
+def seed(emulator: Emulator, skus: List[str], quantity: int = 50) -> None:
+    emulator.seed_listings([{"sku": s, "quantity": quantity, "price_cents": 1299} for s in skus])
+
+
+def take_all(shop: SellSync, ack: bool = True) -> List[Dict[str, Any]]:
+    taken = []
+    for order in shop.orders():
+        taken.append(order)
+        if ack:
+            shop.ack(order["order_id"], "ERP-" + order["order_id"])
+    return taken
+
+
+def sync_until(shop: SellSync, flows: int, condition: Any, what: str, seconds: float = 60) -> Any:
+    """Runs `flows` again and again until `condition()` holds (each run waits on the library)."""
+
+    def once() -> Any:
+        shop.sync_now(flows)
+        return condition()
+
+    return wait_for(once, seconds, what)
+
+
+def test_orders_are_taken_acknowledged_and_never_handed_twice(emulator: Emulator, config: Dict[str, Any]) -> None:
+    seed(emulator, ["SKU-A", "SKU-B"])
+    placed = emulator.place_orders(count=5)
+    with SellSync(config) as shop:
+        shop.sync_now(Flow.ORDERS)
+        first = take_all(shop, ack=False)
+        assert sorted(o["order_id"] for o in first) == sorted(placed)
+        assert all(o["marketplace_id"] == MARKETPLACE and o["items"] for o in first)
+        # Taken but not acknowledged: not handed again to this handle at once.
+        assert shop.order_next() is None
+    # A new process gets every unacknowledged order again, at once.
+    with SellSync(config) as shop:
+        again = take_all(shop, ack=True)
+        assert sorted(o["order_id"] for o in again) == sorted(placed)
+        assert shop.order_next() is None
+        # The same host reference again is fine; another one is a conflict.
+        shop.ack(placed[0], "ERP-" + placed[0])
+        with pytest.raises(sellsync.ConflictError) as e:
+            shop.ack(placed[0], "ERP-OTHER")
+        assert e.value.code == 9 and e.value.message
+        shop.sync_now(Flow.ORDERS)
+        assert shop.order_next() is None
+        assert shop.state()["orders"]["acknowledged"] == 5
+    # Acknowledged orders never come back, not even to a new process.
+    with SellSync(config) as shop:
+        shop.sync_now(Flow.ORDERS)
+        assert list(shop.orders()) == []
+
+
+def test_stock_levels_reach_the_listing_quantity(emulator: Emulator, config: Dict[str, Any]) -> None:
+    seed(emulator, ["MUG-1", "MUG-6", "KIT"], quantity=50)
+    with SellSync(config) as shop:
+        shop.sku_map(
+            [
+                {"sku": "MUG-1", "items": [{"host_item": "4711"}]},
+                {"sku": "MUG-6", "items": [{"host_item": "4711", "units": 6}]},
+                {"sku": "KIT", "items": [{"host_item": "0815"}, {"host_item": "4712", "units": 2}]},
+            ]
+        )
+        shop.stock_set("4711", 13)
+        shop.stock_set_batch({"0815": 5, "4712": 4})
+
+        def in_step() -> bool:
+            s = shop.state()["stock"]
+            return s["out_of_step"] == 0 and s["open_feeds"] == 0
+
+        sync_until(shop, Flow.STOCK, in_step, "stock in step")
+        assert (emulator.quantity("MUG-1"), emulator.quantity("MUG-6"), emulator.quantity("KIT")) == (13, 2, 2)
+        shop.stock_set_batch([{"host_item": "4711", "on_hand": 0}])
+        sync_until(shop, Flow.STOCK, in_step, "stock in step again")
+        assert emulator.quantity("MUG-1") == 0 and emulator.quantity("MUG-6") == 0
+
+
+def test_shipments_are_confirmed_on_amazon(emulator: Emulator, config: Dict[str, Any]) -> None:
+    seed(emulator, ["SKU-A"])
+    placed = emulator.place_orders(count=2, lines=[["SKU-A", 2]])
+    with SellSync(config) as shop:
+        shop.sync_now(Flow.ORDERS)
+        orders = take_all(shop)
+        assert len(orders) == 2
+        for n, order in enumerate(orders):
+            item = order["items"][0]
+            shop.shipment_confirm(
+                {
+                    "order_id": order["order_id"],
+                    "carrier_code": "UPS",
+                    "shipping_method": "Ground",
+                    "tracking_number": f"1Z{n:08d}",
+                    "items": [{"order_item_id": item["order_item_id"], "quantity": item["quantity"]}],
+                }
+            )
+        with pytest.raises(sellsync.InvalidArgumentError):  # nothing left to ship
+            shop.shipment_confirm(
+                {
+                    "order_id": orders[0]["order_id"],
+                    "carrier_code": "UPS",
+                    "tracking_number": "1Z-again",
+                    "items": [{"order_item_id": orders[0]["items"][0]["order_item_id"], "quantity": 1}],
+                }
+            )
+        waiting = shop.shipments()["shipments"]
+        assert len(waiting) == 2 and {p["state"] for p in waiting} <= {"QUEUED", "UNCERTAIN"}
+
+        def sent() -> bool:
+            packages = [p for oid in placed for p in shop.shipments(oid)["shipments"]]
+            return len(packages) == 2 and all(p["state"] == "SENT" for p in packages)
+
+        sync_until(shop, Flow.SHIPMENTS, sent, "packages sent")
+        at_amazon = {s["order_id"]: s for s in emulator.state()["shipments"]}
+        assert set(at_amazon) == set(placed)
+        assert all(s["confirmations"] == 1 for s in at_amazon.values())
+        confirmed = [e for e in shop.events() if e["type"] == "shipment.confirmed"]
+        assert sorted(e["order_id"] for e in confirmed) == sorted(placed)
+
+
+def test_cancellation_reaches_amazon_and_counts_in_metrics(emulator: Emulator, config: Dict[str, Any]) -> None:
+    seed(emulator, ["SKU-A"])
+    placed = emulator.place_orders(count=4, lines=[["SKU-A", 1]])
+    with SellSync(config) as shop:
+        shop.sync_now(Flow.ORDERS)
+        assert len(take_all(shop)) == 4
+        victim = placed[0]
+        shop.order_cancel(victim, "NoInventory")
+        shop.order_cancel(victim, "NoInventory")  # again: succeeds, sends nothing more
+        done: List[Dict[str, Any]] = []
+
+        def cancelled() -> bool:
+            done.extend(e for e in shop.events() if e["type"] == "adjustment.done")
+            return bool(done)
+
+        sync_until(shop, Flow.SHIPMENTS, cancelled, "adjustment.done")
+        assert done[0]["kind"] == "CANCEL" and done[0]["order_id"] == victim
+        assert [c["order_id"] for c in emulator.state()["cancellations"]] == [victim]
+        metrics = shop.metrics({"marketplace_ids": [MARKETPLACE]})
+        (market,) = metrics["marketplaces"]
+        rates = {m["name"]: m for m in market["metrics"]}
+        assert market["marketplace_id"] == MARKETPLACE
+        assert (rates["cancellation_rate"]["numerator"], rates["cancellation_rate"]["denominator"]) == (1, 4)
+        assert rates["cancellation_rate"]["status"] == "failing"
+        assert "orders_due" in metrics["at_risk"]
+        with pytest.raises(sellsync.InvalidArgumentError):
+            shop.metrics({"horizon_hours": 100000})
+
+
+def test_events_by_polling_are_acknowledged_once(emulator: Emulator, config: Dict[str, Any]) -> None:
+    seed(emulator, ["SKU-A"])
+    placed = emulator.place_orders(count=3)
+    with SellSync(config) as shop:
+        shop.sync_now(Flow.ORDERS)
+        ready = []
+        for event in shop.events():
+            if event["type"] == "order.ready":
+                ready.append(event["order_id"])
+            shop.event_ack(event["seq"])
+            shop.event_ack(event["seq"])  # again: succeeds
+        assert sorted(ready) == sorted(placed)
+        assert shop.event_next() is None
+        assert shop.state()["queues"]["events_unread"] == 0
+    with SellSync(config) as shop:  # acknowledged: not even a new process gets them
+        assert shop.event_next(timeout=0.05) is None
+
+
+def test_event_callback_is_kept_alive_and_released_when_the_library_says(
+    emulator: Emulator, config: Dict[str, Any]
+) -> None:
+    seed(emulator, ["SKU-A"])
+    placed = emulator.place_orders(count=3)
+    seen: List[str] = []
+    types: List[str] = []
+    lock = threading.Lock()
+    before = sellsync.registered_callbacks()
+    with SellSync(config) as shop:
+
+        def on_event(event: Dict[str, Any]) -> None:
+            with lock:
+                types.append(event["type"])
+            if event["type"] == "order.ready":
+                with lock:
+                    seen.append(event["order_id"])
+                # The callback may call the library; closing or replacing from here is refused.
+                with pytest.raises(sellsync.InvalidStateError):
+                    shop.set_event_callback(None)
+
+        shop.set_event_callback(on_event)
+        del on_event
+        gc.collect()  # the binding, not this test, keeps the callback alive
+        assert sellsync.registered_callbacks() == before + 1
+        shop.sync_now(Flow.ORDERS)
+        # The cycle's events: three order.ready, then sync.completed.
+        wait_for(lambda: "sync.completed" in types, 30, "the cycle's events in the callback")
+        assert sorted(seen) == sorted(placed)
+        shop.set_event_callback(lambda e: None)  # replaced: the first is released
+        assert sellsync.registered_callbacks() == before + 1
+        shop.set_event_callback(None)
+        assert sellsync.registered_callbacks() == before
+        # Delivered by the callback, so acknowledged: none comes again by polling.
+        assert not [e for e in shop.events() if e["type"] == "order.ready"]
+        shop.set_event_callback(lambda e: None)
+    # Closing releases the last one.
+    assert sellsync.registered_callbacks() == before
+
+
+def test_log_callback_gets_the_library_lines(emulator: Emulator, config: Dict[str, Any]) -> None:
+    lines: List[Any] = []
+    lock = threading.Lock()
+
+    def on_log(level: int, message: str) -> None:
+        with lock:
+            lines.append((level, message))
+
+    with SellSync(config) as shop:
+        before = sellsync.registered_callbacks()
+        shop.set_log_callback(on_log, sellsync.LogLevel.DEBUG)
+        shop.sync_now(Flow.ORDERS)
+        with pytest.raises(sellsync.InvalidArgumentError):
+            shop.set_log_callback(on_log, 9)
+        assert sellsync.registered_callbacks() == before + 1  # the refused one is not kept
+        shop.set_log_callback(None)
+        assert sellsync.registered_callbacks() == before
+    with lock:
+        assert lines and all(1 <= level <= 4 for level, _ in lines)
+        assert all(isinstance(m, str) and "\n" not in m for _, m in lines)
+        assert not any("emulator-client-secret" in m or "Atzr|" in m for _, m in lines)
+
+
+def test_worker_runs_in_the_background(emulator: Emulator, tmp_path: Any) -> None:
+    seed(emulator, ["SKU-A"])
+    placed = emulator.place_orders(count=2)
+    config = make_config(emulator, tmp_path / "bg.sqlite", intervals={"orders_seconds": 1, "stock_seconds": 1})
+    with SellSync(config) as shop:
+        shop.start()
+        shop.start()  # idempotent
+        got: List[Dict[str, Any]] = []
+        wait_for(lambda: got.extend(take_all(shop)) or len(got) >= 2, 60, "orders from the worker")
+        shop.stop()
+        assert sorted(o["order_id"] for o in got) == sorted(placed)
+
+
+def test_log_lines_reach_a_logging_logger(emulator: Emulator, config: Dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    with caplog.at_level(logging.DEBUG, logger="sellsync.test"):
+        with SellSync(config) as shop:
+            shop.log_to(logging.getLogger("sellsync.test"), sellsync.LogLevel.INFO)
+            shop.sync_now(Flow.ORDERS)
+            shop.set_log_callback(None)
+    records = [r for r in caplog.records if r.name == "sellsync.test"]
+    assert records and all(r.levelno >= logging.INFO for r in records)
+
+
+def test_refund_reaches_amazon(emulator: Emulator, config: Dict[str, Any]) -> None:
+    seed(emulator, ["SKU-A"])
+    (placed,) = emulator.place_orders(count=1, lines=[["SKU-A", 1]])
+    with SellSync(config) as shop:
+        shop.sync_now(Flow.ORDERS)
+        (order,) = take_all(shop)
+        item = order["items"][0]
+        shop.order_refund(
+            {
+                "order_id": placed,
+                "reason": "CustomerReturn",
+                "items": [{"order_item_id": item["order_item_id"], "amount": item["line_total"]}],
+            }
+        )
+        done: List[Dict[str, Any]] = []
+
+        def refunded() -> bool:
+            done.extend(e for e in shop.events() if e["type"].startswith("adjustment."))
+            return bool(done)
+
+        sync_until(shop, Flow.SHIPMENTS, refunded, "the refund's outcome")
+        assert [(e["type"], e["kind"], e["order_id"]) for e in done] == [("adjustment.done", "REFUND", placed)]
+        assert [r["order_id"] for r in emulator.state()["refunds"]] == [placed]
