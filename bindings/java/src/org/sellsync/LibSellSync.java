@@ -108,7 +108,11 @@ final class LibSellSync {
         }
         try {
             NativeLibrary library = find();
-            com.sun.jna.Native.register(LibSellSync.class, library);
+            try {
+                com.sun.jna.Native.register(LibSellSync.class, library);
+            } catch (UnsatisfiedLinkError e) {
+                throw new LibraryException(library.getFile() + " is not a usable libsellsync: " + e.getMessage());
+            }
             checkVersion(sellsync_version_number(), text(sellsync_version()), library.getFile());
             loaded = true;
         } catch (LibraryException e) {
