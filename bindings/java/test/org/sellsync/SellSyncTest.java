@@ -446,11 +446,13 @@ public final class SellSyncTest {
         Seller seller = new Seller("EVCB-A");
         List<String> placed = seller.placeOrders(3, "EVCB-A", 1);
         Set<String> seen = Collections.synchronizedSet(new HashSet<>());
+        Set<String> types = Collections.synchronizedSet(new HashSet<>());
         List<Throwable> insideErrors = Collections.synchronizedList(new ArrayList<>());
         int before = SellSync.registeredListeners();
         try (SellSync shop = seller.open()) {
             shop.setEventListener(json -> {
                 Map<String, Object> e = obj(json);
+                types.add((String) e.get("type"));
                 if ("order.ready".equals(e.get("type"))) {
                     seen.add((String) e.get("order_id"));
                     // The listener may call the library; replacing itself or closing is refused.
@@ -468,7 +470,8 @@ public final class SellSyncTest {
             System.gc(); // the binding, not this test, keeps the listener alive
             equal(before + 1, SellSync.registeredListeners(), "listener registered");
             shop.syncNow(Flow.ORDERS);
-            waitFor(() -> seen.size() >= 3, 30, "three order.ready events in the listener");
+            waitFor(() -> seen.size() >= 3 && types.contains("sync.completed"), 30,
+                    "three order.ready events and the sync.completed in the listener");
             equal(new HashSet<>(placed), new HashSet<>(seen), "order.ready events");
             equal(Collections.emptyList(), insideErrors, "calls from inside the listener");
             shop.setEventListener(json -> { });
