@@ -584,6 +584,36 @@ public final class SellSyncTest {
         }
     }
 
+    static long residentBytes() throws IOException {
+        String[] statm = Files.readString(Path.of("/proc/self/statm")).trim().split(" ");
+        return Long.parseLong(statm[1]) * 4096;
+    }
+
+    /** The library's strings are really freed: 40,000 documents leave resident memory flat. */
+    static void residentMemoryStaysFlat() throws Exception {
+        Seller seller = new Seller("RSS-A");
+        try (SellSync shop = seller.open()) {
+            List<Object> mappings = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                mappings.add(Map.of("sku", "RSS-SKU-" + i, "items", List.of(Map.of("host_item", "RSS-ITEM-" + i))));
+            }
+            shop.skuMap(Json.write(Map.of("mappings", mappings)));
+            int size = shop.listings().length();
+            for (int i = 0; i < 5_000; i++) {
+                shop.listings();
+            }
+            System.gc();
+            long warm = residentBytes();
+            for (int i = 0; i < 40_000; i++) {
+                shop.listings();
+            }
+            System.gc();
+            long growth = residentBytes() - warm;
+            check(growth < 16L << 20, "resident memory grew " + (growth >> 10) + " KiB over 40,000 documents of "
+                    + size + " bytes");
+        }
+    }
+
     static void unicodeRoundTrip() throws Exception {
         Seller seller = new Seller("TASSE-Ä-☕");
         try (SellSync shop = seller.open()) {
@@ -740,6 +770,7 @@ public final class SellSyncTest {
         test("a call after close throws ClosedException", SellSyncTest::callAfterClose);
         test("close wakes a thread waiting for events", SellSyncTest::closeWakesAWaiter);
         test("strings handed out are freed", SellSyncTest::stringsAreFreed);
+        test("resident memory stays flat over 40,000 documents", SellSyncTest::residentMemoryStaysFlat);
         test("UTF-8 both ways", SellSyncTest::unicodeRoundTrip);
         test("background worker", SellSyncTest::workerInTheBackground);
         test("the cleaner closes a forgotten handle", SellSyncTest::cleanerClosesAForgottenHandle);
