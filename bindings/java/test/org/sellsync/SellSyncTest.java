@@ -706,6 +706,28 @@ public final class SellSyncTest {
                 "not found anywhere: " + nowhere);
     }
 
+    /** Every function of the header has its native method, and the major versions agree. */
+    static void headerCoverage() throws Exception {
+        String header = Files.readString(Path.of("include", "sellsync.h"));
+        java.util.regex.Matcher major = java.util.regex.Pattern
+                .compile("#define SELLSYNC_VERSION_MAJOR (\\d+)").matcher(header);
+        check(major.find(), "SELLSYNC_VERSION_MAJOR in the header");
+        equal(Integer.parseInt(major.group(1)), LibSellSync.MAJOR, "the binding's major version");
+        Set<String> functions = new HashSet<>();
+        java.util.regex.Matcher f = java.util.regex.Pattern.compile("\\b(sellsync_[a-z_]+)\\(").matcher(header);
+        while (f.find()) {
+            functions.add(f.group(1));
+        }
+        Set<String> bound = new HashSet<>();
+        for (java.lang.reflect.Method m : LibSellSync.class.getDeclaredMethods()) {
+            if (java.lang.reflect.Modifier.isNative(m.getModifiers())) {
+                bound.add(m.getName());
+            }
+        }
+        check(functions.size() >= 25, "functions found in the header: " + functions);
+        equal(functions, bound, "native methods");
+    }
+
     static void cleanerClosesAForgottenHandle() throws Exception {
         Seller seller = new Seller("GC-A");
         int before = SellSync.registeredListeners();
@@ -758,6 +780,7 @@ public final class SellSyncTest {
         dir = Files.createTempDirectory("sellsync-java-test");
         test("version and loading: refuses another major version", SellSyncTest::versionAndLoading);
         test("library lookup: SELLSYNC_LIBRARY, jna.library.path, a clear error", SellSyncTest::libraryLookup);
+        test("every function of the header is bound", SellSyncTest::headerCoverage);
         test("orders taken and acknowledged, never handed out after ack", SellSyncTest::ordersTakenAndAcknowledged);
         test("stock levels reach the emulator's listing quantity", SellSyncTest::stockReachesListing);
         test("shipment confirmed on Amazon exactly once", SellSyncTest::shipmentConfirmedOnAmazon);
