@@ -60,6 +60,8 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "sellsync_order_cancel_items": (STATUS, [HANDLE, STRING_IN]),
     "sellsync_event_ack": (STATUS, [HANDLE, c_int64]),
     "sellsync_set_log_callback": (STATUS, [HANDLE, c_int32, LOG_CALLBACK, c_void_p, FREE_USER]),
+    "sellsync_set_credentials": (STATUS, [HANDLE, STRING_IN]),
+    "sellsync_purge_buyer_data": (STATUS, [HANDLE, STRING_IN]),
 }
 
 

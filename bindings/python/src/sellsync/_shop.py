@@ -309,6 +309,17 @@ class SellSync:
 
     # Stock and listings
 
+    def set_credentials(self, credentials: Union[Mapping[str, Any], str]) -> None:
+        """Replaces the client secret (and, if given, the refresh token or client id) of the
+        open handle: `{"client_secret": ...}`. The next token exchange uses them."""
+        f = "sellsync_set_credentials"
+        self._call(f, _cjson(credentials, "credentials_json", f))
+
+    def purge_buyer_data(self, order_id: str) -> None:
+        """Deletes one order's buyer data (the recipient) at once and for good."""
+        f = "sellsync_purge_buyer_data"
+        self._call(f, _cstr(order_id, "order_id", f))
+
     def sku_map(self, mappings: Union[Iterable[Mapping[str, Any]], Mapping[str, Any], str]) -> None:
         """Creates, replaces or removes SKU mappings, all or nothing.
 

@@ -88,6 +88,10 @@ final class LibSellSync {
     static native int sellsync_set_log_callback(
             Pointer h, int level, LogCallback cb, Pointer user, FreeUser freeUser);
 
+    static native int sellsync_set_credentials(Pointer h, byte[] credentialsJson);
+
+    static native int sellsync_purge_buyer_data(Pointer h, byte[] orderId);
+
     // ---- loading ----------------------------------------------------------------------------
 
     private static boolean loaded;

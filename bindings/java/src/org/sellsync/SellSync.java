@@ -390,6 +390,27 @@ public final class SellSync implements AutoCloseable {
         }
     }
 
+    /**
+     * Replaces the client secret (and, if given, the refresh token or client id) of the open
+     * handle: {@code {"client_secret": "..."}}. The next token exchange uses them.
+     */
+    public void setCredentials(String credentialsJson) {
+        try {
+            check(LibSellSync.sellsync_set_credentials(state.h, utf8(credentialsJson, "credentialsJson")));
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** Deletes one order's buyer data (the recipient) at once and for good. */
+    public void purgeBuyerData(String orderId) {
+        try {
+            check(LibSellSync.sellsync_purge_buyer_data(state.h, utf8(orderId, "orderId")));
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
     /** Cancels the unshipped units of some items: {@code {"order_id", "reason", "items": [...]}}. */
     public void orderCancelItems(String cancelJson) {
         try {
