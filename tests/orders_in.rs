@@ -414,7 +414,7 @@ fn wrong_credentials_fail_with_an_auth_error_that_names_no_secret() {
         config_json(&emu, &store, "").replace("emulator-client-secret", "wrong-secret-value");
     let engine = sellsync::Engine::open(sellsync::Config::from_json(&text).unwrap()).unwrap();
     let err = engine.sync_now(1, SYNC).unwrap_err();
-    assert!(matches!(err, sellsync::Error::Auth(_)), "{err}");
+    assert!(matches!(err, sellsync::Error::Credentials(_)), "{err}");
     let msg = err.to_string();
     assert!(msg.contains("invalid_client"), "{msg}");
     assert!(
