@@ -381,12 +381,18 @@ internal static class Program
         try
         {
             int replacedCalls = 0;
+            int disposeRefused = 0;
             s.SetEventCallback(doc => Interlocked.Increment(ref replacedCalls));
             Assert(SellSyncClient.CallbacksAlive == before + 1, "one registration held");
             s.SetEventCallback(doc =>
             {
                 lock (gate) { got.Add(doc); Monitor.PulseAll(gate); }
-                if (doc.Contains("\"order.ready\"")) s.OrderNext(); // calling back into the library works
+                if (doc.Contains("\"order.ready\""))
+                {
+                    s.OrderNext(); // calling back into the library works
+                    try { s.Dispose(); }
+                    catch (InvalidStateException) { Interlocked.Increment(ref disposeRefused); }
+                }
                 if (doc.Contains("\"sync.completed\"")) throw new InvalidOperationException("a host bug");
             });
             Assert(SellSyncClient.CallbacksAlive == before + 1, "the replaced callback was freed");
@@ -402,6 +408,7 @@ internal static class Program
                 }
             }
             Eventually(() => s.CallbackErrors >= 1, 30, "the callback's exception was caught and counted");
+            Assert(Thread.VolatileRead(ref disposeRefused) >= 1 && !s.IsClosed, "Dispose inside the callback is refused (InvalidStateException)");
             Assert(s.EventNext(0) == null, "events taken by the callback are acknowledged");
         }
         finally
