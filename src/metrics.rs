@@ -265,3 +265,37 @@ pub fn compute(
         },
     })
 }
+
+/// Amazon's marketplaces by id (Amazon's "Marketplace IDs" page): the store's name and the
+/// country code.
+const MARKETPLACES: &[(&str, &str)] = &[
+    ("A2EUQ1WTGCTBG2", "Amazon.ca (CA)"),
+    ("ATVPDKIKX0DER", "Amazon.com (US)"),
+    ("A1AM78C64UM0Y8", "Amazon.com.mx (MX)"),
+    ("A2Q3Y263D00KWC", "Amazon.com.br (BR)"),
+    ("A28R8C7NBKEWEA", "Amazon.ie (IE)"),
+    ("A1RKKUPIHCS9HS", "Amazon.es (ES)"),
+    ("A1F83G8C2ARO7P", "Amazon.co.uk (UK)"),
+    ("A13V1IB3VIYZZH", "Amazon.fr (FR)"),
+    ("AMEN7PMS3EDWL", "Amazon.com.be (BE)"),
+    ("A1805IZSGTT6HS", "Amazon.nl (NL)"),
+    ("A1PA6795UKMFR9", "Amazon.de (DE)"),
+    ("APJ6JRA9NG5V4", "Amazon.it (IT)"),
+    ("A2NODRKZP88ZB9", "Amazon.se (SE)"),
+    ("AE08WJ6YKNBMC", "Amazon.co.za (ZA)"),
+    ("A1C3SOZRARQ6R3", "Amazon.pl (PL)"),
+    ("ARBP9OOSHTCHU", "Amazon.eg (EG)"),
+    ("A33AVAJ2PDY3EV", "Amazon.com.tr (TR)"),
+    ("A17E79C6D8DWNP", "Amazon.sa (SA)"),
+    ("A2VIGQ35RCS4UG", "Amazon.ae (AE)"),
+    ("A21TJRUUN4KGV", "Amazon.in (IN)"),
+    ("A19VAU5U5O7RUS", "Amazon.sg (SG)"),
+    ("A39IBJ37TRP1C6", "Amazon.com.au (AU)"),
+    ("A1VC38T7YXB528", "Amazon.co.jp (JP)"),
+];
+
+/// A marketplace's store name and country, e.g. "Amazon.com (US)" for `ATVPDKIKX0DER`; None
+/// for an id Amazon does not list.
+pub fn marketplace_name(id: &str) -> Option<&'static str> {
+    MARKETPLACES.iter().find(|(m, _)| *m == id).map(|(_, n)| *n)
+}

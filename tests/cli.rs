@@ -1,5 +1,5 @@
 //! The `sellsync` command-line tool on a real store: performance table, queues, retry and
-//! the HTML report.
+//! the HTML report (agreeing with the table as of the same time); help, version, exit codes.
 
 mod common;
 
@@ -104,6 +104,85 @@ fn the_tool_prints_performance_and_queues_and_writes_the_html_report() {
         page.contains("Pre-fulfilment cancellation rate") && page.contains("target below 2.5%")
     );
 
+    // The report and the table agree as of the same time, here 8 days on, when the 7-day
+    // cancellation window has left every order behind (the orders carry Amazon's time).
+    let now = sellsync::store::ts(emu.control().now() + chrono::Duration::days(8));
+    let (code, json) = cli(&["metrics", store, "--json", "--now", &now]);
+    assert_eq!(code, 0, "{json}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let html = dir.path().join("report-now.html");
+    let (code, out) = cli(&["report", store, html.to_str().unwrap(), "--now", &now]);
+    assert_eq!(code, 0, "{out}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    // Every card of the report, in order, against the table's figures.
+    let cards: Vec<&str> = page
+        .split("<p class=\"value\">")
+        .skip(1)
+        .map(|c| &c[..c.find(" orders").unwrap()])
+        .collect();
+    let expected: Vec<String> = v["marketplaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|mp| mp["metrics"].as_array().unwrap())
+        .filter(|x| x["name"] != "late_shipment_rate" || x["window_days"] == 10)
+        .map(|x| {
+            format!(
+                "{:.2}% <span>{} of {}",
+                x["rate"].as_f64().unwrap() * 100.0,
+                x["numerator"],
+                x["denominator"]
+            )
+        })
+        .collect();
+    assert_eq!(cards, expected);
+    assert_eq!(
+        v["marketplaces"][0]["metrics"][0]["denominator"], 0,
+        "8 days on, no order is in the cancellation window"
+    );
+    assert!(page.contains("Amazon.com (US), ATVPDKIKX0DER"));
+    let (_, table) = cli(&["metrics", store, "--now", &now]);
+    assert!(table.contains("Amazon.com (US), ATVPDKIKX0DER"), "{table}");
+    let (code, out) = cli(&[
+        "report",
+        store,
+        html.to_str().unwrap(),
+        "--now",
+        "yesterday",
+    ]);
+    assert_eq!(code, 1, "a bad time fails: {out}");
+    assert!(out.contains("ISO 8601"), "{out}");
+
     assert_eq!(cli(&["nonsense", store]).0, 2);
     assert_ne!(cli(&["metrics", "/nonexistent/store.sqlite"]).0, 0);
+}
+
+#[test]
+fn every_command_has_help_the_tool_has_a_version_and_usage_errors_exit_2() {
+    for cmd in [&[][..], &["metrics"], &["status"], &["retry"], &["report"]] {
+        let args: Vec<&str> = cmd.iter().copied().chain(["--help"]).collect();
+        let (code, out) = cli(&args);
+        assert_eq!(code, 0, "{args:?}: {out}");
+        assert!(
+            out.contains("Usage:") && out.contains("Exit codes"),
+            "{args:?}: {out}"
+        );
+    }
+    let (code, out) = cli(&["--version"]);
+    assert_eq!(
+        (code, out.trim()),
+        (0, concat!("sellsync ", env!("CARGO_PKG_VERSION")))
+    );
+    for bad in [
+        &["report", "store.sqlite"][..],
+        &["metrics"],
+        &["report", "s", "o", "--days", "0"],
+    ] {
+        let (code, out) = cli(bad);
+        assert_eq!(code, 2, "{bad:?}: {out}");
+        assert!(
+            out.contains("--help"),
+            "a usage error points at the help: {out}"
+        );
+    }
 }

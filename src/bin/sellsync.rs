@@ -1,72 +1,127 @@
 //! `sellsync`: reads a seller's store and prints the performance table and the queues, puts
 //! refused work back in the queues, or writes a one-page HTML performance report.
 //!
-//! usage: sellsync metrics STORE [--now ISO8601] [--json]
-//!        sellsync status STORE
-//!        sellsync retry STORE
-//!        sellsync report STORE OUT.html [--days N]
+//! ```text
+//! sellsync metrics STORE [--now ISO8601] [--json]
+//! sellsync status STORE
+//! sellsync retry STORE
+//! sellsync report STORE OUT.html [--days N] [--now ISO8601]
+//! ```
+//! `sellsync --help` and `sellsync COMMAND --help` explain each; exit codes: 0 done, 1 failed
+//! (no store, an unreadable store, a file that cannot be written), 2 a usage error.
 
 use chrono::{DateTime, Duration, Utc};
-use sellsync::metrics::{compute, Query};
+use clap::{Parser, Subcommand};
+use sellsync::metrics::{compute, marketplace_name, Query};
 use sellsync::store::{ts, Store};
 use serde_json::Value;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: sellsync metrics STORE [--now ISO8601] [--json]
-       sellsync status STORE
-       sellsync retry STORE
-       sellsync report STORE OUT.html [--days N]";
+const EXIT_CODES: &str = "Exit codes: 0 done, 1 failed (no store, an unreadable store, a file that cannot be written), 2 a usage error.";
+
+/// Reads a sellsync store: the seller's performance against Amazon's targets, the queues, and
+/// an HTML report. The store is the library's `store_path`; the library may have it open.
+#[derive(Parser)]
+#[command(name = "sellsync", version, after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Prints the three rates Amazon holds the seller to, per marketplace, and what is at risk now.
+    #[command(after_help = EXIT_CODES)]
+    Metrics {
+        /// The store (the library's `store_path`).
+        store: PathBuf,
+        /// Evaluate as of this time (ISO 8601, e.g. 2026-11-26T12:00:00Z) instead of now.
+        #[arg(long, value_name = "ISO8601")]
+        now: Option<String>,
+        /// Print the metrics document as JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prints the counts of orders and stock and every queue.
+    #[command(after_help = EXIT_CODES)]
+    Status {
+        /// The store (the library's `store_path`).
+        store: PathBuf,
+    },
+    /// Puts the work Amazon refused back in the queues: it goes out at the next sync.
+    #[command(after_help = EXIT_CODES)]
+    Retry {
+        /// The store (the library's `store_path`).
+        store: PathBuf,
+    },
+    /// Writes a one-page HTML report: the three rates with their daily trend, and what is at risk.
+    #[command(after_help = EXIT_CODES)]
+    Report {
+        /// The store (the library's `store_path`).
+        store: PathBuf,
+        /// The HTML file to write.
+        out: PathBuf,
+        /// Days of history in the charts.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(i64).range(1..=365))]
+        days: i64,
+        /// Evaluate as of this time (ISO 8601) instead of now, as `metrics --now` does.
+        #[arg(long, value_name = "ISO8601")]
+        now: Option<String>,
+    },
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args) {
+    match run(Cli::parse().command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("sellsync: {e}");
-            if e.starts_with("usage") {
-                return ExitCode::from(2);
-            }
             ExitCode::FAILURE
         }
     }
 }
 
-fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(String::as_str)
+/// Opens an existing store (never creating one, never touching its key).
+fn open(path: &Path) -> Result<Store, String> {
+    if !path.exists() {
+        return Err(format!("no store at {}", path.display()));
+    }
+    let path = path.to_str().ok_or("the store's path is not UTF-8")?;
+    Store::open_without_buyer_data(path).map_err(|e| e.to_string())
+}
+
+/// The time to evaluate at: `--now`, or the clock.
+fn evaluated_at(now: Option<&str>) -> Result<DateTime<Utc>, String> {
+    now.map_or(Ok(Utc::now()), |t| {
+        DateTime::parse_from_rfc3339(t)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| {
+                format!("--now {t:?} is not an ISO 8601 time such as 2026-11-26T12:00:00Z")
+            })
+    })
 }
 
 /// Marketplaces that have orders in the store.
-fn marketplaces(store_metrics: &Store) -> Result<Vec<String>, String> {
-    store_metrics.marketplaces().map_err(|e| e.to_string())
+fn marketplaces(store: &Store) -> Result<Vec<String>, String> {
+    store.marketplaces().map_err(|e| e.to_string())
 }
 
-fn run(args: &[String]) -> Result<(), String> {
-    let (Some(cmd), Some(path)) = (args.first(), args.get(1)) else {
-        return Err(USAGE.into());
-    };
-    if !std::path::Path::new(path).exists() {
-        return Err(format!("no store at {path}"));
-    }
-    let store = Store::open_without_buyer_data(path).map_err(|e| e.to_string())?;
-    match cmd.as_str() {
-        "metrics" => {
-            let q = Query {
-                now: flag(args, "--now").map(str::to_string),
-                ..Query::default()
-            };
-            let m = compute(&store, &marketplaces(&store)?, Utc::now(), &q)
+fn run(command: Command) -> Result<(), String> {
+    match command {
+        Command::Metrics { store, now, json } => {
+            let store = open(&store)?;
+            let at = evaluated_at(now.as_deref())?;
+            let m = compute(&store, &marketplaces(&store)?, at, &query(at))
                 .map_err(|e| e.to_string())?
                 .to_json();
-            if args.iter().any(|a| a == "--json") {
+            if json {
                 println!("{m:#}");
             } else {
                 print!("{}", table(&m));
             }
         }
-        "status" => {
+        Command::Status { store } => {
+            let store = open(&store)?;
             let orders = store.order_counts().map_err(|e| e.to_string())?;
             let stock = store.stock_counts().map_err(|e| e.to_string())?;
             let queues = store.queues().map_err(|e| e.to_string())?;
@@ -82,27 +137,42 @@ fn run(args: &[String]) -> Result<(), String> {
                 queues.events_unread, queues.events_dropped
             );
         }
-        "retry" => {
-            let n = store.retry_failed().map_err(|e| e.to_string())?;
+        Command::Retry { store } => {
+            let n = open(&store)?.retry_failed().map_err(|e| e.to_string())?;
             println!("{n} refused items put back in the queues; they go out at the next sync");
         }
-        "report" => {
-            let out = args.get(2).ok_or(USAGE)?;
-            let days: i64 = flag(args, "--days")
-                .map_or(Ok(30), str::parse)
-                .map_err(|_| "--days needs a number")?;
-            let html = report(
-                &store,
-                &marketplaces(&store)?,
-                Utc::now(),
-                days.clamp(1, 365),
-            )?;
-            std::fs::write(out, html).map_err(|e| format!("cannot write {out}: {e}"))?;
-            println!("wrote {out}");
+        Command::Report {
+            store,
+            out,
+            days,
+            now,
+        } => {
+            let store = open(&store)?;
+            let at = evaluated_at(now.as_deref())?;
+            let html = report(&store, &marketplaces(&store)?, at, days)?;
+            std::fs::write(&out, html)
+                .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+            println!("wrote {}", out.display());
         }
-        _ => return Err(USAGE.into()),
     }
     Ok(())
+}
+
+/// The metrics query as of `at`.
+fn query(at: DateTime<Utc>) -> Query {
+    Query {
+        now: Some(ts(at)),
+        ..Query::default()
+    }
+}
+
+/// A marketplace's heading: its name and country beside its id.
+fn heading(mp: &Value) -> String {
+    let id = mp["marketplace_id"].as_str().unwrap_or("");
+    match marketplace_name(id) {
+        Some(name) => format!("{name}, {id}"),
+        None => id.to_string(),
+    }
 }
 
 fn label(name: &str) -> &'static str {
@@ -120,10 +190,7 @@ fn table(m: &Value) -> String {
         m["as_of"].as_str().unwrap_or("")
     );
     for mp in m["marketplaces"].as_array().into_iter().flatten() {
-        out.push_str(&format!(
-            "\n{}\n",
-            mp["marketplace_id"].as_str().unwrap_or("")
-        ));
+        out.push_str(&format!("\n{}\n", heading(mp)));
         out.push_str(&format!(
             "  {:<38} {:>6} {:>9} {:>8} {:>8}  {}\n",
             "metric", "days", "orders", "rate", "target", "status"
@@ -187,7 +254,7 @@ fn chart(points: &[(DateTime<Utc>, f64)], target: f64) -> String {
         .map(|p| p.0.format("%d %b").to_string())
         .unwrap_or_default();
     format!(
-        r##"<svg viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img">
+        r##"<svg viewBox="0 0 {w} {h}" width="100%" role="img">
 <line x1="{pad}" y1="{ty:.1}" x2="{tx}" y2="{ty:.1}" stroke="#c0392b" stroke-dasharray="6 4"/>
 <text x="{tx}" y="{tl:.1}" text-anchor="end" fill="#c0392b" font-size="11">target {tp:.1}%</text>
 <polyline fill="none" stroke="#1f6feb" stroke-width="2.5" points="{pts}"/>
@@ -209,17 +276,9 @@ fn chart(points: &[(DateTime<Utc>, f64)], target: f64) -> String {
 /// The one-page HTML report: the three rates against their targets, with their daily trend.
 fn report(store: &Store, mps: &[String], now: DateTime<Utc>, days: i64) -> Result<String, String> {
     let at = |d: DateTime<Utc>| {
-        compute(
-            store,
-            mps,
-            now,
-            &Query {
-                now: Some(ts(d)),
-                ..Query::default()
-            },
-        )
-        .map(|m| m.to_json())
-        .map_err(|e| e.to_string())
+        compute(store, mps, now, &query(d))
+            .map(|m| m.to_json())
+            .map_err(|e| e.to_string())
     };
     let current = at(now)?;
     let history: Vec<(DateTime<Utc>, Value)> = (0..days)
@@ -234,10 +293,7 @@ fn report(store: &Store, mps: &[String], now: DateTime<Utc>, days: i64) -> Resul
         .flatten()
         .enumerate()
     {
-        body.push_str(&format!(
-            "<h2>Marketplace {}</h2><div class=\"grid\">",
-            mp["marketplace_id"].as_str().unwrap_or("")
-        ));
+        body.push_str(&format!("<h2>{}</h2><div class=\"grid\">", heading(mp)));
         for (xi, x) in mp["metrics"].as_array().into_iter().flatten().enumerate() {
             if x["name"] == "late_shipment_rate" && x["window_days"] != 10 {
                 continue; // one late-shipment chart (10 days) per marketplace keeps the page to one page
@@ -270,7 +326,7 @@ fn report(store: &Store, mps: &[String], now: DateTime<Utc>, days: i64) -> Resul
     Ok(format!(
         r##"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Seller performance</title>
 <style>body{{font-family:system-ui,sans-serif;margin:24px;color:#222}}h1{{margin:0 0 4px}}.sub{{color:#666;margin:0 0 16px}}
-.grid{{display:grid;grid-template-columns:repeat(auto-fit,minmax(580px,1fr));gap:12px}}.card{{border:1px solid #ddd;border-left:6px solid #2da44e;border-radius:6px;padding:8px 12px}}
+.grid{{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,420px),1fr));gap:12px}}.card{{border:1px solid #ddd;border-left:6px solid #2da44e;border-radius:6px;padding:8px 12px}}
 .card.at_risk{{border-left-color:#d4a72c}}.card.failing{{border-left-color:#c0392b}}.card h3{{margin:4px 0}}.value{{font-size:26px;margin:4px 0}}.value span{{font-size:13px;color:#666}}</style></head>
 <body><h1>Seller performance</h1><p class="sub">As of {asof}; daily values over the last {days} days.</p>{body}
 <h2>At risk now</h2><p>{due} orders to ship within 24 hours or overdue &middot; {waiting} shipment confirmations waiting &middot; {over} SKUs where Amazon shows more than the shop has</p></body></html>"##,
