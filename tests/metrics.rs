@@ -146,7 +146,9 @@ fn rates_are_exact_at_window_edges_per_marketplace() {
             OrderStatus::Unshipped,
         ));
     }
-    store.apply_orders(&orders, &Default::default(), n).unwrap();
+    store
+        .apply_orders(orders.as_slice(), &Default::default(), n)
+        .unwrap();
     // The seller cancels DE-EDGE (inside) and DE-OLD (outside the 7 days), and FR-0.
     for id in ["DE-EDGE", "DE-OLD", "FR-0"] {
         assert!(store.add_cancel(id, "NoInventory", &[], n).unwrap());
@@ -253,7 +255,9 @@ fn late_shipments_count_the_first_confirmation_against_the_latest_ship_date() {
             OrderStatus::Cancelled,
         ),
     ];
-    store.apply_orders(&orders, &Default::default(), n).unwrap();
+    store
+        .apply_orders(orders.as_slice(), &Default::default(), n)
+        .unwrap();
     ship(&store, "ON-TIME", 2, lsd(5) - Duration::hours(1));
     ship(&store, "LATE", 2, lsd(5) + Duration::seconds(1));
     // A partial shipment on time, the rest late: the first confirmation was on time.

@@ -86,7 +86,7 @@ fn the_worker_deletes_buyer_data_at_the_end_of_its_retention_and_not_a_second_so
         shipped_order(2, "2026-03-02T09:00:00.000Z"),
     ];
     let s = &engine.core().store;
-    s.apply_orders(&orders, &StockConfig::default(), start)
+    s.apply_orders(orders.as_slice(), &StockConfig::default(), start)
         .unwrap();
     let has = |o: &Order| s.order(&o.order_id).unwrap().unwrap().recipient.is_some();
     // One second before the end of 7 days after shipment: kept (a cycle runs the purge).

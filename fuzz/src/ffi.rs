@@ -109,7 +109,7 @@ fn setup() -> *mut SellSync {
     engine
         .core()
         .store
-        .apply_orders(&orders, &Default::default(), chrono::Utc::now())
+        .apply_orders(orders, &Default::default(), chrono::Utc::now())
         .expect("store the orders");
     engine.close().expect("close");
     drop(engine);

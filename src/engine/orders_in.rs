@@ -138,18 +138,14 @@ fn configured(core: &Core, marketplace_id: &str) -> bool {
     ours
 }
 
-fn store_page(core: &Core, page: &[crate::model::Order], report: &mut Report) -> Result<()> {
-    let page: Vec<crate::model::Order> = page
-        .iter()
-        .filter(|o| configured(core, &o.marketplace_id))
-        .cloned()
-        .collect();
-    let page = &page[..];
+fn store_page(core: &Core, mut page: Vec<crate::model::Order>, report: &mut Report) -> Result<()> {
+    page.retain(|o| configured(core, &o.marketplace_id));
+    let seen = page.len() as u64;
     let applied = core
         .store
         .apply_orders(page, &core.config.stock, core.clock.now())?;
     report.pages += 1;
-    report.seen += page.len() as u64;
+    report.seen += seen;
     report.new += applied.new;
     report.updated += applied.updated;
     if applied.stale > 0 {
@@ -173,7 +169,7 @@ async fn via_2026(core: &Core, w: &Window) -> Result<Report> {
     let mut token: Option<String> = None;
     loop {
         let (page, next) = orders::search_page(&core.client, w, token.as_deref()).await?;
-        store_page(core, &page, &mut report)?;
+        store_page(core, page, &mut report)?;
         match next {
             Some(t) => token = Some(t),
             None => return Ok(report),
@@ -245,7 +241,7 @@ async fn via_v0(core: &Core, w: &Window) -> Result<Report> {
             let items = orders::get_order_items(&core.client, id).await?;
             page.push(orders::parse_v0(o, &items)?);
         }
-        store_page(core, &page, &mut report)?;
+        store_page(core, page, &mut report)?;
         match next {
             Some(t) => token = Some(t),
             None => return Ok(report),

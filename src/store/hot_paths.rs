@@ -131,7 +131,7 @@ fn costs(store: &Store, skus: usize, next: usize) -> Vec<(&'static str, f64)> {
     let now = Utc::now();
     let new: Vec<Order> = (next..next + 100).map(|n| order(n, skus, false)).collect();
     let apply = steps(store, || {
-        store.apply_orders(&new, &defaults, now).unwrap();
+        store.apply_orders(new.as_slice(), &defaults, now).unwrap();
     });
     let hand_over = steps(store, || {
         for _ in 0..20 {

@@ -240,11 +240,11 @@ impl Store {
     /// durable too.
     pub fn apply_orders(
         &self,
-        orders: &[Order],
+        orders: impl Into<Vec<Order>>,
         defaults: &crate::config::StockConfig,
         now: DateTime<Utc>,
     ) -> Result<Applied> {
-        let (orders, defaults, keys) = (orders.to_vec(), defaults.clone(), self.keys.clone());
+        let (orders, defaults, keys) = (orders.into(), defaults.clone(), self.keys.clone());
         self.write(commit::Durability::Process, move |tx| {
             let mut applied = Applied::default();
             let mut skus = std::collections::BTreeSet::new();
