@@ -67,7 +67,7 @@ fn real_main() -> Result<(), String> {
     let opts = Options {
         speed,
         seed,
-        progress: true,
+        progress: Some(indicatif::MultiProgress::new()),
     };
     let started = std::time::Instant::now();
     let outcomes: Vec<_> = std::thread::scope(|s| {

@@ -74,8 +74,8 @@ pub fn verdict(rate: f64, target: f64) -> &'static str {
 pub struct Options {
     pub speed: f64,
     pub seed: u64,
-    /// Prints progress to stderr.
-    pub progress: bool,
+    /// Progress bars (one per policy) drawn on stderr; hidden when stderr is not a terminal.
+    pub progress: Option<indicatif::MultiProgress>,
 }
 
 /// Runs `policy` over `schedule`; never panics on a policy's failure (it is in `error`).
@@ -124,6 +124,23 @@ fn make_policy(
         )?),
         other => return Err(format!("unknown policy {other}")),
     })
+}
+
+/// One policy's bar: simulated hours out of the profile's.
+fn progress_bar(
+    multi: &indicatif::MultiProgress,
+    policy: &str,
+    hours: f64,
+) -> indicatif::ProgressBar {
+    let style = indicatif::ProgressStyle::with_template(
+        "{prefix:>26} [{bar:30}] {pos}/{len} h simulated ({elapsed})",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+    .progress_chars("=> ");
+    multi
+        .add(indicatif::ProgressBar::new(hours.ceil() as u64))
+        .with_style(style)
+        .with_prefix(policy.to_string())
 }
 
 fn run_inner(
@@ -183,8 +200,10 @@ fn run_inner(
     let end_s = profile.hours * 3600.0;
     let tick = std::time::Duration::from_secs_f64((5.0 / opts.speed).clamp(0.002, 0.05));
     let mut next_event = 0;
-    let progress_every = (profile.hours / 6.0).ceil().max(1.0);
-    let mut next_progress = progress_every;
+    let bar = opts
+        .progress
+        .as_ref()
+        .map(|m| progress_bar(m, policy, profile.hours));
     let result = (|| -> Result<DateTime<Utc>, String> {
         loop {
             let now = ctl.now();
@@ -213,14 +232,16 @@ fn run_inner(
             if real_at >= end_s {
                 return Ok(now);
             }
-            if opts.progress && at / 3600.0 >= next_progress {
-                eprintln!("   {policy}: {:.0} h simulated", at / 3600.0);
-                next_progress += progress_every;
+            if let Some(bar) = &bar {
+                bar.set_position((at / 3600.0) as u64);
             }
             std::thread::sleep(tick);
         }
     })();
     pol.finish();
+    if let Some(bar) = bar {
+        bar.finish();
+    }
     let end = result?;
     let mut out = outcome(&emu, &shop, policy, end);
     out.staff_hours = pol.staff_minutes() / 60.0;

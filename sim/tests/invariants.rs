@@ -36,7 +36,7 @@ fn every_order_is_accounted_for_and_stale_stock_shows_as_the_connectors_fault() 
     let opts = Options {
         speed: p.speed,
         seed: 7,
-        progress: false,
+        progress: None,
     };
     let policies = ["no_stock_sync", "sellsync_no_auto_buffer", "csv_hourly"];
     let outcomes: Vec<_> = std::thread::scope(|s| {

@@ -46,6 +46,7 @@ internal static class Program
             T("errors map to their exception", Errors),
             T("a call after Dispose throws", AfterDispose),
             T("every string out is freed", StringsFreed),
+            T("Hello, the README's program, takes each order once", Hello),
         };
         int passed = 0, failed = 0;
         foreach (var t in tests)
@@ -488,6 +489,42 @@ internal static class Program
         IntPtr p = stale.Handle.DangerousGetHandle();
         stale.Close();
         Assert(NativeProbe.sellsync_start(p) == 11, "the library's tombstone answers SELLSYNC_ERR_CLOSED");
+    }
+
+    /// <summary>Runs Hello.exe (built beside Tests.exe) as a user would; returns its output.</summary>
+    private static string RunHello(string configFile)
+    {
+        var hello = Path.Combine(AppDomain.CurrentDomain.BaseDirectory, "Hello.exe");
+        var start = new ProcessStartInfo("mono", "\"" + hello + "\" \"" + configFile + "\"")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using (var p = Process.Start(start))
+        {
+            var stderr = p.StandardError.ReadToEndAsync();
+            string output = p.StandardOutput.ReadToEnd();
+            Assert(p.WaitForExit(300000), "Hello.exe ended");
+            Assert(p.ExitCode == 0, "Hello.exe exit code 0, not " + p.ExitCode + ": " + output + stderr.Result);
+            return output;
+        }
+    }
+
+    private static void Hello()
+    {
+        SeedListing("CS-HELLO", 10);
+        var placed = new[] { PlaceOrder("CS-HELLO"), PlaceOrder("CS-HELLO") };
+        string configFile = Path.Combine(workDir, "hello.json");
+        File.WriteAllText(configFile, Config());
+        string first = RunHello(configFile);
+        foreach (var id in placed)
+        {
+            Assert(first.Contains("order " + id + " booked as POS-"), "Hello booked " + id + ": " + first);
+        }
+        Assert(first.Contains(" orders (sellsync " + SellSyncClient.Version + ")"), "Hello's last line: " + first);
+        string second = RunHello(configFile);
+        Assert(second.Contains("took 0 orders"), "no order taken again: " + second);
     }
 
     private static void StringsFreed()
