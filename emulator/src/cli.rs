@@ -7,7 +7,7 @@ use crate::{Config, Emulator, ListingSeed};
 const USAGE: &str =
     "usage: sellsync-emulator [--port N] [--rate-scale X] [--clock-speed X] [--speed X] \
 [--seed N] [--token-lifetime S] [--feed-seconds S] [--pending-seconds S] [--sandbox] [--demo-shop]
-[--buyers ORDERS_PER_HOUR]
+[--buyers ORDERS_PER_HOUR] [--notification-delay S] [--queue NAME]
 
   --port N             listen on 127.0.0.1:N (default: a free port, printed on start)
   --rate-scale X       multiply every rate limit and divide every processing delay by X
@@ -20,7 +20,10 @@ const USAGE: &str =
   --pending-seconds S  a new order stays Pending S emulated seconds (default 60)
   --sandbox            answer the official models' static sandbox examples
   --demo-shop          seed the demo seller with 40 listings (36 seller-fulfilled, 4 FBA)
-  --buyers N           start simulated buyers placing N orders per emulated hour";
+  --buyers N           start simulated buyers placing N orders per emulated hour
+  --notification-delay S  a notification reaches its queue S emulated seconds after the
+                       change (default 2)
+  --queue NAME         create the SQS queue NAME at start and print its URL and ARN";
 
 /// The demo shop's listings.
 pub fn demo_listings() -> Vec<ListingSeed> {
@@ -62,6 +65,8 @@ pub struct Options {
     pub demo_shop: bool,
     /// Start simulated buyers placing this many orders per emulated hour.
     pub buyers: Option<f64>,
+    /// Create this SQS queue at start.
+    pub queue: Option<String>,
 }
 
 /// Parses the arguments; Err carries the message to print before the usage (empty for `--help`).
@@ -70,6 +75,7 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
         config: Config::default(),
         demo_shop: false,
         buyers: None,
+        queue: None,
     };
     let config = &mut o.config;
     let mut i = 0;
@@ -93,6 +99,11 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
                 ..SettingsChange::default()
             })?,
             "--buyers" => o.buyers = Some(arg(args, i)?),
+            "--notification-delay" => config.settings.apply(SettingsChange {
+                notification_delay_seconds: Some(arg(args, i)?),
+                ..SettingsChange::default()
+            })?,
+            "--queue" => o.queue = Some(arg(args, i)?),
             "--sandbox" => {
                 config.sandbox = true;
                 i += 1;
@@ -120,6 +131,7 @@ pub fn main(args: Vec<String>) -> i32 {
         config,
         demo_shop: demo,
         buyers,
+        queue,
     } = match parse(&args) {
         Ok(o) => o,
         Err(e) => {
@@ -153,6 +165,15 @@ pub fn main(args: Vec<String>) -> i32 {
         });
     }
     println!("{}", emulator.url());
+    if let Some(name) = queue {
+        match emulator.control().create_queue(&name) {
+            Ok((url, arn)) => println!("queue {url} {arn}"),
+            Err(e) => {
+                eprintln!("cannot create queue {name}: {e}");
+                return 1;
+            }
+        }
+    }
     use std::io::Write;
     let _ = std::io::stdout().flush();
     loop {
@@ -178,8 +199,14 @@ mod tests {
             "1800",
             "--speed",
             "10",
+            "--notification-delay",
+            "30",
+            "--queue",
+            "sellsync-notifications",
         ]))
         .unwrap();
+        assert_eq!(o.config.settings.notification_delay_seconds, 30.0);
+        assert_eq!(o.queue.as_deref(), Some("sellsync-notifications"));
         assert_eq!(o.config.settings.feed_processing_seconds, 120.0);
         assert_eq!(o.config.settings.pending_seconds, 1800.0);
         assert!(o.config.sandbox);

@@ -290,6 +290,32 @@ impl<'a> Control<'a> {
         self.with_world(|w| w.settings.apply(change).map(|()| w.settings))
     }
 
+    /// Creates an SQS queue of the emulator (an existing one is kept); returns its URL and ARN.
+    pub fn create_queue(&self, name: &str) -> Result<(String, String), String> {
+        let q = &self.shared.queues;
+        q.create(name)?;
+        Ok((q.url(name), q.arn(name)))
+    }
+
+    /// How many messages a queue holds (after delivering the notifications due by now).
+    pub fn queue_depth(&self, name: &str) -> Option<crate::queues::Depth> {
+        crate::notify::pump(self.shared);
+        self.shared.queues.get(name).map(|q| q.depth())
+    }
+
+    /// Takes the emulator's SQS down (every SQS request answers 503 `ServiceUnavailable`) or
+    /// brings it back. Notifications keep arriving in the queues meanwhile.
+    pub fn set_queue_down(&self, down: bool) {
+        self.shared.queues.set_down(down);
+    }
+
+    /// Every notification published so far (the newest [`crate::world::MAX_KEPT`]), oldest
+    /// first, with the faults applied to each, after publishing what is due by now.
+    pub fn notifications(&self) -> Vec<crate::notify::Published> {
+        crate::notify::pump(self.shared);
+        self.with_world(|w| w.notifications.published().cloned().collect())
+    }
+
     /// Holds feed processing (feeds stay in the queue) or releases it; a released feed that
     /// was due finishes at the next call.
     pub fn hold_feeds(&self, hold: bool) {
@@ -495,6 +521,28 @@ pub fn handle(shared: &Shared, method: &str, rest: &str, query: &str, body: &[u8
                 ok(json!({"ok": true}))
             }
             ("DELETE", ["buyers"]) => ok(json!({ "placed": c.stop_buyers() })),
+            ("POST", ["queues"]) => {
+                #[derive(Deserialize)]
+                struct Req {
+                    name: String,
+                }
+                let (url, arn) = c.create_queue(&parse::<Req>(body)?.name).map_err(bad)?;
+                ok(json!({ "url": url, "arn": arn }))
+            }
+            ("POST", ["queues", "down"]) => {
+                #[derive(Deserialize)]
+                struct Req {
+                    down: bool,
+                }
+                c.set_queue_down(parse::<Req>(body)?.down);
+                ok(json!({"ok": true}))
+            }
+            ("GET", ["queues", name]) => match c.queue_depth(name) {
+                Some(d) => ok(json!({ "name": name, "url": shared.queues.url(name),
+                    "arn": shared.queues.arn(name), "visible": d.visible, "in_flight": d.in_flight })),
+                None => Reply::not_found("No such queue"),
+            },
+            ("GET", ["notifications"]) => ok(json!({ "notifications": c.notifications() })),
             ("GET", ["state"]) => ok(c.state()),
             ("GET", ["stats"]) => ok(
                 json!({ "calls": c.counts().into_iter().map(|(o, s, n)| json!({

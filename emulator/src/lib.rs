@@ -4,7 +4,9 @@
 //! v2026-01-01 and v0, Tokens, Sellers, Listings Items, Feeds, Reports) with the paths, JSON
 //! shapes, status codes and usage-plan rate limits of Amazon's official models, keeps the
 //! marketplace's state (listings, orders, shipments, cancellations, refunds), simulates buyers
-//! and injects faults. A control API under `/_emulator/` seeds and inspects it; the same
+//! and injects faults. It also serves the Notifications API v1 and an SQS-compatible queue
+//! service on the same port, and publishes `ORDER_CHANGE` and
+//! `LISTINGS_ITEM_MFN_QUANTITY_CHANGE` notifications into its queues. A control API under `/_emulator/` seeds and inspects it; the same
 //! functions are available to Rust code through [`Emulator`].
 
 mod api;
@@ -14,11 +16,14 @@ pub mod clock;
 pub mod control;
 pub mod faults;
 pub mod limits;
+pub mod notify;
+pub mod queues;
 mod reply;
 mod route;
 pub mod sandbox;
 mod server;
 pub mod settings;
+pub mod sqs;
 pub mod stock;
 pub mod world;
 
@@ -64,8 +69,13 @@ pub struct Config {
     pub sandbox: bool,
     /// Sellers known from the start (see [`Seller::demo`]).
     pub sellers: Vec<Seller>,
-    /// Feed processing and order pending times (also settable while running).
+    /// Feed processing, order pending and notification times and faults (also settable
+    /// while running).
     pub settings: Settings,
+    /// The AWS account id of the emulator's SQS queues (in their URLs and ARNs).
+    pub aws_account_id: String,
+    /// The AWS access key pair the emulator's SQS accepts.
+    pub aws_credentials: sqs::AwsCredentials,
 }
 
 impl Default for Config {
@@ -79,6 +89,8 @@ impl Default for Config {
             sandbox: false,
             sellers: vec![Seller::demo()],
             settings: Settings::default(),
+            aws_account_id: queues::DEFAULT_ACCOUNT.into(),
+            aws_credentials: sqs::AwsCredentials::default(),
         }
     }
 }
@@ -125,6 +137,8 @@ impl Emulator {
             sandbox: config.sandbox,
             base_url: format!("http://{addr}"),
             buyers: std::sync::Mutex::new(None),
+            queues: queues::Queues::new(&config.aws_account_id, &format!("http://{addr}")),
+            aws: config.aws_credentials,
         });
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let app = axum::Router::new()
@@ -143,7 +157,8 @@ impl Emulator {
                     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                         return;
                     };
-                    tokio::spawn(buyers::run(state));
+                    tokio::spawn(buyers::run(state.clone()));
+                    tokio::spawn(notify::run(state));
                     let _ = axum::serve(listener, app)
                         .with_graceful_shutdown(async {
                             let _ = rx.await;

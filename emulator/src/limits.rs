@@ -36,6 +36,15 @@ pub enum Op {
     CreateReport,
     GetReport,
     GetReportDocument,
+    CreateDestination,
+    GetDestinations,
+    GetDestination,
+    DeleteDestination,
+    CreateSubscription,
+    GetSubscription,
+    GetSubscriptions,
+    GetSubscriptionById,
+    DeleteSubscriptionById,
     /// The presigned document upload/download URLs (S3 on Amazon: no usage plan).
     Document,
 }
@@ -77,6 +86,15 @@ const TABLE: &[(Op, &str, f64, u32)] = &[
     (Op::CreateReport, "createReport", 0.0167, 15),
     (Op::GetReport, "getReport", 2.0, 15),
     (Op::GetReportDocument, "getReportDocument", 0.0167, 15),
+    (Op::CreateDestination, "createDestination", 1.0, 5),
+    (Op::GetDestinations, "getDestinations", 1.0, 5),
+    (Op::GetDestination, "getDestination", 1.0, 5),
+    (Op::DeleteDestination, "deleteDestination", 1.0, 5),
+    (Op::CreateSubscription, "createSubscription", 1.0, 5),
+    (Op::GetSubscription, "getSubscription", 1.0, 5),
+    (Op::GetSubscriptions, "getSubscriptions", 1.0, 5),
+    (Op::GetSubscriptionById, "getSubscriptionById", 1.0, 5),
+    (Op::DeleteSubscriptionById, "deleteSubscriptionById", 1.0, 5),
     (Op::Document, "document", 0.0, 0),
 ];
 
@@ -115,6 +133,20 @@ impl Op {
     /// Whether a usage plan applies.
     pub fn limited(self) -> bool {
         self.rate() > 0.0
+    }
+    /// The scope of the grantless token the operation needs (the models call these
+    /// operations "grantless"); None for an operation a seller authorises.
+    pub fn grantless_scope(self) -> Option<&'static str> {
+        matches!(
+            self,
+            Op::CreateDestination
+                | Op::GetDestinations
+                | Op::GetDestination
+                | Op::DeleteDestination
+                | Op::GetSubscriptionById
+                | Op::DeleteSubscriptionById
+        )
+        .then_some("sellingpartnerapi::notifications")
     }
 }
 

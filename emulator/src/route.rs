@@ -54,6 +54,23 @@ pub fn route(method: &str, path: &str) -> Option<Route> {
         ("POST", ["reports", "2021-06-30", "reports"]) => (Op::CreateReport, vec![]),
         ("GET", ["reports", "2021-06-30", "reports", _]) => (Op::GetReport, vec![p(3)]),
         ("GET", ["reports", "2021-06-30", "documents", _]) => (Op::GetReportDocument, vec![p(3)]),
+        ("POST", ["notifications", "v1", "destinations"]) => (Op::CreateDestination, vec![]),
+        ("GET", ["notifications", "v1", "destinations"]) => (Op::GetDestinations, vec![]),
+        ("GET", ["notifications", "v1", "destinations", _]) => (Op::GetDestination, vec![p(3)]),
+        ("DELETE", ["notifications", "v1", "destinations", _]) => {
+            (Op::DeleteDestination, vec![p(3)])
+        }
+        ("GET", ["notifications", "v1", "subscriptions"]) => (Op::GetSubscriptions, vec![]),
+        ("POST", ["notifications", "v1", "subscriptions", _]) => {
+            (Op::CreateSubscription, vec![p(3)])
+        }
+        ("GET", ["notifications", "v1", "subscriptions", _]) => (Op::GetSubscription, vec![p(3)]),
+        ("GET", ["notifications", "v1", "subscriptions", _, _]) => {
+            (Op::GetSubscriptionById, vec![p(3), p(4)])
+        }
+        ("DELETE", ["notifications", "v1", "subscriptions", _, _]) => {
+            (Op::DeleteSubscriptionById, vec![p(3), p(4)])
+        }
         ("PUT" | "GET", ["_documents", _]) => (Op::Document, vec![p(1)]),
         _ => return None,
     };

@@ -35,6 +35,10 @@ pub const MODELS: &[(&str, &str)] = &[
         "sellers_v1",
         include_str!("../spapi-models/sellers_v1.json"),
     ),
+    (
+        "notifications",
+        include_str!("../spapi-models/notifications.json"),
+    ),
 ];
 
 /// Every parsed model.

@@ -38,6 +38,10 @@ pub struct Shared {
     pub base_url: String,
     /// Simulated buyers, when started.
     pub buyers: Mutex<Option<crate::buyers::Buyers>>,
+    /// The queues of the emulator's SQS.
+    pub queues: crate::queues::Queues,
+    /// The AWS access key pair its SQS accepts.
+    pub aws: crate::sqs::AwsCredentials,
 }
 
 /// Locks a mutex, carrying on after a panic elsewhere (state stays consistent per call).
@@ -58,6 +62,12 @@ pub async fn dispatch(State(s): State<Arc<Shared>>, req: Request) -> Response {
         };
         let reply = control::handle(&s, &method, rest, &query, &body);
         return respond(&s, reply, None);
+    }
+    if method == "POST" && crate::sqs::is_sqs(&headers) {
+        let Ok(body) = axum::body::to_bytes(req.into_body(), MAX_API_BODY).await else {
+            return respond(&s, Reply::for_status(413), None);
+        };
+        return crate::sqs::handle(&s, &method, &path, &query, &headers, &body).await;
     }
     let Some(route) = route(&method, &path) else {
         let reply = Reply::not_found(&format!("No operation at {method} {path}"));
@@ -219,9 +229,28 @@ fn authorize_and_run(
             );
         }
     }
+    match (op.grantless_scope(), token.grantless_scope.as_deref()) {
+        (Some(needed), Some(scope)) if needed == scope => {}
+        (Some(needed), _) => {
+            return Reply::unauthorized(&format!(
+                "This operation is grantless: call it with an access token of the client_credentials grant with scope {needed}."
+            ))
+        }
+        (None, Some(_)) => {
+            return Reply::unauthorized(
+                "A grantless access token cannot be used for an operation the selling partner authorises.",
+            )
+        }
+        (None, None) => {}
+    }
+    // Usage plans count per selling partner and application; a grantless call has no seller.
+    let caller = match token.grantless_scope {
+        Some(_) => token.client_id.clone(),
+        None => token.seller_id.clone(),
+    };
     ctx.seller = token.seller_id.clone();
     ctx.token = Some(token);
-    let allowed = lock(&ctx.shared.buckets).take(&ctx.seller, op, Instant::now());
+    let allowed = lock(&ctx.shared.buckets).take(&caller, op, Instant::now());
     if !allowed {
         return Reply::quota_exceeded();
     }

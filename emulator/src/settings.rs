@@ -1,5 +1,6 @@
 //! Processing times that tests and demos may change while the emulator runs: how long a feed
-//! takes and how long a new order stays Pending.
+//! takes, how long a new order stays Pending, how long a notification takes to reach its queue
+//! and how often notifications are lost, duplicated, reordered or delayed.
 
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +15,22 @@ pub struct Settings {
     /// the emulated clock, so `--clock-speed` scales it). Default 60: a standard order is
     /// usually authorised after about a minute (up to 30 minutes).
     pub pending_seconds: f64,
+    /// Emulated seconds between a change (an order's status, a listing's quantity) and its
+    /// notification becoming visible in the subscriber's queue. Default 2.
+    pub notification_delay_seconds: f64,
+    /// Share (0 to 1) of notifications that are never sent.
+    pub notification_lose_rate: f64,
+    /// Share (0 to 1) of notifications that are sent twice (same `NotificationId`).
+    pub notification_duplicate_rate: f64,
+    /// Share (0 to 1) of notifications held back and delivered after the next later one to
+    /// the same queue.
+    pub notification_reorder_rate: f64,
+    /// Share (0 to 1) of notifications delivered late, by a random extra delay of up to
+    /// [`Settings::notification_extra_delay_seconds`].
+    pub notification_delay_rate: f64,
+    /// Largest extra delay of a delayed notification, and the longest a held-back one waits
+    /// for a later one, in emulated seconds. Default 300.
+    pub notification_extra_delay_seconds: f64,
 }
 
 impl Default for Settings {
@@ -21,6 +38,12 @@ impl Default for Settings {
         Settings {
             feed_processing_seconds: 90.0,
             pending_seconds: 60.0,
+            notification_delay_seconds: 2.0,
+            notification_lose_rate: 0.0,
+            notification_duplicate_rate: 0.0,
+            notification_reorder_rate: 0.0,
+            notification_delay_rate: 0.0,
+            notification_extra_delay_seconds: 300.0,
         }
     }
 }
@@ -33,21 +56,57 @@ pub struct SettingsChange {
     pub feed_processing_seconds: Option<f64>,
     /// New [`Settings::pending_seconds`].
     pub pending_seconds: Option<f64>,
+    /// New [`Settings::notification_delay_seconds`].
+    pub notification_delay_seconds: Option<f64>,
+    /// New [`Settings::notification_lose_rate`].
+    pub notification_lose_rate: Option<f64>,
+    /// New [`Settings::notification_duplicate_rate`].
+    pub notification_duplicate_rate: Option<f64>,
+    /// New [`Settings::notification_reorder_rate`].
+    pub notification_reorder_rate: Option<f64>,
+    /// New [`Settings::notification_delay_rate`].
+    pub notification_delay_rate: Option<f64>,
+    /// New [`Settings::notification_extra_delay_seconds`].
+    pub notification_extra_delay_seconds: Option<f64>,
 }
 
 impl Settings {
-    /// Applies `change` when every given value is a finite number of seconds >= 0.
+    /// Applies `change` when every given time is a finite number of seconds >= 0 and every
+    /// given rate is between 0 and 1; otherwise changes nothing.
     pub fn apply(&mut self, change: SettingsChange) -> Result<(), String> {
-        let valid = |v: Option<f64>, name: &str| match v {
+        let seconds = |v: Option<f64>, name: &str| match v {
             Some(s) if !(s.is_finite() && s >= 0.0) => {
                 Err(format!("{name} must be a number of seconds >= 0"))
             }
             _ => Ok(v),
         };
-        let feed = valid(change.feed_processing_seconds, "feed_processing_seconds")?;
-        let pending = valid(change.pending_seconds, "pending_seconds")?;
-        self.feed_processing_seconds = feed.unwrap_or(self.feed_processing_seconds);
-        self.pending_seconds = pending.unwrap_or(self.pending_seconds);
+        let rate = |v: Option<f64>, name: &str| match v {
+            Some(r) if !(0.0..=1.0).contains(&r) => {
+                Err(format!("{name} must be a share between 0 and 1"))
+            }
+            _ => Ok(v),
+        };
+        let c = change;
+        let feed = seconds(c.feed_processing_seconds, "feed_processing_seconds")?;
+        let pending = seconds(c.pending_seconds, "pending_seconds")?;
+        let delay = seconds(c.notification_delay_seconds, "notification_delay_seconds")?;
+        let extra = seconds(
+            c.notification_extra_delay_seconds,
+            "notification_extra_delay_seconds",
+        )?;
+        let lose = rate(c.notification_lose_rate, "notification_lose_rate")?;
+        let dup = rate(c.notification_duplicate_rate, "notification_duplicate_rate")?;
+        let reorder = rate(c.notification_reorder_rate, "notification_reorder_rate")?;
+        let late = rate(c.notification_delay_rate, "notification_delay_rate")?;
+        let set = |field: &mut f64, v: Option<f64>| *field = v.unwrap_or(*field);
+        set(&mut self.feed_processing_seconds, feed);
+        set(&mut self.pending_seconds, pending);
+        set(&mut self.notification_delay_seconds, delay);
+        set(&mut self.notification_extra_delay_seconds, extra);
+        set(&mut self.notification_lose_rate, lose);
+        set(&mut self.notification_duplicate_rate, dup);
+        set(&mut self.notification_reorder_rate, reorder);
+        set(&mut self.notification_delay_rate, late);
         Ok(())
     }
 
@@ -74,13 +133,20 @@ mod tests {
         let bad = SettingsChange {
             feed_processing_seconds: Some(5.0),
             pending_seconds: Some(-1.0),
+            ..Default::default()
         };
         assert!(s.apply(bad).is_err());
+        let bad_rate = SettingsChange {
+            notification_delay_seconds: Some(1.0),
+            notification_lose_rate: Some(1.5),
+            ..Default::default()
+        };
+        assert!(s.apply(bad_rate).is_err());
         assert_eq!(
             s,
             Settings {
-                feed_processing_seconds: 90.0,
-                pending_seconds: 1800.0
+                pending_seconds: 1800.0,
+                ..Settings::default()
             },
             "a refused change changes nothing"
         );

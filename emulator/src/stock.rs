@@ -82,6 +82,8 @@ pub struct QuantityChange {
 pub struct Listings {
     map: BTreeMap<(String, String), Listing>,
     log: VecDeque<QuantityChange>,
+    /// How many quantity changes were ever logged (the log keeps only the newest).
+    logged: u64,
     time: DateTime<Utc>,
 }
 
@@ -103,7 +105,12 @@ impl Listings {
 
     /// Edits a listing; a change of its quantity is logged with `cause`.
     pub fn edit(&mut self, key: &(String, String), cause: Cause) -> Option<ListingMut<'_>> {
-        let Listings { map, log, time } = self;
+        let Listings {
+            map,
+            log,
+            logged,
+            time,
+        } = self;
         let listing = map.get_mut(key)?;
         Some(ListingMut {
             from: listing.quantity,
@@ -111,6 +118,7 @@ impl Listings {
             seller_id: key.0.clone(),
             cause: Some(cause),
             log,
+            logged,
             time: *time,
         })
     }
@@ -158,6 +166,18 @@ impl Listings {
     pub fn quantity_log(&self) -> impl Iterator<Item = &QuantityChange> {
         self.log.iter()
     }
+
+    /// How many quantity changes were ever logged: a cursor for [`Listings::changes_since`].
+    pub fn changes_logged(&self) -> u64 {
+        self.logged
+    }
+
+    /// The changes logged after the cursor `seen` (a value of [`Listings::changes_logged`]),
+    /// oldest first, as far as the log still keeps them.
+    pub fn changes_since(&self, seen: u64) -> impl Iterator<Item = &QuantityChange> {
+        let new = usize::try_from(self.logged.saturating_sub(seen)).unwrap_or(usize::MAX);
+        self.log.iter().skip(self.log.len().saturating_sub(new))
+    }
 }
 
 /// Write access to one listing; dropping it logs a change of the quantity.
@@ -167,6 +187,7 @@ pub struct ListingMut<'a> {
     from: i64,
     cause: Option<Cause>,
     log: &'a mut VecDeque<QuantityChange>,
+    logged: &'a mut u64,
     time: DateTime<Utc>,
 }
 
@@ -191,6 +212,7 @@ impl Drop for ListingMut<'_> {
         let Some(cause) = self.cause.take() else {
             return;
         };
+        *self.logged += 1;
         push_bounded(
             self.log,
             QuantityChange {
@@ -251,6 +273,9 @@ mod tests {
             ]
         );
         assert_eq!(l.get(&key).unwrap().quantity, 38);
+        assert_eq!(l.changes_logged(), 3);
+        let since: Vec<i64> = l.changes_since(1).map(|c| c.to).collect();
+        assert_eq!(since, vec![40, 38], "changes after the cursor, oldest first");
     }
 
     #[test]

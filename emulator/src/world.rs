@@ -262,10 +262,44 @@ pub struct Report {
 /// An issued access token or Restricted Data Token.
 #[derive(Clone, Debug)]
 pub struct Token {
+    /// The seller who authorised the application ("" for a grantless token).
     pub seller_id: String,
+    /// The LWA client id of the application the token was issued to.
+    pub client_id: String,
+    /// The scope of a grantless token (`client_credentials` grant), e.g.
+    /// `sellingpartnerapi::notifications`; None for a seller's token.
+    pub grantless_scope: Option<String>,
     pub expires: DateTime<Utc>,
     /// For an RDT: the restricted (method, path) pairs it grants, with data elements.
     pub restricted: Option<Vec<(String, String, Vec<String>)>>,
+}
+
+/// What kind of change of an order a notification reports (`OrderChangeType`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OrderChange {
+    /// The order was created or its status changed.
+    OrderStatusChange,
+    /// The buyer asked to cancel.
+    BuyerRequestedChange,
+}
+
+impl OrderChange {
+    /// The model's `OrderChangeTypeEnum` text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderChange::OrderStatusChange => "OrderStatusChange",
+            OrderChange::BuyerRequestedChange => "BuyerRequestedChange",
+        }
+    }
+}
+
+/// An order as it was right after a change, for notifications.
+#[derive(Clone, Debug)]
+pub struct OrderEvent {
+    /// The order after the change.
+    pub order: Order,
+    /// What changed.
+    pub change: OrderChange,
 }
 
 /// One line of the call log.
@@ -308,6 +342,10 @@ pub struct World {
     pub settings: Settings,
     /// Feed processing is held (control API): feeds stay where they are until released.
     pub feeds_held: bool,
+    /// Order changes not yet turned into notifications (bounded like the logs).
+    pub order_events: VecDeque<OrderEvent>,
+    /// Notification destinations, subscriptions and messages on their way.
+    pub notifications: crate::notify::Notifications,
 }
 
 impl World {
@@ -334,6 +372,8 @@ impl World {
             handling_hours: 48,
             settings: Settings::default(),
             feeds_held: false,
+            order_events: VecDeque::new(),
+            notifications: crate::notify::Notifications::new(seed),
         }
     }
 
@@ -419,11 +459,30 @@ impl World {
     ) -> Option<R> {
         let mut order = self.orders.remove(order_id)?;
         self.unindex(&order);
-        self.previous.insert(order_id.to_string(), order.clone());
+        let before = order.clone();
         let r = change(&mut order);
         order.last_updated = now.max(order.last_updated + Duration::seconds(1));
+        if order.status != before.status {
+            self.order_event(&order, OrderChange::OrderStatusChange);
+        }
+        let cancel_asked = |o: &Order| o.items.iter().any(|i| i.buyer_cancel_reason.is_some());
+        if cancel_asked(&order) && !cancel_asked(&before) {
+            self.order_event(&order, OrderChange::BuyerRequestedChange);
+        }
+        self.previous.insert(order_id.to_string(), before);
         self.insert_order(order);
         Some(r)
+    }
+
+    /// Records a change of an order for notifications.
+    fn order_event(&mut self, order: &Order, change: OrderChange) {
+        push_bounded(
+            &mut self.order_events,
+            OrderEvent {
+                order: order.clone(),
+                change,
+            },
+        );
     }
 
     /// Promotes pending orders whose payment is authorised by `now` (FBA orders ship at once).
@@ -542,6 +601,7 @@ impl World {
             cancel_reason: None,
             oversold: false,
         };
+        self.order_event(&order, OrderChange::OrderStatusChange);
         self.insert_order(order);
         self.advance(now);
         Some(order_id)
@@ -775,6 +835,8 @@ mod tests {
                 format!("t{i}"),
                 Token {
                     seller_id: "S".into(),
+                    client_id: "C".into(),
+                    grantless_scope: None,
                     expires: now + Duration::hours(1) + Duration::seconds(i as i64),
                     restricted: None,
                 },

@@ -14,7 +14,11 @@ fn lwa_error(status: u16, error: &str, description: &str) -> Reply {
     )
 }
 
-/// `POST /auth/o2/token` with the refresh_token grant.
+/// The scopes of grantless operations the emulator serves.
+pub const GRANTLESS_SCOPES: &[&str] = &["sellingpartnerapi::notifications"];
+
+/// `POST /auth/o2/token` with the `refresh_token` grant (a seller's token) or the
+/// `client_credentials` grant with a `scope` (a grantless token of the application).
 pub fn lwa_token(ctx: &mut Ctx<'_>) -> Reply {
     let form: Vec<(String, String)> = form_urlencoded::parse(&ctx.body).into_owned().collect();
     let field = |k: &str| {
@@ -23,7 +27,8 @@ pub fn lwa_token(ctx: &mut Ctx<'_>) -> Reply {
             .map(|(_, v)| v.as_str())
             .unwrap_or("")
     };
-    if field("grant_type") != "refresh_token" {
+    let grant = field("grant_type");
+    if grant != "refresh_token" && grant != "client_credentials" {
         return lwa_error(
             400,
             "unsupported_grant_type",
@@ -37,32 +42,42 @@ pub fn lwa_token(ctx: &mut Ctx<'_>) -> Reply {
     if !client_ok {
         return lwa_error(401, "invalid_client", "Client authentication failed");
     }
-    let seller =
-        ctx.world.sellers.iter().find(|s| {
-            s.client_id == field("client_id") && s.refresh_token == field("refresh_token")
-        });
-    let Some(seller_id) = seller.map(|s| s.seller_id.clone()) else {
-        return lwa_error(
-            400,
-            "invalid_grant",
-            "The request has an invalid grant parameter : refresh_token",
-        );
-    };
     let lifetime = ctx.shared.token_lifetime_s;
     let token = format!("Atza|{}", ctx.world.random_hex(64));
-    ctx.world.tokens.insert(
-        token.clone(),
-        Token {
-            seller_id,
-            expires: ctx.now + Duration::seconds(lifetime),
-            restricted: None,
-        },
-    );
-    Reply::json(
-        200,
-        json!({"access_token": token, "token_type": "bearer", "expires_in": lifetime,
-               "refresh_token": field("refresh_token")}),
-    )
+    let mut issued = Token {
+        seller_id: String::new(),
+        client_id: field("client_id").to_string(),
+        grantless_scope: None,
+        expires: ctx.now + Duration::seconds(lifetime),
+        restricted: None,
+    };
+    let mut answer = json!({"access_token": token, "token_type": "bearer", "expires_in": lifetime});
+    if grant == "client_credentials" {
+        let scope = field("scope");
+        if !GRANTLESS_SCOPES.contains(&scope) {
+            return lwa_error(
+                400,
+                "invalid_scope",
+                "The request has an invalid parameter : scope",
+            );
+        }
+        issued.grantless_scope = Some(scope.to_string());
+    } else {
+        let seller = ctx.world.sellers.iter().find(|s| {
+            s.client_id == field("client_id") && s.refresh_token == field("refresh_token")
+        });
+        let Some(seller_id) = seller.map(|s| s.seller_id.clone()) else {
+            return lwa_error(
+                400,
+                "invalid_grant",
+                "The request has an invalid grant parameter : refresh_token",
+            );
+        };
+        issued.seller_id = seller_id;
+        answer["refresh_token"] = json!(field("refresh_token"));
+    }
+    ctx.world.tokens.insert(token, issued);
+    Reply::json(200, answer)
 }
 
 #[derive(Deserialize)]
@@ -117,6 +132,8 @@ pub fn create_rdt(ctx: &mut Ctx<'_>) -> Reply {
         token.clone(),
         Token {
             seller_id: ctx.seller.clone(),
+            client_id: ctx.token.as_ref().map(|t| t.client_id.clone()).unwrap_or_default(),
+            grantless_scope: None,
             expires: ctx.now + Duration::seconds(expires_in),
             restricted: Some(
                 req.restricted_resources

@@ -3,6 +3,7 @@
 mod auth;
 mod feeds;
 mod listings;
+mod notifications;
 mod orders;
 mod reports;
 
@@ -98,6 +99,8 @@ pub fn check_content_type(ctx: &Ctx<'_>, op: Op) -> Option<Reply> {
             | Op::CreateFeedDocument
             | Op::CreateFeed
             | Op::CreateReport
+            | Op::CreateDestination
+            | Op::CreateSubscription
     );
     let is_json = ctx
         .content_type
@@ -141,6 +144,15 @@ pub fn run(ctx: &mut Ctx<'_>, op: Op) -> Reply {
         Op::CreateReport => reports::create_report(ctx),
         Op::GetReport => reports::get_report(ctx),
         Op::GetReportDocument => feeds::get_document(ctx, true),
+        Op::CreateDestination => notifications::create_destination(ctx),
+        Op::GetDestinations => notifications::get_destinations(ctx),
+        Op::GetDestination => notifications::get_destination(ctx),
+        Op::DeleteDestination => notifications::delete_destination(ctx),
+        Op::CreateSubscription => notifications::create_subscription(ctx),
+        Op::GetSubscription => notifications::get_subscription(ctx),
+        Op::GetSubscriptions => notifications::get_subscriptions(ctx),
+        Op::GetSubscriptionById => notifications::get_subscription_by_id(ctx),
+        Op::DeleteSubscriptionById => notifications::delete_subscription_by_id(ctx),
         Op::Document => feeds::document(ctx),
     }
 }
