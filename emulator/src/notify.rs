@@ -236,8 +236,10 @@ struct Change {
 }
 
 /// Turns the world's recorded order and quantity changes into messages on their way to the
-/// subscribers' queues, drawing each message's faults.
-pub fn publish(w: &mut World, arn_of: &dyn Fn(&World, &str) -> Option<String>) {
+/// subscribers' queues, drawing each message's faults. A message is due the notification
+/// delay after its change, counted from `now` at the latest (an order's last-update time may
+/// lie a second ahead, as it only moves forward).
+pub fn publish(w: &mut World, now: DateTime<Utc>, arn_of: &dyn Fn(&World, &str) -> Option<String>) {
     let mut changes: Vec<Change> = Vec::new();
     for e in std::mem::take(&mut w.order_events) {
         let (order, change) = (e.order, e.change);
@@ -277,17 +279,17 @@ pub fn publish(w: &mut World, arn_of: &dyn Fn(&World, &str) -> Option<String>) {
             let Some(arn) = arn_of(w, &sub.destination_id) else {
                 continue;
             };
-            schedule(w, &sub, &c, arn);
+            schedule(w, &sub, &c, arn, now);
         }
     }
 }
 
 /// Puts one message (one change for one subscription) on its way, with its faults.
-fn schedule(w: &mut World, sub: &Subscription, c: &Change, queue_arn: String) {
+fn schedule(w: &mut World, sub: &Subscription, c: &Change, queue_arn: String, now: DateTime<Utc>) {
     let settings = w.settings;
     let n = &mut w.notifications;
     let seconds = |s: f64| Duration::milliseconds((s * 1000.0).round() as i64);
-    let mut due = c.at + seconds(settings.notification_delay_seconds);
+    let mut due = c.at.min(now) + seconds(settings.notification_delay_seconds);
     let mut faults = Vec::new();
     let roll = |rate: f64, rng: &mut StdRng| rate > 0.0 && rng.gen_bool(rate.min(1.0));
     let lost = roll(settings.notification_lose_rate, &mut n.rng);
@@ -377,9 +379,8 @@ fn take_due(n: &mut Notifications, now: DateTime<Utc>) -> Vec<(String, String, u
         let (arn, body) = (p.queue_arn.clone(), p.message.to_string());
         out.push((arn.clone(), body, m.record));
         // Messages held back for this queue follow the later one just delivered.
-        let (released, kept): (Vec<InFlight>, Vec<InFlight>) = std::mem::take(&mut n.in_flight)
-            .into_iter()
-            .partition(|h| {
+        let (released, kept): (Vec<InFlight>, Vec<InFlight>) =
+            std::mem::take(&mut n.in_flight).into_iter().partition(|h| {
                 h.held_until.is_some() && h.queue_arn == arn && h.seq < m.seq && h.due <= now
             });
         n.in_flight = kept;
@@ -401,7 +402,7 @@ pub fn pump(s: &Shared) {
     let mut w = lock(&s.world);
     crate::api::tick(&mut w, now);
     let queues = &s.queues;
-    publish(&mut w, &|w, destination_id| {
+    publish(&mut w, now, &|w, destination_id| {
         w.notifications
             .destinations
             .iter()
@@ -422,4 +423,3 @@ pub async fn run(shared: std::sync::Arc<Shared>) {
         pump(&shared);
     }
 }
-

@@ -324,9 +324,10 @@ impl Queues {
 
     /// The queue a URL names (its last path segment, under this account).
     pub fn by_url(&self, url: &str) -> Option<Arc<Queue>> {
-        let path = url.split("://").nth(1).map_or(url, |rest| {
-            rest.find('/').map_or("", |i| &rest[i..])
-        });
+        let path = url
+            .split("://")
+            .nth(1)
+            .map_or(url, |rest| rest.find('/').map_or("", |i| &rest[i..]));
         let mut segs = path.trim_matches('/').split('/');
         match (segs.next(), segs.next(), segs.next()) {
             (Some(account), Some(name), None) if account == self.account => self.get(name),
@@ -375,16 +376,32 @@ mod tests {
         let got = q.take(10, Duration::from_millis(30));
         assert_eq!(got.len(), 1);
         assert!(q.take(10, Duration::from_secs(30)).is_empty());
-        assert_eq!(q.depth(), Depth { visible: 0, in_flight: 1 });
+        assert_eq!(
+            q.depth(),
+            Depth {
+                visible: 0,
+                in_flight: 1
+            }
+        );
         std::thread::sleep(Duration::from_millis(40));
         let again = q.take(10, Duration::from_secs(30));
         assert_eq!(again[0].receive_count, 2);
         let old = got[0].receipt_handle.clone().unwrap();
-        assert_eq!(q.delete(&old), Deleted::Stale, "an old handle deletes nothing");
+        assert_eq!(
+            q.delete(&old),
+            Deleted::Stale,
+            "an old handle deletes nothing"
+        );
         assert_eq!(q.delete("nonsense"), Deleted::Invalid);
         let new = again[0].receipt_handle.clone().unwrap();
         assert_eq!(q.delete(&new), Deleted::Deleted);
-        assert_eq!(q.depth(), Depth { visible: 0, in_flight: 0 });
+        assert_eq!(
+            q.depth(),
+            Depth {
+                visible: 0,
+                in_flight: 0
+            }
+        );
     }
 
     #[test]

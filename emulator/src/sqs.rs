@@ -66,7 +66,12 @@ impl SqsError {
         )
     }
     fn invalid(message: &str) -> Self {
-        Self::new(400, "InvalidParameterValue", "InvalidParameterValue", message)
+        Self::new(
+            400,
+            "InvalidParameterValue",
+            "InvalidParameterValue",
+            message,
+        )
     }
     fn receipt_handle(handle: &str) -> Self {
         Self::new(
@@ -132,9 +137,7 @@ pub fn authenticate(
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .ok_or_else(missing)?;
-    let rest = auth
-        .strip_prefix("AWS4-HMAC-SHA256 ")
-        .ok_or_else(missing)?;
+    let rest = auth.strip_prefix("AWS4-HMAC-SHA256 ").ok_or_else(missing)?;
     let key_id = rest
         .split(',')
         .filter_map(|part| part.trim().strip_prefix("Credential="))
@@ -183,8 +186,10 @@ pub async fn handle(
     let (b, body) = match result {
         Ok(v) => (b.status(200), v),
         Err(e) => (
-            b.status(e.status)
-                .header("x-amzn-query-error", format!("{};{}", e.query_code, e.fault())),
+            b.status(e.status).header(
+                "x-amzn-query-error",
+                format!("{};{}", e.query_code, e.fault()),
+            ),
             json!({"__type": format!("com.amazonaws.sqs#{}", e.shape), "message": e.message}),
         ),
     };
@@ -193,12 +198,16 @@ pub async fn handle(
 }
 
 fn str_field<'a>(req: &'a Map<String, Value>, name: &str) -> Result<&'a str, SqsError> {
-    req.get(name)
-        .and_then(Value::as_str)
-        .ok_or_else(|| SqsError::invalid(&format!("The request must contain the parameter {name}.")))
+    req.get(name).and_then(Value::as_str).ok_or_else(|| {
+        SqsError::invalid(&format!("The request must contain the parameter {name}."))
+    })
 }
 
-fn int_field(req: &Map<String, Value>, name: &str, range: (u64, u64)) -> Result<Option<u64>, SqsError> {
+fn int_field(
+    req: &Map<String, Value>,
+    name: &str,
+    range: (u64, u64),
+) -> Result<Option<u64>, SqsError> {
     match req.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => match v.as_u64() {
@@ -231,14 +240,20 @@ fn message_json(m: &Message, attributes: &[String]) -> Value {
     let wants = |a: &str| all || attributes.iter().any(|x| x == a);
     let mut attrs = Map::new();
     if wants("ApproximateReceiveCount") {
-        attrs.insert("ApproximateReceiveCount".into(), json!(m.receive_count.to_string()));
+        attrs.insert(
+            "ApproximateReceiveCount".into(),
+            json!(m.receive_count.to_string()),
+        );
     }
     if wants("SentTimestamp") {
         attrs.insert("SentTimestamp".into(), json!(m.sent_ms.to_string()));
     }
     if wants("ApproximateFirstReceiveTimestamp") {
         if let Some(t) = m.first_receive_ms {
-            attrs.insert("ApproximateFirstReceiveTimestamp".into(), json!(t.to_string()));
+            attrs.insert(
+                "ApproximateFirstReceiveTimestamp".into(),
+                json!(t.to_string()),
+            );
         }
     }
     if !attrs.is_empty() {
@@ -275,7 +290,10 @@ async fn run(
             json!({"QueueUrl": qs.url(name)})
         }
         "ListQueues" => {
-            let prefix = req.get("QueueNamePrefix").and_then(Value::as_str).unwrap_or("");
+            let prefix = req
+                .get("QueueNamePrefix")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             let urls: Vec<String> = qs.names(prefix).iter().map(|n| qs.url(n)).collect();
             json!({"QueueUrls": urls})
         }
@@ -286,7 +304,10 @@ async fn run(
             let d = q.depth();
             let every = [
                 ("ApproximateNumberOfMessages", d.visible.to_string()),
-                ("ApproximateNumberOfMessagesNotVisible", d.in_flight.to_string()),
+                (
+                    "ApproximateNumberOfMessagesNotVisible",
+                    d.in_flight.to_string(),
+                ),
                 ("ApproximateNumberOfMessagesDelayed", "0".to_string()),
                 ("QueueArn", qs.arn(&q.name)),
                 ("VisibilityTimeout", q.visibility_s.to_string()),
@@ -304,7 +325,9 @@ async fn run(
             let q = queue_of(s, req, path)?;
             let body = str_field(req, "MessageBody")?;
             if body.is_empty() || body.len() > 262_144 {
-                return Err(SqsError::invalid("The message body must be 1 to 262,144 bytes long."));
+                return Err(SqsError::invalid(
+                    "The message body must be 1 to 262,144 bytes long.",
+                ));
             }
             let m = q.send(body);
             json!({"MD5OfMessageBody": m.md5, "MessageId": m.message_id})
@@ -318,7 +341,11 @@ async fn run(
                 .unwrap_or(q.visibility_s);
             let attributes = names(req, &["AttributeNames", "MessageSystemAttributeNames"]);
             let got = q
-                .receive(max as usize, Duration::from_secs(vis), Duration::from_secs(wait))
+                .receive(
+                    max as usize,
+                    Duration::from_secs(vis),
+                    Duration::from_secs(wait),
+                )
                 .await;
             let msgs: Vec<Value> = got.iter().map(|m| message_json(m, &attributes)).collect();
             if msgs.is_empty() {
@@ -356,7 +383,9 @@ async fn run(
             let q = queue_of(s, req, path)?;
             let handle = str_field(req, "ReceiptHandle")?;
             let vis = int_field(req, "VisibilityTimeout", (0, queues::MAX_VISIBILITY_S))?
-                .ok_or_else(|| SqsError::invalid("The request must contain the parameter VisibilityTimeout."))?;
+                .ok_or_else(|| {
+                    SqsError::invalid("The request must contain the parameter VisibilityTimeout.")
+                })?;
             if !q.change_visibility(handle, Duration::from_secs(vis)) {
                 return Err(SqsError::receipt_handle(handle));
             }
@@ -418,7 +447,9 @@ mod tests {
         assert!(authenticate(&c, "POST", "/", "", &ok, b"").is_ok());
         let wrong = headers("AWS4-HMAC-SHA256 Credential=AKIAOTHER/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=00");
         assert_eq!(
-            authenticate(&c, "POST", "/", "", &wrong, b"").unwrap_err().shape,
+            authenticate(&c, "POST", "/", "", &wrong, b"")
+                .unwrap_err()
+                .shape,
             "InvalidClientTokenId"
         );
         let none = HeaderMap::new();

@@ -275,7 +275,11 @@ mod tests {
         assert_eq!(l.get(&key).unwrap().quantity, 38);
         assert_eq!(l.changes_logged(), 3);
         let since: Vec<i64> = l.changes_since(1).map(|c| c.to).collect();
-        assert_eq!(since, vec![40, 38], "changes after the cursor, oldest first");
+        assert_eq!(
+            since,
+            vec![40, 38],
+            "changes after the cursor, oldest first"
+        );
     }
 
     #[test]

@@ -132,7 +132,11 @@ pub fn create_rdt(ctx: &mut Ctx<'_>) -> Reply {
         token.clone(),
         Token {
             seller_id: ctx.seller.clone(),
-            client_id: ctx.token.as_ref().map(|t| t.client_id.clone()).unwrap_or_default(),
+            client_id: ctx
+                .token
+                .as_ref()
+                .map(|t| t.client_id.clone())
+                .unwrap_or_default(),
             grantless_scope: None,
             expires: ctx.now + Duration::seconds(expires_in),
             restricted: Some(

@@ -210,12 +210,19 @@ fn check_directive(kind: &str, p: &Value) -> Result<(), String> {
     strings("marketplaceIds", None)?;
     strings(
         "orderChangeTypes",
-        Some(&["BuyerRequestedChange", "DeliveryTipChange", "OrderStatusChange"]),
+        Some(&[
+            "BuyerRequestedChange",
+            "DeliveryTipChange",
+            "OrderStatusChange",
+        ]),
     )?;
     if let Some(a) = f.get("aggregationSettings") {
         let period = a.get("aggregationTimePeriod").and_then(Value::as_str);
         if !matches!(period, Some("FiveMinutes" | "TenMinutes")) {
-            return Err("aggregationSettings.aggregationTimePeriod must be FiveMinutes or TenMinutes".into());
+            return Err(
+                "aggregationSettings.aggregationTimePeriod must be FiveMinutes or TenMinutes"
+                    .into(),
+            );
         }
     }
     Ok(())
@@ -252,8 +259,7 @@ pub fn create_subscription(ctx: &mut Ctx<'_>) -> Reply {
     {
         return invalid(&format!("Destination {} not found", req.destination_id));
     }
-    if n
-        .subscriptions
+    if n.subscriptions
         .iter()
         .any(|s| s.notification_type == kind && s.seller_id == seller && s.client_id == app)
     {
@@ -282,9 +288,13 @@ pub fn get_subscription(ctx: &mut Ctx<'_>) -> Reply {
         Err(r) => return r,
     };
     let app = client_id(ctx);
-    match ctx.world.notifications.subscriptions.iter().find(|s| {
-        s.notification_type == kind && s.seller_id == ctx.seller && s.client_id == app
-    }) {
+    match ctx
+        .world
+        .notifications
+        .subscriptions
+        .iter()
+        .find(|s| s.notification_type == kind && s.seller_id == ctx.seller && s.client_id == app)
+    {
         Some(s) => Reply::json(200, json!({ "payload": subscription_json(s) })),
         None => Reply::not_found(&format!("No subscription of type {kind} found")),
     }
