@@ -17,22 +17,7 @@ const AUTH: &str = "AWS4-HMAC-SHA256 Credential=AKIAEMULATOR00000000/20260101/us
 
 /// A grantless access token of the demo application.
 fn grantless(api: &Api) -> String {
-    let s = Seller::demo();
-    let a = api
-        .http
-        .post(format!("{}/auth/o2/token", api.emu.url()))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("scope", "sellingpartnerapi::notifications"),
-            ("client_id", s.client_id.as_str()),
-            ("client_secret", s.client_secret.as_str()),
-        ])
-        .send()
-        .unwrap();
-    assert_eq!(a.status().as_u16(), 200);
-    let v: Value = a.json().unwrap();
-    assert!(v.get("refresh_token").is_none());
-    v["access_token"].as_str().unwrap().to_string()
+    api.grantless("sellingpartnerapi::notifications")
 }
 
 /// One SQS JSON call; its status, body and `x-amzn-query-error` header.

@@ -63,6 +63,27 @@ impl Api {
         answer(resp)
     }
 
+    /// A grantless access token of the demo seller's application (`client_credentials` grant
+    /// with `scope`).
+    pub fn grantless(&self, scope: &str) -> String {
+        let s = Seller::demo();
+        let resp = self
+            .http
+            .post(format!("{}/auth/o2/token", self.emu.url()))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("scope", scope),
+                ("client_id", s.client_id.as_str()),
+                ("client_secret", s.client_secret.as_str()),
+            ])
+            .send()
+            .unwrap();
+        let a = answer(resp);
+        assert_eq!(a.status, 200, "{:?}", a.body);
+        assert!(a.body.get("refresh_token").is_none());
+        a.body["access_token"].as_str().unwrap().to_string()
+    }
+
     /// A call with the access token (or `token` if given) and an optional JSON body.
     pub fn call(
         &self,
