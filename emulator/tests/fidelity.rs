@@ -863,3 +863,69 @@ fn bad_requests_get_amazons_400_404_413_415_and_never_crash_the_emulator() {
         200
     );
 }
+
+#[test]
+fn notifications_api_answers_match_the_model() {
+    let api = Api::fast();
+    let g = api.grantless("sellingpartnerapi::notifications");
+    let (_, arn) = api.emu.control().create_queue("fidelity").unwrap();
+    let dests = "/notifications/v1/destinations";
+    let dest = "/notifications/v1/destinations/{destinationId}";
+    let spec = |arn: &str| json!({"name": "q", "resourceSpecification": {"sqs": {"arn": arn}}});
+    let missing = "arn:aws:sqs:us-east-1:000000000000:missing";
+    let bad = api.call_with("POST", dests, &[], Some(&spec(missing)), &g);
+    assert_eq!(bad.status, 400);
+    check(dests, "post", &bad);
+    let refused = api.call("POST", dests, &[], Some(&spec(&arn)));
+    assert_eq!(refused.status, 403);
+    check(dests, "post", &refused);
+    let created = api.call_with("POST", dests, &[], Some(&spec(&arn)), &g);
+    assert_eq!(created.status, 200);
+    check(dests, "post", &created);
+    let conflict = api.call_with("POST", dests, &[], Some(&spec(&arn)), &g);
+    assert_eq!(conflict.status, 409);
+    check(dests, "post", &conflict);
+    check(dests, "get", &api.call_with("GET", dests, &[], None, &g));
+    let id = created.body["payload"]["destinationId"].as_str().unwrap();
+    check(
+        dest,
+        "get",
+        &api.call_with("GET", &format!("{dests}/{id}"), &[], None, &g),
+    );
+    let none = api.call_with("GET", &format!("{dests}/nope"), &[], None, &g);
+    assert_eq!(none.status, 404);
+    check(dest, "get", &none);
+
+    let subs = "/notifications/v1/subscriptions/{notificationType}";
+    let by_id = "/notifications/v1/subscriptions/{notificationType}/{subscriptionId}";
+    let path = "/notifications/v1/subscriptions/ORDER_CHANGE";
+    let absent = api.call("GET", path, &[], None);
+    assert_eq!(absent.status, 404);
+    check(subs, "get", &absent);
+    let body = json!({"payloadVersion": "1.0", "destinationId": id, "processingDirective":
+        {"eventFilter": {"eventFilterType": "ORDER_CHANGE", "orderChangeTypes": ["OrderStatusChange"]}}});
+    let sub = api.call("POST", path, &[], Some(&body));
+    assert_eq!(sub.status, 200);
+    check(subs, "post", &sub);
+    let again = api.call("POST", path, &[], Some(&body));
+    assert_eq!(again.status, 409);
+    check(subs, "post", &again);
+    check(subs, "get", &api.call("GET", path, &[], None));
+    check(
+        "/notifications/v1/subscriptions",
+        "get",
+        &api.call("GET", "/notifications/v1/subscriptions", &[], None),
+    );
+    let sid = sub.body["payload"]["subscriptionId"].as_str().unwrap();
+    check(
+        by_id,
+        "get",
+        &api.call_with("GET", &format!("{path}/{sid}"), &[], None, &g),
+    );
+    let deleted = api.call_with("DELETE", &format!("{path}/{sid}"), &[], None, &g);
+    assert_eq!(deleted.status, 200);
+    check(by_id, "delete", &deleted);
+    let gone = api.call_with("DELETE", &format!("{dests}/{id}"), &[], None, &g);
+    assert_eq!(gone.status, 200);
+    check(dest, "delete", &gone);
+}
