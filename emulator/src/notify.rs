@@ -359,9 +359,9 @@ fn schedule(w: &mut World, sub: &Subscription, c: &Change, queue_arn: String, no
     }
 }
 
-/// Takes the messages due by `now`, in the order they reach their queues: by due time, and
-/// a held-back message right after the next later message to its queue.
-fn take_due(n: &mut Notifications, now: DateTime<Utc>) -> Vec<(String, String, u64)> {
+/// Takes the messages due by `now` as (queue ARN, body), in the order they reach their
+/// queues: by due time, and a held-back message right after the next later one to its queue.
+fn take_due(n: &mut Notifications, now: DateTime<Utc>) -> Vec<(String, String)> {
     let (mut due, rest): (Vec<InFlight>, Vec<InFlight>) = std::mem::take(&mut n.in_flight)
         .into_iter()
         .partition(|m| match m.held_until {
@@ -377,7 +377,7 @@ fn take_due(n: &mut Notifications, now: DateTime<Utc>) -> Vec<(String, String, u
         };
         p.delivered += 1;
         let (arn, body) = (p.queue_arn.clone(), p.message.to_string());
-        out.push((arn.clone(), body, m.record));
+        out.push((arn.clone(), body));
         // Messages held back for this queue follow the later one just delivered.
         let (released, kept): (Vec<InFlight>, Vec<InFlight>) =
             std::mem::take(&mut n.in_flight).into_iter().partition(|h| {
@@ -387,7 +387,7 @@ fn take_due(n: &mut Notifications, now: DateTime<Utc>) -> Vec<(String, String, u
         for h in released {
             if let Some(p) = n.record_mut(h.record) {
                 p.delivered += 1;
-                out.push((p.queue_arn.clone(), p.message.to_string(), h.record));
+                out.push((p.queue_arn.clone(), p.message.to_string()));
             }
         }
     }
@@ -409,7 +409,7 @@ pub fn pump(s: &Shared) {
             .find(|d| d.destination_id == destination_id)
             .map(|d| d.arn.clone())
     });
-    for (arn, body, _) in take_due(&mut w.notifications, now) {
+    for (arn, body) in take_due(&mut w.notifications, now) {
         if let Some(q) = queues.by_arn(&arn) {
             q.send(&body);
         }

@@ -35,7 +35,10 @@ fn feed_processing_time_is_settable_while_running() {
     let api = Api::fast();
     assert_eq!(
         api.control("GET", "settings", None),
-        json!({"feed_processing_seconds": 90.0, "pending_seconds": 60.0}),
+        json!({"feed_processing_seconds": 90.0, "pending_seconds": 60.0,
+               "notification_delay_seconds": 2.0, "notification_lose_rate": 0.0,
+               "notification_duplicate_rate": 0.0, "notification_reorder_rate": 0.0,
+               "notification_delay_rate": 0.0, "notification_extra_delay_seconds": 300.0}),
         "defaults"
     );
     api.control(
