@@ -111,48 +111,46 @@ fn target(headers: &HeaderMap) -> Option<&str> {
         .and_then(|t| t.strip_prefix("AmazonSQS."))
 }
 
-/// Checks that a request is signed by the emulator's AWS access key.
-///
-/// For now it checks that an AWS Signature V4 `Authorization` header is present
-/// (`MissingAuthenticationToken` otherwise) and names the known access key id
-/// (`InvalidClientTokenId` otherwise); the signature itself is not yet verified. This is the
-/// one place where request authentication happens, so full verification belongs here.
+/// Authenticates an SQS request as AWS does: its AWS Signature V4 (`Authorization` header and
+/// `x-amz-date`) must be made with the emulator's access key and secret over this very request
+/// (method, path, query, signed headers, body), at most 15 minutes from the real clock (SQS
+/// runs on real time, not on the emulated clock). Refusals carry AWS's codes:
+/// `MissingAuthenticationToken`, `IncompleteSignature`, `InvalidClientTokenId`,
+/// `RequestExpired`, `SignatureDoesNotMatch`.
 pub fn authenticate(
     credentials: &AwsCredentials,
-    _method: &str,
-    _path: &str,
-    _query: &str,
+    method: &str,
+    path: &str,
+    query: &str,
     headers: &HeaderMap,
-    _body: &[u8],
+    body: &[u8],
 ) -> Result<(), SqsError> {
-    let missing = || {
-        SqsError::new(
-            403,
-            "MissingAuthenticationToken",
-            "MissingAuthenticationToken",
-            "Request is missing Authentication Token",
-        )
+    let headers: Vec<(String, String)> = headers
+        .iter()
+        .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect();
+    let request = sellsync_sigv4::Request {
+        method,
+        path,
+        query,
+        headers: &headers,
+        body,
     };
-    let auth = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(missing)?;
-    let rest = auth.strip_prefix("AWS4-HMAC-SHA256 ").ok_or_else(missing)?;
-    let key_id = rest
-        .split(',')
-        .filter_map(|part| part.trim().strip_prefix("Credential="))
-        .next()
-        .and_then(|c| c.split('/').next())
-        .ok_or_else(missing)?;
-    if key_id != credentials.access_key_id {
-        return Err(SqsError::new(
-            403,
-            "InvalidClientTokenId",
-            "InvalidClientTokenId",
-            "The security token included in the request is invalid.",
-        ));
+    let lookup = |key_id: &str| {
+        (key_id == credentials.access_key_id).then(|| credentials.secret_access_key.clone())
+    };
+    match sellsync_sigv4::verify(&request, lookup, chrono::Utc::now()) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let message = match &e {
+                sellsync_sigv4::VerifyError::UnknownAccessKey => {
+                    "The security token included in the request is invalid.".to_string()
+                }
+                other => other.to_string(),
+            };
+            Err(SqsError::new(403, e.code(), e.code(), &message))
+        }
     }
-    Ok(())
 }
 
 /// Serves one SQS request.
@@ -434,24 +432,68 @@ fn batch_entries(req: &Map<String, Value>) -> Result<&Vec<Value>, SqsError> {
 mod tests {
     use super::*;
 
-    fn headers(auth: &str) -> HeaderMap {
+    /// The headers of a `POST /` with `body`, signed with `key_id` and `secret` at `at`.
+    fn signed(
+        key_id: &str,
+        secret: &str,
+        body: &[u8],
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> HeaderMap {
+        let base = vec![
+            ("host".to_string(), "127.0.0.1:9".to_string()),
+            (
+                "content-type".to_string(),
+                "application/x-amz-json-1.0".to_string(),
+            ),
+        ];
+        let request = sellsync_sigv4::Request {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: &base,
+            body,
+        };
+        let creds = sellsync_sigv4::Credentials {
+            access_key_id: key_id.into(),
+            secret_access_key: secret.into(),
+            session_token: None,
+        };
+        let added = sellsync_sigv4::sign(&request, &creds, "us-east-1", "sqs", at);
         let mut h = HeaderMap::new();
-        h.insert("authorization", auth.parse().unwrap());
+        for (n, v) in base.iter().chain(&added) {
+            h.insert(
+                axum::http::HeaderName::from_bytes(n.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
         h
     }
 
     #[test]
-    fn authentication_needs_a_sigv4_header_of_the_known_key() {
+    fn authentication_verifies_the_signature_of_the_known_key() {
         let c = AwsCredentials::default();
-        let ok = headers("AWS4-HMAC-SHA256 Credential=AKIAEMULATOR00000000/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=00");
-        assert!(authenticate(&c, "POST", "/", "", &ok, b"").is_ok());
-        let wrong = headers("AWS4-HMAC-SHA256 Credential=AKIAOTHER/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=00");
-        assert_eq!(
-            authenticate(&c, "POST", "/", "", &wrong, b"")
+        let now = chrono::Utc::now();
+        let body = br#"{"QueueUrl":"x"}"#;
+        let ok = signed(&c.access_key_id, &c.secret_access_key, body, now);
+        assert!(authenticate(&c, "POST", "/", "", &ok, body).is_ok());
+        let shape = |h: &HeaderMap, body: &[u8]| {
+            authenticate(&c, "POST", "/", "", h, body)
                 .unwrap_err()
-                .shape,
-            "InvalidClientTokenId"
+                .shape
+        };
+        // Another body than the one signed, another secret, another key, an old signature.
+        assert_eq!(shape(&ok, br#"{"QueueUrl":"y"}"#), "SignatureDoesNotMatch");
+        let wrong_secret = signed(&c.access_key_id, "not-the-secret", body, now);
+        assert_eq!(shape(&wrong_secret, body), "SignatureDoesNotMatch");
+        let wrong_key = signed("AKIAOTHER", &c.secret_access_key, body, now);
+        assert_eq!(shape(&wrong_key, body), "InvalidClientTokenId");
+        let old = signed(
+            &c.access_key_id,
+            &c.secret_access_key,
+            body,
+            now - chrono::Duration::minutes(20),
         );
+        assert_eq!(shape(&old, body), "RequestExpired");
         let none = HeaderMap::new();
         let e = authenticate(&c, "POST", "/", "", &none, b"").unwrap_err();
         assert_eq!((e.status, e.shape), (403, "MissingAuthenticationToken"));

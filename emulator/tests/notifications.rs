@@ -13,7 +13,6 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 const DESTINATIONS: &str = "/notifications/v1/destinations";
-const AUTH: &str = "AWS4-HMAC-SHA256 Credential=AKIAEMULATOR00000000/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host;x-amz-date, Signature=00";
 
 /// A grantless access token of the demo application.
 fn grantless(api: &Api) -> String {
@@ -22,15 +21,41 @@ fn grantless(api: &Api) -> String {
 
 /// One SQS JSON call; its status, body and `x-amzn-query-error` header.
 fn sqs(api: &Api, action: &str, body: Value) -> (u16, Value, String) {
-    let r = api
-        .http
-        .post(api.emu.url())
-        .header("x-amz-target", format!("AmazonSQS.{action}"))
-        .header("content-type", "application/x-amz-json-1.0")
-        .header("authorization", AUTH)
-        .body(body.to_string())
-        .send()
-        .unwrap();
+    let url = api.emu.url();
+    let body = body.to_string();
+    let headers = vec![
+        (
+            "host".to_string(),
+            url.trim_start_matches("http://").to_string(),
+        ),
+        ("x-amz-target".to_string(), format!("AmazonSQS.{action}")),
+        (
+            "content-type".to_string(),
+            "application/x-amz-json-1.0".to_string(),
+        ),
+    ];
+    let signature = sellsync_sigv4::sign(
+        &sellsync_sigv4::Request {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: &headers,
+            body: body.as_bytes(),
+        },
+        &sellsync_sigv4::Credentials {
+            access_key_id: "AKIAEMULATOR00000000".into(),
+            secret_access_key: "emulator/aws/secret/key/0000000000000000".into(),
+            session_token: None,
+        },
+        "us-east-1",
+        "sqs",
+        chrono::Utc::now(),
+    );
+    let mut request = api.http.post(format!("{url}/"));
+    for (name, value) in headers.iter().skip(1).chain(&signature) {
+        request = request.header(name.as_str(), value.as_str());
+    }
+    let r = request.body(body).send().unwrap();
     let status = r.status().as_u16();
     let err = r
         .headers()
