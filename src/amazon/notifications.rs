@@ -514,6 +514,206 @@ mod tests {
         assert!(subscription_of(&json!({"payload": {}})).is_err());
     }
 
+    /// What the tiny SP-API below holds and saw.
+    #[derive(Default)]
+    struct Amazon {
+        destinations: Vec<Value>,
+        subscriptions: Vec<(String, Value)>,
+        /// (method, path, access token) of each SP-API call.
+        calls: Vec<(String, String, String)>,
+        /// Answer the next createDestination with 409, creating it all the same (a race).
+        conflict_once: bool,
+    }
+
+    /// The answer to one request (method, path, its access token, body).
+    fn answer(
+        state: &mut Amazon,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: &str,
+    ) -> (u16, String) {
+        if path == "/auth/o2/token" {
+            let t = if body.contains("grant_type=client_credentials")
+                && body.contains("scope=sellingpartnerapi%3A%3Anotifications")
+                && !body.contains("refresh_token")
+            {
+                "Atza|grantless"
+            } else {
+                "Atza|seller"
+            };
+            return (
+                200,
+                format!(r#"{{"access_token":"{t}","expires_in":3600}}"#),
+            );
+        }
+        state.calls.push((method.into(), path.into(), token.into()));
+        let req: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+        match (method, path) {
+            ("GET", "/notifications/v1/destinations") => {
+                (200, json!({"payload": state.destinations}).to_string())
+            }
+            ("POST", "/notifications/v1/destinations") => {
+                let id = format!("dest-{}", state.destinations.len() + 1);
+                state
+                    .destinations
+                    .push(json!({"name": req["name"], "destinationId": id,
+                    "resource": {"sqs": {"arn": req["resourceSpecification"]["sqs"]["arn"]}}}));
+                if std::mem::take(&mut state.conflict_once) {
+                    return (
+                        409,
+                        r#"{"errors":[{"code":"Conflict","message":"exists"}]}"#.into(),
+                    );
+                }
+                (
+                    200,
+                    json!({"payload": state.destinations.last()}).to_string(),
+                )
+            }
+            (m, p) if p.starts_with("/notifications/v1/subscriptions/") => {
+                let t = p.rsplit('/').next().unwrap().to_string();
+                let found = state
+                    .subscriptions
+                    .iter()
+                    .find(|(k, _)| *k == t)
+                    .map(|(_, v)| v.clone());
+                match (m, found) {
+                    ("GET", Some(s)) => (200, json!({"payload": s}).to_string()),
+                    ("GET", None) => (
+                        404,
+                        r#"{"errors":[{"code":"NotFound","message":"none"}]}"#.into(),
+                    ),
+                    ("POST", None) => {
+                        let s = json!({"subscriptionId": format!("sub-{t}"), "payloadVersion": req["payloadVersion"],
+                            "destinationId": req["destinationId"], "processingDirective": req["processingDirective"]});
+                        state.subscriptions.push((t, s.clone()));
+                        (200, json!({"payload": s}).to_string())
+                    }
+                    _ => (
+                        409,
+                        r#"{"errors":[{"code":"Conflict","message":"exists"}]}"#.into(),
+                    ),
+                }
+            }
+            _ => (404, "{}".into()),
+        }
+    }
+
+    async fn tiny_amazon(state: std::sync::Arc<std::sync::Mutex<Amazon>>) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let state = state.clone();
+                tokio::spawn(async move {
+                    let mut got = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    let (head, body) = loop {
+                        let k = s.read(&mut buf).await.unwrap_or(0);
+                        got.extend_from_slice(&buf[..k]);
+                        let text = String::from_utf8_lossy(&got).to_string();
+                        if let Some(i) = text.find("\r\n\r\n") {
+                            let len: usize = text[..i]
+                                .lines()
+                                .find_map(|l| {
+                                    l.to_ascii_lowercase()
+                                        .strip_prefix("content-length:")
+                                        .map(|v| v.trim().parse().unwrap())
+                                })
+                                .unwrap_or(0);
+                            if got.len() >= i + 4 + len {
+                                break (
+                                    text[..i].to_string(),
+                                    text[i + 4..i + 4 + len].to_string(),
+                                );
+                            }
+                        }
+                        if k == 0 {
+                            return;
+                        }
+                    };
+                    let mut lines = head.lines();
+                    let mut first = lines.next().unwrap().split(' ');
+                    let method = first.next().unwrap().to_string();
+                    let path = first.next().unwrap().split('?').next().unwrap().to_string();
+                    let token = lines
+                        .filter_map(|l| l.split_once(':'))
+                        .find(|(n, _)| n.eq_ignore_ascii_case("x-amz-access-token"))
+                        .map(|(_, v)| v.trim().to_string())
+                        .unwrap_or_default();
+                    let (status, answer) =
+                        answer(&mut state.lock().unwrap(), &method, &path, &token, &body);
+                    let reply = format!(
+                        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                        answer.len()
+                    );
+                    let _ = s.write_all(reply.as_bytes()).await;
+                });
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    #[tokio::test]
+    async fn setup_creates_what_is_missing_with_the_right_tokens_and_is_idempotent() {
+        let state = std::sync::Arc::new(std::sync::Mutex::new(Amazon {
+            conflict_once: true,
+            ..Amazon::default()
+        }));
+        let endpoint = tiny_amazon(state.clone()).await;
+        let config = crate::config::Config::from_json(&format!(
+            r#"{{"store_path":"s.sqlite","seller_id":"S","marketplace_ids":["ATVPDKIKX0DER"],
+                "credentials":{{"client_id":"c","client_secret":"cs","refresh_token":"Atzr|r"}},
+                "endpoint":"{endpoint}","http_allow_insecure_loopback":true,
+                "http":{{"max_attempts":1}}}}"#
+        ))
+        .unwrap();
+        let client = Client::new(&config, std::sync::Arc::new(crate::clock::SystemClock)).unwrap();
+        let arn = "arn:aws:sqs:us-east-1:000000000000:notifications";
+        let first = setup(&client, arn).await.unwrap();
+        assert_eq!(first.destination_id, "dest-1");
+        assert_eq!(
+            first.subscriptions,
+            [
+                ("ORDER_CHANGE".to_string(), "sub-ORDER_CHANGE".to_string()),
+                (
+                    "LISTINGS_ITEM_MFN_QUANTITY_CHANGE".to_string(),
+                    "sub-LISTINGS_ITEM_MFN_QUANTITY_CHANGE".to_string()
+                )
+            ]
+        );
+        // Again: nothing new is created.
+        assert_eq!(setup(&client, arn).await.unwrap(), first);
+        let s = state.lock().unwrap();
+        assert_eq!(s.destinations.len(), 1);
+        assert_eq!(s.subscriptions.len(), 2);
+        assert_eq!(s.subscriptions[0].1["payloadVersion"], "1.0");
+        assert_eq!(
+            s.subscriptions[0].1["processingDirective"]["eventFilter"]["eventFilterType"],
+            "ORDER_CHANGE"
+        );
+        assert_eq!(s.destinations[0]["name"], "sellsync-notifications");
+        // Destinations with the grantless token, subscriptions with the seller's.
+        for (method, path, token) in &s.calls {
+            let want = if path.starts_with("/notifications/v1/destinations") {
+                "Atza|grantless"
+            } else {
+                "Atza|seller"
+            };
+            assert_eq!(token, want, "{method} {path}");
+        }
+        let creates = s.calls.iter().filter(|(m, _, _)| m == "POST").count();
+        assert_eq!(creates, 3, "{:?}", s.calls);
+        drop(s);
+
+        // A subscription that delivers elsewhere is reported, not replaced.
+        state.lock().unwrap().subscriptions[0].1["destinationId"] = json!("dest-other");
+        let e = setup(&client, arn).await.unwrap_err();
+        assert!(matches!(e, Error::Conflict(_)), "{e:?}");
+        assert!(e.to_string().contains("dest-other"), "{e}");
+    }
+
     #[test]
     fn order_change_subscriptions_filter_out_delivery_tips() {
         let d = processing_directive(ORDER_CHANGE).unwrap();
