@@ -54,6 +54,28 @@
 //! | `privacy.retention_days` | whole, 1 to 3650; above 30 only with `privacy.legal_hold` |
 //!
 //! The same table is [`LIMITS`]; a test checks that this comment and the README list each entry.
+//!
+//! An optional `notifications` section receives Amazon's notifications (`ORDER_CHANGE`,
+//! `LISTINGS_ITEM_MFN_QUANTITY_CHANGE`) from the seller's Amazon SQS queue ([`Notifications`]):
+//!
+//! ```json
+//! "notifications": {
+//!   "queue_url": "https://sqs.us-east-1.amazonaws.com/123456789012/sellsync-notifications",
+//!   "region": "us-east-1",
+//!   "aws_access_key_id": "AKIA...", "aws_secret_access_key": "...", "aws_session_token": "...",
+//!   "quiet_after_seconds": 300,
+//!   "poll_slowdown": 4
+//! }
+//! ```
+//! `queue_url` is the queue's URL (`https://HOST/ACCOUNT/NAME`); `region` may be left out when
+//! the host is `sqs.REGION.amazonaws.com`. `aws_session_token` is only for temporary
+//! credentials. The secret access key and the session token are secrets: never shown in a
+//! message, a log line or `Debug`. The ranges ([`NOTIFICATION_LIMITS`]):
+//!
+//! | setting | range |
+//! |---|---|
+//! | `notifications.quiet_after_seconds` | whole, 1 to 86400 (default 300) |
+//! | `notifications.poll_slowdown` | whole, 1 to 100 (default 4) |
 
 use crate::error::{quote, Error, Result};
 use crate::model::Buffer;
@@ -210,6 +232,18 @@ pub const LIMITS: &[Limit] = &[
     }),
 ];
 
+/// The range of every numeric setting of the `notifications` section.
+pub const NOTIFICATION_LIMITS: &[Limit] = &[
+    whole("notifications.quiet_after_seconds", 1.0, 86_400.0, |c| {
+        c.notifications
+            .as_ref()
+            .map(|n| n.quiet_after_seconds as f64)
+    }),
+    whole("notifications.poll_slowdown", 1.0, 100.0, |c| {
+        c.notifications.as_ref().map(|n| f64::from(n.poll_slowdown))
+    }),
+];
+
 /// Checks a list of marketplace ids (1 to [`MAX_MARKETPLACES`], each 1 to 32 ASCII letters and
 /// digits) and drops repeats, keeping the first of each. `name` names the list in the message.
 pub fn marketplace_ids(ids: &[String], name: &str) -> std::result::Result<Vec<String>, String> {
@@ -238,7 +272,7 @@ pub fn marketplace_ids(ids: &[String], name: &str) -> std::result::Result<Vec<St
 /// Checks every number of a configuration document against [`LIMITS`] before it is parsed into
 /// its types, so a value out of range is a configuration error even when it would not fit them.
 fn check_numbers(doc: &serde_json::Value) -> Result<()> {
-    for l in LIMITS {
+    for l in LIMITS.iter().chain(NOTIFICATION_LIMITS) {
         let pointer = format!("/{}", l.path.replace('.', "/"));
         if let Some(x) = doc.pointer(&pointer).and_then(serde_json::Value::as_f64) {
             if !l.admits(x) {
@@ -645,6 +679,104 @@ impl Http {
     }
 }
 
+/// Where Amazon's notifications arrive: the seller's Amazon SQS queue, and the AWS credentials
+/// that may read it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Notifications {
+    /// The queue's URL, `https://sqs.REGION.amazonaws.com/ACCOUNT/NAME`.
+    pub queue_url: String,
+    /// The queue's AWS region; may be left out when the URL's host names it.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// The access key id of an IAM user or role allowed to receive and delete the queue's
+    /// messages.
+    pub aws_access_key_id: String,
+    /// Its secret access key.
+    pub aws_secret_access_key: Secret,
+    /// The session token of temporary credentials.
+    #[serde(default)]
+    pub aws_session_token: Option<Secret>,
+    /// After this many seconds without a notification, orders are searched at the full rate
+    /// again.
+    #[serde(default = "Notifications::default_quiet_after_seconds")]
+    pub quiet_after_seconds: u64,
+    /// While notifications arrive, order searches are this many times rarer.
+    #[serde(default = "Notifications::default_poll_slowdown")]
+    pub poll_slowdown: u32,
+}
+
+impl Notifications {
+    fn default_quiet_after_seconds() -> u64 {
+        300
+    }
+
+    fn default_poll_slowdown() -> u32 {
+        4
+    }
+
+    /// The AWS region of the queue: `region`, else the one its host names.
+    pub fn queue_region(&self) -> Result<String> {
+        crate::amazon::sqs::queue_region(&self.queue_url, self.region.as_deref())
+    }
+
+    /// The queue's ARN (`arn:aws:sqs:REGION:ACCOUNT:NAME`), which the notification destination
+    /// names.
+    pub fn queue_arn(&self) -> Result<String> {
+        crate::amazon::sqs::queue_arn(&self.queue_url, &self.queue_region()?)
+    }
+
+    /// The texts that must never be shown: the secret access key and the session token.
+    pub fn secrets(&self) -> Vec<String> {
+        [
+            Some(&self.aws_secret_access_key),
+            self.aws_session_token.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .map(|s| s.expose().to_string())
+        .collect()
+    }
+
+    /// Checks the section (the numbers are checked with the others, [`NOTIFICATION_LIMITS`]).
+    fn validate(&self, config: &Config) -> Result<()> {
+        let fail = |m: &str| Err(Error::Config(format!("notifications.{m}")));
+        if let Some(r) = &self.region {
+            let ok = (1..=32).contains(&r.len())
+                && r.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !ok {
+                return Err(Error::Config(format!(
+                    "notifications.region {} is not an AWS region (e.g. us-east-1)",
+                    quote(r)
+                )));
+            }
+        }
+        let id = &self.aws_access_key_id;
+        if !(16..=128).contains(&id.len()) || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return fail(
+                "aws_access_key_id must be an AWS access key id (16 to 128 letters and digits, e.g. AKIA...)",
+            );
+        }
+        if self.aws_secret_access_key.is_empty() {
+            return fail("aws_secret_access_key is required");
+        }
+        if self
+            .aws_session_token
+            .as_ref()
+            .is_some_and(Secret::is_empty)
+        {
+            return fail("aws_session_token must not be empty (leave it out instead)");
+        }
+        config
+            .check_url(&self.queue_url)
+            .map_err(|e| Error::Config(format!("notifications.queue_url: {e}")))?;
+        self.queue_arn()?;
+        Ok(())
+    }
+}
+
 /// Percent-decodes a URL's user name or password.
 fn urlencoding_decode(s: &str) -> std::result::Result<String, std::string::FromUtf8Error> {
     let bytes = s.as_bytes();
@@ -708,6 +840,9 @@ pub struct Config {
     /// Buyer data: its key and retention.
     #[serde(default)]
     pub privacy: Privacy,
+    /// Amazon's notifications through the seller's SQS queue (optional).
+    #[serde(default)]
+    pub notifications: Option<Notifications>,
 }
 
 impl Config {
@@ -742,6 +877,7 @@ impl Config {
         }
         if let Some(l) = LIMITS
             .iter()
+            .chain(NOTIFICATION_LIMITS)
             .find(|l| (l.get)(self).is_some_and(|x| !l.admits(x)))
         {
             return Err(l.refusal());
@@ -761,6 +897,9 @@ impl Config {
         }
         self.http.extra_roots()?;
         self.privacy.validate()?;
+        if let Some(n) = &self.notifications {
+            n.validate(self)?;
+        }
         for url in [Some(self.api_endpoint()?), self.lwa_url().ok()]
             .into_iter()
             .flatten()
@@ -930,6 +1069,113 @@ mod tests {
         ))
         .is_ok());
         assert!(Config::from_json(&doc("")).is_ok());
+    }
+
+    fn notifications(section: &str) -> Result<Config> {
+        Config::from_json(&doc(&format!(r#","notifications":{{{section}}}"#)))
+    }
+
+    const QUEUE: &str = r#""queue_url":"https://sqs.us-east-1.amazonaws.com/123456789012/sellsync-notifications","aws_access_key_id":"AKIAIOSFODNN7EXAMPLE","aws_secret_access_key":"aws-secret-4d7f","#;
+
+    #[test]
+    fn the_notifications_section_is_optional_with_defaults_and_its_secrets_hidden() {
+        assert!(Config::from_json(&doc("")).unwrap().notifications.is_none());
+        let c = notifications(&format!(r#"{QUEUE}"aws_session_token":"aws-token-9c2a""#)).unwrap();
+        let n = c.notifications.as_ref().unwrap();
+        assert_eq!((n.quiet_after_seconds, n.poll_slowdown), (300, 4));
+        assert_eq!(n.queue_region().unwrap(), "us-east-1");
+        assert_eq!(
+            n.queue_arn().unwrap(),
+            "arn:aws:sqs:us-east-1:123456789012:sellsync-notifications"
+        );
+        assert_eq!(n.secrets(), ["aws-secret-4d7f", "aws-token-9c2a"]);
+        let d = format!("{c:?}");
+        assert!(
+            !d.contains("aws-secret-4d7f") && !d.contains("aws-token-9c2a"),
+            "{d}"
+        );
+        let c = notifications(&format!(
+            r#"{QUEUE}"region":"us-east-1","quiet_after_seconds":60,"poll_slowdown":1"#
+        ))
+        .unwrap();
+        let n = c.notifications.unwrap();
+        assert_eq!((n.quiet_after_seconds, n.poll_slowdown), (60, 1));
+    }
+
+    #[test]
+    fn notifications_settings_are_checked_with_clear_messages_and_no_secret() {
+        let refused = |section: String, says: &str| {
+            let e = notifications(&section).unwrap_err();
+            assert!(matches!(e, Error::Config(_)), "{section}: {e:?}");
+            let t = e.to_string();
+            assert!(t.contains(says), "{section}: {t}");
+            assert!(!t.contains("aws-secret-4d7f"), "{t}");
+        };
+        refused(
+            format!(r#"{QUEUE}"quiet_after_seconds":0"#),
+            "notifications.quiet_after_seconds",
+        );
+        refused(
+            format!(r#"{QUEUE}"quiet_after_seconds":-5"#),
+            "notifications.quiet_after_seconds",
+        );
+        refused(
+            format!(r#"{QUEUE}"poll_slowdown":0"#),
+            "notifications.poll_slowdown",
+        );
+        refused(
+            format!(r#"{QUEUE}"poll_slowdown":2.5"#),
+            "notifications.poll_slowdown",
+        );
+        refused(
+            format!(r#"{QUEUE}"poll_slowdown":101"#),
+            "notifications.poll_slowdown",
+        );
+        refused(
+            format!(r#"{QUEUE}"region":"US East""#),
+            "notifications.region",
+        );
+        refused(
+            QUEUE.replace("AKIAIOSFODNN7EXAMPLE", "short") + r#""poll_slowdown":2"#,
+            "notifications.aws_access_key_id",
+        );
+        refused(
+            QUEUE.replace("aws-secret-4d7f", "") + r#""poll_slowdown":2"#,
+            "notifications.aws_secret_access_key",
+        );
+        refused(
+            format!(r#"{QUEUE}"aws_session_token":"""#),
+            "notifications.aws_session_token",
+        );
+        // A host that names no region needs one; a path that is not /ACCOUNT/NAME is refused.
+        let local = QUEUE.replace(
+            "https://sqs.us-east-1.amazonaws.com/123456789012/sellsync-notifications",
+            "https://queue.example.com/000000000000/orders",
+        );
+        refused(
+            format!(r#"{local}"poll_slowdown":2"#),
+            "notifications.region is required",
+        );
+        assert!(notifications(&format!(r#"{local}"region":"eu-west-1""#)).is_ok());
+        let bad_path = QUEUE.replace("/123456789012/sellsync-notifications", "/queue");
+        refused(format!(r#"{bad_path}"poll_slowdown":2"#), "ACCOUNT/NAME");
+        // Plain HTTP only to loopback with the test switch, as everywhere else.
+        let plain = QUEUE.replace(
+            "https://sqs.us-east-1.amazonaws.com",
+            "http://127.0.0.1:9000",
+        );
+        refused(
+            format!(r#"{plain}"region":"us-east-1""#),
+            "notifications.queue_url",
+        );
+        assert!(Config::from_json(&doc(&format!(
+            r#","http_allow_insecure_loopback":true,"notifications":{{{plain}"region":"us-east-1"}}"#
+        )))
+        .is_ok());
+        // Unknown keys are refused, without repeating values.
+        let e = notifications(&format!(r#"{QUEUE}"pol_slowdown":2"#)).unwrap_err();
+        assert!(e.to_string().contains("pol_slowdown"), "{e}");
+        assert!(!e.to_string().contains("aws-secret-4d7f"), "{e}");
     }
 
     #[test]

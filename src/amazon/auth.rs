@@ -1,12 +1,16 @@
 //! Login with Amazon: exchanges the refresh token for access tokens, caches them per
 //! (client id, refresh token) and refreshes them ahead of expiry. The credentials can be
 //! replaced while the handle is open (Amazon makes every application rotate its client secret
-//! every 180 days): see [`Lwa::replace`].
+//! every 180 days): see [`Lwa::replace`]. Grantless operations (the Notifications API's
+//! destinations) take a token of the application itself, exchanged with
+//! `grant_type=client_credentials` for a scope and cached the same way: see
+//! [`Lwa::grantless_token`].
 
 use crate::error::{quote, Error, Result};
 use crate::secret::Secret;
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
+use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 /// Refresh this long before Amazon's expiry.
@@ -52,12 +56,13 @@ struct Cached {
     authorisation: u64,
 }
 
-/// The cached access token for one seller authorisation.
+/// The cached access tokens for one seller authorisation: the seller's (key None) and the
+/// application's grantless ones (key: their scope).
 #[derive(Debug)]
 pub struct Lwa {
     url: String,
     current: Mutex<Current>,
-    cached: tokio::sync::Mutex<Option<Cached>>,
+    cached: tokio::sync::Mutex<HashMap<Option<String>, Cached>>,
 }
 
 /// What [`Lwa::replace`] changed.
@@ -110,6 +115,11 @@ pub fn answer(status: u16, body: &[u8]) -> Result<Answer> {
 fn refusal(status: u16, error: &str, description: &str) -> String {
     let said = format!("HTTP {status} {}: {}", quote(error), quote(description));
     match error {
+        "invalid_scope" | "unauthorized_client" => format!(
+            "Login with Amazon refused a grantless token for the application ({said}): the \
+             application needs the role of the API it calls (Notifications) in the Solution \
+             Provider Portal"
+        ),
         "invalid_client" => format!(
             "Login with Amazon refused the application's client secret ({said}). Amazon makes \
              every application rotate its client secret every 180 days, and an old secret stops \
@@ -147,7 +157,7 @@ impl Lwa {
                 credentials,
                 authorisation: 0,
             }),
-            cached: tokio::sync::Mutex::new(None),
+            cached: tokio::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -187,24 +197,43 @@ impl Lwa {
         Replaced { token_dropped }
     }
 
-    /// A valid access token: the cached one, or a fresh one (one attempt; the caller retries).
+    /// A valid access token of the seller's authorisation: the cached one, or a fresh one
+    /// (one attempt; the caller retries).
     pub async fn token(&self, http: &reqwest::Client, now: DateTime<Utc>) -> Result<Attempt> {
+        self.obtain(http, None, now).await
+    }
+
+    /// A valid grantless access token of the application for `scope` (e.g.
+    /// `sellingpartnerapi::notifications`), exchanged with `grant_type=client_credentials` (no
+    /// refresh token): the cached one, or a fresh one (one attempt; the caller retries).
+    pub async fn grantless_token(
+        &self,
+        http: &reqwest::Client,
+        scope: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Attempt> {
+        self.obtain(http, Some(scope), now).await
+    }
+
+    /// The token of the seller's authorisation (`scope` None) or a grantless one for `scope`.
+    async fn obtain(
+        &self,
+        http: &reqwest::Client,
+        scope: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Attempt> {
         let mut cached = self.cached.lock().await;
+        let key = scope.map(str::to_string);
         let (credentials, authorisation) = {
             let cur = self.current();
             (cur.credentials.clone(), cur.authorisation)
         };
-        if let Some(c) = cached.as_ref() {
+        if let Some(c) = cached.get(&key) {
             if c.authorisation == authorisation && c.expires - Duration::seconds(AHEAD) > now {
                 return Ok(Attempt::Token(c.token.clone()));
             }
         }
-        let form = [
-            ("grant_type", "refresh_token"),
-            ("refresh_token", credentials.refresh_token.expose()),
-            ("client_id", &credentials.client_id),
-            ("client_secret", credentials.client_secret.expose()),
-        ];
+        let form = token_form(&credentials, scope);
         let resp = match http.post(&self.url).form(&form).send().await {
             Ok(r) => r,
             Err(e) => {
@@ -237,11 +266,14 @@ impl Lwa {
         // Credentials replaced meanwhile for another authorisation: this token is for the
         // call that asked, not for the cache.
         if self.current().authorisation == authorisation {
-            *cached = Some(Cached {
-                token: token.clone(),
-                expires: now + lifetime,
-                authorisation,
-            });
+            cached.insert(
+                key,
+                Cached {
+                    token: token.clone(),
+                    expires: now + lifetime,
+                    authorisation,
+                },
+            );
         }
         Ok(Attempt::Token(token))
     }
@@ -249,10 +281,23 @@ impl Lwa {
     /// Forgets `token` (Amazon said it expired or is invalid) so the next call gets a new one.
     pub async fn invalidate(&self, token: &Secret) {
         let mut cached = self.cached.lock().await;
-        if cached.as_ref().is_some_and(|c| c.token == *token) {
-            *cached = None;
-        }
+        cached.retain(|_, c| c.token != *token);
     }
+}
+
+/// The form of a token exchange: the seller's refresh token, or the client credentials grant
+/// for `scope` (a grantless token; no refresh token is sent with a scope).
+fn token_form<'a>(credentials: &'a Credentials, scope: Option<&'a str>) -> Vec<(&'a str, &'a str)> {
+    let mut form = match scope {
+        None => vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", credentials.refresh_token.expose()),
+        ],
+        Some(scope) => vec![("grant_type", "client_credentials"), ("scope", scope)],
+    };
+    form.push(("client_id", &credentials.client_id));
+    form.push(("client_secret", credentials.client_secret.expose()));
+    form
 }
 
 #[cfg(test)]
@@ -269,6 +314,126 @@ mod tests {
             assert!((Duration::zero()..=Duration::days(1)).contains(&lifetime));
             let _ = Utc::now() + lifetime;
         }
+    }
+
+    #[test]
+    fn a_grantless_exchange_sends_the_scope_and_no_refresh_token() {
+        let c = Credentials {
+            client_id: "amzn1.application-oa2-client.x".into(),
+            client_secret: Secret::new("cs"),
+            refresh_token: Secret::new("Atzr|r"),
+        };
+        let form = token_form(&c, Some("sellingpartnerapi::notifications"));
+        assert_eq!(
+            form,
+            [
+                ("grant_type", "client_credentials"),
+                ("scope", "sellingpartnerapi::notifications"),
+                ("client_id", "amzn1.application-oa2-client.x"),
+                ("client_secret", "cs"),
+            ]
+        );
+        let form = token_form(&c, None);
+        assert_eq!(form[0], ("grant_type", "refresh_token"));
+        assert_eq!(form[1], ("refresh_token", "Atzr|r"));
+        assert!(!form.iter().any(|(k, _)| *k == "scope"));
+    }
+
+    #[tokio::test]
+    async fn seller_and_grantless_tokens_are_cached_apart_until_they_expire() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        // An LWA that numbers its tokens and records each form it was sent.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/auth/o2/token", listener.local_addr().unwrap());
+        let forms = std::sync::Arc::new(Mutex::new(Vec::<String>::new()));
+        let seen = forms.clone();
+        tokio::spawn(async move {
+            let mut n = 0;
+            while let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = vec![0u8; 8192];
+                let mut got = Vec::new();
+                loop {
+                    let k = s.read(&mut buf).await.unwrap_or(0);
+                    got.extend_from_slice(&buf[..k]);
+                    let text = String::from_utf8_lossy(&got).to_string();
+                    if let Some(i) = text.find("\r\n\r\n") {
+                        let len: usize = text
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        if got.len() >= i + 4 + len || k == 0 {
+                            seen.lock().unwrap().push(text[i + 4..].to_string());
+                            break;
+                        }
+                    }
+                    if k == 0 {
+                        break;
+                    }
+                }
+                n += 1;
+                let body = format!(r#"{{"access_token":"Atza|t{n}","expires_in":3600}}"#);
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = s.write_all(answer.as_bytes()).await;
+            }
+        });
+        let lwa = Lwa::new(
+            url,
+            Credentials {
+                client_id: "cid".into(),
+                client_secret: Secret::new("cs"),
+                refresh_token: Secret::new("Atzr|r"),
+            },
+        );
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let now = Utc::now();
+        let token = |a: Attempt| match a {
+            Attempt::Token(t) => t.expose().to_string(),
+            Attempt::Retry(e, _) => panic!("{e}"),
+        };
+        let scope = "sellingpartnerapi::notifications";
+        let seller = token(lwa.token(&http, now).await.unwrap());
+        let grantless = token(lwa.grantless_token(&http, scope, now).await.unwrap());
+        assert_ne!(seller, grantless);
+        // Both cached.
+        assert_eq!(token(lwa.token(&http, now).await.unwrap()), seller);
+        assert_eq!(
+            token(lwa.grantless_token(&http, scope, now).await.unwrap()),
+            grantless
+        );
+        assert_eq!(forms.lock().unwrap().len(), 2);
+        let sent = forms.lock().unwrap().clone();
+        assert!(sent[0].contains("grant_type=refresh_token"), "{}", sent[0]);
+        assert!(
+            sent[1].contains("grant_type=client_credentials"),
+            "{}",
+            sent[1]
+        );
+        assert!(
+            sent[1].contains("scope=sellingpartnerapi%3A%3Anotifications"),
+            "{}",
+            sent[1]
+        );
+        assert!(!sent[1].contains("refresh_token"), "{}", sent[1]);
+        // Refused: only that one is exchanged again.
+        lwa.invalidate(&Secret::new(grantless.clone())).await;
+        let again = token(lwa.grantless_token(&http, scope, now).await.unwrap());
+        assert_ne!(again, grantless);
+        assert_eq!(token(lwa.token(&http, now).await.unwrap()), seller);
+        // An hour later (less the margin), both are exchanged again.
+        let later = now + Duration::seconds(3600 - AHEAD + 1);
+        assert_ne!(
+            token(lwa.grantless_token(&http, scope, later).await.unwrap()),
+            again
+        );
+        assert_ne!(token(lwa.token(&http, later).await.unwrap()), seller);
+        assert_eq!(forms.lock().unwrap().len(), 5);
     }
 
     #[test]

@@ -26,6 +26,13 @@ pub enum Operation {
     CreateReport,
     GetReport,
     GetReportDocument,
+    GetDestinations,
+    CreateDestination,
+    DeleteDestination,
+    GetSubscription,
+    CreateSubscription,
+    GetSubscriptionById,
+    DeleteSubscriptionById,
 }
 
 impl Operation {
@@ -48,6 +55,30 @@ impl Operation {
         Operation::GetReport,
         Operation::GetReportDocument,
     ];
+
+    /// The Notifications API operations (not yet in [`Operation::ALL`]).
+    pub const NOTIFICATIONS: [Operation; 7] = [
+        Operation::GetDestinations,
+        Operation::CreateDestination,
+        Operation::DeleteDestination,
+        Operation::GetSubscription,
+        Operation::CreateSubscription,
+        Operation::GetSubscriptionById,
+        Operation::DeleteSubscriptionById,
+    ];
+
+    /// The LWA scope of a grantless operation (called with a token of the application, not of
+    /// the seller's authorisation); None for the others.
+    pub fn grantless_scope(self) -> Option<&'static str> {
+        match self {
+            Operation::GetDestinations
+            | Operation::CreateDestination
+            | Operation::DeleteDestination
+            | Operation::GetSubscriptionById
+            | Operation::DeleteSubscriptionById => Some("sellingpartnerapi::notifications"),
+            _ => None,
+        }
+    }
 
     /// The operation's name as the store keeps it (stable across versions).
     pub fn name(self) -> String {
@@ -93,6 +124,13 @@ impl Operation {
             Operation::CreateReport => (0.0167, 15),
             Operation::GetReport => (2.0, 15),
             Operation::GetReportDocument => (0.0167, 15),
+            Operation::GetDestinations
+            | Operation::CreateDestination
+            | Operation::DeleteDestination
+            | Operation::GetSubscription
+            | Operation::CreateSubscription
+            | Operation::GetSubscriptionById
+            | Operation::DeleteSubscriptionById => (1.0, 5),
         }
     }
 }
@@ -337,6 +375,29 @@ mod tests {
         let l = RateLimiter::persistent(&[saved], Arc::new(Nowhere));
         let wait = l.try_acquire(Operation::GetFeed).unwrap_err();
         assert!(wait <= Duration::from_secs(3601), "{wait:?}");
+    }
+
+    #[test]
+    fn notifications_operations_allow_one_a_second_burst_five_and_name_their_grant() {
+        for op in Operation::NOTIFICATIONS {
+            assert_eq!(op.usage_plan(), (1.0, 5), "{op:?}");
+        }
+        let grantless: Vec<_> = Operation::NOTIFICATIONS
+            .into_iter()
+            .filter(|o| o.grantless_scope().is_some())
+            .collect();
+        assert_eq!(
+            grantless,
+            [
+                Operation::GetDestinations,
+                Operation::CreateDestination,
+                Operation::DeleteDestination,
+                Operation::GetSubscriptionById,
+                Operation::DeleteSubscriptionById
+            ]
+        );
+        assert_eq!(Operation::SearchOrders.grantless_scope(), None);
+        assert_eq!(Operation::GetDestinations.model_name(), "getDestinations");
     }
 
     #[test]

@@ -6,8 +6,10 @@ pub mod feeds;
 pub mod incidents;
 pub mod limiter;
 pub mod listings;
+pub mod notifications;
 pub mod orders;
 pub mod reports;
+pub mod sqs;
 
 use crate::clock::{Clock, ServerClock};
 use crate::config::{Config, Http};
@@ -152,41 +154,49 @@ pub enum Once {
     Uncertain(Error),
 }
 
+/// The HTTP client of `config`: its timeouts, HTTPS only (but to loopback with the test
+/// switch), TLS 1.2 or later with the built-in roots plus `http.extra_root_cert_pem`, and its
+/// proxy. Every connection to Amazon (SP-API, Login with Amazon, documents, SQS) goes through
+/// one such client.
+pub fn http_client(config: &Config) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .timeout(Duration::from_millis(config.http.timeout_ms))
+        .connect_timeout(Duration::from_millis(config.http.timeout_ms.min(10_000)))
+        .user_agent(concat!(
+            "sellsync/",
+            env!("CARGO_PKG_VERSION"),
+            " (Language=Rust; Platform=native)"
+        ))
+        // Plain HTTP only to loopback, and only with the test switch (`Config::check_url`).
+        .https_only(!config.http_allow_insecure_loopback)
+        // TLS 1.2 or later (rustls implements nothing older), certificates verified against
+        // Mozilla's roots plus `http.extra_root_cert_pem`.
+        .min_tls_version(reqwest::tls::Version::TLS_1_2)
+        .tls_built_in_root_certs(true);
+    for cert in config.http.extra_roots()? {
+        builder = builder.add_root_certificate(cert);
+    }
+    builder = match config.http.proxy_url()? {
+        Some(url) => builder.proxy(
+            reqwest::Proxy::all(url)
+                .map_err(|_| Error::Config("http.proxy cannot be used as a proxy".into()))?,
+        ),
+        None if config.http.use_env_proxy => builder,
+        // reqwest reads the environment's proxy unless told not to.
+        None => builder.no_proxy(),
+    };
+    builder.build().map_err(|e| {
+        Error::Config(format!(
+            "cannot build the HTTP client: {}",
+            transport_text(&e)
+        ))
+    })
+}
+
 impl Client {
     /// A client for `config`.
     pub fn new(config: &Config, clock: Arc<dyn Clock>) -> Result<Client> {
-        let mut builder = reqwest::Client::builder()
-            .timeout(Duration::from_millis(config.http.timeout_ms))
-            .connect_timeout(Duration::from_millis(config.http.timeout_ms.min(10_000)))
-            .user_agent(concat!(
-                "sellsync/",
-                env!("CARGO_PKG_VERSION"),
-                " (Language=Rust; Platform=native)"
-            ))
-            // Plain HTTP only to loopback, and only with the test switch (`Config::check_url`).
-            .https_only(!config.http_allow_insecure_loopback)
-            // TLS 1.2 or later (rustls implements nothing older), certificates verified against
-            // Mozilla's roots plus `http.extra_root_cert_pem`.
-            .min_tls_version(reqwest::tls::Version::TLS_1_2)
-            .tls_built_in_root_certs(true);
-        for cert in config.http.extra_roots()? {
-            builder = builder.add_root_certificate(cert);
-        }
-        builder = match config.http.proxy_url()? {
-            Some(url) => builder.proxy(
-                reqwest::Proxy::all(url)
-                    .map_err(|_| Error::Config("http.proxy cannot be used as a proxy".into()))?,
-            ),
-            None if config.http.use_env_proxy => builder,
-            // reqwest reads the environment's proxy unless told not to.
-            None => builder.no_proxy(),
-        };
-        let http = builder.build().map_err(|e| {
-            Error::Config(format!(
-                "cannot build the HTTP client: {}",
-                transport_text(&e)
-            ))
-        })?;
+        let http = http_client(config)?;
         let c = &config.credentials;
         Ok(Client {
             http,
@@ -227,6 +237,16 @@ impl Client {
         self.lwa.replace(client_secret, refresh_token, client_id)
     }
 
+    /// The HTTP client (shared: cloning it shares its connections).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// The clock the client reads.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
     /// Amazon's current time, estimated.
     pub fn amazon_now(&self) -> chrono::DateTime<chrono::Utc> {
         self.server_clock.now(self.clock.now())
@@ -239,10 +259,16 @@ impl Client {
         Duration::from_millis(rand::thread_rng().gen_range(exp / 2..=exp))
     }
 
-    async fn access_token(&self) -> Result<Secret> {
+    /// The seller's access token, or the application's grantless one for `scope`.
+    async fn access_token(&self, scope: Option<&str>) -> Result<Secret> {
         let mut attempt = 0;
         loop {
-            match self.lwa.token(&self.http, self.clock.now()).await? {
+            let now = self.clock.now();
+            let attempted = match scope {
+                None => self.lwa.token(&self.http, now).await?,
+                Some(scope) => self.lwa.grantless_token(&self.http, scope, now).await?,
+            };
+            match attempted {
                 Attempt::Token(t) => return Ok(t),
                 Attempt::Retry(e, status) => {
                     attempt += 1;
@@ -309,7 +335,7 @@ impl Client {
             }
             let token = match &req.rdt {
                 Some(t) => t.clone(),
-                None => self.access_token().await?,
+                None => self.access_token(req.op.grantless_scope()).await?,
             };
             match self.send_once(req, &token).await {
                 Ok(Outcome::Done(v)) => {
