@@ -685,27 +685,28 @@ mod tests {
         );
         // Again: nothing new is created.
         assert_eq!(setup(&client, arn).await.unwrap(), first);
-        let s = state.lock().unwrap();
-        assert_eq!(s.destinations.len(), 1);
-        assert_eq!(s.subscriptions.len(), 2);
-        assert_eq!(s.subscriptions[0].1["payloadVersion"], "1.0");
-        assert_eq!(
-            s.subscriptions[0].1["processingDirective"]["eventFilter"]["eventFilterType"],
-            "ORDER_CHANGE"
-        );
-        assert_eq!(s.destinations[0]["name"], "sellsync-notifications");
-        // Destinations with the grantless token, subscriptions with the seller's.
-        for (method, path, token) in &s.calls {
-            let want = if path.starts_with("/notifications/v1/destinations") {
-                "Atza|grantless"
-            } else {
-                "Atza|seller"
-            };
-            assert_eq!(token, want, "{method} {path}");
+        {
+            let s = state.lock().unwrap();
+            assert_eq!(s.destinations.len(), 1);
+            assert_eq!(s.subscriptions.len(), 2);
+            assert_eq!(s.subscriptions[0].1["payloadVersion"], "1.0");
+            assert_eq!(
+                s.subscriptions[0].1["processingDirective"]["eventFilter"]["eventFilterType"],
+                "ORDER_CHANGE"
+            );
+            assert_eq!(s.destinations[0]["name"], "sellsync-notifications");
+            // Destinations with the grantless token, subscriptions with the seller's.
+            for (method, path, token) in &s.calls {
+                let want = if path.starts_with("/notifications/v1/destinations") {
+                    "Atza|grantless"
+                } else {
+                    "Atza|seller"
+                };
+                assert_eq!(token, want, "{method} {path}");
+            }
+            let creates = s.calls.iter().filter(|(m, _, _)| m == "POST").count();
+            assert_eq!(creates, 3, "{:?}", s.calls);
         }
-        let creates = s.calls.iter().filter(|(m, _, _)| m == "POST").count();
-        assert_eq!(creates, 3, "{:?}", s.calls);
-        drop(s);
 
         // A subscription that delivers elsewhere is reported, not replaced.
         state.lock().unwrap().subscriptions[0].1["destinationId"] = json!("dest-other");
