@@ -999,7 +999,7 @@ mod tests {
         let row = |text: &str, name: &str| {
             text.contains(&format!("| {name}")) || text.contains(&format!(", {name} |"))
         };
-        for l in LIMITS {
+        for l in LIMITS.iter().chain(NOTIFICATION_LIMITS) {
             let name = format!("`{}`", l.path);
             assert!(row(here, &name), "{name} in the module doc");
             assert!(row(readme, &name), "{name} in the README");

@@ -37,11 +37,12 @@ pub enum Operation {
 
 impl Operation {
     /// Every operation.
-    pub const ALL: [Operation; 16] = [
+    pub const ALL: [Operation; 24] = [
         Operation::SearchOrders,
         Operation::GetOrder2026,
         Operation::GetOrders,
         Operation::GetOrderItems,
+        Operation::GetOrderAddress,
         Operation::ConfirmShipment,
         Operation::CreateRestrictedDataToken,
         Operation::GetListingsItem,
@@ -54,9 +55,16 @@ impl Operation {
         Operation::CreateReport,
         Operation::GetReport,
         Operation::GetReportDocument,
+        Operation::GetDestinations,
+        Operation::CreateDestination,
+        Operation::DeleteDestination,
+        Operation::GetSubscription,
+        Operation::CreateSubscription,
+        Operation::GetSubscriptionById,
+        Operation::DeleteSubscriptionById,
     ];
 
-    /// The Notifications API operations (not yet in [`Operation::ALL`]).
+    /// The Notifications API operations.
     pub const NOTIFICATIONS: [Operation; 7] = [
         Operation::GetDestinations,
         Operation::CreateDestination,

@@ -459,15 +459,27 @@ pub fn confirm_shipment(
     )
 }
 
-/// An order with its fulfilment as Amazon shows it now (getOrder v2026-01-01).
-async fn get_fulfillment(client: &Client, order_id: &str) -> Result<Value> {
+/// getOrder v2026-01-01 of one order, with `included` data.
+async fn get_order_with(client: &Client, order_id: &str, included: &str) -> Result<Value> {
     let path = format!(
         "/orders/2026-01-01/orders/{}",
         super::listings::encode_segment(order_id)
     );
     client
-        .call(&ApiRequest::get(Operation::GetOrder2026, path).q("includedData", "FULFILLMENT"))
+        .call(&ApiRequest::get(Operation::GetOrder2026, path).q("includedData", included))
         .await
+}
+
+/// An order with its fulfilment as Amazon shows it now (getOrder v2026-01-01).
+async fn get_fulfillment(client: &Client, order_id: &str) -> Result<Value> {
+    get_order_with(client, order_id, "FULFILLMENT").await
+}
+
+/// One order as Amazon shows it now, with the same data as an order search
+/// (getOrder v2026-01-01): what a notification of its change is followed by.
+pub async fn get_order(client: &Client, order_id: &str) -> Result<Order> {
+    let v = get_order_with(client, order_id, INCLUDED_DATA).await?;
+    parse_v2026(&v["order"])
 }
 
 /// The order's status as Amazon shows it now (getOrder v2026-01-01), if Amazon names one.

@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod events;
 pub mod faults;
 pub mod listings;
+pub mod notifications;
 pub mod orders_in;
 pub mod privacy;
 pub mod scheduler;
@@ -57,6 +58,8 @@ pub struct Core {
     pub alerts_at: Mutex<Option<DateTime<Utc>>>,
     /// Held while deciding whether Amazon went offline or came back (see `faults`).
     pub connectivity: Mutex<()>,
+    /// Whether notifications are flowing (the order search is rarer while they do).
+    pub notifications: notifications::Flowing,
     /// Set when the handle closes; wakes every wait.
     shutdown: tokio::sync::watch::Sender<bool>,
 }
@@ -76,7 +79,7 @@ impl Core {
         Ok(())
     }
 
-    async fn closed(&self) {
+    pub(crate) async fn closed(&self) {
         let mut rx = self.shutdown.subscribe();
         let _ = rx.wait_for(|closing| *closing).await;
     }
@@ -120,6 +123,7 @@ impl Engine {
             config.credentials.refresh_token.expose().to_string(),
         ];
         secrets.extend(config.http.proxy_secrets());
+        secrets.extend(config.notifications.iter().flat_map(|n| n.secrets()));
         let p = &config.privacy;
         secrets.extend(
             [&p.key, &p.previous_key]
@@ -170,6 +174,7 @@ impl Engine {
                 log,
                 alerts_at: Mutex::new(None),
                 connectivity: Mutex::new(()),
+                notifications: notifications::Flowing::default(),
                 shutdown,
             }),
             runtime: Mutex::new(Some(runtime)),
@@ -252,16 +257,22 @@ impl Engine {
             .map(|r| r.handle().clone())
             .ok_or(Error::Closed)?;
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let tasks = Flow::ALL
-            .into_iter()
-            .map(|flow| {
-                handle.spawn(scheduler::flow_task(
-                    self.core.clone(),
-                    flow,
-                    stopped.clone(),
-                ))
-            })
-            .collect();
+        let tasks =
+            Flow::ALL
+                .into_iter()
+                .map(|flow| {
+                    handle.spawn(scheduler::flow_task(
+                        self.core.clone(),
+                        flow,
+                        stopped.clone(),
+                    ))
+                })
+                .chain(
+                    self.core.config.notifications.is_some().then(|| {
+                        handle.spawn(notifications::task(self.core.clone(), stopped.clone()))
+                    }),
+                )
+                .collect();
         *worker = Some(Worker { stop, tasks });
         tracing::info!("background worker started");
         Ok(())
@@ -443,8 +454,67 @@ impl Engine {
             "stock": store.stock_counts()?,
             "queues": store.queues()?,
             "privacy": {"rotation_pending": store.rotation_pending()?},
+            "notifications": self.notifications_state()?,
         })
         .to_string())
+    }
+
+    /// Where notifications stand: configured or not, flowing or not, and the store's counts.
+    fn notifications_state(&self) -> Result<serde_json::Value> {
+        let core = &self.core;
+        if core.config.notifications.is_none() {
+            return Ok(serde_json::json!({"configured": false}));
+        }
+        let mut v = serde_json::to_value(core.store.notification_counts()?)?;
+        v["configured"] = true.into();
+        v["flowing"] = notifications::flowing(core, core.clock.now()).into();
+        Ok(v)
+    }
+
+    /// Creates what Amazon needs to send this seller's notifications to the configured queue:
+    /// the destination and the subscriptions to `ORDER_CHANGE` and
+    /// `LISTINGS_ITEM_MFN_QUANTITY_CHANGE`. Idempotent: what exists is reused. Returns a JSON
+    /// document with the destination's and subscriptions' ids.
+    pub fn notifications_setup(&self) -> Result<String> {
+        self.check_open()?;
+        let core = self.core.clone();
+        let cfg = core.config.notifications.clone().ok_or_else(|| {
+            Error::InvalidArgument(
+                "notifications are not configured: add a \"notifications\" section with the queue"
+                    .into(),
+            )
+        })?;
+        self.block_on(async move {
+            let region = crate::amazon::sqs::queue_region(&cfg.queue_url, cfg.region.as_deref())?;
+            let arn = crate::amazon::sqs::queue_arn(&cfg.queue_url, &region)?;
+            let setup = crate::amazon::notifications::setup(&core.client, &arn).await?;
+            let subscriptions: serde_json::Map<String, serde_json::Value> = setup
+                .subscriptions
+                .into_iter()
+                .map(|(kind, id)| (kind, id.into()))
+                .collect();
+            Ok(serde_json::json!({
+                "queue_arn": arn,
+                "destination_id": setup.destination_id,
+                "subscriptions": subscriptions,
+            })
+            .to_string())
+        })
+    }
+
+    /// Whether `set_event_callback` may be called now: not after close, not from inside the
+    /// callback.
+    pub fn may_set_event_callback(&self) -> Result<()> {
+        self.check_open()?;
+        if lock(&self.dispatcher)
+            .as_ref()
+            .is_some_and(|d| d.is_current())
+        {
+            return Err(Error::InvalidState(
+                "the event callback cannot be replaced from inside the callback".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// Deletes the buyer data (recipient) of one order at once and for good; the order and
@@ -528,13 +598,8 @@ impl Engine {
     /// Sends events to `callback` (on a library thread) instead of `event_next`, acknowledging
     /// each when the callback returns; None removes it.
     pub fn set_event_callback(&self, callback: Option<Callback>) -> Result<()> {
-        self.check_open()?;
+        self.may_set_event_callback()?;
         let mut d = lock(&self.dispatcher);
-        if d.as_ref().is_some_and(|d| d.is_current()) {
-            return Err(Error::InvalidState(
-                "the event callback cannot be replaced from inside the callback".into(),
-            ));
-        }
         if let Some(old) = d.take() {
             old.stop(&self.core.hub);
         }

@@ -138,7 +138,11 @@ fn configured(core: &Core, marketplace_id: &str) -> bool {
     ours
 }
 
-fn store_page(core: &Core, mut page: Vec<crate::model::Order>, report: &mut Report) -> Result<()> {
+pub(super) fn store_page(
+    core: &Core,
+    mut page: Vec<crate::model::Order>,
+    report: &mut Report,
+) -> Result<()> {
     page.retain(|o| configured(core, &o.marketplace_id));
     let seen = page.len() as u64;
     let applied = core

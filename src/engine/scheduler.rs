@@ -242,11 +242,18 @@ impl Core {
         .try_fold(CycleReport::default(), |acc, r| Ok(acc.merge(r?)))
     }
 
-    /// The background cadence of a flow (it also runs at once when woken).
+    /// The background cadence of a flow (it also runs at once when woken), as of now.
     fn every(&self, flow: Flow) -> Duration {
         let i = &self.config.intervals;
         let seconds = match flow {
-            Flow::Orders | Flow::Privacy => i.orders_seconds,
+            // The safety net is rarer while notifications bring the orders.
+            Flow::Orders => match &self.config.notifications {
+                Some(n) if super::notifications::flowing(self, self.clock.now()) => {
+                    i.orders_seconds * f64::from(n.poll_slowdown)
+                }
+                _ => i.orders_seconds,
+            },
+            Flow::Privacy => i.orders_seconds,
             _ => i.stock_seconds,
         };
         // The configuration keeps intervals in range; whatever they are, never panic here.
@@ -332,7 +339,6 @@ pub async fn flow_task(
     flow: Flow,
     mut stopped: tokio::sync::watch::Receiver<bool>,
 ) {
-    let every = core.every(flow);
     loop {
         let again = match core.run_flow(flow, false).await {
             // A full batch of shipments: there may be more waiting, go on at once.
@@ -347,7 +353,7 @@ pub async fn flow_task(
             continue;
         }
         tokio::select! {
-            _ = tokio::time::sleep(every) => {}
+            _ = tokio::time::sleep(core.every(flow)) => {}
             _ = core.flows.wake[flow.index()].notified() => {}
             _ = stopped.wait_for(|s| *s) => return,
             _ = core.closed() => return,

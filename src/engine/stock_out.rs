@@ -185,17 +185,18 @@ pub async fn run_feeds(core: &Core) -> Result<Report> {
     Ok(report)
 }
 
-/// Lowers what each push sends by the units Amazon took for orders not seen yet, reading
-/// Amazon's current quantity (20 SKUs per searchListingsItems call) of every SKU Amazon last
-/// showed above zero. Returns the units held back.
+/// Lowers what each push sends by the units Amazon took for orders not seen yet (as earlier
+/// reads and notifications showed), reading Amazon's current quantity (20 SKUs per
+/// searchListingsItems call) of every SKU Amazon last showed above zero. Returns the units
+/// held back.
 async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
-    if !core.config.stock.read_back {
-        return Ok(0);
-    }
-    // A SKU last at zero cannot have sold since; a comma would split the identifiers.
+    // A SKU last at zero cannot have sold since; a comma would split the identifiers. Without
+    // read-back, only what notifications said Amazon took is held.
     let skus: Vec<String> = pushes
         .iter()
-        .filter(|p| p.amazon.is_some_and(|a| a > 0) && !p.sku.contains(','))
+        .filter(|p| {
+            core.config.stock.read_back && p.amazon.is_some_and(|a| a > 0) && !p.sku.contains(',')
+        })
         .map(|p| p.sku.clone())
         .collect();
     let marketplace = &core.config.marketplace_ids[0];

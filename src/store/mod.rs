@@ -12,6 +12,7 @@ pub mod files;
 mod hot_paths;
 pub mod listings;
 pub mod metrics;
+pub mod notifications;
 pub mod privacy;
 pub mod schema;
 pub mod seal;

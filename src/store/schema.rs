@@ -188,4 +188,18 @@ pub const MIGRATIONS: &[&str] = &[
      UPDATE orders SET retention_from = last_updated WHERE status IN ('SHIPPED', 'CANCELLED');
      CREATE INDEX orders_buyer_data_due ON orders(retention_from) WHERE buyer_sealed IS NOT NULL;
      CREATE TABLE privacy (name TEXT PRIMARY KEY, value BLOB NOT NULL);",
+    // 13: notifications taken from the seller's queue, until what each says was acted on
+    // (kept a week after, to recognise a late duplicate), and only what is acted on.
+    "CREATE TABLE notifications (
+        notification_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        order_id TEXT,
+        sku TEXT,
+        quantity INTEGER,
+        changed_at TEXT,
+        received_at TEXT NOT NULL,
+        done_at TEXT
+     );
+     CREATE INDEX notifications_pending ON notifications(received_at) WHERE done_at IS NULL;
+     CREATE INDEX notifications_done ON notifications(done_at) WHERE done_at IS NOT NULL;",
 ];

@@ -375,6 +375,69 @@ impl Store {
         Ok((unseen, open))
     }
 
+    /// Amazon says (a `LISTINGS_ITEM_MFN_QUANTITY_CHANGE` notification) that the SKU's quantity
+    /// became `quantity` at `at` (Amazon's time). A fall since the last known value is what
+    /// Amazon took for orders, kept against orders not seen yet like a read-back's, so no push
+    /// hands those units back; a rise puts the SKU out of step, to be pushed again. A value
+    /// older than the one known, for a SKU in a feed still being processed, or for a SKU not
+    /// mapped, is ignored. Returns whether anything changed.
+    pub fn note_amazon_quantity(
+        &self,
+        sku: &str,
+        quantity: i64,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        /// What the store knows of the SKU: Amazon's quantity, since when, the value it was
+        /// pushed for, and whether a feed carries it.
+        type Known = (Option<i64>, Option<String>, Option<i64>, bool);
+        let known: Option<Known> = tx
+            .query_row(
+                "SELECT amazon, amazon_at, pushed_for, in_flight_feed IS NOT NULL FROM skus WHERE sku = ?1 AND fba = 0",
+                [sku],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let Some((amazon, amazon_at, pushed_for, in_feed)) = known else {
+            return Ok(false);
+        };
+        let at_text = ts(at);
+        if in_feed
+            || amazon_at
+                .as_ref()
+                .is_some_and(|known_at| *known_at >= at_text)
+        {
+            return Ok(false);
+        }
+        if amazon == Some(quantity) {
+            return Ok(false);
+        }
+        tx.prepare_cached("UPDATE skus SET amazon = ?2, amazon_at = ?3 WHERE sku = ?1")?
+            .execute(params![sku, quantity, at_text])?;
+        match (amazon, amazon_at, pushed_for) {
+            (Some(before), Some(after), Some(pushed_for)) if quantity < before => {
+                tx.prepare_cached(
+                    "INSERT INTO amazon_takes(sku, after, until, units) VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![sku, after, at_text, before - quantity])?;
+                keep_in_step_if_held(&tx, sku, quantity, pushed_for)?;
+            }
+            (Some(before), Some(after), None) if quantity < before => {
+                tx.prepare_cached(
+                    "INSERT INTO amazon_takes(sku, after, until, units) VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![sku, after, at_text, before - quantity])?;
+            }
+            _ => {
+                tx.prepare_cached("UPDATE skus SET pushed_for = NULL WHERE sku = ?1")?
+                    .execute([sku])?;
+            }
+        }
+        tx.commit()?;
+        Ok(true)
+    }
+
     /// Records the outcome of a direct quantity update (patchListingsItem): on success Amazon
     /// shows `quantity` from `at`, sent for the desired value `pushed_for`, and what Amazon
     /// took before (`took`, from the read before the push) is kept.
@@ -801,6 +864,17 @@ fn accept(
         )?
         .execute(params![sku, t.after, t.until, t.units])?;
     }
+    keep_in_step_if_held(tx, sku, quantity, pushed_for)
+}
+
+/// Amazon shows `quantity` for a push made for `pushed_for`: the SKU stays in step only when
+/// the difference is the units held for orders not seen yet; else it is pushed again.
+fn keep_in_step_if_held(
+    tx: &Transaction<'_>,
+    sku: &str,
+    quantity: i64,
+    pushed_for: i64,
+) -> Result<()> {
     if quantity != pushed_for {
         let held = unseen_in(tx, sku, &kept_takes(tx, sku)?)?;
         if (pushed_for - held).max(0) != quantity {

@@ -182,3 +182,32 @@ pub fn package(order_id: &str, order_item_id: &str, quantity: i64) -> sellsync::
         }],
     }
 }
+
+/// The library's clock as the emulator's time: with the emulator's clock running faster than
+/// real time, the library's estimate of Amazon's time would otherwise fall behind between
+/// answers (on a real till both clocks run at the same speed).
+pub struct EmuClock(pub std::sync::Arc<Emulator>);
+
+impl std::fmt::Debug for EmuClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EmuClock")
+    }
+}
+
+impl sellsync::clock::Clock for EmuClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.control().now()
+    }
+}
+
+/// Waits (bounded) until `what` holds, polling every few milliseconds; panics naming `name`.
+pub fn wait_until(name: &str, limit: Duration, mut what: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + limit;
+    while !what() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {name}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

@@ -1,0 +1,351 @@
+//! Push, not poll: Amazon's notifications (`ORDER_CHANGE`, `LISTINGS_ITEM_MFN_QUANTITY_CHANGE`)
+//! through the seller's SQS queue, against the emulator's Notifications API and queue service.
+
+mod common;
+
+use common::*;
+use sellsync::Engine;
+use sellsync_emulator::{settings::SettingsChange, Config as EmuConfig, Emulator, OrderSeed};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A queue on `emu` and the configuration section that receives from it.
+fn notifications_section(emu: &Emulator, quiet_after_seconds: u64) -> String {
+    let (url, _arn) = emu
+        .control()
+        .create_queue("sellsync-notifications")
+        .expect("queue");
+    format!(
+        r#","notifications": {{"queue_url": "{url}", "region": "us-east-1",
+             "aws_access_key_id": "AKIAEMULATOR00000000",
+             "aws_secret_access_key": "emulator/aws/secret/key/0000000000000000",
+             "quiet_after_seconds": {quiet_after_seconds}, "poll_slowdown": 4}}"#
+    )
+}
+
+/// An emulator whose clock and rate limits run `speed` times faster than Amazon's.
+fn fast_emulator(speed: f64) -> Arc<Emulator> {
+    Arc::new(
+        Emulator::start(EmuConfig {
+            rate_scale: speed,
+            clock_speed: speed,
+            ..EmuConfig::default()
+        })
+        .expect("emulator"),
+    )
+}
+
+/// Opens the library on `emu` with its clock following the emulator's.
+fn open_on_clock(emu: &Arc<Emulator>, dir: &tempfile::TempDir, extra: &str) -> Engine {
+    let store = dir.path().join("store.sqlite");
+    let config = sellsync::Config::from_json(&config_json(emu, &store, extra)).expect("config");
+    Engine::open_with_clock(config, Arc::new(EmuClock(emu.clone()))).expect("open")
+}
+
+fn status(engine: &Engine) -> serde_json::Value {
+    serde_json::from_str(&engine.status().unwrap()).unwrap()
+}
+
+/// Takes what the host has been handed, counting each order id.
+fn take(engine: &Engine, seen: &mut HashMap<String, u32>) {
+    for o in drain(engine) {
+        *seen
+            .entry(o["order_id"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+}
+
+#[test]
+fn setup_creates_the_destination_and_both_subscriptions_once() {
+    let emu = emulator(1000.0);
+    let dir = tempdir();
+    let engine = open(&emu, &dir, &notifications_section(&emu, 300));
+    let first: serde_json::Value =
+        serde_json::from_str(&engine.notifications_setup().unwrap()).unwrap();
+    let again: serde_json::Value =
+        serde_json::from_str(&engine.notifications_setup().unwrap()).unwrap();
+    assert_eq!(
+        first, again,
+        "a second set-up reuses what the first created"
+    );
+    assert_eq!(
+        first["queue_arn"],
+        "arn:aws:sqs:us-east-1:000000000000:sellsync-notifications"
+    );
+    assert!(first["destination_id"]
+        .as_str()
+        .is_some_and(|d| !d.is_empty()));
+    for kind in ["ORDER_CHANGE", "LISTINGS_ITEM_MFN_QUANTITY_CHANGE"] {
+        assert!(
+            first["subscriptions"][kind]
+                .as_str()
+                .is_some_and(|s| !s.is_empty()),
+            "subscribed to {kind}: {first}"
+        );
+    }
+    // Without the section, set-up says what is missing.
+    let plain = open(&emu, &tempdir(), "");
+    let e = plain.notifications_setup().unwrap_err();
+    assert!(matches!(e, sellsync::Error::InvalidArgument(_)), "{e}");
+    assert!(e.to_string().contains("notifications"), "{e}");
+}
+
+/// At Amazon's real rate limits and clock, an order placed while the worker runs reaches the
+/// host in seconds: the order search could not find it for at least two minutes.
+#[test]
+fn an_order_reaches_the_host_in_seconds_at_real_rates() {
+    let emu = emulator(1.0);
+    seed_listings(&emu, 3, 100);
+    let dir = tempdir();
+    let engine = open(
+        &emu,
+        &dir,
+        &format!(
+            r#"{}, "intervals": {{"orders_seconds": 3600}}"#,
+            notifications_section(&emu, 300)
+        ),
+    );
+    engine.notifications_setup().unwrap();
+    engine.start().unwrap();
+    let placed = emu
+        .control()
+        .place_orders(&OrderSeed::default())
+        .expect("order placed");
+    let started = Instant::now();
+    let mut seen = HashMap::new();
+    wait_until(
+        "the order from its notification",
+        Duration::from_secs(60),
+        || {
+            take(&engine, &mut seen);
+            seen.contains_key(&placed[0])
+        },
+    );
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(15),
+        "the order took {took:?}; the search alone needs over two minutes"
+    );
+    let s = status(&engine);
+    assert_eq!(s["notifications"]["flowing"], true, "{s}");
+    assert_eq!(s["notifications"]["pending"], 0, "{s}");
+    assert!(s["notifications"]["last_receive_ok_at"].is_string(), "{s}");
+    engine.close().unwrap();
+}
+
+/// A quantity notification says Amazon sold a unit before the order is visible: a stock
+/// change the host reports then never hands that unit back. Read-back is off, so only the
+/// notification can know; the v0 order path reads orders only by search, which cannot see the
+/// order for two minutes.
+#[test]
+fn a_quantity_notification_holds_units_sold_before_the_order_is_visible() {
+    let emu = emulator(1.0);
+    seed_skus(&emu, &["MUG".to_string()], 10, false);
+    let dir = tempdir();
+    let engine = open(
+        &emu,
+        &dir,
+        &format!(
+            r#"{}, "orders_api": "v0", "stock": {{"read_back": false}},
+               "intervals": {{"orders_seconds": 3600, "stock_seconds": 3600}}"#,
+            notifications_section(&emu, 300)
+        ),
+    );
+    engine.notifications_setup().unwrap();
+    engine.sku_map(&[one_to_one("MUG", "4711")]).unwrap();
+    engine
+        .stock_set(&[sellsync::model::StockLevel {
+            host_item: "4711".into(),
+            on_hand: 10,
+        }])
+        .unwrap();
+    settle(&engine);
+    engine.start().unwrap();
+    emu.control()
+        .place_orders(&OrderSeed {
+            lines: vec![("MUG".into(), 1)],
+            ..OrderSeed::default()
+        })
+        .unwrap();
+    wait_until(
+        "the notifications acted on",
+        Duration::from_secs(30),
+        || {
+            let n = &status(&engine)["notifications"];
+            n["received"].as_u64() >= Some(2)
+                && n["pending"] == 0
+                && engine.core().store.stock_counts().unwrap().out_of_step == 0
+        },
+    );
+    assert!(drain(&engine).is_empty(), "the order is not visible yet");
+    assert_eq!(
+        emu.control().quantity("MUG"),
+        Some(9),
+        "the unit Amazon's buyer took is not handed back"
+    );
+    // The till sells two: the shop has 8, of which Amazon's buyer holds one.
+    engine
+        .stock_set(&[sellsync::model::StockLevel {
+            host_item: "4711".into(),
+            on_hand: 8,
+        }])
+        .unwrap();
+    wait_until("the push", Duration::from_secs(30), || {
+        engine.core().store.stock_counts().unwrap().out_of_step == 0
+    });
+    let shows = emu.control().quantity("MUG").expect("listing");
+    assert_eq!(
+        shows, 7,
+        "Amazon must show 8 less the unit its buyer took, not 8"
+    );
+    engine.close().unwrap();
+}
+
+/// Half the notifications lost, duplicated or reordered: still every order exactly once (the
+/// search catches the lost ones), and Amazon ends at what the shelf says.
+#[test]
+fn lost_duplicated_and_reordered_notifications_still_give_every_order_exactly_once() {
+    const SPEED: f64 = 60.0;
+    let emu = fast_emulator(SPEED);
+    let skus: Vec<String> = (0..4).map(|i| format!("SKU-{i}")).collect();
+    seed_skus(&emu, &skus, 1000, false);
+    emu.control()
+        .set_settings(SettingsChange {
+            notification_lose_rate: Some(0.5),
+            notification_duplicate_rate: Some(0.5),
+            notification_reorder_rate: Some(0.5),
+            notification_delay_rate: Some(0.5),
+            notification_extra_delay_seconds: Some(300.0),
+            ..SettingsChange::default()
+        })
+        .unwrap();
+    let dir = tempdir();
+    let engine = open_on_clock(
+        &emu,
+        &dir,
+        &format!(
+            r#"{}, "intervals": {{"orders_seconds": {}, "stock_seconds": {}}}"#,
+            notifications_section(&emu, 600),
+            180.0 / SPEED,
+            30.0 / SPEED
+        ),
+    );
+    engine.notifications_setup().unwrap();
+    engine
+        .sku_map(
+            &skus
+                .iter()
+                .enumerate()
+                .map(|(i, s)| one_to_one(s, &format!("ITEM-{i}")))
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+    let mut shelf: HashMap<String, i64> = (0..skus.len())
+        .map(|i| (format!("ITEM-{i}"), 500))
+        .collect();
+    let levels = |shelf: &HashMap<String, i64>| {
+        shelf
+            .iter()
+            .map(|(item, on_hand)| sellsync::model::StockLevel {
+                host_item: item.clone(),
+                on_hand: *on_hand,
+            })
+            .collect::<Vec<_>>()
+    };
+    engine.stock_set(&levels(&shelf)).unwrap();
+    engine.start().unwrap();
+    let mut placed = Vec::new();
+    let mut seen: HashMap<String, u32> = HashMap::new();
+    for i in 0..30 {
+        placed.extend(
+            emu.control()
+                .place_orders(&OrderSeed {
+                    lines: vec![(skus[i % skus.len()].clone(), 1)],
+                    ..OrderSeed::default()
+                })
+                .unwrap(),
+        );
+        std::thread::sleep(Duration::from_millis(100));
+        take(&engine, &mut seen);
+    }
+    // The search (every 3 emulated minutes, 12 while notifications flow) finds the lost ones.
+    wait_until("every order", Duration::from_secs(120), || {
+        take(&engine, &mut seen);
+        placed.iter().all(|id| seen.contains_key(id))
+    });
+    let published = emu.control().notifications();
+    let faults = |f: &str| published.iter().filter(|p| p.faults.contains(&f)).count();
+    assert!(faults("lost") > 0 && faults("duplicated") > 0 && faults("reordered") > 0);
+    for id in &placed {
+        assert_eq!(seen[id], 1, "order {id} handed over {} times", seen[id]);
+    }
+    assert_eq!(seen.len(), placed.len(), "no order but those placed");
+    // The shop books them (its shelf falls) and Amazon follows the shelf.
+    for i in 0..30 {
+        *shelf.get_mut(&format!("ITEM-{}", i % skus.len())).unwrap() -= 1;
+    }
+    engine.stock_set(&levels(&shelf)).unwrap();
+    wait_until("Amazon at the shelf", Duration::from_secs(60), || {
+        (0..skus.len())
+            .all(|i| emu.control().quantity(&skus[i]) == Some(shelf[&format!("ITEM-{i}")]))
+    });
+    engine.close().unwrap();
+}
+
+/// The queue down for an emulated hour: the search takes over at full speed and nothing is
+/// missed; when the queue is back, notifications flow again.
+#[test]
+fn with_the_queue_down_for_an_hour_the_order_search_takes_over() {
+    const SPEED: f64 = 360.0;
+    let emu = fast_emulator(SPEED);
+    seed_listings(&emu, 3, 1000);
+    let dir = tempdir();
+    let engine = open_on_clock(
+        &emu,
+        &dir,
+        &format!(
+            r#"{}, "intervals": {{"orders_seconds": {}}}"#,
+            notifications_section(&emu, 1800),
+            180.0 / SPEED
+        ),
+    );
+    engine.notifications_setup().unwrap();
+    engine.start().unwrap();
+    let mut seen = HashMap::new();
+    let first = emu.control().place_orders(&OrderSeed::default()).unwrap();
+    wait_until("notifications flowing", Duration::from_secs(30), || {
+        take(&engine, &mut seen);
+        status(&engine)["notifications"]["flowing"] == true
+    });
+    emu.control().set_queue_down(true);
+    let start = emu.control().now();
+    let mut placed = first;
+    while emu.control().now() - start < chrono::Duration::hours(1) {
+        placed.extend(emu.control().place_orders(&OrderSeed::default()).unwrap());
+        std::thread::sleep(Duration::from_millis(250)); // 90 emulated seconds between orders
+        take(&engine, &mut seen);
+    }
+    let s = status(&engine);
+    assert_eq!(s["notifications"]["flowing"], false, "{s}");
+    assert!(s["notifications"]["last_error"].is_string(), "{s}");
+    // Everything but the last few minutes' orders came through the search meanwhile.
+    let missing = placed.iter().filter(|id| !seen.contains_key(*id)).count();
+    assert!(
+        missing <= 4,
+        "{missing} of {} orders missing while the queue was down",
+        placed.len()
+    );
+    emu.control().set_queue_down(false);
+    wait_until(
+        "every order, and the queue answering",
+        Duration::from_secs(60),
+        || {
+            take(&engine, &mut seen);
+            placed.iter().all(|id| seen.contains_key(id))
+                && status(&engine)["notifications"]["last_error"].is_null()
+        },
+    );
+    assert!(seen.values().all(|n| *n == 1), "each order once");
+    engine.close().unwrap();
+}
