@@ -339,7 +339,8 @@ sellsync_status sellsync_event_next(struct SellSync *h, int32_t timeout_ms, char
  this function). `event_json` lives only for the call. Each event is acknowledged when the
  callback returns (a process that dies inside the callback gets the event again in its next
  process). `free_user(user)` is called exactly once when the callback is replaced, removed
- or the handle closes (it may be NULL).
+ or the handle closes (it may be NULL); when the call fails, `free_user` is not called and
+ the host still owns `user`.
  */
 sellsync_status sellsync_set_event_callback(struct SellSync *h,
                                             sellsync_event_callback cb,
@@ -377,6 +378,16 @@ sellsync_status sellsync_sku_map(struct SellSync *h, const char *mapping_json);
  "skus_without_listing": [...], "host_items_without_listing": [...]}`.
  */
 sellsync_status sellsync_listings(struct SellSync *h, char **listings_json);
+
+/*
+ Creates what Amazon needs to push this seller's notifications (`ORDER_CHANGE`,
+ `LISTINGS_ITEM_MFN_QUANTITY_CHANGE`) into the queue of the configuration's `notifications`
+ section: the destination and the two subscriptions. Idempotent: what exists is reused. Blocks
+ for the calls; the ids go to `*setup_json` (free it with sellsync_string_free):
+ `{"queue_arn": "...", "destination_id": "...", "subscriptions": {"ORDER_CHANGE": "..."}}`.
+ No `notifications` section: SELLSYNC_ERR_INVALID_ARGUMENT.
+ */
+sellsync_status sellsync_notifications_setup(struct SellSync *h, char **setup_json);
 
 /*
  Confirms a shipped package; durable when it returns, sent to Amazon exactly once (in the

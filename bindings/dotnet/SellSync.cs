@@ -190,6 +190,7 @@ namespace SellSync
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_stock_set_batch(IntPtr h, byte[] levelsJson);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_sku_map(IntPtr h, byte[] mappingJson);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_listings(IntPtr h, out IntPtr listingsJson);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_notifications_setup(IntPtr h, out IntPtr setupJson);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_shipment_confirm(IntPtr h, byte[] shipmentJson);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_shipments(IntPtr h, byte[] orderId, out IntPtr shipmentsJson);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_order_cancel(IntPtr h, byte[] orderId, byte[] reason);
@@ -453,6 +454,14 @@ namespace SellSync
         {
             IntPtr p;
             int st = Native.sellsync_listings(Ptr(), out p);
+            return TakeString(st, p);
+        }
+
+        /// <summary>Creates (or finds) the seller's notification destination and subscriptions for the configured queue; returns their ids (sellsync_notifications_setup).</summary>
+        public string NotificationsSetup()
+        {
+            IntPtr p;
+            int st = Native.sellsync_notifications_setup(Ptr(), out p);
             return TakeString(st, p);
         }
 

@@ -1,11 +1,13 @@
 //! `sellsync`: reads a seller's store and prints the performance table and the queues, puts
-//! refused work back in the queues, or writes a one-page HTML performance report.
+//! refused work back in the queues, writes a one-page HTML performance report, or sets up
+//! Amazon's notifications for the seller.
 //!
 //! ```text
 //! sellsync metrics STORE [--now ISO8601] [--json]
 //! sellsync status STORE
 //! sellsync retry STORE
 //! sellsync report STORE OUT.html [--days N] [--now ISO8601]
+//! sellsync notifications setup CONFIG.json
 //! ```
 //! `sellsync --help` and `sellsync COMMAND --help` explain each; exit codes: 0 done, 1 failed
 //! (no store, an unreadable store, a file that cannot be written), 2 a usage error.
@@ -68,6 +70,23 @@ enum Command {
         /// Evaluate as of this time (ISO 8601) instead of now, as `metrics --now` does.
         #[arg(long, value_name = "ISO8601")]
         now: Option<String>,
+    },
+    /// Amazon's notifications (order changes, quantity changes) into the seller's SQS queue.
+    #[command(after_help = EXIT_CODES)]
+    Notifications {
+        #[command(subcommand)]
+        command: NotificationsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum NotificationsCommand {
+    /// Creates (or finds) the destination for the configured queue and the subscriptions to
+    /// ORDER_CHANGE and LISTINGS_ITEM_MFN_QUANTITY_CHANGE; safe to run again.
+    #[command(after_help = EXIT_CODES)]
+    Setup {
+        /// The library's configuration document (JSON) with its "notifications" section.
+        config: PathBuf,
     },
 }
 
@@ -136,6 +155,27 @@ fn run(command: Command) -> Result<(), String> {
                 "events     {} not yet acknowledged by the host, {} dropped unacknowledged",
                 queues.events_unread, queues.events_dropped
             );
+            let n = store.notification_counts().map_err(|e| e.to_string())?;
+            println!("{}", notifications_line(&n, Utc::now()));
+        }
+        Command::Notifications {
+            command: NotificationsCommand::Setup { config },
+        } => {
+            let text = std::fs::read_to_string(&config)
+                .map_err(|e| format!("cannot read {}: {e}", config.display()))?;
+            let config = sellsync::Config::from_json(&text).map_err(|e| e.to_string())?;
+            let engine = sellsync::Engine::open(config).map_err(|e| e.to_string())?;
+            let setup = engine.notifications_setup().map_err(|e| e.to_string());
+            let _ = engine.close();
+            let setup: Value = serde_json::from_str(&setup?).map_err(|e| e.to_string())?;
+            println!("queue        {}", setup["queue_arn"].as_str().unwrap_or(""));
+            println!(
+                "destination  {}",
+                setup["destination_id"].as_str().unwrap_or("")
+            );
+            for (kind, id) in setup["subscriptions"].as_object().into_iter().flatten() {
+                println!("subscribed   {kind} ({})", id.as_str().unwrap_or(""));
+            }
         }
         Command::Retry { store } => {
             let n = open(&store)?.retry_failed().map_err(|e| e.to_string())?;
@@ -156,6 +196,39 @@ fn run(command: Command) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// One line on the notifications: whether messages come, and the last failure.
+fn notifications_line(
+    n: &sellsync::store::notifications::NotificationCounts,
+    now: DateTime<Utc>,
+) -> String {
+    let ago = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| {
+                format!(
+                    "{} s ago",
+                    (now - t.with_timezone(&Utc)).num_seconds().max(0)
+                )
+            })
+            .unwrap_or_else(|| "never".into())
+    };
+    match (&n.last_receive_ok_at, &n.last_error) {
+        (None, None) => "notifications  none received (not configured, or the worker has not run)".into(),
+        (_, Some(e)) => format!(
+            "notifications  FAILING: {e}; last message {}, {} kept (the order search runs at full speed)",
+            ago(&n.last_received_at),
+            n.received
+        ),
+        _ => format!(
+            "notifications  queue answering (last receive {}), last message {}, {} kept in the last week, {} not acted on yet",
+            ago(&n.last_receive_ok_at),
+            ago(&n.last_received_at),
+            n.received,
+            n.pending
+        ),
+    }
 }
 
 /// The metrics query as of `at`.

@@ -311,7 +311,8 @@ pub unsafe extern "C" fn sellsync_event_next(
 /// this function). `event_json` lives only for the call. Each event is acknowledged when the
 /// callback returns (a process that dies inside the callback gets the event again in its next
 /// process). `free_user(user)` is called exactly once when the callback is replaced, removed
-/// or the handle closes (it may be NULL).
+/// or the handle closes (it may be NULL); when the call fails, `free_user` is not called and
+/// the host still owns `user`.
 #[no_mangle]
 pub unsafe extern "C" fn sellsync_set_event_callback(
     h: *mut SellSync,
@@ -322,6 +323,8 @@ pub unsafe extern "C" fn sellsync_set_event_callback(
     ffi_entry!({
         // SAFETY: `h` is NULL or from sellsync_open.
         let call = unsafe { handle(h)? }.enter()?;
+        // Refused before `user` is taken over, so a failed call leaves it with the host.
+        call.engine.may_set_event_callback()?;
         let callback = cb.map(|cb| {
             let mut host = HostCallback::new(cb, user, free_user);
             Box::new(move |e: &str| host.call(e)) as crate::engine::events::Callback
@@ -422,6 +425,30 @@ pub unsafe extern "C" fn sellsync_listings(
         let doc = unsafe { handle(h)? }.enter()?.engine.listings()?;
         // SAFETY: checked by reset_out.
         unsafe { strings::write_out(listings_json, Some(doc)) }
+    })
+}
+
+/// Creates what Amazon needs to push this seller's notifications (`ORDER_CHANGE`,
+/// `LISTINGS_ITEM_MFN_QUANTITY_CHANGE`) into the queue of the configuration's `notifications`
+/// section: the destination and the two subscriptions. Idempotent: what exists is reused. Blocks
+/// for the calls; the ids go to `*setup_json` (free it with sellsync_string_free):
+/// `{"queue_arn": "...", "destination_id": "...", "subscriptions": {"ORDER_CHANGE": "..."}}`.
+/// No `notifications` section: SELLSYNC_ERR_INVALID_ARGUMENT.
+#[no_mangle]
+pub unsafe extern "C" fn sellsync_notifications_setup(
+    h: *mut SellSync,
+    setup_json: *mut *mut c_char,
+) -> sellsync_status {
+    ffi_entry!({
+        // SAFETY: `setup_json` is NULL or writable.
+        unsafe { strings::reset_out(setup_json, "setup_json")? };
+        // SAFETY: `h` is NULL or from sellsync_open.
+        let doc = unsafe { handle(h)? }
+            .enter()?
+            .engine
+            .notifications_setup()?;
+        // SAFETY: checked by reset_out.
+        unsafe { strings::write_out(setup_json, Some(doc)) }
     })
 }
 

@@ -51,6 +51,7 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "sellsync_stock_set_batch": (STATUS, [HANDLE, STRING_IN]),
     "sellsync_sku_map": (STATUS, [HANDLE, STRING_IN]),
     "sellsync_listings": (STATUS, [HANDLE, OWNED_STRING_OUT]),
+    "sellsync_notifications_setup": (STATUS, [HANDLE, OWNED_STRING_OUT]),
     "sellsync_shipment_confirm": (STATUS, [HANDLE, STRING_IN]),
     "sellsync_shipments": (STATUS, [HANDLE, STRING_IN, OWNED_STRING_OUT]),
     "sellsync_order_cancel": (STATUS, [HANDLE, STRING_IN, STRING_IN]),

@@ -361,6 +361,11 @@ class SellSync:
         """The seller's listings as last pulled from Amazon, with their mapping state."""
         return self._json_out("sellsync_listings") or {}
 
+    def notifications_setup(self) -> Json:
+        """Creates (or finds) the seller's notification destination and subscriptions for the
+        configured queue; returns their ids."""
+        return self._json_out("sellsync_notifications_setup") or {}
+
     # Shipments
 
     def shipment_confirm(self, shipment: Union[Mapping[str, Any], str]) -> None:

@@ -69,6 +69,8 @@ final class LibSellSync {
 
     static native int sellsync_listings(Pointer h, PointerByReference listingsJson);
 
+    static native int sellsync_notifications_setup(Pointer h, PointerByReference setupJson);
+
     static native int sellsync_shipment_confirm(Pointer h, byte[] shipmentJson);
 
     static native int sellsync_shipments(Pointer h, byte[] orderId, PointerByReference shipmentsJson);

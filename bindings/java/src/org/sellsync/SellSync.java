@@ -357,6 +357,19 @@ public final class SellSync implements AutoCloseable {
         }
     }
 
+    /**
+     * Creates (or finds) the seller's notification destination and subscriptions for the
+     * configured queue; returns their ids as JSON.
+     */
+    public String notificationsSetup() {
+        PointerByReference out = new PointerByReference();
+        try {
+            return take(LibSellSync.sellsync_notifications_setup(state.h, out), out);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
     /** Confirms a shipped package (a shipment document); sent to Amazon exactly once. */
     public void shipmentConfirm(String shipmentJson) {
         try {
