@@ -6,7 +6,7 @@ use sellsync_sim::{policies, report, run, schedule, Options, Profile};
 
 const USAGE: &str = "usage: sellsync-simulate PROFILE [--days N] [--hours H] [--seed S] [--speed X] [--html OUT.html] [--policies a,b,...]\n\
 PROFILE is a JSON file or a shipped profile name (realistic, rush).\n\
-policies: manual, csv_hourly, poll_15min, sellsync, sellsync_no_fast_lane, sellsync_no_read_back, sellsync_no_auto_buffer (default: all)";
+policies: manual, csv_hourly, poll_15min, sellsync, sellsync_notifications, sellsync_no_fast_lane, sellsync_no_read_back, sellsync_no_auto_buffer (default: all)";
 
 fn main() {
     if let Err(e) = real_main() {

@@ -11,6 +11,7 @@ pub const ALL: &[&str] = &[
     "csv_hourly",
     "poll_15min",
     "sellsync",
+    "sellsync_notifications",
     "sellsync_no_fast_lane",
     "sellsync_no_read_back",
     "sellsync_no_auto_buffer",
@@ -521,7 +522,7 @@ impl sellsync::clock::Clock for EmuClock {
 /// The `stock` settings of each sellsync policy (without the feed window).
 pub fn sellsync_stock(policy: &str) -> Option<&'static str> {
     Some(match policy {
-        "sellsync" => r#""buffer": "auto""#,
+        "sellsync" | "sellsync_notifications" => r#""buffer": "auto""#,
         "sellsync_no_fast_lane" => r#""buffer": "auto", "fast_lane": false"#,
         "sellsync_no_read_back" => r#""buffer": "auto", "read_back": false"#,
         "sellsync_no_auto_buffer" => r#""buffer": 0"#,
@@ -560,6 +561,16 @@ impl SellSync {
         });
         let mut text = config.to_string();
         text.pop();
+        let notify = policy == "sellsync_notifications";
+        if notify {
+            // Amazon pushes order and quantity changes into the seller's queue.
+            let (url, _) = emu.control().create_queue("sellsync-notifications")?;
+            text.push_str(&format!(
+                r#","notifications": {{"queue_url": "{url}", "region": "us-east-1",
+                     "aws_access_key_id": "AKIAEMULATOR00000000",
+                     "aws_secret_access_key": "emulator/aws/secret/key/0000000000000000"}}"#
+            ));
+        }
         text.push_str(&format!(
             r#","stock": {{{stock}, "listings_feed_window_seconds": {}}}}}"#,
             300.0 / speed
@@ -568,6 +579,11 @@ impl SellSync {
             .map_err(|e| format!("this build of sellsync refuses the settings {{{stock}}}: {e}"))?;
         let engine = sellsync::Engine::open_with_clock(config, Arc::new(EmuClock(emu)))
             .map_err(|e| format!("open: {e}"))?;
+        if notify {
+            engine
+                .notifications_setup()
+                .map_err(|e| format!("notifications set-up: {e}"))?;
+        }
         let mappings: Vec<sellsync::model::SkuMapping> = (0..shop.shelf.len())
             .map(|i| sellsync::model::SkuMapping {
                 sku: sku_name(i),
