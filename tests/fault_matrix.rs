@@ -194,10 +194,19 @@ const NOT_CALLED: &[(&str, &str)] = &[
         "Notifications API: called only by the set-up (tests/notifications.rs), which fails with \
          the call's own error and is run again by hand",
     ),
-    ("createDestination", "Notifications API set-up, as getDestinations"),
+    (
+        "createDestination",
+        "Notifications API set-up, as getDestinations",
+    ),
     ("deleteDestination", "the library never calls it"),
-    ("getSubscription", "Notifications API set-up, as getDestinations"),
-    ("createSubscription", "Notifications API set-up, as getDestinations"),
+    (
+        "getSubscription",
+        "Notifications API set-up, as getDestinations",
+    ),
+    (
+        "createSubscription",
+        "Notifications API set-up, as getDestinations",
+    ),
     ("getSubscriptionById", "the library never calls it"),
     ("deleteSubscriptionById", "the library never calls it"),
 ];

@@ -281,6 +281,13 @@ fn lost_duplicated_and_reordered_notifications_still_give_every_order_exactly_on
         assert_eq!(seen[id], 1, "order {id} handed over {} times", seen[id]);
     }
     assert_eq!(seen.len(), placed.len(), "no order but those placed");
+    // The first push set each listing to the shelf (1000 down to 500); after it only orders
+    // moved Amazon's quantities: a rise would be units handed back.
+    for sku in &skus {
+        let log = emu.control().quantity_log(Some(sku), None);
+        let rises: Vec<_> = log.iter().filter(|c| c.to > c.from && c.from > 0).collect();
+        assert!(rises.is_empty(), "{sku}: units handed back: {rises:?}");
+    }
     // The shop books them (its shelf falls) and Amazon follows the shelf.
     for i in 0..30 {
         *shelf.get_mut(&format!("ITEM-{}", i % skus.len())).unwrap() -= 1;
@@ -348,4 +355,108 @@ fn with_the_queue_down_for_an_hour_the_order_search_takes_over() {
     );
     assert!(seen.values().all(|n| *n == 1), "each order once");
     engine.close().unwrap();
+}
+
+/// A buyer's cancellation request reaches the host as an event in seconds, not at the next
+/// order search.
+#[test]
+fn a_buyer_cancellation_request_raises_its_event_in_seconds() {
+    let emu = emulator(1.0);
+    seed_listings(&emu, 2, 100);
+    let dir = tempdir();
+    let engine = open(
+        &emu,
+        &dir,
+        &format!(
+            r#"{}, "intervals": {{"orders_seconds": 3600}}"#,
+            notifications_section(&emu, 300)
+        ),
+    );
+    engine.notifications_setup().unwrap();
+    engine.start().unwrap();
+    let placed = emu.control().place_orders(&OrderSeed::default()).unwrap();
+    let mut seen = HashMap::new();
+    wait_until("the order", Duration::from_secs(30), || {
+        take(&engine, &mut seen);
+        seen.contains_key(&placed[0])
+    });
+    events(&engine);
+    assert!(emu
+        .control()
+        .buyer_cancel_request(&placed[0], "Found a better price"));
+    let started = Instant::now();
+    let mut requested = Vec::new();
+    wait_until(
+        "order.buyer_cancel_requested",
+        Duration::from_secs(60),
+        || {
+            requested.extend(
+                events(&engine)
+                    .into_iter()
+                    .filter(|e| e["type"] == "order.buyer_cancel_requested"),
+            );
+            !requested.is_empty()
+        },
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        requested[0]["order_id"],
+        placed[0].as_str(),
+        "{requested:?}"
+    );
+    engine.close().unwrap();
+}
+
+/// `sellsync notifications setup CONFIG` twice (the same ids), then `sellsync status` says
+/// whether notifications come.
+#[test]
+fn the_cli_sets_notifications_up_and_shows_whether_they_flow() {
+    let emu = emulator(1000.0);
+    seed_listings(&emu, 2, 100);
+    let dir = tempdir();
+    let store = dir.path().join("store.sqlite");
+    let config_file = dir.path().join("sellsync.json");
+    std::fs::write(
+        &config_file,
+        config_json(&emu, &store, &notifications_section(&emu, 300)),
+    )
+    .unwrap();
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sellsync"))
+            .args(args)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "sellsync {args:?}: {text}");
+        text
+    };
+    let config = config_file.to_str().unwrap();
+    let first = cli(&["notifications", "setup", config]);
+    assert!(first.contains("subscribed   ORDER_CHANGE ("), "{first}");
+    assert!(
+        first.contains("subscribed   LISTINGS_ITEM_MFN_QUANTITY_CHANGE ("),
+        "{first}"
+    );
+    assert_eq!(
+        cli(&["notifications", "setup", config]),
+        first,
+        "run again: the same"
+    );
+    let store_arg = store.to_str().unwrap();
+    assert!(cli(&["status", store_arg]).contains("notifications  none received"));
+    let engine = open(&emu, &dir, &notifications_section(&emu, 300));
+    engine.start().unwrap();
+    emu.control().place_orders(&OrderSeed::default()).unwrap();
+    wait_until("a notification kept", Duration::from_secs(30), || {
+        let n = &status(&engine)["notifications"];
+        n["received"].as_u64() >= Some(1) && n["last_receive_ok_at"].is_string()
+    });
+    engine.close().unwrap();
+    let line = cli(&["status", store_arg]);
+    assert!(line.contains("notifications  queue answering"), "{line}");
 }

@@ -60,6 +60,9 @@ pub struct Core {
     pub connectivity: Mutex<()>,
     /// Whether notifications are flowing (the order search is rarer while they do).
     pub notifications: notifications::Flowing,
+    /// SKUs whose quantity is being set on Amazon right now: a quantity notification for one
+    /// waits until the push is recorded (it may be the push's own echo).
+    pub patches_in_flight: Mutex<std::collections::HashSet<String>>,
     /// Set when the handle closes; wakes every wait.
     shutdown: tokio::sync::watch::Sender<bool>,
 }
@@ -104,7 +107,7 @@ pub struct Engine {
     dispatch: tracing::Dispatch,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -175,6 +178,7 @@ impl Engine {
                 alerts_at: Mutex::new(None),
                 connectivity: Mutex::new(()),
                 notifications: notifications::Flowing::default(),
+                patches_in_flight: Mutex::new(std::collections::HashSet::new()),
                 shutdown,
             }),
             runtime: Mutex::new(Some(runtime)),

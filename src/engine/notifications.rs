@@ -216,6 +216,12 @@ pub async fn act(core: &Core) -> Result<()> {
                         }
                     }
                 }
+                Work::Quantity { sku, .. }
+                    if super::lock(&core.patches_in_flight).contains(sku) =>
+                {
+                    // Perhaps the push's own echo: noted once the push is recorded.
+                    continue;
+                }
                 Work::Quantity {
                     sku,
                     quantity,
@@ -233,7 +239,7 @@ pub async fn act(core: &Core) -> Result<()> {
             core.flows.wake(Flow::StockPatches);
         }
         outcome?;
-        if pending.len() < ACT_BATCH {
+        if pending.len() < ACT_BATCH || done.is_empty() {
             return Ok(());
         }
     }

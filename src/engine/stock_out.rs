@@ -93,11 +93,14 @@ pub async fn run_patches(core: &Core) -> Result<Report> {
 }
 
 async fn patch(core: &Core, p: &Push, report: &mut Report) -> Result<()> {
-    // The host may have changed the stock since this pass began: send its latest value.
-    let mut p = p.clone();
+    // What the SKU should show changed since this pass read Amazon (the host reported stock,
+    // or an order Amazon held units for became visible): the units held were counted for the
+    // old value, so the next pass (at once) reads again and sends the latest value.
     if let Some((Some(desired), _)) = core.store.sku_quantities(&p.sku)? {
-        p.desired = desired;
-        p.send = (desired - p.held).max(0);
+        if desired != p.desired {
+            core.flows.wake(super::Flow::StockPatches);
+            return Ok(());
+        }
     }
     if let Some((shows, read_at)) = p.shows.filter(|(q, _)| *q == p.send) {
         // Amazon already shows it (typically: an order took the units): nothing to send.
@@ -105,6 +108,7 @@ async fn patch(core: &Core, p: &Push, report: &mut Report) -> Result<()> {
             .store
             .record_patch(&p.sku, shows, p.desired, p.took.as_ref(), Ok(()), read_at);
     }
+    let _in_flight = InFlight::new(core, &p.sku);
     let outcome = listings::patch_quantity(
         &core.client,
         &core.config.seller_id,
@@ -132,6 +136,28 @@ async fn patch(core: &Core, p: &Push, report: &mut Report) -> Result<()> {
     )?;
     report.patched += 1;
     Ok(())
+}
+
+/// Marks a SKU's patch in flight for as long as it lives (see `Core::patches_in_flight`).
+struct InFlight<'a> {
+    core: &'a Core,
+    sku: String,
+}
+
+impl<'a> InFlight<'a> {
+    fn new(core: &'a Core, sku: &str) -> Self {
+        super::lock(&core.patches_in_flight).insert(sku.to_string());
+        InFlight {
+            core,
+            sku: sku.to_string(),
+        }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        super::lock(&self.core.patches_in_flight).remove(&self.sku);
+    }
 }
 
 /// The feed lane: look-ups, feeds in flight, and bulk.
@@ -210,6 +236,11 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
     let now = core.client.amazon_now();
     let mut held = 0;
     for p in pushes.iter_mut() {
+        // What Amazon was known to show may have moved since the pass began (a quantity
+        // notification): the stretch read now starts from the latest known value.
+        if let Some((amazon, amazon_at)) = core.store.amazon_known(&p.sku)? {
+            (p.amazon, p.amazon_at) = (amazon, amazon_at);
+        }
         let read = match (p.amazon, p.amazon_at.as_deref(), shows.get(&p.sku)) {
             (Some(amazon), Some(at), Some(q)) => Some((amazon, at, *q)),
             _ => None,

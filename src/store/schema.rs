@@ -189,7 +189,8 @@ pub const MIGRATIONS: &[&str] = &[
      CREATE INDEX orders_buyer_data_due ON orders(retention_from) WHERE buyer_sealed IS NOT NULL;
      CREATE TABLE privacy (name TEXT PRIMARY KEY, value BLOB NOT NULL);",
     // 13: notifications taken from the seller's queue, until what each says was acted on
-    // (kept a week after, to recognise a late duplicate), and only what is acted on.
+    // (kept a week after, to recognise a late duplicate), and only what is acted on; which
+    // stretches of what Amazon took a quantity notification told.
     "CREATE TABLE notifications (
         notification_id TEXT PRIMARY KEY,
         kind TEXT NOT NULL,
@@ -201,5 +202,6 @@ pub const MIGRATIONS: &[&str] = &[
         done_at TEXT
      );
      CREATE INDEX notifications_pending ON notifications(received_at) WHERE done_at IS NULL;
-     CREATE INDEX notifications_done ON notifications(done_at) WHERE done_at IS NOT NULL;",
+     CREATE INDEX notifications_done ON notifications(done_at) WHERE done_at IS NOT NULL;
+     ALTER TABLE amazon_takes ADD COLUMN by_notification INTEGER NOT NULL DEFAULT 0;",
 ];

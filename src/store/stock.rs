@@ -418,14 +418,14 @@ impl Store {
         match (amazon, amazon_at, pushed_for) {
             (Some(before), Some(after), Some(pushed_for)) if quantity < before => {
                 tx.prepare_cached(
-                    "INSERT INTO amazon_takes(sku, after, until, units) VALUES (?1, ?2, ?3, ?4)",
+                    "INSERT INTO amazon_takes(sku, after, until, units, by_notification) VALUES (?1, ?2, ?3, ?4, 1)",
                 )?
                 .execute(params![sku, after, at_text, before - quantity])?;
                 keep_in_step_if_held(&tx, sku, quantity, pushed_for)?;
             }
             (Some(before), Some(after), None) if quantity < before => {
                 tx.prepare_cached(
-                    "INSERT INTO amazon_takes(sku, after, until, units) VALUES (?1, ?2, ?3, ?4)",
+                    "INSERT INTO amazon_takes(sku, after, until, units, by_notification) VALUES (?1, ?2, ?3, ?4, 1)",
                 )?
                 .execute(params![sku, after, at_text, before - quantity])?;
             }
@@ -551,6 +551,15 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// What Amazon is known to show for a SKU, and since when (None: no such SKU).
+    pub fn amazon_known(&self, sku: &str) -> Result<Option<(Option<i64>, Option<String>)>> {
+        Ok(self
+            .conn()
+            .prepare_cached("SELECT amazon, amazon_at FROM skus WHERE sku = ?1")?
+            .query_row([sku], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
     }
 
     /// What a SKU should show and what Amazon is known to show.
@@ -822,25 +831,55 @@ fn kept_takes(conn: &rusqlite::Connection, sku: &str) -> Result<Vec<Take>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Units of `takes` not explained by the orders of the SKU seen so far.
+/// Units of `takes` not explained by the orders of the SKU seen so far. Each seen order is
+/// matched with the earliest stretch that contains its purchase time and still has units to
+/// explain, so an order near the boundary of two stretches explains one unit, not one in each.
 fn unseen_in(conn: &rusqlite::Connection, sku: &str, takes: &[Take]) -> Result<i64> {
-    // From the orders placed in the stretch (a few), not from the SKU's whole history (`+`
-    // keeps the planner off the SKU index).
-    let mut seen_in = conn.prepare_cached(
-        "SELECT COALESCE(SUM(i.quantity), 0) FROM orders o JOIN order_items i ON i.order_id = o.order_id
-         WHERE +i.sku = ?1 AND o.fulfilled_by = 'MERCHANT' AND o.purchase_date > ?2 AND o.purchase_date <= ?3",
-    )?;
-    let mut unseen = 0;
-    for t in takes {
-        // Amazon's times come to the second: an order placed just after a push may carry a
-        // time just before it.
-        let after = DateTime::parse_from_rfc3339(&t.after)
-            .map(|a| ts(a.with_timezone(&Utc) - BOUNDARY_SLACK))
-            .unwrap_or_else(|_| t.after.clone());
-        let seen: i64 = seen_in.query_row(params![sku, after, t.until], |r| r.get(0))?;
-        unseen += (t.units - seen).max(0);
+    if takes.is_empty() {
+        return Ok(0);
     }
-    Ok(unseen)
+    // Amazon's times come to the second: an order placed just after a stretch began may carry
+    // a time just before it.
+    let mut windows: Vec<(String, &str, i64)> = takes
+        .iter()
+        .map(|t| {
+            let after = DateTime::parse_from_rfc3339(&t.after)
+                .map(|a| ts(a.with_timezone(&Utc) - BOUNDARY_SLACK))
+                .unwrap_or_else(|_| t.after.clone());
+            (after, t.until.as_str(), t.units.max(0))
+        })
+        .collect();
+    windows.sort();
+    let from = windows
+        .iter()
+        .map(|w| w.0.as_str())
+        .min()
+        .unwrap_or_default();
+    let to = windows.iter().map(|w| w.1).max().unwrap_or_default();
+    // From the orders placed in the stretches (a few), not from the SKU's whole history (`+`
+    // keeps the planner off the SKU index).
+    let mut seen = conn.prepare_cached(
+        "SELECT o.purchase_date, i.quantity FROM orders o JOIN order_items i ON i.order_id = o.order_id
+         WHERE +i.sku = ?1 AND o.fulfilled_by = 'MERCHANT' AND o.purchase_date > ?2 AND o.purchase_date <= ?3
+         ORDER BY o.purchase_date",
+    )?;
+    let orders = seen.query_map(params![sku, from, to], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    for order in orders {
+        let (placed, mut units) = order?;
+        for w in windows.iter_mut() {
+            if units == 0 {
+                break;
+            }
+            if w.2 > 0 && placed.as_str() > w.0.as_str() && placed.as_str() <= w.1 {
+                let explained = units.min(w.2);
+                w.2 -= explained;
+                units -= explained;
+            }
+        }
+    }
+    Ok(windows.iter().map(|w| w.2).sum())
 }
 
 /// Amazon accepted `quantity` (sent for `pushed_for`) at `at`; what it took before is kept.
@@ -858,13 +897,43 @@ fn accept(
         "UPDATE skus SET amazon = ?2, amazon_at = ?3, pushed_for = ?4, bulk = 0, attempts = 0, last_error = NULL WHERE sku = ?1",
     )?
     .execute(params![sku, quantity, ts(at), pushed_for])?;
-    if let Some(t) = took.filter(|t| t.units > 0) {
+    if let Some(t) = took
+        .filter(|t| t.units > 0)
+        .and_then(|t| not_yet_kept(tx, sku, t).transpose())
+    {
+        let t = t?;
         tx.prepare_cached(
             "INSERT INTO amazon_takes(sku, after, until, units) VALUES (?1, ?2, ?3, ?4)",
         )?
         .execute(params![sku, t.after, t.until, t.units])?;
     }
     keep_in_step_if_held(tx, sku, quantity, pushed_for)
+}
+
+/// The part of `took` (read before a push) that no stretch a quantity notification kept since
+/// its start covers: a notification that came meanwhile already kept what Amazon took up to
+/// its time.
+/// None when nothing is left.
+fn not_yet_kept(tx: &Transaction<'_>, sku: &str, took: &Take) -> Result<Option<Take>> {
+    let (units, until, beyond): (i64, Option<String>, bool) = tx
+        .prepare_cached(
+            "SELECT COALESCE(SUM(units), 0), MAX(until), COALESCE(MAX(until >= ?3), 0) FROM amazon_takes
+             WHERE sku = ?1 AND by_notification = 1 AND after >= ?2",
+        )?
+        .query_row(params![sku, took.after, took.until], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+    let Some(until) = until else {
+        return Ok(Some(took.clone()));
+    };
+    if beyond || took.units <= units {
+        return Ok(None);
+    }
+    Ok(Some(Take {
+        after: until,
+        until: took.until.clone(),
+        units: took.units - units,
+    }))
 }
 
 /// Amazon shows `quantity` for a push made for `pushed_for`: the SKU stays in step only when

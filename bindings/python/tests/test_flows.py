@@ -291,3 +291,30 @@ def test_refund_reaches_amazon(emulator: Emulator, config: Dict[str, Any]) -> No
         sync_until(shop, Flow.SHIPMENTS, refunded, "the refund's outcome")
         assert [(e["type"], e["kind"], e["order_id"]) for e in done] == [("adjustment.done", "REFUND", placed)]
         assert [r["order_id"] for r in emulator.state()["refunds"]] == [placed]
+
+
+def test_notifications_setup_and_an_order_in_seconds(emulator: Emulator, tmp_path) -> None:
+    seed(emulator, ["PY-NOTE"])
+    queue = emulator._request("POST", "queues", {"name": "sellsync-notifications"})
+    config = make_config(
+        emulator,
+        tmp_path / "store.sqlite",
+        intervals={"orders_seconds": 3600},
+        notifications={
+            "queue_url": queue["url"],
+            "region": "us-east-1",
+            "aws_access_key_id": "AKIAEMULATOR00000000",
+            "aws_secret_access_key": "emulator/aws/secret/key/0000000000000000",
+        },
+    )
+    with SellSync(config) as shop:
+        first = shop.notifications_setup()
+        assert first == shop.notifications_setup(), "set-up is idempotent"
+        assert first["queue_arn"] == queue["arn"]
+        assert set(first["subscriptions"]) == {"ORDER_CHANGE", "LISTINGS_ITEM_MFN_QUANTITY_CHANGE"}
+        shop.start()
+        placed = emulator.place_orders(count=1, lines=[["PY-NOTE", 1]], age_seconds=0)
+        # The order search runs hourly here: only the notification can bring the order.
+        taken = wait_for(lambda: take_all(shop), seconds=30, what="the notified order")
+        assert [o["order_id"] for o in taken] == placed
+        assert shop.state()["notifications"]["flowing"] is True
