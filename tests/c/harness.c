@@ -440,6 +440,11 @@ static int mode_nulls(const char *config) {
     REFUSED(sellsync_listings(NULL, &out));
     REFUSED(sellsync_listings(h, NULL));
     null_checked("sellsync_listings");
+    REFUSED(sellsync_notifications_setup(NULL, &out));
+    REFUSED(sellsync_notifications_setup(h, NULL));
+    /* Without a notifications section the configuration is what is refused. */
+    CHECK(sellsync_notifications_setup(h, &out) == SELLSYNC_ERR_INVALID_ARGUMENT && out == NULL);
+    null_checked("sellsync_notifications_setup");
     REFUSED(sellsync_shipment_confirm(NULL, shipment));
     REFUSED(sellsync_shipment_confirm(h, NULL));
     null_checked("sellsync_shipment_confirm");
