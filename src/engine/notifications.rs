@@ -79,14 +79,17 @@ pub async fn task(core: Arc<Core>, mut stopped: tokio::sync::watch::Receiver<boo
         let now = core.clock.now();
         let was_flowing = flowing(&core, now);
         let outcome = match received {
-            Ok(messages) => keep(&core, &queue, messages).await,
+            Ok(messages) => {
+                // The queue answered: said before the messages are acted on.
+                core.notifications.failing.store(false, Ordering::Relaxed);
+                let _ = core.store.note_receive(Ok(()), now);
+                keep(&core, &queue, messages).await
+            }
             Err(e) => Err(e),
         };
         match outcome {
             Ok(()) => {
                 pause = FIRST_PAUSE;
-                core.notifications.failing.store(false, Ordering::Relaxed);
-                let _ = core.store.note_receive(Ok(()), now);
                 if was_flowing && !flowing(&core, core.clock.now()) {
                     tracing::info!(
                         "notifications: none for a while; the order search is back at full speed"
