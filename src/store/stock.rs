@@ -832,8 +832,9 @@ fn kept_takes(conn: &rusqlite::Connection, sku: &str) -> Result<Vec<Take>> {
 }
 
 /// Units of `takes` not explained by the orders of the SKU seen so far. Each seen order is
-/// matched with the earliest stretch that contains its purchase time and still has units to
-/// explain, so an order near the boundary of two stretches explains one unit, not one in each.
+/// matched with one stretch that contains its purchase time and still has units to explain
+/// (the one ending first), so an order near the boundary of two stretches explains one unit,
+/// not one in each.
 fn unseen_in(conn: &rusqlite::Connection, sku: &str, takes: &[Take]) -> Result<i64> {
     if takes.is_empty() {
         return Ok(0);
@@ -849,7 +850,9 @@ fn unseen_in(conn: &rusqlite::Connection, sku: &str, takes: &[Take]) -> Result<i
             (after, t.until.as_str(), t.units.max(0))
         })
         .collect();
-    windows.sort();
+    // An order goes to the stretch that contains it, has units left and ends first: the
+    // matching that explains the most units when stretches overlap.
+    windows.sort_by(|a, b| a.1.cmp(b.1).then_with(|| a.0.cmp(&b.0)));
     let from = windows
         .iter()
         .map(|w| w.0.as_str())
