@@ -43,6 +43,25 @@ fn open_on_clock(emu: &Arc<Emulator>, dir: &tempfile::TempDir, extra: &str) -> E
     Engine::open_with_clock(config, Arc::new(EmuClock(emu.clone()))).expect("open")
 }
 
+/// A shop at Amazon's real rates with `listings` listings, notifications set up and the worker
+/// running, its order search hourly: only a notification can bring an order in seconds.
+fn notified_shop(listings: usize) -> (Emulator, tempfile::TempDir, Engine) {
+    let emu = emulator(1.0);
+    seed_listings(&emu, listings, 100);
+    let dir = tempdir();
+    let engine = open(
+        &emu,
+        &dir,
+        &format!(
+            r#"{}, "intervals": {{"orders_seconds": 3600}}"#,
+            notifications_section(&emu, 300)
+        ),
+    );
+    engine.notifications_setup().unwrap();
+    engine.start().unwrap();
+    (emu, dir, engine)
+}
+
 fn status(engine: &Engine) -> serde_json::Value {
     serde_json::from_str(&engine.status().unwrap()).unwrap()
 }
@@ -95,19 +114,7 @@ fn setup_creates_the_destination_and_both_subscriptions_once() {
 /// host in seconds: the order search could not find it for at least two minutes.
 #[test]
 fn an_order_reaches_the_host_in_seconds_at_real_rates() {
-    let emu = emulator(1.0);
-    seed_listings(&emu, 3, 100);
-    let dir = tempdir();
-    let engine = open(
-        &emu,
-        &dir,
-        &format!(
-            r#"{}, "intervals": {{"orders_seconds": 3600}}"#,
-            notifications_section(&emu, 300)
-        ),
-    );
-    engine.notifications_setup().unwrap();
-    engine.start().unwrap();
+    let (emu, _dir, engine) = notified_shop(3);
     let placed = emu
         .control()
         .place_orders(&OrderSeed::default())
@@ -361,19 +368,7 @@ fn with_the_queue_down_for_an_hour_the_order_search_takes_over() {
 /// order search.
 #[test]
 fn a_buyer_cancellation_request_raises_its_event_in_seconds() {
-    let emu = emulator(1.0);
-    seed_listings(&emu, 2, 100);
-    let dir = tempdir();
-    let engine = open(
-        &emu,
-        &dir,
-        &format!(
-            r#"{}, "intervals": {{"orders_seconds": 3600}}"#,
-            notifications_section(&emu, 300)
-        ),
-    );
-    engine.notifications_setup().unwrap();
-    engine.start().unwrap();
+    let (emu, _dir, engine) = notified_shop(2);
     let placed = emu.control().place_orders(&OrderSeed::default()).unwrap();
     let mut seen = HashMap::new();
     wait_until("the order", Duration::from_secs(30), || {

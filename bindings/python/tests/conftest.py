@@ -9,6 +9,7 @@ import json
 import os
 import queue
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -38,6 +39,20 @@ def wait_for(condition: Callable[[], Any], seconds: float = 60, what: str = "con
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {seconds} s waiting for {what}")
         time.sleep(0.02)  # polling interval of a bounded wait, not a synchronisation
+
+
+def run_script(script: Path, *args: str) -> str:
+    """Runs a Python program as a user would (this interpreter, this environment); asserts it
+    succeeded and returns what it printed."""
+    result = subprocess.run(
+        [sys.executable, str(script), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
 
 
 class Emulator:

@@ -2,28 +2,17 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any, Dict
 
-from conftest import REPO, Emulator
+from conftest import REPO, Emulator, run_script
 
 HOOK = REPO / "examples" / "erp_hook.py"
 
 
 def run_hook(config: Path, db: Path) -> str:
-    result = subprocess.run(
-        [sys.executable, str(HOOK), str(config), "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=dict(os.environ),
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
+    return run_script(HOOK, str(config), "--db", str(db))
 
 
 def test_erp_hook_books_orders_once_and_reports_stock_and_shipments(

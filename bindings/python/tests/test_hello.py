@@ -2,27 +2,16 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any, Dict
 
-from conftest import Emulator
+from conftest import Emulator, run_script
 
 HELLO = Path(__file__).resolve().parents[1] / "examples" / "hello.py"
 
 
 def run_hello(config_file: Path) -> str:
-    result = subprocess.run(
-        [sys.executable, str(HELLO), str(config_file)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=dict(os.environ),
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
+    return run_script(HELLO, str(config_file))
 
 
 def test_hello_takes_every_waiting_order_once(
