@@ -120,14 +120,7 @@ impl Notifications {
         let h: String = (0..32)
             .map(|_| char::from_digit(self.rng.gen_range(0..16), 16).unwrap_or('0'))
             .collect();
-        format!(
-            "{}-{}-{}-{}-{}",
-            &h[..8],
-            &h[8..12],
-            &h[12..16],
-            &h[16..20],
-            &h[20..]
-        )
+        crate::queues::uuid_form(&h)
     }
 
     /// The published notifications still kept, oldest first.

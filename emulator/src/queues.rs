@@ -108,7 +108,11 @@ fn random_hex(n: usize) -> String {
 
 /// A random id in UUID form.
 pub fn uuid() -> String {
-    let h = random_hex(32);
+    uuid_form(&random_hex(32))
+}
+
+/// 32 hex characters in UUID form (8-4-4-4-12).
+pub fn uuid_form(h: &str) -> String {
     format!(
         "{}-{}-{}-{}-{}",
         &h[..8],

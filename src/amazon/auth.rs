@@ -341,7 +341,6 @@ mod tests {
 
     #[tokio::test]
     async fn seller_and_grantless_tokens_are_cached_apart_until_they_expire() {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
         // An LWA that numbers its tokens and records each form it was sent.
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/auth/o2/token", listener.local_addr().unwrap());
@@ -350,37 +349,15 @@ mod tests {
         tokio::spawn(async move {
             let mut n = 0;
             while let Ok((mut s, _)) = listener.accept().await {
-                let mut buf = vec![0u8; 8192];
-                let mut got = Vec::new();
-                loop {
-                    let k = s.read(&mut buf).await.unwrap_or(0);
-                    got.extend_from_slice(&buf[..k]);
-                    let text = String::from_utf8_lossy(&got).to_string();
-                    if let Some(i) = text.find("\r\n\r\n") {
-                        let len: usize = text
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase()
-                                    .strip_prefix("content-length:")
-                                    .map(|v| v.trim().parse().unwrap_or(0))
-                            })
-                            .unwrap_or(0);
-                        if got.len() >= i + 4 + len || k == 0 {
-                            seen.lock().unwrap().push(text[i + 4..].to_string());
-                            break;
-                        }
-                    }
-                    if k == 0 {
-                        break;
-                    }
-                }
+                let Some((_, form)) = super::super::test_http::read_request(&mut s).await else {
+                    continue;
+                };
+                seen.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&form).to_string());
                 n += 1;
                 let body = format!(r#"{{"access_token":"Atza|t{n}","expires_in":3600}}"#);
-                let answer = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = s.write_all(answer.as_bytes()).await;
+                super::super::test_http::answer(&mut s, 200, "application/json", &body).await;
             }
         });
         let lwa = Lwa::new(

@@ -64,16 +64,8 @@ impl Operation {
         Operation::DeleteSubscriptionById,
     ];
 
-    /// The Notifications API operations.
-    pub const NOTIFICATIONS: [Operation; 7] = [
-        Operation::GetDestinations,
-        Operation::CreateDestination,
-        Operation::DeleteDestination,
-        Operation::GetSubscription,
-        Operation::CreateSubscription,
-        Operation::GetSubscriptionById,
-        Operation::DeleteSubscriptionById,
-    ];
+    /// The Notifications API operations (the last of [`Operation::ALL`]).
+    pub const NOTIFICATIONS: &'static [Operation] = Self::ALL.as_slice().split_at(17).1;
 
     /// The LWA scope of a grantless operation (called with a token of the application, not of
     /// the seller's authorisation); None for the others.
@@ -387,11 +379,14 @@ mod tests {
 
     #[test]
     fn notifications_operations_allow_one_a_second_burst_five_and_name_their_grant() {
+        assert_eq!(Operation::NOTIFICATIONS[0], Operation::GetDestinations);
+        assert_eq!(Operation::NOTIFICATIONS.len(), 7);
         for op in Operation::NOTIFICATIONS {
             assert_eq!(op.usage_plan(), (1.0, 5), "{op:?}");
         }
         let grantless: Vec<_> = Operation::NOTIFICATIONS
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|o| o.grantless_scope().is_some())
             .collect();
         assert_eq!(

@@ -10,6 +10,8 @@ pub mod notifications;
 pub mod orders;
 pub mod reports;
 pub mod sqs;
+#[cfg(test)]
+mod test_http;
 
 use crate::clock::{Clock, ServerClock};
 use crate::config::{Config, Http};

@@ -600,39 +600,17 @@ mod tests {
     }
 
     async fn tiny_amazon(state: std::sync::Arc<std::sync::Mutex<Amazon>>) -> String {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
             while let Ok((mut s, _)) = listener.accept().await {
                 let state = state.clone();
                 tokio::spawn(async move {
-                    let mut got = Vec::new();
-                    let mut buf = [0u8; 4096];
-                    let (head, body) = loop {
-                        let k = s.read(&mut buf).await.unwrap_or(0);
-                        got.extend_from_slice(&buf[..k]);
-                        let text = String::from_utf8_lossy(&got).to_string();
-                        if let Some(i) = text.find("\r\n\r\n") {
-                            let len: usize = text[..i]
-                                .lines()
-                                .find_map(|l| {
-                                    l.to_ascii_lowercase()
-                                        .strip_prefix("content-length:")
-                                        .map(|v| v.trim().parse().unwrap())
-                                })
-                                .unwrap_or(0);
-                            if got.len() >= i + 4 + len {
-                                break (
-                                    text[..i].to_string(),
-                                    text[i + 4..i + 4 + len].to_string(),
-                                );
-                            }
-                        }
-                        if k == 0 {
-                            return;
-                        }
+                    let Some((head, body)) = super::super::test_http::read_request(&mut s).await
+                    else {
+                        return;
                     };
+                    let body = String::from_utf8_lossy(&body).to_string();
                     let mut lines = head.lines();
                     let mut first = lines.next().unwrap().split(' ');
                     let method = first.next().unwrap().to_string();
@@ -644,11 +622,8 @@ mod tests {
                         .unwrap_or_default();
                     let (status, answer) =
                         answer(&mut state.lock().unwrap(), &method, &path, &token, &body);
-                    let reply = format!(
-                        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
-                        answer.len()
-                    );
-                    let _ = s.write_all(reply.as_bytes()).await;
+                    super::super::test_http::answer(&mut s, status, "application/json", &answer)
+                        .await;
                 });
             }
         });

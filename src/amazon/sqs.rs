@@ -634,7 +634,6 @@ mod tests {
     /// A one-connection-at-a-time SQS on loopback: checks each request's signature as AWS
     /// does (with the `Host` header as it arrived) and answers with `answers` in turn.
     async fn tiny_sqs(answers: Vec<(u16, String)>) -> (String, Arc<std::sync::Mutex<Vec<Value>>>) {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -644,27 +643,9 @@ mod tests {
                 let Ok((mut s, _)) = listener.accept().await else {
                     return;
                 };
-                let mut got = Vec::new();
-                let mut buf = [0u8; 4096];
-                let (head, body) = loop {
-                    let k = s.read(&mut buf).await.unwrap_or(0);
-                    got.extend_from_slice(&buf[..k]);
-                    let text = String::from_utf8_lossy(&got).to_string();
-                    if let Some(i) = text.find("\r\n\r\n") {
-                        let len: usize = text[..i]
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase()
-                                    .strip_prefix("content-length:")
-                                    .map(|v| v.trim().parse().unwrap())
-                            })
-                            .unwrap_or(0);
-                        if got.len() >= i + 4 + len {
-                            break (text[..i].to_string(), got[i + 4..i + 4 + len].to_vec());
-                        }
-                    }
-                    assert!(k > 0, "connection closed early");
-                };
+                let (head, body) = super::super::test_http::read_request(&mut s)
+                    .await
+                    .expect("a request before the connection closed");
                 let mut lines = head.lines();
                 let request_line = lines.next().unwrap().to_string();
                 let headers: Vec<(String, String)> = lines
@@ -692,11 +673,13 @@ mod tests {
                 doc["_request_line"] = json!(request_line);
                 doc["_verified"] = json!(verified.map(|v| v.service).map_err(|e| e.to_string()));
                 record.lock().unwrap().push(doc);
-                let reply = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
-                    answer.len()
-                );
-                s.write_all(reply.as_bytes()).await.unwrap();
+                super::super::test_http::answer(
+                    &mut s,
+                    status,
+                    "application/x-amz-json-1.0",
+                    &answer,
+                )
+                .await;
             }
         });
         (format!("http://{addr}/000000000000/notifications"), seen)

@@ -52,10 +52,9 @@ impl Flowing {
 /// The background task: receive, keep, delete, act, until the worker stops or the handle
 /// closes.
 pub async fn task(core: Arc<Core>, mut stopped: tokio::sync::watch::Receiver<bool>) {
-    let Some(cfg) = core.config.notifications.as_ref() else {
+    if core.config.notifications.is_none() {
         return;
-    };
-    let _ = cfg;
+    }
     // AWS checks signatures against real time, whatever clock the library runs on.
     let real_time = Arc::new(crate::clock::SystemClock);
     let queue = match sqs::Queue::new(&core.config, core.client.http().clone(), real_time) {
@@ -82,7 +81,7 @@ pub async fn task(core: Arc<Core>, mut stopped: tokio::sync::watch::Receiver<boo
             Ok(messages) => {
                 // The queue answered: said before the messages are acted on.
                 core.notifications.failing.store(false, Ordering::Relaxed);
-                let _ = core.store.note_receive(Ok(()), now);
+                note_receive(&core, Ok(()), now);
                 keep(&core, &queue, messages).await
             }
             Err(e) => Err(e),
@@ -105,7 +104,7 @@ pub async fn task(core: Arc<Core>, mut stopped: tokio::sync::watch::Receiver<boo
                     );
                     core.flows.wake(Flow::Orders);
                 }
-                let _ = core.store.note_receive(Err(&text), now);
+                note_receive(&core, Err(&text), now);
                 tokio::select! {
                     _ = tokio::time::sleep(pause) => {}
                     _ = stopped.wait_for(|s| *s) => return,
@@ -114,6 +113,14 @@ pub async fn task(core: Arc<Core>, mut stopped: tokio::sync::watch::Receiver<boo
                 pause = (pause * 2).min(MAX_PAUSE);
             }
         }
+    }
+}
+
+/// Records a receive's outcome for `sellsync_state`; a store that cannot is said in the log
+/// (the next receive tries again).
+fn note_receive(core: &Core, outcome: std::result::Result<(), &str>, now: DateTime<Utc>) {
+    if let Err(e) = core.store.note_receive(outcome, now) {
+        tracing::warn!("notifications: the outcome of a receive could not be stored: {e}");
     }
 }
 

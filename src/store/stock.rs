@@ -415,19 +415,15 @@ impl Store {
         }
         tx.prepare_cached("UPDATE skus SET amazon = ?2, amazon_at = ?3 WHERE sku = ?1")?
             .execute(params![sku, quantity, at_text])?;
-        match (amazon, amazon_at, pushed_for) {
-            (Some(before), Some(after), Some(pushed_for)) if quantity < before => {
+        match (amazon, amazon_at) {
+            (Some(before), Some(after)) if quantity < before => {
                 tx.prepare_cached(
                     "INSERT INTO amazon_takes(sku, after, until, units, by_notification) VALUES (?1, ?2, ?3, ?4, 1)",
                 )?
                 .execute(params![sku, after, at_text, before - quantity])?;
-                keep_in_step_if_held(&tx, sku, quantity, pushed_for)?;
-            }
-            (Some(before), Some(after), None) if quantity < before => {
-                tx.prepare_cached(
-                    "INSERT INTO amazon_takes(sku, after, until, units, by_notification) VALUES (?1, ?2, ?3, ?4, 1)",
-                )?
-                .execute(params![sku, after, at_text, before - quantity])?;
+                if let Some(pushed_for) = pushed_for {
+                    keep_in_step_if_held(&tx, sku, quantity, pushed_for)?;
+                }
             }
             _ => {
                 tx.prepare_cached("UPDATE skus SET pushed_for = NULL WHERE sku = ?1")?
