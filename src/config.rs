@@ -679,6 +679,31 @@ impl Http {
     }
 }
 
+/// A store shared by the processes of one seller account (several tills, several stores).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharedStore {
+    /// The PostgreSQL database, as a `postgresql://user:password@host:port/database` URL
+    /// (`?sslmode=require` for TLS). One database per seller account. Never shown in a
+    /// message or a log line.
+    #[serde(default)]
+    pub postgres: Option<Secret>,
+    /// How long the process that runs the sync with Amazon holds the lease without renewing
+    /// it (default 10 s): another process takes over at most this long after it stops.
+    #[serde(default)]
+    pub lease_seconds: Option<f64>,
+    /// This process's name in the lease (default: host name and process id).
+    #[serde(default)]
+    pub node: Option<String>,
+}
+
+impl SharedStore {
+    /// The lease's length.
+    pub fn lease(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.lease_seconds.unwrap_or(10.0))
+    }
+}
+
 /// Where Amazon's notifications arrive: the seller's Amazon SQS queue, and the AWS credentials
 /// that may read it.
 #[derive(Clone, Debug, Deserialize)]
@@ -802,8 +827,13 @@ fn urlencoding_decode(s: &str) -> std::result::Result<String, std::string::FromU
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// Path of the SQLite store (one file per seller account; created if missing).
+    /// Path of the SQLite store (one file per seller account; created if missing). Not given
+    /// when `store.postgres` is.
+    #[serde(default)]
     pub store_path: String,
+    /// A store shared by several processes (PostgreSQL) instead of the SQLite file.
+    #[serde(default)]
+    pub store: SharedStore,
     /// The seller's merchant token.
     pub seller_id: String,
     /// Marketplaces to sync.
@@ -866,8 +896,18 @@ impl Config {
     /// Checks the configuration (ranges, required values, URLs).
     pub(crate) fn validate(&self) -> Result<()> {
         let fail = |m: &str| Err(Error::Config(m.to_string()));
-        if self.store_path.is_empty() {
-            return fail("store_path must name a file");
+        match (&self.store.postgres, self.store_path.is_empty()) {
+            (None, true) => return fail("store_path must name a file (or store.postgres a database)"),
+            (Some(_), false) => return fail("give store_path (SQLite) or store.postgres, not both"),
+            (Some(_), true) if self.privacy.key.is_none() && self.privacy.key_file.is_none() => {
+                return fail("with store.postgres, privacy.key or privacy.key_file must be given (every process sharing the store needs the same key)")
+            }
+            _ => {}
+        }
+        if let Some(n) = &self.store.lease_seconds {
+            if !(2.0..=300.0).contains(n) {
+                return fail("store.lease_seconds must be from 2 to 300");
+            }
         }
         if self.seller_id.is_empty() {
             return fail("seller_id is required");

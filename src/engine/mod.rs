@@ -136,7 +136,7 @@ impl Engine {
         );
         let log = Arc::new(crate::logging::LogSink::new(secrets));
         let dispatch = crate::logging::dispatch(log.clone());
-        let store = Arc::new(Store::open_with(&config.store_path, &config.privacy)?);
+        let store = Arc::new(Store::open_for(&config)?);
         let dropped = store.opened().dropped_for_lost_key;
         if dropped > 0 {
             store.push_event(

@@ -1,10 +1,10 @@
 //! Seller cancellations and refunds waiting for, or sent in, the order feeds.
 
+use super::db::params;
 use super::{ts, Store};
 use crate::error::{quote, Error, Result};
 use crate::model::{FulfilledBy, Order, OrderStatus, Refund, CANCEL_REASONS, REFUND_REASONS};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension};
 
 /// A cancellation or refund.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,16 +86,19 @@ impl Store {
         }
         let order = self.order_for_adjustment(order_id)?;
         let doc = serde_json::json!({"reason": reason, "items": items}).to_string();
-        let same_pending: bool = self
+        let pending: Vec<String> = self
             .conn()
-            .query_row(
-                "SELECT 1 FROM adjustments WHERE order_id = ?1 AND kind = 'CANCEL' AND state <> 'FAILED'
-                   AND (json_array_length(doc, '$.items') = 0 OR doc = ?2)",
-                params![order_id, doc],
-                |_| Ok(true),
-            )
-            .optional()?
-            .unwrap_or(false);
+            .prepare(
+                "SELECT doc FROM adjustments WHERE order_id = ?1 AND kind = 'CANCEL' AND state <> 'FAILED'",
+            )?
+            .query_map([order_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        // A pending cancellation of the whole order, or the very same one.
+        let same_pending = pending.iter().any(|d| {
+            *d == doc
+                || serde_json::from_str::<serde_json::Value>(d)
+                    .is_ok_and(|v| v["items"].as_array().is_some_and(|a| a.is_empty()))
+        });
         if same_pending {
             return Ok(false);
         }

@@ -6,9 +6,9 @@
 //! (the leader); otherwise it waits for the leader to hand back its result. The leader applies
 //! each change inside its own savepoint, so one change that fails is rolled back alone.
 
+use super::db::{Conn, Tx};
 use super::Store;
 use crate::error::{Error, Result};
-use rusqlite::{Connection, Transaction};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -29,7 +29,7 @@ pub enum Durability {
 type Finish = Box<dyn FnOnce(Option<&str>) + Send>;
 /// A queued change: applies itself in the transaction (or learns that none could be begun),
 /// and tells whether it succeeded and how to finish.
-type Job = Box<dyn FnOnce(std::result::Result<&Transaction<'_>, &str>) -> (bool, Finish) + Send>;
+type Job = Box<dyn FnOnce(std::result::Result<&Tx<'_>, &str>) -> (bool, Finish) + Send>;
 
 /// The queue of changes waiting for a commit.
 #[derive(Default)]
@@ -76,7 +76,7 @@ impl Store {
     pub(super) fn write<T, F>(&self, durability: Durability, change: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+        F: FnOnce(&Tx<'_>) -> Result<T> + Send + 'static,
     {
         let (sender, receiver) = mpsc::sync_channel::<Result<T>>(1);
         let job: Job = Box::new(move |tx| {
@@ -132,16 +132,19 @@ impl Store {
 /// failed one is rolled back alone) and finishes each with the commit's outcome, at
 /// `synchronous=NORMAL` when every job allows it (left so for the next batch; `relaxed` says
 /// so) and `FULL` otherwise.
-fn commit_batch(conn: &mut Connection, relaxed: &AtomicBool, jobs: Vec<(Durability, Job)>) {
+fn commit_batch(conn: &mut Conn, relaxed: &AtomicBool, jobs: Vec<(Durability, Job)>) {
     let relax = jobs.iter().all(|(d, _)| *d == Durability::Process);
-    if relax != relaxed.load(Ordering::Relaxed) {
+    if let Some(sqlite) = conn
+        .sqlite()
+        .filter(|_| relax != relaxed.load(Ordering::Relaxed))
+    {
         let mode = if relax { "NORMAL" } else { "FULL" };
-        if let Err(e) = conn.pragma_update(None, "synchronous", mode) {
+        if let Err(e) = sqlite.pragma_update(None, "synchronous", mode) {
             return fail_all(jobs, &e.to_string());
         }
         relaxed.store(relax, Ordering::Relaxed);
     }
-    run_batch(conn, jobs);
+    run_batch(conn, jobs, relax);
 }
 
 /// Finishes `jobs` without running them.
@@ -151,11 +154,20 @@ fn fail_all(jobs: impl IntoIterator<Item = (Durability, Job)>, error: &str) {
     }
 }
 
-fn run_batch(conn: &mut Connection, jobs: Vec<(Durability, Job)>) {
-    let tx = match conn.transaction() {
+fn run_batch(conn: &mut Conn, jobs: Vec<(Durability, Job)>, relax: bool) {
+    // The host's own changes: no lease guards them.
+    let tx = match conn.transaction_unfenced() {
         Ok(tx) => tx,
         Err(e) => return fail_all(jobs, &e.to_string()),
     };
+    // On PostgreSQL a process-durable batch does not wait for the server's WAL flush: the
+    // server has it once committed, whatever happens to this process.
+    if relax && tx.is_pg() {
+        if let Err(e) = tx.execute_batch("SET LOCAL synchronous_commit TO OFF") {
+            drop(tx);
+            return fail_all(jobs, &e.to_string());
+        }
+    }
     let alone = jobs.len() == 1;
     let mut finishes: Vec<Finish> = Vec::with_capacity(jobs.len());
     let mut any_ok = false;
@@ -206,7 +218,7 @@ mod tests {
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path().join("s.sqlite").to_str().unwrap()).unwrap();
+        let store = Store::open_for_test(dir.path().join("s.sqlite").to_str().unwrap()).unwrap();
         store
             .conn()
             .execute_batch("CREATE TABLE t(k INTEGER PRIMARY KEY)")
@@ -275,6 +287,9 @@ mod tests {
     /// other write finds the connection back at `FULL`.
     #[test]
     fn only_process_durable_changes_skip_the_sync() {
+        if crate::store::testing::on_postgres() {
+            return; // SQLite's pragma; PostgreSQL's commits are the server's.
+        }
         let (_dir, store) = store();
         let mode = |store: &Store| -> i64 {
             store

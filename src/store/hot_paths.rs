@@ -106,7 +106,8 @@ fn order(n: usize, skus: usize, shipped: bool) -> Order {
 fn steps(store: &Store, work: impl FnOnce()) -> u64 {
     let count = Arc::new(AtomicU64::new(0));
     {
-        let mut conn = store.conn();
+        let mut guard = store.conn();
+        let conn = guard.sqlite_mut().expect("SQLite");
         let c = count.clone();
         conn.progress_handler(
             1,
@@ -118,7 +119,8 @@ fn steps(store: &Store, work: impl FnOnce()) -> u64 {
         conn.trace(Some(traced));
     }
     work();
-    let mut conn = store.conn();
+    let mut guard = store.conn();
+    let conn = guard.sqlite_mut().expect("SQLite");
     conn.progress_handler(0, None::<fn() -> bool>);
     conn.trace(None);
     count.load(Ordering::Relaxed)

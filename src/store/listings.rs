@@ -1,11 +1,11 @@
 //! The listings Amazon has, the reports requested, and reconciliation of Amazon's quantities
 //! against what they should be.
 
+use super::db::{params, OptionalExtension};
 use super::{ts, Store};
 use crate::error::Result;
 use crate::model::Listing;
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension};
 use serde_json::{json, Value};
 
 /// A SKU whose quantity on Amazon was not what it should be.
@@ -80,8 +80,12 @@ impl Store {
         tx.execute("DELETE FROM listings", [])?;
         {
             let mut insert = tx.prepare_cached(
-                "INSERT OR REPLACE INTO listings(sku, asin, title, price, quantity, fulfillment_channel, status, seen_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO listings(sku, asin, title, price, quantity, fulfillment_channel, status, seen_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT(sku) DO UPDATE SET asin = excluded.asin, title = excluded.title,
+                     price = excluded.price, quantity = excluded.quantity,
+                     fulfillment_channel = excluded.fulfillment_channel, status = excluded.status,
+                     seen_at = excluded.seen_at",
             )?;
             for l in listings {
                 insert.execute(params![
@@ -129,23 +133,42 @@ impl Store {
         let conn = self.conn();
         let pulled_at: Option<String> =
             conn.query_row("SELECT MAX(seen_at) FROM listings", [], |r| r.get(0))?;
+        let mut components: std::collections::HashMap<String, Vec<Value>> = Default::default();
+        for row in conn
+            .prepare(
+                "SELECT c.sku, c.host_item, c.units FROM sku_components c
+                 JOIN listings l ON l.sku = c.sku ORDER BY c.sku, c.host_item",
+            )?
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })?
+        {
+            let (sku, host_item, units) = row?;
+            components
+                .entry(sku)
+                .or_default()
+                .push(json!({"host_item": host_item, "units": units}));
+        }
         let mut stmt = conn.prepare(
             "SELECT l.sku, l.asin, l.title, l.price, l.quantity, l.fulfillment_channel, l.status,
-                    s.sku IS NOT NULL, s.fba, s.desired,
-                    (SELECT json_group_array(json_object('host_item', c.host_item, 'units', c.units))
-                     FROM sku_components c WHERE c.sku = l.sku)
+                    s.sku IS NOT NULL, s.fba, s.desired
              FROM listings l LEFT JOIN skus s ON s.sku = l.sku ORDER BY l.sku",
         )?;
         let listings: Vec<Value> = stmt
             .query_map([], |r| {
-                let items: Option<String> = r.get(10)?;
+                let sku: String = r.get(0)?;
+                let items = components.remove(&sku).unwrap_or_default();
                 Ok(json!({
-                    "sku": r.get::<_, String>(0)?, "asin": r.get::<_, Option<String>>(1)?,
+                    "sku": sku, "asin": r.get::<_, Option<String>>(1)?,
                     "title": r.get::<_, Option<String>>(2)?, "price": r.get::<_, Option<String>>(3)?,
                     "quantity": r.get::<_, Option<i64>>(4)?, "fulfillment_channel": r.get::<_, Option<String>>(5)?,
                     "status": r.get::<_, Option<String>>(6)?, "mapped": r.get::<_, bool>(7)?,
                     "fba": r.get::<_, Option<bool>>(8)?.unwrap_or(false), "should_show": r.get::<_, Option<i64>>(9)?,
-                    "items": items.and_then(|t| serde_json::from_str::<Value>(&t).ok()).unwrap_or(json!([])),
+                    "items": items,
                 }))
             })?
             .collect::<rusqlite::Result<_>>()?;

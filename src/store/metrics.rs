@@ -1,10 +1,10 @@
 //! Counts behind the seller performance metrics (SQL only; the rates are in `crate::metrics`).
 
 use super::adjustments::Kind;
+use super::db::{params, Conn};
 use super::{ts, Store};
 use crate::error::Result;
 use chrono::{DateTime, Utc};
-use rusqlite::params;
 
 /// A numerator over a denominator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -13,7 +13,7 @@ pub struct Count {
     pub denominator: u64,
 }
 
-fn count(conn: &rusqlite::Connection, sql: &str, p: impl rusqlite::Params) -> Result<Count> {
+fn count(conn: &Conn, sql: &str, p: impl super::db::Params) -> Result<Count> {
     Ok(conn.query_row(sql, p, |r| {
         Ok(Count {
             numerator: r.get::<_, i64>(0)? as u64,
@@ -55,8 +55,8 @@ impl Store {
     ) -> Result<Count> {
         count(
             &self.conn(),
-            "SELECT COALESCE(SUM(EXISTS (SELECT 1 FROM adjustments a WHERE a.order_id = o.order_id
-                                             AND a.kind = ?4 AND a.state <> 'FAILED')), 0), COUNT(*)
+            "SELECT COUNT(CASE WHEN EXISTS (SELECT 1 FROM adjustments a WHERE a.order_id = o.order_id
+                                             AND a.kind = ?4 AND a.state <> 'FAILED') THEN 1 END), COUNT(*)
              FROM orders o WHERE o.fulfilled_by = 'MERCHANT' AND o.marketplace_id = ?1
                AND o.purchase_date >= ?2 AND o.purchase_date < ?3",
             params![marketplace, ts(from), ts(to), kind.as_str()],
@@ -74,9 +74,9 @@ impl Store {
     ) -> Result<Count> {
         count(
             &self.conn(),
-            "SELECT COALESCE(SUM(CASE
+            "SELECT COUNT(CASE WHEN (CASE
                         WHEN first_sent IS NOT NULL THEN first_sent > o.latest_ship_date
-                        ELSE o.status IN ('UNSHIPPED', 'PARTIALLY_SHIPPED') AND o.latest_ship_date < ?3 END), 0),
+                        ELSE o.status IN ('UNSHIPPED', 'PARTIALLY_SHIPPED') AND o.latest_ship_date < ?3 END) THEN 1 END),
                     COUNT(*)
              FROM (SELECT o.*, (SELECT MIN(s.sent_at) FROM shipments s WHERE s.order_id = o.order_id AND s.state = 'SENT') AS first_sent
                    FROM orders o) o

@@ -7,23 +7,27 @@
 
 pub mod adjustments;
 pub mod commit;
+pub mod db;
 pub mod files;
 #[cfg(test)]
 mod hot_paths;
 pub mod listings;
 pub mod metrics;
 pub mod notifications;
+pub mod pg;
 pub mod privacy;
 pub mod schema;
 pub mod seal;
 pub mod shipments;
 pub mod stock;
+#[doc(hidden)]
+pub mod testing;
 
 use crate::amazon::limiter::{BucketStore, Operation, SavedBucket};
 use crate::error::{quote, Error, Result};
 use crate::model::{Event, Order, OrderStatus};
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use db::{params, Conn, OptionalExtension, Tx};
 use std::sync::{Mutex, MutexGuard};
 
 /// Most unacknowledged events kept for the host: an event is dropped once this many newer ones
@@ -62,7 +66,7 @@ pub struct OrderCounts {
 /// The store.
 #[derive(Debug)]
 pub struct Store {
-    conn: Mutex<Connection>,
+    conn: Mutex<Conn>,
     queue: commit::Queue,
     /// The keys buyer data is sealed with.
     keys: std::sync::Arc<privacy::Keys>,
@@ -91,7 +95,7 @@ impl Store {
 
     fn open_inner(path: &str, privacy: Option<&crate::config::Privacy>) -> Result<Store> {
         files::prepare_store(path)?;
-        let conn = Connection::open(path)
+        let conn = rusqlite::Connection::open(path)
             .map_err(|e| Error::Store(format!("cannot open store {}: {e}", quote(path))))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
@@ -107,21 +111,50 @@ impl Store {
         )?;
         // Every statement of the hot paths stays prepared.
         conn.set_prepared_statement_cache_capacity(128);
-        let mut conn = conn;
+        let store = Self::finish_open(Conn::Sqlite(conn), path, privacy)?;
+        // SQLite made the -wal and -shm files with the main file's mode; older ones are
+        // tightened too.
+        files::prepare_store(path)?;
+        Ok(store)
+    }
+
+    /// Opens the store in the PostgreSQL database at `url` (shared by every process of one
+    /// seller account), applying pending migrations; buyer data is sealed with the key
+    /// `privacy` gives (it must be given: every process needs the same one).
+    pub fn open_postgres(url: &str, privacy: Option<&crate::config::Privacy>) -> Result<Store> {
+        let client = pg::Client::connect(url)?;
+        Self::finish_open(Conn::Pg(client), "", privacy)
+    }
+
+    /// Opens the store the configuration names.
+    pub fn open_for(config: &crate::config::Config) -> Result<Store> {
+        match &config.store.postgres {
+            Some(url) => Self::open_postgres(url.expose(), Some(&config.privacy)),
+            None => Self::open_with(&config.store_path, &config.privacy),
+        }
+    }
+
+    fn finish_open(
+        mut conn: Conn,
+        path: &str,
+        privacy: Option<&crate::config::Privacy>,
+    ) -> Result<Store> {
         migrate(&mut conn)?;
         let (keys, opened) = match privacy {
             Some(p) => privacy::setup(&mut conn, path, p)?,
             None => (privacy::Keys::none(), privacy::Opened::default()),
         };
-        // SQLite made the -wal and -shm files with the main file's mode; older ones are
-        // tightened too.
-        files::prepare_store(path)?;
         Ok(Store {
             conn: Mutex::new(conn),
             queue: commit::Queue::default(),
             keys: std::sync::Arc::new(keys),
             opened,
         })
+    }
+
+    /// Whether the store is on PostgreSQL.
+    pub fn is_shared(&self) -> bool {
+        self.conn().is_pg()
     }
 
     /// The rate-limit buckets the last process left.
@@ -153,15 +186,16 @@ impl Store {
 
     /// The connection, at `synchronous=FULL` (every write outside group commit is fully
     /// durable).
-    fn conn(&self) -> MutexGuard<'_, Connection> {
+    fn conn(&self) -> MutexGuard<'_, Conn> {
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        if self
-            .queue
-            .relaxed
-            .swap(false, std::sync::atomic::Ordering::Relaxed)
-        {
+        let relaxed = || {
+            self.queue
+                .relaxed
+                .swap(false, std::sync::atomic::Ordering::Relaxed)
+        };
+        if let Some(sqlite) = conn.sqlite().filter(|_| relaxed()) {
             // Should this fail, the connection stays relaxed and says so at the next call.
-            if conn.pragma_update(None, "synchronous", "FULL").is_err() {
+            if sqlite.pragma_update(None, "synchronous", "FULL").is_err() {
                 self.queue
                     .relaxed
                     .store(true, std::sync::atomic::Ordering::Relaxed);
@@ -171,20 +205,47 @@ impl Store {
     }
 }
 
-/// Applies the migrations the store has not had yet, each in its own transaction.
-fn migrate(conn: &mut Connection) -> Result<()> {
-    let version: usize =
-        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
-    if version > schema::MIGRATIONS.len() {
+/// Applies the migrations the store has not had yet, each in its own transaction (SQLite
+/// counts them in `PRAGMA user_version`, PostgreSQL in `schema_version`, under a lock so that
+/// processes starting together migrate once).
+fn migrate(conn: &mut Conn) -> Result<()> {
+    let pg = conn.is_pg();
+    if pg {
+        conn.execute_batch(
+            "SELECT pg_advisory_lock(7316028715);
+             CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL);
+             INSERT INTO schema_version SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM schema_version);",
+        )?;
+    }
+    let migrated = migrate_locked(conn, pg);
+    if pg {
+        conn.execute_batch("SELECT pg_advisory_unlock(7316028715)")?;
+    }
+    migrated
+}
+
+fn migrate_locked(conn: &mut Conn, pg: bool) -> Result<()> {
+    let version_sql = if pg {
+        "SELECT version FROM schema_version"
+    } else {
+        "PRAGMA user_version"
+    };
+    let version: usize = conn.query_row(version_sql, [], |r| r.get::<_, i64>(0))? as usize;
+    let all = schema::MIGRATIONS.len();
+    if version > all {
         return Err(Error::Store(format!(
-            "the store was written by a newer sellsync (schema {version}, this one knows {})",
-            schema::MIGRATIONS.len()
+            "the store was written by a newer sellsync (schema {version}, this one knows {all})"
         )));
     }
-    for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version) {
+    for i in version..all {
         let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+        if pg {
+            tx.execute_batch(&db::migration_to_pg(schema::MIGRATIONS[i]))?;
+            tx.execute("UPDATE schema_version SET version = ?1", [i as i64 + 1])?;
+        } else {
+            tx.execute_batch(schema::MIGRATIONS[i])?;
+            tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+        }
         tx.commit()?;
     }
     Ok(())
@@ -222,12 +283,18 @@ impl Store {
 
     /// Deletes the watermarks named `prefix` + id for every id not in `keep`.
     pub fn forget_watermarks_except(&self, prefix: &str, keep: &[String]) -> Result<()> {
-        let names: Vec<String> = keep.iter().map(|k| format!("{prefix}{k}")).collect();
-        self.conn().execute(
-            "DELETE FROM watermarks WHERE substr(name, 1, length(?1)) = ?1
-               AND name NOT IN (SELECT value FROM json_each(?2))",
-            params![prefix, serde_json::to_string(&names)?],
-        )?;
+        let keep: std::collections::HashSet<String> =
+            keep.iter().map(|k| format!("{prefix}{k}")).collect();
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let names: Vec<String> = tx
+            .prepare("SELECT name FROM watermarks WHERE substr(name, 1, ?2) = ?1")?
+            .query_map(params![prefix, prefix.chars().count() as i64], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for name in names.iter().filter(|n| !keep.contains(*n)) {
+            tx.execute("DELETE FROM watermarks WHERE name = ?1", [name])?;
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -326,9 +393,9 @@ impl Store {
     pub fn order_counts(&self) -> Result<OrderCounts> {
         Ok(self.conn().query_row(
             "SELECT COUNT(*),
-                    COALESCE(SUM(status IN ('PENDING', 'PENDING_AVAILABILITY')), 0),
-                    COALESCE(SUM(acked_at IS NULL AND ready_seq IS NOT NULL AND status <> 'CANCELLED'), 0),
-                    COALESCE(SUM(acked_at IS NOT NULL), 0)
+                    COUNT(CASE WHEN status IN ('PENDING', 'PENDING_AVAILABILITY') THEN 1 END),
+                    COUNT(CASE WHEN acked_at IS NULL AND ready_seq IS NOT NULL AND status <> 'CANCELLED' THEN 1 END),
+                    COUNT(acked_at)
              FROM orders",
             [],
             |r| {
@@ -402,12 +469,14 @@ impl Store {
         if conn.execute("DELETE FROM events WHERE seq = ?1", [seq])? > 0 {
             return Ok(());
         }
+        // The highest sequence number ever given.
+        let sql = if conn.is_pg() {
+            "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM events_seq_seq"
+        } else {
+            "SELECT seq FROM sqlite_sequence WHERE name = 'events'"
+        };
         let last: i64 = conn
-            .query_row(
-                "SELECT seq FROM sqlite_sequence WHERE name = 'events'",
-                [],
-                |r| r.get(0),
-            )
+            .query_row(sql, [], |r| r.get(0))
             .optional()?
             .unwrap_or(0);
         if seq <= 0 || seq > last {
@@ -427,13 +496,14 @@ impl Store {
 
     /// Flushes the WAL into the main file (on close).
     pub fn checkpoint(&self) -> Result<()> {
-        self.conn()
-            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
+        if let Some(c) = self.conn().sqlite() {
+            c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
+        }
         Ok(())
     }
 }
 
-fn insert_event(tx: &Transaction<'_>, event: &Event, now: DateTime<Utc>) -> Result<()> {
+fn insert_event(tx: &Tx<'_>, event: &Event, now: DateTime<Utc>) -> Result<()> {
     tx.execute(
         "INSERT INTO events(time, doc) VALUES (?1, ?2)",
         params![ts(now), serde_json::to_string(event)?],
@@ -443,7 +513,7 @@ fn insert_event(tx: &Transaction<'_>, event: &Event, now: DateTime<Utc>) -> Resu
 
 /// Keeps the events of the newest `MAX_EVENTS` sequence numbers: an event still not
 /// acknowledged when that many newer ones exist is dropped, and counted.
-fn trim_events(tx: &Transaction<'_>) -> Result<()> {
+fn trim_events(tx: &Tx<'_>) -> Result<()> {
     let dropped = tx.execute(
         "DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events) - ?1",
         [MAX_EVENTS],
@@ -451,8 +521,8 @@ fn trim_events(tx: &Transaction<'_>) -> Result<()> {
     if dropped > 0 {
         tx.execute(
             "INSERT INTO watermarks(name, value) VALUES (?1, ?2)
-             ON CONFLICT(name) DO UPDATE SET value = CAST(value AS INTEGER) + ?2",
-            params![EVENTS_DROPPED, dropped as i64],
+             ON CONFLICT(name) DO UPDATE SET value = CAST(CAST(watermarks.value AS INTEGER) + ?3 AS TEXT)",
+            params![EVENTS_DROPPED, dropped.to_string(), dropped as i64],
         )?;
         tracing::warn!(
             dropped,
@@ -475,7 +545,7 @@ pub enum NextEvent {
 }
 
 /// Acknowledges one order in `tx`.
-fn ack(tx: &Transaction<'_>, order_id: &str, host_ref: &str, now: DateTime<Utc>) -> Result<()> {
+fn ack(tx: &Tx<'_>, order_id: &str, host_ref: &str, now: DateTime<Utc>) -> Result<()> {
     type AckRow = (Option<String>, Option<String>, Option<i64>, String);
     let row: Option<AckRow> = tx
         .prepare_cached(
@@ -522,7 +592,7 @@ struct Stored {
 /// Stores one order (unless the store has the same or a newer version) and adds the SKUs its
 /// old and new items name to `skus`.
 fn apply_order(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     keys: &privacy::Keys,
     o: &Order,
     now: DateTime<Utc>,
@@ -758,17 +828,19 @@ impl BucketStore for Store {
         // here (after a power cut Amazon's buckets have refilled anyway); the next FULL commit
         // syncs it too.
         let conn = self.conn();
-        let r = conn
-            .execute_batch("PRAGMA synchronous=NORMAL")
-            .and_then(|()| {
-                conn.prepare_cached(
+        let relax = |mode: &str| match conn.sqlite() {
+            Some(c) => c.execute_batch(&format!("PRAGMA synchronous={mode}")),
+            None => Ok(()),
+        };
+        let r = relax("NORMAL").and_then(|()| {
+            conn.prepare_cached(
                 "INSERT INTO rate_limits(operation, tokens, rate, at_ms) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT(operation) DO UPDATE SET tokens = excluded.tokens,
                      rate = excluded.rate, at_ms = excluded.at_ms",
             )
             .and_then(|mut s| s.execute(params![b.op.name(), b.tokens, b.rate, b.at_ms]))
-            });
-        let full = conn.execute_batch("PRAGMA synchronous=FULL");
+        });
+        let full = relax("FULL");
         if let Err(e) = r.and(full) {
             tracing::warn!(op = ?b.op, "the rate-limit state could not be stored: {e}");
         }
@@ -782,7 +854,7 @@ mod tests {
     #[test]
     fn past_the_bound_the_oldest_unacknowledged_events_are_dropped_and_counted() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path().join("s.sqlite").to_str().unwrap()).unwrap();
+        let store = Store::open_for_test(dir.path().join("s.sqlite").to_str().unwrap()).unwrap();
         let now = Utc::now();
         let event = Event::SyncFailed {
             flow: "orders".into(),

@@ -3,10 +3,10 @@
 //! on again however often Amazon sends it. Only what the library acts on is kept (the kind, the
 //! order or SKU, the quantity and the time of the change), never a buyer's data.
 
+use super::db::params;
 use super::{ts, Store};
 use crate::error::Result;
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::params;
 
 /// How long notifications acted on are kept (to recognise a late duplicate).
 pub const KEEP_DONE: Duration = Duration::days(7);
@@ -63,8 +63,8 @@ impl Store {
         let mut new = 0;
         {
             let mut insert = tx.prepare_cached(
-                "INSERT OR IGNORE INTO notifications(notification_id, kind, order_id, sku, quantity, changed_at, received_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO notifications(notification_id, kind, order_id, sku, quantity, changed_at, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
             )?;
             let now = ts(now);
             for (id, work) in received {
@@ -102,7 +102,7 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT notification_id, kind, order_id, sku, quantity, changed_at FROM notifications
-             WHERE done_at IS NULL ORDER BY received_at, rowid LIMIT ?1",
+             WHERE done_at IS NULL ORDER BY received_at, notification_id LIMIT ?1",
         )?;
         let rows = stmt.query_map([limit as i64], |r| {
             let kind: String = r.get(1)?;
@@ -199,7 +199,7 @@ mod tests {
     #[test]
     fn a_notification_is_kept_once_and_acted_on_once() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path().join("s.sqlite").to_str().unwrap()).unwrap();
+        let store = Store::open_for_test(dir.path().join("s.sqlite").to_str().unwrap()).unwrap();
         let now = at("2026-11-26T12:00:00Z");
         let order = Work::Order {
             order_id: "111-0000000-0000001".into(),

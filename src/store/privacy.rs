@@ -6,13 +6,13 @@
 //! retention has run out (`purge_due`, through the index `orders_buyer_data_due`), or when the
 //! host asks (`purge_buyer_data`); the order and its lines stay.
 
+use super::db::{params, Conn, OptionalExtension};
 use super::seal::{self, Key};
 use super::{ts, Store};
 use crate::config::Privacy;
 use crate::error::{quote, Error, Result};
 use crate::model::{Address, Order, OrderStatus};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 /// Rows sealed, re-sealed or purged per transaction, so no host call waits long for the store.
 pub const BATCH: usize = 500;
@@ -38,12 +38,13 @@ pub struct Opened {
 }
 
 const KEY_CHECK: &str = "key_check";
-/// The last rowid sealed again under the new key while a rotation runs.
+/// The last order id sealed again under the new key while a rotation runs (a rowid, from
+/// older versions, counts as none).
 const ROTATION: &str = "rotation";
 /// Present once the clear-text recipients of older versions were sealed.
 const CLEAR_SEALED: &str = "clear_sealed";
 
-fn get(conn: &Connection, name: &str) -> Result<Option<rusqlite::types::Value>> {
+fn get(conn: &Conn, name: &str) -> Result<Option<rusqlite::types::Value>> {
     Ok(conn
         .query_row("SELECT value FROM privacy WHERE name = ?1", [name], |r| {
             r.get(0)
@@ -51,7 +52,7 @@ fn get(conn: &Connection, name: &str) -> Result<Option<rusqlite::types::Value>> 
         .optional()?)
 }
 
-fn set(conn: &Connection, name: &str, value: impl rusqlite::ToSql) -> Result<()> {
+fn set(conn: &Conn, name: &str, value: impl rusqlite::ToSql) -> Result<()> {
     conn.execute(
         "INSERT INTO privacy(name, value) VALUES (?1, ?2)
          ON CONFLICT(name) DO UPDATE SET value = excluded.value",
@@ -62,11 +63,7 @@ fn set(conn: &Connection, name: &str, value: impl rusqlite::ToSql) -> Result<()>
 
 /// Finds the key, checks it against the store, and brings the store's buyer data in line
 /// with it (see the module documentation).
-pub(super) fn setup(
-    conn: &mut Connection,
-    store_path: &str,
-    p: &Privacy,
-) -> Result<(Keys, Opened)> {
+pub(super) fn setup(conn: &mut Conn, store_path: &str, p: &Privacy) -> Result<(Keys, Opened)> {
     let mut opened = Opened::default();
     let check = match get(conn, KEY_CHECK)? {
         Some(rusqlite::types::Value::Blob(b)) => Some(b),
@@ -145,7 +142,7 @@ pub(super) fn setup(
             // are sealed again in batches (`rotate_batch`).
             let tx = conn.transaction()?;
             set(&tx, KEY_CHECK, current.check_value()?)?;
-            set(&tx, ROTATION, 0i64)?;
+            set(&tx, ROTATION, Vec::<u8>::new())?;
             tx.commit()?;
             tracing::info!("key rotation started: buyer data is sealed again under the new key in the background");
         }
@@ -162,8 +159,11 @@ pub(super) fn setup(
     }
     let keys = Keys { current, previous };
     if get(conn, CLEAR_SEALED)?.is_none() {
-        opened.sealed_clear = seal_clear_rows(conn, &keys)?;
-        set(conn, CLEAR_SEALED, 1i64)?;
+        // A PostgreSQL store was never written by a version that kept them.
+        if !conn.is_pg() {
+            opened.sealed_clear = seal_clear_rows(conn, &keys)?;
+        }
+        set(conn, CLEAR_SEALED, vec![1u8])?;
         if opened.sealed_clear > 0 {
             tracing::info!(
                 "the recipients of {} orders stored in clear text were sealed",
@@ -175,7 +175,7 @@ pub(super) fn setup(
 }
 
 /// Seals the clear-text recipients that older versions kept in `doc`, in batches.
-fn seal_clear_rows(conn: &mut Connection, keys: &Keys) -> Result<u64> {
+fn seal_clear_rows(conn: &mut Conn, keys: &Keys) -> Result<u64> {
     let mut after = 0i64;
     let mut sealed = 0u64;
     loop {
@@ -328,20 +328,19 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let after = match get(&tx, ROTATION)? {
-            Some(rusqlite::types::Value::Integer(n)) => n,
-            _ => return Ok((0, true)),
+            Some(rusqlite::types::Value::Blob(b)) => String::from_utf8(b).unwrap_or_default(),
+            Some(_) => String::new(),
+            None => return Ok((0, true)),
         };
-        let rows: Vec<(i64, String, Vec<u8>)> = tx
+        let rows: Vec<(String, Vec<u8>)> = tx
             .prepare_cached(
-                "SELECT rowid, order_id, buyer_sealed FROM orders
-                 WHERE rowid > ?1 AND buyer_sealed IS NOT NULL ORDER BY rowid LIMIT ?2",
+                "SELECT order_id, buyer_sealed FROM orders
+                 WHERE order_id > ?1 AND buyer_sealed IS NOT NULL ORDER BY order_id LIMIT ?2",
             )?
-            .query_map(params![after, limit as i64], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?
+            .query_map(params![after, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
         let mut resealed = 0;
-        for (rowid, order_id, blob) in &rows {
+        for (order_id, blob) in &rows {
             if self.keys.current.open(order_id, blob).is_some() {
                 continue;
             }
@@ -357,7 +356,8 @@ impl Store {
                 );
                 continue;
             };
-            reseal(&tx, *rowid, &self.keys.current.seal(order_id, &plain)?)?;
+            tx.prepare_cached("UPDATE orders SET buyer_sealed = ?1 WHERE order_id = ?2")?
+                .execute(params![self.keys.current.seal(order_id, &plain)?, order_id])?;
             resealed += 1;
         }
         let done = rows.len() < limit;
@@ -365,7 +365,7 @@ impl Store {
             _ if done => {
                 tx.execute("DELETE FROM privacy WHERE name = ?1", [ROTATION])?;
             }
-            Some((rowid, _, _)) => set(&tx, ROTATION, *rowid)?,
+            Some((order_id, _)) => set(&tx, ROTATION, order_id.as_bytes())?,
             None => {}
         }
         tx.commit()?;
@@ -379,12 +379,6 @@ impl Store {
     pub fn opened(&self) -> Opened {
         self.opened
     }
-}
-
-fn reseal(tx: &Transaction<'_>, rowid: i64, blob: &[u8]) -> Result<()> {
-    tx.prepare_cached("UPDATE orders SET buyer_sealed = ?1 WHERE rowid = ?2")?
-        .execute(params![blob, rowid])?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -570,7 +564,7 @@ mod tests {
 
     /// A store as the previous version left it: schema 11, recipients inside `doc`.
     fn old_store(p: &str, orders: &[Order]) {
-        let mut conn = Connection::open(p).unwrap();
+        let mut conn = rusqlite::Connection::open(p).unwrap();
         for sql in &super::super::schema::MIGRATIONS[..11] {
             conn.execute_batch(sql).unwrap();
         }

@@ -204,4 +204,13 @@ pub const MIGRATIONS: &[&str] = &[
      CREATE INDEX notifications_pending ON notifications(received_at) WHERE done_at IS NULL;
      CREATE INDEX notifications_done ON notifications(done_at) WHERE done_at IS NOT NULL;
      ALTER TABLE amazon_takes ADD COLUMN by_notification INTEGER NOT NULL DEFAULT 0;",
+    // 14: the lease on the seller account, when several processes share a store (PostgreSQL):
+    // who runs the sync with Amazon, under which epoch, until when (ms since 1970, the
+    // database's clock).
+    "CREATE TABLE leases (
+        account TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        epoch INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL
+     );",
 ];

@@ -1,11 +1,11 @@
 //! The shipment confirmation outbox: packages the host shipped, checked against the order,
 //! kept until Amazon has them, each sent at most once.
 
+use super::db::{params, OptionalExtension, Tx};
 use super::{ts, Store};
 use crate::error::{quote, Error, Result};
 use crate::model::{FulfilledBy, Order, OrderStatus, Shipment};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension, Transaction};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -50,7 +50,7 @@ fn bad(m: String) -> Error {
 /// Units of each order item in this order's packages: those Amazon has (`sent_only`) or all
 /// not refused; without package `except`.
 fn items_in(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     order_id: &str,
     sent_only: bool,
     except: Option<&str>,
@@ -265,7 +265,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         self.conn().execute(
-            "UPDATE shipments SET state = ?3, last_error = ?4, attempts = attempts + (?3 <> 'SENT'),
+            "UPDATE shipments SET state = ?3, last_error = ?4, attempts = attempts + CASE WHEN ?3 <> 'SENT' THEN 1 ELSE 0 END,
                  sent_at = CASE WHEN ?3 = 'SENT' THEN ?5 ELSE sent_at END
              WHERE order_id = ?1 AND package_reference_id = ?2",
             params![order_id, pref, state.as_str(), error, ts(now)],
@@ -299,7 +299,7 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT order_id, package_reference_id, doc, state, attempts, last_error, latest_ship_date, created_at, sent_at
-             FROM shipments WHERE (?1 IS NULL AND state <> 'SENT') OR order_id = ?1
+             FROM shipments WHERE order_id = ?1 OR (?1 IS NULL AND state <> 'SENT')
              ORDER BY latest_ship_date, order_id, CAST(package_reference_id AS INTEGER)",
         )?;
         let rows: Vec<Value> = stmt

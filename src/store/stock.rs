@@ -2,12 +2,12 @@
 //! on Amazon, what Amazon is known to show, and the listings feeds in flight.
 
 use super::commit::Durability;
+use super::db::{params, Conn, OptionalExtension, Tx};
 use super::{ts, Store};
 use crate::config::{StockConfig, StockDurability};
 use crate::error::{quote, Error, Result};
 use crate::model::{Buffer, SkuMapping, StockLevel};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension, Transaction};
 
 /// Largest on-hand quantity accepted for one host item.
 pub const MAX_ON_HAND: i64 = 1_000_000_000;
@@ -305,7 +305,7 @@ impl Store {
         match found {
             Some((product_type, quantity)) => conn.execute(
                 "UPDATE skus SET looked_up = 1,
-                     product_type = CASE WHEN product_type_explicit = 0 AND ?2 IS NOT NULL THEN ?2 ELSE product_type END,
+                     product_type = CASE WHEN product_type_explicit = 0 THEN COALESCE(?2, product_type) ELSE product_type END,
                      amazon = CASE WHEN amazon IS NULL AND in_flight_feed IS NULL THEN ?3 ELSE amazon END,
                      amazon_at = CASE WHEN amazon IS NULL AND in_flight_feed IS NULL AND ?3 IS NOT NULL THEN ?4 ELSE amazon_at END
                  WHERE sku = ?1",
@@ -575,8 +575,8 @@ impl Store {
         Ok(self.conn().query_row(
             &format!(
                 "SELECT COUNT(*),
-                    COALESCE(SUM({OUT_OF_STEP}), 0),
-                    COALESCE(SUM(in_flight_feed IS NOT NULL), 0),
+                    COUNT(CASE WHEN {OUT_OF_STEP} THEN 1 END),
+                    COUNT(in_flight_feed),
                     (SELECT COUNT(*) FROM feeds WHERE status = 'SUBMITTED')
              FROM skus"
             ),
@@ -622,7 +622,7 @@ type Lane = Option<bool>;
 /// needs through indexes, whatever the size of the catalogue and the order history; one more
 /// writes a changed value with its `lane`. Returns the SKUs whose value changed.
 pub(super) fn recompute<'a>(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     skus: impl IntoIterator<Item = &'a str>,
     defaults: &StockConfig,
     lane: Lane,
@@ -679,7 +679,7 @@ fn lane_of_call(named: usize) -> Lane {
 
 /// Corrects the lane of a call that named more than `BULK_CHANGE` SKUs but changed no more
 /// than that: its few changes take the fast lane.
-fn settle_lane(tx: &Transaction<'_>, lane: Lane, changed: &[String]) -> Result<()> {
+fn settle_lane(tx: &Tx<'_>, lane: Lane, changed: &[String]) -> Result<()> {
     if lane == Some(true) && changed.len() <= BULK_CHANGE {
         let mut stmt = tx.prepare_cached("UPDATE skus SET bulk = 0 WHERE sku = ?1")?;
         for sku in changed {
@@ -700,7 +700,7 @@ struct Reported {
 /// Stores absolute on-hand quantities in `tx` (every host item must be mapped) and recomputes
 /// the SKUs they belong to.
 fn store_levels(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     levels: &[StockLevel],
     defaults: &StockConfig,
     auto_window_seconds: f64,
@@ -759,7 +759,7 @@ fn store_levels(
 /// report do not explain as in-store sales, and returns the item's adaptive buffer (kept as it
 /// was when nothing sold).
 fn record_store_sales(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     level: &StockLevel,
     reported: Reported,
     defaults: &StockConfig,
@@ -777,7 +777,7 @@ fn record_store_sales(
     }
     let to_orders: i64 = tx
         .prepare_cached(
-            "SELECT COALESCE(SUM(MAX(i.quantity - i.quantity_cancelled, 0) * c.units), 0)
+            "SELECT COALESCE(SUM(CASE WHEN i.quantity > i.quantity_cancelled THEN (i.quantity - i.quantity_cancelled) * c.units ELSE 0 END), 0)
              FROM orders o JOIN order_items i ON i.order_id = o.order_id
              JOIN sku_components c ON c.sku = i.sku AND c.host_item = ?1
              WHERE o.acked_at > ?2 AND o.fulfilled_by = 'MERCHANT' AND o.status <> 'CANCELLED'",
@@ -790,7 +790,7 @@ fn record_store_sales(
     let day = now.timestamp().div_euclid(86_400);
     tx.prepare_cached(
         "INSERT INTO item_sales(host_item, day, units) VALUES (?1, ?2, ?3)
-         ON CONFLICT(host_item, day) DO UPDATE SET units = units + excluded.units",
+         ON CONFLICT(host_item, day) DO UPDATE SET units = item_sales.units + excluded.units",
     )?
     .execute(params![level.host_item, day, sold])?;
     let a = &defaults.auto_buffer;
@@ -814,7 +814,7 @@ fn record_store_sales(
 }
 
 /// The stretches kept for a SKU.
-fn kept_takes(conn: &rusqlite::Connection, sku: &str) -> Result<Vec<Take>> {
+fn kept_takes(conn: &Conn, sku: &str) -> Result<Vec<Take>> {
     let mut stmt =
         conn.prepare_cached("SELECT after, until, units FROM amazon_takes WHERE sku = ?1")?;
     let rows = stmt.query_map([sku], |r| {
@@ -831,7 +831,7 @@ fn kept_takes(conn: &rusqlite::Connection, sku: &str) -> Result<Vec<Take>> {
 /// matched with one stretch that contains its purchase time and still has units to explain
 /// (the one ending first), so an order near the boundary of two stretches explains one unit,
 /// not one in each.
-fn unseen_in(conn: &rusqlite::Connection, sku: &str, takes: &[Take]) -> Result<i64> {
+fn unseen_in(conn: &Conn, sku: &str, takes: &[Take]) -> Result<i64> {
     if takes.is_empty() {
         return Ok(0);
     }
@@ -855,11 +855,11 @@ fn unseen_in(conn: &rusqlite::Connection, sku: &str, takes: &[Take]) -> Result<i
         .min()
         .unwrap_or_default();
     let to = windows.iter().map(|w| w.1).max().unwrap_or_default();
-    // From the orders placed in the stretches (a few), not from the SKU's whole history (`+`
+    // From the orders placed in the stretches (a few), not from the SKU's whole history (`|| ''`
     // keeps the planner off the SKU index).
     let mut seen = conn.prepare_cached(
         "SELECT o.purchase_date, i.quantity FROM orders o JOIN order_items i ON i.order_id = o.order_id
-         WHERE +i.sku = ?1 AND o.fulfilled_by = 'MERCHANT' AND o.purchase_date > ?2 AND o.purchase_date <= ?3
+         WHERE i.sku || '' = ?1 AND o.fulfilled_by = 'MERCHANT' AND o.purchase_date > ?2 AND o.purchase_date <= ?3
          ORDER BY o.purchase_date",
     )?;
     let orders = seen.query_map(params![sku, from, to], |r| {
@@ -885,7 +885,7 @@ fn unseen_in(conn: &rusqlite::Connection, sku: &str, takes: &[Take]) -> Result<i
 /// When it was sent with units held back for orders not seen then, and some of them were
 /// seen meanwhile, the SKU stays out of step: it is pushed again without them.
 fn accept(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     sku: &str,
     quantity: i64,
     pushed_for: i64,
@@ -913,10 +913,10 @@ fn accept(
 /// its start covers: a notification that came meanwhile already kept what Amazon took up to
 /// its time.
 /// None when nothing is left.
-fn not_yet_kept(tx: &Transaction<'_>, sku: &str, took: &Take) -> Result<Option<Take>> {
+fn not_yet_kept(tx: &Tx<'_>, sku: &str, took: &Take) -> Result<Option<Take>> {
     let (units, until, beyond): (i64, Option<String>, bool) = tx
         .prepare_cached(
-            "SELECT COALESCE(SUM(units), 0), MAX(until), COALESCE(MAX(until >= ?3), 0) FROM amazon_takes
+            "SELECT COALESCE(SUM(units), 0), MAX(until), CASE WHEN COUNT(CASE WHEN until >= ?3 THEN 1 END) > 0 THEN 1 ELSE 0 END FROM amazon_takes
              WHERE sku = ?1 AND by_notification = 1 AND after >= ?2",
         )?
         .query_row(params![sku, took.after, took.until], |r| {
@@ -937,12 +937,7 @@ fn not_yet_kept(tx: &Transaction<'_>, sku: &str, took: &Take) -> Result<Option<T
 
 /// Amazon shows `quantity` for a push made for `pushed_for`: the SKU stays in step only when
 /// the difference is the units held for orders not seen yet; else it is pushed again.
-fn keep_in_step_if_held(
-    tx: &Transaction<'_>,
-    sku: &str,
-    quantity: i64,
-    pushed_for: i64,
-) -> Result<()> {
+fn keep_in_step_if_held(tx: &Tx<'_>, sku: &str, quantity: i64, pushed_for: i64) -> Result<()> {
     if quantity != pushed_for {
         let held = unseen_in(tx, sku, &kept_takes(tx, sku)?)?;
         if (pushed_for - held).max(0) != quantity {

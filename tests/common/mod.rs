@@ -6,7 +6,6 @@ pub mod cc;
 
 use sellsync::Engine;
 use sellsync_emulator::{Config as EmuConfig, Emulator, ListingSeed, OrderSeed, Seller};
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// An emulator whose rate limits run `scale` times faster than Amazon's.
@@ -23,11 +22,13 @@ pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
 }
 
-/// The configuration document for the demo seller against `emu`.
-pub fn config_json(emu: &Emulator, store: &PathBuf, extra: &str) -> String {
+/// The configuration document for the demo seller against `emu`, its store at `store` (or,
+/// with `SELLSYNC_TEST_BACKEND=postgres`, in a PostgreSQL database of its own).
+pub fn config_json(emu: &Emulator, store: &std::path::Path, extra: &str) -> String {
     let s = Seller::demo();
+    let store = sellsync::store::testing::store_entries(store.to_str().expect("UTF-8 path"));
     format!(
-        r#"{{"store_path": {store:?}, "seller_id": "{}", "marketplace_ids": ["ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"],
+        r#"{{{store}, "seller_id": "{}", "marketplace_ids": ["ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"],
             "endpoint": "{}", "http_allow_insecure_loopback": true,
             "credentials": {{"client_id": "{}", "client_secret": "{}", "refresh_token": "{}"}},
             "http": {{"timeout_ms": 5000, "max_attempts": 8, "backoff_initial_ms": 5, "backoff_max_ms": 50}}{extra}}}"#,
