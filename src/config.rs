@@ -371,6 +371,10 @@ pub struct OrdersPolicy {
     /// An order handed to the host and not acknowledged is handed out again after this long
     /// (and always after the host process restarts).
     pub redelivery_seconds: u32,
+    /// The consumer group this handle takes orders for: each group gets every order once
+    /// (e.g. `"warehouse"` beside the tills). Without one, the handle shares the default group,
+    /// whose acknowledgements are the bookings the stock counts on.
+    pub consumer_group: Option<String>,
 }
 
 impl Default for OrdersPolicy {
@@ -379,6 +383,7 @@ impl Default for OrdersPolicy {
             initial_lookback_hours: 168,
             overlap_seconds: 300,
             redelivery_seconds: 300,
+            consumer_group: None,
         }
     }
 }
@@ -903,6 +908,18 @@ impl Config {
                 return fail("with store.postgres, privacy.key or privacy.key_file must be given (every process sharing the store needs the same key)")
             }
             _ => {}
+        }
+        if let Some(g) = &self.orders.consumer_group {
+            if g.is_empty()
+                || g.len() > 64
+                || !g
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            {
+                return fail(
+                    "orders.consumer_group must be 1 to 64 ASCII letters, digits, '-', '_' or '.'",
+                );
+            }
         }
         if let Some(n) = &self.store.lease_seconds {
             if !(2.0..=300.0).contains(n) {

@@ -539,3 +539,30 @@ fn a_stale_page_does_not_roll_an_order_back_with_orders_2026() {
 fn a_stale_page_does_not_roll_an_order_back_with_orders_v0() {
     a_stale_page_rolls_nothing_back("v0", "getOrders");
 }
+
+#[test]
+fn each_consumer_group_gets_every_order_once_and_acknowledges_on_its_own() {
+    let emu = emulator(1000.0);
+    seed_listings(&emu, 20, 10);
+    let placed = place_orders(&emu, 10, false, None);
+    let dir = tempdir();
+    let till = open(&emu, &dir, "");
+    // The warehouse is named before the orders come, the ledger after (it gets those still
+    // unshipped then).
+    let warehouse = open(&emu, &dir, r#","orders": {"consumer_group": "warehouse"}"#);
+    till.sync_now(1, SYNC).unwrap();
+    let ledger = open(&emu, &dir, r#","orders": {"consumer_group": "ledger"}"#);
+    for handle in [&till, &warehouse, &ledger] {
+        let got = drain(handle);
+        assert_exactly(&got, &placed);
+        assert!(drain(handle).is_empty());
+    }
+    // Each group got every order although the others had acknowledged them; an
+    // acknowledgement is checked within its own group.
+    let id = &placed[0];
+    assert!(matches!(
+        warehouse.order_ack(id, "OTHER"),
+        Err(sellsync::Error::Conflict(_))
+    ));
+    ledger.order_ack(id, &format!("HOST-{id}")).unwrap();
+}

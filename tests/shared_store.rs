@@ -137,7 +137,9 @@ fn a_leader_whose_lease_ran_out_cannot_write_what_its_successor_owns() {
     };
     let old = Store::open_postgres(&url, Some(&privacy)).unwrap();
     let new = Store::open_postgres(&url, Some(&privacy)).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let flow_write = |s: &Store, v: &str| {
         rt.block_on(sellsync::store::pg::fenced(async {
             s.set_watermark("orders", v)
@@ -171,4 +173,27 @@ fn a_leader_whose_lease_ran_out_cannot_write_what_its_successor_owns() {
     // The host's own writes in that process still go through.
     old.set_watermark("host", "kept").unwrap();
     assert_eq!(new.watermark("host").unwrap().as_deref(), Some("kept"));
+}
+
+#[test]
+fn an_order_taken_by_one_till_is_not_handed_to_another_and_comes_back_when_that_till_restarts() {
+    let emu = emulator(1000.0);
+    seed_listings(&emu, 5, 10);
+    let placed = place_orders(&emu, 1, false, None);
+    let dir = tempdir();
+    let url = database(&dir);
+    let a = till(&emu, &url, "till-a", "");
+    let b = till(&emu, &url, "till-b", "");
+    a.sync_now(1, SYNC).unwrap();
+    let doc = a.order_next().unwrap().expect("the order");
+    assert!(doc.contains(&placed[0]));
+    // Till a has not booked it yet: till b must not get it too.
+    assert_eq!(b.order_next().unwrap(), None);
+    // Till a dies before booking it and starts again: it gets it back at once.
+    drop(a);
+    let a = till(&emu, &url, "till-a", "");
+    let again = a.order_next().unwrap().expect("handed out again");
+    assert!(again.contains(&placed[0]));
+    a.order_ack(&placed[0], "A-1").unwrap();
+    assert_eq!(b.order_next().unwrap(), None);
 }

@@ -167,7 +167,17 @@ impl Engine {
         let mut client = Client::new(&config, clock.clone())?;
         client.persist_limits(store.clone())?;
         let (shutdown, _) = tokio::sync::watch::channel(false);
-        let owner = format!("{:016x}", rand::random::<u64>());
+        let mut owner = format!("{:016x}", rand::random::<u64>());
+        if let Some(l) = lease::Leadership::new(&config) {
+            // A till's handles are named after it, so that one restarting gets back at once
+            // the orders its last run held.
+            let till = format!("{}:", l.holder());
+            store.release_order_leases(&till)?;
+            owner = format!("{till}{owner}");
+        }
+        if let Some(g) = &config.orders.consumer_group {
+            store.name_group(g, clock.now())?;
+        }
         let core = Arc::new(Core {
             leadership: lease::Leadership::new(&config),
             config,
@@ -376,7 +386,12 @@ impl Engine {
         self.check_open()?;
         let now = self.core.clock.now();
         let lease = now + Duration::seconds(i64::from(self.core.config.orders.redelivery_seconds));
-        self.core.store.next_order(&self.owner, now, lease)
+        let taker = crate::store::deliveries::Taker {
+            owner: self.owner.clone(),
+            group: self.core.config.orders.consumer_group.clone(),
+            exclusive: self.core.leadership.is_some(),
+        };
+        self.core.store.next_order_for(&taker, now, lease)
     }
 
     /// Records that the host took `order_id` as `host_ref`: it is never handed out again.
@@ -387,9 +402,12 @@ impl Engine {
                 "order_id and host_ref must not be empty".into(),
             ));
         }
-        self.core
-            .store
-            .ack_order(order_id, host_ref, self.core.clock.now())
+        self.core.store.ack_order_for(
+            self.core.config.orders.consumer_group.as_deref(),
+            order_id,
+            host_ref,
+            self.core.clock.now(),
+        )
     }
 
     /// Records absolute on-hand quantities (all or nothing); they go to Amazon with the next

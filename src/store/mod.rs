@@ -8,6 +8,7 @@
 pub mod adjustments;
 pub mod commit;
 pub mod db;
+pub mod deliveries;
 pub mod files;
 #[cfg(test)]
 mod hot_paths;
@@ -328,48 +329,6 @@ impl Store {
         })
     }
 
-    /// Hands out the oldest order ready for the host that `owner` does not hold a live lease on,
-    /// and leases it to `owner` until `lease_until`.
-    pub fn next_order(
-        &self,
-        owner: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-    ) -> Result<Option<String>> {
-        let owner = owner.to_string();
-        // A lease lost to a power cut only means the order is handed out again, which is
-        // allowed until it is acknowledged: no fsync of its own.
-        let found = self.write(commit::Durability::Process, move |tx| {
-            let found: Option<(String, String, Option<Vec<u8>>)> = tx
-                .prepare_cached(
-                    "SELECT order_id, doc, buyer_sealed FROM orders
-                     WHERE acked_at IS NULL AND ready_seq IS NOT NULL AND status <> 'CANCELLED'
-                       AND (lease_owner IS NULL OR lease_owner <> ?1 OR lease_until <= ?2)
-                     ORDER BY ready_seq LIMIT 1",
-                )?
-                .query_row(params![owner, ts(now)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .optional()?;
-            if let Some((id, _, _)) = &found {
-                tx.prepare_cached(
-                    "UPDATE orders SET lease_owner = ?1, lease_until = ?2, handed_out = handed_out + 1 WHERE order_id = ?3",
-                )?
-                .execute(params![owner, ts(lease_until), id])?;
-            }
-            Ok(found)
-        })?;
-        found
-            .map(|(id, doc, sealed)| self.with_recipient(&id, doc, sealed))
-            .transpose()
-    }
-
-    /// Records the host's acknowledgement of an order, with its own reference.
-    pub fn ack_order(&self, order_id: &str, host_ref: &str, now: DateTime<Utc>) -> Result<()> {
-        let (order_id, host_ref) = (order_id.to_string(), host_ref.to_string());
-        self.write(commit::Durability::Full, move |tx| {
-            ack(tx, &order_id, &host_ref, now)
-        })
-    }
-
     /// The stored document of an order, with its recipient unless it was purged.
     pub fn order(&self, order_id: &str) -> Result<Option<Order>> {
         let row: Option<(String, Option<Vec<u8>>)> = self
@@ -546,41 +505,6 @@ pub enum NextEvent {
 }
 
 /// Acknowledges one order in `tx`.
-fn ack(tx: &Tx<'_>, order_id: &str, host_ref: &str, now: DateTime<Utc>) -> Result<()> {
-    type AckRow = (Option<String>, Option<String>, Option<i64>, String);
-    let row: Option<AckRow> = tx
-        .prepare_cached(
-            "SELECT acked_at, host_ref, ready_seq, status FROM orders WHERE order_id = ?1",
-        )?
-        .query_row([order_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .optional()?;
-    match row {
-        None => Err(Error::NotFound(format!(
-            "order {} is not known",
-            quote(order_id)
-        ))),
-        Some((Some(_), Some(existing), _, _)) if existing == host_ref => Ok(()),
-        Some((Some(_), existing, _, _)) => Err(Error::Conflict(format!(
-            "order {} was already acknowledged with another host_ref ({})",
-            quote(order_id),
-            quote(&existing.unwrap_or_default())
-        ))),
-        Some((None, _, None, status)) => Err(Error::InvalidState(format!(
-            "order {} is {status} and was never handed out",
-            quote(order_id)
-        ))),
-        Some((None, _, Some(_), _)) => {
-            tx.prepare_cached(
-                "UPDATE orders SET acked_at = ?1, host_ref = ?2, lease_owner = NULL, lease_until = NULL WHERE order_id = ?3",
-            )?
-            .execute(params![ts(now), host_ref, order_id])?;
-            Ok(())
-        }
-    }
-}
-
 struct Stored {
     status: String,
     last_updated: String,
@@ -693,6 +617,7 @@ fn apply_order(
         Some(_) => applied.updated += 1,
     }
     if becomes_ready {
+        deliveries::add_ready(tx, &o.order_id, ready_seq)?;
         insert_event(
             tx,
             &Event::OrderReady {

@@ -213,4 +213,20 @@ pub const MIGRATIONS: &[&str] = &[
         epoch INTEGER NOT NULL,
         expires_ms INTEGER NOT NULL
      );",
+    // 15: consumer groups beside the default one (whose delivery state is in `orders`): each
+    // named group gets every order that became ready after it was first named (and those still
+    // unshipped then) once; `deliveries` is its delivery state per order.
+    "CREATE TABLE consumer_groups (name TEXT PRIMARY KEY, named_at TEXT NOT NULL);
+     CREATE TABLE deliveries (
+        grp TEXT NOT NULL REFERENCES consumer_groups(name),
+        order_id TEXT NOT NULL REFERENCES orders(order_id),
+        ready_seq INTEGER NOT NULL,
+        lease_owner TEXT,
+        lease_until TEXT,
+        handed_out INTEGER NOT NULL DEFAULT 0,
+        acked_at TEXT,
+        host_ref TEXT,
+        PRIMARY KEY (grp, order_id)
+     );
+     CREATE INDEX deliveries_open ON deliveries(grp, ready_seq) WHERE acked_at IS NULL;",
 ];
