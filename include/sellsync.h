@@ -357,7 +357,10 @@ sellsync_status sellsync_stock_set(struct SellSync *h, const char *host_item, in
 
 /*
  Sets several on-hand quantities at once, all or nothing:
- `{"levels": [{"host_item": "4711", "on_hand": 12}, ...]}`.
+ `{"levels": [{"host_item": "4711", "on_hand": 12}, ...]}`. A level may name its
+ `"location"` (a store or warehouse): the item's quantity for Amazon is then the sum of its
+ levels at the locations the configuration's `stock.amazon_locations` names (all, if it names
+ none).
  */
 sellsync_status sellsync_stock_set_batch(struct SellSync *h, const char *levels_json);
 

@@ -441,6 +441,10 @@ pub struct StockConfig {
     pub auto_buffer: AutoBuffer,
     /// How durable a stock level is when `sellsync_stock_set` returns.
     pub durability: StockDurability,
+    /// The locations (stores, warehouses) whose stock Amazon may sell, when levels name one:
+    /// an item's quantity for Amazon is the sum of its levels at these locations. Absent: the
+    /// sum over every location reported.
+    pub amazon_locations: Option<Vec<String>>,
 }
 
 /// How durable stock levels are when the call that reports them returns. Acknowledgements,
@@ -469,6 +473,7 @@ impl Default for StockConfig {
             read_back: true,
             auto_buffer: AutoBuffer::default(),
             durability: StockDurability::Full,
+            amazon_locations: None,
         }
     }
 }

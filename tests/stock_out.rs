@@ -728,3 +728,44 @@ fn units_held_back_for_an_order_that_never_shows_come_back_after_the_horizon() {
         "what was held is released once the stretch is past the horizon"
     );
 }
+
+#[test]
+fn amazon_sells_the_sum_of_the_locations_the_configuration_names() {
+    let emu = emulator(1000.0);
+    seed_listings(&emu, 2, 99);
+    let dir = tempdir();
+    let engine = open(
+        &emu,
+        &dir,
+        r#","stock": {"amazon_locations": ["STORE-1", "WAREHOUSE"]}"#,
+    );
+    engine
+        .sku_map(&[
+            one_to_one("SKU-0000", "ITEM-0"),
+            one_to_one("SKU-0001", "ITEM-1"),
+        ])
+        .unwrap();
+    let at = |loc: &str, item: &str, n| (Some(loc.to_string()), level(item, n));
+    engine
+        .stock_set_at(vec![
+            at("STORE-1", "ITEM-0", 3),
+            at("STORE-2", "ITEM-0", 5),
+            at("WAREHOUSE", "ITEM-0", 4),
+            (None, level("ITEM-1", 6)),
+        ])
+        .unwrap();
+    settle(&engine);
+    let q = |s: &str| emu.control().quantity(s).unwrap();
+    assert_eq!(q("SKU-0000"), 3 + 4, "STORE-2 is not sold online");
+    assert_eq!(q("SKU-0001"), 6, "a level without location is the item's");
+    // One location sells out: Amazon follows with what the others hold.
+    engine
+        .stock_set_at(vec![at("STORE-1", "ITEM-0", 0)])
+        .unwrap();
+    settle(&engine);
+    assert_eq!(q("SKU-0000"), 4);
+    assert!(matches!(
+        engine.stock_set_at(vec![at("", "ITEM-0", 1)]),
+        Err(sellsync::Error::InvalidArgument(_))
+    ));
+}

@@ -413,9 +413,20 @@ impl Engine {
     /// Records absolute on-hand quantities (all or nothing); they go to Amazon with the next
     /// stock cycle, at once when the worker runs.
     pub fn stock_set(&self, levels: &[crate::model::StockLevel]) -> Result<()> {
+        let located = levels.iter().map(|l| (None, l.clone())).collect();
+        self.stock_set_at(located)
+    }
+
+    /// Records absolute on-hand quantities, each of an item as a whole (`None`) or at a
+    /// location (a store, a warehouse), all or nothing; Amazon's quantity of an item with
+    /// located levels is their sum over `stock.amazon_locations`.
+    pub fn stock_set_at(
+        &self,
+        levels: Vec<(Option<String>, crate::model::StockLevel)>,
+    ) -> Result<()> {
         self.check_open()?;
-        self.core.store.set_stock(
-            levels.to_vec(),
+        self.core.store.set_stock_at(
+            levels,
             &self.core.config.stock,
             self.core.config.auto_buffer_window(),
             self.core.clock.now(),

@@ -361,7 +361,10 @@ pub unsafe extern "C" fn sellsync_stock_set(
 }
 
 /// Sets several on-hand quantities at once, all or nothing:
-/// `{"levels": [{"host_item": "4711", "on_hand": 12}, ...]}`.
+/// `{"levels": [{"host_item": "4711", "on_hand": 12}, ...]}`. A level may name its
+/// `"location"` (a store or warehouse): the item's quantity for Amazon is then the sum of its
+/// levels at the locations the configuration's `stock.amazon_locations` names (all, if it names
+/// none).
 #[no_mangle]
 pub unsafe extern "C" fn sellsync_stock_set_batch(
     h: *mut SellSync,
@@ -371,16 +374,33 @@ pub unsafe extern "C" fn sellsync_stock_set_batch(
         #[derive(serde::Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Batch {
-            levels: Vec<crate::model::StockLevel>,
+            levels: Vec<Level>,
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Level {
+            host_item: String,
+            on_hand: i64,
+            #[serde(default)]
+            location: Option<String>,
         }
         // SAFETY: NULL or a NUL-terminated string valid for the call.
         let text = unsafe { strings::arg(levels_json, "levels_json")? };
         let batch: Batch = json_arg(text, "levels_json")?;
         // SAFETY: `h` is NULL or from sellsync_open.
-        unsafe { handle(h)? }
-            .enter()?
-            .engine
-            .stock_set(&batch.levels)
+        unsafe { handle(h)? }.enter()?.engine.stock_set_at(
+            batch
+                .levels
+                .into_iter()
+                .map(|l| {
+                    let level = crate::model::StockLevel {
+                        host_item: l.host_item,
+                        on_hand: l.on_hand,
+                    };
+                    (l.location, level)
+                })
+                .collect(),
+        )
     })
 }
 

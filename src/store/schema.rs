@@ -229,4 +229,13 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (grp, order_id)
      );
      CREATE INDEX deliveries_open ON deliveries(grp, ready_seq) WHERE acked_at IS NULL;",
+    // 16: stock by location: the levels reported per store or warehouse; `stock.on_hand` is
+    // their sum over the locations Amazon sells from.
+    "CREATE TABLE stock_locations (
+        host_item TEXT NOT NULL,
+        location TEXT NOT NULL,
+        on_hand INTEGER NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (host_item, location)
+     );",
 ];

@@ -232,7 +232,29 @@ impl Store {
         auto_window_seconds: f64,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        for (i, l) in levels.iter().enumerate() {
+        let located = levels.into_iter().map(|l| (None, l)).collect();
+        self.set_stock_at(located, defaults, auto_window_seconds, now)
+    }
+
+    /// Records absolute on-hand quantities, each of an item as a whole or at a location (all
+    /// or nothing): a located level changes the item's quantity for Amazon to the sum of its
+    /// levels at the locations Amazon sells from (`stock.amazon_locations`).
+    pub fn set_stock_at(
+        &self,
+        levels: Vec<(Option<String>, StockLevel)>,
+        defaults: &StockConfig,
+        auto_window_seconds: f64,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        for (i, (location, l)) in levels.iter().enumerate() {
+            if location
+                .as_ref()
+                .is_some_and(|s| s.is_empty() || s.len() > 64)
+            {
+                return Err(Error::InvalidArgument(format!(
+                    "level {i}: location must be 1 to 64 characters"
+                )));
+            }
             if l.host_item.is_empty() {
                 return Err(Error::InvalidArgument(format!(
                     "level {i}: host_item is empty"
@@ -252,6 +274,7 @@ impl Store {
         };
         let defaults = defaults.clone();
         self.write(durability, move |tx| {
+            let levels = sum_locations(tx, levels, defaults.amazon_locations.as_deref(), now)?;
             store_levels(tx, &levels, &defaults, auto_window_seconds, now)
         })
     }
@@ -669,6 +692,42 @@ pub(super) fn recompute<'a>(
         }
     }
     Ok(changed)
+}
+
+/// Keeps the located levels, and gives each item's level for Amazon: as reported, or the sum
+/// of its levels at the locations Amazon sells from (`counted`; `None`: all).
+fn sum_locations(
+    tx: &Tx<'_>,
+    levels: Vec<(Option<String>, StockLevel)>,
+    counted: Option<&[String]>,
+    now: DateTime<Utc>,
+) -> Result<Vec<StockLevel>> {
+    let mut out = Vec::with_capacity(levels.len());
+    for (location, level) in levels {
+        let Some(location) = location else {
+            out.push(level);
+            continue;
+        };
+        tx.prepare_cached(
+            "INSERT INTO stock_locations(host_item, location, on_hand, updated_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(host_item, location) DO UPDATE SET on_hand = excluded.on_hand, updated_at = excluded.updated_at",
+        )?
+        .execute(params![level.host_item, location, level.on_hand, ts(now)])?;
+        let at: Vec<(String, i64)> = tx
+            .prepare_cached("SELECT location, on_hand FROM stock_locations WHERE host_item = ?1")?
+            .query_map([&level.host_item], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let on_hand = at
+            .iter()
+            .filter(|(l, _)| counted.is_none_or(|c| c.contains(l)))
+            .map(|(_, n)| n)
+            .sum();
+        out.push(StockLevel {
+            host_item: level.host_item,
+            on_hand,
+        });
+    }
+    Ok(out)
 }
 
 /// A host call named `named` SKUs and changed `changed`: it is bulk (feed lane) when it

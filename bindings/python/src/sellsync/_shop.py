@@ -345,7 +345,8 @@ class SellSync:
     ) -> None:
         """Sets several quantities at once, all or nothing.
 
-        `levels` is `{host_item: on_hand, ...}`, a list of `{"host_item", "on_hand"}`, the
+        `levels` is `{host_item: on_hand, ...}`, a list of `{"host_item", "on_hand"}` (each may
+        name its `"location"`, a store or warehouse), the
         whole `{"levels": [...]}` document, or its JSON text.
         """
         f = "sellsync_stock_set_batch"
