@@ -37,6 +37,7 @@
 //! | `orders.initial_lookback_hours` | whole, 1 to 8760 (a year) |
 //! | `orders.overlap_seconds` | whole, 0 to 86400 |
 //! | `orders.redelivery_seconds` | whole, 1 to 604800 (a week) |
+//! | `store.lease_seconds` | 2 to 300 (default 10) |
 //! | `intervals.orders_seconds`, `intervals.stock_seconds` | 0.001 to 86400 |
 //! | `intervals.listings_seconds` | 0.001 to 604800 |
 //! | `intervals.sync_timeout_seconds` | 0.001 to 86400 |
@@ -54,6 +55,19 @@
 //! | `privacy.retention_days` | whole, 1 to 3650; above 30 only with `privacy.legal_hold` |
 //!
 //! The same table is [`LIMITS`]; a test checks that this comment and the README list each entry.
+//!
+//! Several processes (tills, stores) of one seller account share a store on PostgreSQL instead
+//! of the SQLite file ([`SharedStore`]; then no `store_path`, and `privacy.key` or
+//! `privacy.key_file` is required, the same in every process):
+//!
+//! ```json
+//! "store": {"postgres": "postgresql://sellsync:...@db.shop.lan/shop_a2demoseller01?sslmode=require",
+//!           "lease_seconds": 10, "node": "till-1"}
+//! ```
+//! One process holds the lease and runs the sync with Amazon; `node` names the process in the
+//! lease (unique per process; default: host name and process id). `orders.consumer_group`
+//! names the group a handle takes orders for (each group gets every order once);
+//! `stock.amazon_locations` lists the locations whose levels Amazon sells.
 //!
 //! An optional `notifications` section receives Amazon's notifications (`ORDER_CHANGE`,
 //! `LISTINGS_ITEM_MFN_QUANTITY_CHANGE`) from the seller's Amazon SQS queue ([`Notifications`]):
@@ -175,6 +189,7 @@ pub const LIMITS: &[Limit] = &[
     whole("orders.redelivery_seconds", 1.0, 604_800.0, |c| {
         Some(f64::from(c.orders.redelivery_seconds))
     }),
+    limit("store.lease_seconds", 2.0, 300.0, |c| c.store.lease_seconds),
     limit("intervals.orders_seconds", 0.001, 86_400.0, |c| {
         Some(c.intervals.orders_seconds)
     }),
@@ -926,11 +941,7 @@ impl Config {
                 );
             }
         }
-        if let Some(n) = &self.store.lease_seconds {
-            if !(2.0..=300.0).contains(n) {
-                return fail("store.lease_seconds must be from 2 to 300");
-            }
-        }
+
         if self.seller_id.is_empty() {
             return fail("seller_id is required");
         }

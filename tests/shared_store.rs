@@ -35,6 +35,13 @@ fn till(emu: &sellsync_emulator::Emulator, url: &str, node: &str, extra: &str) -
     Engine::open(sellsync::Config::from_json(&v.to_string()).unwrap()).expect("till opens")
 }
 
+fn privacy() -> sellsync::config::Privacy {
+    sellsync::config::Privacy {
+        key: Some(sellsync::secret::Secret::new(testing::TEST_KEY)),
+        ..Default::default()
+    }
+}
+
 fn lease(e: &Engine) -> serde_json::Value {
     let s: serde_json::Value = serde_json::from_str(&e.status().unwrap()).unwrap();
     s["lease"].clone()
@@ -131,12 +138,8 @@ fn a_followers_stock_reaches_amazon_and_its_worker_takes_over_when_the_leader_st
 fn a_leader_whose_lease_ran_out_cannot_write_what_its_successor_owns() {
     let dir = tempdir();
     let url = database(&dir);
-    let privacy = sellsync::config::Privacy {
-        key: Some(sellsync::secret::Secret::new(testing::TEST_KEY)),
-        ..Default::default()
-    };
-    let old = Store::open_postgres(&url, Some(&privacy)).unwrap();
-    let new = Store::open_postgres(&url, Some(&privacy)).unwrap();
+    let old = Store::open_postgres(&url, Some(&privacy())).unwrap();
+    let new = Store::open_postgres(&url, Some(&privacy())).unwrap();
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -196,4 +199,56 @@ fn an_order_taken_by_one_till_is_not_handed_to_another_and_comes_back_when_that_
     assert!(again.contains(&placed[0]));
     a.order_ack(&placed[0], "A-1").unwrap();
     assert_eq!(b.order_next().unwrap(), None);
+}
+
+#[test]
+fn a_lost_database_connection_is_made_again_and_nothing_written_is_lost() {
+    let dir = tempdir();
+    let url = database(&dir);
+    let store = Store::open_postgres(&url, Some(&privacy())).unwrap();
+    store.set_watermark("kept", "1").unwrap();
+    // The server ends every connection to this database but the one asking (a restart, a
+    // network cut as the server sees it).
+    let admin = sellsync::store::pg::Client::connect(&url).unwrap();
+    let kill = admin
+        .prepare(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .unwrap();
+    assert!(!admin.query(&kill, &[]).unwrap().is_empty());
+    // The next calls find a new connection (the first may report the lost one).
+    let mut failures = 0;
+    wait_until("the store answers again", Duration::from_secs(20), || {
+        let ok = store.watermark("kept").is_ok();
+        failures += u32::from(!ok);
+        ok
+    });
+    assert!(failures <= 1, "{failures} calls failed");
+    assert_eq!(store.watermark("kept").unwrap().as_deref(), Some("1"));
+    store.set_watermark("after", "2").unwrap();
+}
+
+#[test]
+fn a_database_serves_one_seller_account() {
+    let emu = emulator(1000.0);
+    let dir = tempdir();
+    let url = database(&dir);
+    let a = till(&emu, &url, "till-a", "");
+    a.sync_now(1, SYNC).unwrap();
+    let doc = config_json(&emu, std::path::Path::new("unused"), "");
+    let mut v: serde_json::Value = serde_json::from_str(&doc).unwrap();
+    let obj = v.as_object_mut().unwrap();
+    obj.remove("store_path");
+    obj.insert("seller_id".into(), "ANOTHERSELLER".into());
+    obj.insert("store".into(), serde_json::json!({"postgres": url}));
+    obj.insert(
+        "privacy".into(),
+        serde_json::json!({"key": testing::TEST_KEY}),
+    );
+    match Engine::open(sellsync::Config::from_json(&v.to_string()).unwrap()) {
+        Err(Error::Config(m)) => assert!(m.contains("a database of its own"), "{m}"),
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("a second seller account opened the same database"),
+    }
 }

@@ -18,7 +18,7 @@ pub mod stock_out;
 use crate::amazon::Client;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{quote, Error, Result};
 use crate::model::Event;
 use crate::secret::Secret;
 use crate::store::Store;
@@ -169,6 +169,12 @@ impl Engine {
         let (shutdown, _) = tokio::sync::watch::channel(false);
         let mut owner = format!("{:016x}", rand::random::<u64>());
         if let Some(l) = lease::Leadership::new(&config) {
+            if let Some(other) = store.other_account(&config.seller_id)? {
+                return Err(Error::Config(format!(
+                    "the database in store.postgres is the store of seller account {}: give each seller account a database of its own",
+                    quote(&other)
+                )));
+            }
             // A till's handles are named after it, so that one restarting gets back at once
             // the orders its last run held.
             let till = format!("{}:", l.holder());

@@ -88,6 +88,17 @@ impl Store {
         Ok(holder)
     }
 
+    /// Another seller account whose lease this store holds (a database is for one account).
+    pub fn other_account(&self, account: &str) -> Result<Option<String>> {
+        let conn = self.conn();
+        let other = conn
+            .prepare_cached("SELECT account FROM leases WHERE account <> ?1 LIMIT 1")?
+            .query_map([account], |r| r.get(0))?
+            .next()
+            .transpose()?;
+        Ok(other)
+    }
+
     /// Sets (or clears) the lease this process's writes are fenced with.
     pub fn set_fence(&self, fence: Option<Fence>) {
         if let super::db::Conn::Pg(c) = &*self.conn() {

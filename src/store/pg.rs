@@ -5,7 +5,7 @@
 
 use super::db::{Prepared, SqlResult};
 use rusqlite::types::{ToSqlOutput, Value};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_postgres::types::{IsNull, Type};
 
@@ -57,13 +57,21 @@ pub async fn fenced<F: std::future::Future>(flow: F) -> F::Output {
 /// The message of a write refused because the lease was lost.
 pub const LEASE_LOST: &str = "the lease on this seller account was lost";
 
-/// A connection to PostgreSQL.
+/// A connection to PostgreSQL, made again when it was lost (a network cut, a server restart):
+/// the call that finds it lost fails, the next one connects anew.
 pub struct Client {
-    client: tokio_postgres::Client,
-    prepared: Prepared,
+    config: tokio_postgres::Config,
+    tls: bool,
+    session: Mutex<Arc<Session>>,
     fence: Mutex<Option<Fence>>,
     /// A transaction is open.
     in_tx: std::sync::atomic::AtomicBool,
+}
+
+/// One connection and the statements prepared on it.
+struct Session {
+    client: tokio_postgres::Client,
+    prepared: Prepared,
 }
 
 /// The advisory lock every writing transaction holds: the processes sharing a store write one
@@ -71,8 +79,8 @@ pub struct Client {
 const WRITE_LOCK: i64 = 7_316_028_716;
 
 impl Client {
-    /// Connects to `url` (a `postgresql://` URL or key=value string; TLS when its `sslmode`
-    /// asks for it, checked against the system's web roots).
+    /// Connects to `url` (a `postgresql://` URL or key=value string; TLS unless its `sslmode`
+    /// is `disable`, the server's certificate checked against the built-in web roots).
     pub fn connect(url: &str) -> crate::error::Result<Client> {
         let mut config: tokio_postgres::Config = url.parse().map_err(|e| {
             crate::error::Error::Config(format!("store.postgres is not a PostgreSQL URL: {e}"))
@@ -86,59 +94,32 @@ impl Client {
             .tcp_user_timeout(Duration::from_secs(10))
             .application_name("sellsync");
         let tls = config.get_ssl_mode() != tokio_postgres::config::SslMode::Disable;
-        let (send, receive) = std::sync::mpsc::sync_channel(1);
-        std::thread::Builder::new()
-            .name("sellsync-pg".into())
-            .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(rt) => rt,
-                    Err(e) => {
-                        let _ = send.send(Err(format!("cannot start a runtime: {e}")));
-                        return;
-                    }
-                };
-                rt.block_on(async move {
-                    let connected = if tls {
-                        config
-                            .connect(tls_connector())
-                            .await
-                            .map(|(c, conn)| (c, Box::pin(conn) as std::pin::Pin<Box<dyn Drive>>))
-                    } else {
-                        config
-                            .connect(tokio_postgres::NoTls)
-                            .await
-                            .map(|(c, conn)| (c, Box::pin(conn) as std::pin::Pin<Box<dyn Drive>>))
-                    };
-                    match connected {
-                        Ok((client, conn)) => {
-                            let _ = send.send(Ok(client));
-                            let _ = conn.await;
-                        }
-                        Err(e) => {
-                            let _ = send.send(Err(match pg_error(e) {
-                                rusqlite::Error::ToSqlConversionFailure(e) => e.to_string(),
-                                e => e.to_string(),
-                            }));
-                        }
-                    }
-                });
-            })
-            .map_err(|e| crate::error::Error::Store(format!("cannot start a thread: {e}")))?;
-        let client = receive
-            .recv()
-            .map_err(|_| crate::error::Error::Store("PostgreSQL connection thread ended".into()))?
-            .map_err(|e| {
-                crate::error::Error::Store(format!("cannot connect to PostgreSQL: {e}"))
-            })?;
+        let session = Session::open(&config, tls).map_err(|e| {
+            crate::error::Error::Store(format!("cannot connect to PostgreSQL: {e}"))
+        })?;
         Ok(Client {
-            client,
-            prepared: Prepared::default(),
+            config,
+            tls,
+            session: Mutex::new(Arc::new(session)),
             fence: Mutex::new(None),
             in_tx: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// The live session, connecting again if the last one was lost (not inside a
+    /// transaction: that one is gone with its connection).
+    fn session(&self) -> SqlResult<Arc<Session>> {
+        let mut current = self.session.lock().unwrap_or_else(|p| p.into_inner());
+        if current.client.is_closed() && !self.in_tx.load(std::sync::atomic::Ordering::Relaxed) {
+            let fresh = Session::open(&self.config, self.tls).map_err(|e| {
+                rusqlite::Error::ToSqlConversionFailure(Box::new(PgError(format!(
+                    "the connection was lost and cannot be made again: {e}"
+                ))))
+            })?;
+            tracing::info!("the connection to PostgreSQL was made again");
+            *current = Arc::new(fresh);
+        }
+        Ok(current.clone())
     }
 
     /// Sets (or clears) the lease this connection's transactions check.
@@ -223,13 +204,15 @@ impl Client {
 
     /// Runs statements without parameters.
     pub fn batch(&self, sql: &str) -> SqlResult<()> {
-        futures_executor::block_on(self.client.batch_execute(sql)).map_err(pg_error)
+        let session = self.session()?;
+        futures_executor::block_on(session.client.batch_execute(sql)).map_err(pg_error)
     }
 
     /// The prepared statement for `sql` (SQLite's dialect).
     pub fn prepare(&self, sql: &str) -> SqlResult<tokio_postgres::Statement> {
-        self.prepared.get(sql, |pg| {
-            futures_executor::block_on(self.client.prepare(pg)).map_err(|e| {
+        let session = self.session()?;
+        session.prepared.get(sql, |pg| {
+            futures_executor::block_on(session.client.prepare(pg)).map_err(|e| {
                 let statement: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
                 let cut: String = statement.chars().take(160).collect();
                 match pg_error(e) {
@@ -256,7 +239,7 @@ impl Client {
             .iter()
             .map(|b| b as &(dyn tokio_postgres::types::ToSql + Sync))
             .collect();
-        futures_executor::block_on(self.client.execute(s, &refs))
+        futures_executor::block_on(self.session()?.client.execute(s, &refs))
             .map(|n| n as usize)
             .map_err(pg_error)
     }
@@ -272,10 +255,66 @@ impl Client {
             .iter()
             .map(|b| b as &(dyn tokio_postgres::types::ToSql + Sync))
             .collect();
-        let rows = futures_executor::block_on(self.client.query(s, &refs)).map_err(pg_error)?;
+        let rows =
+            futures_executor::block_on(self.session()?.client.query(s, &refs)).map_err(pg_error)?;
         rows.iter()
             .map(|r| (0..r.len()).map(|i| value(r, i)).collect())
             .collect()
+    }
+}
+
+impl Session {
+    /// Connects, driving the connection on a thread of its own.
+    fn open(config: &tokio_postgres::Config, tls: bool) -> Result<Session, String> {
+        let config = config.clone();
+        let (send, receive) = std::sync::mpsc::sync_channel(1);
+        std::thread::Builder::new()
+            .name("sellsync-pg".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = send.send(Err(format!("cannot start a runtime: {e}")));
+                        return;
+                    }
+                };
+                rt.block_on(async move {
+                    let connected = if tls {
+                        config
+                            .connect(tls_connector())
+                            .await
+                            .map(|(c, conn)| (c, Box::pin(conn) as std::pin::Pin<Box<dyn Drive>>))
+                    } else {
+                        config
+                            .connect(tokio_postgres::NoTls)
+                            .await
+                            .map(|(c, conn)| (c, Box::pin(conn) as std::pin::Pin<Box<dyn Drive>>))
+                    };
+                    match connected {
+                        Ok((client, conn)) => {
+                            let _ = send.send(Ok(client));
+                            let _ = conn.await;
+                        }
+                        Err(e) => {
+                            let _ = send.send(Err(match pg_error(e) {
+                                rusqlite::Error::ToSqlConversionFailure(e) => e.to_string(),
+                                e => e.to_string(),
+                            }));
+                        }
+                    }
+                });
+            })
+            .map_err(|e| format!("cannot start a thread: {e}"))?;
+        let client = receive
+            .recv()
+            .map_err(|_| "the connection thread ended".to_string())??;
+        Ok(Session {
+            client,
+            prepared: Prepared::default(),
+        })
     }
 }
 
