@@ -46,6 +46,15 @@ BENCHES = [
      "README's floor (120 s two-minute rule + 10 s margin + 180 s polling); then the same with "
      "notifications (ORDER_CHANGE through the emulator's SQS queue, each 2 emulated s after the "
      "change, then getOrder), against the goal of 15 s."),
+    ("shared store", ["--bench", "shared_store"], {"SHARED_STORE_ROUNDS": "1"},
+     {"SHARED_STORE_ROUNDS": "1", "SHARED_STORE_SECONDS": "2", "SHARED_STORE_ORDERS": "500"},
+     "The store on PostgreSQL (a private cluster at its defaults: `fsync`, `synchronous_commit` "
+     "on) beside the store on SQLite, both at `full` stock durability. Stock: real OS processes, "
+     "each a till with no worker calling `stock_set` with one level at a time for its own 100 "
+     "items as fast as it can for 5 s; 4 processes at once on one PostgreSQL database, 1 on "
+     "PostgreSQL, 1 on a SQLite file (not shareable between processes: the reference). Orders: "
+     "2,000 paid orders, emulator rates x10,000 so the store dominates, one till: the wall time "
+     "of `sync_now(FLOW_ORDERS)` per order, then of `order_next` + `order_ack` per order."),
     ("emulator", ["-p", "sellsync-emulator", "--bench", "load"], {}, {"LOAD_SIZE": "20000"},
      "The emulator with 100,000 listings and 100,000 orders loaded: 200 `searchOrders` pages of "
      "100 orders over loopback HTTP, each beside the cheapest call it serves."),
