@@ -65,7 +65,11 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
-        Error::Store(e.to_string())
+        let text = e.to_string();
+        if text.ends_with(crate::store::pg::LEASE_LOST) {
+            return Error::InvalidState(crate::store::pg::LEASE_LOST.into());
+        }
+        Error::Store(text)
     }
 }
 

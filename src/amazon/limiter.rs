@@ -203,6 +203,33 @@ fn wall_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
+/// Buckets as `saved` left them, refilled for the wall-clock time since each was written (the
+/// process is new, or the buckets were another's: a monotonic clock means nothing here).
+fn buckets_from(saved: &[SavedBucket]) -> HashMap<Operation, Bucket> {
+    let now = Instant::now();
+    let wall = wall_ms();
+    let mut map = HashMap::new();
+    for s in saved {
+        let (_, burst) = s.op.usage_plan();
+        let burst = f64::from(burst);
+        let Some(rate) = usable_rate(s.rate).filter(|_| s.tokens.is_finite()) else {
+            continue;
+        };
+        let elapsed = (wall - s.at_ms).max(0) as f64 / 1000.0;
+        map.insert(
+            s.op,
+            Bucket {
+                rate,
+                burst,
+                tokens: (s.tokens.min(burst) + elapsed * rate).min(burst),
+                at: now,
+                waiting: 0,
+            },
+        );
+    }
+    map
+}
+
 /// Token buckets per operation.
 #[derive(Debug, Default)]
 pub struct RateLimiter {
@@ -216,31 +243,16 @@ impl RateLimiter {
     /// written: the process is new, so its monotonic clock means nothing) and writes every
     /// change to `store`.
     pub fn persistent(saved: &[SavedBucket], store: Arc<dyn BucketStore>) -> RateLimiter {
-        let now = Instant::now();
-        let wall = wall_ms();
-        let mut map = HashMap::new();
-        for s in saved {
-            let (_, burst) = s.op.usage_plan();
-            let burst = f64::from(burst);
-            let Some(rate) = usable_rate(s.rate).filter(|_| s.tokens.is_finite()) else {
-                continue;
-            };
-            let elapsed = (wall - s.at_ms).max(0) as f64 / 1000.0;
-            map.insert(
-                s.op,
-                Bucket {
-                    rate,
-                    burst,
-                    tokens: (s.tokens.min(burst) + elapsed * rate).min(burst),
-                    at: now,
-                    waiting: 0,
-                },
-            );
-        }
         RateLimiter {
-            buckets: Mutex::new(map),
+            buckets: Mutex::new(buckets_from(saved)),
             store: Some(store),
         }
+    }
+
+    /// Starts again from `saved` (a process that takes over the sync from another starts from
+    /// the buckets the other left in the shared store).
+    pub fn reload(&self, saved: &[SavedBucket]) {
+        *self.buckets.lock().unwrap_or_else(|p| p.into_inner()) = buckets_from(saved);
     }
 
     fn with_bucket<R>(&self, op: Operation, f: impl FnOnce(&mut Bucket) -> R) -> R {

@@ -228,6 +228,11 @@ impl Client {
         Ok(())
     }
 
+    /// Starts the rate limits again from the buckets another process left in the shared store.
+    pub fn reload_limits(&self, saved: &[limiter::SavedBucket]) {
+        self.limiter.reload(saved);
+    }
+
     /// Replaces the LWA credentials for every token exchange from now on (see
     /// [`Lwa::replace`]); calls under way finish as they are.
     pub fn set_credentials(

@@ -84,10 +84,11 @@ impl Hub {
             if *g != seen {
                 continue;
             }
-            let wake = match (deadline, due) {
-                (Some(d), Some(u)) => Some(d.min(u)),
-                (d, u) => d.or(u),
-            };
+            // In a shared store another process may add events: look again every half second.
+            let poll = store
+                .is_shared()
+                .then(|| Instant::now() + Duration::from_millis(500));
+            let wake = [deadline, due, poll].into_iter().flatten().min();
             match wake {
                 None => drop(self.cond.wait(g).unwrap_or_else(|p| p.into_inner())),
                 Some(w) => {

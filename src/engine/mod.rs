@@ -6,6 +6,7 @@ pub mod adjustments_out;
 pub mod alerts;
 pub mod events;
 pub mod faults;
+pub mod lease;
 pub mod listings;
 pub mod notifications;
 pub mod orders_in;
@@ -63,6 +64,8 @@ pub struct Core {
     /// SKUs whose quantity is being set on Amazon right now: a quantity notification for one
     /// waits until the push is recorded (it may be the push's own echo).
     pub patches_in_flight: Mutex<std::collections::HashSet<String>>,
+    /// This process's part in the lease on a shared store (`None` on SQLite).
+    pub leadership: Option<lease::Leadership>,
     /// Set when the handle closes; wakes every wait.
     shutdown: tokio::sync::watch::Sender<bool>,
 }
@@ -165,22 +168,26 @@ impl Engine {
         client.persist_limits(store.clone())?;
         let (shutdown, _) = tokio::sync::watch::channel(false);
         let owner = format!("{:016x}", rand::random::<u64>());
+        let core = Arc::new(Core {
+            leadership: lease::Leadership::new(&config),
+            config,
+            clock,
+            store,
+            client,
+            hub: Arc::new(Hub::default()),
+            rdt: tokio::sync::Mutex::new(None),
+            flows: Flows::default(),
+            log,
+            alerts_at: Mutex::new(None),
+            connectivity: Mutex::new(()),
+            notifications: notifications::Flowing::default(),
+            patches_in_flight: Mutex::new(std::collections::HashSet::new()),
+            shutdown,
+        });
+        // On a shared store: the lease is renewed while held, from now until close.
+        runtime.spawn(lease::task(core.clone()));
         Ok(Engine {
-            core: Arc::new(Core {
-                config,
-                clock,
-                store,
-                client,
-                hub: Arc::new(Hub::default()),
-                rdt: tokio::sync::Mutex::new(None),
-                flows: Flows::default(),
-                log,
-                alerts_at: Mutex::new(None),
-                connectivity: Mutex::new(()),
-                notifications: notifications::Flowing::default(),
-                patches_in_flight: Mutex::new(std::collections::HashSet::new()),
-                shutdown,
-            }),
+            core,
             runtime: Mutex::new(Some(runtime)),
             worker: Mutex::new(None),
             dispatcher: Mutex::new(None),
@@ -261,23 +268,26 @@ impl Engine {
             .map(|r| r.handle().clone())
             .ok_or(Error::Closed)?;
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let tasks =
-            Flow::ALL
-                .into_iter()
-                .map(|flow| {
-                    handle.spawn(scheduler::flow_task(
-                        self.core.clone(),
-                        flow,
-                        stopped.clone(),
-                    ))
-                })
-                .chain(
-                    self.core.config.notifications.is_some().then(|| {
-                        handle.spawn(notifications::task(self.core.clone(), stopped.clone()))
-                    }),
-                )
-                .collect();
+        let tasks = Flow::ALL
+            .into_iter()
+            .map(|flow| {
+                handle.spawn(scheduler::flow_task(
+                    self.core.clone(),
+                    flow,
+                    stopped.clone(),
+                ))
+            })
+            .chain(self.core.config.notifications.is_some().then(|| {
+                handle.spawn(crate::store::pg::fenced(notifications::task(
+                    self.core.clone(),
+                    stopped.clone(),
+                )))
+            }))
+            .collect();
         *worker = Some(Worker { stop, tasks });
+        if let Some(l) = &self.core.leadership {
+            l.contend(true);
+        }
         tracing::info!("background worker started");
         Ok(())
     }
@@ -289,6 +299,9 @@ impl Engine {
             return Ok(());
         };
         let _ = w.stop.send(true);
+        if let Some(l) = &self.core.leadership {
+            l.contend(false);
+        }
         self.block_on(async move {
             let aborts: Vec<_> = w.tasks.iter().map(|t| t.abort_handle()).collect();
             let all = async {
@@ -304,7 +317,9 @@ impl Engine {
             }
             tracing::info!("background worker stopped");
             Ok(())
-        })
+        })?;
+        // Another process's worker takes the sync over at once.
+        self.core.release_lease()
     }
 
     /// Replaces the Login-with-Amazon client secret (and the refresh token and client id when
@@ -459,6 +474,7 @@ impl Engine {
             "queues": store.queues()?,
             "privacy": {"rotation_pending": store.rotation_pending()?},
             "notifications": self.notifications_state()?,
+            "lease": self.core.lease_state()?,
         })
         .to_string())
     }
@@ -671,6 +687,9 @@ impl Engine {
         }
         if let Some(d) = lock(&self.dispatcher).take() {
             d.stop(&self.core.hub);
+        }
+        if let Err(e) = self.core.release_lease() {
+            tracing::warn!("the lease could not be given up (it runs out by itself): {e}");
         }
         let checkpoint = self.core.store.checkpoint();
         if let Some(rt) = lock(&self.runtime).take() {

@@ -67,6 +67,14 @@ pub async fn task(core: Arc<Core>, mut stopped: tokio::sync::watch::Receiver<boo
     tracing::info!("notifications: receiving from the seller's queue");
     let mut pause = FIRST_PAUSE;
     loop {
+        // On a shared store only the process that runs the sync receives them.
+        if !core.is_leader() {
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => continue,
+                _ = stopped.wait_for(|s| *s) => return,
+                _ = core.closed() => return,
+            }
+        }
         if let Err(e) = act(&core).await {
             tracing::warn!("notifications: acting on them failed, tried again shortly: {e}");
         }

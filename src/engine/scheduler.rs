@@ -113,11 +113,13 @@ impl Core {
     /// faults its calls met (see `faults::report`) and a failure, or a panic, as a
     /// `sync.failed` event.
     pub async fn run_flow(self: &Arc<Core>, flow: Flow, force_report: bool) -> Result<CycleReport> {
+        // Only the process holding the lease on a shared store runs the flows.
+        self.must_lead()?;
         let core = self.clone();
-        let task = tokio::spawn(async move {
+        let task = tokio::spawn(crate::store::pg::fenced(async move {
             let _one_run = core.flows.running[flow.index()].lock().await;
             incidents::collect(core.run_flow_once(flow, force_report)).await
-        });
+        }));
         let r = match task.await {
             Ok((r, record)) => {
                 faults::report(self, flow, &record, r.is_ok())?;
@@ -130,6 +132,10 @@ impl Core {
             Err(_) => Err(Error::Closed),
         };
         if let Err(e) = &r {
+            if super::lease::lost(e) {
+                self.step_down();
+                return r;
+            }
             if !matches!(e, Error::Closed) {
                 tracing::error!(
                     "{} flow failed ({}), tried again at its next run: {e}",
@@ -340,6 +346,15 @@ pub async fn flow_task(
     mut stopped: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
+        // A process that does not hold the lease waits until it takes it over (which wakes
+        // every flow).
+        if !core.is_leader() {
+            tokio::select! {
+                _ = core.flows.wake[flow.index()].notified() => continue,
+                _ = stopped.wait_for(|s| *s) => return,
+                _ = core.closed() => return,
+            }
+        }
         let again = match core.run_flow(flow, false).await {
             // A full batch of shipments: there may be more waiting, go on at once.
             Ok(r) => {

@@ -156,7 +156,7 @@ impl Conn {
     pub fn prepare_cached(&self, sql: &str) -> SqlResult<Stmt<'_>> {
         match self {
             Conn::Sqlite(c) => c.prepare_cached(sql).map(Stmt::SqliteCached),
-            Conn::Pg(c) => Ok(Stmt::Pg(c, c.prepare(sql)?)),
+            Conn::Pg(c) => Ok(Stmt::Pg(c, c.prepare(sql)?, writes(sql))),
         }
     }
 
@@ -164,31 +164,38 @@ impl Conn {
     pub fn prepare(&self, sql: &str) -> SqlResult<Stmt<'_>> {
         match self {
             Conn::Sqlite(c) => c.prepare(sql).map(Stmt::Sqlite),
-            Conn::Pg(c) => Ok(Stmt::Pg(c, c.prepare(sql)?)),
+            Conn::Pg(c) => Ok(Stmt::Pg(c, c.prepare(sql)?, writes(sql))),
         }
     }
 
-    /// Begins a transaction, rolled back unless committed. On PostgreSQL, it first checks the
-    /// lease this process writes under, if any (see [`super::pg::Client::set_fence`]).
+    /// Begins a transaction, rolled back unless committed. On PostgreSQL, it writes alone
+    /// (see [`super::pg::Client::begin`]) and first checks the lease this process writes
+    /// under, if any (see [`super::pg::Client::set_fence`]).
     pub fn transaction(&mut self) -> SqlResult<Tx<'_>> {
-        self.execute_batch("BEGIN")?;
-        let tx = Tx {
-            conn: &*self,
-            done: false,
-        };
-        if let Conn::Pg(c) = tx.conn {
-            c.check_fence()?;
-        }
-        Ok(tx)
+        self.begin(true)
     }
 
     /// Begins a transaction that no lease guards (the host's own changes).
     pub fn transaction_unfenced(&mut self) -> SqlResult<Tx<'_>> {
-        self.execute_batch("BEGIN")?;
+        self.begin(false)
+    }
+
+    fn begin(&self, fenced: bool) -> SqlResult<Tx<'_>> {
+        match self {
+            Conn::Sqlite(c) => c.execute_batch("BEGIN")?,
+            Conn::Pg(c) => c.begin(fenced)?,
+        }
         Ok(Tx {
             conn: self,
             done: false,
         })
+    }
+
+    fn end(&self, commit: bool) -> SqlResult<()> {
+        match self {
+            Conn::Sqlite(c) => c.execute_batch(if commit { "COMMIT" } else { "ROLLBACK" }),
+            Conn::Pg(c) => c.end(commit),
+        }
     }
 }
 
@@ -203,7 +210,7 @@ impl Tx<'_> {
     /// Commits the transaction.
     pub fn commit(mut self) -> SqlResult<()> {
         self.done = true;
-        self.conn.execute_batch("COMMIT")
+        self.conn.end(true)
     }
 }
 
@@ -217,7 +224,7 @@ impl std::ops::Deref for Tx<'_> {
 impl Drop for Tx<'_> {
     fn drop(&mut self) {
         if !self.done {
-            let _ = self.conn.execute_batch("ROLLBACK");
+            let _ = self.conn.end(false);
         }
     }
 }
@@ -228,8 +235,8 @@ pub enum Stmt<'c> {
     SqliteCached(rusqlite::CachedStatement<'c>),
     /// SQLite's, used once.
     Sqlite(rusqlite::Statement<'c>),
-    /// PostgreSQL's.
-    Pg(&'c super::pg::Client, tokio_postgres::Statement),
+    /// PostgreSQL's, and whether it writes.
+    Pg(&'c super::pg::Client, tokio_postgres::Statement, bool),
 }
 
 impl<'c> Stmt<'c> {
@@ -247,8 +254,10 @@ impl<'c> Stmt<'c> {
         if let Some(s) = self.sqlite() {
             return s.execute(&values[..]);
         }
-        let Stmt::Pg(c, s) = self else { unreachable!() };
-        c.execute(s, &values)
+        let Stmt::Pg(c, s, _) = self else {
+            unreachable!()
+        };
+        c.guarded(|| c.execute(s, &values))
     }
 
     /// Every row of the answer, mapped by `f`.
@@ -269,8 +278,10 @@ impl<'c> Stmt<'c> {
             }
             out
         } else {
-            let Stmt::Pg(c, s) = self else { unreachable!() };
-            c.query(s, &values)?
+            let Stmt::Pg(c, s, write) = self else {
+                unreachable!()
+            };
+            c.query_guarded(s, &values, *write)?
                 .iter()
                 .map(|r| f(&Row::Pg(r)))
                 .collect()
@@ -291,8 +302,10 @@ impl<'c> Stmt<'c> {
                 None => Err(rusqlite::Error::QueryReturnedNoRows),
             };
         }
-        let Stmt::Pg(c, s) = self else { unreachable!() };
-        match c.query(s, &values)?.first() {
+        let Stmt::Pg(c, s, write) = self else {
+            unreachable!()
+        };
+        match c.query_guarded(s, &values, *write)?.first() {
             Some(r) => f(&Row::Pg(r)),
             None => Err(rusqlite::Error::QueryReturnedNoRows),
         }
@@ -304,7 +317,10 @@ impl<'c> Stmt<'c> {
         match self {
             Stmt::SqliteCached(s) => s.query(&values[..]).map(Rows::Sqlite),
             Stmt::Sqlite(s) => s.query(&values[..]).map(Rows::Sqlite),
-            Stmt::Pg(c, s) => Ok(Rows::Pg(c.query(s, &values)?.into_iter(), None)),
+            Stmt::Pg(c, s, write) => Ok(Rows::Pg(
+                c.query_guarded(s, &values, *write)?.into_iter(),
+                None,
+            )),
         }
     }
 
@@ -337,6 +353,15 @@ impl Rows<'_> {
             }
         }
     }
+}
+
+/// Whether a statement changes rows (it then runs alone on PostgreSQL, see
+/// [`super::pg::Client::guarded`]).
+fn writes(sql: &str) -> bool {
+    let first = sql.split_whitespace().next().unwrap_or("");
+    ["INSERT", "UPDATE", "DELETE", "WITH"]
+        .iter()
+        .any(|w| first.eq_ignore_ascii_case(w))
 }
 
 /// Rewrites a statement written for SQLite into PostgreSQL's dialect: `?N` and `?` become

@@ -11,6 +11,7 @@ pub mod db;
 pub mod files;
 #[cfg(test)]
 mod hot_paths;
+pub mod lease;
 pub mod listings;
 pub mod metrics;
 pub mod notifications;

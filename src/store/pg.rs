@@ -44,7 +44,17 @@ pub struct Fence {
     pub epoch: i64,
 }
 
-/// SQLSTATE raised when a fenced transaction finds the lease lost.
+tokio::task_local! {
+    /// Set while a sync flow runs: its writes depend on the lease.
+    static IN_FLOW: ();
+}
+
+/// Runs `flow` with its writes fenced by the lease (the host's writes never are).
+pub async fn fenced<F: std::future::Future>(flow: F) -> F::Output {
+    IN_FLOW.scope((), flow).await
+}
+
+/// The message of a write refused because the lease was lost.
 pub const LEASE_LOST: &str = "the lease on this seller account was lost";
 
 /// A connection to PostgreSQL.
@@ -52,7 +62,13 @@ pub struct Client {
     client: tokio_postgres::Client,
     prepared: Prepared,
     fence: Mutex<Option<Fence>>,
+    /// A transaction is open.
+    in_tx: std::sync::atomic::AtomicBool,
 }
+
+/// The advisory lock every writing transaction holds: the processes sharing a store write one
+/// at a time, as on SQLite, so no change is computed from rows another process is changing.
+const WRITE_LOCK: i64 = 7_316_028_716;
 
 impl Client {
     /// Connects to `url` (a `postgresql://` URL or key=value string; TLS when its `sslmode`
@@ -121,6 +137,7 @@ impl Client {
             client,
             prepared: Prepared::default(),
             fence: Mutex::new(None),
+            in_tx: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -129,10 +146,13 @@ impl Client {
         *self.fence.lock().unwrap_or_else(|p| p.into_inner()) = fence;
     }
 
-    /// Inside a transaction: fails with [`LEASE_LOST`] unless the lease set by `set_fence`
-    /// (if any) is still this process's, and locks its row so no one takes it over before
-    /// this transaction ends.
+    /// Inside a transaction of a sync flow (see [`fenced`]): fails with [`LEASE_LOST`] unless
+    /// the lease set by `set_fence` (if any) is still this process's, and locks its row so no
+    /// one takes it over before this transaction ends.
     pub(super) fn check_fence(&self) -> SqlResult<()> {
+        if IN_FLOW.try_with(|_| ()).is_err() {
+            return Ok(());
+        }
         let fence = self.fence.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let Some(f) = fence else { return Ok(()) };
         let s = self.prepare(
@@ -146,6 +166,59 @@ impl Client {
             ))));
         }
         Ok(())
+    }
+
+    /// Begins a transaction that writes alone (it waits for the write lock), checking the
+    /// lease first when `fenced`.
+    pub(super) fn begin(&self, fenced: bool) -> SqlResult<()> {
+        self.batch(&format!(
+            "BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+        ))?;
+        self.in_tx.store(true, std::sync::atomic::Ordering::Relaxed);
+        if fenced {
+            if let Err(e) = self.check_fence() {
+                let _ = self.end(false);
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Commits or rolls back the open transaction.
+    pub(super) fn end(&self, commit: bool) -> SqlResult<()> {
+        self.in_tx
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+        self.batch(if commit { "COMMIT" } else { "ROLLBACK" })
+    }
+
+    /// Runs a change: in the open transaction, or else in one of its own that writes alone
+    /// under the lease.
+    pub(super) fn guarded<T>(&self, f: impl FnOnce() -> SqlResult<T>) -> SqlResult<T> {
+        if self.in_tx.load(std::sync::atomic::Ordering::Relaxed) {
+            return f();
+        }
+        self.begin(true)?;
+        match f() {
+            Ok(v) => self.end(true).map(|()| v),
+            Err(e) => {
+                let _ = self.end(false);
+                Err(e)
+            }
+        }
+    }
+
+    /// Runs a query, guarded as a change when it `writes`.
+    pub(super) fn query_guarded(
+        &self,
+        s: &tokio_postgres::Statement,
+        p: &[&dyn rusqlite::ToSql],
+        writes: bool,
+    ) -> SqlResult<Vec<Vec<Value>>> {
+        if writes {
+            self.guarded(|| self.query(s, p))
+        } else {
+            self.query(s, p)
+        }
     }
 
     /// Runs statements without parameters.
