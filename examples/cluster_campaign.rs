@@ -25,8 +25,9 @@ fn main() {
     println!("{outcome}");
     if !outcome.failures.is_empty() {
         let kept = dir.keep();
+        std::fs::write(kept.join("failures.txt"), outcome.failures.join("\n")).unwrap();
         eprintln!(
-            "FAILED: replay with scripts/cluster-campaign {kills} {seed}; journals, configurations and till output kept in {}",
+            "FAILED: replay with scripts/cluster-campaign {kills} {seed}; journals, configurations, till output and every failure (failures.txt) kept in {}",
             kept.display()
         );
         std::process::exit(1);

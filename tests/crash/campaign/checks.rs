@@ -34,7 +34,6 @@ pub fn check(
     journal: &Summary,
     store: StoreAt<'_>,
     config: &Path,
-    config: &Path,
     sku_of: impl Fn(&str) -> String,
 ) -> (Counts, Vec<String>) {
     let mut fails = Vec::new();

@@ -111,7 +111,7 @@ pub fn node(till: usize) -> String {
 
 /// The configuration of a process named `node` on the shared database `url`: the crash
 /// campaign's settings, the store on PostgreSQL with the lease and the privacy key.
-fn config(emu: &Emulator, url: &str, node: &str) -> String {
+pub fn config(emu: &Emulator, url: &str, node: &str) -> String {
     let store = format!(
         r#""store": {{"postgres": {url:?}, "lease_seconds": {LEASE_SECONDS}, "node": {node:?}}},
             "privacy": {{"key": "{}"}}"#,
