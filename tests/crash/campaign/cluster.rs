@@ -46,6 +46,8 @@ pub struct Outcome {
     pub starts: u64,
     /// Answers 429 (too many requests) from Amazon during the whole campaign.
     pub responses_429: u64,
+    /// The recovery and drain runs after the last kill.
+    pub drain: Duration,
     pub wall: Duration,
     pub failures: Vec<String>,
 }
@@ -85,7 +87,7 @@ impl std::fmt::Display for Outcome {
         writeln!(
             f,
             "  {} orders ({} fulfilled by Amazon), {} redelivered before their ack, {} packages confirmed, \
-             {} confirmed more than once, {} SKUs with {} units still held back, {} answers 429, {} failures, {:.1} s",
+             {} confirmed more than once, {} SKUs with {} units still held back, {} answers 429, {} failures, {:.1} s ({:.1} s draining)",
             c.orders,
             c.fba_orders,
             c.redelivered_before_ack,
@@ -95,7 +97,8 @@ impl std::fmt::Display for Outcome {
             c.held_units,
             self.responses_429,
             self.failures.len(),
-            self.wall.as_secs_f64()
+            self.wall.as_secs_f64(),
+            self.drain.as_secs_f64()
         )?;
         for fail in self.failures.iter().take(20) {
             writeln!(f, "  FAIL {fail}")?;
@@ -289,7 +292,9 @@ pub fn run(opts: Options, work: &Path) -> Outcome {
     // Past Amazon's two-minute rule and every order's pending time.
     emu.control().advance(chrono::Duration::minutes(5));
     if out.failures.is_empty() {
+        let draining = Instant::now();
         out.failures.extend(drain(&setups, &mut rng));
+        out.drain = draining.elapsed();
         let summaries: Vec<journal::Summary> = setups
             .iter()
             .map(|s| journal::summarize(&journal::read(&s.journal)))
