@@ -2,12 +2,20 @@
  * The crash host: a POS doing continuous work through libsellsync that may be killed
  * (SIGKILL) at any moment and is then started again on the same store and journal.
  *
- * usage: crash_host MODE CONFIG_JSON_FILE JOURNAL ITEMS FBA SEED
- *   run    start the background worker and work until killed: take every order, book it in
- *          the journal, acknowledge it, confirm its package; set stock (single items, small
- *          batches, now and then every item at once)
- *   drain  no worker: sync until no order is left, take, acknowledge and confirm them all,
- *          report every item's last level again, sync until Amazon has everything; exit 0
+ * usage: crash_host MODE CONFIG_JSON_FILE JOURNAL ITEMS FBA SEED [TILL_INDEX TILLS]
+ *   run      start the background worker and work until killed: take every order, book it in
+ *            the journal, acknowledge it, confirm its package; set stock (single items, small
+ *            batches, now and then every item at once)
+ *   drain    no worker: sync until no order is left, take, acknowledge and confirm them all,
+ *            report every item's last level again, sync until Amazon has everything; exit 0
+ *   recover  only what every start does (below), then exit 0
+ *
+ * TILL_INDEX TILLS (default 0 1): this host is one till of TILLS sharing a seller account
+ * (a store on PostgreSQL, each till with its own journal). Every till takes orders (the library
+ * hands each one to one till); a till sets stock only for its part of the shelf, the items i
+ * with i % TILLS == TILL_INDEX, so each item's last level is in exactly one journal. With
+ * several tills, a drain retries sellsync_sync_now for up to 60 s while it fails with
+ * SELLSYNC_ERR_INVALID_STATE (another process, perhaps a killed one, still holds the lease).
  *
  * The SKUs are CRASH-00.. (seller-fulfilled, ITEMS of them, each one unit of ITEM-00..) and
  * CRASH-FBA-0.. (FBA of them, fulfilled by Amazon).
@@ -59,6 +67,7 @@ static size_t order_count;
 static long level[MAX_ITEMS];
 static int level_known[MAX_ITEMS];
 static int items, fba;
+static int till_index = 0, tills = 1;
 static int journal_fd = -1;
 static uint64_t rng;
 
@@ -76,6 +85,12 @@ static uint32_t next_random(void) {
     rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
     return (uint32_t)(rng >> 33);
 }
+
+/* Whether the item is on this till's part of the shelf. */
+static int mine(int item) { return item % tills == till_index; }
+
+/* How many items are on this till's part of the shelf. */
+static int own_items(void) { return (items - till_index + tills - 1) / tills; }
 
 static struct order *slot(const char *id) {
     uint64_t h = 1469598103934665603ULL;
@@ -283,7 +298,7 @@ static void set_batch(SellSync *h, int first, int count, int keep) {
     int n = 0;
     for (int k = 0; k < count; k++) {
         int item = (first + k) % items;
-        if (keep && !level_known[item]) continue;
+        if (!mine(item) || (keep && !level_known[item])) continue;
         long on_hand = keep ? level[item] : (long)(next_random() % 21);
         journal("set ITEM-%02d %ld", item, on_hand);
         level[item] = on_hand;
@@ -300,7 +315,7 @@ static void set_batch(SellSync *h, int first, int count, int keep) {
     if (st != SELLSYNC_OK) die("sellsync_stock_set_batch", st);
     for (int k = 0; k < count; k++) {
         int item = (first + k) % items;
-        if (level_known[item]) journal("setok ITEM-%02d %ld", item, level[item]);
+        if (mine(item) && level_known[item]) journal("setok ITEM-%02d %ld", item, level[item]);
     }
 }
 
@@ -330,7 +345,7 @@ static void recover(SellSync *h) {
         if (o->mfn && !o->shipped) ship(h, o);
     }
     int unknown = 0;
-    for (int i = 0; i < items; i++) unknown += !level_known[i];
+    for (int i = 0; i < items; i++) unknown += mine(i) && !level_known[i];
     if (unknown > 0) set_batch(h, 0, items, 0); /* first start: every item gets a level */
     set_batch(h, 0, items, 1);
 }
@@ -359,7 +374,7 @@ static void run(SellSync *h) {
         take_orders(h);
         uint32_t r = next_random() % 100;
         if (r < 60)
-            set_one(h, (int)(next_random() % (uint32_t)items), (long)(next_random() % 21));
+            set_one(h, till_index + tills * (int)(next_random() % (uint32_t)own_items()), (long)(next_random() % 21));
         else if (r < 75)
             set_batch(h, (int)(next_random() % (uint32_t)items), 2 + (int)(next_random() % 6), 0);
         else if (r == 75)
@@ -396,6 +411,20 @@ static double now_s(void) {
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* sellsync_sync_now; with several tills, retried for up to 60 s while another process holds
+   the lease (a killed leader's lease runs out within lease_seconds). */
+static sellsync_status sync_now(SellSync *h, uint32_t flows) {
+    double until = now_s() + 60;
+    for (;;) {
+        sellsync_status st = sellsync_sync_now(h, flows);
+        if (st != SELLSYNC_ERR_INVALID_STATE || tills == 1 || now_s() > until) return st;
+        printf("sync: %s: %s (retrying)\n", sellsync_status_str(st), sellsync_last_error());
+        fflush(stdout);
+        struct timespec pause = {0, 100 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+}
+
 static int drain(SellSync *h) {
     double until = now_s() + 120;
     int quiet = 0;
@@ -404,7 +433,7 @@ static int drain(SellSync *h) {
             fprintf(stderr, "drain: no progress for 120 s\n");
             return 1;
         }
-        sellsync_status st = sellsync_sync_now(h, SELLSYNC_FLOW_ALL);
+        sellsync_status st = sync_now(h, SELLSYNC_FLOW_ALL);
         if (st != SELLSYNC_OK) {
             printf("sync: %s: %s\n", sellsync_status_str(st), sellsync_last_error());
             quiet = 0;
@@ -423,7 +452,7 @@ static int drain(SellSync *h) {
     set_batch(h, 0, items, 1);
     until = now_s() + 300;
     for (;;) {
-        sellsync_status st = sellsync_sync_now(h, SELLSYNC_FLOW_STOCK | SELLSYNC_FLOW_SHIPMENTS);
+        sellsync_status st = sync_now(h, SELLSYNC_FLOW_STOCK | SELLSYNC_FLOW_SHIPMENTS);
         if (st != SELLSYNC_OK) printf("sync: %s: %s\n", sellsync_status_str(st), sellsync_last_error());
         if (st == SELLSYNC_OK && settled(h)) break;
         if (now_s() > until) {
@@ -438,15 +467,20 @@ static int drain(SellSync *h) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 7) {
-        fprintf(stderr, "usage: crash_host run|drain CONFIG_JSON_FILE JOURNAL ITEMS FBA SEED\n");
+    if (argc != 7 && argc != 9) {
+        fprintf(stderr, "usage: crash_host run|drain|recover CONFIG_JSON_FILE JOURNAL ITEMS FBA SEED [TILL_INDEX TILLS]\n");
         return 2;
     }
     const char *mode = argv[1];
     items = atoi(argv[4]);
     fba = atoi(argv[5]);
-    if (items < 1 || items > MAX_ITEMS || fba < 0 || fba > 9) {
-        fprintf(stderr, "ITEMS must be 1 to %d and FBA 0 to 9\n", MAX_ITEMS);
+    if (argc == 9) {
+        till_index = atoi(argv[7]);
+        tills = atoi(argv[8]);
+    }
+    if (items < 1 || items > MAX_ITEMS || fba < 0 || fba > 9 || tills < 1 || tills > items || till_index < 0 ||
+        till_index >= tills) {
+        fprintf(stderr, "ITEMS must be 1 to %d, FBA 0 to 9, TILLS 1 to ITEMS and TILL_INDEX below TILLS\n", MAX_ITEMS);
         return 2;
     }
     rng = strtoull(argv[6], NULL, 10);
@@ -470,7 +504,7 @@ int main(int argc, char **argv) {
         run(h);
     else if (strcmp(mode, "drain") == 0)
         code = drain(h);
-    else {
+    else if (strcmp(mode, "recover") != 0) {
         fprintf(stderr, "unknown mode %s\n", mode);
         code = 2;
     }

@@ -25,8 +25,15 @@ pub fn tempdir() -> tempfile::TempDir {
 /// The configuration document for the demo seller against `emu`, its store at `store` (or,
 /// with `SELLSYNC_TEST_BACKEND=postgres`, in a PostgreSQL database of its own).
 pub fn config_json(emu: &Emulator, store: &std::path::Path, extra: &str) -> String {
-    let s = Seller::demo();
     let store = sellsync::store::testing::store_entries(store.to_str().expect("UTF-8 path"));
+    config_json_with(emu, &store, extra)
+}
+
+/// The configuration of a library handle on `emu` with the store `store_entries` names
+/// (`"store_path": ...` or `"store": {...}, "privacy": {...}`), plus `extra`.
+pub fn config_json_with(emu: &Emulator, store_entries: &str, extra: &str) -> String {
+    let s = Seller::demo();
+    let store = store_entries;
     format!(
         r#"{{{store}, "seller_id": "{}", "marketplace_ids": ["ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"],
             "endpoint": "{}", "http_allow_insecure_loopback": true,

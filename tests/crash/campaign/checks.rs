@@ -19,11 +19,20 @@ pub struct Counts {
     pub held_units: i64,
 }
 
+/// Where the library's store is.
+#[derive(Clone, Copy, Debug)]
+pub enum StoreAt<'a> {
+    /// A SQLite file.
+    Sqlite(&'a Path),
+    /// A PostgreSQL database, by URL.
+    Postgres(&'a str),
+}
+
 /// Runs every check; returns the counts and the failures.
 pub fn check(
     emu: &Emulator,
     journal: &Summary,
-    store: &Path,
+    store: StoreAt<'_>,
     config: &Path,
     sku_of: impl Fn(&str) -> String,
 ) -> (Counts, Vec<String>) {
@@ -98,20 +107,33 @@ pub fn check(
         }
     }
     // 3. The store is sound and agrees.
-    let conn = rusqlite::Connection::open(store).expect("store opens");
-    let integrity: String = conn
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .expect("integrity_check runs");
-    if integrity != "ok" {
-        fails.push(format!("PRAGMA integrity_check: {integrity}"));
-    }
-    let unacked: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM orders WHERE acked_at IS NULL AND status <> 'CANCELLED'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("orders count");
+    const UNACKED: &str =
+        "SELECT COUNT(*) FROM orders WHERE acked_at IS NULL AND status <> 'CANCELLED'";
+    let unacked = match store {
+        StoreAt::Sqlite(path) => {
+            let conn = rusqlite::Connection::open(path).expect("store opens");
+            let integrity: String = conn
+                .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+                .expect("integrity_check runs");
+            if integrity != "ok" {
+                fails.push(format!("PRAGMA integrity_check: {integrity}"));
+            }
+            conn.query_row(UNACKED, [], |r| r.get(0))
+                .expect("orders count")
+        }
+        StoreAt::Postgres(url) => {
+            let client = sellsync::store::pg::Client::connect(url).expect("store connects");
+            fails.extend(pg_integrity(&client));
+            let s = client.prepare(UNACKED).expect("orders count prepares");
+            match client.query(&s, &[]).expect("orders count").as_slice() {
+                [row] => match row.as_slice() {
+                    [rusqlite::types::Value::Integer(n)] => *n,
+                    other => panic!("orders count: {other:?}"),
+                },
+                other => panic!("orders count: {other:?}"),
+            }
+        }
+    };
     if unacked != 0 {
         fails.push(format!(
             "{unacked} orders in the store are not acknowledged"
@@ -160,4 +182,31 @@ pub fn check(
     }
     drop(engine);
     (counts, fails)
+}
+
+/// PostgreSQL's own checks (amcheck) of the store's tables and B-tree indexes (with their
+/// parent links and every heap tuple indexed); one failure per problem found.
+fn pg_integrity(client: &sellsync::store::pg::Client) -> Vec<String> {
+    let mut fails = Vec::new();
+    if let Err(e) = client.batch("CREATE EXTENSION IF NOT EXISTS amcheck") {
+        return vec![format!("amcheck is not available: {e}")];
+    }
+    let heap = client
+        .prepare(
+            "SELECT c.relname, v.msg FROM pg_class c, LATERAL verify_heapam(c.oid) v
+             WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'",
+        )
+        .and_then(|s| client.query(&s, &[]));
+    match heap {
+        Ok(rows) => fails.extend(rows.iter().map(|r| format!("verify_heapam: {r:?}"))),
+        Err(e) => fails.push(format!("verify_heapam failed: {e}")),
+    }
+    let indexes = "DO $$ DECLARE r record; BEGIN
+        FOR r IN SELECT c.oid FROM pg_class c JOIN pg_am a ON a.oid = c.relam
+                 WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'i' AND a.amname = 'btree'
+        LOOP PERFORM bt_index_parent_check(r.oid::regclass, true); END LOOP; END $$";
+    if let Err(e) = client.batch(indexes) {
+        fails.push(format!("bt_index_parent_check: {e}"));
+    }
+    fails
 }

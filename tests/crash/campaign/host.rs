@@ -26,6 +26,9 @@ pub struct Setup {
     pub journal: PathBuf,
     pub items: usize,
     pub fba: usize,
+    /// Which till of how many this host is (0 of 1 alone; see `tests/c/crash_host.c`).
+    pub till: usize,
+    pub tills: usize,
     /// Where each run's standard error goes (appended).
     pub stderr: PathBuf,
 }
@@ -38,7 +41,7 @@ pub struct Host {
 }
 
 impl Host {
-    /// Starts the host in `mode` ("run" or "drain") with its own random `seed`.
+    /// Starts the host in `mode` ("run", "drain" or "recover") with its own random `seed`.
     pub fn spawn(setup: &Setup, mode: &str, seed: u64) -> Host {
         let stderr = std::fs::OpenOptions::new()
             .create(true)
@@ -52,6 +55,8 @@ impl Host {
             .arg(setup.items.to_string())
             .arg(setup.fba.to_string())
             .arg(seed.to_string())
+            .arg(setup.till.to_string())
+            .arg(setup.tills.to_string())
             .stdout(Stdio::piped())
             .stderr(stderr)
             .spawn()

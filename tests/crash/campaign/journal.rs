@@ -62,6 +62,8 @@ fn parse(line: &str) -> Option<Entry> {
 /// What the journal says happened.
 #[derive(Debug, Default)]
 pub struct Summary {
+    /// Orders booked (took), acknowledged or not.
+    pub taken: HashSet<String>,
     /// Orders acknowledged (ack returned OK and journaled), with whether Amazon fulfils them.
     pub acked: HashMap<String, bool>,
     /// Orders handed out again after their acknowledgement was journaled.
@@ -86,6 +88,7 @@ pub fn summarize(entries: &[Entry]) -> Summary {
         match e {
             Entry::Start => s.starts += 1,
             Entry::Took { order, fba } => {
+                s.taken.insert(order.clone());
                 if s.acked.contains_key(order) {
                     s.after_ack.push(order.clone());
                 } else if fba_of.insert(order.clone(), *fba).is_some() {
@@ -115,4 +118,48 @@ pub fn summarize(entries: &[Entry]) -> Summary {
     }
     s.drained = entries.last() == Some(&Entry::Drained);
     s
+}
+
+/// The journals of several tills sharing one seller account as one, and the failures of what
+/// must hold across them: no order booked or acknowledged by two tills, no item set by two.
+/// The whole drained when every till's last run did.
+pub fn merge(tills: &[Summary]) -> (Summary, Vec<String>) {
+    let mut all = Summary {
+        drained: !tills.is_empty(),
+        ..Summary::default()
+    };
+    let mut fails = Vec::new();
+    let mut booked_by: HashMap<&str, usize> = HashMap::new();
+    let mut set_by: HashMap<&str, usize> = HashMap::new();
+    for (till, s) in tills.iter().enumerate() {
+        for order in &s.taken {
+            if let Some(other) = booked_by.insert(order, till) {
+                fails.push(format!(
+                    "order {order} was booked by till {other} and by till {till}"
+                ));
+            }
+        }
+        for (order, fba) in &s.acked {
+            if all.acked.insert(order.clone(), *fba).is_some() {
+                fails.push(format!(
+                    "order {order} was acknowledged by more than one till"
+                ));
+            }
+        }
+        for item in s.last_level.keys() {
+            if let Some(other) = set_by.insert(item, till) {
+                fails.push(format!(
+                    "item {item} was set by till {other} and by till {till}"
+                ));
+            }
+        }
+        all.taken.extend(s.taken.iter().cloned());
+        all.after_ack.extend(s.after_ack.iter().cloned());
+        all.redelivered += s.redelivered;
+        all.shipped.extend(s.shipped.iter().cloned());
+        all.last_level.extend(s.last_level.clone());
+        all.starts += s.starts;
+        all.drained &= s.drained;
+    }
+    (all, fails)
 }

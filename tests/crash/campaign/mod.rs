@@ -3,9 +3,14 @@
 //! moments, many of them inside a stock call or while an HTTP call is in flight, and started
 //! again; then buyers stop, one last run drains everything, and Amazon, the host's journal and
 //! the store are checked (see `checks`). Shared by `tests/crash/main.rs` (a short run) and
-//! `examples/crash_campaign.rs` (`scripts/crash-campaign KILLS [SEED]`).
+//! `examples/crash_campaign.rs` (`scripts/crash-campaign KILLS [SEED]`). `cluster` runs the
+//! same host as four tills sharing one seller account and kills the leader.
+
+// Shared by several test binaries and examples, each using a part of it.
+#![allow(dead_code)]
 
 pub mod checks;
+pub mod cluster;
 pub mod host;
 pub mod journal;
 
@@ -120,6 +125,7 @@ pub fn sku_of(item: &str) -> String {
     item.replacen("ITEM-", "CRASH-", 1)
 }
 
+/// The campaign's emulator: its speed, seed and listings (no buyers yet).
 fn start_emulator(seed: u64) -> Emulator {
     let emu = Emulator::start(Config {
         rate_scale: SPEED,
@@ -151,6 +157,8 @@ pub fn prepare(work: &Path, seed: u64) -> (Emulator, Setup) {
         journal: work.join("journal.txt"),
         items: ITEMS,
         fba: FBA,
+        till: 0,
+        tills: 1,
         stderr: work.join("host-stderr.txt"),
     };
     std::fs::write(
@@ -171,13 +179,7 @@ pub fn run(opts: Options, work: &Path) -> Outcome {
     let mut rng = StdRng::seed_from_u64(opts.seed);
     let (emu, setup) = prepare(work, opts.seed);
     let store = store_path(work);
-    emu.control().start_buyers(BuyersConfig {
-        seller_id: None,
-        marketplace_ids: Vec::new(),
-        orders_per_hour: ORDERS_PER_SECOND * 3600.0 / SPEED,
-        cancel_request_share: 0.0,
-        max_units: 2,
-    });
+    start_buyers(&emu);
     while out.kills < opts.kills && out.failures.is_empty() {
         let aim = match rng.gen_range(0..10) {
             0..=3 => Aim::StockCall(rng.gen_range(1..=40)),
@@ -251,12 +253,29 @@ pub fn run(opts: Options, work: &Path) -> Outcome {
         }
         let summary = journal::summarize(&journal::read(&setup.journal));
         out.starts = summary.starts;
-        let (counts, fails) = checks::check(&emu, &summary, &store, &setup.config, sku_of);
+        let (counts, fails) = checks::check(
+            &emu,
+            &summary,
+            checks::StoreAt::Sqlite(&store),
+            &setup.config,
+            sku_of,
+        );
         out.counts = counts;
         out.failures.extend(fails);
     }
     out.wall = started.elapsed();
     out
+}
+
+/// Starts the campaign's buyers.
+fn start_buyers(emu: &Emulator) {
+    emu.control().start_buyers(BuyersConfig {
+        seller_id: None,
+        marketplace_ids: Vec::new(),
+        orders_per_hour: ORDERS_PER_SECOND * 3600.0 / SPEED,
+        cancel_request_share: 0.0,
+        max_units: 2,
+    });
 }
 
 /// Polls until the fault injected for `op` was taken by a call (true), the host ended, or
