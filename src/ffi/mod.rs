@@ -176,7 +176,9 @@ pub unsafe extern "C" fn sellsync_set_credentials(
 /// Runs the flows in `flows` (SELLSYNC_FLOW_* bits) once each and returns when they are done,
 /// at most `intervals.sync_timeout_seconds` later: orders and listings first, then shipments,
 /// cancellations, refunds and stock side by side. A flow that the background worker is running
-/// at that moment is waited for. Must not be called from an async runtime thread.
+/// at that moment is waited for. Must not be called from an async runtime thread. On a shared
+/// store (`store.postgres`) it takes the lease on the seller account if it is free, and fails
+/// with SELLSYNC_ERR_INVALID_STATE while another process holds it.
 #[no_mangle]
 pub unsafe extern "C" fn sellsync_sync_now(h: *mut SellSync, flows: u32) -> sellsync_status {
     ffi_entry!({
@@ -190,7 +192,9 @@ pub unsafe extern "C" fn sellsync_sync_now(h: *mut SellSync, flows: u32) -> sell
 
 /// Starts the background worker: every flow runs as its own task at its configured interval,
 /// and at once when the host gives it work (a stock change, a shipment, a cancellation), so no
-/// flow waits for another's calls or rate limits. Idempotent.
+/// flow waits for another's calls or rate limits. Idempotent. On a shared store
+/// (`store.postgres`) the flows run only while this process holds the lease on the seller
+/// account; the worker takes it over when it runs out.
 #[no_mangle]
 pub unsafe extern "C" fn sellsync_start(h: *mut SellSync) -> sellsync_status {
     ffi_entry!({
