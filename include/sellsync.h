@@ -275,14 +275,18 @@ sellsync_status sellsync_set_credentials(struct SellSync *h, const char *credent
  Runs the flows in `flows` (SELLSYNC_FLOW_* bits) once each and returns when they are done,
  at most `intervals.sync_timeout_seconds` later: orders and listings first, then shipments,
  cancellations, refunds and stock side by side. A flow that the background worker is running
- at that moment is waited for. Must not be called from an async runtime thread.
+ at that moment is waited for. Must not be called from an async runtime thread. On a shared
+ store (`store.postgres`) it takes the lease on the seller account if it is free, and fails
+ with SELLSYNC_ERR_INVALID_STATE while another process holds it.
  */
 sellsync_status sellsync_sync_now(struct SellSync *h, uint32_t flows);
 
 /*
  Starts the background worker: every flow runs as its own task at its configured interval,
  and at once when the host gives it work (a stock change, a shipment, a cancellation), so no
- flow waits for another's calls or rate limits. Idempotent.
+ flow waits for another's calls or rate limits. Idempotent. On a shared store
+ (`store.postgres`) the flows run only while this process holds the lease on the seller
+ account; the worker takes it over when it runs out.
  */
 sellsync_status sellsync_start(struct SellSync *h);
 
