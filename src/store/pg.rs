@@ -128,8 +128,11 @@ impl Client {
     }
 
     /// Inside a transaction of a sync flow (see [`fenced`]): fails with [`LEASE_LOST`] unless
-    /// the lease set by `set_fence` (if any) is still this process's, and locks its row so no
-    /// one takes it over before this transaction ends.
+    /// the lease set by `set_fence` (if any) still names this process under the same epoch,
+    /// and locks its row so no one takes it over before this transaction ends. Whoever takes a
+    /// lease over raises its epoch, so a lease that ran out but was not taken over is still
+    /// this process's (its renewal may have waited behind this process's own long
+    /// transaction).
     pub(super) fn check_fence(&self) -> SqlResult<()> {
         if IN_FLOW.try_with(|_| ()).is_err() {
             return Ok(());
@@ -137,8 +140,7 @@ impl Client {
         let fence = self.fence.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let Some(f) = fence else { return Ok(()) };
         let s = self.prepare(
-            "SELECT 1 FROM leases WHERE account = ?1 AND holder = ?2 AND epoch = ?3
-             AND expires_ms > (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT FOR SHARE",
+            "SELECT 1 FROM leases WHERE account = ?1 AND holder = ?2 AND epoch = ?3 FOR SHARE",
         )?;
         let rows = self.query(&s, &[&f.account, &f.holder, &f.epoch])?;
         if rows.is_empty() {
