@@ -414,47 +414,28 @@ impl tokio_postgres::types::ToSql for Bind {
 
 /// Column `i` of `row` as the SQLite value it stands for.
 fn value(row: &tokio_postgres::Row, i: usize) -> SqlResult<Value> {
-    let ty = row.columns()[i].type_().clone();
-    let fail = |e: tokio_postgres::Error| pg_error(e);
-    Ok(match ty {
-        Type::INT8 => row
-            .try_get::<_, Option<i64>>(i)
-            .map_err(fail)?
-            .map(Value::Integer),
-        Type::INT4 => row
-            .try_get::<_, Option<i32>>(i)
-            .map_err(fail)?
-            .map(|n| Value::Integer(n.into())),
-        Type::INT2 => row
-            .try_get::<_, Option<i16>>(i)
-            .map_err(fail)?
-            .map(|n| Value::Integer(n.into())),
-        Type::BOOL => row
-            .try_get::<_, Option<bool>>(i)
-            .map_err(fail)?
-            .map(|b| Value::Integer(b.into())),
-        Type::FLOAT8 => row
-            .try_get::<_, Option<f64>>(i)
-            .map_err(fail)?
-            .map(Value::Real),
-        Type::FLOAT4 => row
-            .try_get::<_, Option<f32>>(i)
-            .map_err(fail)?
-            .map(|x| Value::Real(x.into())),
-        Type::BYTEA => row
-            .try_get::<_, Option<Vec<u8>>>(i)
-            .map_err(fail)?
-            .map(Value::Blob),
-        Type::NUMERIC => row
-            .try_get::<_, Option<Numeric>>(i)
-            .map_err(fail)?
-            .map(|n| n.0),
-        _ => row
-            .try_get::<_, Option<String>>(i)
-            .map_err(fail)?
-            .map(Value::Text),
+    /// The column read as `T` (NULL as `Value::Null`), then made a value by `f`.
+    fn read<'a, T: tokio_postgres::types::FromSql<'a>>(
+        row: &'a tokio_postgres::Row,
+        i: usize,
+        f: impl FnOnce(T) -> Value,
+    ) -> SqlResult<Value> {
+        Ok(row
+            .try_get::<_, Option<T>>(i)
+            .map_err(pg_error)?
+            .map_or(Value::Null, f))
     }
-    .unwrap_or(Value::Null))
+    match *row.columns()[i].type_() {
+        Type::INT8 => read(row, i, Value::Integer),
+        Type::INT4 => read(row, i, |n: i32| Value::Integer(n.into())),
+        Type::INT2 => read(row, i, |n: i16| Value::Integer(n.into())),
+        Type::BOOL => read(row, i, |b: bool| Value::Integer(b.into())),
+        Type::FLOAT8 => read(row, i, Value::Real),
+        Type::FLOAT4 => read(row, i, |x: f32| Value::Real(x.into())),
+        Type::BYTEA => read(row, i, Value::Blob),
+        Type::NUMERIC => read(row, i, |n: Numeric| n.0),
+        _ => read(row, i, Value::Text),
+    }
 }
 
 /// A NUMERIC (what `SUM` of integers gives) as an integer when it is whole, a double when not.

@@ -26,12 +26,7 @@ const FAILOVER_LIMIT: Duration = Duration::from_secs(60);
 /// How often the `leases` table is read while a failover is measured.
 const POLL: Duration = Duration::from_millis(25);
 
-/// What to run.
-#[derive(Clone, Copy, Debug)]
-pub struct Options {
-    pub kills: u32,
-    pub seed: u64,
-}
+pub use super::Options;
 
 /// What a cluster campaign did and found.
 #[derive(Debug, Default)]
