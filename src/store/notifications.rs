@@ -100,10 +100,15 @@ impl Store {
     /// Notifications kept and not acted on yet, oldest first (at most `limit`).
     pub fn pending_notifications(&self, limit: usize) -> Result<Vec<Pending>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
+        // In the order received: SQLite's rowid keeps the queue's order within a millisecond;
+        // PostgreSQL has none, and the id breaks the tie.
+        let mut stmt = conn.prepare_cached(if conn.is_pg() {
             "SELECT notification_id, kind, order_id, sku, quantity, changed_at FROM notifications
-             WHERE done_at IS NULL ORDER BY received_at, notification_id LIMIT ?1",
-        )?;
+             WHERE done_at IS NULL ORDER BY received_at, notification_id LIMIT ?1"
+        } else {
+            "SELECT notification_id, kind, order_id, sku, quantity, changed_at FROM notifications
+             WHERE done_at IS NULL ORDER BY received_at, rowid LIMIT ?1"
+        })?;
         let rows = stmt.query_map([limit as i64], |r| {
             let kind: String = r.get(1)?;
             let changed_at: Option<String> = r.get(5)?;
