@@ -18,21 +18,20 @@ fn database(dir: &tempfile::TempDir) -> String {
     testing::database_for(dir.path().join("shared").to_str().unwrap()).expect("test database")
 }
 
+/// The configuration entries of a store in the shared database `url` (`store` adds to its
+/// section).
+fn shared_entries(url: &str, store: &str) -> String {
+    format!(
+        r#""store": {{"postgres": {url:?}{store}}}, "privacy": {{"key": "{}"}}"#,
+        testing::TEST_KEY
+    )
+}
+
 /// Opens a till `node` on the shared database `url`.
 fn till(emu: &sellsync_emulator::Emulator, url: &str, node: &str, extra: &str) -> Engine {
-    let doc = config_json(emu, std::path::Path::new("unused"), extra);
-    let mut v: serde_json::Value = serde_json::from_str(&doc).unwrap();
-    let obj = v.as_object_mut().unwrap();
-    obj.remove("store_path");
-    obj.insert(
-        "store".into(),
-        serde_json::json!({"postgres": url, "lease_seconds": 2, "node": node}),
-    );
-    obj.insert(
-        "privacy".into(),
-        serde_json::json!({"key": testing::TEST_KEY}),
-    );
-    Engine::open(sellsync::Config::from_json(&v.to_string()).unwrap()).expect("till opens")
+    let entries = shared_entries(url, &format!(r#", "lease_seconds": 2, "node": "{node}""#));
+    let config = sellsync::Config::from_json(&config_json_with(emu, &entries, extra)).unwrap();
+    Engine::open(config).expect("till opens")
 }
 
 fn privacy() -> sellsync::config::Privacy {
@@ -236,16 +235,9 @@ fn a_database_serves_one_seller_account() {
     let url = database(&dir);
     let a = till(&emu, &url, "till-a", "");
     a.sync_now(1, SYNC).unwrap();
-    let doc = config_json(&emu, std::path::Path::new("unused"), "");
+    let doc = config_json_with(&emu, &shared_entries(&url, ""), "");
     let mut v: serde_json::Value = serde_json::from_str(&doc).unwrap();
-    let obj = v.as_object_mut().unwrap();
-    obj.remove("store_path");
-    obj.insert("seller_id".into(), "ANOTHERSELLER".into());
-    obj.insert("store".into(), serde_json::json!({"postgres": url}));
-    obj.insert(
-        "privacy".into(),
-        serde_json::json!({"key": testing::TEST_KEY}),
-    );
+    v["seller_id"] = "ANOTHERSELLER".into();
     match Engine::open(sellsync::Config::from_json(&v.to_string()).unwrap()) {
         Err(Error::Config(m)) => assert!(m.contains("a database of its own"), "{m}"),
         Err(e) => panic!("{e}"),

@@ -358,13 +358,7 @@ fn drain(setups: &[Setup], rng: &mut StdRng) -> Vec<String> {
                 fails.push(format!(
                     "the {mode} run of {} ended with {status:?}: {}; see {}",
                     node(till),
-                    lines
-                        .iter()
-                        .rev()
-                        .take(5)
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(" | "),
+                    super::host::last_lines(&lines),
                     setup.stderr.display()
                 ));
             }

@@ -137,3 +137,14 @@ pub fn died_in_stock_call(lines: &[String]) -> bool {
         .find(|l| *l == STOCK_BEGIN || *l == STOCK_END)
         .is_some_and(|l| l == STOCK_BEGIN)
 }
+
+/// The last five lines a run printed, newest first, for a failure's message.
+pub fn last_lines(lines: &[String]) -> String {
+    lines
+        .iter()
+        .rev()
+        .take(5)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" | ")
+}

@@ -241,13 +241,7 @@ pub fn run(opts: Options, work: &Path) -> Outcome {
         if !status.is_some_and(|s| s.success()) || !lines.iter().any(|l| l == "drained") {
             out.failures.push(format!(
                 "the draining run ended with {status:?}: {}; see {}",
-                lines
-                    .iter()
-                    .rev()
-                    .take(5)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(" | "),
+                host::last_lines(&lines),
                 setup.stderr.display()
             ));
         }
