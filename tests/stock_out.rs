@@ -709,6 +709,35 @@ fn units_held_back_for_an_order_not_seen_yet_come_back_once_it_is_seen_and_booke
 }
 
 #[test]
+fn an_order_booked_and_restocked_before_any_stock_pass_still_brings_amazon_to_the_shelf() {
+    let (emu, _dir, engine) = mug_shop(3);
+    assert_eq!(emu.control().quantity("MUG"), Some(3));
+    // A buyer takes 2: Amazon shows 1. The order is seen by the orders flow alone; the POS
+    // books it and restocks to 3 before any stock cycle ran, so what Amazon should show ends
+    // where it was before the order.
+    let ids = emu
+        .control()
+        .place_orders(&OrderSeed {
+            lines: vec![("MUG".into(), 2)],
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(emu.control().quantity("MUG"), Some(1));
+    emu.control().advance(chrono::Duration::minutes(3));
+    engine.sync_now(1, SYNC).unwrap();
+    engine.sync_now(1, SYNC).unwrap();
+    assert!(engine.order_next().unwrap().is_some());
+    engine.order_ack(&ids[0], "POS-1").unwrap();
+    engine.stock_set(&[level("4711", 3)]).unwrap();
+    settle(&engine);
+    assert_eq!(
+        emu.control().quantity("MUG"),
+        Some(3),
+        "Amazon shows the shelf, not the shelf less the order it took"
+    );
+}
+
+#[test]
 fn units_held_back_for_an_order_that_never_shows_come_back_after_the_horizon() {
     let (emu, _dir, engine) = mug_shop(6);
     // Amazon's quantity falls by 4 with no order the store will ever see in that stretch.

@@ -20,7 +20,8 @@ use super::Core;
 use crate::amazon::{feeds, listings};
 use crate::error::Result;
 use crate::model::Event;
-use crate::store::stock::{FeedMessage, Push};
+use crate::store::stock::{FeedMessage, Push, Shown};
+use crate::store::ts;
 use chrono::Duration;
 
 /// Most ordinary changes the fast lane sends in one pass (about one second of
@@ -104,11 +105,18 @@ async fn patch(core: &Core, p: &Push, report: &mut Report) -> Result<()> {
     }
     if let Some((shows, read_at)) = p.shows.filter(|(q, _)| *q == p.send) {
         // Amazon already shows it (typically: an order took the units): nothing to send.
+        let value = Shown {
+            quantity: shows,
+            pushed_for: p.desired,
+            at: read_at,
+            covers: Some(ts(read_at)),
+        };
         return core
             .store
-            .record_patch(&p.sku, shows, p.desired, p.took.as_ref(), Ok(()), read_at);
+            .record_patch(&p.sku, &value, p.took.as_ref(), Ok(()));
     }
     let _in_flight = InFlight::new(core, &p.sku);
+    let sent_at = core.client.amazon_now();
     let outcome = listings::patch_quantity(
         &core.client,
         &core.config.seller_id,
@@ -126,14 +134,14 @@ async fn patch(core: &Core, p: &Push, report: &mut Report) -> Result<()> {
         })?;
         report.rejected += 1;
     }
-    core.store.record_patch(
-        &p.sku,
-        p.send,
-        p.desired,
-        p.took.as_ref(),
-        outcome,
-        core.client.amazon_now(),
-    )?;
+    let value = Shown {
+        quantity: p.send,
+        pushed_for: p.desired,
+        at: core.client.amazon_now(),
+        covers: Some(ts(sent_at)),
+    };
+    core.store
+        .record_patch(&p.sku, &value, p.took.as_ref(), outcome)?;
     report.patched += 1;
     Ok(())
 }
@@ -184,6 +192,7 @@ pub async fn run_feeds(core: &Core) -> Result<Report> {
             break; // Amazon's limit for JSON_LISTINGS_FEED: the rest goes in a later pass.
         }
         report.held_back += read_back(core, chunk).await?;
+        let sent_at = ts(core.client.amazon_now());
         let messages: Vec<(FeedMessage, String)> = chunk
             .iter()
             .enumerate()
@@ -195,6 +204,7 @@ pub async fn run_feeds(core: &Core) -> Result<Report> {
                         quantity: p.send,
                         pushed_for: Some(p.desired),
                         took: p.took.clone(),
+                        sent_at: Some(sent_at.clone()),
                     },
                     p.product_type.clone(),
                 )

@@ -607,12 +607,23 @@ fn apply_order(
         None => {
             applied.new += 1;
             // A push that held units back for orders not seen yet (it sent less than it was
-            // made for) is out of date once one of them is seen: the SKU is pushed again.
+            // made for) is out of date once one of them is seen, and an order placed after
+            // Amazon's last known quantity (or too close to tell, Amazon's times being to
+            // the second) took units from it: either way the SKU is out of step until
+            // Amazon's quantity is read (or set) again after that, even when what it should
+            // show ends where it was (the host acknowledges the order and reports its shelf
+            // before the next push).
+            let placed = DateTime::parse_from_rfc3339(&o.purchase_date)
+                .map(|t| ts(t.with_timezone(&Utc) + stock::BOUNDARY_SLACK))
+                .unwrap_or_else(|_| o.purchase_date.clone());
             tx.prepare_cached(
-                "UPDATE skus SET pushed_for = NULL WHERE pushed_for IS NOT NULL AND pushed_for <> amazon
-                   AND sku IN (SELECT sku FROM order_items WHERE order_id = ?1)",
+                "UPDATE skus SET
+                     pushed_for = CASE WHEN pushed_for <> amazon THEN NULL ELSE pushed_for END,
+                     recheck_after = CASE WHEN amazon_at < ?2 AND (recheck_after IS NULL OR recheck_after < ?2)
+                                          THEN ?2 ELSE recheck_after END
+                 WHERE fba = 0 AND sku IN (SELECT sku FROM order_items WHERE order_id = ?1)",
             )?
-            .execute([&o.order_id])?;
+            .execute(params![o.order_id, placed])?;
         }
         Some(_) => applied.updated += 1,
     }

@@ -238,4 +238,12 @@ pub const MIGRATIONS: &[&str] = &[
         updated_at TEXT NOT NULL,
         PRIMARY KEY (host_item, location)
      );",
+    // 17: a SKU whose orders show Amazon took units after its last known value
+    // (`recheck_after`: the latest such order's purchase time and a margin) is out of step
+    // until Amazon's quantity is known again from a later time.
+    "ALTER TABLE skus ADD COLUMN recheck_after TEXT;
+     DROP INDEX skus_out_of_step;
+     CREATE INDEX skus_out_of_step ON skus(sku)
+        WHERE fba = 0 AND desired IS NOT NULL
+          AND (amazon IS NULL OR desired <> COALESCE(pushed_for, amazon) OR recheck_after IS NOT NULL);",
 ];

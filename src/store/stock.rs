@@ -20,9 +20,10 @@ pub const BULK_CHANGE: usize = 50;
 const AUTO_BUFFER: i64 = -1;
 
 /// SKUs whose quantity on Amazon is not (known to be) in step with what they should show: the
-/// last push was made for another value, or nothing was pushed and Amazon shows another.
-const OUT_OF_STEP: &str =
-    "fba = 0 AND desired IS NOT NULL AND (amazon IS NULL OR desired <> COALESCE(pushed_for, amazon))";
+/// last push was made for another value, nothing was pushed and Amazon shows another, or an
+/// order seen since shows Amazon took units after its last known value.
+const OUT_OF_STEP: &str = "fba = 0 AND desired IS NOT NULL
+     AND (amazon IS NULL OR desired <> COALESCE(pushed_for, amazon) OR recheck_after IS NOT NULL)";
 
 fn buffer_to_db(b: Option<Buffer>) -> Option<i64> {
     b.map(|b| match b {
@@ -39,6 +40,20 @@ fn buffer_from_db(b: Option<i64>) -> Option<Buffer> {
             Buffer::Units(n)
         }
     })
+}
+
+/// A quantity Amazon accepted for a SKU.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shown {
+    /// What Amazon shows.
+    pub quantity: i64,
+    /// The desired value it was sent for (it is less by the units held back).
+    pub pushed_for: i64,
+    /// Since when Amazon shows it (Amazon's time).
+    pub at: DateTime<Utc>,
+    /// It covers every order placed before this time (Amazon's, as stored): when it was sent,
+    /// or read. None: not known.
+    pub covers: Option<String>,
 }
 
 /// A SKU whose quantity on Amazon differs from what it should be.
@@ -86,6 +101,10 @@ pub struct FeedMessage {
     /// What Amazon took since the SKU's last known value, read before the feed was sent.
     #[serde(default)]
     pub took: Option<Take>,
+    /// When the feed was sent (Amazon's time): the quantity it sets covers every order placed
+    /// before then.
+    #[serde(default)]
+    pub sent_at: Option<String>,
 }
 
 /// What Amazon took from a SKU's quantity between two known values: `units` over the stretch
@@ -100,8 +119,9 @@ pub struct Take {
 /// How long what Amazon took is kept against orders not seen yet: by then every order placed
 /// in it is visible to order searches.
 pub const UNSEEN_HORIZON: chrono::Duration = chrono::Duration::hours(1);
-/// How much earlier than a stretch's start an order placed in it may be dated.
-const BOUNDARY_SLACK: chrono::Duration = chrono::Duration::seconds(2);
+/// How much earlier than a stretch's start an order placed in it may be dated (Amazon's times
+/// come to the second, and the library's estimate of Amazon's clock is as close).
+pub(super) const BOUNDARY_SLACK: chrono::Duration = chrono::Duration::seconds(2);
 
 /// Stock-out counts for status and tests.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -458,22 +478,20 @@ impl Store {
     }
 
     /// Records the outcome of a direct quantity update (patchListingsItem): on success Amazon
-    /// shows `quantity` from `at`, sent for the desired value `pushed_for`, and what Amazon
-    /// took before (`took`, from the read before the push) is kept.
+    /// shows `value`, and what Amazon took before (`took`, from the read before the push) is
+    /// kept.
     pub fn record_patch(
         &self,
         sku: &str,
-        quantity: i64,
-        pushed_for: i64,
+        value: &Shown,
         took: Option<&Take>,
         outcome: std::result::Result<(), String>,
-        at: DateTime<Utc>,
     ) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         match outcome {
             Ok(()) => {
-                accept(&tx, sku, quantity, pushed_for, took, at)?;
+                accept(&tx, sku, value, took)?;
             }
             Err(e) => {
                 tx.execute(
@@ -545,14 +563,13 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         for m in accepted {
-            accept(
-                &tx,
-                &m.sku,
-                m.quantity,
-                m.pushed_for.unwrap_or(m.quantity),
-                m.took.as_ref(),
-                now,
-            )?;
+            let value = Shown {
+                quantity: m.quantity,
+                pushed_for: m.pushed_for.unwrap_or(m.quantity),
+                at: now,
+                covers: m.sent_at.clone(),
+            };
+            accept(&tx, &m.sku, &value, m.took.as_ref())?;
         }
         for (m, e) in rejected {
             tx.execute(
@@ -940,21 +957,22 @@ fn unseen_in(conn: &Conn, sku: &str, takes: &[Take]) -> Result<i64> {
     Ok(windows.iter().map(|w| w.2).sum())
 }
 
-/// Amazon accepted `quantity` (sent for `pushed_for`) at `at`; what it took before is kept.
-/// When it was sent with units held back for orders not seen then, and some of them were
+/// Amazon accepted `value`; what it took before is kept, and orders placed before the value
+/// was sent no longer put the SKU out of step. When it was sent with units held back for orders not seen then, and some of them were
 /// seen meanwhile, the SKU stays out of step: it is pushed again without them.
-fn accept(
-    tx: &Tx<'_>,
-    sku: &str,
-    quantity: i64,
-    pushed_for: i64,
-    took: Option<&Take>,
-    at: DateTime<Utc>,
-) -> Result<()> {
+fn accept(tx: &Tx<'_>, sku: &str, value: &Shown, took: Option<&Take>) -> Result<()> {
     tx.prepare_cached(
-        "UPDATE skus SET amazon = ?2, amazon_at = ?3, pushed_for = ?4, bulk = 0, attempts = 0, last_error = NULL WHERE sku = ?1",
+        "UPDATE skus SET amazon = ?2, amazon_at = ?3, pushed_for = ?4, bulk = 0, attempts = 0, last_error = NULL,
+             recheck_after = CASE WHEN recheck_after < ?5 THEN NULL ELSE recheck_after END
+         WHERE sku = ?1",
     )?
-    .execute(params![sku, quantity, ts(at), pushed_for])?;
+    .execute(params![
+        sku,
+        value.quantity,
+        ts(value.at),
+        value.pushed_for,
+        value.covers
+    ])?;
     if let Some(t) = took
         .filter(|t| t.units > 0)
         .and_then(|t| not_yet_kept(tx, sku, t).transpose())
@@ -965,18 +983,18 @@ fn accept(
         )?
         .execute(params![sku, t.after, t.until, t.units])?;
     }
-    keep_in_step_if_held(tx, sku, quantity, pushed_for)
+    keep_in_step_if_held(tx, sku, value.quantity, value.pushed_for)
 }
 
-/// The part of `took` (read before a push) that no stretch a quantity notification kept since
-/// its start covers: a notification that came meanwhile already kept what Amazon took up to
-/// its time.
-/// None when nothing is left.
+/// The part of `took` (read before a push) that no stretch kept since its start covers: a
+/// quantity notification that came meanwhile, or another push read from the same known value
+/// (a feed and an urgent patch in flight together, or a push sent again after a crash),
+/// already kept what Amazon took up to its time. None when nothing is left.
 fn not_yet_kept(tx: &Tx<'_>, sku: &str, took: &Take) -> Result<Option<Take>> {
     let (units, until, beyond): (i64, Option<String>, bool) = tx
         .prepare_cached(
             "SELECT COALESCE(SUM(units), 0), MAX(until), CASE WHEN COUNT(CASE WHEN until >= ?3 THEN 1 END) > 0 THEN 1 ELSE 0 END FROM amazon_takes
-             WHERE sku = ?1 AND by_notification = 1 AND after >= ?2",
+             WHERE sku = ?1 AND after >= ?2",
         )?
         .query_row(params![sku, took.after, took.until], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -1005,4 +1023,77 @@ fn keep_in_step_if_held(tx: &Tx<'_>, sku: &str, quantity: i64, pushed_for: i64) 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Component;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn two_pushes_read_from_the_same_known_value_keep_what_amazon_took_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_for_test(dir.path().join("s.sqlite").to_str().unwrap()).unwrap();
+        let config = StockConfig::default();
+        let mapping = SkuMapping {
+            sku: "MUG".into(),
+            items: vec![Component {
+                host_item: "4711".into(),
+                units: 1,
+            }],
+            ..Default::default()
+        };
+        let t0 = at("2026-11-26T12:00:00Z");
+        store.map_skus(&[mapping], &config, t0).unwrap();
+        store
+            .record_lookup("MUG", Some((None, Some(5))), t0)
+            .unwrap();
+        // An urgent patch and a feed, both read while Amazon was known at 5 since t0, each saw
+        // the same unit Amazon took for an order not seen yet.
+        let took = |until: &str| Take {
+            after: ts(t0),
+            until: until.into(),
+            units: 1,
+        };
+        let shown = |quantity, pushed_for, when: &str| Shown {
+            quantity,
+            pushed_for,
+            at: at(when),
+            covers: Some(when.into()),
+        };
+        let patch_took = took("2026-11-26T12:01:00.000Z");
+        store
+            .record_patch(
+                "MUG",
+                &shown(3, 4, "2026-11-26T12:01:00.000Z"),
+                Some(&patch_took),
+                Ok(()),
+            )
+            .unwrap();
+        let feed = FeedMessage {
+            message_id: 1,
+            sku: "MUG".into(),
+            quantity: 3,
+            pushed_for: Some(4),
+            took: Some(took("2026-11-26T12:00:30.000Z")),
+            sent_at: Some("2026-11-26T12:00:30.000Z".into()),
+        };
+        store
+            .record_feed("F-1", std::slice::from_ref(&feed), t0)
+            .unwrap();
+        store
+            .finish_feed("F-1", "DONE", &[feed], &[], at("2026-11-26T12:02:00Z"))
+            .unwrap();
+        let (held, _) = store
+            .unseen_units("MUG", None, at("2026-11-26T12:03:00Z"))
+            .unwrap();
+        assert_eq!(
+            held, 1,
+            "the unit Amazon took is held once, not once per push"
+        );
+    }
 }
