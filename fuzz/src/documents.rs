@@ -56,6 +56,7 @@ fn messages(items: impl Iterator<Item = (String, i64)>) -> Vec<FeedMessage> {
             quantity,
             pushed_for: None,
             took: None,
+            sent_at: None,
         })
         .collect()
 }
