@@ -265,13 +265,19 @@ fn lost_duplicated_and_reordered_notifications_still_give_every_order_exactly_on
     let mut placed = Vec::new();
     let mut seen: HashMap<String, u32> = HashMap::new();
     for i in 0..30 {
+        let sku = &skus[i % skus.len()];
         placed.extend(
             emu.control()
                 .place_orders(&OrderSeed {
-                    lines: vec![(skus[i % skus.len()].clone(), 1)],
+                    lines: vec![(sku.clone(), 1)],
                     ..OrderSeed::default()
                 })
-                .unwrap(),
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "order {i} of {sku}: {e}; Amazon's changes: {:?}",
+                        emu.control().quantity_log(Some(sku), None)
+                    )
+                }),
         );
         std::thread::sleep(Duration::from_millis(100));
         take(&engine, &mut seen);
@@ -293,7 +299,10 @@ fn lost_duplicated_and_reordered_notifications_still_give_every_order_exactly_on
     for sku in &skus {
         let log = emu.control().quantity_log(Some(sku), None);
         let rises: Vec<_> = log.iter().filter(|c| c.to > c.from && c.from > 0).collect();
-        assert!(rises.is_empty(), "{sku}: units handed back: {rises:?}");
+        assert!(
+            rises.is_empty(),
+            "{sku}: units handed back: {rises:?} in {log:?}"
+        );
     }
     // The shop books them (its shelf falls) and Amazon follows the shelf.
     for i in 0..30 {

@@ -422,8 +422,10 @@ impl Store {
     /// became `quantity` at `at` (Amazon's time). A fall since the last known value is what
     /// Amazon took for orders, kept against orders not seen yet like a read-back's, so no push
     /// hands those units back; a rise puts the SKU out of step, to be pushed again. A value
-    /// older than the one known, for a SKU in a feed still being processed, or for a SKU not
-    /// mapped, is ignored. Returns whether anything changed.
+    /// older than the one known, a rise not clearly newer (within `BOUNDARY_SLACK` of it: an
+    /// order's notification arriving after the push that overwrote it), a value for a SKU in
+    /// a feed still being processed, or for a SKU not mapped, is ignored. Returns whether
+    /// anything changed.
     pub fn note_amazon_quantity(
         &self,
         sku: &str,
@@ -446,10 +448,20 @@ impl Store {
             return Ok(false);
         };
         let at_text = ts(at);
+        // The known value's time is the library's estimate of Amazon's clock (from its answers'
+        // whole-second `Date`): a rise that is not clearly after it is most likely the echo of
+        // an order placed before the push that set it (a fall is kept: it may be an order
+        // placed just after the push, and holding its units is the safe side).
+        let rise = amazon.is_some_and(|a| quantity > a);
+        let not_after = if rise {
+            ts(at - BOUNDARY_SLACK)
+        } else {
+            at_text.clone()
+        };
         if in_feed
             || amazon_at
                 .as_ref()
-                .is_some_and(|known_at| *known_at >= at_text)
+                .is_some_and(|known_at| *known_at >= not_after)
         {
             return Ok(false);
         }
@@ -1034,11 +1046,9 @@ mod tests {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
     }
 
-    #[test]
-    fn two_pushes_read_from_the_same_known_value_keep_what_amazon_took_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_for_test(dir.path().join("s.sqlite").to_str().unwrap()).unwrap();
-        let config = StockConfig::default();
+    /// A store with SKU "MUG" (host item 4711), Amazon known at 5 since `t0`.
+    fn mug_store(dir: &std::path::Path, t0: DateTime<Utc>) -> Store {
+        let store = Store::open_for_test(dir.join("s.sqlite").to_str().unwrap()).unwrap();
         let mapping = SkuMapping {
             sku: "MUG".into(),
             items: vec![Component {
@@ -1047,11 +1057,42 @@ mod tests {
             }],
             ..Default::default()
         };
-        let t0 = at("2026-11-26T12:00:00Z");
-        store.map_skus(&[mapping], &config, t0).unwrap();
+        store
+            .map_skus(&[mapping], &StockConfig::default(), t0)
+            .unwrap();
         store
             .record_lookup("MUG", Some((None, Some(5))), t0)
             .unwrap();
+        store
+    }
+
+    #[test]
+    fn a_rise_within_the_clock_slack_of_the_known_value_is_not_newer_and_a_fall_is_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let t0 = at("2026-11-26T12:00:00Z");
+        let store = mug_store(dir.path(), t0);
+        // An order's notification from just before the push that set 5 (from 10) arrives
+        // after it: its time is within a second of the known value's (an estimate of
+        // Amazon's clock), and it shows more than the push set.
+        let stale = t0 + chrono::Duration::milliseconds(900);
+        assert!(!store.note_amazon_quantity("MUG", 9, stale).unwrap());
+        assert_eq!(
+            store.amazon_known("MUG").unwrap(),
+            Some((Some(5), Some(ts(t0))))
+        );
+        // A fall as close may be an order placed just after the push: its unit is held.
+        assert!(store.note_amazon_quantity("MUG", 4, stale).unwrap());
+        assert_eq!(store.unseen_units("MUG", None, stale).unwrap().0, 1);
+        // A rise clearly later is Amazon's (someone set the listing): it is known.
+        let later = t0 + chrono::Duration::seconds(3);
+        assert!(store.note_amazon_quantity("MUG", 7, later).unwrap());
+    }
+
+    #[test]
+    fn two_pushes_read_from_the_same_known_value_keep_what_amazon_took_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let t0 = at("2026-11-26T12:00:00Z");
+        let store = mug_store(dir.path(), t0);
         // An urgent patch and a feed, both read while Amazon was known at 5 since t0, each saw
         // the same unit Amazon took for an order not seen yet.
         let took = |until: &str| Take {
