@@ -738,6 +738,29 @@ fn an_order_booked_and_restocked_before_any_stock_pass_still_brings_amazon_to_th
 }
 
 #[test]
+fn a_patch_whose_answer_died_with_its_process_is_not_taken_for_units_sold() {
+    let (emu, _dir, engine) = mug_shop(10);
+    // A process noted it was sending 4 and Amazon applied it; the process died before the
+    // answer was recorded, so the store still knows Amazon at 10.
+    engine
+        .core()
+        .store
+        .note_patch_sent("MUG", 4, emu.control().now())
+        .unwrap();
+    emu.control().with_world(|w| {
+        let seller = w.sellers[0].seller_id.clone();
+        w.set_quantity(&seller, "MUG", 4, sellsync_emulator::stock::Cause::Control)
+    });
+    engine.stock_set(&[level("4711", 6)]).unwrap();
+    settle(&engine);
+    assert_eq!(
+        emu.control().quantity("MUG"),
+        Some(6),
+        "the 6 units the lost patch replaced are not held back as sold"
+    );
+}
+
+#[test]
 fn units_held_back_for_an_order_that_never_shows_come_back_after_the_horizon() {
     let (emu, _dir, engine) = mug_shop(6);
     // Amazon's quantity falls by 4 with no order the store will ever see in that stretch.

@@ -98,8 +98,8 @@ pub fn feed_answer(feed: &Value) -> Result<String> {
         .ok_or_else(|| Error::Network("createFeed answered without feedId".into()))
 }
 
-/// A feed's processing status and result document id.
-pub async fn status(client: &Client, feed_id: &str) -> Result<(String, Option<String>)> {
+/// Where a feed stands (`getFeed`).
+pub async fn status(client: &Client, feed_id: &str) -> Result<FeedStatus> {
     let v = client
         .call(&ApiRequest::get(
             Operation::GetFeed,
@@ -112,13 +112,27 @@ pub async fn status(client: &Client, feed_id: &str) -> Result<(String, Option<St
     Ok(status_answer(&v))
 }
 
-/// Reads a `getFeed` answer: the processing status and the result document id.
-pub fn status_answer(v: &Value) -> (String, Option<String>) {
-    let status = v["processingStatus"].as_str().unwrap_or("").to_string();
-    (
-        status,
-        v["resultFeedDocumentId"].as_str().map(str::to_string),
-    )
+/// Where a feed stands (a `getFeed` answer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedStatus {
+    /// `processingStatus`: IN_QUEUE, IN_PROGRESS, DONE, FATAL or CANCELLED.
+    pub status: String,
+    /// The result (processing report) document, once done.
+    pub document: Option<String>,
+    /// `processingEndTime` (Amazon's time): everything it applied was applied by then.
+    pub ended: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Reads a `getFeed` answer.
+pub fn status_answer(v: &Value) -> FeedStatus {
+    FeedStatus {
+        status: v["processingStatus"].as_str().unwrap_or("").to_string(),
+        document: v["resultFeedDocumentId"].as_str().map(str::to_string),
+        ended: v["processingEndTime"]
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&chrono::Utc)),
+    }
 }
 
 /// Records that a feed ended `status` (FATAL, CANCELLED, or DONE without a report): nothing

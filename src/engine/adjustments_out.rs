@@ -12,7 +12,9 @@ use crate::store::adjustments::{Kind, Queued};
 /// Runs one cycle: reads finished feeds back, then sends what is queued.
 pub async fn run(core: &Core) -> Result<()> {
     for feed_id in core.store.open_adjustment_feeds()? {
-        let (status, document) = feeds::status(&core.client, &feed_id).await?;
+        let feeds::FeedStatus {
+            status, document, ..
+        } = feeds::status(&core.client, &feed_id).await?;
         let outcomes = match (status.as_str(), document) {
             ("DONE", Some(doc)) => {
                 let report = feeds::report_bytes(&core.client, &doc).await?;

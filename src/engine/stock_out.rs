@@ -117,6 +117,7 @@ async fn patch(core: &Core, p: &Push, report: &mut Report) -> Result<()> {
     }
     let _in_flight = InFlight::new(core, &p.sku);
     let sent_at = core.client.amazon_now();
+    core.store.note_patch_sent(&p.sku, p.send, sent_at)?;
     let outcome = listings::patch_quantity(
         &core.client,
         &core.config.seller_id,
@@ -248,13 +249,22 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
     for p in pushes.iter_mut() {
         // What Amazon was known to show may have moved since the pass began (a quantity
         // notification): the stretch read now starts from the latest known value.
-        if let Some((amazon, amazon_at)) = core.store.amazon_known(&p.sku)? {
-            (p.amazon, p.amazon_at) = (amazon, amazon_at);
+        let known = core.store.amazon_known(&p.sku)?;
+        if let Some(k) = &known {
+            (p.amazon, p.amazon_at) = (k.amazon, k.amazon_at.clone());
         }
-        let read = match (p.amazon, p.amazon_at.as_deref(), shows.get(&p.sku)) {
-            (Some(amazon), Some(at), Some(q)) => Some((amazon, at, *q)),
+        let shown = shows.get(&p.sku).copied();
+        // A patch whose answer was lost with its process and whose value Amazon shows landed:
+        // Amazon took nothing since it (else what it replaced would count as units sold).
+        let landed = known
+            .and_then(|k| k.patch_sent)
+            .filter(|(sent, _)| shown == Some(*sent));
+        let read = match (landed, p.amazon, p.amazon_at.as_deref(), shown) {
+            (Some((sent, sent_at)), _, _, Some(q)) => Some((sent, sent_at, q)),
+            (None, Some(amazon), Some(at), Some(q)) => Some((amazon, at.to_string(), q)),
             _ => None,
         };
+        let read = read.as_ref().map(|(a, at, q)| (*a, at.as_str(), *q));
         let (unseen, took) = core.store.unseen_units(&p.sku, read, now)?;
         p.send = (p.desired - unseen).max(0);
         p.held = unseen;
@@ -307,7 +317,11 @@ async fn look_up_listings(core: &Core) -> Result<usize> {
 /// reported and tried again.
 async fn follow_feeds(core: &Core, report: &mut Report) -> Result<()> {
     for (feed_id, messages) in core.store.open_feeds()? {
-        let (status, document) = feeds::status(&core.client, &feed_id).await?;
+        let feeds::FeedStatus {
+            status,
+            document,
+            ended,
+        } = feeds::status(&core.client, &feed_id).await?;
         match (status.as_str(), document) {
             ("DONE", Some(doc)) => {
                 let processing = feeds::report(&core.client, &doc).await?;
@@ -320,12 +334,14 @@ async fn follow_feeds(core: &Core, report: &mut Report) -> Result<()> {
                     })?;
                 }
                 report.rejected += rejected.len() as u64;
+                // Amazon shows the accepted values since the feed's processing ended (orders
+                // placed after took units from them).
                 core.store.finish_feed(
                     &feed_id,
                     "DONE",
                     &accepted,
                     &rejected,
-                    core.client.amazon_now(),
+                    ended.unwrap_or_else(|| core.client.amazon_now()),
                 )?;
             }
             ("DONE" | "FATAL" | "CANCELLED", _) => {

@@ -240,8 +240,11 @@ pub const MIGRATIONS: &[&str] = &[
      );",
     // 17: a SKU whose orders show Amazon took units after its last known value
     // (`recheck_after`: the latest such order's purchase time and a margin) is out of step
-    // until Amazon's quantity is known again from a later time.
+    // until Amazon's quantity is known again from a later time; `patch_sent(_at)` is a patch
+    // sent whose answer is not recorded yet.
     "ALTER TABLE skus ADD COLUMN recheck_after TEXT;
+     ALTER TABLE skus ADD COLUMN patch_sent INTEGER;
+     ALTER TABLE skus ADD COLUMN patch_sent_at TEXT;
      DROP INDEX skus_out_of_step;
      CREATE INDEX skus_out_of_step ON skus(sku)
         WHERE fba = 0 AND desired IS NOT NULL

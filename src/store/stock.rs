@@ -42,6 +42,17 @@ fn buffer_from_db(b: Option<i64>) -> Option<Buffer> {
     })
 }
 
+/// What the store knows of a SKU's quantity on Amazon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Known {
+    /// What Amazon showed when last set or read (None: not known yet).
+    pub amazon: Option<i64>,
+    /// Since when (Amazon's time).
+    pub amazon_at: Option<String>,
+    /// A patch sent (its quantity, and when) whose answer was never recorded.
+    pub patch_sent: Option<(i64, String)>,
+}
+
 /// A quantity Amazon accepted for a SKU.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shown {
@@ -477,7 +488,7 @@ impl Store {
                 )?
                 .execute(params![sku, after, at_text, before - quantity])?;
                 if let Some(pushed_for) = pushed_for {
-                    keep_in_step_if_held(&tx, sku, quantity, pushed_for)?;
+                    keep_in_step_if_held(&tx, sku, quantity, pushed_for, &at_text)?;
                 }
             }
             _ => {
@@ -507,7 +518,8 @@ impl Store {
             }
             Err(e) => {
                 tx.execute(
-                    "UPDATE skus SET attempts = attempts + 1, last_error = ?2 WHERE sku = ?1",
+                    "UPDATE skus SET attempts = attempts + 1, last_error = ?2, patch_sent = NULL, patch_sent_at = NULL
+                     WHERE sku = ?1",
                     params![sku, e],
                 )?;
             }
@@ -562,8 +574,10 @@ impl Store {
         )? as u64)
     }
 
-    /// Records a finished feed: accepted messages are what Amazon shows now; rejected ones
-    /// (with Amazon's message) are tried again. A FATAL feed accepts nothing.
+    /// Records a finished feed: accepted messages are what Amazon shows since `now` (when the
+    /// feed's processing ended), unless a value known from later replaced them (a patch
+    /// landing after the feed); rejected ones (with Amazon's message) are tried again. A FATAL
+    /// feed accepts nothing.
     pub fn finish_feed(
         &self,
         feed_id: &str,
@@ -574,7 +588,14 @@ impl Store {
     ) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
+        let mut known_at = tx.prepare_cached("SELECT amazon_at FROM skus WHERE sku = ?1")?;
+        let at = ts(now);
         for m in accepted {
+            let later: Option<Option<String>> =
+                known_at.query_row([&m.sku], |r| r.get(0)).optional()?;
+            if later.flatten().is_some_and(|known| known > at) {
+                continue;
+            }
             let value = Shown {
                 quantity: m.quantity,
                 pushed_for: m.pushed_for.unwrap_or(m.quantity),
@@ -583,6 +604,7 @@ impl Store {
             };
             accept(&tx, &m.sku, &value, m.took.as_ref())?;
         }
+        drop(known_at);
         for (m, e) in rejected {
             tx.execute(
                 "UPDATE skus SET attempts = attempts + 1, last_error = ?2 WHERE sku = ?1",
@@ -601,13 +623,33 @@ impl Store {
         Ok(())
     }
 
-    /// What Amazon is known to show for a SKU, and since when (None: no such SKU).
-    pub fn amazon_known(&self, sku: &str) -> Result<Option<(Option<i64>, Option<String>)>> {
+    /// What Amazon is known to show for a SKU (None: no such SKU).
+    pub fn amazon_known(&self, sku: &str) -> Result<Option<Known>> {
         Ok(self
             .conn()
-            .prepare_cached("SELECT amazon, amazon_at FROM skus WHERE sku = ?1")?
-            .query_row([sku], |r| Ok((r.get(0)?, r.get(1)?)))
+            .prepare_cached(
+                "SELECT amazon, amazon_at, patch_sent, patch_sent_at FROM skus WHERE sku = ?1",
+            )?
+            .query_row([sku], |r| {
+                let sent: Option<i64> = r.get(2)?;
+                let sent_at: Option<String> = r.get(3)?;
+                Ok(Known {
+                    amazon: r.get(0)?,
+                    amazon_at: r.get(1)?,
+                    patch_sent: sent.zip(sent_at),
+                })
+            })
             .optional()?)
+    }
+
+    /// Notes, before it goes out, the quantity a patch sends (Amazon's time `sent_at`): if the
+    /// process dies before its answer is recorded, the next read that finds Amazon showing it
+    /// takes it for the push's own work, not for units sold.
+    pub fn note_patch_sent(&self, sku: &str, quantity: i64, sent_at: DateTime<Utc>) -> Result<()> {
+        self.conn()
+            .prepare_cached("UPDATE skus SET patch_sent = ?2, patch_sent_at = ?3 WHERE sku = ?1")?
+            .execute(params![sku, quantity, ts(sent_at)])?;
+        Ok(())
     }
 
     /// What a SKU should show and what Amazon is known to show.
@@ -975,6 +1017,7 @@ fn unseen_in(conn: &Conn, sku: &str, takes: &[Take]) -> Result<i64> {
 fn accept(tx: &Tx<'_>, sku: &str, value: &Shown, took: Option<&Take>) -> Result<()> {
     tx.prepare_cached(
         "UPDATE skus SET amazon = ?2, amazon_at = ?3, pushed_for = ?4, bulk = 0, attempts = 0, last_error = NULL,
+             patch_sent = NULL, patch_sent_at = NULL,
              recheck_after = CASE WHEN recheck_after < ?5 THEN NULL ELSE recheck_after END
          WHERE sku = ?1",
     )?
@@ -995,7 +1038,7 @@ fn accept(tx: &Tx<'_>, sku: &str, value: &Shown, took: Option<&Take>) -> Result<
         )?
         .execute(params![sku, t.after, t.until, t.units])?;
     }
-    keep_in_step_if_held(tx, sku, value.quantity, value.pushed_for)
+    keep_in_step_if_held(tx, sku, value.quantity, value.pushed_for, &ts(value.at))
 }
 
 /// The part of `took` (read before a push) that no stretch kept since its start covers: a
@@ -1024,15 +1067,25 @@ fn not_yet_kept(tx: &Tx<'_>, sku: &str, took: &Take) -> Result<Option<Take>> {
     }))
 }
 
-/// Amazon shows `quantity` for a push made for `pushed_for`: the SKU stays in step only when
-/// the difference is the units held for orders not seen yet; else it is pushed again.
-fn keep_in_step_if_held(tx: &Tx<'_>, sku: &str, quantity: i64, pushed_for: i64) -> Result<()> {
-    if quantity != pushed_for {
-        let held = unseen_in(tx, sku, &kept_takes(tx, sku)?)?;
-        if (pushed_for - held).max(0) != quantity {
-            tx.prepare_cached("UPDATE skus SET pushed_for = NULL WHERE sku = ?1")?
-                .execute([sku])?;
-        }
+/// Amazon shows `quantity` (since `at`) for a push made for `pushed_for`: the SKU stays in
+/// step only when the difference is the units held for orders not seen yet (now: another push
+/// or a notification may have kept what Amazon took after this push was computed); else it is
+/// pushed again, after a read even when Amazon shows what it should without the holds.
+fn keep_in_step_if_held(
+    tx: &Tx<'_>,
+    sku: &str,
+    quantity: i64,
+    pushed_for: i64,
+    at: &str,
+) -> Result<()> {
+    let held = unseen_in(tx, sku, &kept_takes(tx, sku)?)?;
+    if (pushed_for - held).max(0) != quantity {
+        tx.prepare_cached(
+            "UPDATE skus SET pushed_for = NULL,
+                 recheck_after = CASE WHEN recheck_after IS NULL OR recheck_after < ?2 THEN ?2 ELSE recheck_after END
+             WHERE sku = ?1",
+        )?
+        .execute(params![sku, at])?;
     }
     Ok(())
 }
@@ -1076,10 +1129,8 @@ mod tests {
         // Amazon's clock), and it shows more than the push set.
         let stale = t0 + chrono::Duration::milliseconds(900);
         assert!(!store.note_amazon_quantity("MUG", 9, stale).unwrap());
-        assert_eq!(
-            store.amazon_known("MUG").unwrap(),
-            Some((Some(5), Some(ts(t0))))
-        );
+        let known = store.amazon_known("MUG").unwrap().unwrap();
+        assert_eq!((known.amazon, known.amazon_at), (Some(5), Some(ts(t0))));
         // A fall as close may be an order placed just after the push: its unit is held.
         assert!(store.note_amazon_quantity("MUG", 4, stale).unwrap());
         assert_eq!(store.unseen_units("MUG", None, stale).unwrap().0, 1);

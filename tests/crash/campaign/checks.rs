@@ -171,7 +171,7 @@ pub fn check(
         let known = store_api.amazon_known(&sku).expect("sku row");
         let decided = known
             .as_ref()
-            .and_then(|k| k.1.as_deref())
+            .and_then(|k| k.amazon_at.as_deref())
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
             .map_or(now, |t| t.with_timezone(&chrono::Utc));
         let (held, _) = store_api
@@ -193,7 +193,7 @@ pub fn check(
                 .collect();
             fails.push(format!(
                 "{sku}: Amazon shows {shows:?}, the host's last level of {item} is {level}, {held} held back \
-                 (the store knows Amazon at {known:?}); Amazon's last changes: {last:?}"
+                 (the store knows {known:?}); Amazon's last changes: {last:?}"
             ));
         }
     }
