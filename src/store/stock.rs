@@ -125,6 +125,9 @@ pub struct Take {
     pub after: String,
     pub until: String,
     pub units: i64,
+    /// The known value the stretch starts from (what Amazon showed at `after`).
+    #[serde(default)]
+    pub from: Option<i64>,
 }
 
 /// How long what Amazon took is kept against orders not seen yet: by then every order placed
@@ -422,6 +425,7 @@ impl Store {
             after: amazon_at.to_string(),
             until: ts(now),
             units: amazon - shows,
+            from: Some(amazon),
         });
         let mut takes = kept_takes(&conn, sku)?;
         takes.extend(open.clone());
@@ -952,6 +956,7 @@ fn kept_takes(conn: &Conn, sku: &str) -> Result<Vec<Take>> {
             after: r.get(0)?,
             until: r.get(1)?,
             units: r.get(2)?,
+            from: None,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -1012,9 +1017,14 @@ fn unseen_in(conn: &Conn, sku: &str, takes: &[Take]) -> Result<i64> {
 }
 
 /// Amazon accepted `value`; what it took before is kept, and orders placed before the value
-/// was sent no longer put the SKU out of step. When it was sent with units held back for orders not seen then, and some of them were
-/// seen meanwhile, the SKU stays out of step: it is pushed again without them.
+/// was sent no longer put the SKU out of step. When it was sent with units held back for
+/// orders not seen then, and some of them were seen meanwhile, the SKU stays out of step: it
+/// is pushed again without them.
 fn accept(tx: &Tx<'_>, sku: &str, value: &Shown, took: Option<&Take>) -> Result<()> {
+    let keep = match took.filter(|t| t.units > 0) {
+        Some(t) => not_yet_kept(tx, sku, t)?,
+        None => None,
+    };
     tx.prepare_cached(
         "UPDATE skus SET amazon = ?2, amazon_at = ?3, pushed_for = ?4, bulk = 0, attempts = 0, last_error = NULL,
              patch_sent = NULL, patch_sent_at = NULL,
@@ -1028,11 +1038,7 @@ fn accept(tx: &Tx<'_>, sku: &str, value: &Shown, took: Option<&Take>) -> Result<
         value.pushed_for,
         value.covers
     ])?;
-    if let Some(t) = took
-        .filter(|t| t.units > 0)
-        .and_then(|t| not_yet_kept(tx, sku, t).transpose())
-    {
-        let t = t?;
+    if let Some(t) = keep {
         tx.prepare_cached(
             "INSERT INTO amazon_takes(sku, after, until, units) VALUES (?1, ?2, ?3, ?4)",
         )?
@@ -1042,16 +1048,23 @@ fn accept(tx: &Tx<'_>, sku: &str, value: &Shown, took: Option<&Take>) -> Result<
 }
 
 /// The part of `took` (read before a push) that no stretch kept since its start covers: a
-/// quantity notification that came meanwhile, or another push read from the same known value
-/// (a feed and an urgent patch in flight together, or a push sent again after a crash),
-/// already kept what Amazon took up to its time. None when nothing is left.
+/// quantity notification that came meanwhile, or, when another value was accepted since the
+/// read (a feed and an urgent patch in flight together), the other push's own read from the
+/// same known value, already kept what Amazon took up to its time. None when nothing is left.
 fn not_yet_kept(tx: &Tx<'_>, sku: &str, took: &Take) -> Result<Option<Take>> {
+    let (amazon, amazon_at): (Option<i64>, Option<String>) = tx
+        .prepare_cached("SELECT amazon, amazon_at FROM skus WHERE sku = ?1")?
+        .query_row([sku], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .unwrap_or((None, None));
+    let moved = amazon_at.as_ref() != Some(&took.after)
+        || took.from.is_some_and(|from| amazon != Some(from));
     let (units, until, beyond): (i64, Option<String>, bool) = tx
         .prepare_cached(
             "SELECT COALESCE(SUM(units), 0), MAX(until), CASE WHEN COUNT(CASE WHEN until >= ?3 THEN 1 END) > 0 THEN 1 ELSE 0 END FROM amazon_takes
-             WHERE sku = ?1 AND after >= ?2",
+             WHERE sku = ?1 AND (by_notification = 1 OR ?4 = 1) AND after >= ?2",
         )?
-        .query_row(params![sku, took.after, took.until], |r| {
+        .query_row(params![sku, took.after, took.until, i64::from(moved)], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?;
     let Some(until) = until else {
@@ -1064,6 +1077,7 @@ fn not_yet_kept(tx: &Tx<'_>, sku: &str, took: &Take) -> Result<Option<Take>> {
         after: until,
         until: took.until.clone(),
         units: took.units - units,
+        from: None,
     }))
 }
 
@@ -1150,6 +1164,7 @@ mod tests {
             after: ts(t0),
             until: until.into(),
             units: 1,
+            from: Some(5),
         };
         let shown = |quantity, pushed_for, when: &str| Shown {
             quantity,
