@@ -593,11 +593,13 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let mut known_at = tx.prepare_cached("SELECT amazon_at FROM skus WHERE sku = ?1")?;
-        let at = ts(now);
+        // Amazon's end time may come to the second, and the known value's time is an
+        // estimate: only a value known from clearly later replaced the feed's.
+        let later_than = ts(now + BOUNDARY_SLACK);
         for m in accepted {
             let later: Option<Option<String>> =
                 known_at.query_row([&m.sku], |r| r.get(0)).optional()?;
-            if later.flatten().is_some_and(|known| known > at) {
+            if later.flatten().is_some_and(|known| known > later_than) {
                 continue;
             }
             let value = Shown {
@@ -1151,6 +1153,40 @@ mod tests {
         // A rise clearly later is Amazon's (someone set the listing): it is known.
         let later = t0 + chrono::Duration::seconds(3);
         assert!(store.note_amazon_quantity("MUG", 7, later).unwrap());
+    }
+
+    #[test]
+    fn a_feed_whose_processing_ended_before_a_later_known_value_does_not_replace_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let t0 = at("2026-11-26T12:00:00Z");
+        let store = mug_store(dir.path(), t0);
+        let feed = FeedMessage {
+            message_id: 1,
+            sku: "MUG".into(),
+            quantity: 7,
+            pushed_for: Some(7),
+            took: None,
+            sent_at: Some(ts(t0)),
+        };
+        store
+            .record_feed("F-1", std::slice::from_ref(&feed), t0)
+            .unwrap();
+        // An urgent patch lands 10 s after the feed's processing ended; the feed is read back
+        // after that.
+        let patched = Shown {
+            quantity: 2,
+            pushed_for: 2,
+            at: t0 + chrono::Duration::seconds(11),
+            covers: Some(ts(t0 + chrono::Duration::seconds(11))),
+        };
+        store.record_patch("MUG", &patched, None, Ok(())).unwrap();
+        let ended = t0 + chrono::Duration::seconds(1);
+        store
+            .finish_feed("F-1", "DONE", &[feed], &[], ended)
+            .unwrap();
+        let known = store.amazon_known("MUG").unwrap().unwrap();
+        assert_eq!(known.amazon, Some(2), "Amazon shows the later patch");
+        assert_eq!(store.stock_counts().unwrap().open_feeds, 0);
     }
 
     #[test]
