@@ -178,8 +178,8 @@ impl Engine {
             // A till's handles are named after it, so that one restarting gets back at once
             // the orders its last run held.
             let till = format!("{}:", l.holder());
-            store.release_order_leases(&till)?;
             owner = format!("{till}{owner}");
+            store.take_back_order_leases(&till, &owner)?;
         }
         if let Some(g) = &config.orders.consumer_group {
             store.name_group(g, clock.now())?;

@@ -6,7 +6,7 @@
 //! On SQLite (one process) an order leased to one handle is handed at once to any other
 //! handle that asks (a host that restarted has a new handle). On a shared store several tills
 //! ask at once, so a live lease is respected (`exclusive`); a till that restarts under the same
-//! `store.node` gets its earlier leases back at once ([`Store::release_order_leases`]).
+//! `store.node` gets its earlier leases back at once ([`Store::take_back_order_leases`]).
 
 use super::db::{params, OptionalExtension, Tx};
 use super::{commit, ts, Store};
@@ -57,7 +57,8 @@ impl Store {
                 None => (
                     "SELECT order_id, doc, buyer_sealed FROM orders
                      WHERE acked_at IS NULL AND ready_seq IS NOT NULL AND status <> 'CANCELLED'
-                       AND (lease_owner IS NULL OR lease_until <= ?2 OR (?3 = 0 AND lease_owner <> ?1))
+                       AND (lease_owner IS NULL OR lease_until <= ?2 OR (?3 = 0 AND lease_owner <> ?1)
+                            OR lease_owner = ?1 || ':back')
                      ORDER BY ready_seq LIMIT 1",
                     "UPDATE orders SET lease_owner = ?1, lease_until = ?2, handed_out = handed_out + 1
                      WHERE order_id = ?3",
@@ -66,7 +67,8 @@ impl Store {
                     "SELECT d.order_id, o.doc, o.buyer_sealed FROM deliveries d
                      JOIN orders o ON o.order_id = d.order_id
                      WHERE d.grp = ?4 AND d.acked_at IS NULL AND o.status <> 'CANCELLED'
-                       AND (d.lease_owner IS NULL OR d.lease_until <= ?2 OR (?3 = 0 AND d.lease_owner <> ?1))
+                       AND (d.lease_owner IS NULL OR d.lease_until <= ?2 OR (?3 = 0 AND d.lease_owner <> ?1)
+                            OR d.lease_owner = ?1 || ':back')
                      ORDER BY d.ready_seq LIMIT 1",
                     "UPDATE deliveries SET lease_owner = ?1, lease_until = ?2, handed_out = handed_out + 1
                      WHERE order_id = ?3 AND grp = ?4",
@@ -142,18 +144,20 @@ impl Store {
         })
     }
 
-    /// Ends the leases on orders held by the earlier handles of this till (`owner_prefix`
-    /// starts their owner names): a till that restarts gets them again at once.
-    pub fn release_order_leases(&self, owner_prefix: &str) -> Result<()> {
-        let prefix = owner_prefix.to_string();
+    /// Gives the leases on orders held by the earlier handles of this till (`owner_prefix`
+    /// starts their owner names) to its new handle `owner`, which gets them again at once.
+    /// Other tills still wait for the leases to run out: the till's last run may have booked
+    /// an order and died before acknowledging it, and acknowledges it when it restarts.
+    pub fn take_back_order_leases(&self, owner_prefix: &str, owner: &str) -> Result<()> {
+        let (prefix, owner) = (owner_prefix.to_string(), owner.to_string());
         self.write(commit::Durability::Full, move |tx| {
             for table in ["orders", "deliveries"] {
                 tx.execute(
                     &format!(
-                        "UPDATE {table} SET lease_owner = NULL, lease_until = NULL
+                        "UPDATE {table} SET lease_owner = ?3 || ':back'
                          WHERE lease_owner IS NOT NULL AND substr(lease_owner, 1, ?2) = ?1"
                     ),
-                    params![prefix, prefix.chars().count() as i64],
+                    params![prefix, prefix.chars().count() as i64, owner],
                 )?;
             }
             Ok(())
