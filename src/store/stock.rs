@@ -518,7 +518,7 @@ impl Store {
         let tx = conn.transaction()?;
         match outcome {
             Ok(()) => {
-                accept(&tx, sku, value, took)?;
+                accept(&tx, sku, value, took, None)?;
             }
             Err(e) => {
                 tx.execute(
@@ -592,25 +592,18 @@ impl Store {
     ) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let mut known_at = tx.prepare_cached("SELECT amazon_at FROM skus WHERE sku = ?1")?;
         // Amazon's end time may come to the second, and the known value's time is an
         // estimate: only a value known from clearly later replaced the feed's.
         let later_than = ts(now + BOUNDARY_SLACK);
         for m in accepted {
-            let later: Option<Option<String>> =
-                known_at.query_row([&m.sku], |r| r.get(0)).optional()?;
-            if later.flatten().is_some_and(|known| known > later_than) {
-                continue;
-            }
             let value = Shown {
                 quantity: m.quantity,
                 pushed_for: m.pushed_for.unwrap_or(m.quantity),
                 at: now,
                 covers: m.sent_at.clone(),
             };
-            accept(&tx, &m.sku, &value, m.took.as_ref())?;
+            accept(&tx, &m.sku, &value, m.took.as_ref(), Some(&later_than))?;
         }
-        drop(known_at);
         for (m, e) in rejected {
             tx.execute(
                 "UPDATE skus SET attempts = attempts + 1, last_error = ?2 WHERE sku = ?1",
@@ -1021,10 +1014,27 @@ fn unseen_in(conn: &Conn, sku: &str, takes: &[Take]) -> Result<i64> {
 /// Amazon accepted `value`; what it took before is kept, and orders placed before the value
 /// was sent no longer put the SKU out of step. When it was sent with units held back for
 /// orders not seen then, and some of them were seen meanwhile, the SKU stays out of step: it
-/// is pushed again without them.
-fn accept(tx: &Tx<'_>, sku: &str, value: &Shown, took: Option<&Take>) -> Result<()> {
+/// is pushed again without them. Nothing changes when the SKU's value is known from later than
+/// `unless_known_after` (a patch that landed after a feed).
+fn accept(
+    tx: &Tx<'_>,
+    sku: &str,
+    value: &Shown,
+    took: Option<&Take>,
+    unless_known_after: Option<&str>,
+) -> Result<()> {
+    let (amazon, amazon_at): (Option<i64>, Option<String>) = tx
+        .prepare_cached("SELECT amazon, amazon_at FROM skus WHERE sku = ?1")?
+        .query_row([sku], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .unwrap_or((None, None));
+    if let (Some(known), Some(limit)) = (&amazon_at, unless_known_after) {
+        if known.as_str() > limit {
+            return Ok(());
+        }
+    }
     let keep = match took.filter(|t| t.units > 0) {
-        Some(t) => not_yet_kept(tx, sku, t)?,
+        Some(t) => not_yet_kept(tx, sku, t, amazon, amazon_at.as_deref())?,
         None => None,
     };
     tx.prepare_cached(
@@ -1051,15 +1061,17 @@ fn accept(tx: &Tx<'_>, sku: &str, value: &Shown, took: Option<&Take>) -> Result<
 
 /// The part of `took` (read before a push) that no stretch kept since its start covers: a
 /// quantity notification that came meanwhile, or, when another value was accepted since the
-/// read (a feed and an urgent patch in flight together), the other push's own read from the
-/// same known value, already kept what Amazon took up to its time. None when nothing is left.
-fn not_yet_kept(tx: &Tx<'_>, sku: &str, took: &Take) -> Result<Option<Take>> {
-    let (amazon, amazon_at): (Option<i64>, Option<String>) = tx
-        .prepare_cached("SELECT amazon, amazon_at FROM skus WHERE sku = ?1")?
-        .query_row([sku], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?
-        .unwrap_or((None, None));
-    let moved = amazon_at.as_ref() != Some(&took.after)
+/// read (the SKU's known `amazon` at `amazon_at` is not the read's; a feed and an urgent patch
+/// in flight together), the other push's own read from the same known value, already kept
+/// what Amazon took up to its time. None when nothing is left.
+fn not_yet_kept(
+    tx: &Tx<'_>,
+    sku: &str,
+    took: &Take,
+    amazon: Option<i64>,
+    amazon_at: Option<&str>,
+) -> Result<Option<Take>> {
+    let moved = amazon_at != Some(took.after.as_str())
         || took.from.is_some_and(|from| amazon != Some(from));
     let (units, until, beyond): (i64, Option<String>, bool) = tx
         .prepare_cached(
