@@ -429,6 +429,14 @@ namespace SellSync
         /// <summary>Sets several on-hand quantities, all or nothing, from host item to quantity.</summary>
         public void StockSetBatch(IDictionary<string, long> levels)
         {
+            StockSetBatch(levels, null);
+        }
+
+        /// <summary>Sets several on-hand quantities at one location (a store or warehouse), all or
+        /// nothing, from host item to quantity there; Amazon sells the sum over
+        /// <c>stock.amazon_locations</c>.</summary>
+        public void StockSetBatch(IDictionary<string, long> levels, string location)
+        {
             if (levels == null) throw new ArgumentNullException("levels");
             StringBuilder sb = new StringBuilder("{\"levels\":[");
             bool first = true;
@@ -437,7 +445,9 @@ namespace SellSync
                 if (!first) sb.Append(',');
                 first = false;
                 sb.Append("{\"host_item\":").Append(Json.Quote(kv.Key)).Append(",\"on_hand\":")
-                  .Append(kv.Value.ToString(CultureInfo.InvariantCulture)).Append('}');
+                  .Append(kv.Value.ToString(CultureInfo.InvariantCulture));
+                if (location != null) sb.Append(",\"location\":").Append(Json.Quote(location));
+                sb.Append('}');
             }
             StockSetBatch(sb.Append("]}").ToString());
         }

@@ -37,6 +37,7 @@ internal static class Program
             T("version is checked", Version),
             T("orders are taken and acknowledged", Orders),
             T("stock reaches the listing on Amazon", Stock),
+            T("stock by location: Amazon sells the configured locations", StockByLocation),
             T("a shipment is confirmed on Amazon", Shipment),
             T("a cancellation reaches Amazon", Cancellation),
             T("metrics", Metrics),
@@ -109,13 +110,19 @@ internal static class Program
 
     private static string Config()
     {
+        return Config("");
+    }
+
+    /// <summary>A configuration with <paramref name="extra"/> (",\"key\":value..." or empty) added.</summary>
+    private static string Config(string extra)
+    {
         string store = Path.Combine(workDir, "store-" + Interlocked.Increment(ref stores) + ".sqlite");
         return "{\"store_path\":" + Json.Quote(store) + ",\"seller_id\":\"A2DEMOSELLER01\","
             + "\"marketplace_ids\":[\"ATVPDKIKX0DER\",\"A2EUQ1WTGCTBG2\"],"
             + "\"endpoint\":" + Json.Quote(emulator) + ",\"http_allow_insecure_loopback\":true,"
             + "\"credentials\":{\"client_id\":\"amzn1.application-oa2-client.emulator\","
             + "\"client_secret\":\"emulator-client-secret\",\"refresh_token\":\"Atzr|emulator-refresh-token\"},"
-            + "\"http\":{\"timeout_ms\":5000,\"max_attempts\":8,\"backoff_initial_ms\":5,\"backoff_max_ms\":50}}";
+            + "\"http\":{\"timeout_ms\":5000,\"max_attempts\":8,\"backoff_initial_ms\":5,\"backoff_max_ms\":50}" + extra + "}";
     }
 
     private static string Control(string method, string path, string body)
@@ -265,6 +272,29 @@ internal static class Program
             }, 60, "Amazon shows 30 and 5 after the batch");
             Throws<NotFoundException>(() => s.StockSet("NO-SUCH-ITEM", 1), "an item in no SKU");
             Throws<InvalidArgumentException>(() => s.StockSet("CS-ITEM", -1), "a negative quantity");
+        }
+    }
+
+    private static void StockByLocation()
+    {
+        SeedListing("CS-LOC", 50);
+        using (var s = new SellSyncClient(Config(",\"stock\":{\"amazon_locations\":[\"STORE-1\",\"WAREHOUSE\"]}")))
+        {
+            s.SkuMap("{\"mappings\":[{\"sku\":\"CS-LOC\",\"items\":[{\"host_item\":\"CS-LOC-ITEM\"}]}]}");
+            s.StockSetBatch(new Dictionary<string, long> { { "CS-LOC-ITEM", 3 } }, "STORE-1");
+            s.StockSetBatch(new Dictionary<string, long> { { "CS-LOC-ITEM", 4 } }, "WAREHOUSE");
+            s.StockSetBatch(new Dictionary<string, long> { { "CS-LOC-ITEM", 100 } }, "OUTLET");
+            Eventually(() =>
+            {
+                s.SyncNow(Flows.Stock);
+                return EmulatorQuantity("CS-LOC") == 7;
+            }, 60, "Amazon sells the store's and the warehouse's units, not the outlet's");
+            s.StockSetBatch(new Dictionary<string, long> { { "CS-LOC-ITEM", 0 } }, "STORE-1");
+            Eventually(() =>
+            {
+                s.SyncNow(Flows.Stock);
+                return EmulatorQuantity("CS-LOC") == 4;
+            }, 60, "the store sold out: Amazon sells the warehouse's");
         }
     }
 

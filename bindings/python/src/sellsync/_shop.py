@@ -341,17 +341,23 @@ class SellSync:
         self._call(f, _cstr(host_item, "host_item", f), on_hand)
 
     def stock_set_batch(
-        self, levels: Union[Mapping[str, int], Iterable[Mapping[str, Any]], str]
+        self,
+        levels: Union[Mapping[str, int], Iterable[Mapping[str, Any]], str],
+        location: Optional[str] = None,
     ) -> None:
         """Sets several quantities at once, all or nothing.
 
-        `levels` is `{host_item: on_hand, ...}`, a list of `{"host_item", "on_hand"}` (each may
-        name its `"location"`, a store or warehouse), the
-        whole `{"levels": [...]}` document, or its JSON text.
+        `levels` is `{host_item: on_hand, ...}` (at `location`, a store or warehouse, when
+        given), a list of `{"host_item", "on_hand"}` (each may name its `"location"`), the
+        whole `{"levels": [...]}` document, or its JSON text. Amazon sells an item's levels
+        summed over `stock.amazon_locations`.
         """
         f = "sellsync_stock_set_batch"
         if isinstance(levels, Mapping) and "levels" not in levels:
-            doc: Any = {"levels": [{"host_item": k, "on_hand": v} for k, v in levels.items()]}
+            at = {} if location is None else {"location": location}
+            doc: Any = {"levels": [{"host_item": k, "on_hand": v, **at} for k, v in levels.items()]}
+        elif location is not None:
+            raise TypeError(f"{f}: location goes with the {{host_item: on_hand}} form; name it in each level")
         elif isinstance(levels, (str, Mapping)):
             doc = levels
         else:

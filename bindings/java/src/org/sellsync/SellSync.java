@@ -328,11 +328,25 @@ public final class SellSync implements AutoCloseable {
 
     /** Sets several on-hand quantities at once, all or nothing: host item to on hand. */
     public void stockSetBatch(Map<String, Long> onHand) {
+        stockSetBatch(null, onHand);
+    }
+
+    /**
+     * Sets several on-hand quantities at one location (a store or warehouse), all or nothing:
+     * host item to on hand there. Amazon sells the sum over {@code stock.amazon_locations}.
+     */
+    public void stockSetBatch(String location, Map<String, Long> onHand) {
+        if (onHand == null) {
+            throw new NullPointerException("onHand");
+        }
         List<Object> levels = new ArrayList<>();
         for (Map.Entry<String, Long> e : onHand.entrySet()) {
             Map<String, Object> level = new LinkedHashMap<>();
             level.put("host_item", e.getKey());
             level.put("on_hand", e.getValue());
+            if (location != null) {
+                level.put("location", location);
+            }
             levels.add(level);
         }
         stockSetBatch(Json.write(Map.of("levels", levels)));

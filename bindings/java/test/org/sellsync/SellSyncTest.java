@@ -281,6 +281,12 @@ public final class SellSyncTest {
         }
     }
 
+    /** Whether every SKU's quantity on Amazon is what the shelf says, with no feed open. */
+    static boolean stockInStep(SellSync shop) {
+        Map<String, Object> s = obj(obj(shop.state()).get("stock"));
+        return num(s.get("out_of_step")) == 0 && num(s.get("open_feeds")) == 0;
+    }
+
     static void stockReachesListing() throws Exception {
         Seller seller = new Seller("MUG-1", "MUG-6", "KIT");
         try (SellSync shop = seller.open()) {
@@ -293,10 +299,7 @@ public final class SellSyncTest {
             batch.put("0815", 5L);
             batch.put("4712", 4L);
             shop.stockSetBatch(batch);
-            BooleanSupplier inStep = () -> {
-                Map<String, Object> s = obj(obj(shop.state()).get("stock"));
-                return num(s.get("out_of_step")) == 0 && num(s.get("open_feeds")) == 0;
-            };
+            BooleanSupplier inStep = () -> stockInStep(shop);
             syncUntil(shop, Flow.STOCK, inStep, "stock in step");
             equal(13L, seller.quantity("MUG-1"), "MUG-1 on Amazon");
             equal(2L, seller.quantity("MUG-6"), "MUG-6 on Amazon");
@@ -306,6 +309,22 @@ public final class SellSyncTest {
             equal(0L, seller.quantity("MUG-1"), "MUG-1 sold out on Amazon");
             raises(NotFoundException.class, () -> shop.stockSet("no-such-item", 1));
             raises(InvalidArgumentException.class, () -> shop.stockSet("4711", -1));
+        }
+    }
+
+    static void stockByLocation() throws Exception {
+        Seller seller = new Seller("LOC-1");
+        seller.config.put("stock", Map.of("amazon_locations", List.of("STORE-1", "WAREHOUSE")));
+        try (SellSync shop = seller.open()) {
+            shop.skuMap("{\"mappings\": [{\"sku\": \"LOC-1\", \"items\": [{\"host_item\": \"4711\"}]}]}");
+            shop.stockSetBatch("STORE-1", Map.of("4711", 3L));
+            shop.stockSetBatch("WAREHOUSE", Map.of("4711", 4L));
+            shop.stockSetBatch("OUTLET", Map.of("4711", 100L));
+            syncUntil(shop, Flow.STOCK, () -> stockInStep(shop), "stock in step");
+            equal(7L, seller.quantity("LOC-1"), "Amazon sells the store's and the warehouse's units, not the outlet's");
+            shop.stockSetBatch("STORE-1", Map.of("4711", 0L));
+            syncUntil(shop, Flow.STOCK, () -> stockInStep(shop), "stock in step again");
+            equal(4L, seller.quantity("LOC-1"), "the store sold out: Amazon sells the warehouse's");
         }
     }
 
@@ -783,6 +802,7 @@ public final class SellSyncTest {
         test("every function of the header is bound", SellSyncTest::headerCoverage);
         test("orders taken and acknowledged, never handed out after ack", SellSyncTest::ordersTakenAndAcknowledged);
         test("stock levels reach the emulator's listing quantity", SellSyncTest::stockReachesListing);
+        test("stock by location: Amazon sells the configured locations", SellSyncTest::stockByLocation);
         test("shipment confirmed on Amazon exactly once", SellSyncTest::shipmentConfirmedOnAmazon);
         test("cancellation reaches Amazon", SellSyncTest::cancellationReachesAmazon);
         test("metrics count the cancellation", SellSyncTest::metricsCountTheCancellation);
