@@ -1,5 +1,6 @@
-//! The `sellsync` command-line tool on a real store: performance table, queues, retry and
-//! the HTML report (agreeing with the table as of the same time); help, version, exit codes.
+//! The `sellsync` command-line tool on a real store (a SQLite file, or a PostgreSQL URL when
+//! the tests run on the shared store): performance table, queues, retry and the HTML report
+//! (agreeing with the table as of the same time); help, version, exit codes.
 
 mod common;
 
@@ -56,8 +57,9 @@ fn the_tool_prints_performance_and_queues_and_writes_the_html_report() {
         })
         .unwrap();
     engine.sync_now(8, SYNC).unwrap();
-    let store = dir.path().join("store.sqlite");
-    let store = store.to_str().unwrap();
+    let store =
+        sellsync::store::testing::store_locator(dir.path().join("store.sqlite").to_str().unwrap());
+    let store = store.as_str();
 
     let (code, out) = cli(&["metrics", store]);
     assert_eq!(code, 0, "{out}");
@@ -155,6 +157,16 @@ fn the_tool_prints_performance_and_queues_and_writes_the_html_report() {
 
     assert_eq!(cli(&["nonsense", store]).0, 2);
     assert_ne!(cli(&["metrics", "/nonexistent/store.sqlite"]).0, 0);
+    if sellsync::store::testing::on_postgres() {
+        // A database without a store is an error, and stays without one.
+        let empty =
+            sellsync::store::testing::store_locator(dir.path().join("no-store").to_str().unwrap());
+        for _ in 0..2 {
+            let (code, out) = cli(&["status", &empty]);
+            assert_eq!(code, 1, "{out}");
+            assert!(out.contains("holds no sellsync store"), "{out}");
+        }
+    }
 }
 
 #[test]

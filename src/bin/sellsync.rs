@@ -23,7 +23,8 @@ use std::process::ExitCode;
 const EXIT_CODES: &str = "Exit codes: 0 done, 1 failed (no store, an unreadable store, a file that cannot be written), 2 a usage error.";
 
 /// Reads a sellsync store: the seller's performance against Amazon's targets, the queues, and
-/// an HTML report. The store is the library's `store_path`; the library may have it open.
+/// an HTML report. The store is the library's `store_path`, or the URL of its `store.postgres`
+/// (a shared store); the library may have it open.
 #[derive(Parser)]
 #[command(name = "sellsync", version, after_help = EXIT_CODES)]
 struct Cli {
@@ -36,7 +37,7 @@ enum Command {
     /// Prints the three rates Amazon holds the seller to, per marketplace, and what is at risk now.
     #[command(after_help = EXIT_CODES)]
     Metrics {
-        /// The store (the library's `store_path`).
+        /// The store (the library's `store_path`, or its `store.postgres` URL).
         store: PathBuf,
         /// Evaluate as of this time (ISO 8601, e.g. 2026-11-26T12:00:00Z) instead of now.
         #[arg(long, value_name = "ISO8601")]
@@ -48,19 +49,19 @@ enum Command {
     /// Prints the counts of orders and stock and every queue.
     #[command(after_help = EXIT_CODES)]
     Status {
-        /// The store (the library's `store_path`).
+        /// The store (the library's `store_path`, or its `store.postgres` URL).
         store: PathBuf,
     },
     /// Puts the work Amazon refused back in the queues: it goes out at the next sync.
     #[command(after_help = EXIT_CODES)]
     Retry {
-        /// The store (the library's `store_path`).
+        /// The store (the library's `store_path`, or its `store.postgres` URL).
         store: PathBuf,
     },
     /// Writes a one-page HTML report: the three rates with their daily trend, and what is at risk.
     #[command(after_help = EXIT_CODES)]
     Report {
-        /// The store (the library's `store_path`).
+        /// The store (the library's `store_path`, or its `store.postgres` URL).
         store: PathBuf,
         /// The HTML file to write.
         out: PathBuf,
@@ -100,8 +101,15 @@ fn main() -> ExitCode {
     }
 }
 
-/// Opens an existing store (never creating one, never touching its key).
+/// Opens an existing store, a SQLite file or a PostgreSQL URL (never creating one, never
+/// touching its key).
 fn open(path: &Path) -> Result<Store, String> {
+    if let Some(url) = path
+        .to_str()
+        .filter(|p| p.starts_with("postgres://") || p.starts_with("postgresql://"))
+    {
+        return Store::open_postgres_without_buyer_data(url).map_err(|e| e.to_string());
+    }
     if !path.exists() {
         return Err(format!("no store at {}", path.display()));
     }

@@ -128,6 +128,25 @@ impl Store {
         Self::finish_open(Conn::Pg(client), "", privacy)
     }
 
+    /// Opens an existing store in the PostgreSQL database at `url` for a tool that never reads
+    /// or writes buyer data (the `sellsync` command); a database without a store is an error,
+    /// never made into one.
+    pub fn open_postgres_without_buyer_data(url: &str) -> Result<Store> {
+        let conn = Conn::Pg(pg::Client::connect(url)?);
+        let present: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM information_schema.tables
+             WHERE table_schema = current_schema() AND table_name = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )?;
+        if present == 0 {
+            return Err(Error::NotFound(
+                "the PostgreSQL database holds no sellsync store".into(),
+            ));
+        }
+        Self::finish_open(conn, "", None)
+    }
+
     /// Opens the store the configuration names.
     pub fn open_for(config: &crate::config::Config) -> Result<Store> {
         match &config.store.postgres {

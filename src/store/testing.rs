@@ -58,6 +58,16 @@ pub fn store_entries(path: &str) -> String {
     }
 }
 
+/// Where a tool finds the test store at `path` on the backend the tests run on: the SQLite
+/// file, or the URL of its PostgreSQL database.
+pub fn store_locator(path: &str) -> String {
+    if on_postgres() {
+        database_for(path).expect("test database")
+    } else {
+        path.to_string()
+    }
+}
+
 impl super::Store {
     /// Opens the test store at `path` on the backend the tests run on.
     pub fn open_for_test(path: &str) -> Result<super::Store> {
