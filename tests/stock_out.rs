@@ -745,7 +745,7 @@ fn a_patch_whose_answer_died_with_its_process_is_not_taken_for_units_sold() {
     engine
         .core()
         .store
-        .note_patch_sent("MUG", 4, emu.control().now())
+        .note_sent(&[("MUG", 4)], emu.control().now())
         .unwrap();
     emu.control().with_world(|w| {
         let seller = w.sellers[0].seller_id.clone();
@@ -757,6 +757,45 @@ fn a_patch_whose_answer_died_with_its_process_is_not_taken_for_units_sold() {
         emu.control().quantity("MUG"),
         Some(6),
         "the 6 units the lost patch replaced are not held back as sold"
+    );
+}
+
+#[test]
+fn a_feed_created_by_a_process_that_died_before_recording_it_is_not_taken_for_units_sold() {
+    let (emu, dir, engine) = mug_shop(10);
+    // The answer to createFeed is lost (Amazon created the feed) and the call sent again is
+    // refused: the pass fails with the feed never recorded, as when the process dies right
+    // after submitting it.
+    emu.control().inject(Fault {
+        operation: "createFeed".into(),
+        count: 1,
+        kind: FaultKind::Drop,
+    });
+    emu.control().inject(Fault {
+        operation: "createFeed".into(),
+        count: 1,
+        kind: FaultKind::Status { status: 400 },
+    });
+    engine.stock_set(&[level("4711", 4)]).unwrap();
+    assert!(
+        engine.sync_now(2, SYNC).is_err(),
+        "createFeed's answer was lost"
+    );
+    drop(engine);
+    assert!(emu.control().pending_faults().is_empty());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while emu.control().quantity("MUG") != Some(4) {
+        assert!(Instant::now() < deadline, "Amazon never applied the feed");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // The restarted process (the store still knows Amazon at 10) sees the shop restock to 6.
+    let engine = open(&emu, &dir, STOCK_CONFIG);
+    engine.stock_set(&[level("4711", 6)]).unwrap();
+    settle(&engine);
+    assert_eq!(
+        emu.control().quantity("MUG"),
+        Some(6),
+        "the 6 units the unrecorded feed replaced are not held back as sold"
     );
 }
 

@@ -117,7 +117,7 @@ async fn patch(core: &Core, p: &Push, report: &mut Report) -> Result<()> {
     }
     let _in_flight = InFlight::new(core, &p.sku);
     let sent_at = core.client.amazon_now();
-    core.store.note_patch_sent(&p.sku, p.send, sent_at)?;
+    core.store.note_sent(&[(&p.sku, p.send)], sent_at)?;
     let outcome = listings::patch_quantity(
         &core.client,
         &core.config.seller_id,
@@ -193,7 +193,8 @@ pub async fn run_feeds(core: &Core) -> Result<Report> {
             break; // Amazon's limit for JSON_LISTINGS_FEED: the rest goes in a later pass.
         }
         report.held_back += read_back(core, chunk).await?;
-        let sent_at = ts(core.client.amazon_now());
+        let now = core.client.amazon_now();
+        let sent_at = ts(now);
         let messages: Vec<(FeedMessage, String)> = chunk
             .iter()
             .enumerate()
@@ -212,6 +213,9 @@ pub async fn run_feeds(core: &Core) -> Result<Report> {
             })
             .collect();
         let document = feeds::listings_feed(&core.config.seller_id, &messages);
+        // Amazon may apply the feed although this process dies before recording it.
+        let sent: Vec<(&str, i64)> = chunk.iter().map(|p| (p.sku.as_str(), p.send)).collect();
+        core.store.note_sent(&sent, now)?;
         let feed_id = feeds::submit(&core.client, &core.config.marketplace_ids, &document).await?;
         let messages: Vec<FeedMessage> = messages.into_iter().map(|(m, _)| m).collect();
         core.store
@@ -254,8 +258,8 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
             (p.amazon, p.amazon_at) = (k.amazon, k.amazon_at.clone());
         }
         let shown = shows.get(&p.sku).copied();
-        // A patch whose answer was lost with its process and whose value Amazon shows landed:
-        // Amazon took nothing since it (else what it replaced would count as units sold).
+        // A patch or feed whose outcome was lost with its process and whose value Amazon shows
+        // landed: Amazon took nothing since it (else what it replaced would count as sold).
         let landed = known
             .and_then(|k| k.patch_sent)
             .filter(|(sent, _)| shown == Some(*sent));

@@ -49,7 +49,8 @@ pub struct Known {
     pub amazon: Option<i64>,
     /// Since when (Amazon's time).
     pub amazon_at: Option<String>,
-    /// A patch sent (its quantity, and when) whose answer was never recorded.
+    /// A value sent, by a patch or in a feed (its quantity, and when), whose outcome was never
+    /// recorded.
     pub patch_sent: Option<(i64, String)>,
 }
 
@@ -606,8 +607,11 @@ impl Store {
         }
         for (m, e) in rejected {
             tx.execute(
-                "UPDATE skus SET attempts = attempts + 1, last_error = ?2 WHERE sku = ?1",
-                params![m.sku, e],
+                "UPDATE skus SET attempts = attempts + 1, last_error = ?2,
+                     patch_sent = CASE WHEN patch_sent = ?3 THEN NULL ELSE patch_sent END,
+                     patch_sent_at = CASE WHEN patch_sent = ?3 THEN NULL ELSE patch_sent_at END
+                 WHERE sku = ?1",
+                params![m.sku, e, m.quantity],
             )?;
         }
         tx.execute(
@@ -641,13 +645,21 @@ impl Store {
             .optional()?)
     }
 
-    /// Notes, before it goes out, the quantity a patch sends (Amazon's time `sent_at`): if the
-    /// process dies before its answer is recorded, the next read that finds Amazon showing it
-    /// takes it for the push's own work, not for units sold.
-    pub fn note_patch_sent(&self, sku: &str, quantity: i64, sent_at: DateTime<Utc>) -> Result<()> {
-        self.conn()
-            .prepare_cached("UPDATE skus SET patch_sent = ?2, patch_sent_at = ?3 WHERE sku = ?1")?
-            .execute(params![sku, quantity, ts(sent_at)])?;
+    /// Notes, before they go out, the quantities a patch or a feed sends (Amazon's time
+    /// `sent_at`): if the process dies before the outcome is recorded (a lost patch answer, a
+    /// feed created but never recorded), the next read that finds Amazon showing one takes it
+    /// for the push's own work, not for units sold.
+    pub fn note_sent(&self, sent: &[(&str, i64)], sent_at: DateTime<Utc>) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut note = tx
+            .prepare_cached("UPDATE skus SET patch_sent = ?2, patch_sent_at = ?3 WHERE sku = ?1")?;
+        let at = ts(sent_at);
+        for (sku, quantity) in sent {
+            note.execute(params![sku, quantity, at])?;
+        }
+        drop(note);
+        tx.commit()?;
         Ok(())
     }
 
