@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use sellsync_emulator::{CanceledBy, Fault, FaultKind};
+use sellsync_emulator::{CanceledBy, Fault, FaultKind, OrderSeed};
 use std::collections::HashSet;
 
 fn ids(docs: &[serde_json::Value]) -> Vec<String> {
@@ -565,4 +565,33 @@ fn each_consumer_group_gets_every_order_once_and_acknowledges_on_its_own() {
         Err(sellsync::Error::Conflict(_))
     ));
     ledger.order_ack(id, &format!("HOST-{id}")).unwrap();
+    // Two more orders come; Amazon cancels one before any group took it: no group gets it.
+    let more = emu
+        .control()
+        .place_orders(&OrderSeed {
+            count: Some(2),
+            ..OrderSeed::default()
+        })
+        .unwrap();
+    // (The library learns Amazon's time from its answers: the second sync searches up to it.)
+    emu.control().advance(chrono::Duration::minutes(3));
+    till.sync_now(1, SYNC).unwrap();
+    till.sync_now(1, SYNC).unwrap();
+    assert_eq!(
+        till.core().store.order_counts().unwrap().waiting_for_host,
+        2
+    );
+    assert!(emu
+        .control()
+        .cancel(&more[0], CanceledBy::Buyer, "changed mind"));
+    emu.control().advance(chrono::Duration::minutes(3));
+    till.sync_now(1, SYNC).unwrap();
+    till.sync_now(1, SYNC).unwrap();
+    assert_eq!(
+        till.core().store.order_counts().unwrap().waiting_for_host,
+        1
+    );
+    for handle in [&till, &warehouse, &ledger] {
+        assert_exactly(&drain(handle), &more[1..]);
+    }
 }

@@ -66,7 +66,7 @@ impl Store {
                 Some(_) => (
                     "SELECT d.order_id, o.doc, o.buyer_sealed FROM deliveries d
                      JOIN orders o ON o.order_id = d.order_id
-                     WHERE d.grp = ?4 AND d.acked_at IS NULL AND o.status <> 'CANCELLED'
+                     WHERE d.grp = ?4 AND d.acked_at IS NULL AND d.cancelled = 0
                        AND (d.lease_owner IS NULL OR d.lease_until <= ?2 OR (?3 = 0 AND d.lease_owner <> ?1)
                             OR d.lease_owner = ?1 || ':back')
                      ORDER BY d.ready_seq LIMIT 1",
@@ -163,6 +163,14 @@ impl Store {
             Ok(())
         })
     }
+}
+
+/// An order Amazon cancelled is handed to no group any more (its deliveries leave the index
+/// of those to hand out).
+pub(super) fn cancel_deliveries(tx: &Tx<'_>, order_id: &str) -> Result<()> {
+    tx.prepare_cached("UPDATE deliveries SET cancelled = 1 WHERE order_id = ?1")?
+        .execute([order_id])?;
+    Ok(())
 }
 
 /// A ready order gets a delivery in every named group.

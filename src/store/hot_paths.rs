@@ -2,11 +2,15 @@
 //! steps (a deterministic count, unlike time) in a small and a large shop, and every statement
 //! they run is checked with `EXPLAIN QUERY PLAN` for full scans of the large tables.
 
+use super::deliveries::Taker;
 use super::*;
 use crate::config::StockConfig;
-use crate::model::{SkuMapping, StockLevel};
+use crate::model::{OrderStatus, SkuMapping, StockLevel};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+/// The named consumer group of the shops.
+const GROUP: &str = "erp";
 
 /// Statements run while tracing is on (expanded with their parameters).
 static TRACED: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -40,12 +44,17 @@ const PARTIAL: &[&str] = &[
 /// to another handle is found after at most the events other handles hold right now.
 const ORDERED_SCANS: &[(&str, &str)] = &[("events", "ORDER BY seq LIMIT 1")];
 
-/// A shop with `skus` SKUs (one item each, all reported) and `orders` orders, all but the last
-/// 20 shipped and acknowledged.
+/// Every how many orders one was cancelled before the host took it (it stays unacknowledged).
+const CANCELLED_EVERY: usize = 40;
+
+/// A shop with `skus` SKUs (one item each, all reported) and `orders` orders, handed to the
+/// default group and a named one: all but the last 20 shipped and acknowledged by both,
+/// except one in `CANCELLED_EVERY`, cancelled before either took it.
 fn shop(dir: &tempfile::TempDir, skus: usize, orders: usize) -> Store {
     let store = Store::open(dir.path().join("s.sqlite").to_str().unwrap()).unwrap();
     let defaults = StockConfig::default();
     let now = Utc::now();
+    store.name_group(GROUP, now).unwrap();
     let mappings: Vec<SkuMapping> = (0..skus)
         .map(|i| {
             serde_json::from_value(serde_json::json!({
@@ -68,14 +77,30 @@ fn shop(dir: &tempfile::TempDir, skus: usize, orders: usize) -> Store {
     for page in all.chunks(1_000) {
         store.apply_orders(page, &defaults, now).unwrap();
     }
+    let cancelled: Vec<Order> = (0..orders.saturating_sub(20))
+        .step_by(CANCELLED_EVERY)
+        .map(|n| {
+            let mut o = order(n, skus, true);
+            o.status = OrderStatus::Cancelled;
+            o.last_updated = "2026-11-01T11:00:00.000Z".into();
+            o.items[0].quantity_shipped = 0;
+            o.items[0].quantity_cancelled = 1;
+            o
+        })
+        .collect();
+    for page in cancelled.chunks(1_000) {
+        store.apply_orders(page, &defaults, now).unwrap();
+    }
     // The shipped ones were handed over and acknowledged long ago, and Amazon shows what
     // every SKU should show.
     store
         .conn()
         .execute_batch(&format!(
-            "UPDATE orders SET acked_at = '{}', host_ref = 'POS', handed_out = 1 WHERE status = 'SHIPPED';
+            "UPDATE orders SET acked_at = '{now}', host_ref = 'POS', handed_out = 1 WHERE status = 'SHIPPED';
+             UPDATE deliveries SET acked_at = '{now}', host_ref = 'ERP', handed_out = 1
+                WHERE order_id IN (SELECT order_id FROM orders WHERE status = 'SHIPPED');
              UPDATE skus SET looked_up = 1, amazon = desired, pushed_for = desired;",
-            ts(now)
+            now = ts(now)
         ))
         .unwrap();
     store
@@ -142,6 +167,20 @@ fn costs(store: &Store, skus: usize, next: usize) -> Vec<(&'static str, f64)> {
             store.ack_order(&o.order_id, "POS", now).unwrap();
         }
     });
+    let group = Taker {
+        owner: "h".into(),
+        group: Some(GROUP.into()),
+        exclusive: false,
+    };
+    let hand_over_group = steps(store, || {
+        for _ in 0..20 {
+            let doc = store.next_order_for(&group, now, now).unwrap().unwrap();
+            let o: Order = serde_json::from_str(&doc).unwrap();
+            store
+                .ack_order_for(Some(GROUP), &o.order_id, "ERP", now)
+                .unwrap();
+        }
+    });
     let stock = steps(store, || {
         for i in 0..20 {
             let level = StockLevel {
@@ -180,6 +219,10 @@ fn costs(store: &Store, skus: usize, next: usize) -> Vec<(&'static str, f64)> {
         (
             "handing an order over and its acknowledgement",
             hand_over as f64 / 20.0,
+        ),
+        (
+            "handing an order to a named group and its acknowledgement",
+            hand_over_group as f64 / 20.0,
         ),
         ("one stock level", stock as f64 / 20.0),
         (

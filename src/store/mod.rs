@@ -664,6 +664,9 @@ fn apply_order(
     }
     let old_status = OrderStatus::parse(&s.status).unwrap_or(OrderStatus::Pending);
     if old_status != o.status {
+        if o.status == OrderStatus::Cancelled {
+            deliveries::cancel_deliveries(tx, &o.order_id)?;
+        }
         insert_event(
             tx,
             &Event::OrderStatusChanged {

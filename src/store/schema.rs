@@ -249,4 +249,14 @@ pub const MIGRATIONS: &[&str] = &[
      CREATE INDEX skus_out_of_step ON skus(sku)
         WHERE fba = 0 AND desired IS NOT NULL
           AND (amazon IS NULL OR desired <> COALESCE(pushed_for, amazon) OR recheck_after IS NOT NULL);",
+    // 18: an order cancelled before a group took it leaves the indexes of orders to hand out
+    // (else every hand-out steps over all of them, oldest first).
+    "DROP INDEX orders_to_deliver;
+     CREATE INDEX orders_to_deliver ON orders(ready_seq)
+        WHERE acked_at IS NULL AND ready_seq IS NOT NULL AND status <> 'CANCELLED';
+     ALTER TABLE deliveries ADD COLUMN cancelled INTEGER NOT NULL DEFAULT 0;
+     UPDATE deliveries SET cancelled = 1
+        WHERE order_id IN (SELECT order_id FROM orders WHERE status = 'CANCELLED');
+     DROP INDEX deliveries_open;
+     CREATE INDEX deliveries_open ON deliveries(grp, ready_seq) WHERE acked_at IS NULL AND cancelled = 0;",
 ];
