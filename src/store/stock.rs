@@ -1035,17 +1035,23 @@ fn accept(
     took: Option<&Take>,
     unless_known_after: Option<&str>,
 ) -> Result<()> {
-    let (amazon, amazon_at): (Option<i64>, Option<String>) = tx
-        .prepare_cached("SELECT amazon, amazon_at FROM skus WHERE sku = ?1")?
-        .query_row([sku], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?
-        .unwrap_or((None, None));
+    let took = took.filter(|t| t.units > 0);
+    // The known value is read only where it is needed (not for a plain patch).
+    let (amazon, amazon_at): (Option<i64>, Option<String>) =
+        if took.is_some() || unless_known_after.is_some() {
+            tx.prepare_cached("SELECT amazon, amazon_at FROM skus WHERE sku = ?1")?
+                .query_row([sku], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?
+                .unwrap_or((None, None))
+        } else {
+            (None, None)
+        };
     if let (Some(known), Some(limit)) = (&amazon_at, unless_known_after) {
         if known.as_str() > limit {
             return Ok(());
         }
     }
-    let keep = match took.filter(|t| t.units > 0) {
+    let keep = match took {
         Some(t) => not_yet_kept(tx, sku, t, amazon, amazon_at.as_deref())?,
         None => None,
     };
