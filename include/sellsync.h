@@ -373,7 +373,8 @@ sellsync_status sellsync_stock_set_batch(struct SellSync *h, const char *levels_
  `{"mappings": [{"sku": "MUG-6", "items": [{"host_item": "4711", "units": 6}]},
  {"sku": "GIFT", "items": [{"host_item": "4711"}, {"host_item": "0815", "units": 2}]},
  {"sku": "MUG-FBA", "fba": true}, {"sku": "OLD", "remove": true}]}`; optional per SKU:
- `product_type`, `buffer`, `allocation_percent`, `max_quantity`, `urgent_threshold`.
+ `product_type`, `buffer`, `allocation_percent`, `max_quantity`, `urgent_threshold`,
+ `handling_days` (0 to 30, sent with the quantity; none: Amazon's stays).
  */
 sellsync_status sellsync_sku_map(struct SellSync *h, const char *mapping_json);
 

@@ -48,6 +48,7 @@
 //! | `stock.buffer` | whole, 0 to 1000000000, or `"auto"` |
 //! | `stock.allocation_percent` | whole, 0 to 100 |
 //! | `stock.max_quantity`, `stock.urgent_threshold` | whole, 0 to 1000000000 (`max_quantity` may be null) |
+//! | `stock.handling_days` | whole, 0 to 30, or null |
 //! | `stock.listings_feed_window_seconds` | 0.001 to 86400 |
 //! | `stock.auto_buffer.window_seconds` | 0.001 to 86400, or null |
 //! | `stock.auto_buffer.percentile` | 0.5 up to but not including 1 |
@@ -226,6 +227,9 @@ pub const LIMITS: &[Limit] = &[
     }),
     whole("stock.urgent_threshold", 0.0, MAX_UNITS, |c| {
         Some(c.stock.urgent_threshold as f64)
+    }),
+    whole("stock.handling_days", 0.0, 30.0, |c| {
+        c.stock.handling_days.map(|n| n as f64)
     }),
     limit("stock.listings_feed_window_seconds", 0.001, 86_400.0, |c| {
         Some(c.stock.listings_feed_window_seconds)
@@ -444,6 +448,10 @@ pub struct StockConfig {
     pub urgent_threshold: i64,
     /// Product type sent with quantity updates when a mapping does not name one.
     pub product_type: String,
+    /// The handling time (days from order to dispatch) sent with every quantity when a
+    /// mapping does not name one. None: the listing keeps the handling time it has on Amazon
+    /// (quantities go out by `merge`, which leaves it alone).
+    pub handling_days: Option<i64>,
     /// Amazon accepts at most 5 JSON_LISTINGS_FEED submissions per this window.
     pub listings_feed_window_seconds: f64,
     /// Small changes go out at once through patchListingsItem while its usage plan allows;
@@ -483,6 +491,7 @@ impl Default for StockConfig {
             max_quantity: None,
             urgent_threshold: 0,
             product_type: "PRODUCT".into(),
+            handling_days: None,
             listings_feed_window_seconds: 300.0,
             fast_lane: true,
             read_back: true,

@@ -322,6 +322,10 @@ pub struct SkuMapping {
     pub max_quantity: Option<i64>,
     #[serde(default)]
     pub urgent_threshold: Option<i64>,
+    /// The listing's handling time in days (0 to 30), sent with its quantity (default:
+    /// `stock.handling_days`; none there either: Amazon's stays as it is).
+    #[serde(default)]
+    pub handling_days: Option<i64>,
     /// Removes the SKU's mapping (nothing is pushed for it any more).
     #[serde(default)]
     pub remove: bool,

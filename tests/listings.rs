@@ -18,6 +18,7 @@ fn listing(sku: &str, quantity: i64, fba: bool) -> ListingSeed {
         price_cents: Some(1250),
         fba,
         product_type: None,
+        handling_days: None,
     }
 }
 

@@ -46,6 +46,7 @@ pub fn demo_listings() -> Vec<ListingSeed> {
             price_cents: Some(499 + (i as i64 * 250) % 5000),
             fba: i > 36,
             product_type: Some("HOME".into()),
+            handling_days: None,
         })
         .collect()
 }

@@ -30,6 +30,9 @@ pub struct ListingSeed {
     pub fba: bool,
     #[serde(default)]
     pub product_type: Option<String>,
+    /// The listing's handling time in days (default: the account's).
+    #[serde(default)]
+    pub handling_days: Option<i64>,
 }
 
 impl ListingSeed {
@@ -44,6 +47,7 @@ impl ListingSeed {
             price_cents: None,
             fba,
             product_type: None,
+            handling_days: None,
         }
     }
 }
@@ -170,6 +174,8 @@ impl<'a> Control<'a> {
                         created: now,
                         last_updated: now,
                         quantity_updates: 0,
+                        handling_days: s.handling_days,
+                        restock_date: None,
                     },
                     Cause::Control,
                 );
@@ -251,6 +257,14 @@ impl<'a> Control<'a> {
     /// One order as the emulator holds it.
     pub fn order(&self, order_id: &str) -> Option<Order> {
         self.with_world(|w| w.orders.get(order_id).cloned())
+    }
+
+    /// The listing of a SKU of the first seller, as Amazon holds it.
+    pub fn listing(&self, sku: &str) -> Option<Listing> {
+        self.with_world(|w| {
+            let seller = w.sellers.first()?.seller_id.clone();
+            w.listings.get(&(seller, sku.to_string())).cloned()
+        })
     }
 
     /// The quantity Amazon shows for a SKU of the first seller.

@@ -35,6 +35,14 @@ pub struct Listing {
     pub last_updated: DateTime<Utc>,
     /// How many times the quantity was set by the seller (patch, put or feed).
     pub quantity_updates: u64,
+    /// The listing's handling time (`lead_time_to_ship_max_days` of its `DEFAULT` channel
+    /// entry); None: the account's default. A `replace` of `fulfillment_availability` that
+    /// does not carry it drops it, as on Amazon.
+    #[serde(default)]
+    pub handling_days: Option<i64>,
+    /// The `restock_date` of its `DEFAULT` channel entry, dropped the same way.
+    #[serde(default)]
+    pub restock_date: Option<String>,
 }
 
 /// Why a listing's quantity changed.
@@ -245,6 +253,8 @@ mod tests {
             created: DateTime::UNIX_EPOCH,
             last_updated: DateTime::UNIX_EPOCH,
             quantity_updates: 0,
+            handling_days: None,
+            restock_date: None,
         }
     }
 

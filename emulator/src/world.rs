@@ -336,7 +336,8 @@ pub struct World {
     /// Calls per (operation, status) since start (the log keeps only the latest).
     pub counts: BTreeMap<(&'static str, u16), u64>,
     pub next_id: u64,
-    /// Hours between an order's creation and its LatestShipDate.
+    /// The account's default handling time: hours between an order's creation and its
+    /// LatestShipDate for a listing without a handling time of its own.
     pub handling_hours: i64,
     /// Feed processing and order pending times (settable while running).
     pub settings: Settings,
@@ -544,6 +545,13 @@ impl World {
         if items.is_empty() {
             return None;
         }
+        // The longest handling time of the order's listings (the account's for a listing
+        // without one) sets its latest ship date.
+        let handling = items
+            .iter()
+            .map(|(l, _)| l.handling_days.map_or(self.handling_hours, |d| d * 24))
+            .max()
+            .unwrap_or(self.handling_hours);
         let order_id = self.new_order_id();
         let mut order_items = Vec::new();
         self.listings.set_time(now);
@@ -583,7 +591,7 @@ impl World {
             status: Status::Pending,
             fulfilled_by_amazon: fba.unwrap_or(false),
             earliest_ship: now,
-            latest_ship: now + Duration::hours(self.handling_hours),
+            latest_ship: now + Duration::hours(handling),
             currency,
             items: order_items,
             buyer_name: format!("Buyer {n}"),
@@ -870,6 +878,8 @@ mod tests {
                 created: now,
                 last_updated: now,
                 quantity_updates: 0,
+                handling_days: None,
+                restock_date: None,
             },
             Cause::Control,
         );

@@ -85,6 +85,7 @@ fn api() -> Api {
             price_cents: Some(999),
             fba: i >= 28,
             product_type: Some("HOME".into()),
+            handling_days: None,
         })
         .collect();
     c.seed_listings(None, &seeds).unwrap();

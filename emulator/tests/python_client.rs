@@ -6,6 +6,28 @@
 use sellsync_emulator::{Config, Emulator, ListingSeed, OrderSeed, Seller};
 use std::process::Command;
 
+/// Runs one of the Python scripts in `tests/python` with `args`; its output, after checking
+/// that it ended with "all ok".
+fn run_script(script: &str, args: &[&str]) -> String {
+    let python = std::env::var("SELLSYNC_PYTHON").unwrap_or_else(|_| "python3".into());
+    let path = format!("{}/tests/python/{script}", env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(&python)
+        .arg(path)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && text.contains("all ok"),
+        "{script} against the emulator failed (install its packages with scripts/test, or set SELLSYNC_PYTHON):\n{text}"
+    );
+    text
+}
+
 #[test]
 fn python_amazon_sp_api_completes_a_token_order_search_listings_patch_and_feed_round_trip() {
     let emu = Emulator::start(Config {
@@ -24,25 +46,9 @@ fn python_amazon_sp_api_completes_a_token_order_search_listings_patch_and_feed_r
             ..Default::default()
         })
         .unwrap();
-    let python = std::env::var("SELLSYNC_PYTHON").unwrap_or_else(|_| "python3".into());
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/python/sp_api_roundtrip.py"
-    );
-    let out = Command::new(&python)
-        .arg(script)
-        .arg(emu.url())
-        .arg(Seller::demo().seller_id)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success() && text.contains("all ok"),
-        "python-amazon-sp-api against the emulator failed (install it with scripts/test, or set SELLSYNC_PYTHON):\n{text}"
+    run_script(
+        "sp_api_roundtrip.py",
+        &[&emu.url(), &Seller::demo().seller_id],
     );
     // The emulator saw the client's calls, all within the rate limits.
     let c = emu.control();
@@ -51,4 +57,27 @@ fn python_amazon_sp_api_completes_a_token_order_search_listings_patch_and_feed_r
     assert_eq!(c.count("patchListingsItem", 200), 1);
     assert_eq!(c.count("createFeed", 202), 1);
     assert_eq!(c.quantity("SKU-0002"), Some(0));
+}
+
+/// Amazon's own SDK (amzn-sp-api) patches a quantity with the product type `PRODUCT` on a
+/// listing of another product type, by `merge`, and reads it back with its handling time.
+#[test]
+fn amazons_own_python_sdk_patches_a_quantity_with_product_type_product() {
+    let emu = Emulator::start(Config {
+        rate_scale: 1000.0,
+        ..Config::default()
+    })
+    .unwrap();
+    let seed = ListingSeed {
+        product_type: Some("HOME".into()),
+        handling_days: Some(3),
+        ..ListingSeed::new("MUG", 4, false)
+    };
+    emu.control().seed_listings(None, &[seed]).unwrap();
+    run_script(
+        "amzn_sdk_patch.py",
+        &[&emu.url(), &Seller::demo().seller_id, "MUG"],
+    );
+    assert_eq!(emu.control().count("patchListingsItem", 200), 1);
+    assert_eq!(emu.control().quantity("MUG"), Some(17));
 }

@@ -57,6 +57,7 @@ fn messages(items: impl Iterator<Item = (String, i64)>) -> Vec<FeedMessage> {
             pushed_for: None,
             took: None,
             sent_at: None,
+            handling_days: None,
         })
         .collect()
 }

@@ -185,6 +185,7 @@ fn run_inner(
             price_cents: Some(1500),
             fba: false,
             product_type: None,
+            handling_days: None,
         })
         .collect();
     ctl.seed_listings(None, &seeds)?;

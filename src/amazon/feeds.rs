@@ -20,7 +20,7 @@ pub fn listings_feed(seller_id: &str, messages: &[(FeedMessage, String)]) -> Val
         .iter()
         .map(|(m, product_type)| {
             json!({"messageId": m.message_id, "sku": m.sku, "operationType": "PATCH",
-                   "productType": product_type, "patches": quantity_patch(m.quantity)})
+                   "productType": product_type, "patches": quantity_patch(m.quantity, m.handling_days)})
         })
         .collect();
     json!({"header": {"sellerId": seller_id, "version": "2.0", "issueLocale": "en_US"}, "messages": messages})

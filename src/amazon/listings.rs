@@ -16,10 +16,17 @@ pub fn encode_segment(s: &str) -> String {
         .collect()
 }
 
-/// The patch that sets a seller-fulfilled quantity (the same shape the listings feed uses).
-pub fn quantity_patch(quantity: i64) -> Value {
-    json!([{"op": "replace", "path": "/attributes/fulfillment_availability",
-            "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": quantity}]}])
+/// The patch that sets a seller-fulfilled quantity, and the handling time when one is given
+/// (the same shape the listings feed uses). It is a `merge`: a `replace` drops every part of
+/// the channel's entry it does not carry, so the listing's handling time and restock date
+/// would fall back to the account's defaults on every stock change (a known limitation of
+/// Amazon's; `merge` keeps them since 2025-06-16).
+pub fn quantity_patch(quantity: i64, handling_days: Option<i64>) -> Value {
+    let mut entry = json!({"fulfillment_channel_code": "DEFAULT", "quantity": quantity});
+    if let Some(days) = handling_days {
+        entry["lead_time_to_ship_max_days"] = json!(days);
+    }
+    json!([{"op": "merge", "path": "/attributes/fulfillment_availability", "value": [entry]}])
 }
 
 /// Sets the quantity of one SKU at once. `Ok(Err(message))` when Amazon refused the
@@ -31,8 +38,10 @@ pub async fn patch_quantity(
     sku: &str,
     product_type: &str,
     quantity: i64,
+    handling_days: Option<i64>,
 ) -> Result<std::result::Result<(), String>> {
-    let body = json!({"productType": product_type, "patches": quantity_patch(quantity)});
+    let body =
+        json!({"productType": product_type, "patches": quantity_patch(quantity, handling_days)});
     let path = format!(
         "/listings/2021-08-01/items/{}/{}",
         encode_segment(seller_id),

@@ -103,13 +103,14 @@ async fn patch(core: &Core, p: &Push, report: &mut Report) -> Result<()> {
             return Ok(());
         }
     }
-    if let Some((shows, read_at)) = p.shows.filter(|(q, _)| *q == p.send) {
+    if let Some((shows, read_at)) = p.shows.filter(|(q, _)| *q == p.send && p.handling_in_step) {
         // Amazon already shows it (typically: an order took the units): nothing to send.
         let value = Shown {
             quantity: shows,
             pushed_for: p.desired,
             at: read_at,
             covers: Some(ts(read_at)),
+            handling_days: None,
         };
         return core
             .store
@@ -125,6 +126,7 @@ async fn patch(core: &Core, p: &Push, report: &mut Report) -> Result<()> {
         &p.sku,
         &p.product_type,
         p.send,
+        p.handling_days,
     )
     .await?;
     if let Err(message) = &outcome {
@@ -140,6 +142,7 @@ async fn patch(core: &Core, p: &Push, report: &mut Report) -> Result<()> {
         pushed_for: p.desired,
         at: core.client.amazon_now(),
         covers: Some(ts(sent_at)),
+        handling_days: p.handling_days,
     };
     core.store
         .record_patch(&p.sku, &value, p.took.as_ref(), outcome)?;
@@ -207,6 +210,7 @@ pub async fn run_feeds(core: &Core) -> Result<Report> {
                         pushed_for: Some(p.desired),
                         took: p.took.clone(),
                         sent_at: Some(sent_at.clone()),
+                        handling_days: p.handling_days,
                     },
                     p.product_type.clone(),
                 )

@@ -412,7 +412,8 @@ pub unsafe extern "C" fn sellsync_stock_set_batch(
 /// `{"mappings": [{"sku": "MUG-6", "items": [{"host_item": "4711", "units": 6}]},
 /// {"sku": "GIFT", "items": [{"host_item": "4711"}, {"host_item": "0815", "units": 2}]},
 /// {"sku": "MUG-FBA", "fba": true}, {"sku": "OLD", "remove": true}]}`; optional per SKU:
-/// `product_type`, `buffer`, `allocation_percent`, `max_quantity`, `urgent_threshold`.
+/// `product_type`, `buffer`, `allocation_percent`, `max_quantity`, `urgent_threshold`,
+/// `handling_days` (0 to 30, sent with the quantity; none: Amazon's stays).
 #[no_mangle]
 pub unsafe extern "C" fn sellsync_sku_map(
     h: *mut SellSync,

@@ -20,10 +20,13 @@ pub const BULK_CHANGE: usize = 50;
 const AUTO_BUFFER: i64 = -1;
 
 /// SKUs whose quantity on Amazon is not (known to be) in step with what they should show: the
-/// last push was made for another value, nothing was pushed and Amazon shows another, or an
-/// order seen since shows Amazon took units after its last known value.
+/// last push was made for another value, nothing was pushed and Amazon shows another, an
+/// order seen since shows Amazon took units after its last known value, or the handling time
+/// asked for was not accepted with a quantity yet. (The index `skus_out_of_step` has the same
+/// condition.)
 const OUT_OF_STEP: &str = "fba = 0 AND desired IS NOT NULL
-     AND (amazon IS NULL OR desired <> COALESCE(pushed_for, amazon) OR recheck_after IS NOT NULL)";
+     AND (amazon IS NULL OR desired <> COALESCE(pushed_for, amazon) OR recheck_after IS NOT NULL
+          OR (handling_days IS NOT NULL AND (handling_sent IS NULL OR handling_days <> handling_sent)))";
 
 fn buffer_to_db(b: Option<Buffer>) -> Option<i64> {
     b.map(|b| match b {
@@ -66,6 +69,8 @@ pub struct Shown {
     /// It covers every order placed before this time (Amazon's, as stored): when it was sent,
     /// or read. None: not known.
     pub covers: Option<String>,
+    /// The handling time sent with it (None: none was sent).
+    pub handling_days: Option<i64>,
 }
 
 /// A SKU whose quantity on Amazon differs from what it should be.
@@ -92,6 +97,10 @@ pub struct Push {
     /// Changed as part of a bulk change (it travels in a feed).
     pub bulk: bool,
     pub urgent_threshold: i64,
+    /// The handling time to send with the quantity (None: Amazon's stays as it is).
+    pub handling_days: Option<i64>,
+    /// Amazon accepted `handling_days` already (nothing to send for it alone).
+    pub handling_in_step: bool,
 }
 
 impl Push {
@@ -117,6 +126,9 @@ pub struct FeedMessage {
     /// before then.
     #[serde(default)]
     pub sent_at: Option<String>,
+    /// The handling time sent with the quantity.
+    #[serde(default)]
+    pub handling_days: Option<i64>,
 }
 
 /// What Amazon took from a SKU's quantity between two known values: `units` over the stretch
@@ -185,9 +197,10 @@ fn check_mapping(m: &SkuMapping) -> Result<()> {
     if out_of_range
         || m.allocation_percent
             .is_some_and(|p| !(0..=100).contains(&p))
+        || m.handling_days.is_some_and(|d| !(0..=30).contains(&d))
     {
         return bad(format!(
-            "buffer, max_quantity and urgent_threshold must be 0 to {MAX_ON_HAND}, allocation_percent 0 to 100"
+            "buffer, max_quantity and urgent_threshold must be 0 to {MAX_ON_HAND}, allocation_percent 0 to 100, handling_days 0 to 30"
         ));
     }
     Ok(())
@@ -209,14 +222,15 @@ impl Store {
         let mut remove = tx.prepare_cached("DELETE FROM skus WHERE sku = ?1")?;
         let mut upsert = tx.prepare_cached(
             "INSERT INTO skus(sku, fba, product_type, buffer, allocation_percent, max_quantity, urgent_threshold,
-                              product_type_explicit, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                              product_type_explicit, updated_at, handling_days, handling_explicit)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
              ON CONFLICT(sku) DO UPDATE SET fba = excluded.fba,
                  product_type = CASE WHEN excluded.product_type_explicit = 1 OR skus.looked_up = 0
                                      THEN excluded.product_type ELSE skus.product_type END,
                  buffer = excluded.buffer, allocation_percent = excluded.allocation_percent,
                  max_quantity = excluded.max_quantity, urgent_threshold = excluded.urgent_threshold,
                  product_type_explicit = excluded.product_type_explicit,
+                 handling_days = excluded.handling_days, handling_explicit = excluded.handling_explicit,
                  attempts = 0, updated_at = excluded.updated_at",
         )?;
         let mut clear = tx.prepare_cached("DELETE FROM sku_components WHERE sku = ?1")?;
@@ -242,7 +256,9 @@ impl Store {
                 m.max_quantity,
                 m.urgent_threshold,
                 m.product_type.is_some(),
-                at
+                at,
+                m.handling_days.or(defaults.handling_days),
+                m.handling_days.is_some()
             ])?;
             clear.execute([&m.sku])?;
             for c in &m.items {
@@ -324,6 +340,10 @@ impl Store {
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         recompute(&tx, skus.iter().map(String::as_str), defaults, None)?;
+        tx.execute(
+            "UPDATE skus SET handling_days = ?1 WHERE handling_explicit = 0",
+            [defaults.handling_days],
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -382,7 +402,8 @@ impl Store {
     pub fn pending_pushes(&self, defaults: &StockConfig) -> Result<Vec<Push>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT sku, product_type, desired, amazon, amazon_at, in_flight_feed IS NOT NULL, urgent_threshold, bulk FROM skus
+            "SELECT sku, product_type, desired, amazon, amazon_at, in_flight_feed IS NOT NULL, urgent_threshold, bulk,
+                    handling_days, handling_sent FROM skus
              WHERE {OUT_OF_STEP} AND looked_up = 1 AND attempts < ?1
              ORDER BY sku"
         ))?;
@@ -402,6 +423,11 @@ impl Store {
                     .get::<_, Option<i64>>(6)?
                     .unwrap_or(defaults.urgent_threshold),
                 bulk: r.get(7)?,
+                handling_days: r.get(8)?,
+                handling_in_step: {
+                    let (asked, sent): (Option<i64>, Option<i64>) = (r.get(8)?, r.get(9)?);
+                    asked.is_none() || asked == sent
+                },
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -602,6 +628,7 @@ impl Store {
                 pushed_for: m.pushed_for.unwrap_or(m.quantity),
                 at: now,
                 covers: m.sent_at.clone(),
+                handling_days: m.handling_days,
             };
             accept(&tx, &m.sku, &value, m.took.as_ref(), Some(&later_than))?;
         }
@@ -1057,7 +1084,7 @@ fn accept(
     };
     tx.prepare_cached(
         "UPDATE skus SET amazon = ?2, amazon_at = ?3, pushed_for = ?4, bulk = 0, attempts = 0, last_error = NULL,
-             patch_sent = NULL, patch_sent_at = NULL,
+             patch_sent = NULL, patch_sent_at = NULL, handling_sent = COALESCE(?6, handling_sent),
              recheck_after = CASE WHEN recheck_after < ?5 THEN NULL ELSE recheck_after END
          WHERE sku = ?1",
     )?
@@ -1066,7 +1093,8 @@ fn accept(
         value.quantity,
         ts(value.at),
         value.pushed_for,
-        value.covers
+        value.covers,
+        value.handling_days
     ])?;
     if let Some(t) = keep {
         tx.prepare_cached(
@@ -1197,6 +1225,7 @@ mod tests {
             pushed_for: Some(7),
             took: None,
             sent_at: Some(ts(t0)),
+            handling_days: None,
         };
         store
             .record_feed("F-1", std::slice::from_ref(&feed), t0)
@@ -1208,6 +1237,7 @@ mod tests {
             pushed_for: 2,
             at: t0 + chrono::Duration::seconds(11),
             covers: Some(ts(t0 + chrono::Duration::seconds(11))),
+            handling_days: None,
         };
         store.record_patch("MUG", &patched, None, Ok(())).unwrap();
         let ended = t0 + chrono::Duration::seconds(1);
@@ -1237,6 +1267,7 @@ mod tests {
             pushed_for,
             at: at(when),
             covers: Some(when.into()),
+            handling_days: None,
         };
         let patch_took = took("2026-11-26T12:01:00.000Z");
         store
@@ -1254,6 +1285,7 @@ mod tests {
             pushed_for: Some(4),
             took: Some(took("2026-11-26T12:00:30.000Z")),
             sent_at: Some("2026-11-26T12:00:30.000Z".into()),
+            handling_days: None,
         };
         store
             .record_feed("F-1", std::slice::from_ref(&feed), t0)

@@ -2,7 +2,9 @@
 //! `JSON_LISTINGS_FEED` validated against the official schema, the order feeds (cancellation,
 //! refund, fulfilment) as flat files, and processing reports in the official shapes.
 
-use super::listings::{apply_attribute, apply_patches, check_product_type, Patch};
+use super::listings::{
+    apply_attribute, apply_patches, check_product_type, offer_only, patched_attribute, Mode, Patch,
+};
 use super::{iso, Ctx};
 
 use crate::reply::{Body, Reply};
@@ -461,23 +463,23 @@ fn apply_message(
         .listings
         .get(&key)
         .ok_or(("NOT_FOUND".into(), format!("SKU '{sku}' has no listing")))?;
-    check_product_type(
-        current,
-        m.get("productType").and_then(Value::as_str).unwrap_or(""),
-    )?;
+    let product_type = m.get("productType").and_then(Value::as_str).unwrap_or("");
+    let attrs = m.get("attributes").and_then(Value::as_object);
     let mut next = match op {
         "PATCH" => {
             let patches: Vec<Patch> =
                 serde_json::from_value(m.get("patches").cloned().unwrap_or_default())
                     .map_err(|e| ("INVALID_PATCH".to_string(), e.to_string()))?;
+            let names = patches.iter().filter_map(|p| patched_attribute(&p.path));
+            check_product_type(current, product_type, offer_only(names))?;
             apply_patches(current, &patches)?
         }
         _ => {
+            let names = attrs.into_iter().flat_map(|a| a.keys().map(String::as_str));
+            check_product_type(current, product_type, offer_only(names))?;
             let mut l = current.clone();
-            if let Some(attrs) = m.get("attributes").and_then(Value::as_object) {
-                for (name, value) in attrs {
-                    apply_attribute(&mut l, name, value)?;
-                }
+            for (name, value) in attrs.into_iter().flatten() {
+                apply_attribute(&mut l, name, value, Mode::Replace)?;
             }
             l
         }

@@ -27,7 +27,7 @@ pub fn listing_json(l: &Listing, marketplace_id: &str, included: &[String]) -> V
     if has("attributes") {
         v["attributes"] = json!({
             "item_name": [{"value": l.title, "marketplace_id": marketplace_id}],
-            "fulfillment_availability": [{"fulfillment_channel_code": channel, "quantity": l.quantity}],
+            "fulfillment_availability": [fulfillment_entry(l, channel)],
             "purchasable_offer": [{"marketplace_id": marketplace_id, "currency": l.currency,
                                     "our_price": [{"schedule": [{"value_with_tax": l.price_cents as f64 / 100.0}]}]}]
         });
@@ -44,6 +44,18 @@ pub fn listing_json(l: &Listing, marketplace_id: &str, included: &[String]) -> V
             json!([{"fulfillmentChannelCode": channel, "quantity": l.quantity}]);
     }
     v
+}
+
+/// A listing's `fulfillment_availability` entry as its attributes show it.
+fn fulfillment_entry(l: &Listing, channel: &str) -> Value {
+    let mut e = json!({"fulfillment_channel_code": channel, "quantity": l.quantity});
+    if let Some(d) = l.handling_days {
+        e["lead_time_to_ship_max_days"] = json!(d);
+    }
+    if let Some(r) = &l.restock_date {
+        e["restock_date"] = json!(r);
+    }
+    e
 }
 
 fn marketplace_or_400(ctx: &Ctx<'_>) -> Result<String, Reply> {
@@ -88,35 +100,104 @@ pub struct Patch {
 /// What was wrong with a patch or attribute set: (code, message).
 pub type Issue = (String, String);
 
+/// How an attribute's value is applied. `Replace` (`add`, `replace`, and a put's attributes)
+/// sets the whole value: a `fulfillment_availability` entry that does not carry
+/// `lead_time_to_ship_max_days` or `restock_date` drops them, and the listing falls back to
+/// the account's handling time (selling-partner-api-docs #2395, Amazon staff: a known
+/// limitation; #3002 for feeds). `Merge` changes only what the entry carries, the entry
+/// chosen by its `fulfillment_channel_code` (SP-API changelog, 2025-06-16).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Replace,
+    Merge,
+}
+
+/// The attributes of an offer: Amazon accepts them under the product type `PRODUCT`
+/// whatever the listing's own product type (selling-partner-api-models #317, Amazon staff).
+const OFFER_ATTRIBUTES: &[&str] = &[
+    "fulfillment_availability",
+    "purchasable_offer",
+    "list_price",
+    "condition_type",
+    "merchant_shipping_group",
+    "max_order_quantity",
+    "skip_offer",
+];
+
+/// Whether every named attribute belongs to the offer.
+pub fn offer_only<'a>(mut names: impl Iterator<Item = &'a str>) -> bool {
+    names.all(|n| OFFER_ATTRIBUTES.contains(&n))
+}
+
+/// The attribute a patch path names (`/attributes/<name>`).
+pub fn patched_attribute(path: &str) -> Option<&str> {
+    path.strip_prefix("/attributes/")
+        .filter(|n| !n.is_empty() && !n.contains('/'))
+}
+
 /// Applies attribute values to a listing; returns the issues that prevent acceptance.
-pub fn apply_attribute(l: &mut Listing, name: &str, value: &Value) -> Result<(), Issue> {
+pub fn apply_attribute(
+    l: &mut Listing,
+    name: &str,
+    value: &Value,
+    mode: Mode,
+) -> Result<(), Issue> {
     match name {
         "fulfillment_availability" => {
             let entry = value.get(0).ok_or_else(|| {
                 issue("INVALID_VALUE", "fulfillment_availability needs one value")
             })?;
-            let q = entry.get("quantity").and_then(Value::as_i64);
+            // Amazon refuses an entry without its channel (selling-partner-api-models #4554).
             let code = entry
                 .get("fulfillment_channel_code")
                 .and_then(Value::as_str)
-                .unwrap_or("DEFAULT");
+                .ok_or_else(|| {
+                    issue(
+                        "MISSING_ATTRIBUTE",
+                        "fulfillment_availability needs fulfillment_channel_code",
+                    )
+                })?;
             if l.fba || code != "DEFAULT" {
                 return Err(issue(
                     "FBA_QUANTITY",
                     "The quantity of a listing fulfilled by Amazon cannot be set by the seller",
                 ));
             }
-            match q {
+            let lead = match entry.get("lead_time_to_ship_max_days") {
+                None => None,
+                Some(v) => Some(v.as_i64().filter(|d| (0..=30).contains(d)).ok_or_else(|| {
+                    issue(
+                        "INVALID_VALUE",
+                        "lead_time_to_ship_max_days must be a whole number of days from 0 to 30",
+                    )
+                })?),
+            };
+            let restock = entry
+                .get("restock_date")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            match entry.get("quantity").and_then(Value::as_i64) {
                 Some(q) if q >= 0 => {
                     l.quantity = q;
                     l.quantity_updates += 1;
-                    Ok(())
                 }
-                _ => Err(issue(
-                    "INVALID_VALUE",
-                    "quantity must be a non-negative integer",
-                )),
+                // The quantity is required even to change only the handling time
+                // (selling-partner-api-models #4841, Amazon staff).
+                _ => {
+                    return Err(issue(
+                        "INVALID_VALUE",
+                        "quantity must be a non-negative integer",
+                    ))
+                }
             }
+            match mode {
+                Mode::Replace => (l.handling_days, l.restock_date) = (lead, restock),
+                Mode::Merge => {
+                    l.handling_days = lead.or(l.handling_days);
+                    l.restock_date = restock.or(l.restock_date.take());
+                }
+            }
+            Ok(())
         }
         "purchasable_offer" => {
             let price = value
@@ -146,9 +227,10 @@ fn issue(code: &str, message: &str) -> Issue {
     (code.to_string(), message.to_string())
 }
 
-/// Amazon validates a submission against the product type the listing has.
-pub fn check_product_type(l: &Listing, product_type: &str) -> Result<(), Issue> {
-    if product_type == l.product_type {
+/// Amazon validates a submission against the product type the listing has, or `PRODUCT` for
+/// one that changes only offer attributes (`offer_only`).
+pub fn check_product_type(l: &Listing, product_type: &str, offer_only: bool) -> Result<(), Issue> {
+    if product_type == l.product_type || (offer_only && product_type == "PRODUCT") {
         Ok(())
     } else {
         Err(issue(
@@ -165,27 +247,28 @@ pub fn check_product_type(l: &Listing, product_type: &str) -> Result<(), Issue> 
 pub fn apply_patches(l: &Listing, patches: &[Patch]) -> Result<Listing, Issue> {
     let mut next = l.clone();
     for p in patches {
-        let name = p
-            .path
-            .strip_prefix("/attributes/")
-            .filter(|n| !n.is_empty() && !n.contains('/'))
-            .ok_or_else(|| {
-                issue(
-                    "INVALID_PATH",
-                    "Only top-level attributes (/attributes/<name>) can be patched",
-                )
-            })?;
-        match p.op.as_str() {
-            "add" | "replace" | "merge" => {
+        let name = patched_attribute(&p.path).ok_or_else(|| {
+            issue(
+                "INVALID_PATH",
+                "Only top-level attributes (/attributes/<name>) can be patched",
+            )
+        })?;
+        let mode = match p.op.as_str() {
+            "add" | "replace" => Some(Mode::Replace),
+            "merge" => Some(Mode::Merge),
+            _ => None,
+        };
+        match (p.op.as_str(), mode) {
+            (_, Some(mode)) => {
                 let v = p
                     .value
                     .as_ref()
                     .filter(|v| v.is_array())
                     .ok_or_else(|| issue("INVALID_VALUE", "value must be an array"))?;
-                apply_attribute(&mut next, name, v)?;
+                apply_attribute(&mut next, name, v, mode)?;
             }
-            "delete" => {}
-            other => return Err(issue("INVALID_OP", &format!("Unknown patch op {other}"))),
+            ("delete", _) => {}
+            (other, _) => return Err(issue("INVALID_OP", &format!("Unknown patch op {other}"))),
         }
     }
     Ok(next)
@@ -234,14 +317,22 @@ pub fn patch(ctx: &mut Ctx<'_>) -> Reply {
             "NOT_FOUND",
             &format!("SKU '{sku}' has no listing to patch"),
         )),
-        Some(l) => check_product_type(l, &req.product_type)
-            .and_then(|_| apply_patches(l, &req.patches))
-            .map(|mut next| {
-                if !preview {
-                    next.last_updated = now;
-                    ctx.world.listings.save(&key.0, next, Cause::Patch);
-                }
-            }),
+        Some(l) => check_product_type(
+            l,
+            &req.product_type,
+            offer_only(
+                req.patches
+                    .iter()
+                    .filter_map(|p| patched_attribute(&p.path)),
+            ),
+        )
+        .and_then(|_| apply_patches(l, &req.patches))
+        .map(|mut next| {
+            if !preview {
+                next.last_updated = now;
+                ctx.world.listings.save(&key.0, next, Cause::Patch);
+            }
+        }),
     };
     submission(ctx, &sku, result, preview)
 }
@@ -281,12 +372,14 @@ pub fn put(ctx: &mut Ctx<'_>) -> Reply {
             created: ctx.now,
             last_updated: ctx.now,
             quantity_updates: 0,
+            handling_days: None,
+            restock_date: None,
         });
     l.product_type = req.product_type;
     let result = req
         .attributes
         .iter()
-        .try_for_each(|(name, value)| apply_attribute(&mut l, name, value));
+        .try_for_each(|(name, value)| apply_attribute(&mut l, name, value, Mode::Replace));
     if result.is_ok() {
         l.last_updated = ctx.now;
         ctx.world.listings.save(&key.0, l, Cause::Put);

@@ -1,0 +1,186 @@
+//! The real Amazon's habits where its models are silent, each as the emulator reproduces it:
+//! a `replace` of `fulfillment_availability` drops the handling time, `merge` keeps it; offer
+//! attributes are accepted under the product type `PRODUCT`; a listings feed's PATCH needs
+//! `fulfillment_channel_code`.
+
+mod common;
+
+use common::Api;
+use sellsync_emulator::Seller;
+use serde_json::{json, Value};
+
+const MP: &str = "ATVPDKIKX0DER";
+
+/// An emulator with MUG (product type HOME, quantity 5, handling time 3 days).
+fn api() -> Api {
+    let api = Api::fast();
+    api.control(
+        "POST",
+        "listings",
+        Some(json!({"listings": [
+            {"sku": "MUG", "quantity": 5, "product_type": "HOME", "handling_days": 3}]})),
+    );
+    api
+}
+
+fn patch(api: &Api, product_type: &str, op: &str, attribute: &str, value: Value) -> Value {
+    let seller = Seller::demo().seller_id;
+    let body = json!({"productType": product_type,
+        "patches": [{"op": op, "path": format!("/attributes/{attribute}"), "value": value}]});
+    let a = api.call(
+        "PATCH",
+        &format!("/listings/2021-08-01/items/{seller}/MUG"),
+        &[("marketplaceIds", MP)],
+        Some(&body),
+    );
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    a.body
+}
+
+fn quantity(q: i64) -> Value {
+    json!([{"fulfillment_channel_code": "DEFAULT", "quantity": q}])
+}
+
+/// MUG's handling time as getListingsItem's attributes show it, and the hours between a new
+/// order's creation and its latest ship date.
+fn handling(api: &Api) -> (Option<i64>, i64) {
+    let seller = Seller::demo().seller_id;
+    let got = api.call(
+        "GET",
+        &format!("/listings/2021-08-01/items/{seller}/MUG"),
+        &[("marketplaceIds", MP), ("includedData", "attributes")],
+        None,
+    );
+    let days = got.body["attributes"]["fulfillment_availability"][0]["lead_time_to_ship_max_days"]
+        .as_i64();
+    let ids = api.control("POST", "orders", Some(json!({"lines": [["MUG", 1]]})));
+    let id = ids["order_ids"][0].as_str().unwrap().to_string();
+    let order = api.emu.control().order(&id).unwrap();
+    (days, (order.latest_ship - order.created).num_hours())
+}
+
+#[test]
+fn a_replace_of_the_quantity_drops_the_handling_time_and_a_merge_keeps_it() {
+    let api = api();
+    assert_eq!(handling(&api), (Some(3), 72));
+    let merged = patch(
+        &api,
+        "HOME",
+        "merge",
+        "fulfillment_availability",
+        quantity(9),
+    );
+    assert_eq!(merged["status"], "ACCEPTED");
+    assert_eq!(api.emu.control().quantity("MUG"), Some(9));
+    assert_eq!(
+        handling(&api),
+        (Some(3), 72),
+        "merge keeps the handling time"
+    );
+    let replaced = patch(
+        &api,
+        "HOME",
+        "replace",
+        "fulfillment_availability",
+        quantity(9),
+    );
+    assert_eq!(replaced["status"], "ACCEPTED");
+    assert_eq!(
+        handling(&api),
+        (None, 48),
+        "replace drops it: the account's 2 days"
+    );
+    let with_lead = json!([{"fulfillment_channel_code": "DEFAULT", "quantity": 9,
+                            "lead_time_to_ship_max_days": 4}]);
+    patch(&api, "HOME", "merge", "fulfillment_availability", with_lead);
+    assert_eq!(handling(&api), (Some(4), 96));
+    let no_channel = patch(
+        &api,
+        "HOME",
+        "merge",
+        "fulfillment_availability",
+        json!([{"quantity": 1}]),
+    );
+    assert_eq!(no_channel["status"], "INVALID");
+}
+
+#[test]
+fn offer_attributes_are_accepted_under_product_and_others_are_not() {
+    let api = api();
+    let q = patch(
+        &api,
+        "PRODUCT",
+        "merge",
+        "fulfillment_availability",
+        quantity(2),
+    );
+    assert_eq!(q["status"], "ACCEPTED", "{q}");
+    assert_eq!(api.emu.control().quantity("MUG"), Some(2));
+    let name = patch(
+        &api,
+        "PRODUCT",
+        "replace",
+        "item_name",
+        json!([{"value": "Big mug"}]),
+    );
+    assert_eq!(
+        name["status"], "INVALID",
+        "item_name is not an offer attribute"
+    );
+    assert_eq!(name["issues"][0]["code"], "PRODUCT_TYPE_MISMATCH");
+    let other = patch(
+        &api,
+        "LUGGAGE",
+        "merge",
+        "fulfillment_availability",
+        quantity(1),
+    );
+    assert_eq!(
+        other["status"], "INVALID",
+        "another product type is refused"
+    );
+}
+
+#[test]
+fn a_listings_feed_patch_needs_its_channel_and_a_merge_keeps_the_handling_time() {
+    let api = api();
+    let seller = Seller::demo().seller_id;
+    let message = |id: i64, entry: Value| {
+        json!({"messageId": id, "sku": "MUG", "operationType": "PATCH", "productType": "PRODUCT",
+               "patches": [{"op": "merge", "path": "/attributes/fulfillment_availability", "value": [entry]}]})
+    };
+    let feed = json!({"header": {"sellerId": seller, "version": "2.0"}, "messages": [
+        message(1, json!({"quantity": 30})),
+        message(2, json!({"fulfillment_channel_code": "DEFAULT", "quantity": 8}))]});
+    let doc = api.upload("application/json", feed.to_string().into_bytes());
+    let created = api.call(
+        "POST",
+        "/feeds/2021-06-30/feeds",
+        &[],
+        Some(
+            &json!({"feedType": "JSON_LISTINGS_FEED", "marketplaceIds": [MP],
+                     "inputFeedDocumentId": doc.body["feedDocumentId"]}),
+        ),
+    );
+    let feed_id = created.body["feedId"].as_str().unwrap().to_string();
+    let done = api.wait_done(&format!("/feeds/2021-06-30/feeds/{feed_id}"));
+    assert_eq!(done["processingStatus"], "DONE");
+    let report = api.call(
+        "GET",
+        &format!(
+            "/feeds/2021-06-30/documents/{}",
+            done["resultFeedDocumentId"].as_str().unwrap()
+        ),
+        &[],
+        None,
+    );
+    let text = reqwest::blocking::get(report.body["url"].as_str().unwrap())
+        .unwrap()
+        .text()
+        .unwrap();
+    let report: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(report["summary"]["messagesInvalid"], 1, "{report}");
+    assert_eq!(report["issues"][0]["messageId"], 1);
+    assert_eq!(api.emu.control().quantity("MUG"), Some(8));
+    assert_eq!(handling(&api), (Some(3), 72));
+}
