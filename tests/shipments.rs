@@ -272,6 +272,75 @@ fn a_confirmation_amazon_refuses_is_reported_and_not_sent_again() {
 }
 
 #[test]
+fn carriers_reach_amazon_as_its_codes_and_an_unknown_one_without_a_name_is_refused() {
+    // What hosts pass, what Amazon's record of the package must show.
+    let cases = [
+        ("ups", "UPS", None),
+        ("Royal Mail", "Royal Mail", None),
+        ("DHL Express", "DHL Express", None),
+        ("fedex", "FedEx", None),
+        ("usps", "USPS", None),
+        ("deutsche post", "Deutsche Post", None),
+        ("Yamato", "YamatoTransport", None),
+        ("Kurier Meier", "Other", Some("Kurier Meier")),
+    ];
+    let (emu, _dir, engine, _ids, orders) = shop_with_orders(cases.len());
+    let unknown = Shipment {
+        carrier_code: "Kurier Meier".into(),
+        ..shipment(&orders[0], None, 1)
+    };
+    match engine.shipment_confirm(&unknown) {
+        Err(e @ sellsync::Error::InvalidArgument(_)) => {
+            assert_eq!(sellsync::status_name(&e), "INVALID_ARGUMENT");
+            let m = e.to_string();
+            assert!(
+                m.contains("\"Kurier Meier\"") && m.contains("carrier_name"),
+                "{m}"
+            );
+        }
+        other => panic!("an unknown carrier without a name was not refused: {other:?}"),
+    }
+    for (o, (given, _, name)) in orders.iter().zip(cases) {
+        let s = Shipment {
+            carrier_code: given.into(),
+            carrier_name: name.map(str::to_string),
+            ..shipment(o, None, 1)
+        };
+        engine.shipment_confirm(&s).unwrap();
+        // The same package again, spelled as Amazon does, is the same package.
+        let code = sellsync::carriers::amazon_code(given).unwrap_or(given);
+        let again = Shipment {
+            carrier_code: code.into(),
+            package_reference_id: Some("1".into()),
+            ..s
+        };
+        assert_eq!(engine.shipment_confirm(&again).unwrap(), "1");
+    }
+    send_all(&engine);
+    assert!(!events(&engine)
+        .iter()
+        .any(|e| e["type"] == "shipment.failed"));
+    let state = emu.control().state();
+    for (o, (given, code, name)) in orders.iter().zip(cases) {
+        let ship = state["shipments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["order_id"] == o["order_id"])
+            .unwrap_or_else(|| panic!("{given}: no package at Amazon"));
+        assert_eq!(ship["carrier_code"], code, "{given}");
+        assert_eq!(ship["carrier_name"].as_str(), name, "{given}");
+        // Sent as a string: Amazon refuses a JSON number.
+        assert_eq!(ship["package_reference_id"], "1");
+        assert_eq!(ship["confirmations"], 1);
+    }
+    // Every code a name maps to is one Amazon takes.
+    for code in sellsync::carriers::codes() {
+        assert!(sellsync_emulator::carriers::is_known(code), "{code}");
+    }
+}
+
+#[test]
 fn orders_close_to_their_ship_by_date_are_announced_once() {
     let emu = emulator(1000.0);
     seed_listings(&emu, 3, 50);
