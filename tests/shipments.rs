@@ -341,6 +341,49 @@ fn carriers_reach_amazon_as_its_codes_and_an_unknown_one_without_a_name_is_refus
 }
 
 #[test]
+fn an_already_fulfilled_answer_to_a_resend_is_success_once_amazons_order_shows_it_shipped() {
+    let (emu, _dir, engine, _ids, orders) = shop_with_orders(1);
+    let id = orders[0]["order_id"].as_str().unwrap().to_string();
+    let q = orders[0]["items"][0]["quantity"].as_i64().unwrap();
+    engine
+        .shipment_confirm(&shipment(&orders[0], None, q))
+        .unwrap();
+    let c = emu.control();
+    // The first call arrives but its answer is lost; the order read next lags behind, so the
+    // package is sent again, and Amazon refuses that resend as already fulfilled.
+    for (operation, kind) in [
+        ("confirmShipment", FaultKind::Drop),
+        ("getOrder2026", FaultKind::StalePage),
+        ("confirmShipment", FaultKind::AlreadyFulfilled),
+    ] {
+        c.inject(Fault {
+            operation: operation.into(),
+            count: 1,
+            kind,
+        });
+    }
+    send_all(&engine);
+    assert_eq!(c.count("confirmShipment", 400), 1, "the resend was refused");
+    let evs = events(&engine);
+    assert!(
+        !evs.iter().any(|e| e["type"] == "shipment.failed"),
+        "{evs:?}"
+    );
+    let confirmed: Vec<_> = evs
+        .iter()
+        .filter(|e| e["type"] == "shipment.confirmed")
+        .collect();
+    assert_eq!(confirmed.len(), 1);
+    assert_eq!(confirmed[0]["verified_by_reading_back"], true);
+    let view: serde_json::Value =
+        serde_json::from_str(&engine.shipments(Some(&id)).unwrap()).unwrap();
+    assert_eq!(view["shipments"][0]["state"], "SENT");
+    let ships = c.state()["shipments"].as_array().unwrap().clone();
+    assert_eq!(ships.len(), 1, "no second package");
+    assert_eq!(ships[0]["confirmations"], 1);
+}
+
+#[test]
 fn orders_close_to_their_ship_by_date_are_announced_once() {
     let emu = emulator(1000.0);
     seed_listings(&emu, 3, 50);
