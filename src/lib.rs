@@ -7,6 +7,7 @@
 #![deny(unsafe_code)]
 
 pub mod amazon;
+pub mod carriers;
 pub mod clock;
 pub mod config;
 pub mod engine;

@@ -272,6 +272,118 @@ fn a_confirmation_amazon_refuses_is_reported_and_not_sent_again() {
 }
 
 #[test]
+fn carriers_reach_amazon_as_its_codes_and_an_unknown_one_without_a_name_is_refused() {
+    // What hosts pass, what Amazon's record of the package must show.
+    let cases = [
+        ("ups", "UPS", None),
+        ("Royal Mail", "Royal Mail", None),
+        ("DHL Express", "DHL Express", None),
+        ("fedex", "FedEx", None),
+        ("usps", "USPS", None),
+        ("deutsche post", "Deutsche Post", None),
+        ("Yamato", "YamatoTransport", None),
+        ("Kurier Meier", "Other", Some("Kurier Meier")),
+    ];
+    let (emu, _dir, engine, _ids, orders) = shop_with_orders(cases.len());
+    let unknown = Shipment {
+        carrier_code: "Kurier Meier".into(),
+        ..shipment(&orders[0], None, 1)
+    };
+    match engine.shipment_confirm(&unknown) {
+        Err(e @ sellsync::Error::InvalidArgument(_)) => {
+            assert_eq!(sellsync::status_name(&e), "INVALID_ARGUMENT");
+            let m = e.to_string();
+            assert!(
+                m.contains("\"Kurier Meier\"") && m.contains("carrier_name"),
+                "{m}"
+            );
+        }
+        other => panic!("an unknown carrier without a name was not refused: {other:?}"),
+    }
+    for (o, (given, _, name)) in orders.iter().zip(cases) {
+        let s = Shipment {
+            carrier_code: given.into(),
+            carrier_name: name.map(str::to_string),
+            ..shipment(o, None, 1)
+        };
+        engine.shipment_confirm(&s).unwrap();
+        // The same package again, spelled as Amazon does, is the same package.
+        let code = sellsync::carriers::amazon_code(given).unwrap_or(given);
+        let again = Shipment {
+            carrier_code: code.into(),
+            package_reference_id: Some("1".into()),
+            ..s
+        };
+        assert_eq!(engine.shipment_confirm(&again).unwrap(), "1");
+    }
+    send_all(&engine);
+    assert!(!events(&engine)
+        .iter()
+        .any(|e| e["type"] == "shipment.failed"));
+    let state = emu.control().state();
+    for (o, (given, code, name)) in orders.iter().zip(cases) {
+        let ship = state["shipments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["order_id"] == o["order_id"])
+            .unwrap_or_else(|| panic!("{given}: no package at Amazon"));
+        assert_eq!(ship["carrier_code"], code, "{given}");
+        assert_eq!(ship["carrier_name"].as_str(), name, "{given}");
+        // Sent as a string: Amazon refuses a JSON number.
+        assert_eq!(ship["package_reference_id"], "1");
+        assert_eq!(ship["confirmations"], 1);
+    }
+    // Every code a name maps to is one Amazon takes.
+    for code in sellsync::carriers::codes() {
+        assert!(sellsync_emulator::carriers::is_known(code), "{code}");
+    }
+}
+
+#[test]
+fn an_already_fulfilled_answer_to_a_resend_is_success_once_amazons_order_shows_it_shipped() {
+    let (emu, _dir, engine, _ids, orders) = shop_with_orders(1);
+    let id = orders[0]["order_id"].as_str().unwrap().to_string();
+    let q = orders[0]["items"][0]["quantity"].as_i64().unwrap();
+    engine
+        .shipment_confirm(&shipment(&orders[0], None, q))
+        .unwrap();
+    let c = emu.control();
+    // The first call arrives but its answer is lost; the order read next lags behind, so the
+    // package is sent again, and Amazon refuses that resend as already fulfilled.
+    for (operation, kind) in [
+        ("confirmShipment", FaultKind::Drop),
+        ("getOrder2026", FaultKind::StalePage),
+        ("confirmShipment", FaultKind::AlreadyFulfilled),
+    ] {
+        c.inject(Fault {
+            operation: operation.into(),
+            count: 1,
+            kind,
+        });
+    }
+    send_all(&engine);
+    assert_eq!(c.count("confirmShipment", 400), 1, "the resend was refused");
+    let evs = events(&engine);
+    assert!(
+        !evs.iter().any(|e| e["type"] == "shipment.failed"),
+        "{evs:?}"
+    );
+    let confirmed: Vec<_> = evs
+        .iter()
+        .filter(|e| e["type"] == "shipment.confirmed")
+        .collect();
+    assert_eq!(confirmed.len(), 1);
+    assert_eq!(confirmed[0]["verified_by_reading_back"], true);
+    let view: serde_json::Value =
+        serde_json::from_str(&engine.shipments(Some(&id)).unwrap()).unwrap();
+    assert_eq!(view["shipments"][0]["state"], "SENT");
+    let ships = c.state()["shipments"].as_array().unwrap().clone();
+    assert_eq!(ships.len(), 1, "no second package");
+    assert_eq!(ships[0]["confirmations"], 1);
+}
+
+#[test]
 fn orders_close_to_their_ship_by_date_are_announced_once() {
     let emu = emulator(1000.0);
     seed_listings(&emu, 3, 50);

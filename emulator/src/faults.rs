@@ -20,11 +20,16 @@ pub enum FaultKind {
     ExpiredToken,
     /// (createFeed) Accept the feed, then end its processing FATAL without applying anything.
     FeedFatal,
-    /// (searchOrders, getOrders) Serve each order of the page as it was before its last
-    /// update (older last-update time and status), as a lagging replica would.
+    /// (searchOrders, getOrders, getOrder2026) Serve each order of the page (or the one order)
+    /// as it was before its last update (older last-update time and status), as a lagging
+    /// replica would.
     StalePage,
     /// (searchOrders, getOrders) List the page's orders newest update first.
     OutOfOrder,
+    /// (confirmShipment) Answer 400 with Amazon's "order already fulfilled"
+    /// (`PackageToUpdateNotFound`) error without processing the call, as Amazon may answer a
+    /// resend of a package it already has (selling-partner-api-models #5037).
+    AlreadyFulfilled,
     /// Process the call, then answer only after this many milliseconds (a client that times
     /// out has nonetheless had its call applied).
     LateAnswer { ms: u64 },

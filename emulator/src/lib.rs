@@ -11,6 +11,7 @@
 
 mod api;
 pub mod buyers;
+pub mod carriers;
 pub mod cli;
 pub mod clock;
 pub mod control;

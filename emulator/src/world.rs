@@ -22,6 +22,13 @@ pub fn push_bounded<T>(log: &mut VecDeque<T>, entry: T) {
     log.push_back(entry);
 }
 
+/// Amazon's answer to a package it cannot add because the order is already fulfilled, and
+/// sometimes to a resend of a package it has (selling-partner-api-models #5037, 2025-11).
+pub const ALREADY_FULFILLED: &str = "Failed to create package due to not finding a matching \
+    package or order already fulfilled. ErrorMessage(errorCode=GeneralError, errorDescription=\
+    Unable to find package to update for order (), errorMetric=PackageToUpdateNotFound, \
+    packageIndex=null)";
+
 /// A seller account with its LWA application credentials.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Seller {
@@ -165,7 +172,14 @@ pub struct Shipment {
     pub order_id: String,
     pub package_reference_id: String,
     pub carrier_code: String,
+    /// The carrier's name, given with carrier code `Other`.
+    #[serde(default)]
+    pub carrier_name: Option<String>,
     pub tracking_number: String,
+    /// Amazon's warning about the tracking number, which it confirmed all the same
+    /// (see [`crate::carriers::tracking_warning`]).
+    #[serde(default)]
+    pub tracking_warning: Option<String>,
     pub items: Vec<(String, i64)>,
     /// When the first confirmation reached Amazon.
     pub first_arrival: DateTime<Utc>,
@@ -716,16 +730,22 @@ impl World {
     }
 
     /// Records a package confirmation. Resending the same package reference overwrites the
-    /// earlier one and its arrival time, as Amazon does.
+    /// earlier one and its arrival time, as Amazon does. A carrier Amazon does not list leaves
+    /// the order unconfirmed; a new package for an order with nothing left to ship gets
+    /// Amazon's [`ALREADY_FULFILLED`].
     pub fn confirm_package(
         &mut self,
         order_id: &str,
         package_reference_id: &str,
-        carrier_code: &str,
+        carrier: (&str, Option<&str>),
         tracking_number: &str,
         items: Vec<(String, i64)>,
         now: DateTime<Utc>,
     ) -> Result<(), String> {
+        let (carrier_code, carrier_name) = carrier;
+        if let Some(e) = crate::carriers::refusal(carrier_code, carrier_name) {
+            return Err(e);
+        }
         let order = self.orders.get(order_id).ok_or("order not found")?;
         if order.fulfilled_by_amazon {
             return Err("order is fulfilled by Amazon".into());
@@ -738,6 +758,9 @@ impl World {
         }
         let key = (order_id.to_string(), package_reference_id.to_string());
         let previous = self.shipments.get(&key).cloned();
+        if previous.is_none() && order.status == Status::Shipped {
+            return Err(ALREADY_FULFILLED.into());
+        }
         // Quantities already shipped in other packages of this order.
         let mut shipped: HashMap<String, i64> = HashMap::new();
         for ((oid, pref), s) in &self.shipments {
@@ -768,7 +791,9 @@ impl World {
                 order_id: order_id.to_string(),
                 package_reference_id: package_reference_id.to_string(),
                 carrier_code: carrier_code.to_string(),
+                carrier_name: carrier_name.map(str::to_string),
                 tracking_number: tracking_number.to_string(),
+                tracking_warning: crate::carriers::tracking_warning(carrier_code, tracking_number),
                 items,
                 first_arrival: previous.as_ref().map(|p| p.first_arrival).unwrap_or(now),
                 arrival: now,
@@ -894,10 +919,17 @@ mod tests {
             .unwrap();
         let item = w.orders[&id].items[0].order_item_id.clone();
         assert!(w
-            .confirm_package(&id, "1", "UPS", "T", vec![(item.clone(), 1)], now)
+            .confirm_package(&id, "1", ("UPS", None), "T", vec![(item.clone(), 1)], now)
             .is_ok());
         assert!(w
-            .confirm_package(&id, "2", "UPS", "T", vec![(item.clone(), i64::MAX)], now)
+            .confirm_package(
+                &id,
+                "2",
+                ("UPS", None),
+                "T",
+                vec![(item.clone(), i64::MAX)],
+                now
+            )
             .is_err());
         assert_eq!(w.orders[&id].status, Status::PartiallyShipped);
     }

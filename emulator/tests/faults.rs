@@ -1,5 +1,6 @@
-//! Faults that catch a client trusting an old page, the order of a page, or a timeout:
-//! `stale_page`, `out_of_order` and `late_answer`.
+//! Faults that catch a client trusting an old page, the order of a page, a timeout, or
+//! Amazon's refusal of a package it has: `stale_page`, `out_of_order`, `late_answer` and
+//! `already_fulfilled`.
 
 mod common;
 
@@ -200,4 +201,50 @@ fn a_late_answer_comes_after_the_call_was_applied() {
     // A client that takes the timeout for "not sent" and resends is counted.
     assert_eq!(api.call("POST", &path, &[], Some(&body)).status, 204);
     assert_eq!(confirmations(), 2);
+}
+
+#[test]
+fn a_stale_order_read_and_an_already_fulfilled_resend_hide_a_package_amazon_has() {
+    let api = api();
+    let c = api.emu.control();
+    let id = c
+        .place_orders(&OrderSeed {
+            lines: vec![("MUG".into(), 1)],
+            age_seconds: 600,
+            ..Default::default()
+        })
+        .unwrap()
+        .remove(0);
+    let item = c.order(&id).unwrap().items[0].order_item_id.clone();
+    let body = json!({"marketplaceId": "ATVPDKIKX0DER", "packageDetail": {
+        "packageReferenceId": "1", "carrierCode": "UPS", "trackingNumber": "1Z999AA10123456784",
+        "shipDate": c.now().to_rfc3339(),
+        "orderItems": [{"orderItemId": item, "quantity": 1}]}});
+    let path = format!("{V0}/{id}/shipmentConfirmation");
+    assert_eq!(api.call("POST", &path, &[], Some(&body)).status, 204);
+    let status = |api: &Api| {
+        let a = api.call(
+            "GET",
+            &format!("{SO}/{id}"),
+            &[("includedData", "FULFILLMENT")],
+            None,
+        );
+        a.body["order"]["fulfillment"]["fulfillmentStatus"].clone()
+    };
+    fault(&api, "getOrder2026", json!({"kind": "stale_page"}));
+    assert_eq!(status(&api), "UNSHIPPED", "a lagging replica");
+    assert_eq!(status(&api), "SHIPPED");
+    fault(
+        &api,
+        "confirmShipment",
+        json!({"kind": "already_fulfilled"}),
+    );
+    let resend = api.call("POST", &path, &[], Some(&body));
+    assert_eq!(resend.status, 400);
+    assert!(resend.body["errors"][0]["details"]
+        .as_str()
+        .unwrap()
+        .contains("PackageToUpdateNotFound"));
+    let confirmations: u32 = c.with_world(|w| w.shipments.values().map(|s| s.confirmations).sum());
+    assert_eq!(confirmations, 1, "the refused resend changed nothing");
 }

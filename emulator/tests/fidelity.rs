@@ -423,6 +423,111 @@ fn confirm_shipment_is_recorded_with_its_arrival_and_a_resend_overwrites_it() {
 }
 
 #[test]
+fn confirm_shipment_takes_only_amazons_carrier_codes_and_a_string_package_reference() {
+    let api = api();
+    let c = api.emu.control();
+    let id = c
+        .place_orders(&OrderSeed {
+            lines: vec![("S-2".into(), 4)],
+            age_seconds: 900,
+            ..Default::default()
+        })
+        .unwrap()[0]
+        .clone();
+    let item = c.order(&id).unwrap().items[0].order_item_id.clone();
+    let path = format!("/orders/v0/orders/{id}/shipmentConfirmation");
+    let template = "/orders/v0/orders/{orderId}/shipmentConfirmation";
+    let send = |pref: Value, carrier: &str, name: Option<&str>, tracking: &str| {
+        let mut package = json!({"packageReferenceId": pref, "carrierCode": carrier,
+            "trackingNumber": tracking, "shipDate": "2026-11-26T10:00:00Z",
+            "orderItems": [{"orderItemId": item, "quantity": 1}]});
+        if let Some(n) = name {
+            package["carrierName"] = json!(n);
+        }
+        let a = api.call(
+            "POST",
+            &path,
+            &[],
+            Some(&json!({"marketplaceId": "ATVPDKIKX0DER", "packageDetail": package})),
+        );
+        check(template, "post", &a);
+        a
+    };
+    // Names that are not Amazon's exact codes leave the order unconfirmed.
+    for unlisted in [
+        "ups",
+        "Royal mail",
+        "Purolator",
+        "Deutsche Post DHL",
+        "Other",
+    ] {
+        let a = send(json!("1"), unlisted, None, "1Z999AA10123456784");
+        assert_eq!(a.status, 400, "{unlisted}: {}", a.body);
+        assert_eq!(a.body["errors"][0]["code"], "InvalidInput");
+        assert!(
+            a.body["errors"][0]["details"]
+                .as_str()
+                .unwrap()
+                .contains("carrier"),
+            "{}",
+            a.body
+        );
+    }
+    // A JSON number as packageReferenceId is refused with Amazon's invalid-type error.
+    let number = send(json!(1), "UPS", None, "1Z999AA10123456784");
+    assert_eq!(number.status, 400);
+    assert!(number.body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("[packageDetail.packageReferenceId]"));
+    assert_eq!(
+        c.order(&id).unwrap().status,
+        sellsync_emulator::Status::Unshipped
+    );
+    // Listed codes go through; a tracking number unlike the carrier's only draws a warning.
+    for (pref, carrier, name, tracking) in [
+        ("1", "UPS", None, "1Z999AA10123456784"),
+        ("2", "Royal Mail", None, "1Z999AA10123456784"),
+        ("3", "Other", Some("Kurierdienst Meier"), "KM-4711"),
+    ] {
+        let a = send(json!(pref), carrier, name, tracking);
+        assert_eq!(a.status, 204, "{carrier}: {}", a.body);
+    }
+    let state = c.state();
+    let ships: Vec<&Value> = state["shipments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["order_id"] == id.as_str())
+        .collect();
+    let of = |pref: &str| {
+        *ships
+            .iter()
+            .find(|s| s["package_reference_id"] == pref)
+            .unwrap()
+    };
+    assert_eq!(of("1")["carrier_code"], "UPS");
+    assert!(of("1")["tracking_warning"].is_null());
+    assert!(of("2")["tracking_warning"]
+        .as_str()
+        .unwrap()
+        .contains("does not match the expected format"));
+    assert_eq!(of("3")["carrier_name"], "Kurierdienst Meier");
+    assert!(of("3")["tracking_warning"].is_null());
+    // Nothing left to ship: a new package gets Amazon's "already fulfilled" answer.
+    assert_eq!(
+        send(json!("4"), "UPS", None, "1Z999AA10123456785").status,
+        204
+    );
+    let more = send(json!("5"), "UPS", None, "1Z999AA10123456786");
+    assert_eq!(more.status, 400);
+    assert!(more.body["errors"][0]["details"]
+        .as_str()
+        .unwrap()
+        .contains("PackageToUpdateNotFound"));
+}
+
+#[test]
 fn listings_items_answers_match_the_model_and_change_what_buyers_see() {
     let api = api();
     let seller = sellsync_emulator::Seller::demo().seller_id;

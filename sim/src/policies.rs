@@ -93,7 +93,7 @@ impl SellerCentral {
             w.confirm_package(
                 &o.order_id,
                 "1",
-                "UPS",
+                ("UPS", None),
                 &tracking(&o.order_id),
                 vec![(o.order_item_id.clone(), o.qty)],
                 now,

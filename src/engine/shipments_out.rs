@@ -2,7 +2,9 @@
 //! deadline first. Amazon counts lateness from when a confirmation arrives and a second
 //! confirmation of the same package overwrites that time, so a call whose outcome is unknown
 //! (timeout, dropped connection, 5xx) is never simply repeated: Amazon's order is read first,
-//! and the package is sent again only if Amazon does not have it.
+//! and the package is sent again only if Amazon does not have it. Should Amazon refuse that
+//! resend (it may answer "already fulfilled" for a package it has), its order is read again:
+//! the package is confirmed if the order shows its units shipped, and fails only if not.
 
 use super::Core;
 use crate::amazon::orders;
@@ -81,6 +83,14 @@ pub async fn run(core: &Core) -> Result<Report> {
                 code,
                 message,
             }) if (400..500).contains(&status) => {
+                // A resend after a lost answer may be refused as "already fulfilled"
+                // (`PackageToUpdateNotFound`) although the first call arrived: Amazon's order
+                // decides, read again now.
+                if out.uncertain && amazon_has_it(core, &out).await? {
+                    confirmed(core, &out, true)?;
+                    report.verified += 1;
+                    continue;
+                }
                 let text = format!("{code}: {message}");
                 core.store.mark_shipment(
                     &s.order_id,

@@ -482,10 +482,15 @@ pub unsafe extern "C" fn sellsync_notifications_setup(
 /// `{"order_id": "...", "package_reference_id": "1", "carrier_code": "UPS", "carrier_name": null,
 /// "shipping_method": "Ground", "tracking_number": "1Z...", "ship_date": "2026-11-26T10:00:00Z",
 /// "items": [{"order_item_id": "...", "quantity": 1}]}`. `package_reference_id` (the next free
-/// number when absent) and `ship_date` (now) may be left out; `carrier_name` is required with
-/// carrier code "Other". Unknown orders: SELLSYNC_ERR_NOT_FOUND; items not in the order or more
-/// than is left to ship: SELLSYNC_ERR_INVALID_ARGUMENT; the same package reference with other
-/// content: SELLSYNC_ERR_CONFLICT (the same package again succeeds).
+/// number when absent) and `ship_date` (now) may be left out. `carrier_code` is Amazon's code
+/// or a name mapped to it, compared without case, spaces and punctuation (`ups` → `UPS`,
+/// `fedex` → `FedEx`, `usps` → `USPS`, `Royal Mail`, `DHL Express`, `Deutsche Post`, `Hermes`,
+/// `DPD`, `GLS`, `Canada Post`, `Australia Post`, `Japan Post`, `Yamato` → `YamatoTransport`;
+/// the list is in the README); any other carrier is sent as "Other" with `carrier_name`, and
+/// without a `carrier_name` is SELLSYNC_ERR_INVALID_ARGUMENT, as is "Other" without one.
+/// Unknown orders: SELLSYNC_ERR_NOT_FOUND; items not in the order or more than is left to
+/// ship: SELLSYNC_ERR_INVALID_ARGUMENT; the same package reference with other content:
+/// SELLSYNC_ERR_CONFLICT (the same package again succeeds).
 #[no_mangle]
 pub unsafe extern "C" fn sellsync_shipment_confirm(
     h: *mut SellSync,

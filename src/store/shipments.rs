@@ -77,18 +77,15 @@ fn items_in(
 }
 
 impl Store {
-    /// Checks a shipment against its order and queues it; returns its package reference.
-    /// The same package again is accepted (idempotent); a different one under the same
-    /// reference is a conflict.
+    /// Checks a shipment against its order and queues it, its carrier as Amazon takes it
+    /// ([`crate::carriers::to_amazon`]); returns its package reference. The same package again
+    /// is accepted (idempotent); a different one under the same reference is a conflict.
     pub fn add_shipment(&self, s: &Shipment, now: DateTime<Utc>) -> Result<String> {
         if s.carrier_code.trim().is_empty() || s.tracking_number.trim().is_empty() {
             return Err(bad("carrier_code and tracking_number are required".into()));
         }
-        if s.carrier_code == "Other" && s.carrier_name.as_deref().unwrap_or("").trim().is_empty() {
-            return Err(bad(
-                "carrier_name is required when carrier_code is \"Other\"".into(),
-            ));
-        }
+        let (carrier_code, carrier_name) =
+            crate::carriers::to_amazon(&s.carrier_code, s.carrier_name.as_deref()).map_err(bad)?;
         if let Some(d) = &s.ship_date {
             DateTime::parse_from_rfc3339(d)
                 .map_err(|e| bad(format!("ship_date {} is not ISO 8601: {e}", quote(d))))?;
@@ -145,6 +142,8 @@ impl Store {
         };
         let stored = Shipment {
             package_reference_id: Some(pref.clone()),
+            carrier_code,
+            carrier_name,
             ..s.clone()
         };
         let existing: Option<String> = tx

@@ -567,7 +567,7 @@ fn order_feed(world: &mut World, feed: &Feed, input: &[u8], now: DateTime<Utc>) 
                     world.confirm_package(
                         &order_id,
                         &pref,
-                        col("carrier-code"),
+                        (col("carrier-code"), Some(col("carrier-name"))),
                         col("tracking-number"),
                         vec![(col("order-item-id").to_string(), qty)],
                         now,

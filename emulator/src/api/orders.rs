@@ -411,11 +411,18 @@ fn find_order<'w>(ctx: &'w Ctx<'_>) -> Result<&'w Order, Reply> {
         .ok_or_else(|| Reply::not_found(&format!("Order {id} not found")))
 }
 
-/// `GET /orders/2026-01-01/orders/{orderId}`.
+/// `GET /orders/2026-01-01/orders/{orderId}`; with a stale-page fault, the order as it was
+/// before its last update (a lagging replica).
 pub fn get_order_2026(ctx: &mut Ctx<'_>) -> Reply {
     let included = ctx.q_list("includedData");
     match find_order(ctx) {
-        Ok(o) => Reply::json(200, json!({"order": order_v2026(o, &included)})),
+        Ok(o) => {
+            let o = match (&ctx.fault, ctx.world.previous.get(&o.order_id)) {
+                (Some(FaultKind::StalePage), Some(old)) => old,
+                _ => o,
+            };
+            Reply::json(200, json!({"order": order_v2026(o, &included)}))
+        }
         Err(r) => r,
     }
 }
@@ -562,7 +569,8 @@ struct ConfirmShipmentRequest {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct PackageDetail {
-    package_reference_id: String,
+    /// Read as any JSON value: Amazon answers a number here with its own invalid-type error.
+    package_reference_id: Value,
     carrier_code: String,
     carrier_name: Option<String>,
     tracking_number: String,
@@ -577,7 +585,10 @@ struct ConfirmItem {
     quantity: i64,
 }
 
-/// `POST /orders/v0/orders/{orderId}/shipmentConfirmation` → 204.
+/// `POST /orders/v0/orders/{orderId}/shipmentConfirmation` → 204. The carrier code must be
+/// one of Amazon's ([`crate::carriers`]); `packageReferenceId` must be a string of a positive
+/// number: a JSON number is refused since 2026-01 (selling-partner-api-models #5094). A
+/// tracking number unlike its carrier's is confirmed with a warning, kept with the package.
 pub fn confirm_shipment(ctx: &mut Ctx<'_>) -> Reply {
     let req: ConfirmShipmentRequest = match ctx.json(Reply::invalid_input) {
         Ok(r) => r,
@@ -588,17 +599,22 @@ pub fn confirm_shipment(ctx: &mut Ctx<'_>) -> Reply {
         Err(r) => return r,
     };
     let p = &req.package_detail;
+    let Some(pref) = p.package_reference_id.as_str() else {
+        return Reply::error(
+            400,
+            "InvalidInput",
+            "The input you have submitted is not valid. Please check the fields with invalid \
+             type [packageDetail.packageReferenceId].",
+            "",
+        );
+    };
     let problem = if req.marketplace_id != order.marketplace_id {
         Some("marketplaceId does not match the order".to_string())
-    } else if p.package_reference_id.is_empty()
-        || !p.package_reference_id.chars().all(|c| c.is_ascii_digit())
-        || p.package_reference_id.starts_with('0')
+    } else if pref.is_empty() || !pref.chars().all(|c| c.is_ascii_digit()) || pref.starts_with('0')
     {
-        Some("packageReferenceId must be a positive numeric string".into())
-    } else if p.carrier_code.is_empty()
-        || (p.carrier_code == "Other" && p.carrier_name.as_deref().unwrap_or("").is_empty())
-    {
-        Some("carrierCode is required, and carrierName when carrierCode is Other".into())
+        Some("PackageReferenceId: is invalid, must be a positive numeric value.".into())
+    } else if let Some(e) = crate::carriers::refusal(&p.carrier_code, p.carrier_name.as_deref()) {
+        Some(e)
     } else if p.tracking_number.is_empty() {
         Some("trackingNumber is required".into())
     } else if super::parse_time(&p.ship_date).is_none() {
@@ -608,6 +624,8 @@ pub fn confirm_shipment(ctx: &mut Ctx<'_>) -> Reply {
         ))
     } else if p.order_items.is_empty() {
         Some("orderItems is required".into())
+    } else if ctx.fault == Some(FaultKind::AlreadyFulfilled) {
+        Some(crate::world::ALREADY_FULFILLED.into())
     } else {
         None
     };
@@ -620,15 +638,20 @@ pub fn confirm_shipment(ctx: &mut Ctx<'_>) -> Reply {
         .iter()
         .map(|i| (i.order_item_id.clone(), i.quantity))
         .collect();
-    let (pref, carrier, tracking) = (
-        p.package_reference_id.clone(),
+    let (pref, carrier, name, tracking) = (
+        pref.to_string(),
         p.carrier_code.clone(),
+        p.carrier_name.clone(),
         p.tracking_number.clone(),
     );
-    match ctx
-        .world
-        .confirm_package(&order_id, &pref, &carrier, &tracking, items, ctx.now)
-    {
+    match ctx.world.confirm_package(
+        &order_id,
+        &pref,
+        (&carrier, name.as_deref()),
+        &tracking,
+        items,
+        ctx.now,
+    ) {
         Ok(()) => Reply::no_content(),
         Err(e) => Reply::invalid_input(&e),
     }
