@@ -214,6 +214,7 @@ fn a_c_host_maps_skus_and_sets_stock_and_amazon_follows() {
     let (code, out) = run("stock", &config);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("stock ok"));
+    landed(&emu);
     assert_eq!(emu.control().quantity("SKU-0000"), Some(13));
     assert_eq!(
         emu.control().quantity("SKU-0001"),

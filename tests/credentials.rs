@@ -84,7 +84,7 @@ fn a_refused_secret_holds_every_queue_until_the_new_one_is_set() {
         }])
         .unwrap();
     engine.sync_now(15, SYNC).unwrap();
-    settle(&engine);
+    settle(&emu, &engine);
     let taken = drain(&engine);
     assert_eq!(taken.len(), 2);
     let first_doc = taken
@@ -159,7 +159,7 @@ fn a_refused_secret_holds_every_queue_until_the_new_one_is_set() {
         .set_credentials(&update(&format!(r#"{{"client_secret": "{NEW_SECRET}"}}"#)))
         .unwrap();
     engine.sync_now(15, SYNC).expect("the new secret works");
-    settle(&engine);
+    settle(&emu, &engine);
     let taken = drain(&engine);
     assert_eq!(
         taken

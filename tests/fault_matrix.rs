@@ -301,7 +301,7 @@ impl Shop {
                     .collect();
                 e.sku_map(&maps).unwrap();
                 e.stock_set(&levels(30)).unwrap();
-                settle(e);
+                settle(&shop.emu, e);
             }
             _ => {}
         }
@@ -683,7 +683,7 @@ fn hours_offline_the_host_keeps_working_and_the_queues_drain_in_deadline_order()
         .collect();
     engine.sku_map(&maps).unwrap();
     engine.stock_set(&levels(20)).unwrap();
-    settle(&engine);
+    settle(&emu, &engine);
     events(&engine);
 
     // The line goes down: every call, LWA's too, answers 503, for six hours.

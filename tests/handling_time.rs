@@ -46,7 +46,7 @@ fn change_stock(emu: &Emulator, engine: &Engine, sku: &str) {
                 on_hand,
             }])
             .unwrap();
-        settle(engine);
+        settle(emu, engine);
         assert_eq!(emu.control().quantity(sku), Some(on_hand));
     }
 }
@@ -115,7 +115,7 @@ fn a_handling_time_the_host_sets_reaches_amazon_with_the_quantity_and_a_change_a
     engine
         .stock_set(&[level("WORKSHOP", 4), level("SHELF-ITEM", 9)])
         .unwrap();
-    settle(&engine);
+    settle(&emu, &engine);
     let l = emu.control().listing("MADE-TO-ORDER").unwrap();
     assert_eq!((l.quantity, l.handling_days), (4, Some(5)));
     assert_eq!(ship_by_hours(&emu, "MADE-TO-ORDER"), 5 * 24);
@@ -128,12 +128,12 @@ fn a_handling_time_the_host_sets_reaches_amazon_with_the_quantity_and_a_change_a
 
     // Only the handling time changes: it goes out (with the quantity, as Amazon requires).
     engine.sku_map(&[made(7)]).unwrap();
-    settle(&engine);
+    settle(&emu, &engine);
     let l = emu.control().listing("MADE-TO-ORDER").unwrap();
     assert_eq!(l.handling_days, Some(7));
     assert_eq!(l.quantity, 3, "the order above took one unit");
     let patches = emu.control().count("patchListingsItem", 200);
-    settle(&engine);
+    settle(&emu, &engine);
     assert_eq!(
         emu.control().count("patchListingsItem", 200),
         patches,

@@ -95,7 +95,7 @@ fn hostile_skus_and_items_reach_amazon_exactly_as_given() {
         })
         .collect();
     engine.stock_set(&levels).unwrap();
-    settle(&engine);
+    settle(&emu, &engine);
     for (i, s) in skus.iter().enumerate() {
         assert_eq!(
             emu.control().quantity(s),

@@ -120,7 +120,7 @@ fn a_quantity_changed_behind_sellsyncs_back_is_found_by_reconciliation_and_corre
             },
         ])
         .unwrap();
-    settle(&engine);
+    settle(&emu, &engine);
     assert_eq!(emu.control().quantity("MUG"), Some(6));
     // Someone edits the quantity in Seller Central: Amazon now shows 40 MUGs the shop does not have.
     let seller = sellsync_emulator::Seller::demo().seller_id;
@@ -159,4 +159,58 @@ fn a_quantity_changed_behind_sellsyncs_back_is_found_by_reconciliation_and_corre
         Some(3),
         "a SKU in step is left alone"
     );
+}
+
+/// Amazon keeps one quantity per seller and SKU: a push made for two marketplaces shows the
+/// same quantity in both, and the read-back from the first agrees with it.
+#[test]
+fn one_sku_shows_one_quantity_in_every_marketplace_it_is_pushed_to() {
+    let emu = emulator(1000.0);
+    seed_skus(&emu, &["MUG".into()], 3, false);
+    let dir = tempdir();
+    let engine = open(&emu, &dir, "");
+    engine.sku_map(&[one_to_one("MUG", "4711")]).unwrap();
+    engine
+        .stock_set(&[sellsync::model::StockLevel {
+            host_item: "4711".into(),
+            on_hand: 11,
+        }])
+        .unwrap();
+    settle(&emu, &engine);
+    let seller = sellsync_emulator::Seller::demo().seller_id;
+    let http = reqwest::blocking::Client::new();
+    let token = emu.control().with_world(|w| {
+        w.tokens
+            .iter()
+            .find(|(_, t)| t.seller_id == seller)
+            .map(|(k, _)| k.clone())
+    });
+    for mp in ["ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"] {
+        let url = format!(
+            "{}/listings/2021-08-01/items/{seller}/MUG?marketplaceIds={mp}&includedData=fulfillmentAvailability",
+            emu.url()
+        );
+        let v: serde_json::Value = http
+            .get(url)
+            .header(
+                "x-amz-access-token",
+                token.clone().expect("the library has a token"),
+            )
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(v["fulfillmentAvailability"][0]["quantity"], 11, "{mp}: {v}");
+    }
+    // The next push reads the SKU back (from the first marketplace) and sees the 11 it sent.
+    engine
+        .stock_set(&[sellsync::model::StockLevel {
+            host_item: "4711".into(),
+            on_hand: 12,
+        }])
+        .unwrap();
+    settle(&emu, &engine);
+    let known = engine.core().store.amazon_known("MUG").unwrap().unwrap();
+    assert_eq!(known.amazon, Some(11), "the read-back agrees");
+    assert_eq!(emu.control().quantity("MUG"), Some(12));
 }

@@ -167,7 +167,7 @@ fn a_quantity_notification_holds_units_sold_before_the_order_is_visible() {
             on_hand: 10,
         }])
         .unwrap();
-    settle(&engine);
+    settle(&emu, &engine);
     engine.start().unwrap();
     emu.control()
         .place_orders(&OrderSeed {

@@ -31,7 +31,7 @@ fn shop_in_step(n: usize, on_hand: i64) -> (Emulator, tempfile::TempDir, Engine,
     engine.sku_map(&maps).unwrap();
     let all: Vec<_> = skus.iter().map(|s| level(s, on_hand)).collect();
     engine.stock_set(&all).unwrap();
-    settle(&engine);
+    settle(&emu, &engine);
     (emu, dir, engine, skus)
 }
 
@@ -77,7 +77,7 @@ fn a_push_never_hands_back_units_amazon_sold_for_orders_not_seen_yet() {
     let engine = open(&emu, &dir, "");
     engine.sku_map(&[one_to_one("MUG", "4711")]).unwrap();
     engine.stock_set(&[level("4711", 10)]).unwrap();
-    settle(&engine);
+    settle(&emu, &engine);
     assert_eq!(emu.control().quantity("MUG"), Some(10));
 
     // A buyer takes 3 on Amazon; the order is not visible to the shop yet. The shop sells 2
@@ -85,7 +85,7 @@ fn a_push_never_hands_back_units_amazon_sold_for_orders_not_seen_yet() {
     let order = unseen_order(&emu, "MUG", 3);
     assert_eq!(emu.control().quantity("MUG"), Some(7));
     engine.stock_set(&[level("4711", 8)]).unwrap();
-    settle(&engine);
+    settle(&emu, &engine);
     assert_eq!(
         emu.control().quantity("MUG"),
         Some(5),
@@ -95,7 +95,7 @@ fn a_push_never_hands_back_units_amazon_sold_for_orders_not_seen_yet() {
     // Another unseen order of 1, then a delivery of 4 (12 on hand): 12 - 3 - 1 = 8.
     unseen_order(&emu, "MUG", 1);
     engine.stock_set(&[level("4711", 12)]).unwrap();
-    settle(&engine);
+    settle(&emu, &engine);
     assert_eq!(emu.control().quantity("MUG"), Some(8));
 
     // The orders become visible: they now hold their units as open orders, and nothing is
@@ -105,15 +105,15 @@ fn a_push_never_hands_back_units_amazon_sold_for_orders_not_seen_yet() {
         .with_world(|w| w.advance(w.orders[&order].created + chrono::Duration::hours(2)));
     engine.sync_now(1, SYNC).unwrap();
     engine.sync_now(1, SYNC).unwrap();
-    settle(&engine);
+    settle(&emu, &engine);
     assert_eq!(emu.control().quantity("MUG"), Some(8));
     let taken = drain(&engine);
     assert_eq!(taken.len(), 2, "both orders reached the shop");
     engine.stock_set(&[level("4711", 8)]).unwrap(); // 12 less the 4 booked
-    settle(&engine);
+    settle(&emu, &engine);
     assert_eq!(emu.control().quantity("MUG"), Some(8));
     engine.stock_set(&[level("4711", 9)]).unwrap();
-    settle(&engine);
+    settle(&emu, &engine);
     assert_eq!(emu.control().quantity("MUG"), Some(9), "in step again");
 }
 
@@ -135,7 +135,7 @@ fn small_changes_take_the_fast_lane_and_bulk_takes_a_feed() {
             level("SKU-002", 6),
         ])
         .unwrap();
-    settle(&engine);
+    settle(&emu, &engine);
     assert_eq!(c.count("createFeed", 202), 1, "no feed for three changes");
     assert_eq!(c.count("patchListingsItem", 200), patches_before + 3);
     assert_eq!(c.quantity("SKU-002"), Some(6));
@@ -146,6 +146,7 @@ fn small_changes_take_the_fast_lane_and_bulk_takes_a_feed() {
     engine.stock_set(&delivery).unwrap();
     engine.stock_set(&[level("SKU-100", 4)]).unwrap();
     engine.sync_now(2, SYNC).unwrap();
+    landed(&emu);
     assert_eq!(c.count("createFeed", 202), 2, "the delivery is in a feed");
     assert_eq!(
         c.quantity("SKU-100"),
@@ -158,7 +159,7 @@ fn small_changes_take_the_fast_lane_and_bulk_takes_a_feed() {
         "the feed is still being processed"
     );
     c.hold_feeds(false);
-    settle(&engine);
+    settle(&emu, &engine);
     assert_eq!(c.quantity("SKU-010"), Some(8));
     let patches_before = c.count("patchListingsItem", 200);
     // With the fast lane off, the same kind of change waits for a feed.
@@ -169,7 +170,7 @@ fn small_changes_take_the_fast_lane_and_bulk_takes_a_feed() {
         r#","stock": {"listings_feed_window_seconds": 0.3, "fast_lane": false}"#,
     );
     engine.stock_set(&[level("SKU-003", 2)]).unwrap();
-    settle(&engine);
+    settle(&emu, &engine);
     assert_eq!(c.count("createFeed", 202), 3);
     assert_eq!(c.count("patchListingsItem", 200), patches_before);
     assert_eq!(c.quantity("SKU-003"), Some(2));
@@ -257,7 +258,7 @@ fn an_automatic_buffer_holds_back_what_the_store_sells_while_orders_are_not_visi
     engine
         .stock_set(&[level("fast", 40), level("slow", 40)])
         .unwrap();
-    settle(&engine);
+    settle(&emu, &engine);
     assert_eq!(
         emu.control().quantity("FAST"),
         Some(40),
@@ -276,7 +277,7 @@ fn an_automatic_buffer_holds_back_what_the_store_sells_while_orders_are_not_visi
     engine.sync_now(1, SYNC).unwrap();
     assert_eq!(drain(&engine).len(), 1);
     engine.stock_set(&[level("slow", 37)]).unwrap();
-    settle(&engine);
+    settle(&emu, &engine);
     assert_eq!(
         emu.control().quantity("SLOW"),
         Some(37),
@@ -289,13 +290,62 @@ fn an_automatic_buffer_holds_back_what_the_store_sells_while_orders_are_not_visi
     }
     // One in-store sale of SLOW: one an hour, so 1 is held back at 95% (P(0) is 92%).
     engine.stock_set(&[level("slow", 36)]).unwrap();
-    settle(&engine);
+    settle(&emu, &engine);
     assert_eq!(emu.control().quantity("FAST"), Some(16 - 5));
     assert_eq!(emu.control().quantity("SLOW"), Some(36 - 1));
     // A SKU can opt out: a fixed buffer of 0 overrides the automatic default.
     let mut fixed = one_to_one("FAST", "fast");
     fixed.buffer = Some(Buffer::Units(0));
     engine.sku_map(&[fixed]).unwrap();
-    settle(&engine);
+    settle(&emu, &engine);
     assert_eq!(emu.control().quantity("FAST"), Some(16));
+}
+
+/// Amazon applies an accepted patch later: a read made before the patch has landed shows the
+/// old value less what orders took, and is not taken for units sold since the patch (which
+/// would hold them back and starve Amazon of stock).
+#[test]
+fn a_read_before_its_own_patch_has_landed_is_not_taken_for_units_sold() {
+    let emu = emulator(1000.0);
+    seed_skus(&emu, &["MUG".into()], 2, false);
+    let dir = tempdir();
+    let engine = open(&emu, &dir, "");
+    engine.sku_map(&[one_to_one("MUG", "4711")]).unwrap();
+    engine.stock_set(&[level("4711", 2)]).unwrap();
+    settle(&emu, &engine);
+    // Patches land only when the test says so.
+    emu.control()
+        .set_settings(sellsync_emulator::settings::SettingsChange {
+            listing_apply_min_seconds: Some(1e6),
+            listing_apply_max_seconds: Some(1e6),
+            ..Default::default()
+        })
+        .unwrap();
+    engine.stock_set(&[level("4711", 10)]).unwrap();
+    engine.sync_now(2, SYNC).unwrap();
+    assert_eq!(emu.control().landing(), 1, "the delivery's 10 is accepted");
+    assert_eq!(
+        emu.control().quantity("MUG"),
+        Some(2),
+        "and not applied yet"
+    );
+    // A sale in the store before it lands: 9 should show. Amazon still shows 2.
+    engine.stock_set(&[level("4711", 9)]).unwrap();
+    engine.sync_now(2, SYNC).unwrap();
+    emu.control().land_now();
+    landed(&emu);
+    assert_eq!(
+        emu.control().quantity("MUG"),
+        Some(9),
+        "the 8 units between the accepted 10 and the 2 still shown were not sold"
+    );
+    // Once landed, Amazon's orders are counted from the landed value.
+    let order = unseen_order(&emu, "MUG", 2);
+    engine.stock_set(&[level("4711", 8)]).unwrap();
+    settle(&emu, &engine);
+    assert_eq!(
+        emu.control().quantity("MUG"),
+        Some(6),
+        "8 on hand less the 2 Amazon sold ({order}) for an order not seen yet"
+    );
 }

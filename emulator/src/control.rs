@@ -259,6 +259,16 @@ impl<'a> Control<'a> {
         self.with_world(|w| w.orders.get(order_id).cloned())
     }
 
+    /// How many accepted listing patches have not landed yet.
+    pub fn landing(&self) -> usize {
+        self.with_world(|w| w.landing.len())
+    }
+
+    /// Lands every accepted listing patch now (those the next call or tick sees).
+    pub fn land_now(&self) {
+        self.with_world(|w| w.landing.hurry(std::time::Instant::now()));
+    }
+
     /// The listing of a SKU of the first seller, as Amazon holds it.
     pub fn listing(&self, sku: &str) -> Option<Listing> {
         self.with_world(|w| {

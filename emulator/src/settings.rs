@@ -31,6 +31,14 @@ pub struct Settings {
     /// Largest extra delay of a delayed notification, and the longest a held-back one waits
     /// for a later one, in emulated seconds. Default 300.
     pub notification_extra_delay_seconds: f64,
+    /// Shortest time between a `patchListingsItem` answered ACCEPTED and its change landing,
+    /// in seconds divided by the rate scale (like feed processing). Amazon: 5 (see
+    /// [`Settings::amazon_landing`]); default 0.
+    pub listing_apply_min_seconds: f64,
+    /// Longest such time (each patch draws one between the two; a SKU's patches land in the
+    /// order they were accepted). Amazon applies accepted changes after seconds to minutes,
+    /// depending on its load: 120. Default 0: patches apply inside the call.
+    pub listing_apply_max_seconds: f64,
 }
 
 impl Default for Settings {
@@ -44,6 +52,8 @@ impl Default for Settings {
             notification_reorder_rate: 0.0,
             notification_delay_rate: 0.0,
             notification_extra_delay_seconds: 300.0,
+            listing_apply_min_seconds: 0.0,
+            listing_apply_max_seconds: 0.0,
         }
     }
 }
@@ -68,6 +78,10 @@ pub struct SettingsChange {
     pub notification_delay_rate: Option<f64>,
     /// New [`Settings::notification_extra_delay_seconds`].
     pub notification_extra_delay_seconds: Option<f64>,
+    /// New [`Settings::listing_apply_min_seconds`].
+    pub listing_apply_min_seconds: Option<f64>,
+    /// New [`Settings::listing_apply_max_seconds`].
+    pub listing_apply_max_seconds: Option<f64>,
 }
 
 impl Settings {
@@ -98,6 +112,15 @@ impl Settings {
         let dup = rate(c.notification_duplicate_rate, "notification_duplicate_rate")?;
         let reorder = rate(c.notification_reorder_rate, "notification_reorder_rate")?;
         let late = rate(c.notification_delay_rate, "notification_delay_rate")?;
+        let apply_min = seconds(c.listing_apply_min_seconds, "listing_apply_min_seconds")?;
+        let apply_max = seconds(c.listing_apply_max_seconds, "listing_apply_max_seconds")?;
+        if apply_min.unwrap_or(self.listing_apply_min_seconds)
+            > apply_max.unwrap_or(self.listing_apply_max_seconds)
+        {
+            return Err(
+                "listing_apply_min_seconds must not exceed listing_apply_max_seconds".into(),
+            );
+        }
         let set = |field: &mut f64, v: Option<f64>| *field = v.unwrap_or(*field);
         set(&mut self.feed_processing_seconds, feed);
         set(&mut self.pending_seconds, pending);
@@ -107,7 +130,19 @@ impl Settings {
         set(&mut self.notification_duplicate_rate, dup);
         set(&mut self.notification_reorder_rate, reorder);
         set(&mut self.notification_delay_rate, late);
+        set(&mut self.listing_apply_min_seconds, apply_min);
+        set(&mut self.listing_apply_max_seconds, apply_max);
         Ok(())
+    }
+
+    /// These settings with accepted listing patches landing 5 to 120 s after the answer, as on
+    /// Amazon under normal load.
+    pub fn amazon_landing(self) -> Self {
+        Settings {
+            listing_apply_min_seconds: 5.0,
+            listing_apply_max_seconds: 120.0,
+            ..self
+        }
     }
 
     /// The pending time as a duration of emulated time (millisecond precision).

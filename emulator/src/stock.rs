@@ -85,6 +85,66 @@ pub struct QuantityChange {
     pub cause: Cause,
 }
 
+/// A `patchListingsItem` Amazon accepted and has not applied yet.
+#[derive(Clone, Debug)]
+pub struct PendingPatch {
+    /// When it lands (wall time: scaled like every processing delay).
+    pub due: std::time::Instant,
+    /// The listing's (seller id, SKU).
+    pub key: (String, String),
+    /// The submission's patches, as sent.
+    pub patches: serde_json::Value,
+}
+
+/// Accepted listing changes waiting to land, each SKU's in the order they were accepted.
+/// "Accepted does not mean the process is complete" (SP-API docs, "Manage Listings Issues"):
+/// Amazon applies a submission later, after seconds to many minutes depending on its load
+/// (selling-partner-api-models #4221, Amazon staff; selling-partner-api-docs #2167).
+#[derive(Debug, Default)]
+pub struct Landing {
+    queue: Vec<PendingPatch>,
+}
+
+impl Landing {
+    /// Queues a patch to land at `due`, or after the SKU's last queued one if that is later.
+    pub fn push(&mut self, mut patch: PendingPatch) {
+        if let Some(last) = self
+            .queue
+            .iter()
+            .filter(|p| p.key == patch.key)
+            .map(|p| p.due)
+            .max()
+        {
+            patch.due = patch.due.max(last);
+        }
+        let at = self.queue.partition_point(|p| p.due <= patch.due);
+        self.queue.insert(at, patch);
+    }
+
+    /// The patches due by `now`, in the order they land.
+    pub fn take_due(&mut self, now: std::time::Instant) -> Vec<PendingPatch> {
+        let n = self.queue.partition_point(|p| p.due <= now);
+        self.queue.drain(..n).collect()
+    }
+
+    /// Makes every waiting patch due now (each SKU's still in order).
+    pub fn hurry(&mut self, now: std::time::Instant) {
+        for p in &mut self.queue {
+            p.due = p.due.min(now);
+        }
+    }
+
+    /// How many accepted patches have not landed yet.
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Nothing waits to land.
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+}
+
 /// Every seller's listings by (seller id, SKU), and the log of their quantity changes.
 #[derive(Debug, Default)]
 pub struct Listings {

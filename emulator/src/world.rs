@@ -357,6 +357,8 @@ pub struct World {
     pub settings: Settings,
     /// Feed processing is held (control API): feeds stay where they are until released.
     pub feeds_held: bool,
+    /// Accepted listing patches that have not landed yet.
+    pub landing: crate::stock::Landing,
     /// Order changes not yet turned into notifications (bounded like the logs).
     pub order_events: VecDeque<OrderEvent>,
     /// Notification destinations, subscriptions and messages on their way.
@@ -387,6 +389,7 @@ impl World {
             handling_hours: 48,
             settings: Settings::default(),
             feeds_held: false,
+            landing: Default::default(),
             order_events: VecDeque::new(),
             notifications: crate::notify::Notifications::new(seed),
         }

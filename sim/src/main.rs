@@ -6,7 +6,8 @@ use sellsync_sim::{policies, report, run, schedule, Options, Profile};
 
 const USAGE: &str = "usage: sellsync-simulate PROFILE [--days N] [--hours H] [--seed S] [--speed X] [--html OUT.html] [--policies a,b,...]\n\
 PROFILE is a JSON file or a shipped profile name (realistic, rush).\n\
-policies: manual, csv_hourly, poll_15min, sellsync, sellsync_notifications, sellsync_no_fast_lane, sellsync_no_read_back, sellsync_no_auto_buffer (default: all)";
+policies: manual, csv_hourly, poll_15min, sellsync, sellsync_notifications, sellsync_no_fast_lane, sellsync_no_read_back, sellsync_no_auto_buffer, oracle (default: all);\n\
+a name ending in @instant runs against an Amazon that applies accepted listing patches at once (e.g. sellsync@instant)";
 
 fn main() {
     if let Err(e) = real_main() {
@@ -52,7 +53,8 @@ fn real_main() -> Result<(), String> {
         None => policies::ALL.iter().map(|s| s.to_string()).collect(),
     };
     for c in &chosen {
-        if !policies::ALL.contains(&c.as_str()) && c != policies::NO_STOCK_SYNC {
+        let base = policies::base_name(c).0;
+        if !policies::ALL.contains(&base) && base != policies::NO_STOCK_SYNC {
             return Err(format!("unknown policy {c}\n{USAGE}"));
         }
     }

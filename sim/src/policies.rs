@@ -15,7 +15,21 @@ pub const ALL: &[&str] = &[
     "sellsync_no_fast_lane",
     "sellsync_no_read_back",
     "sellsync_no_auto_buffer",
+    "oracle",
 ];
+
+/// A policy name with this suffix runs against an Amazon that applies accepted listing
+/// patches inside the call (a reference for what Amazon's delay costs; every other run meets
+/// Amazon's 5 to 120 s).
+pub const INSTANT: &str = "@instant";
+
+/// The policy a name runs and whether its Amazon applies patches at once.
+pub fn base_name(name: &str) -> (&str, bool) {
+    match name.strip_suffix(INSTANT) {
+        Some(base) => (base, true),
+        None => (name, false),
+    }
+}
 
 /// A planted policy for tests: takes orders every 5 minutes and never updates Amazon's stock.
 pub const NO_STOCK_SYNC: &str = "no_stock_sync";
@@ -271,6 +285,53 @@ impl Policy for NoStockSync {
             book_or_cancel(&self.sc, shop, i, now);
         }
         Ok(())
+    }
+
+    fn shipped(&mut self, shop: &mut Shop, i: usize, now: DateTime<Utc>) -> Result<(), String> {
+        self.sc.confirm(shop, i, now)
+    }
+}
+
+/// The bound no connector can beat: it knows the shelf and every Amazon order the moment it
+/// happens, and sets what Amazon shows to the free shelf at once, directly in Amazon's books
+/// (no API call, no delay); it books each order as soon as it is paid and confirms each
+/// package as it is packed. Its cancellations come only from orders placed at the same moment
+/// as a store sale of the last unit, which no connector can prevent.
+pub struct Oracle {
+    sc: SellerCentral,
+}
+
+impl Oracle {
+    pub fn new(emu: Arc<Emulator>) -> Self {
+        Oracle {
+            sc: SellerCentral::new(emu),
+        }
+    }
+}
+
+impl Policy for Oracle {
+    fn after_changes(&mut self, shop: &mut Shop, now: DateTime<Utc>) -> Result<(), String> {
+        let seller = self.sc.seller.clone();
+        let changed: Vec<usize> = shop.changed.drain(..).collect();
+        self.sc.emu.control().with_world(|w| {
+            for i in changed {
+                let free = shop.free(i).max(0);
+                if let Some(mut l) = w.listings.get_mut(&(seller.clone(), sku_name(i))) {
+                    if l.quantity != free {
+                        l.quantity = free;
+                        l.last_updated = now;
+                    }
+                }
+            }
+        });
+        Ok(())
+    }
+
+    fn step(&mut self, shop: &mut Shop, now: DateTime<Utc>, _open: bool) -> Result<(), String> {
+        for i in shop.visible_open(0, now, Duration::zero()) {
+            book_or_cancel(&self.sc, shop, i, now);
+        }
+        self.after_changes(shop, now)
     }
 
     fn shipped(&mut self, shop: &mut Shop, i: usize, now: DateTime<Utc>) -> Result<(), String> {

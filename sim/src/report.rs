@@ -21,11 +21,17 @@ pub fn header(p: &Profile, seed: u64, speed: f64, counts: (usize, usize, usize))
 /// The terminal table.
 pub fn table(outcomes: &[Outcome]) -> String {
     let mut s = String::new();
+    // Amazon orders short of the oracle's (the bound no connector can beat), when it ran.
+    let oracle = outcomes
+        .iter()
+        .find(|o| o.policy == "oracle" && o.error.is_none())
+        .map(|o| o.amazon_orders as i64);
     let _ = writeln!(
         s,
-        "{:<24} {:>7} {:>6} {:>6} {:>7} {:>7} {:>6} {:>6} {:>6} {:>18} {:>18} {:>14} {:>7} {:>8}",
+        "{:<24} {:>7} {:>6} {:>6} {:>6} {:>7} {:>7} {:>6} {:>6} {:>6} {:>18} {:>18} {:>14} {:>7} {:>8}",
         "policy",
         "orders",
+        "vsOra",
         "lostA",
         "lostS",
         "cancel",
@@ -46,9 +52,10 @@ pub fn table(outcomes: &[Outcome]) -> String {
         }
         let _ = writeln!(
             s,
-            "{:<24} {:>7} {:>6} {:>6} {:>7} {:>7} {:>6} {:>6} {:>6} {:>18} {:>18} {:>14} {:>7.1} {:>8}",
+            "{:<24} {:>7} {:>6} {:>6} {:>6} {:>7} {:>7} {:>6} {:>6} {:>6} {:>18} {:>18} {:>14} {:>7.1} {:>8}",
             o.policy,
             o.amazon_orders,
+            oracle.map_or(String::new(), |b| format!("{:+}", o.amazon_orders as i64 - b)),
             o.amazon_lost,
             o.store_lost,
             o.seller_cancellations,
@@ -69,7 +76,8 @@ pub fn table(outcomes: &[Outcome]) -> String {
     }
     s.push_str(&notes(outcomes));
     s.push_str(
-        "\norders: Amazon orders placed; lostA/lostS: buyers who left because Amazon showed too little / \
+        "\norders: Amazon orders placed; vsOra: Amazon orders beside the oracle's (it knows the shelf and every \
+         order at once and sets Amazon without API calls or delay: the bound); lostA/lostS: buyers who left because Amazon showed too little / \
          store customers who found the shelf empty;\ncancel: seller cancellations (booked when the shelf \
          could not fill them), split into unprev (the shop's free units covered the order when it was \
          placed and the store\nsold them before the order was booked: no stock update could have prevented \

@@ -115,6 +115,7 @@ fn make_policy(
         )),
         "poll_15min" => Box::new(policies::Poll15::new(emu.clone(), shop, 15.0)?),
         policies::NO_STOCK_SYNC => Box::new(policies::NoStockSync::new(emu.clone(), shop.start)),
+        "oracle" => Box::new(policies::Oracle::new(emu.clone())),
         n if policies::sellsync_stock(n).is_some() => Box::new(policies::SellSync::new(
             emu.clone(),
             shop,
@@ -149,11 +150,18 @@ fn run_inner(
     policy: &str,
     opts: &Options,
 ) -> Result<Outcome, String> {
+    let (base, instant) = policies::base_name(policy);
+    let settings = sellsync_emulator::settings::Settings::default();
     let emu = Arc::new(
         Emulator::start(Config {
             rate_scale: opts.speed,
             clock_speed: opts.speed,
             seed: opts.seed,
+            settings: if instant {
+                settings
+            } else {
+                settings.amazon_landing()
+            },
             ..Config::default()
         })
         .map_err(|e| format!("emulator: {e}"))?,
@@ -197,7 +205,7 @@ fn run_inner(
         profile.packing.handling_minutes,
         profile.packing.minutes_per_order,
     );
-    let mut pol = make_policy(policy, &emu, profile, &shop, opts)?;
+    let mut pol = make_policy(base, &emu, profile, &shop, opts)?;
     let end_s = profile.hours * 3600.0;
     let tick = std::time::Duration::from_secs_f64((5.0 / opts.speed).clamp(0.002, 0.05));
     let mut next_event = 0;

@@ -80,8 +80,17 @@ pub fn patch_answer(v: &Value) -> std::result::Result<(), String> {
     ))
 }
 
-/// What Amazon's listing of a SKU says: (sku, product type, seller-fulfilled quantity).
-pub type Found = (String, Option<String>, Option<i64>);
+/// What Amazon's listing of a SKU says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub sku: String,
+    pub product_type: Option<String>,
+    /// The seller-fulfilled quantity.
+    pub quantity: Option<i64>,
+    /// When the listing last changed (`summaries.lastUpdatedDate`, to the second): Amazon
+    /// moves it when it applies a submission.
+    pub updated: Option<chrono::DateTime<chrono::Utc>>,
+}
 
 /// Looks up to 20 SKUs up with one `searchListingsItems` call; SKUs absent from the answer
 /// have no listing.
@@ -118,7 +127,16 @@ pub fn search_answer(v: &Value) -> Vec<Found> {
                 .flatten()
                 .find(|f| f["fulfillmentChannelCode"] == "DEFAULT")
                 .and_then(|f| f["quantity"].as_i64());
-            Some((sku, product_type, quantity))
+            let updated = item["summaries"][0]["lastUpdatedDate"]
+                .as_str()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.with_timezone(&chrono::Utc));
+            Some(Found {
+                sku,
+                product_type,
+                quantity,
+                updated,
+            })
         })
         .collect()
 }

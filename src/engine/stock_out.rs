@@ -20,7 +20,7 @@ use super::Core;
 use crate::amazon::{feeds, listings};
 use crate::error::Result;
 use crate::model::Event;
-use crate::store::stock::{FeedMessage, Push, Shown};
+use crate::store::stock::{FeedMessage, Push, Seen, Shown};
 use crate::store::ts;
 use chrono::Duration;
 
@@ -111,6 +111,7 @@ async fn patch(core: &Core, p: &Push, report: &mut Report) -> Result<()> {
             at: read_at,
             covers: Some(ts(read_at)),
             handling_days: None,
+            seen: Seen::Shown,
         };
         return core
             .store
@@ -143,6 +144,8 @@ async fn patch(core: &Core, p: &Push, report: &mut Report) -> Result<()> {
         at: core.client.amazon_now(),
         covers: Some(ts(sent_at)),
         handling_days: p.handling_days,
+        // Amazon applies it later: it counts as landed once a read or a notification shows it.
+        seen: Seen::Accepted { last_read: p.shows },
     };
     core.store
         .record_patch(&p.sku, &value, p.took.as_ref(), outcome)?;
@@ -235,12 +238,15 @@ pub async fn run_feeds(core: &Core) -> Result<Report> {
 /// searchListingsItems call) of every SKU Amazon last showed above zero. Returns the units
 /// held back.
 async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
-    // A SKU last at zero cannot have sold since; a comma would split the identifiers. Without
+    // A SKU last at zero cannot have sold since (unless a value sent for it may have landed);
+    // a comma would split the identifiers. Without
     // read-back, only what notifications said Amazon took is held.
     let skus: Vec<String> = pushes
         .iter()
         .filter(|p| {
-            core.config.stock.read_back && p.amazon.is_some_and(|a| a > 0) && !p.sku.contains(',')
+            core.config.stock.read_back
+                && (p.amazon.is_some_and(|a| a > 0) || p.sent.is_some())
+                && !p.sku.contains(',')
         })
         .map(|p| p.sku.clone())
         .collect();
@@ -250,7 +256,11 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
         let found =
             listings::search_by_skus(&core.client, &core.config.seller_id, marketplace, chunk)
                 .await?;
-        shows.extend(found.into_iter().filter_map(|(sku, _, q)| Some((sku, q?))));
+        shows.extend(
+            found
+                .into_iter()
+                .filter_map(|f| Some((f.sku, (f.quantity?, f.updated)))),
+        );
     }
     let now = core.client.amazon_now();
     let mut held = 0;
@@ -261,12 +271,28 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
         if let Some(k) = &known {
             (p.amazon, p.amazon_at) = (k.amazon, k.amazon_at.clone());
         }
-        let shown = shows.get(&p.sku).copied();
-        // A patch or feed whose outcome was lost with its process and whose value Amazon shows
-        // landed: Amazon took nothing since it (else what it replaced would count as sold).
-        let landed = known
-            .and_then(|k| k.patch_sent)
-            .filter(|(sent, _)| shown == Some(*sent));
+        let (shown, updated) = match shows.get(&p.sku) {
+            Some((q, updated)) => (Some(*q), *updated),
+            None => (None, None),
+        };
+        // A value sent and not seen landing yet (a patch Amazon accepted, or one whose outcome
+        // was lost with its process) landed when Amazon shows it, or when the listing changed
+        // after the known value was read (Amazon moves `lastUpdatedDate` when it applies a
+        // submission, not when an order takes units) and shows no more than it (orders took
+        // units after it landed): Amazon took only that since it. Else it has not landed, and
+        // what Amazon took counts from the last value read.
+        let since = known
+            .as_ref()
+            .and_then(|k| k.amazon_at.as_deref())
+            .and_then(parse_time);
+        let changed_since = match (updated, since) {
+            (Some(u), Some(s)) => u > s,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        let landed = known.and_then(|k| k.patch_sent).filter(|(sent, _)| {
+            shown == Some(*sent) || (changed_since && shown.is_some_and(|q| q <= *sent))
+        });
         let read = match (landed, p.amazon, p.amazon_at.as_deref(), shown) {
             (Some((sent, sent_at)), _, _, Some(q)) => Some((sent, sent_at, q)),
             (None, Some(amazon), Some(at), Some(q)) => Some((amazon, at.to_string(), q)),
@@ -281,6 +307,12 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
         held += unseen as u64;
     }
     Ok(held)
+}
+
+fn parse_time(t: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
 }
 
 /// SKUs taken from the store at a time for look-ups (20 per searchListingsItems call).
@@ -309,8 +341,8 @@ async fn look_up_listings(core: &Core) -> Result<usize> {
             for sku in chunk {
                 let hit = found
                     .iter()
-                    .find(|f| &f.0 == sku)
-                    .map(|f| (f.1.clone(), f.2));
+                    .find(|f| &f.sku == sku)
+                    .map(|f| (f.product_type.clone(), f.quantity));
                 core.store.record_lookup(sku, hit, now)?;
             }
         }

@@ -38,6 +38,7 @@ const PARTIAL: &[&str] = &[
     "skus_to_look_up",
     "shipments_to_send",
     "skus_holding",
+    "skus_sent",
 ];
 
 /// Scans in a table's own order that stop at the first row wanted: the oldest event not leased

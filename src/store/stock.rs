@@ -1,5 +1,35 @@
 //! Stock out in the store: host stock levels, SKU mappings, the quantity each SKU should show
 //! on Amazon, what Amazon is known to show, and the listings feeds in flight.
+//!
+//! # The accounting, per seller-fulfilled SKU (columns of `skus`)
+//!
+//! - `desired`: what Amazon should show (the shelf less open orders, through the policy).
+//! - `amazon` since `amazon_at` (Amazon's time): the last value Amazon was *seen* showing: read
+//!   back, said by a quantity notification, or a feed's accepted value as of its processing end.
+//!   A patch Amazon accepted is not a value seen: Amazon applies it later, or never.
+//! - `patch_sent` at `patch_sent_at`: a value sent (noted before it goes out) and not seen
+//!   landing yet. It is seen landing when a read or a notification shows it, or when a read
+//!   finds the listing changed (`lastUpdatedDate`) after `amazon_at` showing no more than it;
+//!   then `amazon` becomes it, from `patch_sent_at`. A value not seen landing within
+//!   `UNSEEN_HORIZON` puts the SKU out of step: it is read, and sent again if it never landed.
+//! - `pushed_for`: the `desired` the last accepted push was computed for; the SKU is in step
+//!   while `pushed_for = desired` and nothing below asks for a read.
+//! - `amazon_takes`: stretches between two values seen, each with the units Amazon took in it
+//!   (orders). A stretch starts at the value seen last (a sent value once seen landing) and
+//!   ends at a read or a notification; each is kept once, and dropped after `UNSEEN_HORIZON`.
+//!
+//! Invariants every transition keeps:
+//! 1. What goes out is `desired` less the held units: Σ over kept stretches of (units taken −
+//!    units of the orders seen since that were placed in it), never below 0 (`unseen_in`). A
+//!    unit is held only while a stretch shows Amazon took it and no order seen explains it.
+//! 2. A read is compared with the value Amazon was last seen showing, or with a sent value
+//!    only once that is seen landing: a read made before its own patch landed never counts
+//!    the difference to the patch as sold.
+//! 3. A newer value is never replaced by an older one: a feed's value counts from its
+//!    processing end and gives way to a value seen later; a SKU whose value changes while a
+//!    feed carries an older one waits for the feed and is sent again.
+//! 4. An order placed after `amazon_at` keeps its SKU out of step (`recheck_after`) until a
+//!    value seen later.
 
 use super::commit::Durability;
 use super::db::{params, Conn, OptionalExtension, Tx};
@@ -71,6 +101,22 @@ pub struct Shown {
     pub covers: Option<String>,
     /// The handling time sent with it (None: none was sent).
     pub handling_days: Option<i64>,
+    /// Whether Amazon was seen showing it, or only accepted it.
+    pub seen: Seen,
+}
+
+/// How the store knows a value Amazon accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// A read showed it, or a feed's processing ended with it: Amazon shows it since `at`.
+    Shown,
+    /// A patch was accepted; Amazon applies it later (seconds to many minutes), or, rarely,
+    /// never. Until a read or a quantity notification shows it, the SKU's known value stays
+    /// what Amazon was last read showing (`last_read`: quantity and when; None: not read
+    /// before the push, the known value stays) and the value is noted as sent.
+    Accepted {
+        last_read: Option<(i64, DateTime<Utc>)>,
+    },
 }
 
 /// A SKU whose quantity on Amazon differs from what it should be.
@@ -101,6 +147,8 @@ pub struct Push {
     pub handling_days: Option<i64>,
     /// Amazon accepted `handling_days` already (nothing to send for it alone).
     pub handling_in_step: bool,
+    /// A value sent for it that was not seen landing yet.
+    pub sent: Option<i64>,
 }
 
 impl Push {
@@ -148,7 +196,7 @@ pub struct Take {
 pub const UNSEEN_HORIZON: chrono::Duration = chrono::Duration::hours(1);
 /// How much earlier than a stretch's start an order placed in it may be dated (Amazon's times
 /// come to the second, and the library's estimate of Amazon's clock is as close).
-pub(super) const BOUNDARY_SLACK: chrono::Duration = chrono::Duration::seconds(2);
+pub const BOUNDARY_SLACK: chrono::Duration = chrono::Duration::seconds(2);
 
 /// Stock-out counts for status and tests.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -350,12 +398,21 @@ impl Store {
 
     /// Puts out of step every SKU last pushed with units held back for orders not seen, once
     /// all the stretches that held them are older than `UNSEEN_HORIZON` (at `now`, Amazon's
-    /// time): their orders are visible by then, so it is pushed again without them.
+    /// time): their orders are visible by then, so it is pushed again without them. So too a
+    /// SKU whose patch Amazon accepted that long ago and nothing showed landing: it is read,
+    /// and sent again if it never landed.
     pub fn release_expired_holds(&self, now: DateTime<Utc>) -> Result<()> {
         self.conn()
             .prepare_cached(
                 "UPDATE skus SET pushed_for = NULL WHERE pushed_for IS NOT NULL AND pushed_for <> amazon
+                   AND patch_sent IS NULL
                    AND NOT EXISTS (SELECT 1 FROM amazon_takes t WHERE t.sku = skus.sku AND t.until >= ?1)",
+            )?
+            .execute([ts(now - UNSEEN_HORIZON)])?;
+        self.conn()
+            .prepare_cached(
+                "UPDATE skus SET pushed_for = NULL WHERE patch_sent IS NOT NULL AND pushed_for IS NOT NULL
+                   AND in_flight_feed IS NULL AND patch_sent_at < ?1",
             )?
             .execute([ts(now - UNSEEN_HORIZON)])?;
         Ok(())
@@ -403,7 +460,7 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT sku, product_type, desired, amazon, amazon_at, in_flight_feed IS NOT NULL, urgent_threshold, bulk,
-                    handling_days, handling_sent FROM skus
+                    handling_days, handling_sent, patch_sent FROM skus
              WHERE {OUT_OF_STEP} AND looked_up = 1 AND attempts < ?1
              ORDER BY sku"
         ))?;
@@ -428,6 +485,7 @@ impl Store {
                     let (asked, sent): (Option<i64>, Option<i64>) = (r.get(8)?, r.get(9)?);
                     asked.is_none() || asked == sent
                 },
+                sent: r.get(10)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -477,19 +535,44 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         /// What the store knows of the SKU: Amazon's quantity, since when, the value it was
-        /// pushed for, and whether a feed carries it.
-        type Known = (Option<i64>, Option<String>, Option<i64>, bool);
+        /// pushed for, whether a feed carries it, and a value sent and not seen landing.
+        type Known = (
+            Option<i64>,
+            Option<String>,
+            Option<i64>,
+            bool,
+            Option<(i64, String)>,
+        );
         let known: Option<Known> = tx
             .query_row(
-                "SELECT amazon, amazon_at, pushed_for, in_flight_feed IS NOT NULL FROM skus WHERE sku = ?1 AND fba = 0",
+                "SELECT amazon, amazon_at, pushed_for, in_flight_feed IS NOT NULL, patch_sent, patch_sent_at
+                 FROM skus WHERE sku = ?1 AND fba = 0",
                 [sku],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| {
+                    let sent: Option<i64> = r.get(4)?;
+                    let sent_at: Option<String> = r.get(5)?;
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, sent.zip(sent_at)))
+                },
             )
             .optional()?;
-        let Some((amazon, amazon_at, pushed_for, in_feed)) = known else {
+        let Some((amazon, amazon_at, pushed_for, in_feed, sent)) = known else {
             return Ok(false);
         };
         let at_text = ts(at);
+        // An accepted patch landing: Amazon shows what it sent since `at`, nothing taken.
+        let landed_after = ts(at + BOUNDARY_SLACK);
+        if !in_feed
+            && sent
+                .as_ref()
+                .is_some_and(|(q, sent_at)| *q == quantity && landed_after >= *sent_at)
+        {
+            tx.prepare_cached(
+                "UPDATE skus SET amazon = ?2, amazon_at = ?3, patch_sent = NULL, patch_sent_at = NULL WHERE sku = ?1",
+            )?
+            .execute(params![sku, quantity, at_text])?;
+            tx.commit()?;
+            return Ok(true);
+        }
         // The known value's time is the library's estimate of Amazon's clock (from its answers'
         // whole-second `Date`): a rise that is not clearly after it is most likely the echo of
         // an order placed before the push that set it (a fall is kept: it may be an order
@@ -629,6 +712,7 @@ impl Store {
                 at: now,
                 covers: m.sent_at.clone(),
                 handling_days: m.handling_days,
+                seen: Seen::Shown,
             };
             accept(&tx, &m.sku, &value, m.took.as_ref(), Some(&later_than))?;
         }
@@ -1082,20 +1166,40 @@ fn accept(
         Some(t) => not_yet_kept(tx, sku, t, amazon, amazon_at.as_deref())?,
         None => None,
     };
-    tx.prepare_cached(
-        "UPDATE skus SET amazon = ?2, amazon_at = ?3, pushed_for = ?4, bulk = 0, attempts = 0, last_error = NULL,
-             patch_sent = NULL, patch_sent_at = NULL, handling_sent = COALESCE(?6, handling_sent),
-             recheck_after = CASE WHEN recheck_after < ?5 THEN NULL ELSE recheck_after END
-         WHERE sku = ?1",
-    )?
-    .execute(params![
-        sku,
-        value.quantity,
-        ts(value.at),
-        value.pushed_for,
-        value.covers,
-        value.handling_days
-    ])?;
+    match value.seen {
+        Seen::Shown => tx.prepare_cached(
+            "UPDATE skus SET amazon = ?2, amazon_at = ?3, pushed_for = ?4, bulk = 0, attempts = 0, last_error = NULL,
+                 patch_sent = NULL, patch_sent_at = NULL, handling_sent = COALESCE(?6, handling_sent),
+                 recheck_after = CASE WHEN recheck_after < ?5 THEN NULL ELSE recheck_after END
+             WHERE sku = ?1",
+        )?
+        .execute(params![
+            sku,
+            value.quantity,
+            ts(value.at),
+            value.pushed_for,
+            value.covers,
+            value.handling_days
+        ])?,
+        // Sent and accepted, not seen: the known value is the last read, the sent one waits
+        // to be seen landing (`patch_sent`, noted before it went out).
+        Seen::Accepted { last_read } => tx.prepare_cached(
+            "UPDATE skus SET amazon = COALESCE(?2, amazon), amazon_at = COALESCE(?3, amazon_at), pushed_for = ?4,
+                 bulk = 0, attempts = 0, last_error = NULL,
+                 patch_sent = ?7, patch_sent_at = ?5, handling_sent = COALESCE(?6, handling_sent),
+                 recheck_after = CASE WHEN recheck_after < ?5 THEN NULL ELSE recheck_after END
+             WHERE sku = ?1",
+        )?
+        .execute(params![
+            sku,
+            last_read.map(|r| r.0),
+            last_read.map(|r| ts(r.1)),
+            value.pushed_for,
+            value.covers,
+            value.handling_days,
+            value.quantity
+        ])?,
+    };
     if let Some(t) = keep {
         tx.prepare_cached(
             "INSERT INTO amazon_takes(sku, after, until, units) VALUES (?1, ?2, ?3, ?4)",
@@ -1238,6 +1342,7 @@ mod tests {
             at: t0 + chrono::Duration::seconds(11),
             covers: Some(ts(t0 + chrono::Duration::seconds(11))),
             handling_days: None,
+            seen: Seen::Shown,
         };
         store.record_patch("MUG", &patched, None, Ok(())).unwrap();
         let ended = t0 + chrono::Duration::seconds(1);
@@ -1268,6 +1373,7 @@ mod tests {
             at: at(when),
             covers: Some(when.into()),
             handling_days: None,
+            seen: Seen::Shown,
         };
         let patch_took = took("2026-11-26T12:01:00.000Z");
         store

@@ -8,10 +8,12 @@ use sellsync::Engine;
 use sellsync_emulator::{Config as EmuConfig, Emulator, ListingSeed, OrderSeed, Seller};
 use std::time::Duration;
 
-/// An emulator whose rate limits run `scale` times faster than Amazon's.
+/// An emulator whose rate limits run `scale` times faster than Amazon's, applying accepted
+/// listing patches 5 to 120 s (scaled) after it answers, as Amazon does.
 pub fn emulator(scale: f64) -> Emulator {
     Emulator::start(EmuConfig {
         rate_scale: scale,
+        settings: sellsync_emulator::settings::Settings::default().amazon_landing(),
         ..EmuConfig::default()
     })
     .expect("emulator starts")
@@ -127,23 +129,34 @@ pub fn one_to_one(sku: &str, item: &str) -> sellsync::model::SkuMapping {
     }
 }
 
-/// Runs stock cycles until nothing is in flight or out of step (bounded); returns how many.
-pub fn settle(engine: &Engine) -> u32 {
+/// Runs stock cycles until nothing is in flight or out of step and Amazon has applied every
+/// change it accepted (bounded); returns how many.
+pub fn settle(emu: &Emulator, engine: &Engine) -> u32 {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let mut cycles = 0;
     loop {
         engine.sync_now(2, SYNC).unwrap();
         cycles += 1;
         let c = engine.core().store.stock_counts().unwrap();
-        if c.open_feeds == 0 && c.out_of_step == 0 {
+        let landing = emu.control().landing();
+        if c.open_feeds == 0 && c.out_of_step == 0 && landing == 0 {
             return cycles;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "stock did not settle: {c:?}"
+            "stock did not settle: {c:?}, {landing} accepted changes not applied"
         );
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// Waits (bounded) until Amazon has applied every listing change it accepted.
+pub fn landed(emu: &Emulator) {
+    wait_until(
+        "accepted listing changes to land",
+        Duration::from_secs(30),
+        || emu.control().landing() == 0,
+    );
 }
 
 /// A shop on a fresh emulator (rates 1000x) with `n` paid orders that the host has taken and

@@ -1,10 +1,14 @@
 //! Listings Items API 2021-08-01: get, put, patch, delete, search.
 
-use super::{iso, Ctx};
+use super::Ctx;
 use crate::reply::Reply;
-use crate::world::{Cause, Listing};
-use serde::Deserialize;
+use crate::stock::PendingPatch;
+use crate::world::{Cause, Listing, World};
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use std::time::{Duration, Instant};
 
 /// One listing as `getListingsItem` returns it, with the sections in `included`.
 pub fn listing_json(l: &Listing, marketplace_id: &str, included: &[String]) -> Value {
@@ -19,7 +23,7 @@ pub fn listing_json(l: &Listing, marketplace_id: &str, included: &[String]) -> V
         v["summaries"] = json!([{
             "marketplaceId": marketplace_id, "asin": l.asin, "productType": l.product_type,
             "conditionType": "new_new", "status": status, "itemName": l.title,
-            "createdDate": iso(l.created), "lastUpdatedDate": iso(l.last_updated)
+            "createdDate": iso_ms(l.created), "lastUpdatedDate": iso_ms(l.last_updated)
         }]);
     }
     let channel = if l.fba { "AMAZON_NA" } else { "DEFAULT" };
@@ -44,6 +48,11 @@ pub fn listing_json(l: &Listing, marketplace_id: &str, included: &[String]) -> V
             json!([{"fulfillmentChannelCode": channel, "quantity": l.quantity}]);
     }
     v
+}
+
+/// A listing's dates come to the millisecond (`2024-04-19T02:40:58.472Z`), unlike orders'.
+fn iso_ms(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// A listing's `fulfillment_availability` entry as its attributes show it.
@@ -89,7 +98,7 @@ pub fn get(ctx: &mut Ctx<'_>) -> Reply {
 }
 
 /// One listings patch operation (`/attributes/<name>`), shared by the patch call and feeds.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Patch {
     pub op: String,
     pub path: String,
@@ -326,15 +335,33 @@ pub fn patch(ctx: &mut Ctx<'_>) -> Reply {
                     .filter_map(|p| patched_attribute(&p.path)),
             ),
         )
-        .and_then(|_| apply_patches(l, &req.patches))
-        .map(|mut next| {
-            if !preview {
-                next.last_updated = now;
-                ctx.world.listings.save(&key.0, next, Cause::Patch);
-            }
-        }),
+        .and_then(|_| apply_patches(l, &req.patches)),
     };
-    submission(ctx, &sku, result, preview)
+    if let (Ok(next), false) = (&result, preview) {
+        let settings = ctx.world.settings;
+        let (lo, hi) = (
+            settings.listing_apply_min_seconds,
+            settings.listing_apply_max_seconds,
+        );
+        if hi <= 0.0 {
+            let mut next = next.clone();
+            next.last_updated = now;
+            ctx.world.listings.save(&key.0, next, Cause::Patch);
+        } else {
+            let wait = if hi > lo {
+                ctx.world.rng.gen_range(lo..hi)
+            } else {
+                hi
+            };
+            let patches = serde_json::to_value(&req.patches).unwrap_or_default();
+            ctx.world.landing.push(PendingPatch {
+                due: Instant::now() + Duration::from_secs_f64(wait / ctx.shared.rate_scale),
+                key,
+                patches,
+            });
+        }
+    }
+    submission(ctx, &sku, result.map(|_| ()), preview)
 }
 
 #[derive(Deserialize)]
@@ -342,6 +369,25 @@ pub fn patch(ctx: &mut Ctx<'_>) -> Reply {
 struct PutRequest {
     product_type: String,
     attributes: serde_json::Map<String, Value>,
+}
+
+/// Applies the accepted patches whose time has come to the listings as they are then (a
+/// quantity overwrites what orders took meanwhile); one that no longer applies (the listing
+/// was deleted or changed) never lands, as an accepted change on Amazon can end in an issue.
+pub fn land(world: &mut World, now: DateTime<Utc>) {
+    for p in world.landing.take_due(Instant::now()) {
+        let Ok(patches) = serde_json::from_value::<Vec<Patch>>(p.patches) else {
+            continue;
+        };
+        let next = match world.listings.get(&p.key) {
+            Some(l) => apply_patches(l, &patches),
+            None => continue,
+        };
+        if let Ok(mut next) = next {
+            next.last_updated = now;
+            world.listings.save(&p.key.0, next, Cause::Patch);
+        }
+    }
 }
 
 /// `PUT /listings/2021-08-01/items/{sellerId}/{sku}`: creates or replaces a listing.

@@ -83,6 +83,7 @@ pub fn iso(t: DateTime<Utc>) -> String {
 /// Applies everything that happens with time: payment authorisation, feed and report processing.
 pub fn tick(world: &mut World, now: DateTime<Utc>) {
     world.advance(now);
+    listings::land(world, now);
     feeds::tick(world, now);
     reports::tick(world, now);
 }
