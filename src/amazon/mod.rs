@@ -90,7 +90,9 @@ impl ApiRequest {
         self.priority = priority;
         self
     }
-    /// Adds a query parameter.
+    /// Adds a query parameter. Every value is percent-encoded when sent (page tokens are
+    /// base64 whose `+`, `/` and `=` must be encoded: a raw `+` reaches Amazon as a space,
+    /// selling-partner-api-models #1269).
     pub fn q(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.query.push((name, value.into()));
         self
