@@ -246,6 +246,17 @@ impl Client {
         self.lwa.replace(client_secret, refresh_token, client_id)
     }
 
+    /// Whether calls are paused because Login with Amazon refused the seller's refresh token
+    /// (see [`Lwa::paused`]); replacing the credentials resumes them.
+    pub fn authorisation_paused(&self) -> bool {
+        self.lwa.paused()
+    }
+
+    /// The refusal that paused the calls, once per pause.
+    pub fn take_pause_notice(&self) -> Option<String> {
+        self.lwa.take_pause_notice()
+    }
+
     /// The HTTP client (shared: cloning it shares its connections).
     pub fn http(&self) -> &reqwest::Client {
         &self.http
