@@ -266,7 +266,8 @@ sellsync_status sellsync_close(struct SellSync *h);
  when the refresh token or client id changes. Nothing queued is lost: orders, shipments,
  stock, cancellations and refunds held back while Login with Amazon refused the old secret
  (`sync.failed` events with status `AUTH`) go out at the next sync, at once while the worker
- runs. The values are kept in memory only: put them in the configuration of the next
+ runs; calls paused after Login with Amazon refused the refresh token (`auth.revoked`)
+ resume. The values are kept in memory only: put them in the configuration of the next
  `sellsync_open`. The strings are copied; the caller may wipe them when this returns.
  */
 sellsync_status sellsync_set_credentials(struct SellSync *h, const char *credentials_json);

@@ -277,6 +277,12 @@ pub enum Event {
         fault: String,
         message: String,
     },
+    /// Login with Amazon refused the seller's refresh token (`invalid_grant`, as when the seller
+    /// revoked the application): no call is made for the account, and nothing queued is given
+    /// up, until `sellsync_set_credentials` gives new credentials. Once per refusal; the flows
+    /// send no `sync.failed` meanwhile.
+    #[serde(rename = "auth.revoked")]
+    AuthRevoked { message: String },
     /// Amazon answered again after being unreachable since `offline_since`.
     #[serde(rename = "amazon.online")]
     AmazonOnline {

@@ -7,12 +7,14 @@ mod common;
 
 use common::*;
 use sellsync::config::CredentialsUpdate;
+use sellsync::engine::FLOW_ALL;
 use sellsync::ffi::status::*;
 use sellsync::ffi::*;
 use sellsync::Engine;
 use sellsync_emulator::{OrderSeed, Seller};
 use std::ffi::{CStr, CString};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 const NEW_SECRET: &str = "amzn1.oa2-cs.v1.rotated-secret-0001";
 
@@ -321,5 +323,112 @@ fn through_the_c_abi_bad_documents_are_refused_without_echo_and_a_good_one_unblo
             sellsync_set_credentials(h, good.as_ptr()),
             SELLSYNC_ERR_CLOSED
         );
+    }
+}
+
+#[test]
+fn a_revoked_authorisation_gives_one_event_pauses_every_call_and_resumes_with_new_credentials() {
+    let emu = emulator(1000.0);
+    seed_skus(&emu, &["MUG-1".into(), "ORDERED".into()], 10, false);
+    let dir = tempdir();
+    let engine = open(
+        &emu,
+        &dir,
+        r#","intervals": {"orders_seconds": 0.05, "stock_seconds": 0.05}"#,
+    );
+    let logs = capture_logs(&engine);
+    engine.sku_map(&[one_to_one("MUG-1", "4711")]).unwrap();
+    engine.sync_now(1, SYNC).unwrap();
+    events(&engine);
+
+    // The seller revokes the application; work arrives meanwhile.
+    emu.control().revoke_authorisation(None).unwrap();
+    let placed = emu
+        .control()
+        .place_orders(&OrderSeed {
+            lines: vec![("ORDERED".into(), 1)],
+            ..OrderSeed::default()
+        })
+        .unwrap()
+        .remove(0);
+    emu.control().advance(chrono::Duration::minutes(5));
+    engine
+        .stock_set(&[sellsync::model::StockLevel {
+            host_item: "4711".into(),
+            on_hand: 7,
+        }])
+        .unwrap();
+    engine.start().unwrap();
+    let mut seen = Vec::new();
+    wait_until("the auth.revoked event", Duration::from_secs(20), || {
+        seen.extend(events(&engine));
+        seen.iter().any(|e| e["type"] == "auth.revoked")
+    });
+    // The worker runs its flows many intervals over, and nothing goes to Login with Amazon.
+    let privacy_runs = || {
+        let logs = logs.lock().unwrap();
+        logs.iter()
+            .filter(|l| l.contains("privacy: nothing due"))
+            .count()
+    };
+    let runs = privacy_runs();
+    wait_until("ten more intervals", Duration::from_secs(20), || {
+        privacy_runs() >= runs + 10
+    });
+    let e = engine.sync_now(FLOW_ALL, SYNC).unwrap_err();
+    assert_eq!(sellsync::status_name(&e), "AUTH", "{e}");
+    assert!(e.to_string().contains("sellsync_set_credentials"), "{e}");
+    assert_eq!(
+        emu.control().count("lwaToken", 400),
+        1,
+        "one refused exchange"
+    );
+    seen.extend(events(&engine));
+    let revoked: Vec<_> = seen
+        .iter()
+        .filter(|e| e["type"] == "auth.revoked")
+        .collect();
+    assert_eq!(revoked.len(), 1, "{seen:?}");
+    let m = revoked[0]["message"].as_str().unwrap();
+    assert!(
+        m.contains("invalid_grant") && m.contains("sellsync_set_credentials"),
+        "{m}"
+    );
+    assert!(
+        !seen.iter().any(|e| e["type"] == "sync.failed"),
+        "no sync.failed while paused: {seen:?}"
+    );
+    assert_eq!(emu.control().quantity("MUG-1"), Some(10));
+
+    // The seller authorises again: the new refresh token resumes every flow.
+    let s = Seller::demo();
+    emu.control().add_seller(Seller {
+        refresh_token: "Atzr|after-revocation".into(),
+        ..Seller::demo()
+    });
+    engine
+        .set_credentials(&update(&format!(
+            r#"{{"client_secret": "{}", "refresh_token": "Atzr|after-revocation"}}"#,
+            s.client_secret
+        )))
+        .unwrap();
+    wait_until(
+        "the new quantity at Amazon",
+        Duration::from_secs(20),
+        || emu.control().quantity("MUG-1") == Some(7),
+    );
+    wait_until(
+        "the order placed meanwhile",
+        Duration::from_secs(20),
+        || engine.core().store.order(&placed).unwrap().is_some(),
+    );
+    engine.stop().unwrap();
+    assert_eq!(emu.control().count("lwaToken", 400), 1);
+    for e in seen.iter().chain(&events(&engine)) {
+        assert_no_secret(&e.to_string(), &secrets());
+        assert!(!e.to_string().contains("after-revocation"), "{e}");
+    }
+    for line in logs.lock().unwrap().iter() {
+        assert_no_secret(line, &secrets());
     }
 }

@@ -135,6 +135,23 @@ impl<'a> Control<'a> {
         })
     }
 
+    /// The seller (default: the first) revokes the application's authorisation, as in Seller
+    /// Central's "Manage your apps": from now on Login with Amazon answers its refresh token
+    /// with `400 invalid_grant` (selling-partner-api-docs #2379), and the access tokens issued
+    /// for it are refused. Authorising again is [`Control::add_seller`] with a new refresh
+    /// token.
+    pub fn revoke_authorisation(&self, seller_id: Option<&str>) -> Result<(), String> {
+        self.with_world(|w| {
+            let mut seller =
+                Self::default_seller(w, &seller_id.map(str::to_string)).ok_or("unknown seller")?;
+            seller.refresh_token = format!("Atzr|revoked-{}", w.random_hex(16));
+            w.tokens
+                .retain(|_, t| t.seller_id != seller.seller_id || t.grantless_scope.is_some());
+            w.upsert_seller(seller);
+            Ok(())
+        })
+    }
+
     fn default_seller(w: &World, id: &Option<String>) -> Option<Seller> {
         match id {
             Some(id) => w.seller(id).cloned(),
@@ -465,6 +482,10 @@ pub fn handle(shared: &Shared, method: &str, rest: &str, query: &str, body: &[u8
                     Err(m) => bad(m),
                 }
             }
+            ("POST", ["sellers", id, "revoke"]) => match c.revoke_authorisation(Some(id)) {
+                Ok(()) => ok(json!({"ok": true})),
+                Err(_) => Reply::not_found("No such seller"),
+            },
             ("POST", ["listings"]) => {
                 #[derive(Deserialize)]
                 struct Req {

@@ -30,6 +30,10 @@ pub enum FaultKind {
     /// (`PackageToUpdateNotFound`) error without processing the call, as Amazon may answer a
     /// resend of a package it already has (selling-partner-api-models #5037).
     AlreadyFulfilled,
+    /// Answer 503 with an HTML error page (`content-type: text/html`) instead of Amazon's JSON
+    /// error, without processing the call, as Amazon's front end sometimes answers
+    /// (selling-partner-api-models #4667, 2025-03).
+    HtmlUnavailable,
     /// Process the call, then answer only after this many milliseconds (a client that times
     /// out has nonetheless had its call applied).
     LateAnswer { ms: u64 },

@@ -105,6 +105,22 @@ impl Reply {
             "",
         )
     }
+    /// 503 as an HTML page, the way Amazon's front end answers some outages instead of its JSON
+    /// error (selling-partner-api-models #4667).
+    pub fn html_unavailable() -> Reply {
+        Reply {
+            status: 503,
+            body: Body::Bytes {
+                content_type: "text/html".into(),
+                data:
+                    b"<!DOCTYPE html>\n<html><head><title>503 Service Unavailable</title></head>\n\
+                    <body><h1>Service Unavailable</h1><p>The server is temporarily unable to \
+                    service your request. Please try again later.</p></body></html>\n"
+                        .to_vec(),
+                content_encoding_gzip: false,
+            },
+        }
+    }
     /// The canonical error reply for an arbitrary status code.
     pub fn for_status(status: u16) -> Reply {
         match status {

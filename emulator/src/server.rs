@@ -84,6 +84,10 @@ pub async fn dispatch(State(s): State<Arc<Shared>>, req: Request) -> Response {
             lock(&s.world).record(op.name(), status, s.clock.now());
             return respond(&s, Reply::for_status(status), Some(op));
         }
+        Some(FaultKind::HtmlUnavailable) => {
+            lock(&s.world).record(op.name(), 503, s.clock.now());
+            return respond(&s, Reply::html_unavailable(), Some(op));
+        }
         _ => {}
     }
     let limit = if op == Op::Document {
@@ -170,6 +174,8 @@ fn call(
         method,
         path,
         params,
+        // Decoded as a real server decodes a query: `%XX` escapes, and a raw `+` is a space,
+        // so a page token sent without URL-encoding arrives changed.
         query: form_urlencoded::parse(query.as_bytes())
             .into_owned()
             .collect(),
@@ -263,7 +269,9 @@ fn authorize_and_run(
     api::run(ctx, op)
 }
 
-/// Turns a reply into a response with Amazon's headers.
+/// Turns a reply into a response with Amazon's headers. `x-amzn-RateLimit-Limit` goes only
+/// with 2xx, 400 and 404: never with a 429 or 5xx, as Amazon sends it only "when available"
+/// and clients meet 429s without it (selling-partner-api-docs #592, #86).
 fn respond(s: &Shared, reply: Reply, op: Option<Op>) -> Response {
     let mut builder = Response::builder().status(reply.status);
     let date = httpdate::fmt_http_date(s.clock.now().into());

@@ -4,7 +4,9 @@
 //! every 180 days): see [`Lwa::replace`]. Grantless operations (the Notifications API's
 //! destinations) take a token of the application itself, exchanged with
 //! `grant_type=client_credentials` for a scope and cached the same way: see
-//! [`Lwa::grantless_token`].
+//! [`Lwa::grantless_token`]. When Login with Amazon refuses the seller's refresh token
+//! (`invalid_grant`: the seller revoked the application, selling-partner-api-docs #2379), no
+//! exchange is tried again until the credentials are replaced: see [`Lwa::paused`].
 
 use crate::error::{quote, Error, Result};
 use crate::secret::Secret;
@@ -46,6 +48,11 @@ struct Current {
     /// Changes when the client id or the refresh token changes: an access token belongs to the
     /// authorisation it was issued for, and is used only while this is the same.
     authorisation: u64,
+    /// Counts every replacement of the credentials.
+    replacements: u64,
+    /// Login with Amazon refused the refresh token (`invalid_grant`): the message, and whether
+    /// [`Lwa::take_pause_notice`] gave it out yet. Cleared when the credentials are replaced.
+    refused: Option<(String, bool)>,
 }
 
 /// An access token and what it belongs to.
@@ -110,6 +117,12 @@ pub fn answer(status: u16, body: &[u8]) -> Result<Answer> {
     }
 }
 
+/// Whether an LWA refusal is `invalid_grant` (the refresh token is refused).
+fn invalid_grant(body: &[u8]) -> bool {
+    serde_json::from_slice::<LwaError>(body)
+        .is_ok_and(|e| e.error.as_deref() == Some("invalid_grant"))
+}
+
 /// The message for credentials Login with Amazon refused: what it said (Amazon's own words,
 /// quoted and cut short) and, in plain words, what the seller has to do.
 fn refusal(status: u16, error: &str, description: &str) -> String {
@@ -128,9 +141,10 @@ fn refusal(status: u16, error: &str, description: &str) -> String {
              shipments, stock updates, cancellations and refunds stay queued until then"
         ),
         "invalid_grant" => format!(
-            "Login with Amazon refused the seller's refresh token ({said}): the seller has to \
-             authorise the application again, and the new refresh token is passed to \
-             sellsync_set_credentials. Everything queued stays queued until then"
+            "Login with Amazon refused the seller's refresh token ({said}), as when the seller \
+             revoked the application: the seller has to authorise the application again, and \
+             the new refresh token is passed to sellsync_set_credentials. No call is made for \
+             this account until then, and everything queued stays queued"
         ),
         _ => format!(
             "Login with Amazon refused the credentials ({said}); check client_id, client_secret \
@@ -156,6 +170,8 @@ impl Lwa {
             current: Mutex::new(Current {
                 credentials,
                 authorisation: 0,
+                replacements: 0,
+                refused: None,
             }),
             cached: tokio::sync::Mutex::new(HashMap::new()),
         }
@@ -194,7 +210,27 @@ impl Lwa {
         if token_dropped {
             cur.authorisation += 1;
         }
+        cur.replacements += 1;
+        cur.refused = None;
         Replaced { token_dropped }
+    }
+
+    /// Whether the seller's token exchanges are paused: Login with Amazon refused the refresh
+    /// token (`invalid_grant`), and the credentials were not replaced since. While paused, an
+    /// exchange fails at once with the same [`Error::Credentials`], sending nothing.
+    pub fn paused(&self) -> bool {
+        self.current().refused.is_some()
+    }
+
+    /// The refusal's message, once per pause (for the one event that announces it).
+    pub fn take_pause_notice(&self) -> Option<String> {
+        match &mut self.current().refused {
+            Some((message, announced)) if !*announced => {
+                *announced = true;
+                Some(message.clone())
+            }
+            _ => None,
+        }
     }
 
     /// A valid access token of the seller's authorisation: the cached one, or a fresh one
@@ -224,9 +260,12 @@ impl Lwa {
     ) -> Result<Attempt> {
         let mut cached = self.cached.lock().await;
         let key = scope.map(str::to_string);
-        let (credentials, authorisation) = {
+        let (credentials, authorisation, replacements) = {
             let cur = self.current();
-            (cur.credentials.clone(), cur.authorisation)
+            if let (None, Some((message, _))) = (scope, &cur.refused) {
+                return Err(Error::Credentials(message.clone()));
+            }
+            (cur.credentials.clone(), cur.authorisation, cur.replacements)
         };
         if let Some(c) = cached.get(&key) {
             if c.authorisation == authorisation && c.expires - Duration::seconds(AHEAD) > now {
@@ -259,9 +298,18 @@ impl Lwa {
                 ))
             }
         };
-        let (token, lifetime) = match answer(status, &body)? {
-            Answer::Token(token, lifetime) => (token, lifetime),
-            Answer::Retry(e) => return Ok(Attempt::Retry(e, Some(status))),
+        let (token, lifetime) = match answer(status, &body) {
+            Ok(Answer::Token(token, lifetime)) => (token, lifetime),
+            Ok(Answer::Retry(e)) => return Ok(Attempt::Retry(e, Some(status))),
+            Err(Error::Credentials(m)) if scope.is_none() && invalid_grant(&body) => {
+                let mut cur = self.current();
+                // Not when the credentials were replaced while this exchange was under way.
+                if cur.replacements == replacements {
+                    cur.refused = Some((m.clone(), false));
+                }
+                return Err(Error::Credentials(m));
+            }
+            Err(e) => return Err(e),
         };
         // Credentials replaced meanwhile for another authorisation: this token is for the
         // call that asked, not for the cache.

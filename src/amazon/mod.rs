@@ -90,7 +90,9 @@ impl ApiRequest {
         self.priority = priority;
         self
     }
-    /// Adds a query parameter.
+    /// Adds a query parameter. Every value is percent-encoded when sent (page tokens are
+    /// base64 whose `+`, `/` and `=` must be encoded: a raw `+` reaches Amazon as a space,
+    /// selling-partner-api-models #1269).
     pub fn q(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.query.push((name, value.into()));
         self
@@ -242,6 +244,17 @@ impl Client {
         client_id: Option<String>,
     ) -> auth::Replaced {
         self.lwa.replace(client_secret, refresh_token, client_id)
+    }
+
+    /// Whether calls are paused because Login with Amazon refused the seller's refresh token
+    /// (see [`Lwa::paused`]); replacing the credentials resumes them.
+    pub fn authorisation_paused(&self) -> bool {
+        self.lwa.paused()
+    }
+
+    /// The refusal that paused the calls, once per pause.
+    pub fn take_pause_notice(&self) -> Option<String> {
+        self.lwa.take_pause_notice()
     }
 
     /// The HTTP client (shared: cloning it shares its connections).
@@ -714,9 +727,25 @@ pub fn unpack_document(op: Operation, bytes: Vec<u8>, gzip: bool) -> Result<Vec<
     Ok(out)
 }
 
-/// Amazon's `{"errors":[{code, message, details}]}` as an [`Error::Amazon`].
+/// Amazon's `{"errors":[{code, message, details}]}` as an [`Error::Amazon`]. An answer that is
+/// not JSON (Amazon's front end may answer a 503 with an HTML page, selling-partner-api-models
+/// #4667) is described, never quoted.
 pub fn amazon_error(op: Operation, status: u16, body: &[u8]) -> Error {
-    let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        let what = if body.trim_ascii_start().starts_with(b"<") {
+            "an HTML page"
+        } else {
+            "a body that is not JSON"
+        };
+        return Error::Amazon {
+            status,
+            code: format!("HTTP{status}"),
+            message: format!(
+                "{op:?}: Amazon answered with {what} ({} bytes) instead of its JSON error",
+                body.len()
+            ),
+        };
+    };
     let first = &v["errors"][0];
     let text = |k: &str| first[k].as_str().unwrap_or("").to_string();
     let mut message = text("message");
@@ -738,6 +767,17 @@ pub fn amazon_error(op: Operation, status: u16, body: &[u8]) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_html_error_page_is_described_not_quoted() {
+        let page = b"<!DOCTYPE html>\n<html><body><h1>Service Unavailable</h1></body></html>";
+        let e = amazon_error(Operation::SearchOrders, 503, page).to_string();
+        assert!(e.contains("503") && e.contains("an HTML page"), "{e}");
+        assert!(
+            !e.contains('<') && !e.contains("Service Unavailable"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn user_and_password_of_any_url_are_cut_out() {

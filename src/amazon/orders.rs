@@ -401,7 +401,10 @@ pub async fn get_order_items(client: &Client, order_id: &str) -> Result<Vec<Valu
     loop {
         let mut req = ApiRequest::get(
             Operation::GetOrderItems,
-            format!("/orders/v0/orders/{order_id}/orderItems"),
+            format!(
+                "/orders/v0/orders/{}/orderItems",
+                super::listings::encode_segment(order_id)
+            ),
         );
         if let Some(t) = &token {
             req = req.q("NextToken", t.clone());

@@ -343,7 +343,8 @@ impl Engine {
     /// what they have, and the next token exchange uses the new credentials. The cached
     /// access token is kept when only the secret changes (an access token stays valid until it
     /// expires, whichever secret obtained it) and dropped when the client id or refresh token
-    /// changes (it belongs to the old authorisation). Nothing queued is touched; every flow is
+    /// changes (it belongs to the old authorisation). Calls paused after a refused refresh
+    /// token (`auth.revoked`) resume. Nothing queued is touched; every flow is
     /// woken so that work held back by refused credentials goes out at once when the worker
     /// runs. The new values are kept in memory only: the host passes them in the configuration
     /// of its next `open`.

@@ -168,11 +168,34 @@ pub(super) fn store_page(
     Ok(())
 }
 
+/// Whether a search starts its window again after Amazon refused a next page with 400: a
+/// page token stops working after a while (Orders v2026-01-01 tokens expire after 24 hours,
+/// Orders API migration guide), and reading the window again from its start is the one way on
+/// without a gap (the pages already stored are de-duplicated). Once per search; a refusal of
+/// the first page, or a second one, fails the run.
+fn restart_window<T>(page: &Result<T>, token: &Option<String>, restarted: &mut bool) -> bool {
+    let refused = matches!(page, Err(Error::Amazon { status: 400, .. }));
+    if !refused || token.is_none() || *restarted {
+        return false;
+    }
+    if let Err(e) = page {
+        tracing::warn!("orders: Amazon refused the next page's token ({e}); reading the window again from its start");
+    }
+    *restarted = true;
+    true
+}
+
 async fn via_2026(core: &Core, w: &Window) -> Result<Report> {
     let mut report = Report::default();
     let mut token: Option<String> = None;
+    let mut restarted = false;
     loop {
-        let (page, next) = orders::search_page(&core.client, w, token.as_deref()).await?;
+        let page = orders::search_page(&core.client, w, token.as_deref()).await;
+        if restart_window(&page, &token, &mut restarted) {
+            token = None;
+            continue;
+        }
+        let (page, next) = page?;
         store_page(core, page, &mut report)?;
         match next {
             Some(t) => token = Some(t),
@@ -197,25 +220,30 @@ async fn rdt(core: &Core) -> Result<Secret> {
 async fn via_v0(core: &Core, w: &Window) -> Result<Report> {
     let mut report = Report::default();
     let mut token: Option<String> = None;
+    let mut restarted = false;
     loop {
         let rdt = rdt(core).await?;
-        let (raw, next) =
-            match orders::get_orders_page(&core.client, w, token.as_deref(), &rdt).await {
-                Err(Error::Auth(m)) => {
-                    // The RDT expired early: get a new one once.
-                    incidents::record(incidents::Incident {
-                        operation: "getOrders".into(),
-                        fault: incidents::Fault::TokenExpired,
-                        http_status: None,
-                        next: incidents::Next::RefreshToken,
-                        message: m,
-                    });
-                    *core.rdt.lock().await = None;
-                    let rdt = self::rdt(core).await?;
-                    orders::get_orders_page(&core.client, w, token.as_deref(), &rdt).await?
-                }
-                other => other?,
-            };
+        let page = match orders::get_orders_page(&core.client, w, token.as_deref(), &rdt).await {
+            Err(Error::Auth(m)) => {
+                // The RDT expired early: get a new one once.
+                incidents::record(incidents::Incident {
+                    operation: "getOrders".into(),
+                    fault: incidents::Fault::TokenExpired,
+                    http_status: None,
+                    next: incidents::Next::RefreshToken,
+                    message: m,
+                });
+                *core.rdt.lock().await = None;
+                let rdt = self::rdt(core).await?;
+                orders::get_orders_page(&core.client, w, token.as_deref(), &rdt).await
+            }
+            other => other,
+        };
+        if restart_window(&page, &token, &mut restarted) {
+            token = None;
+            continue;
+        }
+        let (raw, next) = page?;
         let raw: Vec<serde_json::Value> = raw
             .into_iter()
             .filter(|o| configured(core, o["MarketplaceId"].as_str().unwrap_or_default()))

@@ -136,7 +136,13 @@ impl Core {
                 self.step_down();
                 return r;
             }
-            if !matches!(e, Error::Closed) {
+            if matches!(e, Error::Credentials(_)) && self.client.authorisation_paused() {
+                // One event for the refusal, none for the runs that meet the pause.
+                if let Some(message) = self.client.take_pause_notice() {
+                    tracing::error!("calls for this account are paused: {message}");
+                    self.event(&Event::AuthRevoked { message })?;
+                }
+            } else if !matches!(e, Error::Closed) {
                 tracing::error!(
                     "{} flow failed ({}), tried again at its next run: {e}",
                     flow.name(),
@@ -355,6 +361,7 @@ pub async fn flow_task(
                 _ = core.closed() => return,
             }
         }
+        let mut paused = false;
         let again = match core.run_flow(flow, false).await {
             // A full batch of shipments: there may be more waiting, go on at once.
             Ok(r) => {
@@ -362,13 +369,18 @@ pub async fn flow_task(
                 flow == Flow::Shipments && s.batch_full && s.confirmed + s.verified > 0
             }
             Err(Error::Closed) => return,
+            // Refused credentials paused the calls: wait for new ones (which wake every flow).
+            Err(Error::Credentials(_)) => {
+                paused = core.client.authorisation_paused();
+                false
+            }
             Err(_) => false,
         };
         if again {
             continue;
         }
         tokio::select! {
-            _ = tokio::time::sleep(core.every(flow)) => {}
+            _ = tokio::time::sleep(core.every(flow)), if !paused => {}
             _ = core.flows.wake[flow.index()].notified() => {}
             _ = stopped.wait_for(|s| *s) => return,
             _ = core.closed() => return,

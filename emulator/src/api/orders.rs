@@ -155,6 +155,9 @@ struct Search {
     fba: Option<bool>,
     /// Position after which the next page starts.
     cursor: Option<(DateTime<Utc>, String)>,
+    /// When the token carrying this search was issued.
+    #[serde(default)]
+    issued: Option<DateTime<Utc>>,
 }
 
 impl Search {
@@ -216,13 +219,14 @@ impl Search {
         (out, None)
     }
 
-    fn token(&self, cursor: (DateTime<Utc>, String)) -> String {
-        let mut s = Search {
+    /// The token of the page after `cursor`, issued at `now`.
+    fn token(&self, cursor: (DateTime<Utc>, String), now: DateTime<Utc>) -> String {
+        let s = Search {
             cursor: Some(cursor),
+            issued: Some(now),
             ..self.clone_filters()
         };
-        s.by_update = self.by_update;
-        hex(&serde_json::to_vec(&s).unwrap_or_default())
+        token::encode(&serde_json::to_vec(&s).unwrap_or_default())
     }
 
     fn clone_filters(&self) -> Search {
@@ -234,26 +238,68 @@ impl Search {
             marketplaces: self.marketplaces.clone(),
             fba: self.fba,
             cursor: None,
+            issued: None,
         }
     }
 
     fn from_token(t: &str) -> Option<Search> {
-        serde_json::from_slice(&unhex(t)?).ok()
+        serde_json::from_slice(&token::decode(t)?).ok()
+    }
+
+    /// Whether a token of this search, read at `now`, is past its lifetime.
+    fn expired(&self, now: DateTime<Utc>) -> bool {
+        self.issued
+            .is_some_and(|t| now - t > Duration::hours(TOKEN_HOURS_2026))
     }
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+/// How long an Orders v2026-01-01 `paginationToken` may be used: "Token handling with
+/// 24-hour expiration" (Orders API migration guide, v0 to v2026-01-01). v0 `NextToken`s are
+/// documented without a lifetime and do not expire here.
+const TOKEN_HOURS_2026: i64 = 24;
 
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
-        return None;
+/// Opaque page tokens: standard base64 (alphabet with `+` and `/`, `=` padding) of the
+/// search, scrambled, as Amazon's tokens are base64 that often carry `+`, `/` and `=` and
+/// must be URL-encoded by the client (selling-partner-api-models #1269). Every token starts
+/// with `+/` and ends with `==`, so a client that does not encode its query fails on its
+/// first next page: a raw `+` in a query is a space to a server ([`crate::route`]).
+mod token {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+
+    /// Two leading bytes that encode as `+/`.
+    const HEAD: [u8; 2] = [0xfb, 0xff];
+
+    /// A reversible scramble (xor with a fixed keystream), so the token looks random.
+    fn scramble(data: &mut [u8]) {
+        let mut x: u32 = 0x9e37_79b9;
+        for b in data {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            *b ^= x as u8;
+        }
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
+
+    pub fn encode(json: &[u8]) -> String {
+        let mut data = HEAD.to_vec();
+        data.extend_from_slice(json);
+        // JSON may end in spaces: pad to one byte past a multiple of three, for `==`.
+        while data.len() % 3 != 1 {
+            data.push(b' ');
+        }
+        scramble(&mut data[HEAD.len()..]);
+        STANDARD.encode(data)
+    }
+
+    pub fn decode(token: &str) -> Option<Vec<u8>> {
+        let mut data = STANDARD.decode(token).ok()?;
+        if !data.starts_with(&HEAD) {
+            return None;
+        }
+        scramble(&mut data[HEAD.len()..]);
+        Some(data.split_off(HEAD.len()))
+    }
 }
 
 /// Reads the date window common to both versions. `names` = (createdAfter, createdBefore,
@@ -355,6 +401,7 @@ pub fn search_orders(ctx: &mut Ctx<'_>) -> Reply {
         marketplaces: ctx.q_list("marketplaceIds"),
         fba,
         cursor: None,
+        issued: None,
     };
     if let Some(t) = ctx.q("paginationToken") {
         // A bound the caller left out defaulted to "now - 2 minutes" on the first page; the
@@ -385,6 +432,11 @@ pub fn search_orders(ctx: &mut Ctx<'_>) -> Reply {
                 )
             }
         }
+        if search.expired(ctx.now) {
+            return Reply::invalid_input(
+                "The paginationToken has expired: a token can be used for 24 hours",
+            );
+        }
     }
     let included = ctx.q_list("includedData");
     let (orders, next) = search.page(ctx, max);
@@ -397,7 +449,7 @@ pub fn search_orders(ctx: &mut Ctx<'_>) -> Reply {
         "createdBefore"
     }] = json!(iso(before));
     if let Some(c) = next {
-        v["pagination"] = json!({"nextToken": search.token(c)});
+        v["pagination"] = json!({"nextToken": search.token(c, ctx.now)});
     }
     Reply::json(200, v)
 }
@@ -477,6 +529,7 @@ pub fn get_orders(ctx: &mut Ctx<'_>) -> Reply {
             marketplaces,
             fba,
             cursor: None,
+            issued: None,
         }
     };
     let (orders, next) = search.page(ctx, max);
@@ -489,7 +542,7 @@ pub fn get_orders(ctx: &mut Ctx<'_>) -> Reply {
         "CreatedBefore"
     }] = json!(iso(search.before));
     if let Some(c) = next {
-        payload["NextToken"] = json!(search.token(c));
+        payload["NextToken"] = json!(search.token(c, ctx.now));
     }
     Reply::json(200, json!({ "payload": payload }))
 }
