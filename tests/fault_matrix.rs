@@ -488,7 +488,25 @@ impl Shop {
                 break;
             }
             if Instant::now() > deadline {
-                return Err(format!("did not converge; events: {evs:?}"));
+                let stock = self.engine().core().store.stock_counts().unwrap();
+                let landing = self.emu.control().landing();
+                let shown: Vec<Option<i64>> = (0..SKUS)
+                    .map(|i| self.emu.control().quantity(&format!("SKU-{i:04}")))
+                    .collect();
+                let known = self.engine().core().store.amazon_known("SKU-0000").unwrap();
+                let log: Vec<_> = self
+                    .emu
+                    .control()
+                    .quantity_log(Some("SKU-0000"), None)
+                    .into_iter()
+                    .rev()
+                    .take(4)
+                    .map(|c| (c.time, c.from, c.to))
+                    .collect();
+                return Err(format!(
+                    "did not converge; stock {stock:?}, Amazon shows {shown:?}, {landing} patches to land; \
+                     SKU-0000 known {known:?}, last changes {log:?}; events: {evs:?}"
+                ));
             }
             std::thread::sleep(Duration::from_millis(5));
         }

@@ -119,7 +119,8 @@ async fn patch(core: &Core, p: &Push, report: &mut Report) -> Result<()> {
     }
     let _in_flight = InFlight::new(core, &p.sku);
     let sent_at = core.client.amazon_now();
-    core.store.note_sent(&[(&p.sku, p.send)], sent_at)?;
+    core.store
+        .note_sent(&[(&p.sku, p.send, p.listing_updated)], sent_at)?;
     let outcome = listings::patch_quantity(
         &core.client,
         &core.config.seller_id,
@@ -221,7 +222,10 @@ pub async fn run_feeds(core: &Core) -> Result<Report> {
             .collect();
         let document = feeds::listings_feed(&core.config.seller_id, &messages);
         // Amazon may apply the feed although this process dies before recording it.
-        let sent: Vec<(&str, i64)> = chunk.iter().map(|p| (p.sku.as_str(), p.send)).collect();
+        let sent: Vec<(&str, i64, _)> = chunk
+            .iter()
+            .map(|p| (p.sku.as_str(), p.send, p.listing_updated))
+            .collect();
         core.store.note_sent(&sent, now)?;
         let feed_id = feeds::submit(&core.client, &core.config.marketplace_ids, &document).await?;
         let messages: Vec<FeedMessage> = messages.into_iter().map(|(m, _)| m).collect();
@@ -277,19 +281,21 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
         };
         // A value sent and not seen landing yet (a patch Amazon accepted, or one whose outcome
         // was lost with its process) landed when Amazon shows it, or when the listing changed
-        // after the known value was read (Amazon moves `lastUpdatedDate` when it applies a
+        // since the read before it went out (Amazon moves `lastUpdatedDate` when it applies a
         // submission, not when an order takes units) and shows no more than it (orders took
         // units after it landed): Amazon took only that since it. Else it has not landed, and
         // what Amazon took counts from the last value read.
-        let since = known
-            .as_ref()
-            .and_then(|k| k.amazon_at.as_deref())
-            .and_then(parse_time);
-        let changed_since = match (updated, since) {
-            (Some(u), Some(s)) => u > s,
-            (Some(_), None) => true,
-            _ => false,
-        };
+        // Both dates are Amazon's (to the millisecond); without a read before the value went
+        // out, the value's own send time (the library's estimate of Amazon's clock, within a
+        // second) stands in, with a second's margin.
+        let before = known.as_ref().and_then(|k| {
+            k.listing_updated
+                .as_deref()
+                .and_then(parse_time)
+                .or_else(|| k.patch_sent.as_ref().and_then(|(_, at)| parse_time(at)))
+                .map(|t| t + Duration::seconds(i64::from(k.listing_updated.is_none())))
+        });
+        let changed_since = updated.zip(before).is_some_and(|(u, b)| u > b);
         let landed = known.and_then(|k| k.patch_sent).filter(|(sent, _)| {
             shown == Some(*sent) || (changed_since && shown.is_some_and(|q| q <= *sent))
         });
@@ -303,6 +309,7 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
         p.send = (p.desired - unseen).max(0);
         p.held = unseen;
         p.shows = read.map(|r| (r.2, now));
+        p.listing_updated = updated;
         p.took = took;
         held += unseen as u64;
     }

@@ -261,7 +261,8 @@ pub const MIGRATIONS: &[&str] = &[
      CREATE INDEX deliveries_open ON deliveries(grp, ready_seq) WHERE acked_at IS NULL AND cancelled = 0;",
     // 19: a SKU's handling time: what the mapping or `stock.handling_days` asks for
     // (`handling_explicit`: the mapping named it) and what Amazon accepted with a quantity;
-    // the SKUs with a value sent and not seen landing.
+    // the SKUs with a value sent and not seen landing, and the listing's lastUpdatedDate read
+    // before it went out.
     "ALTER TABLE skus ADD COLUMN handling_days INTEGER;
      ALTER TABLE skus ADD COLUMN handling_explicit INTEGER NOT NULL DEFAULT 0;
      ALTER TABLE skus ADD COLUMN handling_sent INTEGER;
@@ -270,5 +271,6 @@ pub const MIGRATIONS: &[&str] = &[
         WHERE fba = 0 AND desired IS NOT NULL
           AND (amazon IS NULL OR desired <> COALESCE(pushed_for, amazon) OR recheck_after IS NOT NULL
                OR (handling_days IS NOT NULL AND (handling_sent IS NULL OR handling_days <> handling_sent)));
-     CREATE INDEX skus_sent ON skus(sku) WHERE patch_sent IS NOT NULL;",
+     CREATE INDEX skus_sent ON skus(sku) WHERE patch_sent IS NOT NULL;
+     ALTER TABLE skus ADD COLUMN listing_updated TEXT;",
 ];

@@ -9,7 +9,7 @@
 //!   A patch Amazon accepted is not a value seen: Amazon applies it later, or never.
 //! - `patch_sent` at `patch_sent_at`: a value sent (noted before it goes out) and not seen
 //!   landing yet. It is seen landing when a read or a notification shows it, or when a read
-//!   finds the listing changed (`lastUpdatedDate`) after `amazon_at` showing no more than it;
+//!   finds the listing changed (`lastUpdatedDate`) after it was sent, showing no more than it;
 //!   then `amazon` becomes it, from `patch_sent_at`. A value not seen landing within
 //!   `UNSEEN_HORIZON` puts the SKU out of step: it is read, and sent again if it never landed.
 //! - `pushed_for`: the `desired` the last accepted push was computed for; the SKU is in step
@@ -82,9 +82,10 @@ pub struct Known {
     pub amazon: Option<i64>,
     /// Since when (Amazon's time).
     pub amazon_at: Option<String>,
-    /// A value sent, by a patch or in a feed (its quantity, and when), whose outcome was never
-    /// recorded.
+    /// A value sent, by a patch or in a feed (its quantity, and when), not seen landing yet.
     pub patch_sent: Option<(i64, String)>,
+    /// The listing's `lastUpdatedDate` when it was read before that value went out.
+    pub listing_updated: Option<String>,
 }
 
 /// A quantity Amazon accepted for a SKU.
@@ -132,6 +133,8 @@ pub struct Push {
     pub held: i64,
     /// What Amazon showed when it was read just before this push, and when.
     pub shows: Option<(i64, DateTime<Utc>)>,
+    /// The listing's `lastUpdatedDate` at that read.
+    pub listing_updated: Option<DateTime<Utc>>,
     /// What Amazon took since `amazon_at`, as read before this push.
     pub took: Option<Take>,
     /// What Amazon is known to show (None: not known yet).
@@ -472,6 +475,7 @@ impl Store {
                 send: r.get(2)?,
                 held: 0,
                 shows: None,
+                listing_updated: None,
                 took: None,
                 amazon: r.get(3)?,
                 amazon_at: r.get(4)?,
@@ -742,7 +746,7 @@ impl Store {
         Ok(self
             .conn()
             .prepare_cached(
-                "SELECT amazon, amazon_at, patch_sent, patch_sent_at FROM skus WHERE sku = ?1",
+                "SELECT amazon, amazon_at, patch_sent, patch_sent_at, listing_updated FROM skus WHERE sku = ?1",
             )?
             .query_row([sku], |r| {
                 let sent: Option<i64> = r.get(2)?;
@@ -751,6 +755,7 @@ impl Store {
                     amazon: r.get(0)?,
                     amazon_at: r.get(1)?,
                     patch_sent: sent.zip(sent_at),
+                    listing_updated: r.get(4)?,
                 })
             })
             .optional()?)
@@ -760,14 +765,21 @@ impl Store {
     /// `sent_at`): if the process dies before the outcome is recorded (a lost patch answer, a
     /// feed created but never recorded), the next read that finds Amazon showing one takes it
     /// for the push's own work, not for units sold.
-    pub fn note_sent(&self, sent: &[(&str, i64)], sent_at: DateTime<Utc>) -> Result<()> {
+    /// Each entry: the SKU, the quantity sent, and the listing's `lastUpdatedDate` as read
+    /// just before (a later one shows a submission landed since).
+    pub fn note_sent(
+        &self,
+        sent: &[(&str, i64, Option<DateTime<Utc>>)],
+        sent_at: DateTime<Utc>,
+    ) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let mut note = tx
-            .prepare_cached("UPDATE skus SET patch_sent = ?2, patch_sent_at = ?3 WHERE sku = ?1")?;
+        let mut note = tx.prepare_cached(
+            "UPDATE skus SET patch_sent = ?2, patch_sent_at = ?3, listing_updated = ?4 WHERE sku = ?1",
+        )?;
         let at = ts(sent_at);
-        for (sku, quantity) in sent {
-            note.execute(params![sku, quantity, at])?;
+        for (sku, quantity, updated) in sent {
+            note.execute(params![sku, quantity, at, updated.map(ts)])?;
         }
         drop(note);
         tx.commit()?;
