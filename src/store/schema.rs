@@ -271,4 +271,6 @@ pub const MIGRATIONS: &[&str] = &[
           AND (amazon IS NULL OR desired <> COALESCE(pushed_for, amazon) OR recheck_after IS NOT NULL
                OR (handling_days IS NOT NULL AND (handling_sent IS NULL OR handling_days <> handling_sent)));
      CREATE INDEX skus_sent ON skus(sku) WHERE patch_sent IS NOT NULL;",
+    // 20: when a listings feed was reported late (`stock.feed_late`), so it is reported once.
+    "ALTER TABLE feeds ADD COLUMN late_reported_at TEXT;",
 ];
