@@ -1,14 +1,16 @@
 //! Listings feeds as Amazon runs them: one stuck `IN_PROGRESS` (Amazon holds the seller's later
 //! listings feeds behind it) is reported late once, across cycles and a reopened store, while
 //! urgent and small changes still reach Amazon; once it ends, its older values do not stay.
+//! Order feeds go out without a byte-order mark, which Amazon refuses.
 
 mod common;
 
 use common::*;
-use sellsync::model::{SkuMapping, StockLevel};
+use sellsync::model::{Refund, RefundItem, SkuMapping, StockLevel};
 use sellsync::Engine;
 use sellsync_emulator::stock::Cause;
-use sellsync_emulator::{Emulator, Fault, FaultKind};
+use sellsync_emulator::{Emulator, Fault, FaultKind, Status};
+use std::time::Duration;
 
 fn level(item: &str, on_hand: i64) -> StockLevel {
     StockLevel {
@@ -123,4 +125,34 @@ fn a_stuck_feed_is_reported_late_once_while_urgent_and_small_changes_go_on_and_t
     assert_eq!(emu.control().quantity("SKU-0008"), Some(12));
     assert_eq!(emu.control().quantity("SKU-0009"), Some(40));
     assert!(late_events(&engine).is_empty());
+}
+
+#[test]
+fn cancellations_and_refunds_go_out_without_a_byte_order_mark_and_amazon_applies_them() {
+    // The emulator reads no record of an order feed that begins with one (error 50001).
+    let (emu, _dir, engine, ids, docs) = shop_with_orders(2);
+    assert!(engine.order_cancel(&ids[0], "NoInventory").unwrap());
+    let item = docs
+        .iter()
+        .find(|o| o["order_id"] == ids[1].as_str())
+        .unwrap()["items"][0]["order_item_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    engine
+        .order_refund(&Refund {
+            order_id: ids[1].clone(),
+            reason: "CustomerReturn".into(),
+            items: vec![RefundItem {
+                order_item_id: item,
+                amount: "1.00".into(),
+            }],
+        })
+        .unwrap();
+    wait_until("Amazon to apply both", Duration::from_secs(30), || {
+        engine.sync_now(8, SYNC).unwrap();
+        let state = emu.control().state();
+        emu.control().order(&ids[0]).unwrap().status == Status::Canceled
+            && state["refunds"].as_array().unwrap().len() == 1
+    });
 }
