@@ -2,7 +2,8 @@
 //! a `replace` of `fulfillment_availability` drops the handling time, `merge` keeps it; offer
 //! attributes are accepted under the product type `PRODUCT`; a listings feed's PATCH needs
 //! `fulfillment_channel_code`; a seller's feeds of one type run one after another; a flat-file
-//! order feed with a byte-order mark is not read.
+//! order feed with a byte-order mark is not read; a listings feed may end DONE accepting a
+//! message it never applied.
 
 mod common;
 
@@ -279,4 +280,23 @@ fn a_flat_file_order_feed_with_a_byte_order_mark_fails_with_error_50001() {
     let done = feed(file(&ids[1]));
     assert!(!report(&api, &done).contains("50001"));
     assert_eq!(status(&ids[1]), Status::Canceled);
+}
+
+#[test]
+fn a_listings_feed_may_end_done_accepting_a_message_it_never_applied() {
+    let api = api();
+    api.emu.control().inject(Fault {
+        operation: "createFeed".into(),
+        count: 1,
+        kind: FaultKind::FeedUnapplied { messages: 1 },
+    });
+    let done = run_feed(&api, "JSON_LISTINGS_FEED", "application/json", mug_feed(30));
+    assert_eq!(done["processingStatus"], "DONE");
+    let report: Value = serde_json::from_str(&report(&api, &done)).unwrap();
+    assert_eq!(report["summary"]["messagesAccepted"], 1, "{report}");
+    assert_eq!(report["issues"], json!([]));
+    assert_eq!(api.emu.control().quantity("MUG"), Some(5), "not applied");
+    // The next feed is applied.
+    run_feed(&api, "JSON_LISTINGS_FEED", "application/json", mug_feed(30));
+    assert_eq!(api.emu.control().quantity("MUG"), Some(30));
 }

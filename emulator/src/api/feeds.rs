@@ -6,7 +6,9 @@
 //! only once the one created before it of its type has ended, so a feed held `IN_PROGRESS`
 //! (`feed_stall_seconds`, the `feed_stall` fault) holds up the later ones (Feeds API use case
 //! guide; selling-partner-api-models #657, #4354, #2633: later feeds wait for days behind a
-//! stuck one). A flat-file order feed that begins with a UTF-8 byte-order mark is not read: its
+//! stuck one). The `feed_unapplied` fault ends a listings feed DONE, its report accepting every
+//! valid message, with some SKUs unchanged (selling-partner-api-models #5327, Amazon staff). A
+//! flat-file order feed that begins with a UTF-8 byte-order mark is not read: its
 //! report has one Fatal error 50001 and nothing is applied (selling-partner-api-models #5153,
 //! Amazon staff).
 
@@ -226,6 +228,10 @@ pub fn create_feed(ctx: &mut Ctx<'_>) -> Reply {
             start_at,
             done_at: start_at + scaled(scale, total * 2.0 / 3.0 + stall),
             doomed: ctx.fault == Some(FaultKind::FeedFatal),
+            unapplied: match ctx.fault {
+                Some(FaultKind::FeedUnapplied { messages }) => messages as usize,
+                _ => 0,
+            },
         },
     );
     Reply::json(202, json!({ "feedId": id }))
@@ -466,6 +472,10 @@ fn listings_feed(
         if !seen.insert(id.to_string()) {
             err("4000002", "messageId is not unique in this feed".into());
             invalid += 1;
+            continue;
+        }
+        if accepted < feed.unapplied {
+            accepted += 1; // Reported accepted, never applied (fault `feed_unapplied`).
             continue;
         }
         match apply_message(world, feed, &sku, m, now) {
