@@ -50,6 +50,7 @@
 //! | `stock.max_quantity`, `stock.urgent_threshold` | whole, 0 to 1000000000 (`max_quantity` may be null) |
 //! | `stock.handling_days` | whole, 0 to 30, or null |
 //! | `stock.listings_feed_window_seconds` | 0.001 to 86400 |
+//! | `stock.feed_late_seconds` | 1 to 604800 (default 1800) |
 //! | `stock.auto_buffer.window_seconds` | 0.001 to 86400, or null |
 //! | `stock.auto_buffer.percentile` | 0.5 up to but not including 1 |
 //! | `stock.auto_buffer.history_days` | 0.001 to 365 |
@@ -233,6 +234,9 @@ pub const LIMITS: &[Limit] = &[
     }),
     limit("stock.listings_feed_window_seconds", 0.001, 86_400.0, |c| {
         Some(c.stock.listings_feed_window_seconds)
+    }),
+    limit("stock.feed_late_seconds", 1.0, 604_800.0, |c| {
+        Some(c.stock.feed_late_seconds)
     }),
     limit("stock.auto_buffer.window_seconds", 0.001, 86_400.0, |c| {
         c.stock.auto_buffer.window_seconds
@@ -454,6 +458,9 @@ pub struct StockConfig {
     pub handling_days: Option<i64>,
     /// Amazon accepts at most 5 JSON_LISTINGS_FEED submissions per this window.
     pub listings_feed_window_seconds: f64,
+    /// A listings feed not DONE this long after it was submitted is reported once
+    /// (`stock.feed_late`): Amazon holds a seller's later feeds of its type behind it.
+    pub feed_late_seconds: f64,
     /// Small changes go out at once through patchListingsItem while its usage plan allows;
     /// feeds carry bulk. Off: every change that is not urgent travels in a feed.
     pub fast_lane: bool,
@@ -493,6 +500,7 @@ impl Default for StockConfig {
             product_type: "PRODUCT".into(),
             handling_days: None,
             listings_feed_window_seconds: 300.0,
+            feed_late_seconds: 1800.0,
             fast_lane: true,
             read_back: true,
             auto_buffer: AutoBuffer::default(),

@@ -199,6 +199,17 @@ pub enum Event {
         quantity: i64,
         message: String,
     },
+    /// A listings feed is not done `stock.feed_late_seconds` after it was submitted (`status`:
+    /// Amazon's processing status; `seconds` since submission; `skus` it carries); once per
+    /// feed. Amazon holds the seller's later listings feeds behind it; urgent and small changes
+    /// still go out by patchListingsItem.
+    #[serde(rename = "stock.feed_late")]
+    StockFeedLate {
+        feed_id: String,
+        status: String,
+        seconds: i64,
+        skus: u64,
+    },
     /// Amazon has the shipment confirmation (`late`: it arrived after the LatestShipDate).
     #[serde(rename = "shipment.confirmed")]
     ShipmentConfirmed {

@@ -20,6 +20,16 @@ pub enum FaultKind {
     ExpiredToken,
     /// (createFeed) Accept the feed, then end its processing FATAL without applying anything.
     FeedFatal,
+    /// (createFeed) Accept the feed and hold it `IN_PROGRESS` this many seconds (divided by the
+    /// rate scale) beyond its processing time, holding up the seller's later feeds of its type,
+    /// as Amazon sometimes does for hours or days (selling-partner-api-models #657, #4354,
+    /// #2633).
+    FeedStall { seconds: u64 },
+    /// (createFeed) Process a `JSON_LISTINGS_FEED` as usual, but leave its first `messages`
+    /// valid messages unapplied while its report counts them accepted, without an issue: the
+    /// feed ends DONE with those SKUs unchanged (selling-partner-api-models #5327, 2026-07,
+    /// Amazon staff).
+    FeedUnapplied { messages: u32 },
     /// (searchOrders, getOrders, getOrder2026) Serve each order of the page (or the one order)
     /// as it was before its last update (older last-update time and status), as a lagging
     /// replica would.

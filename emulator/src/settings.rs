@@ -11,6 +11,11 @@ pub struct Settings {
     /// `IN_PROGRESS`), divided by the rate scale. Default 90: Amazon processes a
     /// `JSON_LISTINGS_FEED` in a minute or two.
     pub feed_processing_seconds: f64,
+    /// Seconds every feed created from now on stays `IN_PROGRESS` beyond its processing time,
+    /// divided by the rate scale; the seller's later feeds of its type queue behind it (see
+    /// `api::feeds`). Default 0. Amazon sometimes holds a feed `IN_PROGRESS` for hours or days
+    /// (selling-partner-api-models #657, #4354, #2633); the `feed_stall` fault stalls one feed.
+    pub feed_stall_seconds: f64,
     /// Emulated seconds a new order stays `Pending` before its payment is authorised (runs on
     /// the emulated clock, so `--clock-speed` scales it). Default 60: a standard order is
     /// usually authorised after about a minute (up to 30 minutes).
@@ -45,6 +50,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             feed_processing_seconds: 90.0,
+            feed_stall_seconds: 0.0,
             pending_seconds: 60.0,
             notification_delay_seconds: 2.0,
             notification_lose_rate: 0.0,
@@ -64,6 +70,8 @@ impl Default for Settings {
 pub struct SettingsChange {
     /// New [`Settings::feed_processing_seconds`].
     pub feed_processing_seconds: Option<f64>,
+    /// New [`Settings::feed_stall_seconds`].
+    pub feed_stall_seconds: Option<f64>,
     /// New [`Settings::pending_seconds`].
     pub pending_seconds: Option<f64>,
     /// New [`Settings::notification_delay_seconds`].
@@ -102,6 +110,7 @@ impl Settings {
         };
         let c = change;
         let feed = seconds(c.feed_processing_seconds, "feed_processing_seconds")?;
+        let stall = seconds(c.feed_stall_seconds, "feed_stall_seconds")?;
         let pending = seconds(c.pending_seconds, "pending_seconds")?;
         let delay = seconds(c.notification_delay_seconds, "notification_delay_seconds")?;
         let extra = seconds(
@@ -123,6 +132,7 @@ impl Settings {
         }
         let set = |field: &mut f64, v: Option<f64>| *field = v.unwrap_or(*field);
         set(&mut self.feed_processing_seconds, feed);
+        set(&mut self.feed_stall_seconds, stall);
         set(&mut self.pending_seconds, pending);
         set(&mut self.notification_delay_seconds, delay);
         set(&mut self.notification_extra_delay_seconds, extra);

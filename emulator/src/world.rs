@@ -253,6 +253,9 @@ pub struct Feed {
     pub done_at: std::time::Instant,
     /// Processing ends FATAL whatever the input (an injected fault).
     pub doomed: bool,
+    /// How many of its valid messages are reported accepted and never applied (an injected
+    /// fault).
+    pub unapplied: usize,
 }
 
 /// A requested report.

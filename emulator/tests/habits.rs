@@ -1,12 +1,14 @@
 //! The real Amazon's habits where its models are silent, each as the emulator reproduces it:
 //! a `replace` of `fulfillment_availability` drops the handling time, `merge` keeps it; offer
 //! attributes are accepted under the product type `PRODUCT`; a listings feed's PATCH needs
-//! `fulfillment_channel_code`.
+//! `fulfillment_channel_code`; a seller's feeds of one type run one after another; a flat-file
+//! order feed with a byte-order mark is not read; a listings feed may end DONE accepting a
+//! message it never applied.
 
 mod common;
 
 use common::Api;
-use sellsync_emulator::Seller;
+use sellsync_emulator::{Fault, FaultKind, OrderSeed, Seller, Status};
 use serde_json::{json, Value};
 
 const MP: &str = "ATVPDKIKX0DER";
@@ -152,20 +154,46 @@ fn a_listings_feed_patch_needs_its_channel_and_a_merge_keeps_the_handling_time()
     let feed = json!({"header": {"sellerId": seller, "version": "2.0"}, "messages": [
         message(1, json!({"quantity": 30})),
         message(2, json!({"fulfillment_channel_code": "DEFAULT", "quantity": 8}))]});
-    let doc = api.upload("application/json", feed.to_string().into_bytes());
+    let done = run_feed(
+        &api,
+        "JSON_LISTINGS_FEED",
+        "application/json",
+        feed.to_string(),
+    );
+    assert_eq!(done["processingStatus"], "DONE");
+    let text = report(&api, &done);
+    let report: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(report["summary"]["messagesInvalid"], 1, "{report}");
+    assert_eq!(report["issues"][0]["messageId"], 1);
+    assert_eq!(api.emu.control().quantity("MUG"), Some(8));
+    assert_eq!(handling(&api), (Some(3), 72));
+}
+
+/// Uploads `data` and creates a feed of `feed_type` with it; the feed's path.
+fn submit(api: &Api, feed_type: &str, content_type: &str, data: String) -> String {
+    let doc = api.upload(content_type, data.into_bytes());
     let created = api.call(
         "POST",
         "/feeds/2021-06-30/feeds",
         &[],
-        Some(
-            &json!({"feedType": "JSON_LISTINGS_FEED", "marketplaceIds": [MP],
-                     "inputFeedDocumentId": doc.body["feedDocumentId"]}),
-        ),
+        Some(&json!({"feedType": feed_type, "marketplaceIds": [MP],
+                     "inputFeedDocumentId": doc.body["feedDocumentId"]})),
     );
-    let feed_id = created.body["feedId"].as_str().unwrap().to_string();
-    let done = api.wait_done(&format!("/feeds/2021-06-30/feeds/{feed_id}"));
-    assert_eq!(done["processingStatus"], "DONE");
-    let report = api.call(
+    assert_eq!(created.status, 202, "{:?}", created.body);
+    format!(
+        "/feeds/2021-06-30/feeds/{}",
+        created.body["feedId"].as_str().unwrap()
+    )
+}
+
+/// Submits a feed and waits (bounded) until its processing ends; the feed.
+fn run_feed(api: &Api, feed_type: &str, content_type: &str, data: String) -> Value {
+    api.wait_done(&submit(api, feed_type, content_type, data))
+}
+
+/// The processing report of a feed that is done.
+fn report(api: &Api, done: &Value) -> String {
+    let doc = api.call(
         "GET",
         &format!(
             "/feeds/2021-06-30/documents/{}",
@@ -174,13 +202,101 @@ fn a_listings_feed_patch_needs_its_channel_and_a_merge_keeps_the_handling_time()
         &[],
         None,
     );
-    let text = reqwest::blocking::get(report.body["url"].as_str().unwrap())
+    reqwest::blocking::get(doc.body["url"].as_str().unwrap())
         .unwrap()
         .text()
+        .unwrap()
+}
+
+/// A listings feed setting MUG's quantity.
+fn mug_feed(q: i64) -> String {
+    let seller = Seller::demo().seller_id;
+    json!({"header": {"sellerId": seller, "version": "2.0"}, "messages": [
+        {"messageId": 1, "sku": "MUG", "operationType": "PATCH", "productType": "PRODUCT",
+         "patches": [{"op": "merge", "path": "/attributes/fulfillment_availability",
+                      "value": quantity(q)}]}]})
+    .to_string()
+}
+
+#[test]
+fn a_feed_starts_only_after_the_sellers_previous_feed_of_its_type_has_ended() {
+    let api = api();
+    // An hour of Amazon's time (3.6 s at this rate scale) stuck IN_PROGRESS.
+    api.emu.control().inject(Fault {
+        operation: "createFeed".into(),
+        count: 1,
+        kind: FaultKind::FeedStall { seconds: 3600 },
+    });
+    let first = submit(&api, "JSON_LISTINGS_FEED", "application/json", mug_feed(30));
+    let second = submit(&api, "JSON_LISTINGS_FEED", "application/json", mug_feed(8));
+    let second = api.wait_done(&second);
+    let first = api.call("GET", &first, &[], None).body;
+    assert_eq!(first["processingStatus"], "DONE", "{first}");
+    assert_eq!(second["processingStatus"], "DONE", "{second}");
+    let time = |f: &Value, key: &str| {
+        chrono::DateTime::parse_from_rfc3339(f[key].as_str().unwrap()).unwrap()
+    };
+    assert!(
+        time(&second, "processingStartTime") >= time(&first, "processingEndTime"),
+        "the second feed started while the first was in progress: {first} {second}"
+    );
+    assert_eq!(
+        api.emu.control().quantity("MUG"),
+        Some(8),
+        "applied in order"
+    );
+}
+
+#[test]
+fn a_flat_file_order_feed_with_a_byte_order_mark_fails_with_error_50001() {
+    let api = api();
+    let ids = api
+        .emu
+        .control()
+        .place_orders(&OrderSeed {
+            count: Some(2),
+            lines: vec![("MUG".into(), 1)],
+            ..OrderSeed::default()
+        })
         .unwrap();
-    let report: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(report["summary"]["messagesInvalid"], 1, "{report}");
-    assert_eq!(report["issues"][0]["messageId"], 1);
-    assert_eq!(api.emu.control().quantity("MUG"), Some(8));
-    assert_eq!(handling(&api), (Some(3), 72));
+    let file = |id: &str| {
+        format!("order-id\tamazon-order-item-code\tcancellation-reason-code\n{id}\t\tNoInventory\n")
+    };
+    let feed = |data: String| {
+        run_feed(
+            &api,
+            "POST_FLAT_FILE_ORDER_ACKNOWLEDGEMENT_DATA",
+            "text/tab-separated-values; charset=UTF-8",
+            data,
+        )
+    };
+    let status = |id: &str| api.emu.control().order(id).unwrap().status;
+    let done = feed(format!("\u{feff}{}", file(&ids[0])));
+    let text = report(&api, &done);
+    assert!(text.contains("Number of records processed\t\t0"), "{text}");
+    assert!(text.contains("\t50001\tFatal\t"), "{text}");
+    assert_ne!(status(&ids[0]), Status::Canceled, "nothing applied");
+    // The same file without the mark is applied.
+    let done = feed(file(&ids[1]));
+    assert!(!report(&api, &done).contains("50001"));
+    assert_eq!(status(&ids[1]), Status::Canceled);
+}
+
+#[test]
+fn a_listings_feed_may_end_done_accepting_a_message_it_never_applied() {
+    let api = api();
+    api.emu.control().inject(Fault {
+        operation: "createFeed".into(),
+        count: 1,
+        kind: FaultKind::FeedUnapplied { messages: 1 },
+    });
+    let done = run_feed(&api, "JSON_LISTINGS_FEED", "application/json", mug_feed(30));
+    assert_eq!(done["processingStatus"], "DONE");
+    let report: Value = serde_json::from_str(&report(&api, &done)).unwrap();
+    assert_eq!(report["summary"]["messagesAccepted"], 1, "{report}");
+    assert_eq!(report["issues"], json!([]));
+    assert_eq!(api.emu.control().quantity("MUG"), Some(5), "not applied");
+    // The next feed is applied.
+    run_feed(&api, "JSON_LISTINGS_FEED", "application/json", mug_feed(30));
+    assert_eq!(api.emu.control().quantity("MUG"), Some(30));
 }

@@ -38,7 +38,9 @@ fn feed_processing_time_is_settable_while_running() {
         json!({"feed_processing_seconds": 90.0, "pending_seconds": 60.0,
                "notification_delay_seconds": 2.0, "notification_lose_rate": 0.0,
                "notification_duplicate_rate": 0.0, "notification_reorder_rate": 0.0,
-               "notification_delay_rate": 0.0, "notification_extra_delay_seconds": 300.0}),
+               "notification_delay_rate": 0.0, "notification_extra_delay_seconds": 300.0,
+               "feed_stall_seconds": 0.0, "listing_apply_min_seconds": 0.0,
+               "listing_apply_max_seconds": 0.0}),
         "defaults"
     );
     api.control(
@@ -59,7 +61,9 @@ fn feed_processing_time_is_settable_while_running() {
         api.call("GET", &slow, &[], None).body["processingStatus"],
         "IN_QUEUE"
     );
-    // One that takes no time is done at the next call.
+    // One that takes no time is done at the next call (once the slow one, which a feed of its
+    // type would wait for, is cancelled).
+    assert_eq!(api.call("DELETE", &slow, &[], None).status, 200);
     api.control(
         "POST",
         "settings",

@@ -8,7 +8,9 @@
 //!   and reads their processing reports back, and sends bulk (a host call that changed more
 //!   than `BULK_CHANGE` SKUs, or everything when the fast lane is off) in one
 //!   JSON_LISTINGS_FEED, at most 5 per 5 minutes, taking createFeed's tokens only when no order
-//!   feed waits for one.
+//!   feed waits for one. Amazon processes a seller's listings feeds one after another, so a
+//!   feed not done after `stock.feed_late_seconds` holds up the later ones: it is reported once
+//!   (`stock.feed_late`), while the patch lane goes on.
 //!
 //! Before a quantity goes out, Amazon's current quantity is read back (20 SKUs per
 //! searchListingsItems call) and the units Amazon took for orders not visible yet are held back
@@ -20,6 +22,7 @@ use super::Core;
 use crate::amazon::{feeds, listings};
 use crate::error::Result;
 use crate::model::Event;
+use crate::store::feed_watch::LateFeed;
 use crate::store::stock::{FeedMessage, Push, Seen, Shown};
 use crate::store::ts;
 use chrono::Duration;
@@ -361,8 +364,11 @@ async fn look_up_listings(core: &Core) -> Result<usize> {
 }
 
 /// Reads back every finished feed: accepted values are what Amazon shows; rejected ones are
-/// reported and tried again.
+/// reported and tried again. One still unfinished after `stock.feed_late_seconds` is reported
+/// late, once.
 async fn follow_feeds(core: &Core, report: &mut Report) -> Result<()> {
+    let late_after = Duration::milliseconds((core.config.stock.feed_late_seconds * 1000.0) as i64);
+    let late = core.store.late_feeds(core.clock.now() - late_after)?;
     for (feed_id, messages) in core.store.open_feeds()? {
         let feeds::FeedStatus {
             status,
@@ -406,9 +412,34 @@ async fn follow_feeds(core: &Core, report: &mut Report) -> Result<()> {
                     core.client.amazon_now(),
                 )?;
             }
-            _ => continue,
+            _ => {
+                if let Some(feed) = late.iter().find(|l| l.feed_id == feed_id) {
+                    report_late(core, feed, &status)?;
+                }
+                continue;
+            }
         }
         report.feeds_finished += 1;
+    }
+    Ok(())
+}
+
+/// Reports a late feed (`stock.feed_late`) unless it was reported before.
+fn report_late(core: &Core, feed: &LateFeed, status: &str) -> Result<()> {
+    let now = core.clock.now();
+    let seconds = (now - feed.submitted_at).num_seconds();
+    let event = Event::StockFeedLate {
+        feed_id: feed.feed_id.clone(),
+        status: status.to_string(),
+        seconds,
+        skus: feed.skus,
+    };
+    if core.store.report_late_feed(&feed.feed_id, &event, now)? {
+        tracing::warn!(
+            "listings feed {} is still {status} after {seconds} s; Amazon holds later listings feeds behind it",
+            feed.feed_id
+        );
+        core.hub.notify();
     }
     Ok(())
 }

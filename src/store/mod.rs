@@ -9,6 +9,7 @@ pub mod adjustments;
 pub mod commit;
 pub mod db;
 pub mod deliveries;
+pub mod feed_watch;
 pub mod files;
 #[cfg(test)]
 mod hot_paths;

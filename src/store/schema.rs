@@ -273,4 +273,6 @@ pub const MIGRATIONS: &[&str] = &[
                OR (handling_days IS NOT NULL AND (handling_sent IS NULL OR handling_days <> handling_sent)));
      CREATE INDEX skus_sent ON skus(sku) WHERE patch_sent IS NOT NULL;
      ALTER TABLE skus ADD COLUMN listing_updated TEXT;",
+    // 20: when a listings feed was reported late (`stock.feed_late`), so it is reported once.
+    "ALTER TABLE feeds ADD COLUMN late_reported_at TEXT;",
 ];

@@ -1,12 +1,23 @@
 //! Feeds API 2021-06-30 with its documents: the upload URL, feed processing with a delay,
 //! `JSON_LISTINGS_FEED` validated against the official schema, the order feeds (cancellation,
 //! refund, fulfilment) as flat files, and processing reports in the official shapes.
+//!
+//! As on Amazon, a seller's feeds of one type are processed one after another: a feed starts
+//! only once the one created before it of its type has ended, so a feed held `IN_PROGRESS`
+//! (`feed_stall_seconds`, the `feed_stall` fault) holds up the later ones (Feeds API use case
+//! guide; selling-partner-api-models #657, #4354, #2633: later feeds wait for days behind a
+//! stuck one). The `feed_unapplied` fault ends a listings feed DONE, its report accepting every
+//! valid message, with some SKUs unchanged (selling-partner-api-models #5327, Amazon staff). A
+//! flat-file order feed that begins with a UTF-8 byte-order mark is not read: its
+//! report has one Fatal error 50001 and nothing is applied (selling-partner-api-models #5153,
+//! Amazon staff).
 
 use super::listings::{
     apply_attribute, apply_patches, check_product_type, offer_only, patched_attribute, Mode, Patch,
 };
 use super::{iso, Ctx};
 
+use crate::faults::FaultKind;
 use crate::reply::{Body, Reply};
 use crate::server::lock;
 use crate::world::{CanceledBy, Cause, Document, Feed, Processing, Refund, World};
@@ -46,6 +57,8 @@ const SUPPORTED: &[&str] = &[
 ];
 /// Most messages in one `JSON_LISTINGS_FEED`.
 pub const MAX_MESSAGES: usize = 25_000;
+/// The UTF-8 byte-order mark, which Amazon's flat-file feeds refuse.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 fn scaled(ctx_scale: f64, seconds: f64) -> Duration {
     Duration::from_secs_f64(seconds / ctx_scale)
@@ -181,10 +194,24 @@ pub fn create_feed(ctx: &mut Ctx<'_>) -> Reply {
         return Reply::quota_exceeded();
     }
     let id = ctx.world.id().to_string();
-    let scale = ctx.shared.rate_scale;
-    // A third of the processing time in the queue, the rest in progress.
+    let (scale, real) = (ctx.shared.rate_scale, Instant::now());
+    // A third of the processing time in the queue, the rest in progress (and any stall).
     let total = ctx.world.settings.feed_processing_seconds;
-    let start_at = Instant::now() + scaled(scale, total / 3.0);
+    let stall = ctx.world.settings.feed_stall_seconds
+        + match ctx.fault {
+            Some(FaultKind::FeedStall { seconds }) => seconds as f64,
+            _ => 0.0,
+        };
+    // Processing starts once the seller's previous feed of this type has ended.
+    let previous_end = ctx
+        .world
+        .feeds
+        .values()
+        .filter(|f| f.seller_id == ctx.seller && f.feed_type == req.feed_type)
+        .filter(|f| matches!(f.status, Processing::InQueue | Processing::InProgress))
+        .map(|f| f.done_at)
+        .max();
+    let start_at = (real + scaled(scale, total / 3.0)).max(previous_end.unwrap_or(real));
     ctx.world.feeds.insert(
         id.clone(),
         Feed {
@@ -199,8 +226,12 @@ pub fn create_feed(ctx: &mut Ctx<'_>) -> Reply {
             ended: None,
             result_document_id: None,
             start_at,
-            done_at: start_at + scaled(scale, total * 2.0 / 3.0),
-            doomed: ctx.fault == Some(crate::faults::FaultKind::FeedFatal),
+            done_at: start_at + scaled(scale, total * 2.0 / 3.0 + stall),
+            doomed: ctx.fault == Some(FaultKind::FeedFatal),
+            unapplied: match ctx.fault {
+                Some(FaultKind::FeedUnapplied { messages }) => messages as usize,
+                _ => 0,
+            },
         },
     );
     Reply::json(202, json!({ "feedId": id }))
@@ -310,29 +341,46 @@ pub fn get_document(ctx: &mut Ctx<'_>, report: bool) -> Reply {
     }
 }
 
-/// Moves feeds through the queue and processes those whose time has come.
+/// Moves feeds through the queue and processes those whose time has come, each seller's feeds
+/// of one type in the order created: one waits while an earlier one is open.
 pub fn tick(world: &mut World, now: DateTime<Utc>) {
     if world.feeds_held {
         return;
     }
     let real = Instant::now();
-    let due: Vec<String> = world
+    let mut open: Vec<(DateTime<Utc>, u64, String)> = world
         .feeds
         .values()
-        .filter(|f| {
-            matches!(f.status, Processing::InQueue | Processing::InProgress) && f.start_at <= real
+        .filter(|f| matches!(f.status, Processing::InQueue | Processing::InProgress))
+        .map(|f| {
+            (
+                f.created,
+                f.feed_id.parse().unwrap_or(u64::MAX),
+                f.feed_id.clone(),
+            )
         })
-        .map(|f| f.feed_id.clone())
         .collect();
-    for id in due {
+    open.sort();
+    // Seller and feed type of each feed still open after this tick: later ones wait.
+    let mut busy = std::collections::HashSet::new();
+    for (_, _, id) in open {
         let Some(f) = world.feeds.get_mut(&id) else {
             continue;
         };
+        let lane = (f.seller_id.clone(), f.feed_type.clone());
+        if busy.contains(&lane) {
+            continue;
+        }
         if f.status == Processing::InQueue {
+            if f.start_at > real {
+                busy.insert(lane);
+                continue;
+            }
             f.status = Processing::InProgress;
             f.started = Some(now);
         }
         if f.done_at > real {
+            busy.insert(lane);
             continue;
         }
         let feed = f.clone();
@@ -426,6 +474,10 @@ fn listings_feed(
             invalid += 1;
             continue;
         }
+        if accepted < feed.unapplied {
+            accepted += 1; // Reported accepted, never applied (fault `feed_unapplied`).
+            continue;
+        }
         match apply_message(world, feed, &sku, m, now) {
             Ok(()) => accepted += 1,
             Err((code, msg)) => {
@@ -494,6 +546,12 @@ fn apply_message(
 
 /// Processes a flat-file order feed; returns Amazon's text processing report.
 fn order_feed(world: &mut World, feed: &Feed, input: &[u8], now: DateTime<Utc>) -> String {
+    if input.starts_with(BOM) {
+        // Amazon reads no record of such a file (selling-partner-api-models #5153).
+        let error = "0\t\t\t50001\tFatal\tThe file begins with a byte-order mark (BOM) and could \
+                     not be processed. Save it as UTF-8 without a BOM and submit it again.";
+        return order_report(0, &[error.to_string()]);
+    }
     let text = String::from_utf8_lossy(input);
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
     let header: Vec<String> = lines
@@ -585,15 +643,20 @@ fn order_feed(world: &mut World, feed: &Feed, input: &[u8], now: DateTime<Utc>) 
             ));
         }
     }
+    order_report(processed, &errors)
+}
+
+/// A flat-file processing report: the summary, then one row per failed record.
+fn order_report(processed: usize, errors: &[String]) -> String {
     let mut report = format!(
         "Feed Processing Summary:\n\tNumber of records processed\t\t{processed}\n\tNumber of records successful\t\t{}\n\n",
-        processed - errors.len()
+        processed.saturating_sub(errors.len())
     );
     report.push_str(
         "original-record-number\torder-id\torder-item-id\terror-code\terror-type\terror-message\n",
     );
     for e in errors {
-        report.push_str(&e);
+        report.push_str(e);
         report.push('\n');
     }
     report
