@@ -771,6 +771,7 @@ fn hours_offline_the_host_keeps_working_and_the_queues_drain_in_deadline_order()
             && count(&evs, "adjustment.done") == 2
             && stock.out_of_step == 0
             && stock.open_feeds == 0
+            && emu.control().landing() == 0
         {
             break;
         }

@@ -148,6 +148,14 @@ fn an_order_reaches_the_host_in_seconds_at_real_rates() {
 #[test]
 fn a_quantity_notification_holds_units_sold_before_the_order_is_visible() {
     let emu = emulator(1.0);
+    // Real time here: Amazon's delay in applying a patch, shortened to under a second.
+    emu.control()
+        .set_settings(sellsync_emulator::settings::SettingsChange {
+            listing_apply_min_seconds: Some(0.05),
+            listing_apply_max_seconds: Some(0.5),
+            ..Default::default()
+        })
+        .unwrap();
     seed_skus(&emu, &["MUG".to_string()], 10, false);
     let dir = tempdir();
     let engine = open(
@@ -201,6 +209,7 @@ fn a_quantity_notification_holds_units_sold_before_the_order_is_visible() {
     wait_until("the push", Duration::from_secs(30), || {
         engine.core().store.stock_counts().unwrap().out_of_step == 0
     });
+    landed(&emu);
     let shows = emu.control().quantity("MUG").expect("listing");
     assert_eq!(
         shows, 7,

@@ -99,6 +99,7 @@ fn make_policy(
     profile: &Profile,
     shop: &Shop,
     opts: &Options,
+    tag: &str,
 ) -> Result<Box<dyn Policy>, String> {
     Ok(match name {
         "manual" => Box::new(policies::Manual::new(
@@ -121,7 +122,7 @@ fn make_policy(
             shop,
             n,
             opts.speed,
-            &opts.seed.to_string(),
+            tag,
         )?),
         other => return Err(format!("unknown policy {other}")),
     })
@@ -205,7 +206,9 @@ fn run_inner(
         profile.packing.handling_minutes,
         profile.packing.minutes_per_order,
     );
-    let mut pol = make_policy(base, &emu, profile, &shop, opts)?;
+    // Each run's store is its own, an @instant run's too.
+    let tag = format!("{}{}", opts.seed, if instant { "-instant" } else { "" });
+    let mut pol = make_policy(base, &emu, profile, &shop, opts, &tag)?;
     let end_s = profile.hours * 3600.0;
     let tick = std::time::Duration::from_secs_f64((5.0 / opts.speed).clamp(0.002, 0.05));
     let mut next_event = 0;

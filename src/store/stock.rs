@@ -528,8 +528,9 @@ impl Store {
     /// hands those units back; a rise puts the SKU out of step, to be pushed again. A value
     /// older than the one known, a rise not clearly newer (within `BOUNDARY_SLACK` of it: an
     /// order's notification arriving after the push that overwrote it), a value for a SKU in
-    /// a feed still being processed, or for a SKU not mapped, is ignored. Returns whether
-    /// anything changed.
+    /// a feed still being processed, or for a SKU not mapped, is ignored. While a value sent is
+    /// not seen landing, the notification of that value is its landing (Amazon shows it since
+    /// `at`, nothing taken) and any other is ignored. Returns whether anything changed.
     pub fn note_amazon_quantity(
         &self,
         sku: &str,
@@ -565,11 +566,13 @@ impl Store {
         let at_text = ts(at);
         // An accepted patch landing: Amazon shows what it sent since `at`, nothing taken.
         let landed_after = ts(at + BOUNDARY_SLACK);
-        if !in_feed
-            && sent
-                .as_ref()
-                .is_some_and(|(q, sent_at)| *q == quantity && landed_after >= *sent_at)
-        {
+        if let (false, Some((q, sent_at))) = (in_feed, &sent) {
+            if *q != quantity || landed_after < *sent_at {
+                // With a value sent and not seen landing, another value is an earlier patch
+                // landing or an order's units taken from the old or the new value: which one
+                // cannot be told, and the read before the next push settles it.
+                return Ok(false);
+            }
             tx.prepare_cached(
                 "UPDATE skus SET amazon = ?2, amazon_at = ?3, patch_sent = NULL, patch_sent_at = NULL WHERE sku = ?1",
             )?

@@ -196,7 +196,14 @@ pub fn package(order_id: &str, order_item_id: &str, quantity: i64) -> sellsync::
         carrier_name: None,
         shipping_method: None,
         // A UPS number has 16 characters after "1Z"; an order id has 17 digits.
-        tracking_number: format!("1Z{}", &order_id.replace('-', "")[1..]),
+        tracking_number: format!(
+            "1Z{}",
+            order_id
+                .replace('-', "")
+                .chars()
+                .skip(1)
+                .collect::<String>()
+        ),
         ship_date: None,
         items: vec![sellsync::model::ShipmentItem {
             order_item_id: order_item_id.into(),
