@@ -349,3 +349,35 @@ fn a_read_before_its_own_patch_has_landed_is_not_taken_for_units_sold() {
         "8 on hand less the 2 Amazon sold ({order}) for an order not seen yet"
     );
 }
+
+/// A value sent and not landed yet lands over whatever Amazon shows: when the shelf comes back
+/// to what Amazon still shows, the value is sent again rather than taken as shown.
+#[test]
+fn a_value_still_to_land_is_not_taken_for_what_amazon_shows() {
+    let emu = emulator(1000.0);
+    seed_skus(&emu, &["MUG".into()], 5, false);
+    let dir = tempdir();
+    let engine = open(&emu, &dir, "");
+    engine.sku_map(&[one_to_one("MUG", "4711")]).unwrap();
+    engine.stock_set(&[level("4711", 5)]).unwrap();
+    settle(&emu, &engine);
+    emu.control()
+        .set_settings(sellsync_emulator::settings::SettingsChange {
+            listing_apply_min_seconds: Some(1e6),
+            listing_apply_max_seconds: Some(1e6),
+            ..Default::default()
+        })
+        .unwrap();
+    // The store sells two; before Amazon applies the 3, they come back (a returned sale).
+    engine.stock_set(&[level("4711", 3)]).unwrap();
+    engine.sync_now(2, SYNC).unwrap();
+    engine.stock_set(&[level("4711", 5)]).unwrap();
+    engine.sync_now(2, SYNC).unwrap();
+    emu.control().land_now();
+    landed(&emu);
+    assert_eq!(
+        emu.control().quantity("MUG"),
+        Some(5),
+        "the 3 landed after the read that showed 5: the 5 goes out after it"
+    );
+}

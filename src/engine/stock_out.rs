@@ -106,8 +106,12 @@ async fn patch(core: &Core, p: &Push, report: &mut Report) -> Result<()> {
             return Ok(());
         }
     }
-    if let Some((shows, read_at)) = p.shows.filter(|(q, _)| *q == p.send && p.handling_in_step) {
-        // Amazon already shows it (typically: an order took the units): nothing to send.
+    if let Some((shows, read_at)) = p
+        .shows
+        .filter(|(q, _)| *q == p.send && p.handling_in_step && p.sent.is_none_or(|sent| sent == *q))
+    {
+        // Amazon already shows it (typically: an order took the units), and no other value
+        // sent is still to land over it: nothing to send.
         let value = Shown {
             quantity: shows,
             pushed_for: p.desired,
