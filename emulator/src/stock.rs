@@ -85,6 +85,15 @@ pub struct QuantityChange {
     pub cause: Cause,
 }
 
+/// One listings patch operation (`/attributes/<name>`), shared by the patch call and feeds.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Patch {
+    pub op: String,
+    pub path: String,
+    #[serde(default)]
+    pub value: Option<serde_json::Value>,
+}
+
 /// A `patchListingsItem` Amazon accepted and has not applied yet.
 #[derive(Clone, Debug)]
 pub struct PendingPatch {
@@ -93,7 +102,7 @@ pub struct PendingPatch {
     /// The listing's (seller id, SKU).
     pub key: (String, String),
     /// The submission's patches, as sent.
-    pub patches: serde_json::Value,
+    pub patches: Vec<Patch>,
 }
 
 /// Accepted listing changes waiting to land, each SKU's in the order they were accepted.

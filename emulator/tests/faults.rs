@@ -157,15 +157,7 @@ fn an_out_of_order_page_lists_the_newest_update_first() {
 fn a_late_answer_comes_after_the_call_was_applied() {
     let api = api();
     let c = api.emu.control();
-    let id = c
-        .place_orders(&OrderSeed {
-            lines: vec![("MUG".into(), 1)],
-            age_seconds: 600,
-            ..Default::default()
-        })
-        .unwrap()
-        .remove(0);
-    let item = c.order(&id).unwrap().items[0].order_item_id.clone();
+    let (id, item) = common::one_order(&api, "MUG", 1, 600);
     let body = json!({"marketplaceId": "ATVPDKIKX0DER", "packageDetail": {
         "packageReferenceId": "1", "carrierCode": "UPS", "trackingNumber": "1Z999",
         "shipDate": api.emu.control().now().to_rfc3339(),
@@ -207,15 +199,7 @@ fn a_late_answer_comes_after_the_call_was_applied() {
 fn a_stale_order_read_and_an_already_fulfilled_resend_hide_a_package_amazon_has() {
     let api = api();
     let c = api.emu.control();
-    let id = c
-        .place_orders(&OrderSeed {
-            lines: vec![("MUG".into(), 1)],
-            age_seconds: 600,
-            ..Default::default()
-        })
-        .unwrap()
-        .remove(0);
-    let item = c.order(&id).unwrap().items[0].order_item_id.clone();
+    let (id, item) = common::one_order(&api, "MUG", 1, 600);
     let body = json!({"marketplaceId": "ATVPDKIKX0DER", "packageDetail": {
         "packageReferenceId": "1", "carrierCode": "UPS", "trackingNumber": "1Z999AA10123456784",
         "shipDate": c.now().to_rfc3339(),

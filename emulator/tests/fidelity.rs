@@ -353,15 +353,7 @@ fn orders_v0_answers_match_the_model_and_pii_needs_a_restricted_data_token() {
 fn confirm_shipment_is_recorded_with_its_arrival_and_a_resend_overwrites_it() {
     let api = api();
     let c = api.emu.control();
-    let id = c
-        .place_orders(&OrderSeed {
-            lines: vec![("S-1".into(), 3)],
-            age_seconds: 900,
-            ..Default::default()
-        })
-        .unwrap()[0]
-        .clone();
-    let item = c.order(&id).unwrap().items[0].order_item_id.clone();
+    let (id, item) = common::one_order(&api, "S-1", 3, 900);
     let path = format!("/orders/v0/orders/{id}/shipmentConfirmation");
     let template = "/orders/v0/orders/{orderId}/shipmentConfirmation";
     let body = |pref: &str, qty: i64| {
@@ -426,15 +418,7 @@ fn confirm_shipment_is_recorded_with_its_arrival_and_a_resend_overwrites_it() {
 fn confirm_shipment_takes_only_amazons_carrier_codes_and_a_string_package_reference() {
     let api = api();
     let c = api.emu.control();
-    let id = c
-        .place_orders(&OrderSeed {
-            lines: vec![("S-2".into(), 4)],
-            age_seconds: 900,
-            ..Default::default()
-        })
-        .unwrap()[0]
-        .clone();
-    let item = c.order(&id).unwrap().items[0].order_item_id.clone();
+    let (id, item) = common::one_order(&api, "S-2", 4, 900);
     let path = format!("/orders/v0/orders/{id}/shipmentConfirmation");
     let template = "/orders/v0/orders/{orderId}/shipmentConfirmation";
     let send = |pref: Value, carrier: &str, name: Option<&str>, tracking: &str| {

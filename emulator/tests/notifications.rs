@@ -616,20 +616,5 @@ fn sqs_can_be_taken_down_and_errors_have_the_aws_json_shape() {
 #[test]
 fn boto3_creates_sends_long_polls_redelivers_and_deletes() {
     let emu = sellsync_emulator::Emulator::start(Config::default()).unwrap();
-    let python = std::env::var("SELLSYNC_PYTHON").unwrap_or_else(|_| "python3".into());
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/sqs_boto3.py");
-    let out = std::process::Command::new(&python)
-        .arg(script)
-        .arg(emu.url())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success() && text.contains("all ok"),
-        "boto3 against the emulator's SQS failed (install it with scripts/test, or set SELLSYNC_PYTHON):\n{text}"
-    );
+    common::run_python("sqs_boto3.py", &[&emu.url()]);
 }

@@ -75,6 +75,21 @@ fn first_page(api: &Api) -> (Vec<(&'static str, String)>, String) {
     (query, token)
 }
 
+/// The NextToken of the first getOrders page of ten.
+fn first_v0_token(api: &Api) -> String {
+    let a = api.call(
+        "GET",
+        V0,
+        &[
+            ("MarketplaceIds", MP),
+            ("LastUpdatedAfter", &since(api)),
+            ("MaxResultsPerPage", "10"),
+        ],
+        None,
+    );
+    a.body["payload"]["NextToken"].as_str().unwrap().to_string()
+}
+
 fn next_page(api: &Api, query: &[(&str, String)], token: &str) -> Answer {
     let mut q: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
     q.push(("paginationToken", token));
@@ -101,17 +116,7 @@ fn a_token_sent_without_url_encoding_is_refused_and_an_encoded_one_pages_on() {
     assert_eq!(a.status, 200, "{:?}", a.body);
     assert_eq!(a.body["orders"].as_array().unwrap().len(), 10);
     // v0's NextToken is alike.
-    let a = api.call(
-        "GET",
-        V0,
-        &[
-            ("MarketplaceIds", MP),
-            ("LastUpdatedAfter", &since(&api)),
-            ("MaxResultsPerPage", "10"),
-        ],
-        None,
-    );
-    let next = a.body["payload"]["NextToken"].as_str().unwrap().to_string();
+    let next = first_v0_token(&api);
     assert!(next.contains('+'), "{next}");
     let refused = raw_get(&api, V0, &format!("MarketplaceIds={MP}&NextToken={next}"));
     assert_eq!(refused.status, 400, "{:?}", refused.body);
@@ -128,20 +133,7 @@ fn a_token_sent_without_url_encoding_is_refused_and_an_encoded_one_pages_on() {
 fn an_orders_2026_token_expires_after_24_hours_and_a_v0_token_does_not() {
     let mut api = api();
     let (query, token) = first_page(&api);
-    let v0 = api.call(
-        "GET",
-        V0,
-        &[
-            ("MarketplaceIds", MP),
-            ("LastUpdatedAfter", &since(&api)),
-            ("MaxResultsPerPage", "10"),
-        ],
-        None,
-    );
-    let v0_token = v0.body["payload"]["NextToken"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let v0_token = first_v0_token(&api);
     advance(&mut api, 23);
     assert_eq!(next_page(&api, &query, &token).status, 200);
     advance(&mut api, 2);

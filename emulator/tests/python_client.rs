@@ -1,32 +1,11 @@
-//! A real SP-API client written by others (python-amazon-sp-api, from PyPI) talks to the
-//! emulator: token exchange, a paged order search, a listings patch and a feed round trip.
-//! The interpreter is `$SELLSYNC_PYTHON` (set by scripts/test to a virtualenv that has the
-//! package), else `python3`.
+//! Real SP-API clients written by others talk to the emulator: python-amazon-sp-api (token
+//! exchange, a paged order search, a listings patch and a feed round trip) and Amazon's own
+//! SDK, amzn-sp-api (a quantity patched with the product type `PRODUCT`).
 
+mod common;
+
+use common::run_python;
 use sellsync_emulator::{Config, Emulator, ListingSeed, OrderSeed, Seller};
-use std::process::Command;
-
-/// Runs one of the Python scripts in `tests/python` with `args`; its output, after checking
-/// that it ended with "all ok".
-fn run_script(script: &str, args: &[&str]) -> String {
-    let python = std::env::var("SELLSYNC_PYTHON").unwrap_or_else(|_| "python3".into());
-    let path = format!("{}/tests/python/{script}", env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new(&python)
-        .arg(path)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success() && text.contains("all ok"),
-        "{script} against the emulator failed (install its packages with scripts/test, or set SELLSYNC_PYTHON):\n{text}"
-    );
-    text
-}
 
 #[test]
 fn python_amazon_sp_api_completes_a_token_order_search_listings_patch_and_feed_round_trip() {
@@ -46,7 +25,7 @@ fn python_amazon_sp_api_completes_a_token_order_search_listings_patch_and_feed_r
             ..Default::default()
         })
         .unwrap();
-    run_script(
+    run_python(
         "sp_api_roundtrip.py",
         &[&emu.url(), &Seller::demo().seller_id],
     );
@@ -74,7 +53,7 @@ fn amazons_own_python_sdk_patches_a_quantity_with_product_type_product() {
         ..ListingSeed::new("MUG", 4, false)
     };
     emu.control().seed_listings(None, &[seed]).unwrap();
-    run_script(
+    run_python(
         "amzn_sdk_patch.py",
         &[&emu.url(), &Seller::demo().seller_id, "MUG"],
     );

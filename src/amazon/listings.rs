@@ -87,7 +87,7 @@ pub struct Found {
     pub product_type: Option<String>,
     /// The seller-fulfilled quantity.
     pub quantity: Option<i64>,
-    /// When the listing last changed (`summaries.lastUpdatedDate`, to the second): Amazon
+    /// When the listing last changed (`summaries.lastUpdatedDate`, to the millisecond): Amazon
     /// moves it when it applies a submission.
     pub updated: Option<chrono::DateTime<chrono::Utc>>,
 }

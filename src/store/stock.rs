@@ -199,7 +199,7 @@ pub struct Take {
 pub const UNSEEN_HORIZON: chrono::Duration = chrono::Duration::hours(1);
 /// How much earlier than a stretch's start an order placed in it may be dated (Amazon's times
 /// come to the second, and the library's estimate of Amazon's clock is as close).
-pub const BOUNDARY_SLACK: chrono::Duration = chrono::Duration::seconds(2);
+pub(super) const BOUNDARY_SLACK: chrono::Duration = chrono::Duration::seconds(2);
 
 /// Stock-out counts for status and tests.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -405,19 +405,19 @@ impl Store {
     /// SKU whose patch Amazon accepted that long ago and nothing showed landing: it is read,
     /// and sent again if it never landed.
     pub fn release_expired_holds(&self, now: DateTime<Utc>) -> Result<()> {
-        self.conn()
-            .prepare_cached(
+        let conn = self.conn();
+        let horizon = ts(now - UNSEEN_HORIZON);
+        conn.prepare_cached(
                 "UPDATE skus SET pushed_for = NULL WHERE pushed_for IS NOT NULL AND pushed_for <> amazon
                    AND patch_sent IS NULL
                    AND NOT EXISTS (SELECT 1 FROM amazon_takes t WHERE t.sku = skus.sku AND t.until >= ?1)",
-            )?
-            .execute([ts(now - UNSEEN_HORIZON)])?;
-        self.conn()
-            .prepare_cached(
-                "UPDATE skus SET pushed_for = NULL WHERE patch_sent IS NOT NULL AND pushed_for IS NOT NULL
-                   AND in_flight_feed IS NULL AND patch_sent_at < ?1",
-            )?
-            .execute([ts(now - UNSEEN_HORIZON)])?;
+        )?
+        .execute([&horizon])?;
+        conn.prepare_cached(
+            "UPDATE skus SET pushed_for = NULL WHERE patch_sent IS NOT NULL AND pushed_for IS NOT NULL
+               AND in_flight_feed IS NULL AND patch_sent_at < ?1",
+        )?
+        .execute([&horizon])?;
         Ok(())
     }
 
@@ -463,7 +463,7 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT sku, product_type, desired, amazon, amazon_at, in_flight_feed IS NOT NULL, urgent_threshold, bulk,
-                    handling_days, handling_sent, patch_sent FROM skus
+                    handling_days, handling_days IS NULL OR handling_days = handling_sent, patch_sent FROM skus
              WHERE {OUT_OF_STEP} AND looked_up = 1 AND attempts < ?1
              ORDER BY sku"
         ))?;
@@ -485,10 +485,7 @@ impl Store {
                     .unwrap_or(defaults.urgent_threshold),
                 bulk: r.get(7)?,
                 handling_days: r.get(8)?,
-                handling_in_step: {
-                    let (asked, sent): (Option<i64>, Option<i64>) = (r.get(8)?, r.get(9)?);
-                    asked.is_none() || asked == sent
-                },
+                handling_in_step: r.get::<_, Option<bool>>(9)?.unwrap_or(false),
                 sent: r.get(10)?,
             })
         })?;

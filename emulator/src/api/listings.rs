@@ -6,7 +6,7 @@ use crate::stock::PendingPatch;
 use crate::world::{Cause, Listing, World};
 use chrono::{DateTime, Utc};
 use rand::Rng;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -97,14 +97,7 @@ pub fn get(ctx: &mut Ctx<'_>) -> Reply {
     }
 }
 
-/// One listings patch operation (`/attributes/<name>`), shared by the patch call and feeds.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Patch {
-    pub op: String,
-    pub path: String,
-    #[serde(default)]
-    pub value: Option<Value>,
-}
+pub use crate::stock::Patch;
 
 /// What was wrong with a patch or attribute set: (code, message).
 pub type Issue = (String, String);
@@ -263,22 +256,17 @@ pub fn apply_patches(l: &Listing, patches: &[Patch]) -> Result<Listing, Issue> {
             )
         })?;
         let mode = match p.op.as_str() {
-            "add" | "replace" => Some(Mode::Replace),
-            "merge" => Some(Mode::Merge),
-            _ => None,
+            "add" | "replace" => Mode::Replace,
+            "merge" => Mode::Merge,
+            "delete" => continue,
+            other => return Err(issue("INVALID_OP", &format!("Unknown patch op {other}"))),
         };
-        match (p.op.as_str(), mode) {
-            (_, Some(mode)) => {
-                let v = p
-                    .value
-                    .as_ref()
-                    .filter(|v| v.is_array())
-                    .ok_or_else(|| issue("INVALID_VALUE", "value must be an array"))?;
-                apply_attribute(&mut next, name, v, mode)?;
-            }
-            ("delete", _) => {}
-            (other, _) => return Err(issue("INVALID_OP", &format!("Unknown patch op {other}"))),
-        }
+        let v = p
+            .value
+            .as_ref()
+            .filter(|v| v.is_array())
+            .ok_or_else(|| issue("INVALID_VALUE", "value must be an array"))?;
+        apply_attribute(&mut next, name, v, mode)?;
     }
     Ok(next)
 }
@@ -353,11 +341,10 @@ pub fn patch(ctx: &mut Ctx<'_>) -> Reply {
             } else {
                 hi
             };
-            let patches = serde_json::to_value(&req.patches).unwrap_or_default();
             ctx.world.landing.push(PendingPatch {
                 due: Instant::now() + Duration::from_secs_f64(wait / ctx.shared.rate_scale),
                 key,
-                patches,
+                patches: req.patches,
             });
         }
     }
@@ -376,11 +363,8 @@ struct PutRequest {
 /// was deleted or changed) never lands, as an accepted change on Amazon can end in an issue.
 pub fn land(world: &mut World, now: DateTime<Utc>) {
     for p in world.landing.take_due(Instant::now()) {
-        let Ok(patches) = serde_json::from_value::<Vec<Patch>>(p.patches) else {
-            continue;
-        };
         let next = match world.listings.get(&p.key) {
-            Some(l) => apply_patches(l, &patches),
+            Some(l) => apply_patches(l, &p.patches),
             None => continue,
         };
         if let Ok(mut next) = next {

@@ -189,3 +189,42 @@ fn answer(resp: reqwest::blocking::Response) -> Answer {
         raw,
     }
 }
+
+/// Runs one of the Python scripts in `tests/python` with `args` (the interpreter is
+/// `$SELLSYNC_PYTHON`, set by scripts/test to a virtualenv with the packages, else `python3`);
+/// its output, after checking that it ended with "all ok".
+pub fn run_python(script: &str, args: &[&str]) -> String {
+    let python = std::env::var("SELLSYNC_PYTHON").unwrap_or_else(|_| "python3".into());
+    let path = format!("{}/tests/python/{script}", env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new(&python)
+        .arg(path)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && text.contains("all ok"),
+        "{script} against the emulator failed (install its packages with scripts/test, or set SELLSYNC_PYTHON):\n{text}"
+    );
+    text
+}
+
+/// Places one paid order of `quantity` units of `sku`, created `age_seconds` ago; its order id
+/// and its item's id.
+pub fn one_order(api: &Api, sku: &str, quantity: i64, age_seconds: i64) -> (String, String) {
+    let c = api.emu.control();
+    let id = c
+        .place_orders(&sellsync_emulator::OrderSeed {
+            lines: vec![(sku.into(), quantity)],
+            age_seconds,
+            ..Default::default()
+        })
+        .unwrap()
+        .remove(0);
+    let item = c.order(&id).unwrap().items[0].order_item_id.clone();
+    (id, item)
+}
