@@ -333,6 +333,14 @@ fn a_read_before_its_own_patch_has_landed_is_not_taken_for_units_sold() {
     engine.stock_set(&[level("4711", 9)]).unwrap();
     engine.sync_now(2, SYNC).unwrap();
     emu.control().land_now();
+    // From here patches land as on Amazon again.
+    emu.control()
+        .set_settings(sellsync_emulator::settings::SettingsChange {
+            listing_apply_min_seconds: Some(5.0),
+            listing_apply_max_seconds: Some(120.0),
+            ..Default::default()
+        })
+        .unwrap();
     landed(&emu);
     assert_eq!(
         emu.control().quantity("MUG"),

@@ -290,24 +290,32 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
         // was lost with its process) landed when Amazon shows it, or when the listing changed
         // since the read before it went out (Amazon moves `lastUpdatedDate` when it applies a
         // submission, not when an order takes units) and shows no more than it (orders took
-        // units after it landed): Amazon took only that since it. Else it has not landed, and
-        // what Amazon took counts from the last value read.
+        // units after it landed), or shows more than the last value seen: Amazon took only that
+        // since it. Else it has not landed, and what Amazon took counts from the last value read.
         // Both dates are Amazon's (to the millisecond); without a read before the value went
-        // out, the value's own send time (the library's estimate of Amazon's clock, within a
-        // second) stands in, with a second's margin.
-        let before = known.as_ref().and_then(|k| {
-            k.listing_updated
-                .as_deref()
-                .and_then(parse_time)
-                .or_else(|| k.patch_sent.as_ref().and_then(|(_, at)| parse_time(at)))
-                .map(|t| t + Duration::seconds(i64::from(k.listing_updated.is_none())))
+        // out, the value's own send time stands in, a second later (it is the library's
+        // estimate of Amazon's clock, within a second).
+        let before = known.as_ref().and_then(|k| match &k.listing_updated {
+            Some(read) => parse_time(read),
+            None => k
+                .patch_sent
+                .as_ref()
+                .and_then(|(_, at)| parse_time(at))
+                .map(|t| t + Duration::seconds(1)),
         });
         let changed_since = updated.zip(before).is_some_and(|(u, b)| u > b);
+        // Amazon showing more than the last value seen is the sent value landing too (orders
+        // only take units).
+        let risen = shown.zip(p.amazon).is_some_and(|(q, a)| q > a);
         let landed = known.and_then(|k| k.patch_sent).filter(|(sent, _)| {
-            shown == Some(*sent) || (changed_since && shown.is_some_and(|q| q <= *sent))
+            shown == Some(*sent) || ((changed_since || risen) && shown.is_some_and(|q| q <= *sent))
         });
         let read = match (landed, p.amazon, p.amazon_at.as_deref(), shown) {
-            (Some((sent, sent_at)), _, _, Some(q)) => Some((sent, sent_at, q)),
+            (Some((sent, sent_at)), _, known_at, Some(q)) => Some((
+                sent,
+                landed_at(&sent_at, known_at, updated, changed_since),
+                q,
+            )),
             (None, Some(amazon), Some(at), Some(q)) => Some((amazon, at.to_string(), q)),
             _ => None,
         };
@@ -321,6 +329,23 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
         held += unseen as u64;
     }
     Ok(held)
+}
+
+/// Since when a sent value that landed counts: the listing's change after the read before it
+/// went out, when that shows it (Amazon's own clock, to the millisecond); else when it was
+/// sent, but never before the last value seen (both the library's estimate of Amazon's clock,
+/// which moves with each answer's whole-second `Date`), so its stretch does not overlap the
+/// one kept before it.
+fn landed_at(
+    sent_at: &str,
+    known_at: Option<&str>,
+    updated: Option<chrono::DateTime<chrono::Utc>>,
+    changed_since: bool,
+) -> String {
+    match updated.filter(|_| changed_since) {
+        Some(u) => ts(u),
+        None => known_at.map_or(sent_at, |k| k.max(sent_at)).to_string(),
+    }
 }
 
 fn parse_time(t: &str) -> Option<chrono::DateTime<chrono::Utc>> {
@@ -418,7 +443,7 @@ async fn follow_feeds(core: &Core, report: &mut Report) -> Result<()> {
             }
             _ => {
                 if let Some(feed) = late.iter().find(|l| l.feed_id == feed_id) {
-                    report_late(core, feed, &status)?;
+                    report_late(core, feed, &status, messages.len())?;
                 }
                 continue;
             }
@@ -428,15 +453,15 @@ async fn follow_feeds(core: &Core, report: &mut Report) -> Result<()> {
     Ok(())
 }
 
-/// Reports a late feed (`stock.feed_late`) unless it was reported before.
-fn report_late(core: &Core, feed: &LateFeed, status: &str) -> Result<()> {
+/// Reports a late feed of `skus` SKUs (`stock.feed_late`) unless it was reported before.
+fn report_late(core: &Core, feed: &LateFeed, status: &str, skus: usize) -> Result<()> {
     let now = core.clock.now();
     let seconds = (now - feed.submitted_at).num_seconds();
     let event = Event::StockFeedLate {
         feed_id: feed.feed_id.clone(),
         status: status.to_string(),
         seconds,
-        skus: feed.skus,
+        skus: skus as u64,
     };
     if core.store.report_late_feed(&feed.feed_id, &event, now)? {
         tracing::warn!(

@@ -12,8 +12,6 @@ pub struct LateFeed {
     pub feed_id: String,
     /// When it was submitted.
     pub submitted_at: DateTime<Utc>,
-    /// How many SKUs it carries.
-    pub skus: u64,
 }
 
 impl Store {
@@ -21,25 +19,19 @@ impl Store {
     pub fn late_feeds(&self, before: DateTime<Utc>) -> Result<Vec<LateFeed>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT feed_id, submitted_at, messages FROM feeds
+            "SELECT feed_id, submitted_at FROM feeds
              WHERE status = 'SUBMITTED' AND late_reported_at IS NULL AND submitted_at < ?1",
         )?;
         let rows = stmt.query_map([ts(before)], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
         })?;
         rows.map(|r| {
-            let (feed_id, at, messages) = r?;
-            let skus = serde_json::from_str::<Vec<serde_json::Value>>(&messages)?.len() as u64;
+            let (feed_id, at) = r?;
             let submitted_at =
                 DateTime::parse_from_rfc3339(&at).map_or(before, |t| t.with_timezone(&Utc));
             Ok(LateFeed {
                 feed_id,
                 submitted_at,
-                skus,
             })
         })
         .collect()
