@@ -9,8 +9,10 @@
 //!   A patch Amazon accepted is not a value seen: Amazon applies it later, or never.
 //! - `patch_sent` at `patch_sent_at`: a value sent (noted before it goes out) and not seen
 //!   landing yet. It is seen landing when a read or a notification shows it, or when a read
-//!   finds the listing changed (`lastUpdatedDate`) after it was sent, showing no more than it;
-//!   then `amazon` becomes it, from `patch_sent_at`. A value not seen landing within
+//!   finds the listing changed (`lastUpdatedDate`) since the read before it went out
+//!   (`listing_updated`), or showing more than `amazon`, and no more than it; then what Amazon
+//!   took counts from the listing's change (else from `patch_sent_at`, never before
+//!   `amazon_at`). A value not seen landing within
 //!   `UNSEEN_HORIZON` puts the SKU out of step: it is read, and sent again if it never landed.
 //! - `pushed_for`: the `desired` the last accepted push was computed for; the SKU is in step
 //!   while `pushed_for = desired` and nothing below asks for a read.
