@@ -304,9 +304,11 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
                 .map(|t| t + Duration::seconds(1)),
         });
         let changed_since = updated.zip(before).is_some_and(|(u, b)| u > b);
-        // Amazon showing more than the last value seen is the sent value landing too (orders
-        // only take units).
-        let risen = shown.zip(p.amazon).is_some_and(|(q, a)| q > a);
+        // Without a read before the value went out, Amazon showing more than the last value
+        // seen is the sent value landing too (orders only take units). (With one, the dates
+        // tell: the rise may be an earlier value landing, seen by a read whose push failed.)
+        let risen = known.as_ref().is_some_and(|k| k.listing_updated.is_none())
+            && shown.zip(p.amazon).is_some_and(|(q, a)| q > a);
         let landed = known.and_then(|k| k.patch_sent).filter(|(sent, _)| {
             shown == Some(*sent) || ((changed_since || risen) && shown.is_some_and(|q| q <= *sent))
         });

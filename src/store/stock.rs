@@ -10,7 +10,7 @@
 //! - `patch_sent` at `patch_sent_at`: a value sent (noted before it goes out) and not seen
 //!   landing yet. It is seen landing when a read or a notification shows it, or when a read
 //!   finds the listing changed (`lastUpdatedDate`) since the read before it went out
-//!   (`listing_updated`), or showing more than `amazon`, and no more than it; then what Amazon
+//!   (`listing_updated`; without that read: showing more than `amazon`), and no more than it; then what Amazon
 //!   took counts from the listing's change (else from `patch_sent_at`, never before
 //!   `amazon_at`). A value not seen landing within
 //!   `UNSEEN_HORIZON` puts the SKU out of step: it is read, and sent again if it never landed.
