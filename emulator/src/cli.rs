@@ -6,7 +6,7 @@ use crate::{Config, Emulator, ListingSeed};
 
 const USAGE: &str =
     "usage: sellsync-emulator [--port N] [--rate-scale X] [--clock-speed X] [--speed X] \
-[--seed N] [--token-lifetime S] [--feed-seconds S] [--pending-seconds S] [--sandbox] [--demo-shop]
+[--seed N] [--token-lifetime S] [--feed-seconds S] [--pending-seconds S] [--amazon-landing] [--sandbox] [--demo-shop]
 [--buyers ORDERS_PER_HOUR] [--notification-delay S] [--queue NAME]
 
   --port N             listen on 127.0.0.1:N (default: a free port, printed on start)
@@ -18,6 +18,8 @@ const USAGE: &str =
   --feed-seconds S     a feed takes S seconds from createFeed to DONE, divided by the rate
                        scale (default 90)
   --pending-seconds S  a new order stays Pending S emulated seconds (default 60)
+  --amazon-landing     an accepted listings patch lands 5 to 120 seconds (divided by the
+                       rate scale) after the answer, as on Amazon (default: inside the call)
   --sandbox            answer the official models' static sandbox examples
   --demo-shop          seed the demo seller with 40 listings (36 seller-fulfilled, 4 FBA)
   --buyers N           start simulated buyers placing N orders per emulated hour
@@ -105,6 +107,11 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
                 ..SettingsChange::default()
             })?,
             "--queue" => o.queue = Some(arg(args, i)?),
+            "--amazon-landing" => {
+                config.settings = config.settings.amazon_landing();
+                i += 1;
+                continue;
+            }
             "--sandbox" => {
                 config.sandbox = true;
                 i += 1;
@@ -204,8 +211,14 @@ mod tests {
             "30",
             "--queue",
             "sellsync-notifications",
+            "--amazon-landing",
         ]))
         .unwrap();
+        let s = o.config.settings;
+        assert_eq!(
+            (s.listing_apply_min_seconds, s.listing_apply_max_seconds),
+            (5.0, 120.0)
+        );
         assert_eq!(o.config.settings.notification_delay_seconds, 30.0);
         assert_eq!(o.queue.as_deref(), Some("sellsync-notifications"));
         assert_eq!(o.config.settings.feed_processing_seconds, 120.0);
