@@ -389,3 +389,50 @@ fn a_value_still_to_land_is_not_taken_for_what_amazon_shows() {
         "the 3 landed after the read that showed 5: the 5 goes out after it"
     );
 }
+
+/// A decrease Amazon accepted and has not applied yet is on its way: the metrics do not list
+/// the SKU among those where Amazon shows more than the shop has; a drift Amazon shows by
+/// itself still is listed.
+#[test]
+fn an_accepted_decrease_on_its_way_is_not_reported_as_amazon_showing_more() {
+    let emu = emulator(1000.0);
+    seed_skus(&emu, &["MUG".into(), "POT".into()], 5, false);
+    let dir = tempdir();
+    let engine = open(&emu, &dir, "");
+    engine
+        .sku_map(&[one_to_one("MUG", "4711"), one_to_one("POT", "0815")])
+        .unwrap();
+    engine
+        .stock_set(&[level("4711", 5), level("0815", 5)])
+        .unwrap();
+    settle(&emu, &engine);
+    let over = |engine: &Engine| -> Vec<String> {
+        let m: serde_json::Value = serde_json::from_str(&engine.metrics("{}").unwrap()).unwrap();
+        m["at_risk"]["skus_amazon_shows_more_than_the_shop_has"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["sku"].as_str().unwrap().to_string())
+            .collect()
+    };
+    emu.control()
+        .set_settings(sellsync_emulator::settings::SettingsChange {
+            listing_apply_min_seconds: Some(1e6),
+            listing_apply_max_seconds: Some(1e6),
+            ..Default::default()
+        })
+        .unwrap();
+    engine.stock_set(&[level("4711", 2)]).unwrap();
+    engine.sync_now(2, SYNC).unwrap();
+    assert_eq!(emu.control().quantity("MUG"), Some(5), "not applied yet");
+    assert!(over(&engine).is_empty(), "{:?}", over(&engine));
+    // POT is lowered while Amazon refuses every patch: the store only knows Amazon showing 5.
+    emu.control().inject(sellsync_emulator::Fault {
+        operation: "patchListingsItem".into(),
+        count: 100,
+        kind: sellsync_emulator::FaultKind::Status { status: 400 },
+    });
+    engine.stock_set(&[level("0815", 1)]).unwrap();
+    let _ = engine.sync_now(2, SYNC);
+    assert_eq!(over(&engine), vec!["POT".to_string()]);
+}
