@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use sellsync::model::{Buffer, StockLevel};
 use sellsync::Engine;
+use sellsync_emulator::settings::SettingsChange;
 use sellsync_emulator::{Emulator, Fault, FaultKind, OrderSeed};
 use std::time::{Duration, Instant};
 
@@ -71,13 +72,7 @@ fn until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) -> Duratio
 
 #[test]
 fn a_push_never_hands_back_units_amazon_sold_for_orders_not_seen_yet() {
-    let emu = emulator(1000.0);
-    seed_skus(&emu, &["MUG".into()], 0, false);
-    let dir = tempdir();
-    let engine = open(&emu, &dir, "");
-    engine.sku_map(&[one_to_one("MUG", "4711")]).unwrap();
-    engine.stock_set(&[level("4711", 10)]).unwrap();
-    settle(&emu, &engine);
+    let (emu, _dir, engine) = mug_in_step(0, 10);
     assert_eq!(emu.control().quantity("MUG"), Some(10));
 
     // A buyer takes 3 on Amazon; the order is not visible to the shop yet. The shop sells 2
@@ -301,26 +296,46 @@ fn an_automatic_buffer_holds_back_what_the_store_sells_while_orders_are_not_visi
     assert_eq!(emu.control().quantity("FAST"), Some(16));
 }
 
-/// Amazon applies an accepted patch later: a read made before the patch has landed shows the
-/// old value less what orders took, and is not taken for units sold since the patch (which
-/// would hold them back and starve Amazon of stock).
-#[test]
-fn a_read_before_its_own_patch_has_landed_is_not_taken_for_units_sold() {
+/// A shop selling host item 4711 as SKU "MUG", which Amazon shows at `amazon` and the shelf
+/// holds `shelf` of, in step.
+fn mug_in_step(amazon: i64, shelf: i64) -> (Emulator, tempfile::TempDir, Engine) {
     let emu = emulator(1000.0);
-    seed_skus(&emu, &["MUG".into()], 2, false);
+    seed_skus(&emu, &["MUG".into()], amazon, false);
     let dir = tempdir();
     let engine = open(&emu, &dir, "");
     engine.sku_map(&[one_to_one("MUG", "4711")]).unwrap();
-    engine.stock_set(&[level("4711", 2)]).unwrap();
+    engine.stock_set(&[level("4711", shelf)]).unwrap();
     settle(&emu, &engine);
-    // Patches land only when the test says so.
+    (emu, dir, engine)
+}
+
+/// Patches Amazon accepts from now on land only when the test says so (`land_now`).
+fn hold_landing(emu: &Emulator) {
     emu.control()
-        .set_settings(sellsync_emulator::settings::SettingsChange {
+        .set_settings(SettingsChange {
             listing_apply_min_seconds: Some(1e6),
             listing_apply_max_seconds: Some(1e6),
             ..Default::default()
         })
         .unwrap();
+}
+
+/// Patches land 5 to 120 s (scaled) after Amazon accepts them, as on Amazon.
+fn amazon_landing() -> SettingsChange {
+    SettingsChange {
+        listing_apply_min_seconds: Some(5.0),
+        listing_apply_max_seconds: Some(120.0),
+        ..Default::default()
+    }
+}
+
+/// Amazon applies an accepted patch later: a read made before the patch has landed shows the
+/// old value less what orders took, and is not taken for units sold since the patch (which
+/// would hold them back and starve Amazon of stock).
+#[test]
+fn a_read_before_its_own_patch_has_landed_is_not_taken_for_units_sold() {
+    let (emu, _dir, engine) = mug_in_step(2, 2);
+    hold_landing(&emu);
     engine.stock_set(&[level("4711", 10)]).unwrap();
     engine.sync_now(2, SYNC).unwrap();
     assert_eq!(emu.control().landing(), 1, "the delivery's 10 is accepted");
@@ -334,13 +349,7 @@ fn a_read_before_its_own_patch_has_landed_is_not_taken_for_units_sold() {
     engine.sync_now(2, SYNC).unwrap();
     emu.control().land_now();
     // From here patches land as on Amazon again.
-    emu.control()
-        .set_settings(sellsync_emulator::settings::SettingsChange {
-            listing_apply_min_seconds: Some(5.0),
-            listing_apply_max_seconds: Some(120.0),
-            ..Default::default()
-        })
-        .unwrap();
+    emu.control().set_settings(amazon_landing()).unwrap();
     landed(&emu);
     assert_eq!(
         emu.control().quantity("MUG"),
@@ -362,20 +371,8 @@ fn a_read_before_its_own_patch_has_landed_is_not_taken_for_units_sold() {
 /// to what Amazon still shows, the value is sent again rather than taken as shown.
 #[test]
 fn a_value_still_to_land_is_not_taken_for_what_amazon_shows() {
-    let emu = emulator(1000.0);
-    seed_skus(&emu, &["MUG".into()], 5, false);
-    let dir = tempdir();
-    let engine = open(&emu, &dir, "");
-    engine.sku_map(&[one_to_one("MUG", "4711")]).unwrap();
-    engine.stock_set(&[level("4711", 5)]).unwrap();
-    settle(&emu, &engine);
-    emu.control()
-        .set_settings(sellsync_emulator::settings::SettingsChange {
-            listing_apply_min_seconds: Some(1e6),
-            listing_apply_max_seconds: Some(1e6),
-            ..Default::default()
-        })
-        .unwrap();
+    let (emu, _dir, engine) = mug_in_step(5, 5);
+    hold_landing(&emu);
     // The store sells two; before Amazon applies the 3, they come back (a returned sale).
     engine.stock_set(&[level("4711", 3)]).unwrap();
     engine.sync_now(2, SYNC).unwrap();
@@ -415,13 +412,7 @@ fn an_accepted_decrease_on_its_way_is_not_reported_as_amazon_showing_more() {
             .map(|s| s["sku"].as_str().unwrap().to_string())
             .collect()
     };
-    emu.control()
-        .set_settings(sellsync_emulator::settings::SettingsChange {
-            listing_apply_min_seconds: Some(1e6),
-            listing_apply_max_seconds: Some(1e6),
-            ..Default::default()
-        })
-        .unwrap();
+    hold_landing(&emu);
     engine.stock_set(&[level("4711", 2)]).unwrap();
     engine.sync_now(2, SYNC).unwrap();
     assert_eq!(emu.control().quantity("MUG"), Some(5), "not applied yet");
