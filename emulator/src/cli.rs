@@ -6,7 +6,7 @@ use crate::{Config, Emulator, ListingSeed};
 
 const USAGE: &str =
     "usage: sellsync-emulator [--port N] [--rate-scale X] [--clock-speed X] [--speed X] \
-[--seed N] [--token-lifetime S] [--feed-seconds S] [--pending-seconds S] [--amazon-landing] [--sandbox] [--demo-shop]
+[--seed N] [--token-lifetime S] [--feed-seconds S] [--pending-seconds S] [--kind] [--sandbox] [--demo-shop]
 [--buyers ORDERS_PER_HOUR] [--notification-delay S] [--queue NAME]
 
   --port N             listen on 127.0.0.1:N (default: a free port, printed on start)
@@ -18,8 +18,9 @@ const USAGE: &str =
   --feed-seconds S     a feed takes S seconds from createFeed to DONE, divided by the rate
                        scale (default 90)
   --pending-seconds S  a new order stays Pending S emulated seconds (default 60)
-  --amazon-landing     an accepted listings patch lands 5 to 120 seconds (divided by the
-                       rate scale) after the answer, as on Amazon (default: inside the call)
+  --kind               without Amazon's delays (for fast tests only): an accepted listings
+                       patch applies inside the call instead of 5 to 120 seconds (divided
+                       by the rate scale) after the answer
   --sandbox            answer the official models' static sandbox examples
   --demo-shop          seed the demo seller with 40 listings (36 seller-fulfilled, 4 FBA)
   --buyers N           start simulated buyers placing N orders per emulated hour
@@ -107,8 +108,8 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
                 ..SettingsChange::default()
             })?,
             "--queue" => o.queue = Some(arg(args, i)?),
-            "--amazon-landing" => {
-                config.settings = config.settings.amazon_landing();
+            "--kind" => {
+                config.settings = config.settings.kind();
                 i += 1;
                 continue;
             }
@@ -211,13 +212,13 @@ mod tests {
             "30",
             "--queue",
             "sellsync-notifications",
-            "--amazon-landing",
+            "--kind",
         ]))
         .unwrap();
         let s = o.config.settings;
         assert_eq!(
             (s.listing_apply_min_seconds, s.listing_apply_max_seconds),
-            (5.0, 120.0)
+            (0.0, 0.0)
         );
         assert_eq!(o.config.settings.notification_delay_seconds, 30.0);
         assert_eq!(o.queue.as_deref(), Some("sellsync-notifications"));
@@ -227,6 +228,13 @@ mod tests {
         assert_eq!((o.config.rate_scale, o.config.clock_speed), (10.0, 10.0));
         let defaults = parse(&[]).unwrap().config.settings;
         assert_eq!(defaults, crate::Settings::default());
+        assert_eq!(
+            (
+                defaults.listing_apply_min_seconds,
+                defaults.listing_apply_max_seconds
+            ),
+            (5.0, 120.0)
+        );
         assert!(parse(&args(&["--pending-seconds", "-5"])).is_err());
         assert!(parse(&args(&["--feed-seconds"])).is_err());
     }

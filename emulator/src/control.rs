@@ -438,6 +438,7 @@ impl<'a> Control<'a> {
                 "refunds": w.refunds,
                 "feeds": w.feeds.values().map(|f| json!({"feed_id": f.feed_id, "feed_type": f.feed_type,
                     "status": f.status.as_str()})).collect::<Vec<_>>(),
+                "landing": w.landing.len(),
             })
         })
     }

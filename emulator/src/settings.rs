@@ -4,7 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Processing times on Amazon's scale.
+/// Processing times on Amazon's scale. The defaults are Amazon's habits at a realistic
+/// setting; [`Settings::kind`] makes them instant.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
     /// Seconds a feed takes from `createFeed` to `DONE` (a third `IN_QUEUE`, the rest
@@ -37,12 +38,12 @@ pub struct Settings {
     /// for a later one, in emulated seconds. Default 300.
     pub notification_extra_delay_seconds: f64,
     /// Shortest time between a `patchListingsItem` answered ACCEPTED and its change landing,
-    /// in seconds divided by the rate scale (like feed processing). Amazon: 5 (see
-    /// [`Settings::amazon_landing`]); default 0.
+    /// in seconds divided by the rate scale (like feed processing). Default 5.
     pub listing_apply_min_seconds: f64,
     /// Longest such time (each patch draws one between the two; a SKU's patches land in the
     /// order they were accepted). Amazon applies accepted changes after seconds to minutes,
-    /// depending on its load: 120. Default 0: patches apply inside the call.
+    /// depending on its load: default 120. [`Settings::kind`] makes both 0 (applied inside
+    /// the call).
     pub listing_apply_max_seconds: f64,
 }
 
@@ -58,8 +59,8 @@ impl Default for Settings {
             notification_reorder_rate: 0.0,
             notification_delay_rate: 0.0,
             notification_extra_delay_seconds: 300.0,
-            listing_apply_min_seconds: 0.0,
-            listing_apply_max_seconds: 0.0,
+            listing_apply_min_seconds: 5.0,
+            listing_apply_max_seconds: 120.0,
         }
     }
 }
@@ -145,12 +146,13 @@ impl Settings {
         Ok(())
     }
 
-    /// These settings with accepted listing patches landing 5 to 120 s after the answer, as on
-    /// Amazon under normal load.
-    pub fn amazon_landing(self) -> Self {
+    /// These settings without the delays of Amazon's habits that no test of the emulator's own
+    /// paths needs: accepted listing patches apply inside the call. For fast unit tests only;
+    /// the demo, the simulation and the end-to-end tests run with the defaults.
+    pub fn kind(self) -> Self {
         Settings {
-            listing_apply_min_seconds: 5.0,
-            listing_apply_max_seconds: 120.0,
+            listing_apply_min_seconds: 0.0,
+            listing_apply_max_seconds: 0.0,
             ..self
         }
     }

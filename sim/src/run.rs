@@ -158,11 +158,7 @@ fn run_inner(
             rate_scale: opts.speed,
             clock_speed: opts.speed,
             seed: opts.seed,
-            settings: if instant {
-                settings
-            } else {
-                settings.amazon_landing()
-            },
+            settings: if instant { settings.kind() } else { settings },
             ..Config::default()
         })
         .map_err(|e| format!("emulator: {e}"))?,

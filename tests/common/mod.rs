@@ -13,7 +13,6 @@ use std::time::Duration;
 pub fn emulator(scale: f64) -> Emulator {
     Emulator::start(EmuConfig {
         rate_scale: scale,
-        settings: sellsync_emulator::settings::Settings::default().amazon_landing(),
         ..EmuConfig::default()
     })
     .expect("emulator starts")

@@ -83,6 +83,11 @@ class Emulator:
     def state(self) -> Dict[str, Any]:
         return self._request("GET", "state")
 
+    def landed(self) -> None:
+        """Waits until Amazon has applied every listing change it accepted (seconds to minutes
+        after accepting it, scaled by the emulator's speed)."""
+        wait_for(lambda: self.state()["landing"] == 0, 60, "Amazon to apply the accepted changes")
+
     def order(self, order_id: str) -> Dict[str, Any]:
         return self._request("GET", "orders/" + order_id)
 

@@ -39,6 +39,7 @@ def test_erp_hook_books_orders_once_and_reports_stock_and_shipments(
     assert sorted(a for _, a in orders) == sorted(placed)
     assert [n for n, _ in orders] == ["SO-000001", "SO-000002", "SO-000003"]
     assert db.execute("SELECT COUNT(*), SUM(quantity) FROM erp_sales_lines WHERE item_no = '4711'").fetchone() == (3, 3)
+    emulator.landed()
     assert emulator.quantity("SKU-B") == 7  # nothing sold: what the ERP has
     assert emulator.quantity("SKU-A") == 12 - 3  # less the three orders not shipped yet
 
@@ -59,6 +60,7 @@ def test_erp_hook_books_orders_once_and_reports_stock_and_shipments(
     assert db.execute("SELECT COUNT(*) FROM erp_sales_orders").fetchone() == (3,)
     assert db.execute("SELECT COUNT(*) FROM erp_sales_lines").fetchone() == (3,)
     assert db.execute("SELECT reported_at IS NOT NULL FROM erp_deliveries").fetchall() == [(1,)]
+    emulator.landed()
     assert emulator.quantity("SKU-A") == 11 - 2  # one left the warehouse, two still to ship
     shipments = emulator.state()["shipments"]
     assert [(s["order_id"], s["confirmations"]) for s in shipments] == [(amazon_id, 1)]

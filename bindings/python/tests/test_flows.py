@@ -67,10 +67,11 @@ def test_orders_are_taken_acknowledged_and_never_handed_twice(emulator: Emulator
         assert list(shop.orders()) == []
 
 
-def stock_in_step(shop: SellSync) -> bool:
-    """Whether every SKU's quantity on Amazon is what the shelf says, with no feed open."""
+def stock_in_step(shop: SellSync, emulator: Emulator) -> bool:
+    """Whether every SKU's quantity is what the shelf says, with no feed open, and Amazon has
+    applied every change it accepted (it applies them seconds to minutes later)."""
     s = shop.state()["stock"]
-    return bool(s["out_of_step"] == 0 and s["open_feeds"] == 0)
+    return bool(s["out_of_step"] == 0 and s["open_feeds"] == 0 and emulator.state()["landing"] == 0)
 
 
 def test_stock_levels_reach_the_listing_quantity(emulator: Emulator, config: Dict[str, Any]) -> None:
@@ -85,10 +86,10 @@ def test_stock_levels_reach_the_listing_quantity(emulator: Emulator, config: Dic
         )
         shop.stock_set("4711", 13)
         shop.stock_set_batch({"0815": 5, "4712": 4})
-        sync_until(shop, Flow.STOCK, lambda: stock_in_step(shop), "stock in step")
+        sync_until(shop, Flow.STOCK, lambda: stock_in_step(shop, emulator), "stock in step")
         assert (emulator.quantity("MUG-1"), emulator.quantity("MUG-6"), emulator.quantity("KIT")) == (13, 2, 2)
         shop.stock_set_batch([{"host_item": "4711", "on_hand": 0}])
-        sync_until(shop, Flow.STOCK, lambda: stock_in_step(shop), "stock in step again")
+        sync_until(shop, Flow.STOCK, lambda: stock_in_step(shop, emulator), "stock in step again")
         assert emulator.quantity("MUG-1") == 0 and emulator.quantity("MUG-6") == 0
 
 
@@ -102,10 +103,10 @@ def test_amazon_sells_the_sum_of_the_configured_locations(emulator: Emulator, co
         shop.stock_set_batch([{"host_item": "4711", "on_hand": 100, "location": "OUTLET"}])
         with pytest.raises(TypeError):
             shop.stock_set_batch([{"host_item": "4711", "on_hand": 1}], location="OUTLET")
-        sync_until(shop, Flow.STOCK, lambda: stock_in_step(shop), "stock in step")
+        sync_until(shop, Flow.STOCK, lambda: stock_in_step(shop, emulator), "stock in step")
         assert emulator.quantity("LOC-1") == 7, "the store's and the warehouse's units, not the outlet's"
         shop.stock_set_batch({"4711": 0}, location="STORE-1")
-        sync_until(shop, Flow.STOCK, lambda: stock_in_step(shop), "stock in step again")
+        sync_until(shop, Flow.STOCK, lambda: stock_in_step(shop, emulator), "stock in step again")
         assert emulator.quantity("LOC-1") == 4, "the store sold out: the warehouse's units"
 
 

@@ -23,10 +23,12 @@ pub struct Answer {
 }
 
 impl Api {
-    /// An emulator with every rate limit 1000x Amazon's, so tests are not slowed by them.
+    /// An emulator with every rate limit 1000x Amazon's and without Amazon's delays
+    /// (`Settings::kind`), so tests of its paths and shapes are not slowed by them.
     pub fn fast() -> Api {
         Api::start(Config {
             rate_scale: 1000.0,
+            settings: sellsync_emulator::Settings::default().kind(),
             ..Config::default()
         })
     }

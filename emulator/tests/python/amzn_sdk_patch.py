@@ -6,6 +6,7 @@ usage: python amzn_sdk_patch.py EMULATOR_URL SELLER_ID SKU
 Prints one line per step and exits non-zero on the first failure.
 """
 import sys
+import time
 
 from spapi.api.listings_items_v2021_08_01.listings_api import ListingsApi
 from spapi.auth.credentials import SPAPIConfig
@@ -44,10 +45,16 @@ body = ListingsItemPatchRequest(
 answer = listings.patch_listings_item(SELLER, SKU, [MARKETPLACE], body)
 step("patch with productType PRODUCT is " + str(answer.status), answer.status == "ACCEPTED")
 
-item = listings.get_listings_item(
-    SELLER, SKU, [MARKETPLACE], included_data=["attributes", "summaries"]
-)
-entry = item.attributes["fulfillment_availability"][0]
+# ACCEPTED is not applied: Amazon lands the change later, so a client reads until it shows.
+deadline = time.time() + 30
+while True:
+    item = listings.get_listings_item(
+        SELLER, SKU, [MARKETPLACE], included_data=["attributes", "summaries"]
+    )
+    entry = item.attributes["fulfillment_availability"][0]
+    if entry.get("quantity") == 17 or time.time() > deadline:
+        break
+    time.sleep(0.05)
 step("quantity reads back as " + str(entry.get("quantity")), entry.get("quantity") == 17)
 step(
     "handling time kept: " + str(entry.get("lead_time_to_ship_max_days")),

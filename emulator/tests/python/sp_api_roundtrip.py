@@ -49,7 +49,13 @@ patch = {"productType": "PRODUCT", "patches": [{"op": "replace", "path": "/attri
                                                 "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": 17}]}]}
 r = listings.patch_listings_item(SELLER, "SKU-0001", marketplaceIds="ATVPDKIKX0DER", body=patch)
 step("patchListingsItem ACCEPTED", r.payload["status"] == "ACCEPTED")
-r = listings.get_listings_item(SELLER, "SKU-0001", marketplaceIds="ATVPDKIKX0DER", includedData="fulfillmentAvailability")
+# ACCEPTED is not applied: Amazon lands the change later, so a client reads until it shows.
+deadline = time.time() + 30
+while True:
+    r = listings.get_listings_item(SELLER, "SKU-0001", marketplaceIds="ATVPDKIKX0DER", includedData="fulfillmentAvailability")
+    if r.payload["fulfillmentAvailability"][0]["quantity"] == 17 or time.time() > deadline:
+        break
+    time.sleep(0.05)
 step("getListingsItem shows 17", r.payload["fulfillmentAvailability"][0]["quantity"] == 17)
 
 # 3. A feed round trip: document, upload, createFeed, getFeed until done, result document.

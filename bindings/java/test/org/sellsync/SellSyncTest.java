@@ -281,10 +281,14 @@ public final class SellSyncTest {
         }
     }
 
-    /** Whether every SKU's quantity on Amazon is what the shelf says, with no feed open. */
+    /**
+     * Whether every SKU's quantity is what the shelf says, with no feed open, and Amazon has
+     * applied every change it accepted (it applies them seconds to minutes later).
+     */
     static boolean stockInStep(SellSync shop) {
         Map<String, Object> s = obj(obj(shop.state()).get("stock"));
-        return num(s.get("out_of_step")) == 0 && num(s.get("open_feeds")) == 0;
+        return num(s.get("out_of_step")) == 0 && num(s.get("open_feeds")) == 0
+                && num(control("GET", "state", null).get("landing")) == 0;
     }
 
     static void stockReachesListing() throws Exception {
@@ -639,8 +643,7 @@ public final class SellSyncTest {
             shop.skuMap(Json.write(Map.of("mappings", List.of(Map.of(
                     "sku", "TASSE-Ä-☕", "items", List.of(Map.of("host_item", "Kaffeebohnen-ß")))))));
             shop.stockSet("Kaffeebohnen-ß", 7);
-            syncUntil(shop, Flow.STOCK, () -> num(obj(obj(shop.state()).get("stock")).get("out_of_step")) == 0,
-                    "stock in step");
+            syncUntil(shop, Flow.STOCK, () -> stockInStep(shop), "stock in step");
             equal(7L, seller.quantity("TASSE-Ä-☕"), "the SKU with non-ASCII letters on Amazon");
             shop.syncNow(Flow.LISTINGS);
             syncUntil(shop, Flow.LISTINGS, () -> obj(shop.listings()).get("pulled_at") != null, "listings pulled");
