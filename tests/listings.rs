@@ -19,6 +19,7 @@ fn listing(sku: &str, quantity: i64, fba: bool) -> ListingSeed {
         fba,
         product_type: None,
         handling_days: None,
+        marketplace_ids: None,
     }
 }
 

@@ -309,6 +309,42 @@ fn mug_in_step(amazon: i64, shelf: i64) -> (Emulator, tempfile::TempDir, Engine)
     (emu, dir, engine)
 }
 
+/// Amazon keeps one quantity per seller and SKU for every marketplace. A SKU offered only in
+/// the second configured marketplace is read back from there too: units an order not seen yet
+/// took are not handed back by the next push.
+#[test]
+fn a_sku_offered_only_in_the_second_marketplace_is_read_back_like_any_other() {
+    let emu = emulator(1000.0);
+    let canada = "A2EUQ1WTGCTBG2";
+    let seed = sellsync_emulator::ListingSeed {
+        marketplace_ids: Some(vec![canada.into()]),
+        product_type: Some("HOME".into()),
+        ..sellsync_emulator::ListingSeed::new("MUG", 10, false)
+    };
+    emu.control().seed_listings(None, &[seed]).unwrap();
+    let dir = tempdir();
+    let engine = open(&emu, &dir, "");
+    engine.sku_map(&[one_to_one("MUG", "4711")]).unwrap();
+    engine.stock_set(&[level("4711", 10)]).unwrap();
+    settle(&emu, &engine);
+    emu.control()
+        .place_orders(&OrderSeed {
+            lines: vec![("MUG".into(), 3)],
+            pending_seconds: Some(3600),
+            marketplace_id: Some(canada.into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(emu.control().quantity("MUG"), Some(7));
+    engine.stock_set(&[level("4711", 8)]).unwrap();
+    settle(&emu, &engine);
+    assert_eq!(
+        emu.control().quantity("MUG"),
+        Some(5),
+        "8 on hand less the 3 Amazon sold in Canada"
+    );
+}
+
 /// Patches Amazon accepts from now on land only when the test says so (`land_now`).
 fn hold_landing(emu: &Emulator) {
     emu.control()

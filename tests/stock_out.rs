@@ -604,6 +604,7 @@ fn the_product_type_and_current_quantity_are_learnt_from_amazon_before_the_first
             fba: false,
             product_type: Some("KITCHEN".into()),
             handling_days: None,
+            marketplace_ids: None,
         })
         .collect();
     emu.control().seed_listings(None, &seeds).unwrap();

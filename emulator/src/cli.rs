@@ -50,6 +50,7 @@ pub fn demo_listings() -> Vec<ListingSeed> {
             fba: i > 36,
             product_type: Some("HOME".into()),
             handling_days: None,
+            marketplace_ids: None,
         })
         .collect()
 }

@@ -33,6 +33,9 @@ pub struct ListingSeed {
     /// The listing's handling time in days (default: the account's).
     #[serde(default)]
     pub handling_days: Option<i64>,
+    /// The marketplaces the listing is offered in (default: every one).
+    #[serde(default)]
+    pub marketplace_ids: Option<Vec<String>>,
 }
 
 impl ListingSeed {
@@ -48,6 +51,7 @@ impl ListingSeed {
             fba,
             product_type: None,
             handling_days: None,
+            marketplace_ids: None,
         }
     }
 }
@@ -193,6 +197,7 @@ impl<'a> Control<'a> {
                         quantity_updates: 0,
                         handling_days: s.handling_days,
                         restock_date: None,
+                        marketplace_ids: s.marketplace_ids.clone().unwrap_or_default(),
                     },
                     Cause::Control,
                 );
@@ -279,6 +284,23 @@ impl<'a> Control<'a> {
     /// How many accepted listing patches have not landed yet.
     pub fn landing(&self) -> usize {
         self.with_world(|w| w.landing.len())
+    }
+
+    /// The quantity a listing of the first seller will show once every patch Amazon accepted
+    /// for it has landed; None when none waits.
+    pub fn accepted_quantity(&self, sku: &str) -> Option<i64> {
+        self.with_world(|w| {
+            let key = (w.sellers.first()?.seller_id.clone(), sku.to_string());
+            let mut l = w.listings.get(&key)?.clone();
+            let mut any = false;
+            for p in w.landing.of(&key) {
+                any = true;
+                if let Ok(next) = crate::api::listings::apply_patches(&l, &p.patches) {
+                    l = next;
+                }
+            }
+            any.then_some(l.quantity)
+        })
     }
 
     /// Lands every accepted listing patch now (those the next call or tick sees).

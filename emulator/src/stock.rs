@@ -43,14 +43,32 @@ pub struct Listing {
     /// The `restock_date` of its `DEFAULT` channel entry, dropped the same way.
     #[serde(default)]
     pub restock_date: Option<String>,
+    /// The marketplaces the seller offers it in; empty: every marketplace. Its one
+    /// seller-fulfilled quantity is shared by all of them: Amazon keeps the quantity per seller
+    /// and SKU, not per marketplace (selling-partner-api-docs #3167, Amazon staff).
+    #[serde(default)]
+    pub marketplace_ids: Vec<String>,
+}
+
+impl Listing {
+    /// The first of `requested` the listing is offered in.
+    pub fn offered_in<'a>(&self, requested: &'a [String]) -> Option<&'a String> {
+        requested
+            .iter()
+            .find(|m| self.marketplace_ids.is_empty() || self.marketplace_ids.contains(m))
+    }
 }
 
 /// Why a listing's quantity changed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "cause", rename_all = "snake_case")]
 pub enum Cause {
-    /// `patchListingsItem`.
-    Patch,
+    /// `patchListingsItem`, accepted at `accepted` (Amazon's time) and applied now.
+    Patch {
+        /// When Amazon answered ACCEPTED (the same as the change's time when it applied
+        /// inside the call).
+        accepted: DateTime<Utc>,
+    },
     /// `putListingsItem`.
     Put,
     /// A message of a `JSON_LISTINGS_FEED`.
@@ -103,6 +121,8 @@ pub struct PendingPatch {
     pub key: (String, String),
     /// The submission's patches, as sent.
     pub patches: Vec<Patch>,
+    /// When Amazon accepted them (emulated time).
+    pub accepted: DateTime<Utc>,
 }
 
 /// Accepted listing changes waiting to land, each SKU's in the order they were accepted.
@@ -141,6 +161,14 @@ impl Landing {
         for p in &mut self.queue {
             p.due = p.due.min(now);
         }
+    }
+
+    /// The patches accepted for one listing and not landed yet, in the order they land.
+    pub fn of<'a>(
+        &'a self,
+        key: &'a (String, String),
+    ) -> impl Iterator<Item = &'a PendingPatch> + 'a {
+        self.queue.iter().filter(move |p| &p.key == key)
     }
 
     /// How many accepted patches have not landed yet.
@@ -324,6 +352,7 @@ mod tests {
             quantity_updates: 0,
             handling_days: None,
             restock_date: None,
+            marketplace_ids: Vec::new(),
         }
     }
 

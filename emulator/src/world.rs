@@ -911,6 +911,7 @@ mod tests {
                 quantity_updates: 0,
                 handling_days: None,
                 restock_date: None,
+                marketplace_ids: Vec::new(),
             },
             Cause::Control,
         );

@@ -78,14 +78,9 @@ fn api() -> Api {
     let c = api.emu.control();
     let seeds: Vec<ListingSeed> = (0..30)
         .map(|i| ListingSeed {
-            sku: format!("S-{i}"),
-            asin: None,
-            title: None,
-            quantity: 40,
             price_cents: Some(999),
-            fba: i >= 28,
             product_type: Some("HOME".into()),
-            handling_days: None,
+            ..ListingSeed::new(format!("S-{i}"), 40, i >= 28)
         })
         .collect();
     c.seed_listings(None, &seeds).unwrap();

@@ -300,3 +300,45 @@ fn a_listings_feed_may_end_done_accepting_a_message_it_never_applied() {
     run_feed(&api, "JSON_LISTINGS_FEED", "application/json", mug_feed(30));
     assert_eq!(api.emu.control().quantity("MUG"), Some(30));
 }
+
+/// Quantity is per seller and SKU: a listing offered only in Canada is found there, by
+/// getListingsItem and by a search naming both marketplaces, and not in the US.
+#[test]
+fn a_listing_offered_in_one_marketplace_is_found_only_where_it_is_offered() {
+    let api = Api::fast();
+    const CA: &str = "A2EUQ1WTGCTBG2";
+    api.control(
+        "POST",
+        "listings",
+        Some(json!({"listings": [{"sku": "MUG", "quantity": 5, "marketplace_ids": [CA]}]})),
+    );
+    let seller = Seller::demo().seller_id;
+    let get = |mp: &str| {
+        api.call(
+            "GET",
+            &format!("/listings/2021-08-01/items/{seller}/MUG"),
+            &[("marketplaceIds", mp)],
+            None,
+        )
+    };
+    assert_eq!(get(MP).status, 404);
+    let found = get(CA);
+    assert_eq!(found.status, 200);
+    assert_eq!(found.body["summaries"][0]["marketplaceId"], CA);
+    let search = |mps: &str| {
+        api.call(
+            "GET",
+            &format!("/listings/2021-08-01/items/{seller}"),
+            &[
+                ("marketplaceIds", mps),
+                ("identifiers", "MUG"),
+                ("identifiersType", "SKU"),
+            ],
+            None,
+        )
+        .body["numberOfResults"]
+            .as_u64()
+    };
+    assert_eq!(search(MP), Some(0));
+    assert_eq!(search(&format!("{MP},{CA}")), Some(1));
+}

@@ -4,10 +4,11 @@
 
 use sellsync_sim::{policies, report, run, schedule, Options, Profile};
 
-const USAGE: &str = "usage: sellsync-simulate PROFILE [--days N] [--hours H] [--seed S] [--speed X] [--html OUT.html] [--policies a,b,...]\n\
+const USAGE: &str = "usage: sellsync-simulate PROFILE [--days N] [--hours H] [--seed S] [--speed X] [--html OUT.html] [--policies a,b,...] [--explain]\n\
 PROFILE is a JSON file or a shipped profile name (realistic, rush).\n\
 policies: manual, csv_hourly, poll_15min, sellsync, sellsync_notifications, sellsync_no_fast_lane, sellsync_no_read_back, sellsync_no_auto_buffer, oracle (default: all);\n\
-a name ending in @instant runs against an Amazon that applies accepted listing patches at once (e.g. sellsync@instant)";
+a name ending in @instant runs against an Amazon that applies accepted listing patches at once (e.g. sellsync@instant);\n\
+--explain prints each cancellation a connector caused, with Amazon's changes of its SKU around it";
 
 fn main() {
     if let Err(e) = real_main() {
@@ -20,6 +21,7 @@ fn real_main() -> Result<(), String> {
     let mut args = std::env::args().skip(1);
     let mut profile_arg = None;
     let (mut hours, mut seed, mut speed, mut html, mut list) = (None, 1u64, None, None, None);
+    let mut explain = false;
     while let Some(a) = args.next() {
         let mut val = |name: &str| args.next().ok_or(format!("{name} needs a value\n{USAGE}"));
         match a.as_str() {
@@ -29,6 +31,7 @@ fn real_main() -> Result<(), String> {
             "--speed" => speed = Some(num(&val("--speed")?)?),
             "--html" => html = Some(val("--html")?),
             "--policies" => list = Some(val("--policies")?),
+            "--explain" => explain = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return Ok(());
@@ -95,6 +98,14 @@ fn real_main() -> Result<(), String> {
     let took = started.elapsed().as_secs_f64();
     println!();
     print!("{}", report::table(&outcomes));
+    print!("{}", report::calls_table(&outcomes, profile.hours));
+    if explain {
+        for o in &outcomes {
+            for line in &o.faults_explained {
+                println!("{}: {line}", o.policy);
+            }
+        }
+    }
     let note = format!(
         "Took {took:.0} s of real time. Customers, quantities and deliveries are the same for every policy (drawn from the seed);\n\
          the timing of the library's and the connectors' calls follows real time, so figures can differ slightly between runs.\n\

@@ -60,6 +60,11 @@ pub trait Policy {
     fn staff_minutes(&self) -> f64 {
         0.0
     }
+    /// What the library's stock read-backs found (its state's `stock.read_back`), for the
+    /// policies that are sellsync; called before `finish`.
+    fn read_back(&self) -> Option<serde_json::Value> {
+        None
+    }
     /// The end of the run.
     fn finish(&mut self) {}
 }
@@ -614,8 +619,10 @@ impl SellSync {
             "endpoint": emu.url(),
             "http_allow_insecure_loopback": true,
             "credentials": {"client_id": s.client_id, "client_secret": s.client_secret, "refresh_token": s.refresh_token},
+            // Intervals the worker sleeps run on real time; the listings report and the feed
+            // window are timed on the library's clock, which here is the emulated one.
             "intervals": {"orders_seconds": 180.0 / speed, "stock_seconds": 30.0 / speed,
-                          "listings_seconds": 21_600.0 / speed, "sync_timeout_seconds": 900.0},
+                          "listings_seconds": 21_600.0, "sync_timeout_seconds": 900.0},
             "http": {"timeout_ms": 30_000, "max_attempts": 8,
                      "backoff_initial_ms": ((250.0 / speed).ceil() as u64).max(1),
                      "backoff_max_ms": ((60_000.0 / speed).ceil() as u64).max(10)},
@@ -633,8 +640,7 @@ impl SellSync {
             ));
         }
         text.push_str(&format!(
-            r#","stock": {{{stock}, "listings_feed_window_seconds": {}}}}}"#,
-            300.0 / speed
+            r#","stock": {{{stock}, "listings_feed_window_seconds": 300}}}}"#
         ));
         let config = sellsync::Config::from_json(&text)
             .map_err(|e| format!("this build of sellsync refuses the settings {{{stock}}}: {e}"))?;
@@ -759,6 +765,11 @@ impl Policy for SellSync {
             .map_err(|e| format!("shipment_confirm {}: {e}", o.order_id))?;
         shop.orders[i].confirmed = true;
         Ok(())
+    }
+
+    fn read_back(&self) -> Option<serde_json::Value> {
+        let state: serde_json::Value = serde_json::from_str(&self.engine.status().ok()?).ok()?;
+        Some(state["stock"]["read_back"].clone())
     }
 
     fn finish(&mut self) {

@@ -28,7 +28,7 @@ pub fn table(outcomes: &[Outcome]) -> String {
         .map(|o| o.amazon_orders as i64);
     let _ = writeln!(
         s,
-        "{:<24} {:>7} {:>6} {:>6} {:>6} {:>7} {:>7} {:>6} {:>6} {:>6} {:>18} {:>18} {:>14} {:>7} {:>8}",
+        "{:<24} {:>7} {:>6} {:>6} {:>6} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>18} {:>18} {:>14} {:>7} {:>8}",
         "policy",
         "orders",
         "vsOra",
@@ -36,6 +36,7 @@ pub fn table(outcomes: &[Outcome]) -> String {
         "lostS",
         "cancel",
         "unprev",
+        "amzLate",
         "fault",
         "late",
         "open",
@@ -52,7 +53,7 @@ pub fn table(outcomes: &[Outcome]) -> String {
         }
         let _ = writeln!(
             s,
-            "{:<24} {:>7} {:>6} {:>6} {:>6} {:>7} {:>7} {:>6} {:>6} {:>6} {:>18} {:>18} {:>14} {:>7.1} {:>8}",
+            "{:<24} {:>7} {:>6} {:>6} {:>6} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>18} {:>18} {:>14} {:>7.1} {:>8}",
             o.policy,
             o.amazon_orders,
             oracle.map_or(String::new(), |b| format!("{:+}", o.amazon_orders as i64 - b)),
@@ -60,6 +61,7 @@ pub fn table(outcomes: &[Outcome]) -> String {
             o.store_lost,
             o.seller_cancellations,
             o.unpreventable,
+            o.amazon_late,
             o.connector_fault,
             o.late + o.overdue,
             o.open,
@@ -81,10 +83,63 @@ pub fn table(outcomes: &[Outcome]) -> String {
          store customers who found the shelf empty;\ncancel: seller cancellations (booked when the shelf \
          could not fill them), split into unprev (the shop's free units covered the order when it was \
          placed and the store\nsold them before the order was booked: no stock update could have prevented \
-         it, only booking sooner or a buffer) and fault (Amazon showed units the shop no longer had); late: \
+         it, only booking sooner or a buffer), amzLate (Amazon showed units the shop no longer had because it had not applied yet the lower \
+         value the connector sent before the order: its landing delay) and fault (Amazon showed units the shop no longer had, and the connector \
+         had not told it); late: \
          confirmations after the LatestShipDate,\nplus unshipped orders past it; open: unshipped orders \
          still within their handling time at the end. Defect rate: refunds are not simulated.\n",
     );
+    s
+}
+
+/// API calls per simulated day by operation, for every policy that made calls, beside the
+/// operation's usage plan (its sustained rate over a day; `-` where Amazon sets none).
+pub fn calls_table(outcomes: &[Outcome], hours: f64) -> String {
+    let ran: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| o.error.is_none() && o.api_calls > 0)
+        .collect();
+    let mut ops: Vec<&str> = ran
+        .iter()
+        .flat_map(|o| o.calls.keys().map(String::as_str))
+        .collect();
+    ops.sort_unstable();
+    ops.dedup();
+    let days = (hours / 24.0).max(f64::MIN_POSITIVE);
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "\nAPI calls per day by operation\n{:<30} {:>12}",
+        "operation", "plan/day"
+    );
+    for o in &ran {
+        let _ = write!(s, " {:>22}", o.policy);
+    }
+    s.push('\n');
+    for op in ops.iter().copied().chain(std::iter::once("total")) {
+        let plan = sellsync_emulator::limits::Op::from_name(op)
+            .filter(|o| o.limited())
+            .map_or("-".to_string(), |o| format!("{:.0}", o.rate() * 86_400.0));
+        let _ = write!(s, "{op:<30} {plan:>12}");
+        for o in &ran {
+            let n = if op == "total" {
+                o.api_calls
+            } else {
+                o.calls.get(op).copied().unwrap_or(0)
+            };
+            let _ = write!(s, " {:>22.0}", n as f64 / days);
+        }
+        s.push('\n');
+    }
+    for o in outcomes {
+        if let Some(r) = &o.read_back {
+            let _ = writeln!(
+                s,
+                "{}: {} SKUs read back; the read lowered the value sent {}, found it already shown {}, saw a sent value land {}, changed nothing {}",
+                o.policy, r["skus"], r["lowered"], r["already_shown"], r["saw_landing"], r["idle"]
+            );
+        }
+    }
     s
 }
 
@@ -248,13 +303,14 @@ pub fn html(p: &Profile, header: &str, outcomes: &[Outcome], note: &str) -> Stri
         };
         let _ = write!(
             rows,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}{}{}<td>{:.1}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}{}{}<td>{:.1}</td><td>{}</td></tr>",
             esc(&o.policy),
             o.amazon_orders,
             o.amazon_lost,
             o.store_lost,
             o.seller_cancellations,
             o.unpreventable,
+            o.amazon_late,
             o.connector_fault,
             o.late + o.overdue,
             o.open,
@@ -269,7 +325,7 @@ pub fn html(p: &Profile, header: &str, outcomes: &[Outcome], note: &str) -> Stri
         r#"<!doctype html><html><head><meta charset="utf-8"><title>Seller-outcome simulation: {name}</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}}table{{border-collapse:collapse;font-size:13px}}td,th{{border:1px solid #ccc;padding:3px 6px;text-align:right}}td:first-child,th:first-child{{text-align:left}}pre{{white-space:pre-wrap}}</style></head><body>
 <h1>Seller-outcome simulation: {name}</h1><p>{desc}</p><pre>{header}</pre>
-<table><tr><th>policy</th><th>Amazon orders</th><th>lost Amazon sales</th><th>lost store sales</th><th>seller cancellations</th><th>unpreventable</th><th>connector's fault</th><th>late</th><th>open</th><th>cancellation rate (&lt; 2.5%)</th><th>late shipment rate (&lt; 4%)</th><th>defect rate (&lt; 1%)</th><th>staff hours</th><th>API calls</th></tr>{rows}</table>
+<table><tr><th>policy</th><th>Amazon orders</th><th>lost Amazon sales</th><th>lost store sales</th><th>seller cancellations</th><th>unpreventable</th><th>Amazon had not applied the connector's lower value</th><th>connector's fault</th><th>late</th><th>open</th><th>cancellation rate (&lt; 2.5%)</th><th>late shipment rate (&lt; 4%)</th><th>defect rate (&lt; 1%)</th><th>staff hours</th><th>API calls</th></tr>{rows}</table>
 <pre>{warn}</pre><p>{bars1}</p><p>{bars2}</p><p>{line}</p><pre>{note}</pre></body></html>
 "#,
         name = esc(&p.name),

@@ -23,6 +23,8 @@ pub struct Outcome {
     /// Seller cancellations the shop decided (its shelf could not fill the order).
     pub seller_cancellations: u64,
     pub unpreventable: u64,
+    /// Amazon had not applied yet the lower value the connector sent before the order.
+    pub amazon_late: u64,
     pub connector_fault: u64,
     /// Seller cancellations Amazon had applied by the end (the rest were on their way).
     pub cancellations_at_amazon: u64,
@@ -44,6 +46,12 @@ pub struct Outcome {
     pub overbooked: u64,
     pub staff_hours: f64,
     pub api_calls: u64,
+    /// API calls by operation (named as in Amazon's models), every answer counted.
+    pub calls: std::collections::BTreeMap<String, u64>,
+    /// Each cancellation the connector caused, with Amazon's changes of its SKU before it.
+    pub faults_explained: Vec<String>,
+    /// What sellsync's read-backs found, SKU by SKU (sellsync policies only).
+    pub read_back: Option<serde_json::Value>,
     pub cancellation_rate: f64,
     pub late_rate: f64,
     pub defect_rate: f64,
@@ -191,6 +199,7 @@ fn run_inner(
             fba: false,
             product_type: None,
             handling_days: None,
+            marketplace_ids: None,
         })
         .collect();
     ctl.seed_listings(None, &seeds)?;
@@ -246,6 +255,7 @@ fn run_inner(
             std::thread::sleep(tick);
         }
     })();
+    let read_back = pol.read_back();
     pol.finish();
     if let Some(bar) = bar {
         bar.finish();
@@ -253,6 +263,7 @@ fn run_inner(
     let end = result?;
     let mut out = outcome(&emu, &shop, policy, end);
     out.staff_hours = pol.staff_minutes() / 60.0;
+    out.read_back = read_back;
     out.simulated_hours = profile.hours;
     drop(pol);
     Ok(out)
@@ -261,6 +272,7 @@ fn run_inner(
 /// An Amazon buyer: orders if Amazon shows enough, else leaves.
 fn buyer(emu: &Emulator, shop: &mut Shop, sku: usize, qty: i64) -> Result<(), String> {
     let ctl = emu.control();
+    let accepted = ctl.accepted_quantity(&policies::sku_name(sku));
     let placed = ctl.place_orders(&OrderSeed {
         lines: vec![(policies::sku_name(sku), qty)],
         pending: true,
@@ -282,6 +294,7 @@ fn buyer(emu: &Emulator, shop: &mut Shop, sku: usize, qty: i64) -> Result<(), St
         o.pending_until.unwrap_or(o.created),
         o.latest_ship,
         item.shown_quantity,
+        accepted,
     );
     Ok(())
 }
@@ -299,8 +312,9 @@ fn outcome(emu: &Emulator, shop: &Shop, policy: &str, end: DateTime<Utc>) -> Out
         unpreventable: shop
             .cancellations
             .iter()
-            .filter(|c| !c.connector_fault)
+            .filter(|c| !c.connector_fault && !c.amazon_late)
             .count() as u64,
+        amazon_late: shop.cancellations.iter().filter(|c| c.amazon_late).count() as u64,
         connector_fault: shop
             .cancellations
             .iter()
@@ -343,7 +357,42 @@ fn outcome(emu: &Emulator, shop: &Shop, policy: &str, end: DateTime<Utc>) -> Out
             }
         }
         o.api_calls = w.counts.values().sum();
+        for ((op, _status), n) in &w.counts {
+            *o.calls.entry(op.to_string()).or_default() += n;
+        }
     });
+    for c in shop
+        .cancellations
+        .iter()
+        .filter(|c| c.connector_fault || c.amazon_late)
+    {
+        let r = &shop.orders[c.order];
+        let sku = policies::sku_name(r.sku);
+        let log = ctl.quantity_log(Some(&sku), Some(r.placed - Duration::minutes(15)));
+        let changes: Vec<String> = log
+            .iter()
+            .filter(|q| q.time <= r.placed + Duration::minutes(5))
+            .map(|q| {
+                format!(
+                    "{} {}->{} {:?}",
+                    q.time.format("%H:%M:%S%.3f"),
+                    q.from,
+                    q.to,
+                    q.cause
+                )
+            })
+            .collect();
+        o.faults_explained.push(format!(
+            "{} order {} of {} x{sku} placed {} (Amazon showed {}, the shop had {} free); Amazon's changes: {}",
+            if c.amazon_late { "Amazon late:" } else { "connector:" },
+            r.order_id,
+            r.qty,
+            r.placed.format("%H:%M:%S%.3f"),
+            r.shown,
+            r.free,
+            changes.join("; ")
+        ));
+    }
     let mut cum = 0;
     o.timeline.push((0.0, 0));
     for c in &shop.cancellations {

@@ -36,6 +36,9 @@ pub struct OrderRec {
     pub shown: i64,
     /// The shop's free units when the order was placed.
     pub free: i64,
+    /// Amazon had accepted a quantity too low for the order and not applied it yet (its
+    /// landing delay): the connector had told Amazon in time.
+    pub amazon_late: bool,
     pub state: State,
     /// Shipped and the confirmation handed to Amazon (or its connector).
     pub confirmed: bool,
@@ -46,8 +49,14 @@ pub struct OrderRec {
 pub struct Cancellation {
     /// Hours after the start.
     pub hours: f64,
-    /// Amazon showed units the shop no longer had (a late or wrong push).
+    /// Amazon showed units the shop no longer had, and no value the connector sent had told it
+    /// otherwise (a late or wrong push).
     pub connector_fault: bool,
+    /// Amazon showed units the shop no longer had because it had not applied yet the lower
+    /// value the connector sent before the order.
+    pub amazon_late: bool,
+    /// The order (index into `Shop::orders`).
+    pub order: usize,
 }
 
 /// The shop.
@@ -162,6 +171,7 @@ impl Shop {
         unshipped_at: DateTime<Utc>,
         latest_ship: DateTime<Utc>,
         shown: i64,
+        accepted: Option<i64>,
     ) {
         let free = self.free(sku);
         self.unbooked[sku] += qty;
@@ -177,6 +187,7 @@ impl Shop {
             fillable: free >= qty,
             shown,
             free,
+            amazon_late: accepted.is_some_and(|q| q < qty),
             state: State::Open,
             confirmed: false,
         });
@@ -204,7 +215,9 @@ impl Shop {
             let hours = self.hours(now);
             self.cancellations.push(Cancellation {
                 hours,
-                connector_fault: !self.orders[i].fillable,
+                connector_fault: !self.orders[i].fillable && !self.orders[i].amazon_late,
+                amazon_late: !self.orders[i].fillable && self.orders[i].amazon_late,
+                order: i,
             });
             Booking::MustCancel
         }

@@ -97,12 +97,12 @@ pub struct Found {
 pub async fn search_by_skus(
     client: &Client,
     seller_id: &str,
-    marketplace_id: &str,
+    marketplace_ids: &[String],
     skus: &[String],
 ) -> Result<Vec<Found>> {
     let path = format!("/listings/2021-08-01/items/{}", encode_segment(seller_id));
     let req = ApiRequest::get(Operation::SearchListingsItems, path)
-        .q("marketplaceIds", marketplace_id)
+        .q("marketplaceIds", marketplace_ids.join(","))
         .q("identifiers", skus.join(","))
         .q("identifiersType", "SKU")
         .q("includedData", "summaries,fulfillmentAvailability")

@@ -64,6 +64,8 @@ pub struct Core {
     /// SKUs whose quantity is being set on Amazon right now: a quantity notification for one
     /// waits until the push is recorded (it may be the push's own echo).
     pub patches_in_flight: Mutex<std::collections::HashSet<String>>,
+    /// What the stock read-backs found since the handle opened.
+    pub read_backs: stock_out::ReadBacks,
     /// This process's part in the lease on a shared store (`None` on SQLite).
     pub leadership: Option<lease::Leadership>,
     /// Set when the handle closes; wakes every wait.
@@ -198,6 +200,7 @@ impl Engine {
             connectivity: Mutex::new(()),
             notifications: notifications::Flowing::default(),
             patches_in_flight: Mutex::new(std::collections::HashSet::new()),
+            read_backs: stock_out::ReadBacks::default(),
             shutdown,
         });
         // On a shared store: the lease is renewed while held, from now until close.
@@ -504,9 +507,11 @@ impl Engine {
     pub fn status(&self) -> Result<String> {
         self.check_open()?;
         let store = &self.core.store;
+        let mut stock = serde_json::to_value(store.stock_counts()?)?;
+        stock["read_back"] = self.core.read_backs.json();
         Ok(serde_json::json!({
             "orders": store.order_counts()?,
-            "stock": store.stock_counts()?,
+            "stock": stock,
             "queues": store.queues()?,
             "privacy": {"rotation_pending": store.rotation_pending()?},
             "notifications": self.notifications_state()?,

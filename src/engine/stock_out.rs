@@ -26,6 +26,37 @@ use crate::store::feed_watch::LateFeed;
 use crate::store::stock::{FeedMessage, Push, Seen, Shown};
 use crate::store::ts;
 use chrono::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// What the read-backs of this handle found, SKU by SKU (the state document's
+/// `stock.read_back`): what each one bought.
+#[derive(Debug, Default)]
+pub struct ReadBacks {
+    /// SKUs read.
+    pub skus: AtomicU64,
+    /// Reads that lowered the value sent: Amazon had taken units for orders not seen yet.
+    pub lowered: AtomicU64,
+    /// Reads that found Amazon already showing the value to send (no push).
+    pub already_shown: AtomicU64,
+    /// Reads that saw a value sent earlier landing.
+    pub saw_landing: AtomicU64,
+}
+
+impl ReadBacks {
+    /// The counts as JSON (`skus`, `lowered`, `already_shown`, `saw_landing`, and `idle`:
+    /// reads that did none of these).
+    pub fn json(&self) -> serde_json::Value {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let (skus, lowered, shown, landed) = (
+            get(&self.skus),
+            get(&self.lowered),
+            get(&self.already_shown),
+            get(&self.saw_landing),
+        );
+        serde_json::json!({"skus": skus, "lowered": lowered, "already_shown": shown,
+            "saw_landing": landed, "idle": skus.saturating_sub(lowered + shown + landed)})
+    }
+}
 
 /// Most ordinary changes the fast lane sends in one pass (about one second of
 /// patchListingsItem); it runs again at once for the rest, so an urgent change never waits
@@ -261,11 +292,16 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
         })
         .map(|p| p.sku.clone())
         .collect();
-    let marketplace = &core.config.marketplace_ids[0];
+    core.read_backs
+        .skus
+        .fetch_add(skus.len() as u64, Ordering::Relaxed);
+    // Amazon keeps one quantity per seller and SKU: it is read from every configured
+    // marketplace at once, as it is pushed, so a SKU offered in any of them is found.
+    let marketplaces = &core.config.marketplace_ids;
     let mut shows = std::collections::HashMap::new();
     for chunk in skus.chunks(20) {
         let found =
-            listings::search_by_skus(&core.client, &core.config.seller_id, marketplace, chunk)
+            listings::search_by_skus(&core.client, &core.config.seller_id, marketplaces, chunk)
                 .await?;
         shows.extend(
             found
@@ -312,6 +348,7 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
         let landed = known.and_then(|k| k.patch_sent).filter(|(sent, _)| {
             shown == Some(*sent) || ((changed_since || risen) && shown.is_some_and(|q| q <= *sent))
         });
+        let saw_landing = landed.is_some();
         let read = match (landed, p.amazon, p.amazon_at.as_deref(), shown) {
             (Some((sent, sent_at)), _, known_at, Some(q)) => Some((
                 sent,
@@ -322,8 +359,25 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
             _ => None,
         };
         let read = read.as_ref().map(|(a, at, q)| (*a, at.as_str(), *q));
+        let held_before = match shown {
+            Some(_) => core.store.unseen_units(&p.sku, None, now)?.0,
+            None => 0,
+        };
         let (unseen, took) = core.store.unseen_units(&p.sku, read, now)?;
         p.send = (p.desired - unseen).max(0);
+        if shown.is_some() {
+            let counts = &core.read_backs;
+            let counter = if unseen > held_before {
+                Some(&counts.lowered)
+            } else if shown == Some(p.send) {
+                Some(&counts.already_shown)
+            } else if saw_landing {
+                Some(&counts.saw_landing)
+            } else {
+                None
+            };
+            counter.map(|c| c.fetch_add(1, Ordering::Relaxed));
+        }
         p.held = unseen;
         p.shows = read.map(|r| (r.2, now));
         p.listing_updated = updated;
@@ -362,7 +416,7 @@ const LOOKUP_BATCH: usize = 1000;
 /// Learns each newly mapped SKU's product type and current quantity from its Amazon listing,
 /// 20 SKUs per searchListingsItems call, before anything is pushed for it. Returns how many.
 async fn look_up_listings(core: &Core) -> Result<usize> {
-    let marketplace = &core.config.marketplace_ids[0];
+    let marketplaces = &core.config.marketplace_ids;
     let mut looked_up = 0;
     loop {
         let skus = core.store.skus_to_look_up(LOOKUP_BATCH)?;
@@ -376,7 +430,7 @@ async fn look_up_listings(core: &Core) -> Result<usize> {
             skus.into_iter().partition(|s| !s.contains(','));
         for chunk in plain.chunks(20) {
             let found =
-                listings::search_by_skus(&core.client, &core.config.seller_id, marketplace, chunk)
+                listings::search_by_skus(&core.client, &core.config.seller_id, marketplaces, chunk)
                     .await?;
             let now = core.client.amazon_now();
             for sku in chunk {

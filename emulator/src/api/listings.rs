@@ -84,12 +84,13 @@ pub fn get(ctx: &mut Ctx<'_>) -> Reply {
         return Reply::unauthorized("The sellerId does not match the access token.");
     }
     let included = ctx.q_list("includedData");
-    match ctx
+    let requested = ctx.q_list("marketplaceIds");
+    let listing = ctx
         .world
         .listings
-        .get(&(ctx.seller.clone(), ctx.params[1].clone()))
-    {
-        Some(l) => Reply::json(200, listing_json(l, &mp, &included)),
+        .get(&(ctx.seller.clone(), ctx.params[1].clone()));
+    match listing.and_then(|l| Some((l, l.offered_in(&requested)?))) {
+        Some((l, offered)) => Reply::json(200, listing_json(l, offered, &included)),
         None => Reply::not_found(&format!(
             "SKU '{}' not found in marketplace {mp}",
             ctx.params[1]
@@ -334,7 +335,9 @@ pub fn patch(ctx: &mut Ctx<'_>) -> Reply {
         if hi <= 0.0 {
             let mut next = next.clone();
             next.last_updated = now;
-            ctx.world.listings.save(&key.0, next, Cause::Patch);
+            ctx.world
+                .listings
+                .save(&key.0, next, Cause::Patch { accepted: now });
         } else {
             let wait = if hi > lo {
                 ctx.world.rng.gen_range(lo..hi)
@@ -345,6 +348,7 @@ pub fn patch(ctx: &mut Ctx<'_>) -> Reply {
                 due: Instant::now() + Duration::from_secs_f64(wait / ctx.shared.rate_scale),
                 key,
                 patches: req.patches,
+                accepted: now,
             });
         }
     }
@@ -369,7 +373,13 @@ pub fn land(world: &mut World, now: DateTime<Utc>) {
         };
         if let Ok(mut next) = next {
             next.last_updated = now;
-            world.listings.save(&p.key.0, next, Cause::Patch);
+            world.listings.save(
+                &p.key.0,
+                next,
+                Cause::Patch {
+                    accepted: p.accepted,
+                },
+            );
         }
     }
 }
@@ -404,6 +414,7 @@ pub fn put(ctx: &mut Ctx<'_>) -> Reply {
             quantity_updates: 0,
             handling_days: None,
             restock_date: None,
+            marketplace_ids: Vec::new(),
         });
     l.product_type = req.product_type;
     let result = req
@@ -436,10 +447,12 @@ pub fn delete(ctx: &mut Ctx<'_>) -> Reply {
 
 /// `GET /listings/2021-08-01/items/{sellerId}`.
 pub fn search(ctx: &mut Ctx<'_>) -> Reply {
-    let mp = match marketplace_or_400(ctx) {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
+    if let Err(r) = marketplace_or_400(ctx) {
+        return r;
+    }
+    // Listings offered in any of the marketplaces asked for, each shown for the first of them
+    // it is offered in.
+    let requested = ctx.q_list("marketplaceIds");
     let page_size = match ctx.q("pageSize").map(str::parse::<usize>) {
         None => 10,
         Some(Ok(n)) if (1..=20).contains(&n) => n,
@@ -460,7 +473,8 @@ pub fn search(ctx: &mut Ctx<'_>) -> Reply {
         .listings
         .of_seller(&ctx.seller)
         .filter(|l| {
-            identifiers.is_empty() || identifiers.contains(if by_sku { &l.sku } else { &l.asin })
+            (identifiers.is_empty() || identifiers.contains(if by_sku { &l.sku } else { &l.asin }))
+                && l.offered_in(&requested).is_some()
         })
         .collect();
     match ctx.q("sortBy").unwrap_or("lastUpdatedDate") {
@@ -478,7 +492,7 @@ pub fn search(ctx: &mut Ctx<'_>) -> Reply {
         .take(total)
         .skip(offset)
         .take(page_size)
-        .map(|l| listing_json(l, &mp, &included))
+        .filter_map(|l| Some(listing_json(l, l.offered_in(&requested)?, &included)))
         .collect();
     let mut v = json!({"numberOfResults": found.len(), "items": items});
     let mut pagination = serde_json::Map::new();

@@ -2,7 +2,7 @@
 
 mod auth;
 mod feeds;
-mod listings;
+pub(crate) mod listings;
 mod notifications;
 mod orders;
 mod reports;

@@ -44,6 +44,8 @@ pub fn check(
     if !journal.drained {
         fails.push("the last host run did not drain".into());
     }
+    // Amazon applies what it accepted seconds after the drain saw it accepted.
+    crate::common::landed(emu);
     // 1. Orders: every order Amazon has was taken and acknowledged; none handed out after.
     let amazon: HashMap<String, bool> = emu.control().with_world(|w| {
         w.orders
