@@ -302,9 +302,11 @@ fn a_listings_feed_may_end_done_accepting_a_message_it_never_applied() {
     assert_eq!(api.emu.control().quantity("MUG"), Some(30));
 }
 
-/// The ids and statuses (v2026 spelling) of the orders both searches list, by last update
-/// since an hour ago: (searchOrders, getOrders).
-fn searched(api: &Api) -> (Vec<(String, String)>, Vec<(String, String)>) {
+/// (order id, status in the v2026 spelling) of each order a search lists.
+type Listed = Vec<(String, String)>;
+
+/// The orders both searches list by last update since an hour ago: (searchOrders, getOrders).
+fn searched(api: &Api) -> (Listed, Listed) {
     let since = (api.emu.control().now() - chrono::Duration::hours(1))
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let v2026 = api.call(
