@@ -8,7 +8,8 @@
 //!   "region": "na",
 //!   "credentials": {"client_id": "...", "client_secret": "...", "refresh_token": "Atzr|..."},
 //!   "orders_api": "2026-01-01",
-//!   "orders": {"initial_lookback_hours": 168, "overlap_seconds": 300, "redelivery_seconds": 300},
+//!   "orders": {"initial_lookback_hours": 168, "overlap_seconds": 300, "redelivery_seconds": 300,
+//!              "reconcile_seconds": 3600, "reconcile_lookback_hours": 6},
 //!   "intervals": {"orders_seconds": 180},
 //!   "http": {"timeout_ms": 30000, "max_attempts": 8, "proxy": null, "use_env_proxy": false,
 //!            "extra_root_cert_pem": null},
@@ -36,6 +37,8 @@
 //! | `marketplace_ids` | 1 to 50 ids of 1 to 32 ASCII letters and digits; repeats are dropped |
 //! | `orders.initial_lookback_hours` | whole, 1 to 8760 (a year) |
 //! | `orders.overlap_seconds` | whole, 0 to 86400 |
+//! | `orders.reconcile_seconds` | whole, 0 (never) to 604800 (a week) |
+//! | `orders.reconcile_lookback_hours` | whole, 1 to 168 (a week) |
 //! | `orders.redelivery_seconds` | whole, 1 to 604800 (a week) |
 //! | `store.lease_seconds` | 2 to 300 (default 10) |
 //! | `intervals.orders_seconds`, `intervals.stock_seconds` | 0.001 to 86400 |
@@ -190,6 +193,12 @@ pub const LIMITS: &[Limit] = &[
     }),
     whole("orders.redelivery_seconds", 1.0, 604_800.0, |c| {
         Some(f64::from(c.orders.redelivery_seconds))
+    }),
+    whole("orders.reconcile_seconds", 0.0, 604_800.0, |c| {
+        Some(f64::from(c.orders.reconcile_seconds))
+    }),
+    whole("orders.reconcile_lookback_hours", 1.0, 168.0, |c| {
+        Some(f64::from(c.orders.reconcile_lookback_hours))
     }),
     limit("store.lease_seconds", 2.0, 300.0, |c| c.store.lease_seconds),
     limit("intervals.orders_seconds", 0.001, 86_400.0, |c| {
@@ -391,6 +400,12 @@ pub struct OrdersPolicy {
     pub initial_lookback_hours: u32,
     /// How far each search reaches back before the last watermark (Amazon's data settles late).
     pub overlap_seconds: u32,
+    /// Every this many seconds of Amazon's time one search reaches back
+    /// `reconcile_lookback_hours` instead, for the changes Amazon's searches showed later than
+    /// the overlap covers (sometimes hours late); 0: never.
+    pub reconcile_seconds: u32,
+    /// How far a reconciling search reaches back.
+    pub reconcile_lookback_hours: u32,
     /// An order handed to the host and not acknowledged is handed out again after this long
     /// (and always after the host process restarts).
     pub redelivery_seconds: u32,
@@ -406,6 +421,8 @@ impl Default for OrdersPolicy {
             initial_lookback_hours: 168,
             overlap_seconds: 300,
             redelivery_seconds: 300,
+            reconcile_seconds: 3600,
+            reconcile_lookback_hours: 6,
             consumer_group: None,
         }
     }

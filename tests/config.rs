@@ -28,7 +28,8 @@ fn the_defaults_and_the_edges_of_every_range_are_accepted() {
     sellsync::Config::from_json(&doc(
         r#","intervals": {"orders_seconds": 86400, "stock_seconds": 0.001, "listings_seconds": 604800,
                           "sync_timeout_seconds": 86400},
-           "orders": {"initial_lookback_hours": 8760, "overlap_seconds": 0, "redelivery_seconds": 604800},
+           "orders": {"initial_lookback_hours": 8760, "overlap_seconds": 0, "redelivery_seconds": 604800,
+                      "reconcile_seconds": 0, "reconcile_lookback_hours": 168},
            "http": {"timeout_ms": 600000, "max_attempts": 100, "backoff_initial_ms": 0, "backoff_max_ms": 3600000},
            "stock": {"buffer": 1000000000, "allocation_percent": 0, "max_quantity": 0,
                      "urgent_threshold": 1000000000, "listings_feed_window_seconds": 86400,
@@ -64,6 +65,12 @@ fn negative_fractional_and_huge_whole_numbers_are_configuration_errors() {
         m.contains("orders.overlap_seconds") && m.contains("86400"),
         "{m}"
     );
+    let m = config_error(r#","orders": {"reconcile_lookback_hours": 0}"#);
+    assert!(
+        m.contains("orders.reconcile_lookback_hours") && m.contains("168"),
+        "{m}"
+    );
+    config_error(r#","orders": {"reconcile_seconds": 604801}"#);
     let m = config_error(r#","http": {"max_attempts": 2.5}"#);
     assert!(
         m.contains("http.max_attempts") && m.contains("whole"),

@@ -273,6 +273,14 @@ struct Shop {
 impl Shop {
     fn new(scenario: Scenario) -> Shop {
         let emu = emulator(1000.0);
+        // Changes reach the searches within two minutes, none hours late: each round waits for
+        // its own changes (the hours-late habit is the subject of tests/search_lag.rs).
+        emu.control()
+            .set_settings(sellsync_emulator::settings::SettingsChange {
+                order_search_late_rate: Some(0.0),
+                ..Default::default()
+            })
+            .unwrap();
         seed_listings(&emu, 40, 50);
         let mut shop = Shop {
             scenario,

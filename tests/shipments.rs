@@ -49,12 +49,14 @@ fn send_all(engine: &Engine) {
 fn five_hundred_packages_in_random_deadline_order_arrive_exactly_once_through_faults() {
     let emu = emulator(1000.0);
     seed_listings(&emu, 100, 100);
-    // Orders placed over two days, so their LatestShipDates differ.
+    // Orders placed over two days, so their LatestShipDates differ (visible to searches at
+    // once: Amazon's search lag is the subject of tests/search_lag.rs).
     for age in (0..10).map(|i| 600 + i * 17_000) {
         emu.control()
             .place_orders(&OrderSeed {
                 count: Some(50),
                 age_seconds: age,
+                search_lag_seconds: Some(0.0),
                 ..Default::default()
             })
             .unwrap();

@@ -98,7 +98,7 @@ pub fn step(shared: &Shared) {
             .gen_range(1..=shown.min(b.config.max_units.max(1)));
         let mp = marketplaces[world.rng.gen_range(0..marketplaces.len())].clone();
         let pending = world.settings.pending();
-        if let Some(id) = world.place_order(&seller, &mp, &[(sku, qty)], now, pending) {
+        if let Some(id) = world.place_order(&seller, &mp, &[(sku, qty)], now, pending, None) {
             b.placed += 1;
             if b.recent.len() >= 1000 {
                 b.recent.pop_front();

@@ -7,7 +7,7 @@ use crate::{Config, Emulator, ListingSeed};
 const USAGE: &str =
     "usage: sellsync-emulator [--port N] [--rate-scale X] [--clock-speed X] [--speed X] \
 [--seed N] [--token-lifetime S] [--feed-seconds S] [--pending-seconds S] [--kind] [--sandbox] [--demo-shop]
-[--buyers ORDERS_PER_HOUR] [--notification-delay S] [--queue NAME]
+[--buyers ORDERS_PER_HOUR] [--notification-delay S] [--search-lag MIN MAX] [--queue NAME]
 
   --port N             listen on 127.0.0.1:N (default: a free port, printed on start)
   --rate-scale X       multiply every rate limit and divide every processing delay by X
@@ -20,7 +20,10 @@ const USAGE: &str =
   --pending-seconds S  a new order stays Pending S emulated seconds (default 60)
   --kind               without Amazon's delays (for fast tests only): an accepted listings
                        patch applies inside the call instead of 5 to 120 seconds (divided
-                       by the rate scale) after the answer
+                       by the rate scale) after the answer, and the order searches see a
+                       change at once
+  --search-lag MIN MAX the order searches see a change MIN to MAX emulated seconds after it
+                       (default 5 120; 1% of changes up to 3 hours late)
   --sandbox            answer the official models' static sandbox examples
   --demo-shop          seed the demo seller with 40 listings (36 seller-fulfilled, 4 FBA)
   --buyers N           start simulated buyers placing N orders per emulated hour
@@ -109,6 +112,15 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
                 ..SettingsChange::default()
             })?,
             "--queue" => o.queue = Some(arg(args, i)?),
+            "--search-lag" => {
+                config.settings.apply(SettingsChange {
+                    order_search_lag_min_seconds: Some(arg(args, i)?),
+                    order_search_lag_max_seconds: Some(arg(args, i + 1)?),
+                    ..SettingsChange::default()
+                })?;
+                i += 3;
+                continue;
+            }
             "--kind" => {
                 config.settings = config.settings.kind();
                 i += 1;
@@ -214,8 +226,20 @@ mod tests {
             "--queue",
             "sellsync-notifications",
             "--kind",
+            "--search-lag",
+            "30",
+            "600",
         ]))
         .unwrap();
+        assert_eq!(
+            (
+                o.config.settings.order_search_lag_min_seconds,
+                o.config.settings.order_search_lag_max_seconds,
+                o.config.settings.order_search_late_rate
+            ),
+            (30.0, 600.0, 0.0),
+            "--kind has no late changes; --search-lag sets the lag"
+        );
         let s = o.config.settings;
         assert_eq!(
             (s.listing_apply_min_seconds, s.listing_apply_max_seconds),
@@ -238,5 +262,6 @@ mod tests {
         );
         assert!(parse(&args(&["--pending-seconds", "-5"])).is_err());
         assert!(parse(&args(&["--feed-seconds"])).is_err());
+        assert!(parse(&args(&["--search-lag", "60", "5"])).is_err());
     }
 }

@@ -83,6 +83,12 @@ pub struct OrderSeed {
     /// Create them this many seconds in the past.
     #[serde(default)]
     pub age_seconds: i64,
+    /// The searches see the orders, and their payment authorised at once, this many emulated
+    /// seconds after each (0: visible to searches at once) instead of after a lag drawn from
+    /// the settings, as Amazon's searches show new orders late
+    /// ([`crate::Settings::order_search_lag_min_seconds`]). Later changes meet the drawn lag.
+    #[serde(default)]
+    pub search_lag_seconds: Option<f64>,
 }
 
 /// Typed access to the control API.
@@ -209,6 +215,12 @@ impl<'a> Control<'a> {
     /// Places orders; returns their ids (fewer than asked when stock runs out).
     pub fn place_orders(&self, seed: &OrderSeed) -> Result<Vec<String>, String> {
         let at = self.now() - Duration::seconds(seed.age_seconds.max(0));
+        let search_lag = match seed.search_lag_seconds {
+            Some(s) if !(s.is_finite() && s >= 0.0) => {
+                return Err("search_lag_seconds must be a number of seconds >= 0".into())
+            }
+            s => s.map(|s| Duration::milliseconds((s * 1000.0).round() as i64)),
+        };
         self.with_world(|w| {
             let seller = Self::default_seller(w, &seed.seller_id).ok_or("unknown seller")?;
             let mp = seed
@@ -255,7 +267,7 @@ impl<'a> Control<'a> {
                 } else {
                     seed.lines.clone()
                 };
-                match w.place_order(&seller.seller_id, &mp, &lines, at, pending) {
+                match w.place_order(&seller.seller_id, &mp, &lines, at, pending, search_lag) {
                     Some(id) => ids.push(id),
                     None => return Err("a SKU is unknown or Amazon shows less than ordered".into()),
                 }
@@ -461,6 +473,7 @@ impl<'a> Control<'a> {
                 "feeds": w.feeds.values().map(|f| json!({"feed_id": f.feed_id, "feed_type": f.feed_type,
                     "status": f.status.as_str()})).collect::<Vec<_>>(),
                 "landing": w.landing.len(),
+                "search_behind": w.search.behind(),
             })
         })
     }

@@ -22,6 +22,7 @@ pub mod queues;
 mod reply;
 mod route;
 pub mod sandbox;
+pub mod search;
 mod server;
 pub mod settings;
 pub mod sqs;

@@ -1,6 +1,7 @@
 //! Processing times that tests and demos may change while the emulator runs: how long a feed
 //! takes, how long a new order stays Pending, how long a notification takes to reach its queue
-//! and how often notifications are lost, duplicated, reordered or delayed.
+//! and how often notifications are lost, duplicated, reordered or delayed, how late an order's
+//! changes reach the searches.
 
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +46,25 @@ pub struct Settings {
     /// depending on its load: default 120. [`Settings::kind`] makes both 0 (applied inside
     /// the call).
     pub listing_apply_max_seconds: f64,
+    /// Shortest time, in emulated seconds, between a change of an order (its creation, a status
+    /// change, a shipment, a cancellation request: whatever moves its LastUpdateDate) and the
+    /// searches (`getOrders`, `searchOrders`) seeing it; `getOrder` by id sees it at once
+    /// (selling-partner-api-models #3945). Runs on the emulated clock like
+    /// [`Settings::pending_seconds`], not divided by the rate scale: it is a time of Amazon's
+    /// clock, against which a client's search window and overlap are reckoned. Default 5.
+    pub order_search_lag_min_seconds: f64,
+    /// Longest such time of most changes (each change draws one between the two). Orders
+    /// usually show in searches within a minute or two (selling-partner-api-docs #2131: "just 3
+    /// minutes"; the two-minute rule of docs #326 keeps searches off the newest two): default
+    /// 120.
+    pub order_search_lag_max_seconds: f64,
+    /// Share (0 to 1) of changes that reach the searches hours late instead, after a lag drawn
+    /// between [`Settings::order_search_lag_max_seconds`] and
+    /// [`Settings::order_search_late_max_seconds`] (jlevers/selling-partner-api #763, 2024;
+    /// docs #2131, an hour). Default 0.01: no source gives a share; reported as occasional.
+    pub order_search_late_rate: f64,
+    /// Longest lag of a late change, in emulated seconds. Default 10800 (3 hours).
+    pub order_search_late_max_seconds: f64,
 }
 
 impl Default for Settings {
@@ -61,6 +81,10 @@ impl Default for Settings {
             notification_extra_delay_seconds: 300.0,
             listing_apply_min_seconds: 5.0,
             listing_apply_max_seconds: 120.0,
+            order_search_lag_min_seconds: 5.0,
+            order_search_lag_max_seconds: 120.0,
+            order_search_late_rate: 0.01,
+            order_search_late_max_seconds: 10_800.0,
         }
     }
 }
@@ -91,6 +115,14 @@ pub struct SettingsChange {
     pub listing_apply_min_seconds: Option<f64>,
     /// New [`Settings::listing_apply_max_seconds`].
     pub listing_apply_max_seconds: Option<f64>,
+    /// New [`Settings::order_search_lag_min_seconds`].
+    pub order_search_lag_min_seconds: Option<f64>,
+    /// New [`Settings::order_search_lag_max_seconds`].
+    pub order_search_lag_max_seconds: Option<f64>,
+    /// New [`Settings::order_search_late_rate`].
+    pub order_search_late_rate: Option<f64>,
+    /// New [`Settings::order_search_late_max_seconds`].
+    pub order_search_late_max_seconds: Option<f64>,
 }
 
 impl Settings {
@@ -131,6 +163,29 @@ impl Settings {
                 "listing_apply_min_seconds must not exceed listing_apply_max_seconds".into(),
             );
         }
+        let lag_min = seconds(
+            c.order_search_lag_min_seconds,
+            "order_search_lag_min_seconds",
+        )?;
+        let lag_max = seconds(
+            c.order_search_lag_max_seconds,
+            "order_search_lag_max_seconds",
+        )?;
+        let late_rate = rate(c.order_search_late_rate, "order_search_late_rate")?;
+        let late_max = seconds(
+            c.order_search_late_max_seconds,
+            "order_search_late_max_seconds",
+        )?;
+        let (lo, hi, late_hi) = (
+            lag_min.unwrap_or(self.order_search_lag_min_seconds),
+            lag_max.unwrap_or(self.order_search_lag_max_seconds),
+            late_max.unwrap_or(self.order_search_late_max_seconds),
+        );
+        if lo > hi || hi > late_hi {
+            return Err("order_search_lag_min_seconds must not exceed \
+                        order_search_lag_max_seconds, nor that order_search_late_max_seconds"
+                .into());
+        }
         let set = |field: &mut f64, v: Option<f64>| *field = v.unwrap_or(*field);
         set(&mut self.feed_processing_seconds, feed);
         set(&mut self.feed_stall_seconds, stall);
@@ -143,18 +198,43 @@ impl Settings {
         set(&mut self.notification_delay_rate, late);
         set(&mut self.listing_apply_min_seconds, apply_min);
         set(&mut self.listing_apply_max_seconds, apply_max);
+        set(&mut self.order_search_lag_min_seconds, lag_min);
+        set(&mut self.order_search_lag_max_seconds, lag_max);
+        set(&mut self.order_search_late_rate, late_rate);
+        set(&mut self.order_search_late_max_seconds, late_max);
         Ok(())
     }
 
     /// These settings without the delays of Amazon's habits that no test of the emulator's own
-    /// paths needs: accepted listing patches apply inside the call. For fast unit tests only;
-    /// the demo, the simulation and the end-to-end tests run with the defaults.
+    /// paths needs: accepted listing patches apply inside the call, and the searches see an
+    /// order's changes at once. For fast unit tests only; the demo, the simulation and the
+    /// end-to-end tests run with the defaults.
     pub fn kind(self) -> Self {
         Settings {
             listing_apply_min_seconds: 0.0,
             listing_apply_max_seconds: 0.0,
+            order_search_lag_min_seconds: 0.0,
+            order_search_lag_max_seconds: 0.0,
+            order_search_late_rate: 0.0,
             ..self
         }
+    }
+
+    /// Draws the time until the searches see one change of an order (see
+    /// [`Settings::order_search_lag_min_seconds`]), to the millisecond.
+    pub fn search_lag(&self, rng: &mut impl rand::Rng) -> chrono::Duration {
+        let (lo, hi) = if rng.gen_bool(self.order_search_late_rate) {
+            (
+                self.order_search_lag_max_seconds,
+                self.order_search_late_max_seconds,
+            )
+        } else {
+            (
+                self.order_search_lag_min_seconds,
+                self.order_search_lag_max_seconds,
+            )
+        };
+        chrono::Duration::milliseconds((rng.gen_range(lo..=hi) * 1000.0).round() as i64)
     }
 
     /// The pending time as a duration of emulated time (millisecond precision).
@@ -197,5 +277,33 @@ mod tests {
             },
             "a refused change changes nothing"
         );
+    }
+
+    #[test]
+    fn search_lags_are_drawn_between_the_bounds_and_kind_has_none() {
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let s = Settings {
+            order_search_late_rate: 0.5,
+            ..Settings::default()
+        };
+        let lags: Vec<i64> = (0..200)
+            .map(|_| s.search_lag(&mut rng).num_seconds())
+            .collect();
+        assert!(lags.iter().all(|l| (5..=10_800).contains(l)));
+        assert!(lags.iter().any(|l| *l > 120) && lags.iter().any(|l| *l <= 120));
+        let kind = Settings::default().kind();
+        assert!((0..200).all(|_| kind.search_lag(&mut rng).is_zero()));
+        let mut s = Settings::default();
+        let inverted = SettingsChange {
+            order_search_lag_min_seconds: Some(200.0),
+            ..Default::default()
+        };
+        assert!(s.apply(inverted).is_err(), "min above max");
+        let short_late = SettingsChange {
+            order_search_late_max_seconds: Some(60.0),
+            ..Default::default()
+        };
+        assert!(s.apply(short_late).is_err(), "late below max");
     }
 }

@@ -366,6 +366,10 @@ pub struct World {
     pub order_events: VecDeque<OrderEvent>,
     /// Notification destinations, subscriptions and messages on their way.
     pub notifications: crate::notify::Notifications,
+    /// The orders as the searches see them, each change after its search lag.
+    pub search: crate::search::SearchIndex,
+    /// Draws the search lags (apart from `rng`, so the calls a client makes do not move them).
+    search_rng: StdRng,
 }
 
 impl World {
@@ -395,6 +399,8 @@ impl World {
             landing: Default::default(),
             order_events: VecDeque::new(),
             notifications: crate::notify::Notifications::new(seed),
+            search: Default::default(),
+            search_rng: StdRng::seed_from_u64(seed ^ 0x5ea2_c41a),
         }
     }
 
@@ -443,8 +449,16 @@ impl World {
         );
     }
 
-    /// Inserts an order and indexes it.
+    /// Inserts an order and indexes it; the searches see it after its search lag.
     pub fn insert_order(&mut self, order: Order) {
+        self.store_order(order, None);
+    }
+
+    /// Inserts an order, the searches seeing this version `lag` after its last update (a lag
+    /// drawn from the settings when None).
+    fn store_order(&mut self, order: Order, lag: Option<Duration>) {
+        let lag = lag.unwrap_or_else(|| self.settings.search_lag(&mut self.search_rng));
+        self.search.offer(&order, order.last_updated + lag);
         if let Some(old) = self.orders.remove(&order.order_id) {
             self.unindex(&old);
         }
@@ -478,6 +492,18 @@ impl World {
         now: DateTime<Utc>,
         change: impl FnOnce(&mut Order) -> R,
     ) -> Option<R> {
+        self.update_order_lagged(order_id, now, None, change)
+    }
+
+    /// [`World::update_order`], the searches seeing the change `lag` after it (a lag drawn from
+    /// the settings when None).
+    fn update_order_lagged<R>(
+        &mut self,
+        order_id: &str,
+        now: DateTime<Utc>,
+        lag: Option<Duration>,
+        change: impl FnOnce(&mut Order) -> R,
+    ) -> Option<R> {
         let mut order = self.orders.remove(order_id)?;
         self.unindex(&order);
         let before = order.clone();
@@ -491,7 +517,7 @@ impl World {
             self.order_event(&order, OrderChange::BuyerRequestedChange);
         }
         self.previous.insert(order_id.to_string(), before);
-        self.insert_order(order);
+        self.store_order(order, lag);
         Some(r)
     }
 
@@ -506,28 +532,36 @@ impl World {
         );
     }
 
-    /// Promotes pending orders whose payment is authorised by `now` (FBA orders ship at once).
+    /// Promotes pending orders whose payment is authorised by `now` (FBA orders ship at once)
+    /// and lets the searches see the changes due by `now`.
     pub fn advance(&mut self, now: DateTime<Utc>) {
         self.listings.set_time(now);
         while let Some((due, id)) = self.pending.first().cloned() {
             if due > now {
                 break;
             }
-            self.pending.remove(&(due, id.clone()));
-            self.update_order(&id, due, |o| {
-                if o.status == Status::Pending {
-                    o.pending_until = None;
-                    if o.fulfilled_by_amazon {
-                        o.status = Status::Shipped;
-                        for it in &mut o.items {
-                            it.quantity_shipped = it.quantity;
-                        }
-                    } else {
-                        o.status = Status::Unshipped;
-                    }
-                }
-            });
+            self.promote(&id, due, None);
         }
+        self.search.catch_up(now);
+    }
+
+    /// A pending order's payment is authorised at `due`; the searches see it after `lag` (drawn
+    /// when None).
+    fn promote(&mut self, order_id: &str, due: DateTime<Utc>, lag: Option<Duration>) {
+        self.pending.remove(&(due, order_id.to_string()));
+        self.update_order_lagged(order_id, due, lag, |o| {
+            if o.status == Status::Pending {
+                o.pending_until = None;
+                if o.fulfilled_by_amazon {
+                    o.status = Status::Shipped;
+                    for it in &mut o.items {
+                        it.quantity_shipped = it.quantity;
+                    }
+                } else {
+                    o.status = Status::Unshipped;
+                }
+            }
+        });
     }
 
     /// Sets the quantity Amazon shows for a SKU, logging the change with its cause.
@@ -541,9 +575,10 @@ impl World {
     }
 
     /// Places an order for `lines` of (sku, quantity) of `seller` in `marketplace`, decrementing
-    /// the quantity Amazon shows; it stays Pending for `pending` (payment authorisation).
-    /// Returns the order id, or None when a SKU is unknown or
-    /// Amazon shows less than asked for.
+    /// the quantity Amazon shows; it stays Pending for `pending` (payment authorisation). The
+    /// searches see the order, and its payment authorised at once, `search_lag` after each (a
+    /// lag drawn from the settings when None). Returns the order id, or None when a SKU is
+    /// unknown or Amazon shows less than asked for.
     pub fn place_order(
         &mut self,
         seller_id: &str,
@@ -551,6 +586,7 @@ impl World {
         lines: &[(String, i64)],
         now: DateTime<Utc>,
         pending: Duration,
+        search_lag: Option<Duration>,
     ) -> Option<String> {
         let mut items = Vec::new();
         let mut fba = None;
@@ -630,7 +666,10 @@ impl World {
             oversold: false,
         };
         self.order_event(&order, OrderChange::OrderStatusChange);
-        self.insert_order(order);
+        self.store_order(order, search_lag);
+        if pending_until <= now {
+            self.promote(&order_id, pending_until, search_lag);
+        }
         self.advance(now);
         Some(order_id)
     }
@@ -922,6 +961,7 @@ mod tests {
                 &[("A".into(), 2)],
                 now,
                 Duration::zero(),
+                None,
             )
             .unwrap();
         let item = w.orders[&id].items[0].order_item_id.clone();

@@ -3,7 +3,8 @@
 //! attributes are accepted under the product type `PRODUCT`; a listings feed's PATCH needs
 //! `fulfillment_channel_code`; a seller's feeds of one type run one after another; a flat-file
 //! order feed with a byte-order mark is not read; a listings feed may end DONE accepting a
-//! message it never applied.
+//! message it never applied; the order searches see an order's changes late, `getOrder` at
+//! once.
 
 mod common;
 
@@ -341,4 +342,120 @@ fn a_listing_offered_in_one_marketplace_is_found_only_where_it_is_offered() {
     };
     assert_eq!(search(MP), Some(0));
     assert_eq!(search(&format!("{MP},{CA}")), Some(1));
+}
+
+/// (order id, status in the v2026 spelling) of each order a search lists.
+type Listed = Vec<(String, String)>;
+
+/// The orders both searches list by last update since an hour ago: (searchOrders, getOrders).
+fn searched(api: &Api) -> (Listed, Listed) {
+    let since = (api.emu.control().now() - chrono::Duration::hours(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let v2026 = api.call(
+        "GET",
+        "/orders/2026-01-01/orders",
+        &[
+            ("lastUpdatedAfter", since.as_str()),
+            ("marketplaceIds", MP),
+            ("includedData", "FULFILLMENT"),
+        ],
+        None,
+    );
+    assert_eq!(v2026.status, 200, "{:?}", v2026.body);
+    let v0 = api.call(
+        "GET",
+        "/orders/v0/orders",
+        &[("LastUpdatedAfter", since.as_str()), ("MarketplaceIds", MP)],
+        None,
+    );
+    assert_eq!(v0.status, 200, "{:?}", v0.body);
+    let list = |orders: &Value, id: &str, status: &dyn Fn(&Value) -> String| {
+        orders
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| (o[id].as_str().unwrap().to_string(), status(o)))
+            .collect::<Vec<_>>()
+    };
+    (
+        list(&v2026.body["orders"], "orderId", &|o| {
+            o["fulfillment"]["fulfillmentStatus"]
+                .as_str()
+                .unwrap()
+                .into()
+        }),
+        list(&v0.body["payload"]["Orders"], "AmazonOrderId", &|o| {
+            Status::parse(o["OrderStatus"].as_str().unwrap())
+                .unwrap()
+                .v2026()
+                .into()
+        }),
+    )
+}
+
+#[test]
+fn the_searches_see_an_order_and_each_change_only_after_its_lag_and_get_order_at_once() {
+    let api = api();
+    api.control(
+        "POST",
+        "settings",
+        Some(
+            json!({"order_search_lag_min_seconds": 300, "order_search_lag_max_seconds": 300,
+                    "order_search_late_rate": 0}),
+        ),
+    );
+    let c = api.emu.control();
+    let placed = |lag: Option<f64>| {
+        c.place_orders(&OrderSeed {
+            lines: vec![("MUG".into(), 1)],
+            search_lag_seconds: lag,
+            ..Default::default()
+        })
+        .unwrap()[0]
+            .clone()
+    };
+    let id = placed(None);
+    let at_once = placed(Some(0.0));
+    let by_id = api.call("GET", &format!("/orders/2026-01-01/orders/{id}"), &[], None);
+    assert_eq!(by_id.status, 200, "getOrder finds the new order at once");
+    let items = api.call(
+        "GET",
+        &format!("/orders/v0/orders/{id}/orderItems"),
+        &[],
+        None,
+    );
+    assert_eq!(items.status, 200);
+    // Past the two-minute rule, the searches list only the order asked to be visible at once.
+    c.advance(chrono::Duration::seconds(180));
+    let shown = vec![(at_once.clone(), "UNSHIPPED".to_string())];
+    assert_eq!(searched(&api), (shown.clone(), shown));
+    c.advance(chrono::Duration::seconds(119));
+    assert_eq!(searched(&api).0.len(), 1, "the lag has not passed");
+    c.advance(chrono::Duration::seconds(3));
+    let (v2026, v0) = searched(&api);
+    assert_eq!(v2026, v0, "both Orders APIs search the same index");
+    assert!(
+        v2026.contains(&(id.clone(), "UNSHIPPED".into())),
+        "{v2026:?}"
+    );
+    // A cancellation: getOrder shows it at once, the searches the order as it was until the
+    // cancellation's own lag has passed.
+    assert!(c.cancel(&id, sellsync_emulator::CanceledBy::Amazon, "Payment failed"));
+    let by_id = api.call(
+        "GET",
+        &format!("/orders/2026-01-01/orders/{id}"),
+        &[("includedData", "FULFILLMENT")],
+        None,
+    );
+    assert_eq!(
+        by_id.body["order"]["fulfillment"]["fulfillmentStatus"],
+        "CANCELLED"
+    );
+    c.advance(chrono::Duration::seconds(299));
+    assert!(searched(&api).1.contains(&(id.clone(), "UNSHIPPED".into())));
+    assert_eq!(api.control("GET", "state", None)["search_behind"], 1);
+    c.advance(chrono::Duration::seconds(2));
+    let (v2026, v0) = searched(&api);
+    assert_eq!(v2026, v0);
+    assert!(v2026.contains(&(id, "CANCELLED".into())), "{v2026:?}");
 }

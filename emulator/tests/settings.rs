@@ -40,7 +40,9 @@ fn feed_processing_time_is_settable_while_running() {
                "notification_duplicate_rate": 0.0, "notification_reorder_rate": 0.0,
                "notification_delay_rate": 0.0, "notification_extra_delay_seconds": 300.0,
                "feed_stall_seconds": 0.0, "listing_apply_min_seconds": 0.0,
-               "listing_apply_max_seconds": 0.0}),
+               "listing_apply_max_seconds": 0.0, "order_search_lag_min_seconds": 0.0,
+               "order_search_lag_max_seconds": 0.0, "order_search_late_rate": 0.0,
+               "order_search_late_max_seconds": 10_800.0}),
         "defaults"
     );
     api.control(
@@ -79,6 +81,8 @@ fn feed_processing_time_is_settable_while_running() {
         json!({"pending_seconds": -1}),
         json!({"feed_processing_seconds": "fast"}),
         json!({"pending_second": 5}),
+        json!({"order_search_late_rate": 2}),
+        json!({"order_search_lag_min_seconds": 60}),
     ] {
         let a = api.control_answer("POST", "settings", Some(bad.clone()));
         assert_eq!(a.status, 400, "{bad}");

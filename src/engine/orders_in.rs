@@ -1,5 +1,18 @@
 //! Flow 1, orders in: reads orders changed since the watermark (with an overlap), stores them
 //! de-duplicated, and moves the watermark only after every page is stored.
+//!
+//! Amazon's searches show an order's changes late, usually within a minute or two and
+//! sometimes hours late, while `getOrder` finds the order at once (jlevers/selling-partner-api
+//! #763, selling-partner-api-models #3945). A change that shows later than the overlap covers
+//! would be missed by the searches for good (notifications are hints, and may be lost or not
+//! set up), so every `orders.reconcile_seconds` of Amazon's time one cycle reconciles: its
+//! search reaches back `orders.reconcile_lookback_hours` (default 6, past the hours-late habit)
+//! and pages through it like any cycle, the orders already stored unchanged being skipped. Its
+//! cost is the pages of the wider window, about one per 100 orders changed in it: a shop of
+//! 1,000 orders a day, each changed twice or thrice in its first hours, has some 300 to 500
+//! orders in 6 hours, so 3 to 5 pages an hour instead of 1 (50 to 100 calls a day, against
+//! the 480 a day `searchOrders` sustains; v0's `getOrders` sustains 1,440 and asks
+//! `getOrderItems` only for orders changed). Every call waits on the rate limiter as any other.
 
 use super::Core;
 use crate::amazon::incidents;
@@ -10,6 +23,8 @@ use crate::secret::Secret;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
 const WATERMARK: &str = "orders.last_updated_before";
+/// Amazon's time up to which the last reconciling search read (see the module's comment).
+const RECONCILED: &str = "orders.last_reconciled";
 /// Amazon requires lastUpdatedBefore at least two minutes before its now; keep a margin.
 const LAG: i64 = 130;
 /// When Amazon's first answer shows its time this many seconds ahead of the host's, the
@@ -23,6 +38,8 @@ pub struct Report {
     pub new: u64,
     pub updated: u64,
     pub pages: u64,
+    /// The cycle's search reached back `orders.reconcile_lookback_hours`.
+    pub reconciled: bool,
 }
 
 impl Report {
@@ -32,31 +49,61 @@ impl Report {
             new: self.new + o.new,
             updated: self.updated + o.updated,
             pages: self.pages + o.pages,
+            reconciled: self.reconciled || o.reconciled,
         }
     }
 }
 
+/// A time kept in the watermarks table.
+fn mark(core: &Core, name: &str) -> Result<Option<DateTime<Utc>>> {
+    core.store
+        .watermark(name)?
+        .map(|w| {
+            DateTime::parse_from_rfc3339(&w)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| {
+                    Error::Store(format!(
+                        "corrupt watermark {}: {e}",
+                        crate::error::quote(&w)
+                    ))
+                })
+        })
+        .transpose()
+}
+
+/// Whether a cycle whose search ends at `before` reconciles: `orders.reconcile_seconds` have
+/// passed since the last reconciliation (or none is recorded, or its mark is ahead of Amazon's
+/// time, as when the host's clock stood in for it).
+fn reconcile_due(core: &Core, before: DateTime<Utc>) -> Result<bool> {
+    let every = core.config.orders.reconcile_seconds;
+    if every == 0 {
+        return Ok(false);
+    }
+    Ok(match mark(core, RECONCILED)? {
+        None => true,
+        Some(last) => {
+            before - last >= Duration::seconds(i64::from(every))
+                || last > before + Duration::seconds(READ_ON)
+        }
+    })
+}
+
 /// The search window: from the watermark less the overlap to Amazon's time less two minutes
-/// (as far as it is known). Never empty: when the watermark is ahead of that (the host's clock
-/// stood in for Amazon's, or the store came from elsewhere), the window still reaches back the
-/// overlap (at least a second), so a request is made and Amazon's answer corrects the time.
-fn window(core: &Core) -> Result<Window> {
+/// (as far as it is known), reaching back `orders.reconcile_lookback_hours` when a
+/// reconciliation is due (the first cycle reads `orders.initial_lookback_hours` and counts as
+/// one). Never empty: when the watermark is ahead of that (the host's clock stood in for
+/// Amazon's, or the store came from elsewhere), the window still reaches back the overlap (at
+/// least a second), so a request is made and Amazon's answer corrects the time.
+fn window(core: &Core) -> Result<(Window, bool)> {
     let amazon_now = core.client.amazon_now();
     let before = (amazon_now - Duration::seconds(LAG))
         .duration_trunc(Duration::seconds(1))
         .map_err(|e| Error::Internal(e.to_string()))?;
     let overlap = Duration::seconds(i64::from(core.config.orders.overlap_seconds));
     let floor = before - overlap.max(Duration::seconds(1));
-    let after = match core.store.watermark(WATERMARK)? {
-        Some(w) => {
-            let mark = DateTime::parse_from_rfc3339(&w)
-                .map_err(|e| {
-                    Error::Store(format!(
-                        "corrupt watermark {}: {e}",
-                        crate::error::quote(&w)
-                    ))
-                })?
-                .with_timezone(&Utc);
+    let reconciles = reconcile_due(core, before)?;
+    let after = match mark(core, WATERMARK)? {
+        Some(mark) => {
             // (Before Amazon's first answer the host's clock stands in, which `run` corrects.)
             if mark > before + Duration::seconds(5) && core.client.server_clock.is_known() {
                 tracing::warn!(
@@ -67,15 +114,42 @@ fn window(core: &Core) -> Result<Window> {
                     crate::store::ts(floor)
                 );
             }
-            (mark - overlap).min(floor)
+            let after = (mark - overlap).min(floor);
+            if reconciles {
+                let lookback =
+                    Duration::hours(i64::from(core.config.orders.reconcile_lookback_hours));
+                after.min(before - lookback)
+            } else {
+                after
+            }
         }
         None => before - Duration::hours(i64::from(core.config.orders.initial_lookback_hours)),
     };
-    Ok(Window {
+    let w = Window {
         after,
         before,
         marketplace_ids: core.config.marketplace_ids.clone(),
-    })
+    };
+    Ok((w, reconciles))
+}
+
+/// After every page of `w` is stored: moves the watermark to its end, and records a
+/// reconciliation.
+fn finish(core: &Core, w: &Window, reconciled: bool, report: &mut Report) -> Result<()> {
+    core.store
+        .set_watermark(WATERMARK, &crate::store::ts(w.before))?;
+    if reconciled {
+        core.store
+            .set_watermark(RECONCILED, &crate::store::ts(w.before))?;
+        report.reconciled = true;
+        tracing::info!(
+            "orders: reconciled from {} ({} orders seen over {} pages)",
+            crate::store::ts(w.after),
+            report.seen,
+            report.pages
+        );
+    }
+    Ok(())
 }
 
 async fn search(core: &Core, w: &Window) -> Result<Report> {
@@ -94,29 +168,26 @@ async fn search(core: &Core, w: &Window) -> Result<Report> {
 /// the same cycle (when it is more than a minute).
 pub async fn run(core: &Core) -> Result<Report> {
     let knew_amazons_time = core.client.server_clock.is_known();
-    let w = window(core)?;
-    let report = match search(core, &w).await {
-        Err(Error::Amazon { status: 400, .. }) if window(core)?.before < w.before => {
-            let w2 = window(core)?;
-            let r = search(core, &w2).await?;
-            core.store
-                .set_watermark(WATERMARK, &crate::store::ts(w2.before))?;
+    let (w, reconciles) = window(core)?;
+    let mut report = match search(core, &w).await {
+        Err(Error::Amazon { status: 400, .. }) if window(core)?.0.before < w.before => {
+            let (w2, reconciles) = window(core)?;
+            let mut r = search(core, &w2).await?;
+            finish(core, &w2, reconciles, &mut r)?;
             return Ok(r);
         }
         other => other?,
     };
-    core.store
-        .set_watermark(WATERMARK, &crate::store::ts(w.before))?;
+    finish(core, &w, reconciles, &mut report)?;
     if knew_amazons_time || !core.client.server_clock.is_known() {
         return Ok(report);
     }
-    let w2 = window(core)?;
+    let (w2, reconciles) = window(core)?;
     if w2.before - w.before <= Duration::seconds(READ_ON) {
         return Ok(report);
     }
-    let more = search(core, &w2).await?;
-    core.store
-        .set_watermark(WATERMARK, &crate::store::ts(w2.before))?;
+    let mut more = search(core, &w2).await?;
+    finish(core, &w2, reconciles, &mut more)?;
     Ok(report.add(more))
 }
 

@@ -83,6 +83,7 @@ pub fn place_orders(
             fba,
             age_seconds: 600,
             marketplace_id: marketplace.map(str::to_string),
+            search_lag_seconds: Some(0.0),
             ..OrderSeed::default()
         })
         .expect("orders placed")
@@ -176,6 +177,7 @@ pub fn shop_with_orders(
         .place_orders(&OrderSeed {
             count: Some(n),
             age_seconds: 600,
+            search_lag_seconds: Some(0.0),
             ..Default::default()
         })
         .expect("orders placed");

@@ -142,10 +142,11 @@ internal static class Program
         Control("POST", "listings", "{\"listings\":[{\"sku\":" + Json.Quote(sku) + ",\"quantity\":" + quantity + ",\"price_cents\":1299}]}");
     }
 
-    /// <summary>Places a paid order of one unit of sku, ten minutes old; returns its id.</summary>
+    /// <summary>Places a paid order of one unit of sku, ten minutes old and visible to searches
+    /// at once (these tests are about the binding, not Amazon's search lag); returns its id.</summary>
     private static string PlaceOrder(string sku)
     {
-        var doc = Json.Parse(Control("POST", "orders", "{\"lines\":[[" + Json.Quote(sku) + ",1]],\"age_seconds\":600}"));
+        var doc = Json.Parse(Control("POST", "orders", "{\"lines\":[[" + Json.Quote(sku) + ",1]],\"age_seconds\":600,\"search_lag_seconds\":0}"));
         var ids = (List<object>)Json.Get(doc, "order_ids");
         Assert(ids.Count == 1, "the emulator placed one order");
         return (string)ids[0];

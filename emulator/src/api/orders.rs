@@ -143,7 +143,9 @@ fn address_v0(o: &Order) -> Value {
            "Phone": o.address.phone, "AddressType": "Residential"})
 }
 
-/// A search over the order indexes, shared by both API versions.
+/// A search over the order indexes, shared by both API versions. It sees each order as the
+/// searches do, after its search lag ([`crate::search`]); `getOrder` and `getOrderItems` see
+/// the order as it is.
 #[derive(Debug, Deserialize, serde::Serialize, PartialEq)]
 struct Search {
     by_update: bool,
@@ -182,9 +184,9 @@ impl Search {
 
     fn scan(&self, ctx: &Ctx<'_>, max: usize) -> (Vec<Order>, Option<(DateTime<Utc>, String)>) {
         let index = if self.by_update {
-            &ctx.world.by_update
+            ctx.world.search.by_update()
         } else {
-            &ctx.world.by_creation
+            ctx.world.search.by_creation()
         };
         let start = match &self.cursor {
             Some(c) => std::ops::Bound::Excluded(c.clone()),
@@ -196,7 +198,7 @@ impl Search {
             if key.0 > self.before {
                 return (out, None);
             }
-            let Some(o) = ctx.world.orders.get(&key.1) else {
+            let Some(o) = ctx.world.search.get(&key.1) else {
                 continue;
             };
             if o.seller_id != ctx.seller

@@ -162,7 +162,9 @@ public final class SellSyncTest {
         @SuppressWarnings("unchecked")
         List<String> placeOrders(int count, String sku, int quantity) {
             Map<String, Object> r = control("POST", "orders", Map.of("seller_id", id, "count", count,
-                    "lines", List.of(List.of(sku, quantity)), "age_seconds", 600));
+                    "lines", List.of(List.of(sku, quantity)), "age_seconds", 600,
+                    // Visible to searches at once: these tests are about the binding.
+                    "search_lag_seconds", 0));
             List<String> ids = new ArrayList<>();
             for (Object o : (List<Object>) r.get("order_ids")) {
                 ids.add((String) o);
