@@ -3,7 +3,7 @@
 //! attributes are accepted under the product type `PRODUCT`; a listings feed's PATCH needs
 //! `fulfillment_channel_code`; a seller's feeds of one type run one after another; a flat-file
 //! order feed with a byte-order mark is not read; a listings feed may end DONE accepting a
-//! message it never applied.
+//! message it never applied; an accepted patch may never land.
 
 mod common;
 
@@ -299,4 +299,23 @@ fn a_listings_feed_may_end_done_accepting_a_message_it_never_applied() {
     // The next feed is applied.
     run_feed(&api, "JSON_LISTINGS_FEED", "application/json", mug_feed(30));
     assert_eq!(api.emu.control().quantity("MUG"), Some(30));
+}
+
+#[test]
+fn an_accepted_patch_may_never_land_until_a_later_one_does() {
+    let api = api();
+    let c = api.emu.control();
+    c.inject(Fault {
+        operation: "patchListingsItem".into(),
+        count: 1,
+        kind: FaultKind::PatchUnapplied,
+    });
+    let accepted = patch(&api, "PRODUCT", "merge", "fulfillment_availability", quantity(9));
+    assert_eq!(accepted["status"], "ACCEPTED");
+    assert_eq!(accepted["issues"], json!([]));
+    assert_eq!((c.quantity("MUG"), c.landing()), (Some(5), 0), "never lands");
+    assert!(c.unapplied("MUG"));
+    patch(&api, "PRODUCT", "merge", "fulfillment_availability", quantity(7));
+    assert_eq!(c.quantity("MUG"), Some(7));
+    assert!(!c.unapplied("MUG"), "the later patch superseded it");
 }
