@@ -4,18 +4,10 @@
 mod common;
 
 use common::*;
-use sellsync::model::{Buffer, StockLevel};
+use sellsync::model::Buffer;
 use sellsync::Engine;
-use sellsync_emulator::settings::SettingsChange;
 use sellsync_emulator::{Emulator, Fault, FaultKind, OrderSeed};
 use std::time::{Duration, Instant};
-
-fn level(item: &str, on_hand: i64) -> StockLevel {
-    StockLevel {
-        host_item: item.into(),
-        on_hand,
-    }
-}
 
 /// `n` SKUs `SKU-000`.. listed at 0, each its own host item, in step on Amazon at `on_hand`.
 fn shop_in_step(n: usize, on_hand: i64) -> (Emulator, tempfile::TempDir, Engine, Vec<String>) {
@@ -307,26 +299,6 @@ fn mug_in_step(amazon: i64, shelf: i64) -> (Emulator, tempfile::TempDir, Engine)
     engine.stock_set(&[level("4711", shelf)]).unwrap();
     settle(&emu, &engine);
     (emu, dir, engine)
-}
-
-/// Patches Amazon accepts from now on land only when the test says so (`land_now`).
-fn hold_landing(emu: &Emulator) {
-    emu.control()
-        .set_settings(SettingsChange {
-            listing_apply_min_seconds: Some(1e6),
-            listing_apply_max_seconds: Some(1e6),
-            ..Default::default()
-        })
-        .unwrap();
-}
-
-/// Patches land 5 to 120 s (scaled) after Amazon accepts them, as on Amazon.
-fn amazon_landing() -> SettingsChange {
-    SettingsChange {
-        listing_apply_min_seconds: Some(5.0),
-        listing_apply_max_seconds: Some(120.0),
-        ..Default::default()
-    }
 }
 
 /// Amazon applies an accepted patch later: a read made before the patch has landed shows the

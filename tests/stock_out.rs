@@ -11,13 +11,6 @@ use sellsync_emulator::{Emulator, Fault, FaultKind, ListingSeed, OrderSeed};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-fn level(item: &str, on_hand: i64) -> StockLevel {
-    StockLevel {
-        host_item: item.into(),
-        on_hand,
-    }
-}
-
 /// Every change that is not urgent travels in a feed here (the fast lane is tested in
 /// `race.rs`).
 const STOCK_CONFIG: &str = r#","stock": {"listings_feed_window_seconds": 0.3, "fast_lane": false}"#;
