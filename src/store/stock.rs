@@ -3,7 +3,9 @@
 //!
 //! # The accounting, per seller-fulfilled SKU (columns of `skus`)
 //!
-//! - `desired`: what Amazon should show (the shelf less open orders, through the policy).
+//! - `desired`: what Amazon should show (the shelf less open orders, through the policy),
+//!   recomputed when a level, a mapping, or an order of any SKU made of one of its host items
+//!   changes.
 //! - `amazon` since `amazon_at` (Amazon's time): the last value Amazon was *seen* showing: read
 //!   back, said by a quantity notification, or a feed's accepted value as of its processing end.
 //!   A patch Amazon accepted is not a value seen: Amazon applies it later, or never.
@@ -899,6 +901,25 @@ pub(super) fn recompute<'a>(
         }
     }
     Ok(changed)
+}
+
+/// `skus` and every SKU sharing a host item with one of them: an order of one takes units
+/// every other SKU made of that item can no longer show.
+pub(super) fn sharing_items(
+    tx: &Tx<'_>,
+    skus: &std::collections::BTreeSet<String>,
+) -> Result<std::collections::BTreeSet<String>> {
+    let mut sharing = tx.prepare_cached(
+        "SELECT DISTINCT o.sku FROM sku_components c JOIN sku_components o ON o.host_item = c.host_item
+         WHERE c.sku = ?1",
+    )?;
+    let mut out = skus.clone();
+    for sku in skus {
+        for other in sharing.query_map([sku], |r| r.get::<_, String>(0))? {
+            out.insert(other?);
+        }
+    }
+    Ok(out)
 }
 
 /// Keeps the located levels, and gives each item's level for Amazon: as reported, or the sum
