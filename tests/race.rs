@@ -399,3 +399,27 @@ fn an_accepted_decrease_on_its_way_is_not_reported_as_amazon_showing_more() {
     let _ = engine.sync_now(2, SYNC);
     assert_eq!(over(&engine), vec!["POT".to_string()]);
 }
+
+/// A value that landed without a read seeing it, an hour ago: when the shelf falls back to the
+/// value Amazon was last seen showing, Amazon still shows the landed one, and the value is sent.
+#[test]
+fn a_value_landed_unseen_is_not_taken_for_the_last_value_seen_after_the_hour() {
+    let emu = std::sync::Arc::new(emulator(1000.0));
+    seed_skus(&emu, &["MUG".into()], 3, false);
+    let dir = tempdir();
+    let engine = open_on_clock(&emu, &dir, "");
+    engine.sku_map(&[one_to_one("MUG", "4711")]).unwrap();
+    engine.stock_set(&[level("4711", 3)]).unwrap();
+    settle(&emu, &engine);
+    engine.stock_set(&[level("4711", 5)]).unwrap();
+    settle(&emu, &engine);
+    assert_eq!(
+        emu.control().quantity("MUG"),
+        Some(5),
+        "landed, no read since"
+    );
+    emu.control().advance(chrono::Duration::minutes(61));
+    engine.stock_set(&[level("4711", 3)]).unwrap();
+    settle(&emu, &engine);
+    assert_eq!(emu.control().quantity("MUG"), Some(3));
+}

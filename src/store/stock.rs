@@ -15,7 +15,8 @@
 //!   (`listing_updated`; without that read: showing more than `amazon`), and no more than it; then what Amazon
 //!   took counts from the listing's change (else from `patch_sent_at`, never before
 //!   `amazon_at`). A value not seen landing within
-//!   `UNSEEN_HORIZON` puts the SKU out of step: it is read, and sent again if it never landed.
+//!   `UNSEEN_HORIZON` puts the SKU out of step (`recheck_after`, even when `desired` is back
+//!   at `amazon`): it is read, and sent again if it never landed.
 //! - `pushed_for`: the `desired` the last accepted push was computed for; the SKU is in step
 //!   while `pushed_for = desired` and nothing below asks for a read.
 //! - `amazon_takes`: stretches between two values seen, each with the units Amazon took in it
@@ -406,8 +407,9 @@ impl Store {
     /// Puts out of step every SKU last pushed with units held back for orders not seen, once
     /// all the stretches that held them are older than `UNSEEN_HORIZON` (at `now`, Amazon's
     /// time): their orders are visible by then, so it is pushed again without them. So too a
-    /// SKU whose patch Amazon accepted that long ago and nothing showed landing: it is read,
-    /// and sent again if it never landed.
+    /// SKU whose patch Amazon accepted that long ago and nothing showed landing: it is read
+    /// (also when the shelf is back at the last value seen, which the patch may have landed
+    /// over), and sent again if it never landed.
     pub fn release_expired_holds(&self, now: DateTime<Utc>) -> Result<()> {
         let conn = self.conn();
         let horizon = ts(now - UNSEEN_HORIZON);
@@ -417,8 +419,11 @@ impl Store {
                    AND NOT EXISTS (SELECT 1 FROM amazon_takes t WHERE t.sku = skus.sku AND t.until >= ?1)",
         )?
         .execute([&horizon])?;
+        // Out of step even where the shelf is back at the last value seen: the value sent may
+        // have landed over it unseen (`recheck_after` asks for a value seen or sent later).
         conn.prepare_cached(
-            "UPDATE skus SET pushed_for = NULL WHERE patch_sent IS NOT NULL AND pushed_for IS NOT NULL
+            "UPDATE skus SET pushed_for = NULL, recheck_after = COALESCE(recheck_after, patch_sent_at)
+             WHERE patch_sent IS NOT NULL AND pushed_for IS NOT NULL
                AND in_flight_feed IS NULL AND patch_sent_at < ?1",
         )?
         .execute([&horizon])?;
