@@ -423,3 +423,50 @@ fn a_value_landed_unseen_is_not_taken_for_the_last_value_seen_after_the_hour() {
     settle(&emu, &engine);
     assert_eq!(emu.control().quantity("MUG"), Some(3));
 }
+
+/// A value sent and not landed that an order's units happen to bring Amazon to is not its
+/// landing: the listing's date has not moved, so the units count as sold.
+#[test]
+fn amazon_showing_the_value_sent_before_it_landed_is_not_its_landing() {
+    let (emu, _dir, engine) = mug_in_step(9, 9);
+    hold_landing(&emu);
+    engine.stock_set(&[level("4711", 7)]).unwrap();
+    engine.sync_now(2, SYNC).unwrap();
+    // A buyer takes 2 before the 7 lands: Amazon shows 7, the order is not seen yet.
+    unseen_order(&emu, "MUG", 2);
+    assert_eq!(emu.control().quantity("MUG"), Some(7));
+    engine.stock_set(&[level("4711", 8)]).unwrap();
+    engine.sync_now(2, SYNC).unwrap();
+    emu.control().land_now();
+    assert_eq!(
+        emu.control().quantity("MUG"),
+        Some(6),
+        "8 on hand less the 2 Amazon sold for an order not seen yet"
+    );
+}
+
+/// Two values sent within one landing: the first landing, seen by a read before the second
+/// lands, is not the second landing with units sold since.
+#[test]
+fn the_earlier_of_two_values_landing_is_not_taken_for_the_later_one() {
+    let (emu, _dir, engine) = mug_in_step(5, 5);
+    hold_landing(&emu);
+    for on_hand in [8, 9] {
+        engine.stock_set(&[level("4711", on_hand)]).unwrap();
+        engine.sync_now(2, SYNC).unwrap();
+    }
+    emu.control().land_first();
+    assert_eq!(
+        emu.control().quantity("MUG"),
+        Some(8),
+        "the 9 is still to land"
+    );
+    engine.stock_set(&[level("4711", 10)]).unwrap();
+    engine.sync_now(2, SYNC).unwrap();
+    emu.control().land_now();
+    assert_eq!(
+        emu.control().quantity("MUG"),
+        Some(10),
+        "nothing sold: nothing held"
+    );
+}

@@ -275,4 +275,6 @@ pub const MIGRATIONS: &[&str] = &[
      ALTER TABLE skus ADD COLUMN listing_updated TEXT;",
     // 20: when a listings feed was reported late (`stock.feed_late`), so it is reported once.
     "ALTER TABLE feeds ADD COLUMN late_reported_at TEXT;",
+    // 21: the value sent before `patch_sent` that may still land ahead of it.
+    "ALTER TABLE skus ADD COLUMN patch_before INTEGER;",
 ];

@@ -91,6 +91,9 @@ pub struct Known {
     pub patch_sent: Option<(i64, String)>,
     /// The listing's `lastUpdatedDate` when it was read before that value went out.
     pub listing_updated: Option<String>,
+    /// A value sent before that one and not seen landing when it went out: Amazon applies a
+    /// SKU's submissions in order, so it may land first.
+    pub sent_before: Option<i64>,
 }
 
 /// A quantity Amazon accepted for a SKU.
@@ -580,7 +583,8 @@ impl Store {
                 return Ok(false);
             }
             tx.prepare_cached(
-                "UPDATE skus SET amazon = ?2, amazon_at = ?3, patch_sent = NULL, patch_sent_at = NULL WHERE sku = ?1",
+                "UPDATE skus SET amazon = ?2, amazon_at = ?3, patch_sent = NULL, patch_sent_at = NULL, patch_before = NULL
+                 WHERE sku = ?1",
             )?
             .execute(params![sku, quantity, at_text])?;
             tx.commit()?;
@@ -645,7 +649,8 @@ impl Store {
             }
             Err(e) => {
                 tx.execute(
-                    "UPDATE skus SET attempts = attempts + 1, last_error = ?2, patch_sent = NULL, patch_sent_at = NULL
+                    "UPDATE skus SET attempts = attempts + 1, last_error = ?2, patch_sent = NULL, patch_sent_at = NULL,
+                         patch_before = NULL
                      WHERE sku = ?1",
                     params![sku, e],
                 )?;
@@ -733,7 +738,8 @@ impl Store {
             tx.execute(
                 "UPDATE skus SET attempts = attempts + 1, last_error = ?2,
                      patch_sent = CASE WHEN patch_sent = ?3 THEN NULL ELSE patch_sent END,
-                     patch_sent_at = CASE WHEN patch_sent = ?3 THEN NULL ELSE patch_sent_at END
+                     patch_sent_at = CASE WHEN patch_sent = ?3 THEN NULL ELSE patch_sent_at END,
+                     patch_before = CASE WHEN patch_sent = ?3 THEN NULL ELSE patch_before END
                  WHERE sku = ?1",
                 params![m.sku, e, m.quantity],
             )?;
@@ -755,7 +761,8 @@ impl Store {
         Ok(self
             .conn()
             .prepare_cached(
-                "SELECT amazon, amazon_at, patch_sent, patch_sent_at, listing_updated FROM skus WHERE sku = ?1",
+                "SELECT amazon, amazon_at, patch_sent, patch_sent_at, listing_updated, patch_before
+                 FROM skus WHERE sku = ?1",
             )?
             .query_row([sku], |r| {
                 let sent: Option<i64> = r.get(2)?;
@@ -765,6 +772,7 @@ impl Store {
                     amazon_at: r.get(1)?,
                     patch_sent: sent.zip(sent_at),
                     listing_updated: r.get(4)?,
+                    sent_before: r.get(5)?,
                 })
             })
             .optional()?)
@@ -774,21 +782,24 @@ impl Store {
     /// `sent_at`): if the process dies before the outcome is recorded (a lost patch answer, a
     /// feed created but never recorded), the next read that finds Amazon showing one takes it
     /// for the push's own work, not for units sold.
-    /// Each entry: the SKU, the quantity sent, and the listing's `lastUpdatedDate` as read
-    /// just before (a later one shows a submission landed since).
+    /// Each entry: the SKU, the quantity sent, the listing's `lastUpdatedDate` as read just
+    /// before (a later one shows a submission landed since), and the value sent before it that
+    /// the read did not see landing (it may land first).
     pub fn note_sent(
         &self,
-        sent: &[(&str, i64, Option<DateTime<Utc>>)],
+        sent: &[(&str, i64, Option<DateTime<Utc>>, Option<i64>)],
         sent_at: DateTime<Utc>,
     ) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let mut note = tx.prepare_cached(
-            "UPDATE skus SET patch_sent = ?2, patch_sent_at = ?3, listing_updated = ?4 WHERE sku = ?1",
+            "UPDATE skus SET patch_sent = ?2, patch_sent_at = ?3, listing_updated = ?4,
+                 patch_before = CASE WHEN ?5 = ?2 THEN patch_before ELSE ?5 END
+             WHERE sku = ?1",
         )?;
         let at = ts(sent_at);
-        for (sku, quantity, updated) in sent {
-            note.execute(params![sku, quantity, at, updated.map(ts)])?;
+        for (sku, quantity, updated, before) in sent {
+            note.execute(params![sku, quantity, at, updated.map(ts), before])?;
         }
         drop(note);
         tx.commit()?;
@@ -1209,7 +1220,8 @@ fn accept(
     match value.seen {
         Seen::Shown => tx.prepare_cached(
             "UPDATE skus SET amazon = ?2, amazon_at = ?3, pushed_for = ?4, bulk = 0, attempts = 0, last_error = NULL,
-                 patch_sent = NULL, patch_sent_at = NULL, handling_sent = COALESCE(?6, handling_sent),
+                 patch_sent = NULL, patch_sent_at = NULL, patch_before = NULL,
+                 handling_sent = COALESCE(?6, handling_sent),
                  recheck_after = CASE WHEN recheck_after < ?5 THEN NULL ELSE recheck_after END
              WHERE sku = ?1",
         )?
