@@ -470,3 +470,29 @@ fn the_earlier_of_two_values_landing_is_not_taken_for_the_later_one() {
         "nothing sold: nothing held"
     );
 }
+
+/// A value that landed unseen stays what Amazon shows after an order is seen: when the shelf
+/// then comes to the value Amazon was last seen showing, the landed value is replaced.
+#[test]
+fn a_value_landed_unseen_is_replaced_after_an_order_is_seen() {
+    let (emu, _dir, engine) = mug_in_step(10, 10);
+    emu.control()
+        .place_orders(&OrderSeed {
+            lines: vec![("MUG".into(), 4)],
+            ..Default::default()
+        })
+        .unwrap();
+    emu.control().advance(chrono::Duration::seconds(5));
+    engine.stock_set(&[level("4711", 12)]).unwrap();
+    settle(&emu, &engine);
+    assert_eq!(emu.control().quantity("MUG"), Some(8), "12 less the 4 sold");
+    // The order shows; the shop books it and sells two more: 6 left, what Amazon was last
+    // seen showing before the 8 landed.
+    emu.control().advance(chrono::Duration::minutes(3));
+    engine.sync_now(1, SYNC).unwrap();
+    engine.sync_now(1, SYNC).unwrap();
+    assert_eq!(drain(&engine).len(), 1);
+    engine.stock_set(&[level("4711", 6)]).unwrap();
+    settle(&emu, &engine);
+    assert_eq!(emu.control().quantity("MUG"), Some(6));
+}

@@ -15,10 +15,11 @@
 //!   (`listing_updated`; without that read: showing more than `amazon`), and no more than it; then what Amazon
 //!   took counts from the listing's change (else from `patch_sent_at`, never before
 //!   `amazon_at`). A value not seen landing within
-//!   `UNSEEN_HORIZON` puts the SKU out of step (`recheck_after`, even when `desired` is back
-//!   at `amazon`): it is read, and sent again if it never landed.
+//!   `UNSEEN_HORIZON` puts the SKU out of step: it is read, and sent again if it never landed.
 //! - `pushed_for`: the `desired` the last accepted push was computed for; the SKU is in step
-//!   while `pushed_for = desired` and nothing below asks for a read.
+//!   while `pushed_for = desired` and nothing below asks for a read. Without it (an order
+//!   seen, a hold or a sent value expired), `amazon = desired` is in step only with nothing
+//!   sent and not seen landing: a sent value may have landed over `amazon`.
 //! - `amazon_takes`: stretches between two values seen, each with the units Amazon took in it
 //!   (orders). A stretch starts at the value seen last (a sent value once seen landing) and
 //!   ends at a read or a notification; each is kept once, and dropped after `UNSEEN_HORIZON`.
@@ -55,12 +56,13 @@ pub const BULK_CHANGE: usize = 50;
 const AUTO_BUFFER: i64 = -1;
 
 /// SKUs whose quantity on Amazon is not (known to be) in step with what they should show: the
-/// last push was made for another value, nothing was pushed and Amazon shows another, an
-/// order seen since shows Amazon took units after its last known value, or the handling time
-/// asked for was not accepted with a quantity yet. (The index `skus_out_of_step` has the same
-/// condition.)
+/// last push was made for another value, nothing was pushed and Amazon shows another (or a
+/// value sent may have landed over the one it was seen showing), an order seen since shows
+/// Amazon took units after its last known value, or the handling time asked for was not
+/// accepted with a quantity yet. (The index `skus_out_of_step` has the same condition.)
 const OUT_OF_STEP: &str = "fba = 0 AND desired IS NOT NULL
      AND (amazon IS NULL OR desired <> COALESCE(pushed_for, amazon) OR recheck_after IS NOT NULL
+          OR (pushed_for IS NULL AND patch_sent IS NOT NULL)
           OR (handling_days IS NOT NULL AND (handling_sent IS NULL OR handling_days <> handling_sent)))";
 
 fn buffer_to_db(b: Option<Buffer>) -> Option<i64> {
@@ -423,10 +425,9 @@ impl Store {
         )?
         .execute([&horizon])?;
         // Out of step even where the shelf is back at the last value seen: the value sent may
-        // have landed over it unseen (`recheck_after` asks for a value seen or sent later).
+        // have landed over it unseen (`OUT_OF_STEP`).
         conn.prepare_cached(
-            "UPDATE skus SET pushed_for = NULL, recheck_after = COALESCE(recheck_after, patch_sent_at)
-             WHERE patch_sent IS NOT NULL AND pushed_for IS NOT NULL
+            "UPDATE skus SET pushed_for = NULL WHERE patch_sent IS NOT NULL AND pushed_for IS NOT NULL
                AND in_flight_feed IS NULL AND patch_sent_at < ?1",
         )?
         .execute([&horizon])?;
