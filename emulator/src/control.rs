@@ -301,7 +301,7 @@ impl<'a> Control<'a> {
     }
 
     /// Whether a SKU of the first seller has an accepted patch that never landed
-    /// (fault `patch_unapplied`) and no later patch landed since.
+    /// (fault `patch_unapplied`) and no patch accepted after it landed since.
     pub fn unapplied(&self, sku: &str) -> bool {
         self.with_world(|w| {
             w.sellers.first().is_some_and(|s| {

@@ -112,8 +112,9 @@ pub struct PendingPatch {
 #[derive(Debug, Default)]
 pub struct Landing {
     queue: Vec<PendingPatch>,
-    /// Listings with an accepted patch that will never land and no later one landed since.
-    unapplied: std::collections::BTreeSet<(String, String)>,
+    /// Listings with an accepted patch that will never land and no later one landed since,
+    /// each with how many of its patches accepted before that one are still to land.
+    unapplied: BTreeMap<(String, String), usize>,
 }
 
 impl Landing {
@@ -138,25 +139,30 @@ impl Landing {
         let n = self.queue.partition_point(|p| p.due <= now);
         let due: Vec<PendingPatch> = self.queue.drain(..n).collect();
         for p in &due {
-            self.applied(&p.key);
+            match self.unapplied.get_mut(&p.key) {
+                Some(earlier) if *earlier > 0 => *earlier -= 1,
+                _ => self.applied(&p.key),
+            }
         }
         due
     }
 
     /// Notes an accepted patch of `key` that will never land.
     pub fn lose(&mut self, key: (String, String)) {
-        self.unapplied.insert(key);
+        let earlier = self.waiting(&key);
+        self.unapplied.insert(key, earlier);
     }
 
-    /// Notes a patch of `key` applied: it supersedes one that never landed.
+    /// Notes a patch of `key` applied that was accepted after the last one lost: it
+    /// supersedes that one.
     pub fn applied(&mut self, key: &(String, String)) {
         self.unapplied.remove(key);
     }
 
-    /// Whether the listing `key` has an accepted patch that never landed, and no later one
-    /// landed since.
+    /// Whether the listing `key` has an accepted patch that never landed, and no patch
+    /// accepted later landed since.
     pub fn is_unapplied(&self, key: &(String, String)) -> bool {
-        self.unapplied.contains(key)
+        self.unapplied.contains_key(key)
     }
 
     /// Makes the oldest waiting patch due now.

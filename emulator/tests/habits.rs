@@ -310,12 +310,28 @@ fn an_accepted_patch_may_never_land_until_a_later_one_does() {
         count: 1,
         kind: FaultKind::PatchUnapplied,
     });
-    let accepted = patch(&api, "PRODUCT", "merge", "fulfillment_availability", quantity(9));
+    let accepted = patch(
+        &api,
+        "PRODUCT",
+        "merge",
+        "fulfillment_availability",
+        quantity(9),
+    );
     assert_eq!(accepted["status"], "ACCEPTED");
     assert_eq!(accepted["issues"], json!([]));
-    assert_eq!((c.quantity("MUG"), c.landing()), (Some(5), 0), "never lands");
+    assert_eq!(
+        (c.quantity("MUG"), c.landing()),
+        (Some(5), 0),
+        "never lands"
+    );
     assert!(c.unapplied("MUG"));
-    patch(&api, "PRODUCT", "merge", "fulfillment_availability", quantity(7));
+    patch(
+        &api,
+        "PRODUCT",
+        "merge",
+        "fulfillment_availability",
+        quantity(7),
+    );
     assert_eq!(c.quantity("MUG"), Some(7));
     assert!(!c.unapplied("MUG"), "the later patch superseded it");
 }
