@@ -10,12 +10,18 @@
 //!   back, said by a quantity notification, or a feed's accepted value as of its processing end.
 //!   A patch Amazon accepted is not a value seen: Amazon applies it later, or never.
 //! - `patch_sent` at `patch_sent_at`: a value sent (noted before it goes out) and not seen
-//!   landing yet. It is seen landing when a read or a notification shows it, or when a read
-//!   finds the listing changed (`lastUpdatedDate`) since the read before it went out
-//!   (`listing_updated`; without that read: showing more than `amazon`), and no more than it; then what Amazon
-//!   took counts from the listing's change (else from `patch_sent_at`, never before
-//!   `amazon_at`). A value not seen landing within
-//!   `UNSEEN_HORIZON` puts the SKU out of step: it is read, and sent again if it never landed.
+//!   landing yet. It is seen landing when a notification shows it, or when a read finds the
+//!   listing changed (`lastUpdatedDate`) since the read before it went out (`listing_updated`;
+//!   without that read: a read showing it, or showing more than `amazon`), and no more than
+//!   it; then what Amazon took counts from the listing's change (else from `patch_sent_at`,
+//!   never before `amazon_at`). A read showing it with the date unchanged is orders taking the
+//!   units down to it. `patch_before`: the value sent before it and not seen landing then;
+//!   Amazon applies a SKU's submissions in order, so a change showing exactly that value is
+//!   it landing (were both landed and an order took exactly the difference, those units show
+//!   until the order is seen); a change showing less than both counts from `patch_sent`, the
+//!   side that holds more (it may hold units no order explains until `UNSEEN_HORIZON`). A
+//!   value not seen landing within `UNSEEN_HORIZON` puts the SKU out of step: it is read, and
+//!   sent again if it never landed.
 //! - `pushed_for`: the `desired` the last accepted push was computed for; the SKU is in step
 //!   while `pushed_for = desired` and nothing below asks for a read. Without it (an order
 //!   seen, a hold or a sent value expired), `amazon = desired` is in step only with nothing
@@ -97,6 +103,10 @@ pub struct Known {
     /// SKU's submissions in order, so it may land first.
     pub sent_before: Option<i64>,
 }
+
+/// A value going out for a SKU (`Store::note_sent`): the SKU, the quantity, the listing's
+/// `lastUpdatedDate` read just before, and the value sent before it not seen landing.
+pub type Sent<'a> = (&'a str, i64, Option<DateTime<Utc>>, Option<i64>);
 
 /// A quantity Amazon accepted for a SKU.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -786,11 +796,7 @@ impl Store {
     /// Each entry: the SKU, the quantity sent, the listing's `lastUpdatedDate` as read just
     /// before (a later one shows a submission landed since), and the value sent before it that
     /// the read did not see landing (it may land first).
-    pub fn note_sent(
-        &self,
-        sent: &[(&str, i64, Option<DateTime<Utc>>, Option<i64>)],
-        sent_at: DateTime<Utc>,
-    ) -> Result<()> {
+    pub fn note_sent(&self, sent: &[Sent<'_>], sent_at: DateTime<Utc>) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let mut note = tx.prepare_cached(
