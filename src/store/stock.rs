@@ -801,7 +801,7 @@ impl Store {
         let tx = conn.transaction()?;
         let mut note = tx.prepare_cached(
             "UPDATE skus SET patch_sent = ?2, patch_sent_at = ?3, listing_updated = ?4,
-                 patch_before = CASE WHEN ?5 = ?2 THEN patch_before ELSE ?5 END
+                 patch_before = CASE WHEN patch_sent = ?2 AND patch_sent = ?5 THEN patch_before ELSE ?5 END
              WHERE sku = ?1",
         )?;
         let at = ts(sent_at);
