@@ -12,13 +12,6 @@ use sellsync_emulator::stock::Cause;
 use sellsync_emulator::{Emulator, Fault, FaultKind, Status};
 use std::time::Duration;
 
-fn level(item: &str, on_hand: i64) -> StockLevel {
-    StockLevel {
-        host_item: item.into(),
-        on_hand,
-    }
-}
-
 /// The `stock.feed_late` events waiting, acknowledged.
 fn late_events(engine: &Engine) -> Vec<serde_json::Value> {
     events(engine)

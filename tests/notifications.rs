@@ -37,13 +37,6 @@ fn fast_emulator(speed: f64) -> Arc<Emulator> {
     )
 }
 
-/// Opens the library on `emu` with its clock following the emulator's.
-fn open_on_clock(emu: &Arc<Emulator>, dir: &tempfile::TempDir, extra: &str) -> Engine {
-    let store = dir.path().join("store.sqlite");
-    let config = sellsync::Config::from_json(&config_json(emu, &store, extra)).expect("config");
-    Engine::open_with_clock(config, Arc::new(EmuClock(emu.clone()))).expect("open")
-}
-
 /// A shop at Amazon's real rates with `listings` listings, notifications set up and the worker
 /// running, its order search hourly: only a notification can bring an order in seconds.
 fn notified_shop(listings: usize) -> (Emulator, tempfile::TempDir, Engine) {

@@ -4,18 +4,10 @@
 mod common;
 
 use common::*;
-use sellsync::model::{Buffer, StockLevel};
+use sellsync::model::Buffer;
 use sellsync::Engine;
-use sellsync_emulator::settings::SettingsChange;
 use sellsync_emulator::{Emulator, Fault, FaultKind, OrderSeed};
 use std::time::{Duration, Instant};
-
-fn level(item: &str, on_hand: i64) -> StockLevel {
-    StockLevel {
-        host_item: item.into(),
-        on_hand,
-    }
-}
 
 /// `n` SKUs `SKU-000`.. listed at 0, each its own host item, in step on Amazon at `on_hand`.
 fn shop_in_step(n: usize, on_hand: i64) -> (Emulator, tempfile::TempDir, Engine, Vec<String>) {
@@ -345,26 +337,6 @@ fn a_sku_offered_only_in_the_second_marketplace_is_read_back_like_any_other() {
     );
 }
 
-/// Patches Amazon accepts from now on land only when the test says so (`land_now`).
-fn hold_landing(emu: &Emulator) {
-    emu.control()
-        .set_settings(SettingsChange {
-            listing_apply_min_seconds: Some(1e6),
-            listing_apply_max_seconds: Some(1e6),
-            ..Default::default()
-        })
-        .unwrap();
-}
-
-/// Patches land 5 to 120 s (scaled) after Amazon accepts them, as on Amazon.
-fn amazon_landing() -> SettingsChange {
-    SettingsChange {
-        listing_apply_min_seconds: Some(5.0),
-        listing_apply_max_seconds: Some(120.0),
-        ..Default::default()
-    }
-}
-
 /// Amazon applies an accepted patch later: a read made before the patch has landed shows the
 /// old value less what orders took, and is not taken for units sold since the patch (which
 /// would hold them back and starve Amazon of stock).
@@ -462,4 +434,101 @@ fn an_accepted_decrease_on_its_way_is_not_reported_as_amazon_showing_more() {
     engine.stock_set(&[level("0815", 1)]).unwrap();
     let _ = engine.sync_now(2, SYNC);
     assert_eq!(over(&engine), vec!["POT".to_string()]);
+}
+
+/// A value that landed without a read seeing it, an hour ago: when the shelf falls back to the
+/// value Amazon was last seen showing, Amazon still shows the landed one, and the value is sent.
+#[test]
+fn a_value_landed_unseen_is_not_taken_for_the_last_value_seen_after_the_hour() {
+    let emu = std::sync::Arc::new(emulator(1000.0));
+    seed_skus(&emu, &["MUG".into()], 3, false);
+    let dir = tempdir();
+    let engine = open_on_clock(&emu, &dir, "");
+    engine.sku_map(&[one_to_one("MUG", "4711")]).unwrap();
+    engine.stock_set(&[level("4711", 3)]).unwrap();
+    settle(&emu, &engine);
+    engine.stock_set(&[level("4711", 5)]).unwrap();
+    settle(&emu, &engine);
+    assert_eq!(
+        emu.control().quantity("MUG"),
+        Some(5),
+        "landed, no read since"
+    );
+    emu.control().advance(chrono::Duration::minutes(61));
+    engine.stock_set(&[level("4711", 3)]).unwrap();
+    settle(&emu, &engine);
+    assert_eq!(emu.control().quantity("MUG"), Some(3));
+}
+
+/// A value sent and not landed that an order's units happen to bring Amazon to is not its
+/// landing: the listing's date has not moved, so the units count as sold.
+#[test]
+fn amazon_showing_the_value_sent_before_it_landed_is_not_its_landing() {
+    let (emu, _dir, engine) = mug_in_step(9, 9);
+    hold_landing(&emu);
+    engine.stock_set(&[level("4711", 7)]).unwrap();
+    engine.sync_now(2, SYNC).unwrap();
+    // A buyer takes 2 before the 7 lands: Amazon shows 7, the order is not seen yet.
+    unseen_order(&emu, "MUG", 2);
+    assert_eq!(emu.control().quantity("MUG"), Some(7));
+    engine.stock_set(&[level("4711", 8)]).unwrap();
+    engine.sync_now(2, SYNC).unwrap();
+    emu.control().land_now();
+    assert_eq!(
+        emu.control().quantity("MUG"),
+        Some(6),
+        "8 on hand less the 2 Amazon sold for an order not seen yet"
+    );
+}
+
+/// Two values sent within one landing: the first landing, seen by a read before the second
+/// lands, is not the second landing with units sold since.
+#[test]
+fn the_earlier_of_two_values_landing_is_not_taken_for_the_later_one() {
+    let (emu, _dir, engine) = mug_in_step(5, 5);
+    hold_landing(&emu);
+    for on_hand in [8, 9] {
+        engine.stock_set(&[level("4711", on_hand)]).unwrap();
+        engine.sync_now(2, SYNC).unwrap();
+    }
+    emu.control().land_first();
+    assert_eq!(
+        emu.control().quantity("MUG"),
+        Some(8),
+        "the 9 is still to land"
+    );
+    engine.stock_set(&[level("4711", 10)]).unwrap();
+    engine.sync_now(2, SYNC).unwrap();
+    emu.control().land_now();
+    assert_eq!(
+        emu.control().quantity("MUG"),
+        Some(10),
+        "nothing sold: nothing held"
+    );
+}
+
+/// A value that landed unseen stays what Amazon shows after an order is seen: when the shelf
+/// then comes to the value Amazon was last seen showing, the landed value is replaced.
+#[test]
+fn a_value_landed_unseen_is_replaced_after_an_order_is_seen() {
+    let (emu, _dir, engine) = mug_in_step(10, 10);
+    emu.control()
+        .place_orders(&OrderSeed {
+            lines: vec![("MUG".into(), 4)],
+            ..Default::default()
+        })
+        .unwrap();
+    emu.control().advance(chrono::Duration::seconds(5));
+    engine.stock_set(&[level("4711", 12)]).unwrap();
+    settle(&emu, &engine);
+    assert_eq!(emu.control().quantity("MUG"), Some(8), "12 less the 4 sold");
+    // The order shows; the shop books it and sells two more: 6 left, what Amazon was last
+    // seen showing before the 8 landed.
+    emu.control().advance(chrono::Duration::minutes(3));
+    engine.sync_now(1, SYNC).unwrap();
+    engine.sync_now(1, SYNC).unwrap();
+    assert_eq!(drain(&engine).len(), 1);
+    engine.stock_set(&[level("4711", 6)]).unwrap();
+    settle(&emu, &engine);
+    assert_eq!(emu.control().quantity("MUG"), Some(6));
 }

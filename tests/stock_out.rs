@@ -11,13 +11,6 @@ use sellsync_emulator::{Emulator, Fault, FaultKind, ListingSeed, OrderSeed};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-fn level(item: &str, on_hand: i64) -> StockLevel {
-    StockLevel {
-        host_item: item.into(),
-        on_hand,
-    }
-}
-
 /// Every change that is not urgent travels in a feed here (the fast lane is tested in
 /// `race.rs`).
 const STOCK_CONFIG: &str = r#","stock": {"listings_feed_window_seconds": 0.3, "fast_lane": false}"#;
@@ -751,7 +744,7 @@ fn a_patch_whose_answer_died_with_its_process_is_not_taken_for_units_sold() {
     engine
         .core()
         .store
-        .note_sent(&[("MUG", 4, None)], emu.control().now())
+        .note_sent(&[("MUG", 4, None, None)], emu.control().now())
         .unwrap();
     emu.control().with_world(|w| {
         let seller = w.sellers[0].seller_id.clone();
@@ -865,4 +858,43 @@ fn amazon_sells_the_sum_of_the_locations_the_configuration_names() {
         engine.stock_set_at(vec![at("", "ITEM-0", 1)]),
         Err(sellsync::Error::InvalidArgument(_))
     ));
+}
+
+/// An Amazon order of one SKU takes units of its host item from every SKU made of that item:
+/// once the order is seen, a pack of two lowers too, before the host reports its shelf.
+#[test]
+fn an_order_seen_lowers_every_sku_sharing_its_host_item() {
+    let emu = emulator(1000.0);
+    seed_skus(&emu, &["MUG".into(), "MUG-2PK".into()], 0, false);
+    let dir = tempdir();
+    let engine = open(&emu, &dir, "");
+    let pack = SkuMapping {
+        sku: "MUG-2PK".into(),
+        items: vec![Component {
+            host_item: "4711".into(),
+            units: 2,
+        }],
+        ..Default::default()
+    };
+    engine.sku_map(&[one_to_one("MUG", "4711"), pack]).unwrap();
+    engine.stock_set(&[level("4711", 6)]).unwrap();
+    settle(&emu, &engine);
+    assert_eq!(emu.control().quantity("MUG-2PK"), Some(3));
+    emu.control()
+        .place_orders(&OrderSeed {
+            lines: vec![("MUG".into(), 3)],
+            ..Default::default()
+        })
+        .unwrap();
+    emu.control().advance(chrono::Duration::minutes(3));
+    engine.sync_now(1, SYNC).unwrap();
+    engine.sync_now(1, SYNC).unwrap();
+    assert_eq!(drain(&engine).len(), 1);
+    settle(&emu, &engine);
+    assert_eq!(emu.control().quantity("MUG"), Some(3));
+    assert_eq!(
+        emu.control().quantity("MUG-2PK"),
+        Some(1),
+        "6 mugs less the 3 ordered make one pack of two"
+    );
 }

@@ -320,6 +320,31 @@ impl<'a> Control<'a> {
         self.with_world(|w| w.landing.hurry(std::time::Instant::now()));
     }
 
+    /// Lands the oldest accepted listing patch now (the next call or tick sees it).
+    pub fn land_first(&self) {
+        self.with_world(|w| w.landing.hurry_first(std::time::Instant::now()));
+    }
+
+    /// How many accepted patches of a SKU of the first seller have not landed yet.
+    pub fn landing_of(&self, sku: &str) -> usize {
+        self.with_world(|w| {
+            w.sellers.first().map_or(0, |s| {
+                w.landing.waiting(&(s.seller_id.clone(), sku.to_string()))
+            })
+        })
+    }
+
+    /// Whether a SKU of the first seller has an accepted patch that never landed
+    /// (fault `patch_unapplied`) and no patch accepted after it landed since.
+    pub fn unapplied(&self, sku: &str) -> bool {
+        self.with_world(|w| {
+            w.sellers.first().is_some_and(|s| {
+                w.landing
+                    .is_unapplied(&(s.seller_id.clone(), sku.to_string()))
+            })
+        })
+    }
+
     /// The listing of a SKU of the first seller, as Amazon holds it.
     pub fn listing(&self, sku: &str) -> Option<Listing> {
         self.with_world(|w| {

@@ -30,6 +30,10 @@ pub enum FaultKind {
     /// feed ends DONE with those SKUs unchanged (selling-partner-api-models #5327, 2026-07,
     /// Amazon staff).
     FeedUnapplied { messages: u32 },
+    /// (patchListingsItem) Accept the patch (`ACCEPTED`, no issue) and never apply it, as an
+    /// accepted submission on Amazon may end in an issue later ("Manage Listings Issues"); a
+    /// later patch of the SKU that lands supersedes it.
+    PatchUnapplied,
     /// (searchOrders, getOrders, getOrder2026) Serve each order of the page (or the one order)
     /// as it was before its last update (older last-update time and status), as a lagging
     /// replica would.

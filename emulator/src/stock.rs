@@ -132,6 +132,9 @@ pub struct PendingPatch {
 #[derive(Debug, Default)]
 pub struct Landing {
     queue: Vec<PendingPatch>,
+    /// Listings with an accepted patch that will never land and no later one landed since,
+    /// each with how many of its patches accepted before that one are still to land.
+    unapplied: BTreeMap<(String, String), usize>,
 }
 
 impl Landing {
@@ -150,10 +153,48 @@ impl Landing {
         self.queue.insert(at, patch);
     }
 
-    /// The patches due by `now`, in the order they land.
+    /// The patches due by `now`, in the order they land; each supersedes an unapplied one of
+    /// its listing.
     pub fn take_due(&mut self, now: std::time::Instant) -> Vec<PendingPatch> {
         let n = self.queue.partition_point(|p| p.due <= now);
-        self.queue.drain(..n).collect()
+        let due: Vec<PendingPatch> = self.queue.drain(..n).collect();
+        for p in &due {
+            match self.unapplied.get_mut(&p.key) {
+                Some(earlier) if *earlier > 0 => *earlier -= 1,
+                _ => self.applied(&p.key),
+            }
+        }
+        due
+    }
+
+    /// Notes an accepted patch of `key` that will never land.
+    pub fn lose(&mut self, key: (String, String)) {
+        let earlier = self.waiting(&key);
+        self.unapplied.insert(key, earlier);
+    }
+
+    /// Notes a patch of `key` applied that was accepted after the last one lost: it
+    /// supersedes that one.
+    pub fn applied(&mut self, key: &(String, String)) {
+        self.unapplied.remove(key);
+    }
+
+    /// Whether the listing `key` has an accepted patch that never landed, and no patch
+    /// accepted later landed since.
+    pub fn is_unapplied(&self, key: &(String, String)) -> bool {
+        self.unapplied.contains_key(key)
+    }
+
+    /// Makes the oldest waiting patch due now.
+    pub fn hurry_first(&mut self, now: std::time::Instant) {
+        if let Some(p) = self.queue.first_mut() {
+            p.due = p.due.min(now);
+        }
+    }
+
+    /// How many accepted patches of the listing `key` have not landed yet.
+    pub fn waiting(&self, key: &(String, String)) -> usize {
+        self.queue.iter().filter(|p| &p.key == key).count()
     }
 
     /// Makes every waiting patch due now (each SKU's still in order).

@@ -3,8 +3,8 @@
 //! attributes are accepted under the product type `PRODUCT`; a listings feed's PATCH needs
 //! `fulfillment_channel_code`; a seller's feeds of one type run one after another; a flat-file
 //! order feed with a byte-order mark is not read; a listings feed may end DONE accepting a
-//! message it never applied; the order searches see an order's changes late, `getOrder` at
-//! once.
+//! message it never applied; an accepted patch may never land; the order searches see an
+//! order's changes late, `getOrder` at once.
 
 mod common;
 
@@ -458,4 +458,39 @@ fn the_searches_see_an_order_and_each_change_only_after_its_lag_and_get_order_at
     let (v2026, v0) = searched(&api);
     assert_eq!(v2026, v0);
     assert!(v2026.contains(&(id, "CANCELLED".into())), "{v2026:?}");
+}
+
+#[test]
+fn an_accepted_patch_may_never_land_until_a_later_one_does() {
+    let api = api();
+    let c = api.emu.control();
+    c.inject(Fault {
+        operation: "patchListingsItem".into(),
+        count: 1,
+        kind: FaultKind::PatchUnapplied,
+    });
+    let accepted = patch(
+        &api,
+        "PRODUCT",
+        "merge",
+        "fulfillment_availability",
+        quantity(9),
+    );
+    assert_eq!(accepted["status"], "ACCEPTED");
+    assert_eq!(accepted["issues"], json!([]));
+    assert_eq!(
+        (c.quantity("MUG"), c.landing()),
+        (Some(5), 0),
+        "never lands"
+    );
+    assert!(c.unapplied("MUG"));
+    patch(
+        &api,
+        "PRODUCT",
+        "merge",
+        "fulfillment_availability",
+        quantity(7),
+    );
+    assert_eq!(c.quantity("MUG"), Some(7));
+    assert!(!c.unapplied("MUG"), "the later patch superseded it");
 }

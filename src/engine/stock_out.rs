@@ -158,7 +158,7 @@ async fn patch(core: &Core, p: &Push, report: &mut Report) -> Result<()> {
     let _in_flight = InFlight::new(core, &p.sku);
     let sent_at = core.client.amazon_now();
     core.store
-        .note_sent(&[(&p.sku, p.send, p.listing_updated)], sent_at)?;
+        .note_sent(&[(&p.sku, p.send, p.listing_updated, p.sent)], sent_at)?;
     let outcome = listings::patch_quantity(
         &core.client,
         &core.config.seller_id,
@@ -260,9 +260,9 @@ pub async fn run_feeds(core: &Core) -> Result<Report> {
             .collect();
         let document = feeds::listings_feed(&core.config.seller_id, &messages);
         // Amazon may apply the feed although this process dies before recording it.
-        let sent: Vec<(&str, i64, _)> = chunk
+        let sent: Vec<(&str, i64, _, _)> = chunk
             .iter()
-            .map(|p| (p.sku.as_str(), p.send, p.listing_updated))
+            .map(|p| (p.sku.as_str(), p.send, p.listing_updated, p.sent))
             .collect();
         core.store.note_sent(&sent, now)?;
         let feed_id = feeds::submit(&core.client, &core.config.marketplace_ids, &document).await?;
@@ -323,14 +323,19 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
             None => (None, None),
         };
         // A value sent and not seen landing yet (a patch Amazon accepted, or one whose outcome
-        // was lost with its process) landed when Amazon shows it, or when the listing changed
-        // since the read before it went out (Amazon moves `lastUpdatedDate` when it applies a
-        // submission, not when an order takes units) and shows no more than it (orders took
-        // units after it landed), or shows more than the last value seen: Amazon took only that
-        // since it. Else it has not landed, and what Amazon took counts from the last value read.
-        // Both dates are Amazon's (to the millisecond); without a read before the value went
-        // out, the value's own send time stands in, a second later (it is the library's
-        // estimate of Amazon's clock, within a second).
+        // was lost with its process) landed when the listing changed since the read before it
+        // went out (Amazon moves `lastUpdatedDate` when it applies a submission, not when an
+        // order takes units) and shows no more than it (orders took units after it landed), or
+        // shows more than the last value seen: Amazon took only that since it. Amazon showing
+        // the value counts too, but not when the date read before it went out has not moved
+        // (orders took the units down to it). Else it has not landed, and what Amazon took
+        // counts from the last value read. Both dates are Amazon's (to the millisecond); without
+        // a read before the value went out, the value's own send time stands in, a second later
+        // (it is the library's estimate of Amazon's clock, within a second).
+        //
+        // Amazon applies a SKU's submissions in order: a change showing exactly the value sent
+        // before it (not seen landing when this one went out) is that value landing, this one
+        // still to land.
         let before = known.as_ref().and_then(|k| match &k.listing_updated {
             Some(read) => parse_time(read),
             None => k
@@ -345,11 +350,30 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
         // tell: the rise may be an earlier value landing, seen by a read whose push failed.)
         let risen = known.as_ref().is_some_and(|k| k.listing_updated.is_none())
             && shown.zip(p.amazon).is_some_and(|(q, a)| q > a);
+        let dated =
+            known.as_ref().is_some_and(|k| k.listing_updated.is_some()) && updated.is_some();
+        let before_landed = known
+            .as_ref()
+            .and_then(|k| k.sent_before)
+            .filter(|b| changed_since && shown == Some(*b))
+            .zip(known.as_ref().and_then(|k| k.patch_sent.clone()))
+            .filter(|(b, (sent, _))| b != sent)
+            .map(|(b, (_, sent_at))| (b, sent_at));
         let landed = known.and_then(|k| k.patch_sent).filter(|(sent, _)| {
-            shown == Some(*sent) || ((changed_since || risen) && shown.is_some_and(|q| q <= *sent))
+            before_landed.is_none()
+                && ((shown == Some(*sent) && (changed_since || !dated))
+                    || ((changed_since || risen) && shown.is_some_and(|q| q <= *sent)))
         });
-        let saw_landing = landed.is_some();
-        let read = match (landed, p.amazon, p.amazon_at.as_deref(), shown) {
+        let saw_landing = landed.is_some() || before_landed.is_some();
+        if landed.is_some() {
+            p.sent = None;
+        }
+        let read = match (
+            landed.or(before_landed),
+            p.amazon,
+            p.amazon_at.as_deref(),
+            shown,
+        ) {
             (Some((sent, sent_at)), _, known_at, Some(q)) => Some((
                 sent,
                 landed_at(&sent_at, known_at, updated, changed_since),

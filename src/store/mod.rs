@@ -322,7 +322,8 @@ impl Store {
 
     /// Stores orders read from Amazon in one transaction, de-duplicated by order id and
     /// last-update time, with the events their changes cause, and recomputes what the SKUs of
-    /// the changed orders should show on Amazon.
+    /// the changed orders, and every SKU sharing a host item with them (a pack, a kit), should
+    /// show on Amazon.
     ///
     /// The transaction survives a crash of the process but is not synced to disk on its own
     /// (no fsync per page): what Amazon told us can be read again until the watermark moves,
@@ -341,6 +342,7 @@ impl Store {
             for o in &orders {
                 apply_order(tx, &keys, o, now, &mut applied, &mut skus)?;
             }
+            let skus = stock::sharing_items(tx, &skus)?;
             applied.stock_changed =
                 stock::recompute(tx, skus.iter().map(String::as_str), &defaults, None)?.len()
                     as u64;

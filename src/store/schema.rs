@@ -275,4 +275,13 @@ pub const MIGRATIONS: &[&str] = &[
      ALTER TABLE skus ADD COLUMN listing_updated TEXT;",
     // 20: when a listings feed was reported late (`stock.feed_late`), so it is reported once.
     "ALTER TABLE feeds ADD COLUMN late_reported_at TEXT;",
+    // 21: the value sent before `patch_sent` that may still land ahead of it.
+    "ALTER TABLE skus ADD COLUMN patch_before INTEGER;",
+    // 22: a SKU without `pushed_for` and with a value sent and not seen landing is out of step.
+    "DROP INDEX skus_out_of_step;
+     CREATE INDEX skus_out_of_step ON skus(sku)
+        WHERE fba = 0 AND desired IS NOT NULL
+          AND (amazon IS NULL OR desired <> COALESCE(pushed_for, amazon) OR recheck_after IS NOT NULL
+               OR (pushed_for IS NULL AND patch_sent IS NOT NULL)
+               OR (handling_days IS NOT NULL AND (handling_sent IS NULL OR handling_days <> handling_sent)));",
 ];

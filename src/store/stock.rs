@@ -3,19 +3,29 @@
 //!
 //! # The accounting, per seller-fulfilled SKU (columns of `skus`)
 //!
-//! - `desired`: what Amazon should show (the shelf less open orders, through the policy).
+//! - `desired`: what Amazon should show (the shelf less open orders, through the policy),
+//!   recomputed when a level, a mapping, or an order of any SKU made of one of its host items
+//!   changes.
 //! - `amazon` since `amazon_at` (Amazon's time): the last value Amazon was *seen* showing: read
 //!   back, said by a quantity notification, or a feed's accepted value as of its processing end.
 //!   A patch Amazon accepted is not a value seen: Amazon applies it later, or never.
 //! - `patch_sent` at `patch_sent_at`: a value sent (noted before it goes out) and not seen
-//!   landing yet. It is seen landing when a read or a notification shows it, or when a read
-//!   finds the listing changed (`lastUpdatedDate`) since the read before it went out
-//!   (`listing_updated`; without that read: showing more than `amazon`), and no more than it; then what Amazon
-//!   took counts from the listing's change (else from `patch_sent_at`, never before
-//!   `amazon_at`). A value not seen landing within
-//!   `UNSEEN_HORIZON` puts the SKU out of step: it is read, and sent again if it never landed.
+//!   landing yet. It is seen landing when a notification shows it, or when a read finds the
+//!   listing changed (`lastUpdatedDate`) since the read before it went out (`listing_updated`;
+//!   without that read: a read showing it, or showing more than `amazon`), and no more than
+//!   it; then what Amazon took counts from the listing's change (else from `patch_sent_at`,
+//!   never before `amazon_at`). A read showing it with the date unchanged is orders taking the
+//!   units down to it. `patch_before`: the value sent before it and not seen landing then;
+//!   Amazon applies a SKU's submissions in order, so a change showing exactly that value is
+//!   it landing (were both landed and an order took exactly the difference, those units show
+//!   until the order is seen); a change showing less than both counts from `patch_sent`, the
+//!   side that holds more (it may hold units no order explains until `UNSEEN_HORIZON`). A
+//!   value not seen landing within `UNSEEN_HORIZON` puts the SKU out of step: it is read, and
+//!   sent again if it never landed.
 //! - `pushed_for`: the `desired` the last accepted push was computed for; the SKU is in step
-//!   while `pushed_for = desired` and nothing below asks for a read.
+//!   while `pushed_for = desired` and nothing below asks for a read. Without it (an order
+//!   seen, a hold or a sent value expired), `amazon = desired` is in step only with nothing
+//!   sent and not seen landing: a sent value may have landed over `amazon`.
 //! - `amazon_takes`: stretches between two values seen, each with the units Amazon took in it
 //!   (orders). A stretch starts at the value seen last (a sent value once seen landing) and
 //!   ends at a read or a notification; each is kept once, and dropped after `UNSEEN_HORIZON`.
@@ -52,12 +62,13 @@ pub const BULK_CHANGE: usize = 50;
 const AUTO_BUFFER: i64 = -1;
 
 /// SKUs whose quantity on Amazon is not (known to be) in step with what they should show: the
-/// last push was made for another value, nothing was pushed and Amazon shows another, an
-/// order seen since shows Amazon took units after its last known value, or the handling time
-/// asked for was not accepted with a quantity yet. (The index `skus_out_of_step` has the same
-/// condition.)
+/// last push was made for another value, nothing was pushed and Amazon shows another (or a
+/// value sent may have landed over the one it was seen showing), an order seen since shows
+/// Amazon took units after its last known value, or the handling time asked for was not
+/// accepted with a quantity yet. (The index `skus_out_of_step` has the same condition.)
 const OUT_OF_STEP: &str = "fba = 0 AND desired IS NOT NULL
      AND (amazon IS NULL OR desired <> COALESCE(pushed_for, amazon) OR recheck_after IS NOT NULL
+          OR (pushed_for IS NULL AND patch_sent IS NOT NULL)
           OR (handling_days IS NOT NULL AND (handling_sent IS NULL OR handling_days <> handling_sent)))";
 
 fn buffer_to_db(b: Option<Buffer>) -> Option<i64> {
@@ -88,7 +99,14 @@ pub struct Known {
     pub patch_sent: Option<(i64, String)>,
     /// The listing's `lastUpdatedDate` when it was read before that value went out.
     pub listing_updated: Option<String>,
+    /// A value sent before that one and not seen landing when it went out: Amazon applies a
+    /// SKU's submissions in order, so it may land first.
+    pub sent_before: Option<i64>,
 }
+
+/// A value going out for a SKU (`Store::note_sent`): the SKU, the quantity, the listing's
+/// `lastUpdatedDate` read just before, and the value sent before it not seen landing.
+pub type Sent<'a> = (&'a str, i64, Option<DateTime<Utc>>, Option<i64>);
 
 /// A quantity Amazon accepted for a SKU.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -404,8 +422,9 @@ impl Store {
     /// Puts out of step every SKU last pushed with units held back for orders not seen, once
     /// all the stretches that held them are older than `UNSEEN_HORIZON` (at `now`, Amazon's
     /// time): their orders are visible by then, so it is pushed again without them. So too a
-    /// SKU whose patch Amazon accepted that long ago and nothing showed landing: it is read,
-    /// and sent again if it never landed.
+    /// SKU whose patch Amazon accepted that long ago and nothing showed landing: it is read
+    /// (also when the shelf is back at the last value seen, which the patch may have landed
+    /// over), and sent again if it never landed.
     pub fn release_expired_holds(&self, now: DateTime<Utc>) -> Result<()> {
         let conn = self.conn();
         let horizon = ts(now - UNSEEN_HORIZON);
@@ -415,6 +434,8 @@ impl Store {
                    AND NOT EXISTS (SELECT 1 FROM amazon_takes t WHERE t.sku = skus.sku AND t.until >= ?1)",
         )?
         .execute([&horizon])?;
+        // Out of step even where the shelf is back at the last value seen: the value sent may
+        // have landed over it unseen (`OUT_OF_STEP`).
         conn.prepare_cached(
             "UPDATE skus SET pushed_for = NULL WHERE patch_sent IS NOT NULL AND pushed_for IS NOT NULL
                AND in_flight_feed IS NULL AND patch_sent_at < ?1",
@@ -573,7 +594,8 @@ impl Store {
                 return Ok(false);
             }
             tx.prepare_cached(
-                "UPDATE skus SET amazon = ?2, amazon_at = ?3, patch_sent = NULL, patch_sent_at = NULL WHERE sku = ?1",
+                "UPDATE skus SET amazon = ?2, amazon_at = ?3, patch_sent = NULL, patch_sent_at = NULL, patch_before = NULL
+                 WHERE sku = ?1",
             )?
             .execute(params![sku, quantity, at_text])?;
             tx.commit()?;
@@ -638,7 +660,8 @@ impl Store {
             }
             Err(e) => {
                 tx.execute(
-                    "UPDATE skus SET attempts = attempts + 1, last_error = ?2, patch_sent = NULL, patch_sent_at = NULL
+                    "UPDATE skus SET attempts = attempts + 1, last_error = ?2, patch_sent = NULL, patch_sent_at = NULL,
+                         patch_before = NULL
                      WHERE sku = ?1",
                     params![sku, e],
                 )?;
@@ -726,7 +749,8 @@ impl Store {
             tx.execute(
                 "UPDATE skus SET attempts = attempts + 1, last_error = ?2,
                      patch_sent = CASE WHEN patch_sent = ?3 THEN NULL ELSE patch_sent END,
-                     patch_sent_at = CASE WHEN patch_sent = ?3 THEN NULL ELSE patch_sent_at END
+                     patch_sent_at = CASE WHEN patch_sent = ?3 THEN NULL ELSE patch_sent_at END,
+                     patch_before = CASE WHEN patch_sent = ?3 THEN NULL ELSE patch_before END
                  WHERE sku = ?1",
                 params![m.sku, e, m.quantity],
             )?;
@@ -748,7 +772,8 @@ impl Store {
         Ok(self
             .conn()
             .prepare_cached(
-                "SELECT amazon, amazon_at, patch_sent, patch_sent_at, listing_updated FROM skus WHERE sku = ?1",
+                "SELECT amazon, amazon_at, patch_sent, patch_sent_at, listing_updated, patch_before
+                 FROM skus WHERE sku = ?1",
             )?
             .query_row([sku], |r| {
                 let sent: Option<i64> = r.get(2)?;
@@ -758,6 +783,7 @@ impl Store {
                     amazon_at: r.get(1)?,
                     patch_sent: sent.zip(sent_at),
                     listing_updated: r.get(4)?,
+                    sent_before: r.get(5)?,
                 })
             })
             .optional()?)
@@ -767,21 +793,20 @@ impl Store {
     /// `sent_at`): if the process dies before the outcome is recorded (a lost patch answer, a
     /// feed created but never recorded), the next read that finds Amazon showing one takes it
     /// for the push's own work, not for units sold.
-    /// Each entry: the SKU, the quantity sent, and the listing's `lastUpdatedDate` as read
-    /// just before (a later one shows a submission landed since).
-    pub fn note_sent(
-        &self,
-        sent: &[(&str, i64, Option<DateTime<Utc>>)],
-        sent_at: DateTime<Utc>,
-    ) -> Result<()> {
+    /// Each entry: the SKU, the quantity sent, the listing's `lastUpdatedDate` as read just
+    /// before (a later one shows a submission landed since), and the value sent before it that
+    /// the read did not see landing (it may land first).
+    pub fn note_sent(&self, sent: &[Sent<'_>], sent_at: DateTime<Utc>) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let mut note = tx.prepare_cached(
-            "UPDATE skus SET patch_sent = ?2, patch_sent_at = ?3, listing_updated = ?4 WHERE sku = ?1",
+            "UPDATE skus SET patch_sent = ?2, patch_sent_at = ?3, listing_updated = ?4,
+                 patch_before = CASE WHEN patch_sent = ?2 AND patch_sent = ?5 THEN patch_before ELSE ?5 END
+             WHERE sku = ?1",
         )?;
         let at = ts(sent_at);
-        for (sku, quantity, updated) in sent {
-            note.execute(params![sku, quantity, at, updated.map(ts)])?;
+        for (sku, quantity, updated, before) in sent {
+            note.execute(params![sku, quantity, at, updated.map(ts), before])?;
         }
         drop(note);
         tx.commit()?;
@@ -899,6 +924,25 @@ pub(super) fn recompute<'a>(
         }
     }
     Ok(changed)
+}
+
+/// `skus` and every SKU sharing a host item with one of them: an order of one takes units
+/// every other SKU made of that item can no longer show.
+pub(super) fn sharing_items(
+    tx: &Tx<'_>,
+    skus: &std::collections::BTreeSet<String>,
+) -> Result<std::collections::BTreeSet<String>> {
+    let mut sharing = tx.prepare_cached(
+        "SELECT DISTINCT o.sku FROM sku_components c JOIN sku_components o ON o.host_item = c.host_item
+         WHERE c.sku = ?1",
+    )?;
+    let mut out = skus.clone();
+    for sku in skus {
+        for other in sharing.query_map([sku], |r| r.get::<_, String>(0))? {
+            out.insert(other?);
+        }
+    }
+    Ok(out)
 }
 
 /// Keeps the located levels, and gives each item's level for Amazon: as reported, or the sum
@@ -1183,7 +1227,8 @@ fn accept(
     match value.seen {
         Seen::Shown => tx.prepare_cached(
             "UPDATE skus SET amazon = ?2, amazon_at = ?3, pushed_for = ?4, bulk = 0, attempts = 0, last_error = NULL,
-                 patch_sent = NULL, patch_sent_at = NULL, handling_sent = COALESCE(?6, handling_sent),
+                 patch_sent = NULL, patch_sent_at = NULL, patch_before = NULL,
+                 handling_sent = COALESCE(?6, handling_sent),
                  recheck_after = CASE WHEN recheck_after < ?5 THEN NULL ELSE recheck_after END
              WHERE sku = ?1",
         )?

@@ -4,7 +4,9 @@
 
 pub mod cc;
 
+use sellsync::model::StockLevel;
 use sellsync::Engine;
+use sellsync_emulator::settings::SettingsChange;
 use sellsync_emulator::{Config as EmuConfig, Emulator, ListingSeed, OrderSeed, Seller};
 use std::time::Duration;
 
@@ -53,6 +55,17 @@ pub fn open(emu: &Emulator, dir: &tempfile::TempDir, extra: &str) -> Engine {
     let store = dir.path().join("store.sqlite");
     let config = sellsync::Config::from_json(&config_json(emu, &store, extra)).expect("config");
     Engine::open(config).expect("engine opens")
+}
+
+/// Opens the library on `emu` with a store in `dir`, its clock following the emulator's.
+pub fn open_on_clock(
+    emu: &std::sync::Arc<Emulator>,
+    dir: &tempfile::TempDir,
+    extra: &str,
+) -> Engine {
+    let store = dir.path().join("store.sqlite");
+    let config = sellsync::Config::from_json(&config_json(emu, &store, extra)).expect("config");
+    Engine::open_with_clock(config, std::sync::Arc::new(EmuClock(emu.clone()))).expect("open")
 }
 
 /// Seeds `n` listings `SKU-0000..` with `quantity` each.
@@ -117,6 +130,14 @@ pub fn events(engine: &Engine) -> Vec<serde_json::Value> {
     out
 }
 
+/// The host's on-hand quantity of one item.
+pub fn level(item: &str, on_hand: i64) -> StockLevel {
+    StockLevel {
+        host_item: item.into(),
+        on_hand,
+    }
+}
+
 /// A SKU made of one unit of one host item.
 pub fn one_to_one(sku: &str, item: &str) -> sellsync::model::SkuMapping {
     sellsync::model::SkuMapping {
@@ -147,6 +168,26 @@ pub fn settle(emu: &Emulator, engine: &Engine) -> u32 {
             "stock did not settle: {c:?}, {landing} accepted changes not applied"
         );
         std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Patches Amazon accepts from now on land only when the test says so (`land_now`).
+pub fn hold_landing(emu: &Emulator) {
+    emu.control()
+        .set_settings(SettingsChange {
+            listing_apply_min_seconds: Some(1e6),
+            listing_apply_max_seconds: Some(1e6),
+            ..Default::default()
+        })
+        .unwrap();
+}
+
+/// Patches land 5 to 120 s (scaled) after Amazon accepts them, as on Amazon.
+pub fn amazon_landing() -> SettingsChange {
+    SettingsChange {
+        listing_apply_min_seconds: Some(5.0),
+        listing_apply_max_seconds: Some(120.0),
+        ..Default::default()
     }
 }
 

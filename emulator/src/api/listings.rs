@@ -332,7 +332,10 @@ pub fn patch(ctx: &mut Ctx<'_>) -> Reply {
             settings.listing_apply_min_seconds,
             settings.listing_apply_max_seconds,
         );
-        if hi <= 0.0 {
+        if ctx.fault == Some(crate::faults::FaultKind::PatchUnapplied) {
+            ctx.world.landing.lose(key);
+        } else if hi <= 0.0 {
+            ctx.world.landing.applied(&key);
             let mut next = next.clone();
             next.last_updated = now;
             ctx.world
