@@ -22,6 +22,7 @@ use rand::{Rng, SeedableRng};
 use sellsync::engine::{FLOW_ORDERS, FLOW_STOCK};
 use sellsync::model::{Buffer, Component, SkuMapping};
 use sellsync::Engine;
+use sellsync_emulator::settings::SettingsChange;
 use sellsync_emulator::{Emulator, Fault, FaultKind, OrderSeed};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -36,9 +37,9 @@ const CASES: u64 = 200;
 const STEP_APART: chrono::Duration = chrono::Duration::seconds(3);
 /// The longest the clock moves without an orders pass.
 const ORDERS_SEEN_WITHIN: chrono::Duration = chrono::Duration::minutes(15);
-/// How long an order takes to show in order searches (they end two minutes before Amazon's
-/// time), with a margin.
-const ORDERS_VISIBLE: chrono::Duration = chrono::Duration::seconds(150);
+/// How long an order takes to show in order searches: Amazon's search lag (up to 120 s here)
+/// and the two minutes before Amazon's time where searches end, with a margin.
+const ORDERS_VISIBLE: chrono::Duration = chrono::Duration::seconds(260);
 
 /// A SKU of a case: its components (host item, units each) and its buffer.
 #[derive(Debug, Clone)]
@@ -194,6 +195,15 @@ impl Case {
     /// each item (in the order items first appear), in step, with Amazon's landing held.
     fn open(skus: Vec<Sku>, amazon: &[i64], on_hand: &[i64]) -> Result<Case, String> {
         let emu = Arc::new(emulator(1000.0));
+        // Orders show in searches 5 to 120 s late, none hours late: the accounting drops a hold
+        // after the hour in which every order is taken to be visible (tests/search_lag.rs has
+        // the hours-late ones).
+        emu.control()
+            .set_settings(SettingsChange {
+                order_search_late_rate: Some(0.0),
+                ..Default::default()
+            })
+            .map_err(|e| format!("settings: {e}"))?;
         let names: Vec<String> = skus.iter().map(|s| s.name.to_string()).collect();
         for (name, q) in names.iter().zip(amazon) {
             seed_skus(&emu, std::slice::from_ref(name), *q, false);
