@@ -532,3 +532,28 @@ fn a_value_landed_unseen_is_replaced_after_an_order_is_seen() {
     settle(&emu, &engine);
     assert_eq!(emu.control().quantity("MUG"), Some(6));
 }
+
+/// Without read-back a value sent is still read once to see it land: else, never seen
+/// landing, it would be sent again every hour, for ever (under Amazon's landing delay).
+#[test]
+fn without_read_back_a_value_sent_is_seen_landing_and_not_sent_again_every_hour() {
+    let emu = std::sync::Arc::new(emulator(1000.0));
+    seed_skus(&emu, &["MUG".into()], 2, false);
+    let dir = tempdir();
+    let engine = open_on_clock(&emu, &dir, r#","stock": {"read_back": false}"#);
+    engine.sku_map(&[one_to_one("MUG", "4711")]).unwrap();
+    engine.stock_set(&[level("4711", 9)]).unwrap();
+    settle(&emu, &engine);
+    assert_eq!(emu.control().quantity("MUG"), Some(9));
+    let patches = emu.control().count("patchListingsItem", 200);
+    for _ in 0..3 {
+        emu.control().advance(chrono::Duration::minutes(61));
+        settle(&emu, &engine);
+    }
+    assert_eq!(emu.control().quantity("MUG"), Some(9));
+    assert_eq!(
+        emu.control().count("patchListingsItem", 200),
+        patches,
+        "the value landed: nothing to send again"
+    );
+}

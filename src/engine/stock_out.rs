@@ -281,13 +281,14 @@ pub async fn run_feeds(core: &Core) -> Result<Report> {
 /// held back.
 async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
     // A SKU last at zero cannot have sold since (unless a value sent for it may have landed);
-    // a comma would split the identifiers. Without
-    // read-back, only what notifications said Amazon took is held.
+    // a comma would split the identifiers. Without read-back, only a SKU with a value sent and
+    // not seen landing is read, to see it land (else it would be sent again after the hour,
+    // and again), and only what notifications said Amazon took is held.
+    let read_back = core.config.stock.read_back;
     let skus: Vec<String> = pushes
         .iter()
         .filter(|p| {
-            core.config.stock.read_back
-                && (p.amazon.is_some_and(|a| a > 0) || p.sent.is_some())
+            ((read_back && p.amazon.is_some_and(|a| a > 0)) || p.sent.is_some())
                 && !p.sku.contains(',')
         })
         .map(|p| p.sku.clone())
@@ -387,7 +388,9 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
             Some(_) => core.store.unseen_units(&p.sku, None, now)?.0,
             None => 0,
         };
-        let (unseen, took) = core.store.unseen_units(&p.sku, read, now)?;
+        let (unseen, took) = core
+            .store
+            .unseen_units(&p.sku, read.filter(|_| read_back), now)?;
         p.send = (p.desired - unseen).max(0);
         if shown.is_some() {
             let counts = &core.read_backs;
