@@ -612,12 +612,16 @@ pub unsafe extern "C" fn sellsync_metrics(
 
 /// Counts of orders, stock and every queue in `*state_json` (free it with
 /// sellsync_string_free): `{"orders": {"total", "pending", "waiting_for_host", "acknowledged"},
-/// "stock": {"skus", "out_of_step", "in_flight", "open_feeds"}, "queues": {"shipments_queued",
+/// "stock": {"skus", "out_of_step", "in_flight", "open_feeds", "read_back": {"skus", "lowered",
+/// "already_shown", "saw_landing", "idle"}}, "queues": {"shipments_queued",
 /// "shipments_uncertain", "shipments_failed", "adjustments_queued", "adjustments_in_feeds",
 /// "adjustments_failed", "skus_parked", "events_unread", "events_dropped"}, "privacy":
 /// {"rotation_pending"}}` (`events_unread`: events not acknowledged yet; `events_dropped`:
 /// dropped unacknowledged, see sellsync_event_next; `rotation_pending`: a key rotation is still
-/// sealing buyer data again, so `privacy.previous_key` must stay in the configuration).
+/// sealing buyer data again, so `privacy.previous_key` must stay in the configuration;
+/// `read_back`: since the handle opened, SKUs whose Amazon quantity was read before a push, and
+/// of them those whose read lowered the value sent, found Amazon already showing it, saw a
+/// value sent earlier land, or did none of these).
 #[no_mangle]
 pub unsafe extern "C" fn sellsync_state(
     h: *mut SellSync,
