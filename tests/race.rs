@@ -507,6 +507,46 @@ fn the_earlier_of_two_values_landing_is_not_taken_for_the_later_one() {
     );
 }
 
+/// Two values sent, the earlier landed and an order took more than the difference: Amazon shows
+/// less than both, and the later value may still land over it. It is sent again rather than
+/// taken for landed, so what lands last is the shelf.
+#[test]
+fn a_value_that_may_still_land_over_what_amazon_shows_is_sent_again() {
+    let (emu, _dir, engine) = mug_in_step(2, 2);
+    hold_landing(&emu);
+    for on_hand in [6, 5] {
+        engine.stock_set(&[level("4711", on_hand)]).unwrap();
+        engine.sync_now(2, SYNC).unwrap();
+    }
+    emu.control().land_first();
+    assert_eq!(
+        emu.control().quantity("MUG"),
+        Some(6),
+        "the 5 is still to land"
+    );
+    // A buyer takes all 6; the shop sees the order and reports its shelf: nothing left.
+    emu.control()
+        .place_orders(&OrderSeed {
+            lines: vec![("MUG".into(), 6)],
+            search_lag_seconds: Some(0.0),
+            ..Default::default()
+        })
+        .unwrap();
+    emu.control().advance(chrono::Duration::minutes(3));
+    engine.sync_now(1, SYNC).unwrap();
+    engine.sync_now(1, SYNC).unwrap();
+    assert_eq!(drain(&engine).len(), 1);
+    engine.stock_set(&[level("4711", 0)]).unwrap();
+    engine.sync_now(2, SYNC).unwrap();
+    emu.control().land_now();
+    landed(&emu);
+    assert_eq!(
+        emu.control().quantity("MUG"),
+        Some(0),
+        "the 5 landed after the read: the shelf's 0 must land after it"
+    );
+}
+
 /// A value that landed unseen stays what Amazon shows after an order is seen: when the shelf
 /// then comes to the value Amazon was last seen showing, the landed value is replaced.
 #[test]

@@ -360,13 +360,22 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
             .zip(known.as_ref().and_then(|k| k.patch_sent.clone()))
             .filter(|(b, (sent, _))| b != sent)
             .map(|(b, (_, sent_at))| (b, sent_at));
+        let sent_before = known.as_ref().and_then(|k| k.sent_before);
         let landed = known.and_then(|k| k.patch_sent).filter(|(sent, _)| {
             before_landed.is_none()
                 && ((shown == Some(*sent) && (changed_since || !dated))
                     || ((changed_since || risen) && shown.is_some_and(|q| q <= *sent)))
         });
         let saw_landing = landed.is_some() || before_landed.is_some();
-        if landed.is_some() {
+        // Amazon showing less than both the value sent and the one sent before it may be the
+        // earlier one landing and orders taking more: the value sent may still land over what
+        // is shown, so it is not taken for landed when deciding whether to send (the side that
+        // holds more still counts for the units held), and the value goes out again: Amazon
+        // applies a SKU's submissions in order, so the newest lands last.
+        let may_still_land = landed.as_ref().is_some_and(|(sent, _)| {
+            shown != Some(*sent) && sent_before.is_some_and(|b| b != *sent)
+        });
+        if landed.is_some() && !may_still_land {
             p.sent = None;
         }
         let read = match (

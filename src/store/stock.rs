@@ -19,7 +19,9 @@
 //!   Amazon applies a SKU's submissions in order, so a change showing exactly that value is
 //!   it landing (were both landed and an order took exactly the difference, those units show
 //!   until the order is seen); a change showing less than both counts from `patch_sent`, the
-//!   side that holds more (it may hold units no order explains until `UNSEEN_HORIZON`). A
+//!   side that holds more (it may hold units no order explains until `UNSEEN_HORIZON`), and
+//!   since `patch_sent` may still land over it, the SKU's value goes out again (it lands
+//!   last). A
 //!   value not seen landing within `UNSEEN_HORIZON` puts the SKU out of step: it is read, and
 //!   sent again if it never landed.
 //! - `pushed_for`: the `desired` the last accepted push was computed for; the SKU is in step
