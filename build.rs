@@ -43,7 +43,10 @@ fn version_resource() {
         .replace("@MINOR@", &env("CARGO_PKG_VERSION_MINOR"))
         .replace("@PATCH@", &env("CARGO_PKG_VERSION_PATCH"))
         .replace("@VERSION@", &env("CARGO_PKG_VERSION"))
-        .replace("@DESCRIPTION@", &env("CARGO_PKG_DESCRIPTION").replace('"', "'"))
+        .replace(
+            "@DESCRIPTION@",
+            &env("CARGO_PKG_DESCRIPTION").replace('"', "'"),
+        )
         .replace("@LICENSE@", &env("CARGO_PKG_LICENSE"));
     let out = PathBuf::from(env("OUT_DIR"));
     let source = out.join("sellsync.rc");
