@@ -20,6 +20,8 @@ pub mod model;
 pub mod safety_stock;
 pub mod secret;
 pub mod store;
+#[cfg(windows)]
+pub mod win32;
 
 pub use config::Config;
 pub use engine::Engine;

@@ -14,9 +14,13 @@
  *   nulls       every export with each pointer argument NULL in turn; prints "null-checked NAME"
  *   threads     8 threads on one handle; close while a thread waits in sellsync_event_next
  *   callback    event callback that calls back into the library; free_user exactly once
- *   fork        an inherited handle in a forked child answers SELLSYNC_ERR_FORKED
+ *   fork        an inherited handle in a forked child answers SELLSYNC_ERR_FORKED (not on
+ *               Windows, which has no fork: a child process never shares the parent's handle)
  *   stock       map SKUs (single, 6-pack, kit), set stock, misuse, sync until a feed is read back
  *   ship        take every order, confirm its shipment, misuse, sync until all are at Amazon
+ *   acl         Windows only: the store, its -wal and -shm files and the key file are owner
+ *               only (a protected DACL allowing the process's user alone), and a store and key
+ *               file loosened while closed are owner only again after the next open
  */
 #define _POSIX_C_SOURCE 200809L
 #include "sellsync.h"
@@ -25,9 +29,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef _WIN32
+#include <windows.h>
+#include <aclapi.h>
+#else
+#include <sys/wait.h>
+#endif
 
 extern int second_translation_unit_status_ok(void);
 
@@ -616,6 +625,7 @@ static int mode_callback(const char *config) {
     return 0;
 }
 
+#ifndef _WIN32
 static int mode_fork(const char *config) {
     SellSync *h = open_handle(config);
     pid_t pid = fork();
@@ -636,6 +646,7 @@ static int mode_fork(const char *config) {
     printf("fork ok\n");
     return 0;
 }
+#endif
 
 static int mode_stock(const char *config) {
     SellSync *h = open_handle(config);
@@ -724,6 +735,110 @@ static int mode_ship(const char *config) {
     return 0;
 }
 
+#ifdef _WIN32
+/* The store_path of the configuration, with its JSON escapes \\ and \" only, as UTF-16. */
+static void store_path_w(const char *config, const char *suffix, wchar_t *out, int cap) {
+    const char *p = strstr(config, "\"store_path\"");
+    CHECK(p != NULL);
+    p += strlen("\"store_path\"");
+    while (*p == ' ' || *p == ':') p++;
+    CHECK(*p++ == '"');
+    char utf8[1024];
+    size_t n = 0;
+    for (; *p != '\0' && *p != '"' && n + 1 < sizeof utf8; p++) {
+        if (*p == '\\') p++;
+        utf8[n++] = *p;
+    }
+    utf8[n] = '\0';
+    CHECK(strlen(utf8) + strlen(suffix) + 1 < sizeof utf8);
+    strcat(utf8, suffix);
+    CHECK(MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, utf8, -1, out, cap) > 0);
+}
+
+/* The process's user, as its token names it (a static buffer). */
+static PSID process_user(void) {
+    static union { TOKEN_USER user; char bytes[256]; } buf;
+    HANDLE token;
+    DWORD len = 0;
+    CHECK(OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token));
+    CHECK(GetTokenInformation(token, TokenUser, &buf, sizeof buf, &len));
+    CloseHandle(token);
+    return buf.user.User.Sid;
+}
+
+/* 1 when the file's DACL is protected and has exactly one entry: full access for the user. */
+static int owner_only(const wchar_t *path) {
+    PACL dacl = NULL;
+    PSECURITY_DESCRIPTOR sd = NULL;
+    DWORD rc = GetNamedSecurityInfoW(path, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, NULL, NULL,
+                                     &dacl, NULL, &sd);
+    if (rc != ERROR_SUCCESS) {
+        fprintf(stderr, "GetNamedSecurityInfoW(%ls): %lu\n", path, (unsigned long)rc);
+        exit(1);
+    }
+    SECURITY_DESCRIPTOR_CONTROL control = 0;
+    DWORD revision = 0;
+    CHECK(GetSecurityDescriptorControl(sd, &control, &revision));
+    int ok = dacl != NULL && (control & SE_DACL_PROTECTED) && dacl->AceCount == 1;
+    if (ok) {
+        ACCESS_ALLOWED_ACE *ace = NULL;
+        CHECK(GetAce(dacl, 0, (void **)&ace));
+        ok = ace->Header.AceType == ACCESS_ALLOWED_ACE_TYPE &&
+             (ace->Mask & FILE_ALL_ACCESS) == FILE_ALL_ACCESS &&
+             EqualSid((PSID)&ace->SidStart, process_user());
+    }
+    LocalFree(sd);
+    return ok;
+}
+
+/* Gives the file a DACL that others may read, inherited from its folder's as well. */
+static void loosen(const wchar_t *path) {
+    EXPLICIT_ACCESS_W everyone;
+    memset(&everyone, 0, sizeof everyone);
+    everyone.grfAccessPermissions = GENERIC_READ;
+    everyone.grfAccessMode = GRANT_ACCESS;
+    everyone.Trustee.TrusteeForm = TRUSTEE_IS_NAME;
+    everyone.Trustee.TrusteeType = TRUSTEE_IS_WELL_KNOWN_GROUP;
+    everyone.Trustee.ptstrName = L"EVERYONE";
+    PACL acl = NULL;
+    CHECK(SetEntriesInAclW(1, &everyone, NULL, &acl) == ERROR_SUCCESS);
+    CHECK(SetNamedSecurityInfoW((LPWSTR)path, SE_FILE_OBJECT,
+                                DACL_SECURITY_INFORMATION | UNPROTECTED_DACL_SECURITY_INFORMATION,
+                                NULL, NULL, acl, NULL) == ERROR_SUCCESS);
+    LocalFree(acl);
+    CHECK(!owner_only(path));
+}
+
+static int mode_acl(const char *config) {
+    static const char *files[] = {"", "-wal", "-shm", ".key"};
+    wchar_t path[4][1024];
+    for (int i = 0; i < 4; i++) store_path_w(config, files[i], path[i], 1024);
+    SellSync *h = open_handle(config);
+    CHECK(sellsync_sync_now(h, SELLSYNC_FLOW_ORDERS) == SELLSYNC_OK);
+    printf("taken %d\n", take_orders(h, 1, 0));
+    for (int i = 0; i < 4; i++) {
+        if (!owner_only(path[i])) {
+            fprintf(stderr, "not owner only: %ls\n", path[i]);
+            return 1;
+        }
+        printf("owner only: store%s\n", files[i]);
+    }
+    CHECK(sellsync_close(h) == SELLSYNC_OK);
+    loosen(path[0]);
+    loosen(path[3]);
+    h = open_handle(config);
+    for (int i = 0; i < 4; i++) {
+        if (GetFileAttributesW(path[i]) != INVALID_FILE_ATTRIBUTES && !owner_only(path[i])) {
+            fprintf(stderr, "loosened, opened and still not owner only: %ls\n", path[i]);
+            return 1;
+        }
+    }
+    CHECK(sellsync_close(h) == SELLSYNC_OK);
+    printf("acl ok\n");
+    return 0;
+}
+#endif
+
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: harness MODE CONFIG_JSON_FILE\n");
@@ -742,9 +857,14 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[1], "nulls") == 0) rc = mode_nulls(config);
     else if (strcmp(argv[1], "threads") == 0) rc = mode_threads(config);
     else if (strcmp(argv[1], "callback") == 0) rc = mode_callback(config);
+#ifndef _WIN32
     else if (strcmp(argv[1], "fork") == 0) rc = mode_fork(config);
+#endif
     else if (strcmp(argv[1], "stock") == 0) rc = mode_stock(config);
     else if (strcmp(argv[1], "ship") == 0) rc = mode_ship(config);
+#ifdef _WIN32
+    else if (strcmp(argv[1], "acl") == 0) rc = mode_acl(config);
+#endif
     free(config);
     return rc;
 }

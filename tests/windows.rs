@@ -1,0 +1,378 @@
+//! sellsync.dll under Wine: the C harness (tests/c/harness.c) in its modes and the shortest
+//! host (examples/hello.c), built with MinGW-w64 against the Windows package that
+//! `scripts/build-windows` lays out and run under Wine against the emulator on loopback, as a
+//! Windows till would run them. Each store lies in a folder whose name is not ASCII, given in
+//! the configuration as a Windows path (`Z:\...`, Wine's drive for `/`).
+//!
+//! `scripts/test-windows` runs these tests: it builds the package and names it and Wine in
+//! `SELLSYNC_WINDOWS_PACKAGE`, `SELLSYNC_WINE` and `WINEPREFIX`. Plain `cargo test` skips them
+//! (ignored). The harness's `fork` mode has no Windows meaning and is not built there; its
+//! `acl` mode, which reads the files' DACLs back, cannot pass under Wine, which keeps no ACLs
+//! (it maps a DACL onto Unix permission bits and reports one made from them, never protected),
+//! and is for a real Windows machine.
+
+mod common;
+
+use common::*;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+const WHY: &str = "needs the Windows package and Wine: run scripts/test-windows";
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: {WHY}"))
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The folder of the Windows programs: sellsync.dll beside the harness and both builds of
+/// hello, compiled once per test run.
+fn programs() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let package = PathBuf::from(env("SELLSYNC_WINDOWS_PACKAGE"));
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("windows-programs");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(package.join("sellsync.dll"), dir.join("sellsync.dll"))
+            .unwrap_or_else(|e| panic!("{}: {e}", package.display()));
+        let include = package.join("include");
+        // What an MSVC user's `lib /def:sellsync.def` makes, made here with MinGW's dlltool.
+        let def_lib = dir.join("sellsync.lib");
+        run(Command::new("x86_64-w64-mingw32-dlltool")
+            .arg("-d")
+            .arg(package.join("sellsync.def"))
+            .arg("-l")
+            .arg(&def_lib));
+        for (exe, sources, import) in [
+            (
+                "harness.exe",
+                &["tests/c/harness.c", "tests/c/second.c"][..],
+                package.join("libsellsync.dll.a"),
+            ),
+            (
+                "hello.exe",
+                &["examples/hello.c"][..],
+                package.join("libsellsync.dll.a"),
+            ),
+            ("hello-def.exe", &["examples/hello.c"][..], def_lib.clone()),
+        ] {
+            // Static C runtime parts (winpthreads): the programs need only sellsync.dll.
+            run(Command::new("x86_64-w64-mingw32-gcc")
+                .current_dir(root())
+                .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-O1", "-static"])
+                .arg("-I")
+                .arg(&include)
+                .args(sources)
+                .arg(&import)
+                .arg("-lpthread")
+                .arg("-o")
+                .arg(dir.join(exe)));
+        }
+        dir
+    })
+}
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs a Windows program of `programs()` under Wine: its exit code, stdout and stderr.
+fn wine(exe: &str, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env("SELLSYNC_WINE"))
+        .arg(programs().join(exe))
+        .args(args)
+        .env("WINEPREFIX", env("WINEPREFIX"))
+        .env("WINEDEBUG", "-all")
+        .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
+        .env("DISPLAY", "")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run Wine: {e}"));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"),
+        String::from_utf8_lossy(&out.stderr).replace("\r\n", "\n"),
+    )
+}
+
+/// The path a Windows program under Wine names `p` by.
+fn windows_path(p: &Path) -> String {
+    format!("Z:{}", p.to_str().unwrap().replace('/', "\\"))
+}
+
+/// A folder name that is not ASCII (German umlauts and Japanese).
+const SHOP: &str = "Kasse \u{dc}mlaut \u{65e5}\u{672c}";
+
+struct Shop {
+    emu: sellsync_emulator::Emulator,
+    dir: tempfile::TempDir,
+    config: String,
+    placed: Vec<String>,
+}
+
+impl Shop {
+    fn new(orders: usize) -> Shop {
+        let emu = emulator(1000.0);
+        seed_listings(&emu, 40, 50);
+        let placed = place_orders(&emu, orders, false, None);
+        let dir = tempdir();
+        let shop = dir.path().join(SHOP);
+        std::fs::create_dir(&shop).unwrap();
+        let store = windows_path(&shop.join("store.sqlite"));
+        let config = dir.path().join("config.json");
+        std::fs::write(
+            &config,
+            config_json_with(&emu, &format!(r#""store_path": {store:?}"#), ""),
+        )
+        .unwrap();
+        let config = windows_path(&config);
+        Shop {
+            emu,
+            dir,
+            config,
+            placed,
+        }
+    }
+
+    /// Runs the harness in `mode`: exit code and what it printed (stdout, then stderr).
+    fn harness(&self, mode: &str) -> (i32, String) {
+        let (code, out, err) = wine("harness.exe", &[mode, &self.config]);
+        (code, format!("{out}{err}"))
+    }
+
+    fn store(&self) -> PathBuf {
+        self.dir.path().join(SHOP).join("store.sqlite")
+    }
+}
+
+fn taken(output: &str) -> usize {
+    output
+        .lines()
+        .find_map(|l| l.strip_prefix("taken "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no count in {output}"))
+}
+
+fn prefixed<'a>(output: &'a str, prefix: &str) -> HashSet<&'a str> {
+    output
+        .lines()
+        .filter_map(|l| l.strip_prefix(prefix))
+        .collect()
+}
+
+#[test]
+#[ignore = "needs the Windows package and Wine: run scripts/test-windows"]
+fn a_windows_host_takes_every_order_once_with_its_store_under_a_unicode_folder() {
+    let shop = Shop::new(60);
+    let (code, out) = shop.harness("flow");
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(taken(&out), shop.placed.len());
+    for file in ["store.sqlite", "store.sqlite.key"] {
+        let p = shop.dir.path().join(SHOP).join(file);
+        assert!(
+            p.exists(),
+            "{} made under the folder's own name",
+            p.display()
+        );
+    }
+    let (code, out) = shop.harness("take-all");
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(taken(&out), 0, "a second run finds nothing left to take");
+    assert!(shop.store().exists());
+}
+
+#[test]
+#[ignore = "needs the Windows package and Wine: run scripts/test-windows"]
+fn orders_a_dead_windows_process_took_come_back_and_acknowledged_ones_never_do() {
+    let shop = Shop::new(20);
+    let (code, out) = shop.harness("take-and-die");
+    assert_eq!(code, 3, "the first host dies on purpose: {out}");
+    let first: HashSet<String> = prefixed(&out, "id ")
+        .into_iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(first.len(), shop.placed.len());
+    let (code, out) = shop.harness("take-all");
+    assert_eq!(code, 0, "{out}");
+    let again: HashSet<String> = prefixed(&out, "id ")
+        .into_iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        again, first,
+        "the new process gets exactly the dead one's orders"
+    );
+    let (code, out) = shop.harness("take-all");
+    assert_eq!((code, taken(&out)), (0, 0), "{out}");
+}
+
+#[test]
+#[ignore = "needs the Windows package and Wine: run scripts/test-windows"]
+fn every_misuse_and_every_null_pointer_gets_a_clear_status_from_the_dll() {
+    let shop = Shop::new(3);
+    let (code, out) = shop.harness("misuse");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("misuse ok"), "{out}");
+    let (code, out) = shop.harness("nulls");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("nulls ok"), "{out}");
+    let checked = prefixed(&out, "null-checked ");
+    let symbols = std::fs::read_to_string(root().join("abi/symbols.txt")).unwrap();
+    for name in symbols.lines().filter(|l| l.starts_with("sellsync_")) {
+        assert!(checked.contains(name), "{name} was not NULL-checked: {out}");
+    }
+}
+
+#[test]
+#[ignore = "needs the Windows package and Wine: run scripts/test-windows"]
+fn eight_windows_threads_share_one_handle_and_the_event_callback_calls_back_in() {
+    let shop = Shop::new(120);
+    let (code, out) = shop.harness("threads");
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        taken(&out),
+        shop.placed.len(),
+        "each order taken by one thread"
+    );
+    let shop = Shop::new(5);
+    let (code, out) = shop.harness("callback");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("callback events"), "{out}");
+}
+
+#[test]
+#[ignore = "needs the Windows package and Wine: run scripts/test-windows"]
+fn a_windows_host_sets_stock_and_confirms_shipments_and_amazon_follows() {
+    let shop = Shop::new(0);
+    let (code, out) = shop.harness("stock");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("stock ok"), "{out}");
+    landed(&shop.emu);
+    let quantity = |sku: &str| shop.emu.control().quantity(sku);
+    assert_eq!(quantity("SKU-0000"), Some(13));
+    assert_eq!(quantity("SKU-0001"), Some(2), "13 units make two 6-packs");
+    assert_eq!(
+        quantity("SKU-0002"),
+        Some(2),
+        "the kit needs 2 of H2, of which there are 4"
+    );
+
+    let shop = Shop::new(15);
+    let (code, out) = shop.harness("ship");
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!("shipped {}", shop.placed.len())),
+        "{out}"
+    );
+    let state = shop.emu.control().state();
+    let ships = state["shipments"].as_array().unwrap();
+    assert_eq!(ships.len(), shop.placed.len());
+    assert!(ships
+        .iter()
+        .all(|s| s["confirmations"] == 1 && s["carrier_code"] == "DHL"));
+}
+
+#[test]
+#[ignore = "needs the Windows package and Wine: run scripts/test-windows"]
+fn events_a_dead_windows_process_took_come_back_and_acknowledged_ones_never_do() {
+    let shop = Shop::new(4);
+    let (code, out) = shop.harness("events-and-die");
+    assert_eq!(code, 4, "the first host dies on purpose: {out}");
+    let first: HashSet<String> = prefixed(&out, "seq ")
+        .into_iter()
+        .map(String::from)
+        .collect();
+    assert!(
+        first.len() >= 5,
+        "4 order.ready and a sync.completed: {out}"
+    );
+    let (code, out) = shop.harness("events-all");
+    assert_eq!(code, 0, "{out}");
+    let again: HashSet<String> = prefixed(&out, "seq ")
+        .into_iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(again, first);
+    let (code, out) = shop.harness("events-all");
+    assert_eq!(code, 0, "{out}");
+    assert!(prefixed(&out, "seq ").is_empty(), "{out}");
+}
+
+#[test]
+#[ignore = "needs the Windows package and Wine: run scripts/test-windows"]
+fn the_log_callback_gets_every_level_and_no_secret_and_without_it_nothing_is_printed() {
+    use sellsync_emulator::{Fault, FaultKind};
+    let fail_then_refuse = |emu: &sellsync_emulator::Emulator| {
+        emu.control().inject(Fault {
+            operation: "lwaToken".into(),
+            count: 8,
+            kind: FaultKind::Status { status: 503 },
+        });
+        emu.control().inject(Fault {
+            operation: "searchOrders".into(),
+            count: 1,
+            kind: FaultKind::ExpiredToken,
+        });
+    };
+    let shop = Shop::new(3);
+    fail_then_refuse(&shop.emu);
+    let (code, out) = shop.harness("log");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("syncs network error success"), "{out}");
+    let lines: Vec<(u8, &str)> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("log "))
+        .map(|l| {
+            let (level, text) = l.split_once(' ').unwrap();
+            (level.parse().unwrap(), text)
+        })
+        .collect();
+    for level in 1..=4 {
+        assert!(
+            lines.iter().any(|(l, _)| *l == level),
+            "no line at {level}: {out}"
+        );
+    }
+    let seller = sellsync_emulator::Seller::demo();
+    for (_, text) in &lines {
+        for secret in [
+            seller.client_secret.as_str(),
+            seller.refresh_token.as_str(),
+            "Atza|",
+        ] {
+            assert!(!text.contains(secret), "a secret in the log: {text}");
+        }
+    }
+    let shop = Shop::new(3);
+    fail_then_refuse(&shop.emu);
+    let (code, out, err) = wine("harness.exe", &["quiet", &shop.config]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.is_empty() && err.is_empty(), "printed: {out}{err}");
+}
+
+#[test]
+#[ignore = "needs the Windows package and Wine: run scripts/test-windows"]
+fn hello_links_through_either_import_library_and_takes_its_orders() {
+    let shop = Shop::new(4);
+    let version = env!("CARGO_PKG_VERSION");
+    // Both builds share one store: the second finds every order booked.
+    for (exe, expect) in [("hello.exe", 4), ("hello-def.exe", 0)] {
+        let (code, out, err) = wine(exe, &[&shop.config]);
+        assert_eq!(code, 0, "{exe}: {out}{err}");
+        assert!(
+            out.contains(&format!("took {expect} orders (sellsync {version})")),
+            "{exe}: {out}{err}"
+        );
+        assert_eq!(out.matches(" booked as POS-").count(), expect, "{out}");
+    }
+}
