@@ -1,4 +1,4 @@
-{ Pascal binding of sellsync (include/sellsync.h), for Delphi (2009 or newer) and Free Pascal
+{ Pascal binding of sellsync (include/sellsync.h), for Delphi (XE2 or newer) and Free Pascal
   (3.2 or newer, mode delphi).
 
   Two layers:
@@ -214,7 +214,8 @@ type
     constructor Create(const ConfigJson: UTF8String);
     { The configuration document read from a UTF-8 file. }
     constructor CreateFromFile(const FileName: string);
-    { Closes the handle if still open, never raising. }
+    { Closes the handle if still open, never raising; not inside a callback, where the
+      library refuses to close (use Close there, which raises ESellSyncInvalidState). }
     destructor Destroy; override;
     { sellsync_close; again after success does nothing. Raises ESellSyncInvalidState inside
       the event callback (the handle stays open). }
