@@ -1,16 +1,17 @@
 //! The README's shortest programs ("Use it from your language") are slices of the programs the
 //! tests compile and run: `examples/hello.c` (tests/packaging.rs), `hello.py` (scripts/test-python),
-//! `Hello.java` (scripts/test-java) and `Hello.cs` (scripts/test-dotnet). A snippet edited in
-//! one place and not the other fails here.
+//! `Hello.java` (scripts/test-java), `Hello.cs` (scripts/test-dotnet) and `Hello.pas`
+//! (scripts/test-pascal). A snippet edited in one place and not the other fails here.
 
 use std::path::Path;
 
 /// The tested program that each fenced language of the section is cut from.
-const PROGRAMS: [(&str, &str); 4] = [
+const PROGRAMS: [(&str, &str); 5] = [
     ("c", "examples/hello.c"),
     ("python", "bindings/python/examples/hello.py"),
     ("java", "bindings/java/examples/Hello.java"),
     ("csharp", "bindings/dotnet/examples/Hello.cs"),
+    ("pascal", "bindings/pascal/examples/Hello.pas"),
 ];
 
 /// The fenced code blocks of one README section, as (language, lines).
