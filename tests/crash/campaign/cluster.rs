@@ -284,8 +284,7 @@ pub fn run(opts: Options, work: &Path) -> Outcome {
     for host in tills.iter_mut().filter_map(Option::take) {
         host.kill();
     }
-    // Past Amazon's two-minute rule and every order's pending time.
-    emu.control().advance(chrono::Duration::minutes(5));
+    super::past_every_delay(&emu);
     if out.failures.is_empty() {
         let draining = Instant::now();
         out.failures.extend(drain(&setups, &mut rng));
