@@ -481,16 +481,21 @@ fn amazon_showing_the_value_sent_before_it_landed_is_not_its_landing() {
     );
 }
 
+/// Reports each of `levels` of the mug's item in turn, each sent by a stock pass of its own.
+fn send_each(engine: &Engine, levels: &[i64]) {
+    for &on_hand in levels {
+        engine.stock_set(&[level("4711", on_hand)]).unwrap();
+        engine.sync_now(2, SYNC).unwrap();
+    }
+}
+
 /// Two values sent within one landing: the first landing, seen by a read before the second
 /// lands, is not the second landing with units sold since.
 #[test]
 fn the_earlier_of_two_values_landing_is_not_taken_for_the_later_one() {
     let (emu, _dir, engine) = mug_in_step(5, 5);
     hold_landing(&emu);
-    for on_hand in [8, 9] {
-        engine.stock_set(&[level("4711", on_hand)]).unwrap();
-        engine.sync_now(2, SYNC).unwrap();
-    }
+    send_each(&engine, &[8, 9]);
     emu.control().land_first();
     assert_eq!(
         emu.control().quantity("MUG"),
@@ -514,10 +519,7 @@ fn the_earlier_of_two_values_landing_is_not_taken_for_the_later_one() {
 fn a_value_that_may_still_land_over_what_amazon_shows_is_sent_again() {
     let (emu, _dir, engine) = mug_in_step(2, 2);
     hold_landing(&emu);
-    for on_hand in [6, 5] {
-        engine.stock_set(&[level("4711", on_hand)]).unwrap();
-        engine.sync_now(2, SYNC).unwrap();
-    }
+    send_each(&engine, &[6, 5]);
     emu.control().land_first();
     assert_eq!(
         emu.control().quantity("MUG"),
