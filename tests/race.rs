@@ -376,7 +376,8 @@ fn a_read_before_its_own_patch_has_landed_is_not_taken_for_units_sold() {
 }
 
 /// A value sent and not landed yet lands over whatever Amazon shows: when the shelf comes back
-/// to what Amazon still shows, the value is sent again rather than taken as shown.
+/// to what Amazon still shows, the value waits for it to land and is sent again, rather than
+/// taken as shown.
 #[test]
 fn a_value_still_to_land_is_not_taken_for_what_amazon_shows() {
     let (emu, _dir, engine) = mug_in_step(5, 5);
@@ -386,12 +387,39 @@ fn a_value_still_to_land_is_not_taken_for_what_amazon_shows() {
     engine.sync_now(2, SYNC).unwrap();
     engine.stock_set(&[level("4711", 5)]).unwrap();
     engine.sync_now(2, SYNC).unwrap();
+    let patches = emu.control().count("patchListingsItem", 200);
     emu.control().land_now();
-    landed(&emu);
+    emu.control().set_settings(amazon_landing()).unwrap();
+    settle(&emu, &engine);
     assert_eq!(
         emu.control().quantity("MUG"),
         Some(5),
         "the 3 landed after the read that showed 5: the 5 goes out after it"
+    );
+    assert_eq!(emu.control().count("patchListingsItem", 200), patches + 1);
+}
+
+/// A rise over a value still in flight waits for it to be seen landing: else a read finding
+/// Amazon at the earlier value could not tell it landing alone from both landing and an order
+/// taking exactly the difference.
+#[test]
+fn a_rise_waits_for_the_value_in_flight_and_an_order_taking_the_difference_is_held() {
+    let (emu, _dir, engine) = mug_in_step(5, 5);
+    hold_landing(&emu);
+    engine.stock_set(&[level("4711", 6)]).unwrap();
+    engine.sync_now(2, SYNC).unwrap();
+    engine.stock_set(&[level("4711", 9)]).unwrap();
+    engine.sync_now(2, SYNC).unwrap();
+    assert_eq!(emu.control().landing(), 1, "the 9 waits for the 6");
+    emu.control().land_now();
+    emu.control().set_settings(amazon_landing()).unwrap();
+    // A buyer takes 3 (not seen yet), what the 9 would have been above the 6.
+    unseen_order(&emu, "MUG", 3);
+    settle(&emu, &engine);
+    assert_eq!(
+        emu.control().quantity("MUG"),
+        Some(6),
+        "9 on hand less the 3 Amazon sold"
     );
 }
 
@@ -598,4 +626,60 @@ fn without_read_back_a_value_sent_is_seen_landing_and_not_sent_again_every_hour(
         patches,
         "the value landed: nothing to send again"
     );
+}
+
+/// An Amazon order seen on a SKU in step took its units from what Amazon showed: Amazon shows
+/// what the shop should show, so the order costs neither a read nor a patch, nor does the shop
+/// booking it. An order not seen yet only makes Amazon show less; the next push still reads.
+#[test]
+fn an_order_seen_on_a_sku_in_step_costs_no_read_and_no_patch() {
+    let (emu, _dir, engine) = mug_in_step(10, 10);
+    let c = emu.control();
+    let calls = || {
+        (
+            c.count("searchListingsItems", 200),
+            c.count("patchListingsItem", 200),
+        )
+    };
+    let before = calls();
+    // (An order placed within Amazon's one-second resolution of the read is read for.)
+    c.advance(chrono::Duration::seconds(5));
+    let late = unseen_order(&emu, "MUG", 1);
+    c.place_orders(&OrderSeed {
+        lines: vec![("MUG".into(), 2)],
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(c.quantity("MUG"), Some(7));
+    c.advance(chrono::Duration::minutes(3));
+    engine.sync_now(1, SYNC).unwrap();
+    engine.sync_now(1, SYNC).unwrap();
+    assert_eq!(drain(&engine).len(), 1);
+    settle(&emu, &engine);
+    engine.stock_set(&[level("4711", 8)]).unwrap(); // 10 less the 2 booked
+    settle(&emu, &engine);
+    assert_eq!(calls(), before, "Amazon already shows 8 less the unseen 1");
+    assert_eq!(c.quantity("MUG"), Some(7));
+
+    // The late order shows: booked, the shelf is 7, what Amazon shows.
+    c.with_world(|w| w.advance(w.orders[&late].created + chrono::Duration::hours(2)));
+    c.advance(chrono::Duration::hours(2));
+    engine.sync_now(1, SYNC).unwrap();
+    engine.sync_now(1, SYNC).unwrap();
+    assert_eq!(drain(&engine).len(), 1);
+    engine.stock_set(&[level("4711", 7)]).unwrap();
+    settle(&emu, &engine);
+    assert_eq!(calls().1, before.1, "nothing to send");
+    assert_eq!(c.quantity("MUG"), Some(7));
+
+    // A delivery goes out, read first: nothing of what the orders took comes back.
+    unseen_order(&emu, "MUG", 2);
+    engine.stock_set(&[level("4711", 9)]).unwrap();
+    settle(&emu, &engine);
+    assert_eq!(
+        c.quantity("MUG"),
+        Some(7),
+        "9 less the 2 Amazon sold unseen"
+    );
+    assert!(calls().0 > before.0);
 }

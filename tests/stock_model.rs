@@ -529,8 +529,12 @@ impl Case {
             // Amazon applies a patch seconds after accepting it.
             self.emu.control().advance(STEP_APART);
             self.emu.control().land_now();
-            let counts = self.engine.core().store.stock_counts().unwrap();
-            if counts.out_of_step == 0 && self.emu.control().landing() == 0 {
+            let core = self.engine.core();
+            // A rise waits (minutes) for a lower value in flight, even one Amazon never applies.
+            let waiting = core.store.pending_pushes(&core.config.stock).unwrap();
+            if waiting.iter().all(|p| self.emu.control().unapplied(&p.sku))
+                && self.emu.control().landing() == 0
+            {
                 return Ok(());
             }
         }

@@ -111,18 +111,26 @@ pub async fn run_patches(core: &Core) -> Result<Report> {
         .into_iter()
         .filter(|p| !p.in_feed && fast_lane_takes(core, p))
         .collect();
-    // Falls first: they keep Amazon from selling what the shop no longer has.
-    ordinary.sort_by_key(|p| p.amazon.is_none_or(|a| p.desired >= a));
-    if ordinary.len() > FAST_LANE_BATCH {
-        ordinary.truncate(FAST_LANE_BATCH);
-        core.flows.wake(super::Flow::StockPatches);
-    }
+    // Falls first: they keep Amazon from selling what the shop no longer has; last, the rises
+    // over a value in flight, which are likely to wait for it (`Push::waits_for_landing`).
+    ordinary.sort_by_key(|p| {
+        (
+            p.amazon.is_none_or(|a| p.desired >= a),
+            p.sent.is_some_and(|s| p.desired > s),
+        )
+    });
+    let more = ordinary.len() > FAST_LANE_BATCH;
+    ordinary.truncate(FAST_LANE_BATCH);
     // Urgent ones first: they are what keeps Amazon from selling units the shop no longer has.
     for lane in [&mut urgent, &mut ordinary] {
         report.held_back += read_back(core, lane).await?;
         for p in lane.iter() {
             patch(core, p, &mut report).await?;
         }
+    }
+    // The rest at once, unless the whole batch waited (then so would the rest: next interval).
+    if more && ordinary.iter().any(|p| !p.waits) {
+        core.flows.wake(super::Flow::StockPatches);
     }
     Ok(report)
 }
@@ -137,20 +145,10 @@ async fn patch(core: &Core, p: &Push, report: &mut Report) -> Result<()> {
             return Ok(());
         }
     }
-    if let Some((shows, read_at)) = p
-        .shows
-        .filter(|(q, _)| *q == p.send && p.handling_in_step && p.sent.is_none_or(|sent| sent == *q))
-    {
-        // Amazon already shows it (typically: an order took the units), and no other value
-        // sent is still to land over it: nothing to send.
-        let value = Shown {
-            quantity: shows,
-            pushed_for: p.desired,
-            at: read_at,
-            covers: Some(ts(read_at)),
-            handling_days: None,
-            seen: Seen::Shown,
-        };
+    if p.waits {
+        return Ok(()); // Read again by the next pass.
+    }
+    if let Some(value) = already_shown(p) {
         return core
             .store
             .record_patch(&p.sku, &value, p.took.as_ref(), Ok(()));
@@ -190,6 +188,23 @@ async fn patch(core: &Core, p: &Push, report: &mut Report) -> Result<()> {
         .record_patch(&p.sku, &value, p.took.as_ref(), outcome)?;
     report.patched += 1;
     Ok(())
+}
+
+/// What Amazon shows when the read before a push found it showing the value to send (typically:
+/// an order took the units), with the handling time in step and no other value sent still to
+/// land over it: nothing to send.
+fn already_shown(p: &Push) -> Option<Shown> {
+    let (shows, read_at) = p.shows.filter(|(q, _)| {
+        *q == p.send && p.handling_in_step && p.sent.is_none_or(|sent| sent == *q)
+    })?;
+    Some(Shown {
+        quantity: shows,
+        pushed_for: p.desired,
+        at: read_at,
+        covers: Some(ts(read_at)),
+        handling_days: None,
+        seen: Seen::Shown,
+    })
 }
 
 /// Marks a SKU's patch in flight for as long as it lives (see `Core::patches_in_flight`).
@@ -238,6 +253,20 @@ pub async fn run_feeds(core: &Core) -> Result<Report> {
             break; // Amazon's limit for JSON_LISTINGS_FEED: the rest goes in a later pass.
         }
         report.held_back += read_back(core, chunk).await?;
+        let mut going = Vec::with_capacity(chunk.len());
+        for p in chunk.iter() {
+            match already_shown(p) {
+                Some(value) => core
+                    .store
+                    .record_patch(&p.sku, &value, p.took.as_ref(), Ok(()))?,
+                None if !p.waits => going.push(p),
+                None => {}
+            }
+        }
+        if going.is_empty() {
+            continue;
+        }
+        let chunk = going;
         let now = core.client.amazon_now();
         let sent_at = ts(now);
         let messages: Vec<(FeedMessage, String)> = chunk
@@ -353,13 +382,24 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
             && shown.zip(p.amazon).is_some_and(|(q, a)| q > a);
         let dated =
             known.as_ref().is_some_and(|k| k.listing_updated.is_some()) && updated.is_some();
-        let before_landed = known
+        // Showing exactly the earlier value below the later one is also both landing and orders
+        // taking the difference: an order seen placed after the change tells it (with only the
+        // earlier landed, Amazon would show less), else the later value waits
+        // (`Push::waits_for_landing`).
+        let mut before_landed = known
             .as_ref()
             .and_then(|k| k.sent_before)
             .filter(|b| changed_since && shown == Some(*b))
             .zip(known.as_ref().and_then(|k| k.patch_sent.clone()))
             .filter(|(b, (sent, _))| b != sent)
-            .map(|(b, (_, sent_at))| (b, sent_at));
+            .map(|(b, (sent, sent_at))| (b, sent, sent_at));
+        let mut later_landed = false;
+        if let (Some((b, sent, _)), Some(u)) = (&before_landed, updated) {
+            if b < sent && core.store.ordered_after(&p.sku, u)? {
+                (before_landed, later_landed) = (None, true);
+            }
+        }
+        let before_landed = before_landed.map(|(b, _, sent_at)| (b, sent_at));
         let sent_before = known.as_ref().and_then(|k| k.sent_before);
         let landed = known.and_then(|k| k.patch_sent).filter(|(sent, _)| {
             before_landed.is_none()
@@ -372,9 +412,10 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
         // is shown, so it is not taken for landed when deciding whether to send (the side that
         // holds more still counts for the units held), and the value goes out again: Amazon
         // applies a SKU's submissions in order, so the newest lands last.
-        let may_still_land = landed.as_ref().is_some_and(|(sent, _)| {
-            shown != Some(*sent) && sent_before.is_some_and(|b| b != *sent)
-        });
+        let may_still_land = !later_landed
+            && landed.as_ref().is_some_and(|(sent, _)| {
+                shown != Some(*sent) && sent_before.is_some_and(|b| b != *sent)
+            });
         if landed.is_some() && !may_still_land {
             p.sent = None;
         }
@@ -415,6 +456,9 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
             counter.map(|c| c.fetch_add(1, Ordering::Relaxed));
         }
         p.held = unseen;
+        // A value that may still land over what is shown goes out again at once (it lands
+        // last); any other value in flight makes a higher one wait.
+        p.waits = !may_still_land && p.waits_for_landing(now);
         p.shows = read.map(|r| (r.2, now));
         p.listing_updated = updated;
         p.took = took;

@@ -100,7 +100,7 @@ fn shop(dir: &tempfile::TempDir, skus: usize, orders: usize) -> Store {
             "UPDATE orders SET acked_at = '{now}', host_ref = 'POS', handed_out = 1 WHERE status = 'SHIPPED';
              UPDATE deliveries SET acked_at = '{now}', host_ref = 'ERP', handed_out = 1
                 WHERE order_id IN (SELECT order_id FROM orders WHERE status = 'SHIPPED');
-             UPDATE skus SET looked_up = 1, amazon = desired, pushed_for = desired;",
+             UPDATE skus SET looked_up = 1, amazon = desired, pushed_for = desired, orders_took = NULL;",
             now = ts(now)
         ))
         .unwrap();

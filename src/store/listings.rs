@@ -111,7 +111,7 @@ impl Store {
         };
         for (sku, quantity, _) in &drift {
             tx.execute(
-                "UPDATE skus SET amazon = ?2, amazon_at = ?3, pushed_for = NULL WHERE sku = ?1",
+                "UPDATE skus SET amazon = ?2, amazon_at = ?3, pushed_for = NULL, orders_took = NULL WHERE sku = ?1",
                 params![sku, quantity, as_of],
             )?;
         }

@@ -109,13 +109,15 @@ impl Store {
         )? as u64)
     }
 
-    /// SKUs where Amazon was last seen showing more than it should: (sku, Amazon's quantity,
-    /// should show). One with a value sent that Amazon accepted and that is no more than that
+    /// SKUs where Amazon was last seen showing more than it should, less what the orders seen
+    /// since took: (sku, Amazon's quantity, should show). One with a value sent that Amazon accepted and that is no more than that
     /// is on its way, and not counted.
     pub fn skus_over_shown(&self) -> Result<Vec<(String, i64, i64)>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT sku, amazon, desired FROM skus WHERE fba = 0 AND amazon IS NOT NULL AND desired IS NOT NULL AND amazon > desired
+            "SELECT sku, amazon - COALESCE(orders_took, 0), desired FROM skus
+             WHERE fba = 0 AND amazon IS NOT NULL AND desired IS NOT NULL AND amazon > desired
+               AND amazon - COALESCE(orders_took, 0) > desired
                AND NOT (patch_sent IS NOT NULL AND patch_sent <= desired AND pushed_for IS NOT NULL AND pushed_for = desired)
              ORDER BY sku",
         )?;

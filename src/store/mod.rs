@@ -629,23 +629,42 @@ fn apply_order(
         None => {
             applied.new += 1;
             // A push that held units back for orders not seen yet (it sent less than it was
-            // made for) is out of date once one of them is seen, and an order placed after
-            // Amazon's last known quantity (or too close to tell, Amazon's times being to
-            // the second) took units from it: either way the SKU is out of step until
+            // made for) is out of date once one of them is seen. An order placed clearly after
+            // Amazon's last known quantity, on a SKU with nothing sent, in a feed or held,
+            // took its units from that quantity: they are counted (`orders_took`), and the SKU
+            // stays in step while it should show what is left, without a read (orders only
+            // take units: Amazon shows that or less, and the orders behind less lower what it
+            // should show when they are seen). Any other order placed after it (or too close
+            // to tell, Amazon's times being to the second) puts the SKU out of step until
             // Amazon's quantity is read (or set) again after that, even when what it should
             // show ends where it was (the host acknowledges the order and reports its shelf
             // before the next push).
-            let placed = DateTime::parse_from_rfc3339(&o.purchase_date)
-                .map(|t| ts(t.with_timezone(&Utc) + stock::BOUNDARY_SLACK))
-                .unwrap_or_else(|_| o.purchase_date.clone());
+            let parsed = DateTime::parse_from_rfc3339(&o.purchase_date)
+                .map(|t| t.with_timezone(&Utc))
+                .ok();
+            let at = |shift: chrono::Duration| {
+                parsed.map_or_else(|| o.purchase_date.clone(), |t| ts(t + shift))
+            };
             tx.prepare_cached(
                 "UPDATE skus SET
+                     orders_took = CASE WHEN patch_sent IS NULL AND in_flight_feed IS NULL AND amazon_at < ?3
+                                             AND (pushed_for IS NULL OR pushed_for = amazon)
+                                        THEN COALESCE(orders_took, 0)
+                                             + (SELECT SUM(i.quantity) FROM order_items i
+                                                WHERE i.order_id = ?1 AND i.sku = skus.sku)
+                                        ELSE orders_took END,
                      pushed_for = CASE WHEN pushed_for <> amazon THEN NULL ELSE pushed_for END,
-                     recheck_after = CASE WHEN amazon_at < ?2 AND (recheck_after IS NULL OR recheck_after < ?2)
+                     recheck_after = CASE WHEN NOT (patch_sent IS NULL AND in_flight_feed IS NULL AND amazon_at < ?3
+                                                    AND (pushed_for IS NULL OR pushed_for = amazon))
+                                               AND amazon_at < ?2 AND (recheck_after IS NULL OR recheck_after < ?2)
                                           THEN ?2 ELSE recheck_after END
                  WHERE fba = 0 AND sku IN (SELECT sku FROM order_items WHERE order_id = ?1)",
             )?
-            .execute(params![o.order_id, placed])?;
+            .execute(params![
+                o.order_id,
+                at(stock::BOUNDARY_SLACK),
+                at(-stock::BOUNDARY_SLACK)
+            ])?;
         }
         Some(_) => applied.updated += 1,
     }

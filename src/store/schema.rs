@@ -284,4 +284,15 @@ pub const MIGRATIONS: &[&str] = &[
           AND (amazon IS NULL OR desired <> COALESCE(pushed_for, amazon) OR recheck_after IS NOT NULL
                OR (pushed_for IS NULL AND patch_sent IS NOT NULL)
                OR (handling_days IS NOT NULL AND (handling_sent IS NULL OR handling_days <> handling_sent)));",
+    // 23: the units of the orders seen since Amazon's last known value, on a SKU with nothing
+    // sent or in a feed: Amazon shows at most `amazon - orders_took`, and the SKU stays in step
+    // while it should show that.
+    "ALTER TABLE skus ADD COLUMN orders_took INTEGER;
+     DROP INDEX skus_out_of_step;
+     CREATE INDEX skus_out_of_step ON skus(sku)
+        WHERE fba = 0 AND desired IS NOT NULL
+          AND (amazon IS NULL OR desired <> COALESCE(pushed_for, amazon) - COALESCE(orders_took, 0)
+               OR recheck_after IS NOT NULL
+               OR (pushed_for IS NULL AND patch_sent IS NOT NULL)
+               OR (handling_days IS NOT NULL AND (handling_sent IS NULL OR handling_days <> handling_sent)));",
 ];

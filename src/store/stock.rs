@@ -25,9 +25,15 @@
 //!   value not seen landing within `UNSEEN_HORIZON` puts the SKU out of step: it is read, and
 //!   sent again if it never landed.
 //! - `pushed_for`: the `desired` the last accepted push was computed for; the SKU is in step
-//!   while `pushed_for = desired` and nothing below asks for a read. Without it (an order
+//!   while `pushed_for - orders_took = desired` and nothing below asks for a read. Without it (an order
 //!   seen, a hold or a sent value expired), `amazon = desired` is in step only with nothing
 //!   sent and not seen landing: a sent value may have landed over `amazon`.
+//! - `orders_took`: the units of the orders seen since `amazon_at` (placed clearly after it)
+//!   while nothing was sent, in a feed or held for the SKU: Amazon shows at most `amazon -
+//!   orders_took`, and the SKU stays in step while `desired` is that, without a read (an order
+//!   not seen yet can only make Amazon show less, and lowers `desired` when it is seen). A
+//!   value seen or sent clears it; the stretch read next still counts from `amazon_at`, and
+//!   those orders explain their units in it.
 //! - `amazon_takes`: stretches between two values seen, each with the units Amazon took in it
 //!   (orders). A stretch starts at the value seen last (a sent value once seen landing) and
 //!   ends at a read or a notification; each is kept once, and dropped after `UNSEEN_HORIZON`.
@@ -43,7 +49,7 @@
 //!    processing end and gives way to a value seen later; a SKU whose value changes while a
 //!    feed carries an older one waits for the feed and is sent again.
 //! 4. An order placed after `amazon_at` keeps its SKU out of step (`recheck_after`) until a
-//!    value seen later.
+//!    value seen later, unless its units are counted in `orders_took`.
 
 use super::commit::Durability;
 use super::db::{params, Conn, OptionalExtension, Tx};
@@ -64,12 +70,14 @@ pub const BULK_CHANGE: usize = 50;
 const AUTO_BUFFER: i64 = -1;
 
 /// SKUs whose quantity on Amazon is not (known to be) in step with what they should show: the
-/// last push was made for another value, nothing was pushed and Amazon shows another (or a
+/// last push was made for another value (less the units of orders seen since), nothing was
+/// pushed and Amazon shows another (or a
 /// value sent may have landed over the one it was seen showing), an order seen since shows
 /// Amazon took units after its last known value, or the handling time asked for was not
 /// accepted with a quantity yet. (The index `skus_out_of_step` has the same condition.)
 const OUT_OF_STEP: &str = "fba = 0 AND desired IS NOT NULL
-     AND (amazon IS NULL OR desired <> COALESCE(pushed_for, amazon) OR recheck_after IS NOT NULL
+     AND (amazon IS NULL OR desired <> COALESCE(pushed_for, amazon) - COALESCE(orders_took, 0)
+          OR recheck_after IS NOT NULL
           OR (pushed_for IS NULL AND patch_sent IS NOT NULL)
           OR (handling_days IS NOT NULL AND (handling_sent IS NULL OR handling_days <> handling_sent)))";
 
@@ -174,12 +182,31 @@ pub struct Push {
     pub handling_in_step: bool,
     /// A value sent for it that was not seen landing yet.
     pub sent: Option<i64>,
+    /// When that value was sent (Amazon's time, as stored).
+    pub sent_at: Option<String>,
+    /// It waits for `sent` to be seen landing (see `Push::waits_for_landing`).
+    pub waits: bool,
 }
 
 impl Push {
     /// A decrease to (or below) the urgent threshold: goes out at once, ahead of the bulk feed.
     pub fn is_urgent(&self) -> bool {
         self.desired <= self.urgent_threshold && self.amazon.is_none_or(|a| self.desired < a)
+    }
+
+    /// Whether this value waits for the one sent before it (`sent`, not seen landing) to be seen
+    /// landing: it is higher, and was sent less than `LANDING_WAIT` before `now`. Sent now, a
+    /// read finding Amazon at the earlier value could not tell that value landing from both
+    /// landing and an order taking exactly the difference (Amazon moves `lastUpdatedDate` only
+    /// when it applies a submission), and either reading would be wrong one way: units held for
+    /// an order that does not exist, or units shown that an order not seen yet took. Waiting
+    /// only shows less for a while (the value in flight is lower); a fall never waits.
+    pub fn waits_for_landing(&self, now: DateTime<Utc>) -> bool {
+        let recent = self
+            .sent_at
+            .as_deref()
+            .is_some_and(|at| at > super::ts(now - LANDING_WAIT).as_str());
+        recent && self.sent.is_some_and(|s| self.send > s)
     }
 }
 
@@ -216,6 +243,9 @@ pub struct Take {
     pub from: Option<i64>,
 }
 
+/// How long a value sent and not seen landing makes a higher one wait for it: Amazon applies
+/// most accepted changes within minutes; one later than this may never land.
+pub const LANDING_WAIT: chrono::Duration = chrono::Duration::minutes(10);
 /// How long what Amazon took is kept against orders not seen yet: by then every order placed
 /// in it is visible to order searches.
 pub const UNSEEN_HORIZON: chrono::Duration = chrono::Duration::hours(1);
@@ -488,7 +518,8 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT sku, product_type, desired, amazon, amazon_at, in_flight_feed IS NOT NULL, urgent_threshold, bulk,
-                    handling_days, handling_days IS NULL OR handling_days = handling_sent, patch_sent FROM skus
+                    handling_days, handling_days IS NULL OR handling_days = handling_sent, patch_sent, patch_sent_at
+             FROM skus
              WHERE {OUT_OF_STEP} AND looked_up = 1 AND attempts < ?1
              ORDER BY sku"
         ))?;
@@ -512,6 +543,8 @@ impl Store {
                 handling_days: r.get(8)?,
                 handling_in_step: r.get::<_, Option<bool>>(9)?.unwrap_or(false),
                 sent: r.get(10)?,
+                sent_at: r.get(11)?,
+                waits: false,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -544,6 +577,20 @@ impl Store {
         Ok((unseen, open))
     }
 
+    /// Whether an order of the SKU seen here was placed after `at` (Amazon's time).
+    pub fn ordered_after(&self, sku: &str, at: DateTime<Utc>) -> Result<bool> {
+        Ok(self
+            .conn()
+            .prepare_cached(
+                "SELECT 1 FROM orders o JOIN order_items i ON i.order_id = o.order_id
+                 WHERE i.sku = ?1 AND o.fulfilled_by = 'MERCHANT' AND o.purchase_date > ?2 AND i.quantity > 0
+                 LIMIT 1",
+            )?
+            .query_row(params![sku, ts(at)], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
     /// Amazon says (a `LISTINGS_ITEM_MFN_QUANTITY_CHANGE` notification) that the SKU's quantity
     /// became `quantity` at `at` (Amazon's time). A fall since the last known value is what
     /// Amazon took for orders, kept against orders not seen yet like a read-back's, so no push
@@ -562,27 +609,31 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         /// What the store knows of the SKU: Amazon's quantity, since when, the value it was
-        /// pushed for, whether a feed carries it, and a value sent and not seen landing.
+        /// pushed for, whether a feed carries it, a value sent and not seen landing, and the
+        /// units of the orders seen since the known value.
         type Known = (
             Option<i64>,
             Option<String>,
             Option<i64>,
             bool,
             Option<(i64, String)>,
+            Option<i64>,
         );
         let known: Option<Known> = tx
             .query_row(
-                "SELECT amazon, amazon_at, pushed_for, in_flight_feed IS NOT NULL, patch_sent, patch_sent_at
+                "SELECT amazon, amazon_at, pushed_for, in_flight_feed IS NOT NULL, patch_sent, patch_sent_at,
+                        orders_took
                  FROM skus WHERE sku = ?1 AND fba = 0",
                 [sku],
                 |r| {
                     let sent: Option<i64> = r.get(4)?;
                     let sent_at: Option<String> = r.get(5)?;
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, sent.zip(sent_at)))
+                    let (a, b, c, d) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+                    Ok((a, b, c, d, sent.zip(sent_at), r.get(6)?))
                 },
             )
             .optional()?;
-        let Some((amazon, amazon_at, pushed_for, in_feed, sent)) = known else {
+        let Some((amazon, amazon_at, pushed_for, in_feed, sent, orders_took)) = known else {
             return Ok(false);
         };
         let at_text = ts(at);
@@ -596,7 +647,8 @@ impl Store {
                 return Ok(false);
             }
             tx.prepare_cached(
-                "UPDATE skus SET amazon = ?2, amazon_at = ?3, patch_sent = NULL, patch_sent_at = NULL, patch_before = NULL
+                "UPDATE skus SET amazon = ?2, amazon_at = ?3, patch_sent = NULL, patch_sent_at = NULL, patch_before = NULL,
+                     orders_took = NULL
                  WHERE sku = ?1",
             )?
             .execute(params![sku, quantity, at_text])?;
@@ -623,8 +675,14 @@ impl Store {
         if amazon == Some(quantity) {
             return Ok(false);
         }
-        tx.prepare_cached("UPDATE skus SET amazon = ?2, amazon_at = ?3 WHERE sku = ?1")?
-            .execute(params![sku, quantity, at_text])?;
+        // The orders counted since the known value are in the stretch to it now: the push is
+        // in step with what they left.
+        tx.prepare_cached(
+            "UPDATE skus SET amazon = ?2, amazon_at = ?3,
+                 pushed_for = pushed_for - COALESCE(orders_took, 0), orders_took = NULL
+             WHERE sku = ?1",
+        )?
+        .execute(params![sku, quantity, at_text])?;
         match (amazon, amazon_at) {
             (Some(before), Some(after)) if quantity < before => {
                 tx.prepare_cached(
@@ -632,6 +690,7 @@ impl Store {
                 )?
                 .execute(params![sku, after, at_text, before - quantity])?;
                 if let Some(pushed_for) = pushed_for {
+                    let pushed_for = pushed_for - orders_took.unwrap_or(0);
                     keep_in_step_if_held(&tx, sku, quantity, pushed_for, &at_text)?;
                 }
             }
@@ -688,7 +747,7 @@ impl Store {
         )?;
         for m in messages {
             tx.execute(
-                "UPDATE skus SET in_flight = ?2, in_flight_feed = ?3 WHERE sku = ?1",
+                "UPDATE skus SET in_flight = ?2, in_flight_feed = ?3, orders_took = NULL WHERE sku = ?1",
                 params![m.sku, m.quantity, feed_id],
             )?;
         }
@@ -802,7 +861,7 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let mut note = tx.prepare_cached(
-            "UPDATE skus SET patch_sent = ?2, patch_sent_at = ?3, listing_updated = ?4,
+            "UPDATE skus SET patch_sent = ?2, patch_sent_at = ?3, listing_updated = ?4, orders_took = NULL,
                  patch_before = CASE WHEN patch_sent = ?2 AND patch_sent = ?5 THEN patch_before ELSE ?5 END
              WHERE sku = ?1",
         )?;
@@ -1229,7 +1288,7 @@ fn accept(
     match value.seen {
         Seen::Shown => tx.prepare_cached(
             "UPDATE skus SET amazon = ?2, amazon_at = ?3, pushed_for = ?4, bulk = 0, attempts = 0, last_error = NULL,
-                 patch_sent = NULL, patch_sent_at = NULL, patch_before = NULL,
+                 orders_took = NULL, patch_sent = NULL, patch_sent_at = NULL, patch_before = NULL,
                  handling_sent = COALESCE(?6, handling_sent),
                  recheck_after = CASE WHEN recheck_after < ?5 THEN NULL ELSE recheck_after END
              WHERE sku = ?1",
@@ -1246,7 +1305,7 @@ fn accept(
         // to be seen landing (`patch_sent`, noted before it went out).
         Seen::Accepted { last_read } => tx.prepare_cached(
             "UPDATE skus SET amazon = COALESCE(?2, amazon), amazon_at = COALESCE(?3, amazon_at), pushed_for = ?4,
-                 bulk = 0, attempts = 0, last_error = NULL,
+                 orders_took = NULL, bulk = 0, attempts = 0, last_error = NULL,
                  patch_sent = ?7, patch_sent_at = ?5, handling_sent = COALESCE(?6, handling_sent),
                  recheck_after = CASE WHEN recheck_after < ?5 THEN NULL ELSE recheck_after END
              WHERE sku = ?1",
