@@ -683,3 +683,59 @@ fn an_order_seen_on_a_sku_in_step_costs_no_read_and_no_patch() {
     );
     assert!(calls().0 > before.0);
 }
+
+/// Three values in flight and the oldest lands: a read showing it is that value landing, with
+/// the two after it still to land, not units sold (which would hold them back).
+#[test]
+fn the_oldest_of_three_values_in_flight_landing_is_not_units_sold() {
+    let (emu, _dir, engine) = mug_in_step(8, 8);
+    hold_landing(&emu);
+    send_each(&engine, &[6, 5, 3]);
+    emu.control().land_first();
+    assert_eq!(emu.control().quantity("MUG"), Some(6));
+    engine.stock_set(&[level("4711", 4)]).unwrap();
+    engine.sync_now(2, SYNC).unwrap();
+    emu.control().land_now();
+    emu.control().set_settings(amazon_landing()).unwrap();
+    settle(&emu, &engine);
+    assert_eq!(
+        emu.control().quantity("MUG"),
+        Some(4),
+        "nothing sold: nothing held"
+    );
+}
+
+/// A value sent with units held for an order not seen yet, still to land when the order is
+/// seen: once the host books the order and reports its shelf, the value goes out again without
+/// the hold, even though what the SKU should show is back at what the push was made for.
+#[test]
+fn a_held_value_still_to_land_is_sent_again_once_its_order_is_seen() {
+    let (emu, _dir, engine) = mug_in_step(5, 5);
+    let c = emu.control();
+    hold_landing(&emu);
+    c.advance(chrono::Duration::seconds(5));
+    c.place_orders(&OrderSeed {
+        lines: vec![("MUG".into(), 1)],
+        ..Default::default()
+    })
+    .unwrap();
+    c.advance(chrono::Duration::seconds(5));
+    // The store sells one: 4 on hand, the order not seen yet: 3 go out.
+    engine.stock_set(&[level("4711", 4)]).unwrap();
+    engine.sync_now(2, SYNC).unwrap();
+    assert_eq!(c.landing(), 1);
+    c.advance(chrono::Duration::minutes(3));
+    engine.sync_now(1, SYNC).unwrap();
+    engine.sync_now(1, SYNC).unwrap();
+    assert_eq!(drain(&engine).len(), 1);
+    // Booked, and a delivery of one: 4 on hand, all free.
+    engine.stock_set(&[level("4711", 4)]).unwrap();
+    c.land_now();
+    c.set_settings(amazon_landing()).unwrap();
+    settle(&emu, &engine);
+    assert_eq!(
+        c.quantity("MUG"),
+        Some(4),
+        "the 3 held one unit for the order"
+    );
+}

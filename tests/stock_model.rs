@@ -639,14 +639,14 @@ impl Case {
         )?;
         let mut out = String::new();
         let mut rows = db.prepare(
-            "SELECT sku, pushed_for, recheck_after, patch_before, patch_sent_at FROM skus",
+            "SELECT sku, pushed_for, recheck_after, patches_before, patch_sent_at FROM skus",
         )?;
         let rows = rows.query_map([], |r| {
             let row: (
                 String,
                 Option<i64>,
                 Option<String>,
-                Option<i64>,
+                Option<String>,
                 Option<String>,
             ) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
             Ok(format!("{row:?}"))

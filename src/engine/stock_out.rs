@@ -155,8 +155,10 @@ async fn patch(core: &Core, p: &Push, report: &mut Report) -> Result<()> {
     }
     let _in_flight = InFlight::new(core, &p.sku);
     let sent_at = core.client.amazon_now();
-    core.store
-        .note_sent(&[(&p.sku, p.send, p.listing_updated, p.sent)], sent_at)?;
+    core.store.note_sent(
+        &[(&p.sku, p.send, p.listing_updated, &p.in_flight_before())],
+        sent_at,
+    )?;
     let outcome = listings::patch_quantity(
         &core.client,
         &core.config.seller_id,
@@ -289,9 +291,11 @@ pub async fn run_feeds(core: &Core) -> Result<Report> {
             .collect();
         let document = feeds::listings_feed(&core.config.seller_id, &messages);
         // Amazon may apply the feed although this process dies before recording it.
-        let sent: Vec<(&str, i64, _, _)> = chunk
+        let before: Vec<Vec<i64>> = chunk.iter().map(|p| p.in_flight_before()).collect();
+        let sent: Vec<(&str, i64, _, &[i64])> = chunk
             .iter()
-            .map(|p| (p.sku.as_str(), p.send, p.listing_updated, p.sent))
+            .zip(&before)
+            .map(|(p, b)| (p.sku.as_str(), p.send, p.listing_updated, b.as_slice()))
             .collect();
         core.store.note_sent(&sent, now)?;
         let feed_id = feeds::submit(&core.client, &core.config.marketplace_ids, &document).await?;
@@ -386,13 +390,20 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
         // taking the difference: an order seen placed after the change tells it (with only the
         // earlier landed, Amazon would show less), else the later value waits
         // (`Push::waits_for_landing`).
-        let mut before_landed = known
+        let sent_before = known
             .as_ref()
-            .and_then(|k| k.sent_before)
-            .filter(|b| changed_since && shown == Some(*b))
-            .zip(known.as_ref().and_then(|k| k.patch_sent.clone()))
-            .filter(|(b, (sent, _))| b != sent)
-            .map(|(b, (sent, sent_at))| (b, sent, sent_at));
+            .map(|k| k.sent_before.clone())
+            .unwrap_or_default();
+        let sent_value = known.as_ref().and_then(|k| k.patch_sent.clone());
+        // The oldest value sent before that shows: it and the ones before it landed.
+        let matched = sent_value.as_ref().and_then(|(sent, _)| {
+            sent_before
+                .iter()
+                .position(|b| changed_since && shown == Some(*b) && b != sent)
+        });
+        let mut before_landed = matched
+            .zip(sent_value)
+            .map(|(k, (sent, sent_at))| (sent_before[k], sent, sent_at));
         let mut later_landed = false;
         if let (Some((b, sent, _)), Some(u)) = (&before_landed, updated) {
             if b < sent && core.store.ordered_after(&p.sku, u)? {
@@ -400,7 +411,6 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
             }
         }
         let before_landed = before_landed.map(|(b, _, sent_at)| (b, sent_at));
-        let sent_before = known.as_ref().and_then(|k| k.sent_before);
         let landed = known.and_then(|k| k.patch_sent).filter(|(sent, _)| {
             before_landed.is_none()
                 && ((shown == Some(*sent) && (changed_since || !dated))
@@ -414,10 +424,14 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
         // applies a SKU's submissions in order, so the newest lands last.
         let may_still_land = !later_landed
             && landed.as_ref().is_some_and(|(sent, _)| {
-                shown != Some(*sent) && sent_before.is_some_and(|b| b != *sent)
+                shown != Some(*sent) && sent_before.iter().any(|b| b != sent)
             });
+        p.sent_before = match matched {
+            Some(k) if before_landed.is_some() => sent_before[k + 1..].to_vec(),
+            _ => sent_before,
+        };
         if landed.is_some() && !may_still_land {
-            p.sent = None;
+            (p.sent, p.sent_before) = (None, Vec::new());
         }
         let read = match (
             landed.or(before_landed),

@@ -629,7 +629,8 @@ fn apply_order(
         None => {
             applied.new += 1;
             // A push that held units back for orders not seen yet (it sent less than it was
-            // made for) is out of date once one of them is seen. An order placed clearly after
+            // made for: the value sent, or Amazon's once it landed) is out of date once one of
+            // them is seen. An order placed clearly after
             // Amazon's last known quantity, on a SKU with nothing sent, in a feed or held,
             // took its units from that quantity: they are counted (`orders_took`), and the SKU
             // stays in step while it should show what is left, without a read (orders only
@@ -653,7 +654,7 @@ fn apply_order(
                                              + (SELECT SUM(i.quantity) FROM order_items i
                                                 WHERE i.order_id = ?1 AND i.sku = skus.sku)
                                         ELSE orders_took END,
-                     pushed_for = CASE WHEN pushed_for <> amazon THEN NULL ELSE pushed_for END,
+                     pushed_for = CASE WHEN pushed_for <> COALESCE(patch_sent, amazon) THEN NULL ELSE pushed_for END,
                      recheck_after = CASE WHEN NOT (patch_sent IS NULL AND in_flight_feed IS NULL AND amazon_at < ?3
                                                     AND (pushed_for IS NULL OR pushed_for = amazon))
                                                AND amazon_at < ?2 AND (recheck_after IS NULL OR recheck_after < ?2)

@@ -295,4 +295,9 @@ pub const MIGRATIONS: &[&str] = &[
                OR recheck_after IS NOT NULL
                OR (pushed_for IS NULL AND patch_sent IS NOT NULL)
                OR (handling_days IS NOT NULL AND (handling_sent IS NULL OR handling_days <> handling_sent)));",
+    // 24: every value sent before `patch_sent` that may still land ahead of it, oldest first
+    // (comma-separated), instead of the last one only.
+    "ALTER TABLE skus ADD COLUMN patches_before TEXT;
+     UPDATE skus SET patches_before = CAST(patch_before AS TEXT) WHERE patch_before IS NOT NULL;
+     ALTER TABLE skus DROP COLUMN patch_before;",
 ];

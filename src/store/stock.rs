@@ -15,13 +15,15 @@
 //!   without that read: a read showing it, or showing more than `amazon`), and no more than
 //!   it; then what Amazon took counts from the listing's change (else from `patch_sent_at`,
 //!   never before `amazon_at`). A read showing it with the date unchanged is orders taking the
-//!   units down to it. `patch_before`: the value sent before it and not seen landing then;
-//!   Amazon applies a SKU's submissions in order, so a change showing exactly that value is
-//!   it landing (were both landed and an order took exactly the difference, those units show
-//!   until the order is seen); a change showing less than both counts from `patch_sent`, the
-//!   side that holds more (it may hold units no order explains until `UNSEEN_HORIZON`), and
-//!   since `patch_sent` may still land over it, the SKU's value goes out again (it lands
-//!   last). A
+//!   units down to it. `patches_before`: the values sent before it and not seen landing then,
+//!   oldest first; Amazon applies a SKU's submissions in order, so a change showing exactly
+//!   one of them is it landing (and those before it), the rest still to land. A higher value
+//!   waits minutes for a lower one in flight (`Push::waits_for_landing`): else Amazon showing
+//!   the lower could also be both landing and an order taking exactly the difference (an
+//!   order seen placed after the change tells that). A change showing less than all of them
+//!   counts from `patch_sent`, the side that holds more (it may hold units no order explains
+//!   until `UNSEEN_HORIZON`), and since `patch_sent` may still land over it, the SKU's value
+//!   goes out again (it lands last). A
 //!   value not seen landing within `UNSEEN_HORIZON` puts the SKU out of step: it is read, and
 //!   sent again if it never landed.
 //! - `pushed_for`: the `desired` the last accepted push was computed for; the SKU is in step
@@ -109,14 +111,34 @@ pub struct Known {
     pub patch_sent: Option<(i64, String)>,
     /// The listing's `lastUpdatedDate` when it was read before that value went out.
     pub listing_updated: Option<String>,
-    /// A value sent before that one and not seen landing when it went out: Amazon applies a
-    /// SKU's submissions in order, so it may land first.
-    pub sent_before: Option<i64>,
+    /// The values sent before that one and not seen landing when it went out, oldest first:
+    /// Amazon applies a SKU's submissions in order, so they may land first.
+    pub sent_before: Vec<i64>,
 }
 
 /// A value going out for a SKU (`Store::note_sent`): the SKU, the quantity, the listing's
-/// `lastUpdatedDate` read just before, and the value sent before it not seen landing.
-pub type Sent<'a> = (&'a str, i64, Option<DateTime<Utc>>, Option<i64>);
+/// `lastUpdatedDate` read just before, and the values sent before it not seen landing (oldest
+/// first).
+pub type Sent<'a> = (&'a str, i64, Option<DateTime<Utc>>, &'a [i64]);
+
+/// Most values kept as sent before the one in flight (the oldest are dropped).
+pub const MAX_SENT_BEFORE: usize = 8;
+
+/// `Known::sent_before` as stored (comma-separated, oldest first; None: empty).
+fn values_to_db(values: &[i64]) -> Option<String> {
+    let kept = &values[values.len().saturating_sub(MAX_SENT_BEFORE)..];
+    (!kept.is_empty()).then(|| {
+        kept.iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    })
+}
+
+fn values_from_db(text: Option<String>) -> Vec<i64> {
+    text.map(|t| t.split(',').filter_map(|v| v.parse().ok()).collect())
+        .unwrap_or_default()
+}
 
 /// A quantity Amazon accepted for a SKU.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,6 +206,9 @@ pub struct Push {
     pub sent: Option<i64>,
     /// When that value was sent (Amazon's time, as stored).
     pub sent_at: Option<String>,
+    /// The values sent before `sent` that may still land ahead of it, oldest first (set by the
+    /// read before the push).
+    pub sent_before: Vec<i64>,
     /// It waits for `sent` to be seen landing (see `Push::waits_for_landing`).
     pub waits: bool,
 }
@@ -192,6 +217,13 @@ impl Push {
     /// A decrease to (or below) the urgent threshold: goes out at once, ahead of the bulk feed.
     pub fn is_urgent(&self) -> bool {
         self.desired <= self.urgent_threshold && self.amazon.is_none_or(|a| self.desired < a)
+    }
+
+    /// The values that may still land before this one once it is sent, oldest first.
+    pub fn in_flight_before(&self) -> Vec<i64> {
+        let mut before = self.sent_before.clone();
+        before.extend(self.sent.filter(|s| *s != self.send));
+        before
     }
 
     /// Whether this value waits for the one sent before it (`sent`, not seen landing) to be seen
@@ -544,6 +576,7 @@ impl Store {
                 handling_in_step: r.get::<_, Option<bool>>(9)?.unwrap_or(false),
                 sent: r.get(10)?,
                 sent_at: r.get(11)?,
+                sent_before: Vec::new(),
                 waits: false,
             })
         })?;
@@ -647,7 +680,7 @@ impl Store {
                 return Ok(false);
             }
             tx.prepare_cached(
-                "UPDATE skus SET amazon = ?2, amazon_at = ?3, patch_sent = NULL, patch_sent_at = NULL, patch_before = NULL,
+                "UPDATE skus SET amazon = ?2, amazon_at = ?3, patch_sent = NULL, patch_sent_at = NULL, patches_before = NULL,
                      orders_took = NULL
                  WHERE sku = ?1",
             )?
@@ -722,7 +755,7 @@ impl Store {
             Err(e) => {
                 tx.execute(
                     "UPDATE skus SET attempts = attempts + 1, last_error = ?2, patch_sent = NULL, patch_sent_at = NULL,
-                         patch_before = NULL
+                         patches_before = NULL
                      WHERE sku = ?1",
                     params![sku, e],
                 )?;
@@ -811,7 +844,7 @@ impl Store {
                 "UPDATE skus SET attempts = attempts + 1, last_error = ?2,
                      patch_sent = CASE WHEN patch_sent = ?3 THEN NULL ELSE patch_sent END,
                      patch_sent_at = CASE WHEN patch_sent = ?3 THEN NULL ELSE patch_sent_at END,
-                     patch_before = CASE WHEN patch_sent = ?3 THEN NULL ELSE patch_before END
+                     patches_before = CASE WHEN patch_sent = ?3 THEN NULL ELSE patches_before END
                  WHERE sku = ?1",
                 params![m.sku, e, m.quantity],
             )?;
@@ -833,7 +866,7 @@ impl Store {
         Ok(self
             .conn()
             .prepare_cached(
-                "SELECT amazon, amazon_at, patch_sent, patch_sent_at, listing_updated, patch_before
+                "SELECT amazon, amazon_at, patch_sent, patch_sent_at, listing_updated, patches_before
                  FROM skus WHERE sku = ?1",
             )?
             .query_row([sku], |r| {
@@ -844,7 +877,7 @@ impl Store {
                     amazon_at: r.get(1)?,
                     patch_sent: sent.zip(sent_at),
                     listing_updated: r.get(4)?,
-                    sent_before: r.get(5)?,
+                    sent_before: values_from_db(r.get(5)?),
                 })
             })
             .optional()?)
@@ -855,19 +888,25 @@ impl Store {
     /// feed created but never recorded), the next read that finds Amazon showing one takes it
     /// for the push's own work, not for units sold.
     /// Each entry: the SKU, the quantity sent, the listing's `lastUpdatedDate` as read just
-    /// before (a later one shows a submission landed since), and the value sent before it that
-    /// the read did not see landing (it may land first).
+    /// before (a later one shows a submission landed since), and the values sent before it that
+    /// the read did not see landing (they may land first).
     pub fn note_sent(&self, sent: &[Sent<'_>], sent_at: DateTime<Utc>) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let mut note = tx.prepare_cached(
             "UPDATE skus SET patch_sent = ?2, patch_sent_at = ?3, listing_updated = ?4, orders_took = NULL,
-                 patch_before = CASE WHEN patch_sent = ?2 AND patch_sent = ?5 THEN patch_before ELSE ?5 END
+                 patches_before = ?5
              WHERE sku = ?1",
         )?;
         let at = ts(sent_at);
         for (sku, quantity, updated, before) in sent {
-            note.execute(params![sku, quantity, at, updated.map(ts), before])?;
+            note.execute(params![
+                sku,
+                quantity,
+                at,
+                updated.map(ts),
+                values_to_db(before)
+            ])?;
         }
         drop(note);
         tx.commit()?;
@@ -1288,7 +1327,7 @@ fn accept(
     match value.seen {
         Seen::Shown => tx.prepare_cached(
             "UPDATE skus SET amazon = ?2, amazon_at = ?3, pushed_for = ?4, bulk = 0, attempts = 0, last_error = NULL,
-                 orders_took = NULL, patch_sent = NULL, patch_sent_at = NULL, patch_before = NULL,
+                 orders_took = NULL, patch_sent = NULL, patch_sent_at = NULL, patches_before = NULL,
                  handling_sent = COALESCE(?6, handling_sent),
                  recheck_after = CASE WHEN recheck_after < ?5 THEN NULL ELSE recheck_after END
              WHERE sku = ?1",
