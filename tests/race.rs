@@ -739,3 +739,36 @@ fn a_held_value_still_to_land_is_sent_again_once_its_order_is_seen() {
         "the 3 held one unit for the order"
     );
 }
+
+/// An urgent zero sent while a feed carrying an older value is processed is still to land when
+/// the feed finishes: it stays a value sent, not seen landing. Forgotten, the zero landing later
+/// would be read as orders taking the feed's units, held against a delivery for an hour.
+#[test]
+fn an_urgent_zero_sent_while_a_feed_is_processed_is_not_forgotten_when_the_feed_ends() {
+    let (emu, _dir, engine, skus) = shop_in_step(60, 5);
+    let c = emu.control();
+    c.hold_feeds(true);
+    let delivery: Vec<_> = skus.iter().map(|s| level(s, 8)).collect();
+    engine.stock_set(&delivery).unwrap();
+    engine.sync_now(2, SYNC).unwrap();
+    hold_landing(&emu);
+    engine.stock_set(&[level("SKU-000", 0)]).unwrap();
+    engine.sync_now(2, SYNC).unwrap();
+    assert_eq!(c.landing(), 1, "the zero is accepted, not applied");
+    c.hold_feeds(false);
+    until("the feed to be followed", Duration::from_secs(30), || {
+        engine.sync_now(2, SYNC).unwrap();
+        engine.core().store.stock_counts().unwrap().open_feeds == 0
+    });
+    assert_eq!(
+        c.quantity("SKU-000"),
+        Some(8),
+        "the feed landed, the zero not yet"
+    );
+    c.land_now();
+    c.set_settings(amazon_landing()).unwrap();
+    assert_eq!(c.quantity("SKU-000"), Some(0));
+    engine.stock_set(&[level("SKU-000", 6)]).unwrap();
+    settle(&emu, &engine);
+    assert_eq!(c.quantity("SKU-000"), Some(6), "nothing sold: nothing held");
+}

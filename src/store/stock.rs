@@ -1296,7 +1296,11 @@ fn unseen_in(conn: &Conn, sku: &str, takes: &[Take]) -> Result<i64> {
 /// was sent no longer put the SKU out of step. When it was sent with units held back for
 /// orders not seen then, and some of them were seen meanwhile, the SKU stays out of step: it
 /// is pushed again without them. Nothing changes when the SKU's value is known from later than
-/// `unless_known_after` (a patch that landed after a feed).
+/// `unless_known_after` (a patch that landed after a feed). For a feed, another value noted as
+/// sent (an urgent patch while the feed was processed: a value goes out noted, so a later one
+/// replaces the note) stays sent, and the SKU out of step: Amazon
+/// may apply it after the feed's value, or may have applied it before and the feed's value over
+/// it; the read tells, and the value goes out again.
 fn accept(
     tx: &Tx<'_>,
     sku: &str,
@@ -1326,8 +1330,12 @@ fn accept(
     };
     match value.seen {
         Seen::Shown => tx.prepare_cached(
-            "UPDATE skus SET amazon = ?2, amazon_at = ?3, pushed_for = ?4, bulk = 0, attempts = 0, last_error = NULL,
-                 orders_took = NULL, patch_sent = NULL, patch_sent_at = NULL, patches_before = NULL,
+            "UPDATE skus SET amazon = ?2, amazon_at = ?3, bulk = 0, attempts = 0, last_error = NULL,
+                 orders_took = NULL,
+                 pushed_for = CASE WHEN ?7 = 1 AND patch_sent <> ?2 THEN NULL ELSE CAST(?4 AS BIGINT) END,
+                 patch_sent = CASE WHEN ?7 = 1 AND patch_sent <> ?2 THEN patch_sent END,
+                 patches_before = CASE WHEN ?7 = 1 AND patch_sent <> ?2 THEN patches_before END,
+                 patch_sent_at = CASE WHEN ?7 = 1 AND patch_sent <> ?2 THEN patch_sent_at END,
                  handling_sent = COALESCE(?6, handling_sent),
                  recheck_after = CASE WHEN recheck_after < ?5 THEN NULL ELSE recheck_after END
              WHERE sku = ?1",
@@ -1338,7 +1346,8 @@ fn accept(
             ts(value.at),
             value.pushed_for,
             value.covers,
-            value.handling_days
+            value.handling_days,
+            i64::from(unless_known_after.is_some())
         ])?,
         // Sent and accepted, not seen: the known value is the last read, the sent one waits
         // to be seen landing (`patch_sent`, noted before it went out).

@@ -127,18 +127,14 @@ pub fn sku_of(item: &str) -> String {
 
 /// The campaign's emulator: its speed, seed and listings (no buyers yet).
 fn start_emulator(seed: u64) -> Emulator {
-    // Amazon's search lag, but no order hours late in searches (the drain waits minutes), and
-    // accepted patches applied inside the call: killed processes under Amazon's landing delay
-    // still leave a SKU off its shelf about one run in four (a patch accepted before a feed
-    // landing after it), an open gap of the stock accounting across crashes.
+    // Amazon's habits (patches landing late, the search lag), but no order hours late in
+    // searches: the drain waits minutes.
     let emu = Emulator::start(Config {
         rate_scale: SPEED,
         clock_speed: SPEED,
         seed,
         settings: sellsync_emulator::Settings {
             order_search_late_rate: 0.0,
-            listing_apply_min_seconds: 0.0,
-            listing_apply_max_seconds: 0.0,
             ..sellsync_emulator::Settings::default()
         },
         ..Config::default()
