@@ -744,7 +744,7 @@ fn a_patch_whose_answer_died_with_its_process_is_not_taken_for_units_sold() {
     engine
         .core()
         .store
-        .note_sent(&[("MUG", 4, None, &[])], emu.control().now())
+        .note_sent(&[("MUG", 4, None, &[], None)], emu.control().now())
         .unwrap();
     emu.control().with_world(|w| {
         let seller = w.sellers[0].seller_id.clone();

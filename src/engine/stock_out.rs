@@ -156,7 +156,13 @@ async fn patch(core: &Core, p: &Push, report: &mut Report) -> Result<()> {
     let _in_flight = InFlight::new(core, &p.sku);
     let sent_at = core.client.amazon_now();
     core.store.note_sent(
-        &[(&p.sku, p.send, p.listing_updated, &p.in_flight_before())],
+        &[(
+            &p.sku,
+            p.send,
+            p.listing_updated,
+            &p.in_flight_before(),
+            p.sent_at.as_deref(),
+        )],
         sent_at,
     )?;
     let outcome = listings::patch_quantity(
@@ -292,10 +298,13 @@ pub async fn run_feeds(core: &Core) -> Result<Report> {
         let document = feeds::listings_feed(&core.config.seller_id, &messages);
         // Amazon may apply the feed although this process dies before recording it.
         let before: Vec<Vec<i64>> = chunk.iter().map(|p| p.in_flight_before()).collect();
-        let sent: Vec<(&str, i64, _, &[i64])> = chunk
+        let sent: Vec<(&str, i64, _, &[i64], _)> = chunk
             .iter()
             .zip(&before)
-            .map(|(p, b)| (p.sku.as_str(), p.send, p.listing_updated, b.as_slice()))
+            .map(|(p, b)| {
+                let at = p.sent_at.as_deref();
+                (p.sku.as_str(), p.send, p.listing_updated, b.as_slice(), at)
+            })
             .collect();
         core.store.note_sent(&sent, now)?;
         let feed_id = feeds::submit(&core.client, &core.config.marketplace_ids, &document).await?;

@@ -117,9 +117,15 @@ pub struct Known {
 }
 
 /// A value going out for a SKU (`Store::note_sent`): the SKU, the quantity, the listing's
-/// `lastUpdatedDate` read just before, and the values sent before it not seen landing (oldest
-/// first).
-pub type Sent<'a> = (&'a str, i64, Option<DateTime<Utc>>, &'a [i64]);
+/// `lastUpdatedDate` read just before, the values sent before it not seen landing (oldest
+/// first), and when the value in flight was noted as the push was taken (`Push::sent_at`).
+pub type Sent<'a> = (
+    &'a str,
+    i64,
+    Option<DateTime<Utc>>,
+    &'a [i64],
+    Option<&'a str>,
+);
 
 /// Most values kept as sent before the one in flight (the oldest are dropped).
 pub const MAX_SENT_BEFORE: usize = 8;
@@ -895,17 +901,22 @@ impl Store {
         let tx = conn.transaction()?;
         let mut note = tx.prepare_cached(
             "UPDATE skus SET patch_sent = ?2, patch_sent_at = ?3, listing_updated = ?4, orders_took = NULL,
-                 patches_before = ?5
+                 patches_before = CASE WHEN patch_sent IS NOT NULL AND patch_sent_at IS NOT ?6
+                                       THEN COALESCE(?5 || ',', '') || CAST(patch_sent AS TEXT)
+                                       ELSE ?5 END
              WHERE sku = ?1",
         )?;
         let at = ts(sent_at);
-        for (sku, quantity, updated, before) in sent {
+        // The other lane may have noted a value since this push was taken (a feed, an urgent
+        // patch): it goes out before this one.
+        for (sku, quantity, updated, before, read_sent) in sent {
             note.execute(params![
                 sku,
                 quantity,
                 at,
                 updated.map(ts),
-                values_to_db(before)
+                values_to_db(before),
+                read_sent
             ])?;
         }
         drop(note);
@@ -1300,7 +1311,8 @@ fn unseen_in(conn: &Conn, sku: &str, takes: &[Take]) -> Result<i64> {
 /// sent (an urgent patch while the feed was processed: a value goes out noted, so a later one
 /// replaces the note) stays sent, and the SKU out of step: Amazon
 /// may apply it after the feed's value, or may have applied it before and the feed's value over
-/// it; the read tells, and the value goes out again.
+/// it; the read tells (only a change of the listing after the feed's is that value landing),
+/// and the value goes out again.
 fn accept(
     tx: &Tx<'_>,
     sku: &str,
@@ -1336,6 +1348,7 @@ fn accept(
                  patch_sent = CASE WHEN ?7 = 1 AND patch_sent <> ?2 THEN patch_sent END,
                  patches_before = CASE WHEN ?7 = 1 AND patch_sent <> ?2 THEN patches_before END,
                  patch_sent_at = CASE WHEN ?7 = 1 AND patch_sent <> ?2 THEN patch_sent_at END,
+                 listing_updated = CASE WHEN ?7 = 1 AND patch_sent <> ?2 THEN ?3 ELSE listing_updated END,
                  handling_sent = COALESCE(?6, handling_sent),
                  recheck_after = CASE WHEN recheck_after < ?5 THEN NULL ELSE recheck_after END
              WHERE sku = ?1",
