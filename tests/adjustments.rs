@@ -119,9 +119,7 @@ fn cancellations_and_refunds_end_in_amazons_state() {
     assert_eq!(refunds[0]["reason"], "CustomerReturn");
     // A cancelled order cannot be cancelled again, nor a shipped one.
     engine.sync_now(1, SYNC).unwrap();
-    emu.control().advance(chrono::Duration::minutes(3));
-    engine.sync_now(1, SYNC).unwrap();
-    engine.sync_now(1, SYNC).unwrap();
+    see_orders(&emu, &engine);
     assert!(matches!(
         engine.order_cancel(&ids[3], "NoInventory"),
         Err(InvalidState(_))
@@ -239,9 +237,7 @@ fn items_can_be_cancelled_while_the_rest_of_the_order_ships() {
     );
     // The library learns it once Amazon's search shows the change (two minutes later): the
     // cancelled item cannot be shipped any more.
-    emu.control().advance(chrono::Duration::minutes(3));
-    engine.sync_now(1, SYNC).unwrap();
-    engine.sync_now(1, SYNC).unwrap();
+    see_orders(&emu, &engine);
     let ship = |item: &str, quantity: i64| package(&id, item, quantity);
     assert!(matches!(
         engine.shipment_confirm(&ship(&drop, 1)),

@@ -368,9 +368,7 @@ fn orders_placed_in_the_last_two_minutes_wait_for_amazons_window() {
         0,
         "the library never asks for a window Amazon refuses"
     );
-    emu.control().advance(chrono::Duration::minutes(3));
-    engine.sync_now(1, SYNC).unwrap();
-    engine.sync_now(1, SYNC).unwrap();
+    see_orders(&emu, &engine);
     assert_exactly(&drain(&engine), &fresh);
 }
 
@@ -574,9 +572,7 @@ fn each_consumer_group_gets_every_order_once_and_acknowledges_on_its_own() {
         })
         .unwrap();
     // (The library learns Amazon's time from its answers: the second sync searches up to it.)
-    emu.control().advance(chrono::Duration::minutes(3));
-    till.sync_now(1, SYNC).unwrap();
-    till.sync_now(1, SYNC).unwrap();
+    see_orders(&emu, &till);
     assert_eq!(
         till.core().store.order_counts().unwrap().waiting_for_host,
         2
@@ -584,9 +580,7 @@ fn each_consumer_group_gets_every_order_once_and_acknowledges_on_its_own() {
     assert!(emu
         .control()
         .cancel(&more[0], CanceledBy::Buyer, "changed mind"));
-    emu.control().advance(chrono::Duration::minutes(3));
-    till.sync_now(1, SYNC).unwrap();
-    till.sync_now(1, SYNC).unwrap();
+    see_orders(&emu, &till);
     assert_eq!(
         till.core().store.order_counts().unwrap().waiting_for_host,
         1

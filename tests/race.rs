@@ -562,9 +562,7 @@ fn a_value_that_may_still_land_over_what_amazon_shows_is_sent_again() {
             ..Default::default()
         })
         .unwrap();
-    emu.control().advance(chrono::Duration::minutes(3));
-    engine.sync_now(1, SYNC).unwrap();
-    engine.sync_now(1, SYNC).unwrap();
+    see_orders(&emu, &engine);
     assert_eq!(drain(&engine).len(), 1);
     engine.stock_set(&[level("4711", 0)]).unwrap();
     engine.sync_now(2, SYNC).unwrap();
@@ -594,9 +592,7 @@ fn a_value_landed_unseen_is_replaced_after_an_order_is_seen() {
     assert_eq!(emu.control().quantity("MUG"), Some(8), "12 less the 4 sold");
     // The order shows; the shop books it and sells two more: 6 left, what Amazon was last
     // seen showing before the 8 landed.
-    emu.control().advance(chrono::Duration::minutes(3));
-    engine.sync_now(1, SYNC).unwrap();
-    engine.sync_now(1, SYNC).unwrap();
+    see_orders(&emu, &engine);
     assert_eq!(drain(&engine).len(), 1);
     engine.stock_set(&[level("4711", 6)]).unwrap();
     settle(&emu, &engine);
@@ -651,9 +647,7 @@ fn an_order_seen_on_a_sku_in_step_costs_no_read_and_no_patch() {
     })
     .unwrap();
     assert_eq!(c.quantity("MUG"), Some(7));
-    c.advance(chrono::Duration::minutes(3));
-    engine.sync_now(1, SYNC).unwrap();
-    engine.sync_now(1, SYNC).unwrap();
+    see_orders(&emu, &engine);
     assert_eq!(drain(&engine).len(), 1);
     settle(&emu, &engine);
     engine.stock_set(&[level("4711", 8)]).unwrap(); // 10 less the 2 booked
@@ -724,9 +718,7 @@ fn a_held_value_still_to_land_is_sent_again_once_its_order_is_seen() {
     engine.stock_set(&[level("4711", 4)]).unwrap();
     engine.sync_now(2, SYNC).unwrap();
     assert_eq!(c.landing(), 1);
-    c.advance(chrono::Duration::minutes(3));
-    engine.sync_now(1, SYNC).unwrap();
-    engine.sync_now(1, SYNC).unwrap();
+    see_orders(&emu, &engine);
     assert_eq!(drain(&engine).len(), 1);
     // Booked, and a delivery of one: 4 on hand, all free.
     engine.stock_set(&[level("4711", 4)]).unwrap();

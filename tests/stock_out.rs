@@ -187,9 +187,7 @@ fn unacknowledged_orders_hold_their_units_until_the_host_reports_stock_after_boo
             ..Default::default()
         })
         .unwrap();
-    emu.control().advance(chrono::Duration::minutes(3));
-    engine.sync_now(1, SYNC).unwrap();
-    engine.sync_now(1, SYNC).unwrap();
+    see_orders(&emu, &engine);
     assert_eq!(engine.core().store.order_counts().unwrap().total, 1);
     engine.stock_set(&[level("4711", 15)]).unwrap();
     settle(&emu, &engine);
@@ -502,9 +500,7 @@ fn thousands_of_random_changes_over_a_thousand_skus_while_buyers_order_end_exact
             })
             .unwrap();
         // Past Amazon's two-minute rule (two searches: the first learns the moved clock).
-        emu.control().advance(chrono::Duration::minutes(3));
-        engine.sync_now(1, SYNC).unwrap();
-        engine.sync_now(1, SYNC).unwrap();
+        see_orders(&emu, &engine);
         // The POS books each order. An item shared by several SKUs (a 6-pack and its single, a
         // kit and its parts) can be sold twice between Amazon taking an order and the order
         // reaching the shop: that is what allocation_percent on shared SKUs is for. An item
@@ -693,9 +689,7 @@ fn units_held_back_for_an_order_not_seen_yet_come_back_once_it_is_seen_and_booke
         "the 4 units Amazon sold are held back"
     );
     // The order is seen; the POS books it and reports its shelf before any stock cycle ran.
-    emu.control().advance(chrono::Duration::minutes(3));
-    engine.sync_now(1, SYNC).unwrap();
-    engine.sync_now(1, SYNC).unwrap();
+    see_orders(&emu, &engine);
     assert!(engine.order_next().unwrap().is_some());
     engine.order_ack(&ids[0], "POS-1").unwrap();
     engine.stock_set(&[level("4711", 5)]).unwrap();
@@ -722,9 +716,7 @@ fn an_order_booked_and_restocked_before_any_stock_pass_still_brings_amazon_to_th
         })
         .unwrap();
     assert_eq!(emu.control().quantity("MUG"), Some(1));
-    emu.control().advance(chrono::Duration::minutes(3));
-    engine.sync_now(1, SYNC).unwrap();
-    engine.sync_now(1, SYNC).unwrap();
+    see_orders(&emu, &engine);
     assert!(engine.order_next().unwrap().is_some());
     engine.order_ack(&ids[0], "POS-1").unwrap();
     engine.stock_set(&[level("4711", 3)]).unwrap();
@@ -886,9 +878,7 @@ fn an_order_seen_lowers_every_sku_sharing_its_host_item() {
             ..Default::default()
         })
         .unwrap();
-    emu.control().advance(chrono::Duration::minutes(3));
-    engine.sync_now(1, SYNC).unwrap();
-    engine.sync_now(1, SYNC).unwrap();
+    see_orders(&emu, &engine);
     assert_eq!(drain(&engine).len(), 1);
     settle(&emu, &engine);
     assert_eq!(emu.control().quantity("MUG"), Some(3));

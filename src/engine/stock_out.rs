@@ -410,16 +410,16 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
                 .iter()
                 .position(|b| changed_since && shown == Some(*b) && b != sent)
         });
-        let mut before_landed = matched
-            .zip(sent_value)
-            .map(|(k, (sent, sent_at))| (sent_before[k], sent, sent_at));
-        let mut later_landed = false;
-        if let (Some((b, sent, _)), Some(u)) = (&before_landed, updated) {
-            if b < sent && core.store.ordered_after(&p.sku, u)? {
-                (before_landed, later_landed) = (None, true);
+        let later_landed = match (matched, &sent_value, updated) {
+            (Some(k), Some((sent, _)), Some(u)) if sent_before[k] < *sent => {
+                core.store.ordered_after(&p.sku, u)?
             }
-        }
-        let before_landed = before_landed.map(|(b, _, sent_at)| (b, sent_at));
+            _ => false,
+        };
+        let matched = matched.filter(|_| !later_landed);
+        let before_landed = matched
+            .zip(sent_value)
+            .map(|(k, (_, sent_at))| (sent_before[k], sent_at));
         let landed = known.and_then(|k| k.patch_sent).filter(|(sent, _)| {
             before_landed.is_none()
                 && ((shown == Some(*sent) && (changed_since || !dated))
@@ -436,8 +436,8 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
                 shown != Some(*sent) && sent_before.iter().any(|b| b != sent)
             });
         p.sent_before = match matched {
-            Some(k) if before_landed.is_some() => sent_before[k + 1..].to_vec(),
-            _ => sent_before,
+            Some(k) => sent_before[k + 1..].to_vec(),
+            None => sent_before,
         };
         if landed.is_some() && !may_still_land {
             (p.sent, p.sent_before) = (None, Vec::new());

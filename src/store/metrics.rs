@@ -114,6 +114,7 @@ impl Store {
     /// is on its way, and not counted.
     pub fn skus_over_shown(&self) -> Result<Vec<(String, i64, i64)>> {
         let conn = self.conn();
+        // `amazon > desired` lets the partial index `skus_over_shown` serve the query.
         let mut stmt = conn.prepare(
             "SELECT sku, amazon - COALESCE(orders_took, 0), desired FROM skus
              WHERE fba = 0 AND amazon IS NOT NULL AND desired IS NOT NULL AND amazon > desired

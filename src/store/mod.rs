@@ -536,6 +536,28 @@ struct Stored {
     host_ref: Option<String>,
 }
 
+/// The SKUs of a new order, as `apply_order` explains: ?1 the order, ?2 its purchase time
+/// plus `BOUNDARY_SLACK`, ?3 less it. The order's units are counted (`orders_took`) where it is
+/// clearly after Amazon's last known quantity and nothing was sent, in a feed or held; else an
+/// order after (or too close to) that quantity puts the SKU out of step.
+static ORDER_SEEN_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let counted = "patch_sent IS NULL AND in_flight_feed IS NULL AND amazon_at < ?3
+                   AND (pushed_for IS NULL OR pushed_for = amazon)";
+    format!(
+        "UPDATE skus SET
+             orders_took = CASE WHEN {counted}
+                                THEN COALESCE(orders_took, 0)
+                                     + (SELECT SUM(i.quantity) FROM order_items i
+                                        WHERE i.order_id = ?1 AND i.sku = skus.sku)
+                                ELSE orders_took END,
+             pushed_for = CASE WHEN pushed_for <> COALESCE(patch_sent, amazon) THEN NULL ELSE pushed_for END,
+             recheck_after = CASE WHEN {counted} THEN recheck_after
+                                  WHEN amazon_at < ?2 AND (recheck_after IS NULL OR recheck_after < ?2) THEN ?2
+                                  ELSE recheck_after END
+         WHERE fba = 0 AND sku IN (SELECT sku FROM order_items WHERE order_id = ?1)"
+    )
+});
+
 /// Stores one order (unless the store has the same or a newer version) and adds the SKUs its
 /// old and new items name to `skus`.
 fn apply_order(
@@ -646,22 +668,7 @@ fn apply_order(
             let at = |shift: chrono::Duration| {
                 parsed.map_or_else(|| o.purchase_date.clone(), |t| ts(t + shift))
             };
-            tx.prepare_cached(
-                "UPDATE skus SET
-                     orders_took = CASE WHEN patch_sent IS NULL AND in_flight_feed IS NULL AND amazon_at < ?3
-                                             AND (pushed_for IS NULL OR pushed_for = amazon)
-                                        THEN COALESCE(orders_took, 0)
-                                             + (SELECT SUM(i.quantity) FROM order_items i
-                                                WHERE i.order_id = ?1 AND i.sku = skus.sku)
-                                        ELSE orders_took END,
-                     pushed_for = CASE WHEN pushed_for <> COALESCE(patch_sent, amazon) THEN NULL ELSE pushed_for END,
-                     recheck_after = CASE WHEN NOT (patch_sent IS NULL AND in_flight_feed IS NULL AND amazon_at < ?3
-                                                    AND (pushed_for IS NULL OR pushed_for = amazon))
-                                               AND amazon_at < ?2 AND (recheck_after IS NULL OR recheck_after < ?2)
-                                          THEN ?2 ELSE recheck_after END
-                 WHERE fba = 0 AND sku IN (SELECT sku FROM order_items WHERE order_id = ?1)",
-            )?
-            .execute(params![
+            tx.prepare_cached(&ORDER_SEEN_SQL)?.execute(params![
                 o.order_id,
                 at(stock::BOUNDARY_SLACK),
                 at(-stock::BOUNDARY_SLACK)

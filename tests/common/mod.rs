@@ -117,6 +117,15 @@ pub fn drain(engine: &Engine) -> Vec<serde_json::Value> {
     out
 }
 
+/// Moves Amazon's clock past the two-minute rule and the search lag, then runs the orders flow
+/// twice (the second search reaches the Amazon time the first one learnt): every order placed
+/// before is seen.
+pub fn see_orders(emu: &Emulator, engine: &Engine) {
+    emu.control().advance(chrono::Duration::minutes(3));
+    engine.sync_now(1, SYNC).unwrap();
+    engine.sync_now(1, SYNC).unwrap();
+}
+
 /// Every event currently waiting, each acknowledged once taken.
 pub fn events(engine: &Engine) -> Vec<serde_json::Value> {
     let mut out = Vec::new();
