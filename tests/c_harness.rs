@@ -297,14 +297,7 @@ fn the_log_callback_gets_every_level_and_never_a_secret() {
     let (code, out) = run("log", &config);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("syncs network error success"), "{out}");
-    let lines: Vec<(u8, &str)> = out
-        .lines()
-        .filter_map(|l| l.strip_prefix("log "))
-        .map(|l| {
-            let (level, text) = l.split_once(' ').unwrap();
-            (level.parse().unwrap(), text)
-        })
-        .collect();
+    let lines = log_lines(&out);
     for level in 1..=4 {
         assert!(
             lines.iter().any(|(l, _)| *l == level),

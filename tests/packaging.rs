@@ -5,21 +5,10 @@
 
 mod common;
 
-use common::cc::{lib_dir, root};
+use common::cc::{lib_dir, root, run};
 use common::*;
 use std::path::Path;
 use std::process::Command;
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 #[test]
 fn the_exported_symbols_are_exactly_the_committed_list() {

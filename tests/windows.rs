@@ -13,6 +13,7 @@
 
 mod common;
 
+use common::cc::run;
 use common::*;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -74,17 +75,6 @@ fn programs() -> &'static Path {
         }
         dir
     })
-}
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 /// Runs a Windows program of `programs()` under Wine: its exit code, stdout and stderr.
@@ -329,14 +319,7 @@ fn the_log_callback_gets_every_level_and_no_secret_and_without_it_nothing_is_pri
     let (code, out) = shop.harness("log");
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("syncs network error success"), "{out}");
-    let lines: Vec<(u8, &str)> = out
-        .lines()
-        .filter_map(|l| l.strip_prefix("log "))
-        .map(|l| {
-            let (level, text) = l.split_once(' ').unwrap();
-            (level.parse().unwrap(), text)
-        })
-        .collect();
+    let lines = log_lines(&out);
     for level in 1..=4 {
         assert!(
             lines.iter().any(|(l, _)| *l == level),

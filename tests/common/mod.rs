@@ -117,6 +117,17 @@ pub fn drain(engine: &Engine) -> Vec<serde_json::Value> {
     out
 }
 
+/// The `log LEVEL TEXT` lines a C harness printed from the log callback: (level, text).
+pub fn log_lines(out: &str) -> Vec<(u8, &str)> {
+    out.lines()
+        .filter_map(|l| l.strip_prefix("log "))
+        .map(|l| {
+            let (level, text) = l.split_once(' ').unwrap();
+            (level.parse().unwrap(), text)
+        })
+        .collect()
+}
+
 /// Moves Amazon's clock past the two-minute rule and the search lag, then runs the orders flow
 /// twice (the second search reaches the Amazon time the first one learnt): every order placed
 /// before is seen.
