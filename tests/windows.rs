@@ -95,6 +95,21 @@ fn wine(exe: &str, args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// Starts a Windows program of `programs()` under Wine, its stdout piped.
+fn wine_spawn(exe: &str, args: &[&str]) -> std::process::Child {
+    Command::new(env("SELLSYNC_WINE"))
+        .arg(programs().join(exe))
+        .args(args)
+        .env("WINEPREFIX", env("WINEPREFIX"))
+        .env("WINEDEBUG", "-all")
+        .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
+        .env("DISPLAY", "")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run Wine: {e}"))
+}
+
 /// The path a Windows program under Wine names `p` by.
 fn windows_path(p: &Path) -> String {
     format!("Z:{}", p.to_str().unwrap().replace('/', "\\"))
@@ -204,6 +219,83 @@ fn orders_a_dead_windows_process_took_come_back_and_acknowledged_ones_never_do()
     );
     let (code, out) = shop.harness("take-all");
     assert_eq!((code, taken(&out)), (0, 0), "{out}");
+}
+
+/// Fails if an order acknowledged earlier (`acked`) is among those `handed` out.
+fn none_again<'a>(handed: impl Iterator<Item = &'a str>, acked: &HashSet<String>) {
+    let again: Vec<_> = handed.filter(|id| acked.contains(*id)).collect();
+    assert!(
+        again.is_empty(),
+        "acknowledged and handed out again: {again:?}"
+    );
+}
+
+/// A Windows host killed outright (SIGKILL to the Wine process: no exit code, no unwinding, no
+/// flush, as `TerminateProcess`) while it takes and acknowledges orders, five times at
+/// different points: an order it acknowledged never comes back, and every order ends up
+/// acknowledged once, with the reference the host gave it.
+#[test]
+#[ignore = "needs the Windows package and Wine: run scripts/test-windows"]
+fn a_windows_host_killed_while_it_acknowledges_loses_no_order_and_gets_none_twice() {
+    use std::io::BufRead;
+    let shop = Shop::new(120);
+    let mut acked: HashSet<String> = HashSet::new();
+    let mut killed = 0;
+    for after in [1, 9, 3, 17, 5] {
+        let mut child = wine_spawn("harness.exe", &["sync-take-all", &shop.config]);
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let (mut seen, mut handed, mut now_acked) = (0, Vec::new(), Vec::new());
+        let note = |line: &str, handed: &mut Vec<String>, now_acked: &mut Vec<String>| {
+            if let Some(id) = line.strip_prefix("id ") {
+                handed.push(id.trim().to_string());
+            } else if let Some(id) = line.strip_prefix("acked ") {
+                now_acked.push(id.trim().to_string());
+            }
+        };
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            note(&line, &mut handed, &mut now_acked);
+            seen += line.starts_with("acked ") as usize;
+            if seen == after {
+                break;
+            }
+        }
+        child.kill().unwrap();
+        let status = child.wait().unwrap();
+        killed += status.code().is_none() as usize;
+        for line in lines {
+            note(&line.unwrap(), &mut handed, &mut now_acked);
+        }
+        none_again(handed.iter().map(String::as_str), &acked);
+        acked.extend(now_acked);
+    }
+    assert!(
+        killed >= 3,
+        "only {killed} of 5 hosts were killed before they finished"
+    );
+    let (code, out) = shop.harness("take-all");
+    assert_eq!(code, 0, "{out}");
+    none_again(prefixed(&out, "id ").into_iter(), &acked);
+    let db = rusqlite::Connection::open_with_flags(
+        shop.store(),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let rows: Vec<(String, Option<String>)> = db
+        .prepare("SELECT order_id, host_ref FROM orders")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        rows.len(),
+        shop.placed.len(),
+        "every order in the store once"
+    );
+    for (id, host_ref) in rows {
+        assert_eq!(host_ref, Some(format!("POS-{id}")), "{id} acknowledged");
+    }
 }
 
 #[test]

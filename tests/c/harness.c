@@ -6,6 +6,9 @@
  *   flow        sync, take and acknowledge every order; prints "taken N"
  *   take-and-die  sync, take every order without acknowledging, print their ids, then _exit(3)
  *   take-all    take and acknowledge every order (no sync); prints "id ..." lines and "taken N"
+ *   sync-take-all  the same after an order sync; each line flushed as it is printed ("id ..." when
+ *               taken, "acked ..." once acknowledged), so a host killed at any moment has said
+ *               what it had
  *   events-and-die  sync, take every event without acknowledging, print "seq N" lines, then _exit(4)
  *   events-all  take and acknowledge every event (no sync); prints "seq N" lines and "events N"
  *   log         two order syncs with the log at DEBUG; prints "log LEVEL MESSAGE" lines
@@ -117,7 +120,10 @@ static int take_orders(SellSync *h, int ack, int print_ids) {
         char id[64], status[32];
         CHECK(json_string(doc, "order_id", id, sizeof id));
         CHECK(json_string(doc, "status", status, sizeof status));
-        if (print_ids) printf("id %s\n", id);
+        if (print_ids) {
+            printf("id %s\n", id);
+            fflush(stdout);
+        }
         if (ack) {
             char ref[80];
             snprintf(ref, sizeof ref, "POS-%s", id);
@@ -125,6 +131,10 @@ static int take_orders(SellSync *h, int ack, int print_ids) {
             /* Acknowledging twice with the same reference is fine; another is a conflict. */
             CHECK(sellsync_order_ack(h, id, ref) == SELLSYNC_OK);
             CHECK(sellsync_order_ack(h, id, "OTHER") == SELLSYNC_ERR_CONFLICT);
+            if (print_ids) {
+                printf("acked %s\n", id);
+                fflush(stdout);
+            }
         }
         sellsync_string_free(doc);
         n++;
@@ -162,6 +172,15 @@ static int mode_take_and_die(const char *config) {
     printf("taken %d\n", n);
     fflush(stdout);
     _exit(3); /* dies before acknowledging anything, without closing */
+}
+
+static int mode_sync_take_all(const char *config) {
+    SellSync *h = open_handle(config);
+    CHECK(sellsync_sync_now(h, SELLSYNC_FLOW_ORDERS) == SELLSYNC_OK);
+    int n = take_orders(h, 1, 1);
+    CHECK(sellsync_close(h) == SELLSYNC_OK);
+    printf("taken %d\n", n);
+    return 0;
 }
 
 static int mode_take_all(const char *config) {
@@ -849,6 +868,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "flow") == 0) rc = mode_flow(config);
     else if (strcmp(argv[1], "take-and-die") == 0) rc = mode_take_and_die(config);
     else if (strcmp(argv[1], "take-all") == 0) rc = mode_take_all(config);
+    else if (strcmp(argv[1], "sync-take-all") == 0) rc = mode_sync_take_all(config);
     else if (strcmp(argv[1], "events-and-die") == 0) rc = mode_events_and_die(config);
     else if (strcmp(argv[1], "events-all") == 0) rc = mode_events_all(config);
     else if (strcmp(argv[1], "log") == 0) rc = mode_log(config);
