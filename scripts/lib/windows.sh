@@ -1,7 +1,8 @@
 # Sourced from the repository root: the Windows toolchain. Installs what is missing from
 # Debian's packages (rustc-web and cargo-web, a Rust with the standard library's source for
 # -Zbuild-std; rust-web-src; gcc-mingw-w64-x86-64, the MinGW-w64 compiler, linker, windres and
-# dlltool; wine64 when WINDOWS_NEED_WINE=1), then sets the variables that build for Windows:
+# dlltool; rust-web-clippy, its linter; wine64 when WINDOWS_NEED_WINE=1), then sets the
+# variables that build for Windows:
 #   WIN_TARGET      the Rust target (x86_64-win7-windows-gnu: see the README's "Windows")
 #   WIN_CARGO       Debian's cargo, run with Debian's rustc whatever rustup puts first on PATH
 #   WIN_TARGET_DIR  its target directory, under target/ and kept between runs
@@ -16,6 +17,7 @@ win_need=()
 [ -x /usr/bin/cargo ] || win_need+=(cargo-web)
 [ -x /usr/bin/rustc ] || win_need+=(rustc-web)
 [ -d /usr/lib/rustlib/src/rust/library/std ] || win_need+=(rust-web-src)
+[ -x /usr/bin/clippy-driver ] || win_need+=(rust-web-clippy)
 command -v "$WIN_CC" >/dev/null 2>&1 || win_need+=(gcc-mingw-w64-x86-64)
 if [ "${WINDOWS_NEED_WINE:-0}" = 1 ] && ! command -v wine >/dev/null 2>&1 && [ ! -x /usr/lib/wine/wine64 ]; then
   win_need+=(wine64)

@@ -97,7 +97,7 @@ pub enum Conn {
     /// An embedded SQLite file.
     Sqlite(rusqlite::Connection),
     /// A PostgreSQL server.
-    Pg(super::pg::Client),
+    Pg(Box<super::pg::Client>),
 }
 
 impl std::fmt::Debug for Conn {

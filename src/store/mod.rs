@@ -126,14 +126,14 @@ impl Store {
     /// `privacy` gives (it must be given: every process needs the same one).
     pub fn open_postgres(url: &str, privacy: Option<&crate::config::Privacy>) -> Result<Store> {
         let client = pg::Client::connect(url)?;
-        Self::finish_open(Conn::Pg(client), "", privacy)
+        Self::finish_open(Conn::Pg(Box::new(client)), "", privacy)
     }
 
     /// Opens an existing store in the PostgreSQL database at `url` for a tool that never reads
     /// or writes buyer data (the `sellsync` command); a database without a store is an error,
     /// never made into one.
     pub fn open_postgres_without_buyer_data(url: &str) -> Result<Store> {
-        let conn = Conn::Pg(pg::Client::connect(url)?);
+        let conn = Conn::Pg(Box::new(pg::Client::connect(url)?));
         let present: i64 = conn.query_row(
             "SELECT COUNT(*) FROM information_schema.tables
              WHERE table_schema = current_schema() AND table_name = 'schema_version'",
