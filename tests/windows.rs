@@ -60,6 +60,11 @@ fn programs() -> &'static Path {
                 package.join("libsellsync.dll.a"),
             ),
             ("hello-def.exe", &["examples/hello.c"][..], def_lib.clone()),
+            (
+                "pos.exe",
+                &["examples/pos.c"][..],
+                package.join("libsellsync.dll.a"),
+            ),
         ] {
             // Static C runtime parts (winpthreads): the programs need only sellsync.dll.
             run(Command::new("x86_64-w64-mingw32-gcc")
@@ -219,6 +224,121 @@ fn orders_a_dead_windows_process_took_come_back_and_acknowledged_ones_never_do()
     );
     let (code, out) = shop.harness("take-all");
     assert_eq!((code, taken(&out)), (0, 0), "{out}");
+}
+
+/// The demo POS (`examples/pos.c`, as `scripts/demo --windows` runs it) built for Windows and
+/// run under Wine for 10 s against the demo shop at 720 times real speed (two emulated hours,
+/// buyers ordering 20 an hour, accepted patches landing late as on Amazon, no order hours
+/// late in searches): it books every order placed more than 15 emulated minutes before the
+/// newest it booked (Amazon's two-minute rule, the search lag and the search interval take up
+/// to 7), ships every
+/// one of its own it does not cancel, and Amazon never shows more than its shelf.
+#[test]
+#[ignore = "needs the Windows package and Wine: run scripts/test-windows"]
+fn the_demo_pos_books_ships_and_stocks_the_demo_shop_under_wine() {
+    let speed = 720.0;
+    let emu = sellsync_emulator::Emulator::start(sellsync_emulator::Config {
+        rate_scale: speed,
+        clock_speed: speed,
+        settings: sellsync_emulator::Settings {
+            order_search_late_rate: 0.0,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .unwrap();
+    let c = emu.control();
+    c.seed_listings(None, &sellsync_emulator::cli::demo_listings())
+        .unwrap();
+    c.start_buyers(sellsync_emulator::buyers::BuyersConfig {
+        seller_id: None,
+        marketplace_ids: vec![],
+        orders_per_hour: 20.0,
+        cancel_request_share: 0.0,
+        max_units: 2,
+    });
+    let dir = tempdir();
+    let store = windows_path(&dir.path().join(SHOP).join("shop.sqlite"));
+    std::fs::create_dir(dir.path().join(SHOP)).unwrap();
+    let config = dir.path().join("config.json");
+    let extra = format!(
+        r#","intervals": {{"orders_seconds": {}, "stock_seconds": {}}},
+            "stock": {{"listings_feed_window_seconds": {}, "buffer": "auto"}}"#,
+        180.0 / speed,
+        30.0 / speed,
+        300.0 / speed
+    );
+    std::fs::write(
+        &config,
+        config_json_with(&emu, &format!(r#""store_path": {store:?}"#), &extra),
+    )
+    .unwrap();
+    let shelf_file = dir.path().join("pos-stock.txt");
+    let (code, out, err) = wine(
+        "pos.exe",
+        &[
+            &windows_path(&config),
+            "10",
+            &windows_path(&shelf_file),
+            "3",
+            "720",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let booked: HashSet<&str> = out
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("POS-"))
+        .filter_map(|l| l.split_once(" <- Amazon "))
+        .map(|(_, rest)| rest.split(':').next().unwrap())
+        .collect();
+    // The POS ran at least until it booked the newest order it booked (Wine's own start and
+    // exit take emulated minutes at this speed).
+    let end = c
+        .with_world(|w| {
+            w.orders
+                .values()
+                .filter(|o| booked.contains(o.order_id.as_str()))
+                .map(|o| o.created)
+                .max()
+        })
+        .expect("an order booked");
+    let due: Vec<(String, bool, sellsync_emulator::Status)> = c.with_world(|w| {
+        w.orders
+            .values()
+            .filter(|o| o.created < end - chrono::Duration::minutes(15))
+            .map(|o| (o.order_id.clone(), o.fulfilled_by_amazon, o.status))
+            .collect()
+    });
+    assert!(due.len() >= 5, "{} orders in two emulated hours", due.len());
+    for (id, fba, status) in &due {
+        assert!(
+            booked.contains(id.as_str()),
+            "{id} ({status:?}, fba {fba}) not booked at {end}:\n{out}"
+        );
+        use sellsync_emulator::Status::{Canceled, Shipped};
+        assert!(
+            *fba || matches!(status, Shipped | Canceled),
+            "{id} is {status:?}"
+        );
+    }
+    let state = c.state();
+    let shelf: std::collections::HashMap<String, i64> = std::fs::read_to_string(&shelf_file)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.trim().split_once(' '))
+        .map(|(sku, n)| (sku.to_string(), n.parse().unwrap()))
+        .collect();
+    assert_eq!(shelf.len(), 36, "the POS wrote its shelf");
+    for l in state["listings"].as_array().unwrap() {
+        let sku = l["sku"].as_str().unwrap();
+        if let Some(on_shelf) = shelf.get(sku) {
+            let shows = l["quantity"].as_i64().unwrap();
+            assert!(
+                shows <= *on_shelf,
+                "{sku}: Amazon shows {shows}, the shelf has {on_shelf}"
+            );
+        }
+    }
 }
 
 /// Fails if an order acknowledged earlier (`acked`) is among those `handed` out.
