@@ -231,8 +231,8 @@ fn orders_a_dead_windows_process_took_come_back_and_acknowledged_ones_never_do()
 /// buyers ordering 20 an hour, accepted patches landing late as on Amazon, no order hours
 /// late in searches): it books every order placed more than 15 emulated minutes before the
 /// newest it booked (Amazon's two-minute rule, the search lag and the search interval take up
-/// to 7), ships every
-/// one of its own it does not cancel, and Amazon never shows more than its shelf.
+/// to 7), ships every one of its own it does not cancel, and Amazon never shows more than its
+/// shelf.
 #[test]
 #[ignore = "needs the Windows package and Wine: run scripts/test-windows"]
 fn the_demo_pos_books_ships_and_stocks_the_demo_shop_under_wine() {
