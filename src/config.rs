@@ -48,6 +48,7 @@
 //! | `http.max_attempts` | whole, 1 to 100 |
 //! | `http.backoff_initial_ms` | whole, 0 to 600000 |
 //! | `http.backoff_max_ms` | whole, 0 to 3600000 |
+//! | `http.max_document_bytes` | whole, 1048576 (1 MiB) to 68719476736 (64 GiB); default 268435456 |
 //! | `stock.buffer` | whole, 0 to 1000000000, or `"auto"` |
 //! | `stock.allocation_percent` | whole, 0 to 100 |
 //! | `stock.max_quantity`, `stock.urgent_threshold` | whole, 0 to 1000000000 (`max_quantity` may be null) |
@@ -225,6 +226,12 @@ pub const LIMITS: &[Limit] = &[
     whole("http.backoff_max_ms", 0.0, 3_600_000.0, |c| {
         Some(c.http.backoff_max_ms as f64)
     }),
+    whole(
+        "http.max_document_bytes",
+        1_048_576.0,
+        68_719_476_736.0,
+        |c| Some(c.http.max_document_bytes as f64),
+    ),
     whole("stock.buffer", 0.0, MAX_UNITS, |c| match c.stock.buffer {
         Buffer::Units(n) => Some(n as f64),
         Buffer::Auto => None,
@@ -663,7 +670,15 @@ pub struct Http {
     /// (Mozilla's) roots, e.g. a corporate proxy's that inspects TLS. Read when the
     /// configuration is checked and when the handle opens.
     pub extra_root_cert_pem: Option<String>,
+    /// Largest document (a feed's processing report, a report) downloaded, and largest once
+    /// un-gzipped: a larger one is refused (`DocumentTooLarge`), so a few compressed kilobytes
+    /// cannot fill the host's memory.
+    pub max_document_bytes: u64,
 }
+
+/// Default of `http.max_document_bytes`: 256 MiB (a listings report of a million SKUs is
+/// about 200 MB).
+pub const MAX_DOCUMENT_BYTES: u64 = 256 << 20;
 
 impl Default for Http {
     fn default() -> Self {
@@ -675,6 +690,7 @@ impl Default for Http {
             proxy: None,
             use_env_proxy: false,
             extra_root_cert_pem: None,
+            max_document_bytes: MAX_DOCUMENT_BYTES,
         }
     }
 }

@@ -215,3 +215,50 @@ fn one_sku_shows_one_quantity_in_every_marketplace_it_is_pushed_to() {
     assert_eq!(known.amazon, Some(11), "the read-back agrees");
     assert_eq!(emu.control().quantity("MUG"), Some(12));
 }
+
+/// Opens the library with `http.max_document_bytes` at `cap`.
+fn open_capped(emu: &sellsync_emulator::Emulator, dir: &tempfile::TempDir, cap: u64) -> Engine {
+    let store = dir.path().join("store.sqlite");
+    let mut v: serde_json::Value = serde_json::from_str(&config_json(emu, &store, "")).unwrap();
+    v["http"]["max_document_bytes"] = cap.into();
+    Engine::open(sellsync::Config::from_json(&v.to_string()).unwrap()).unwrap()
+}
+
+/// A listings report larger than `http.max_document_bytes` is refused with a clear error,
+/// downloaded no further; with room for it, the same report is read.
+#[test]
+fn a_report_larger_than_the_document_cap_is_refused() {
+    let emu = emulator(1000.0);
+    let seeds: Vec<_> = (0..8_000)
+        .map(|i| ListingSeed {
+            title: Some(format!(
+                "A long product title, number {i:05}, {}",
+                "x".repeat(120)
+            )),
+            ..listing(&format!("SKU-{i:05}"), 3, false)
+        })
+        .collect();
+    emu.control().seed_listings(None, &seeds).unwrap();
+    let dir = tempdir();
+    let engine = open_capped(&emu, &dir, 1 << 20);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let error = loop {
+        match engine.sync_now(4, SYNC) {
+            Err(e) => break e.to_string(),
+            Ok(r) => assert!(
+                r.listings.listings.is_none(),
+                "a report above the cap was read"
+            ),
+        }
+        assert!(Instant::now() < deadline, "the report was never refused");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    assert!(
+        error.contains("DocumentTooLarge") && error.contains("http.max_document_bytes"),
+        "{error}"
+    );
+    drop(engine);
+    let dir = tempdir();
+    let engine = open_capped(&emu, &dir, 16 << 20);
+    assert_eq!(pull(&engine).listings, Some(seeds.len() as u64));
+}

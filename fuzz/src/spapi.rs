@@ -78,7 +78,7 @@ pub fn run(data: &[u8]) {
             let Ok((_, gzip)) = amazon::document_answer(op, &v) else {
                 return;
             };
-            let Ok(bytes) = amazon::unpack_document(op, document.to_vec(), gzip) else {
+            let Ok(bytes) = amazon::unpack_document(op, document.to_vec(), gzip, 1 << 20) else {
                 return;
             };
             if op == Operation::GetFeedDocument {

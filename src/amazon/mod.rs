@@ -416,7 +416,7 @@ impl Client {
         let doc = self.call(&ApiRequest::get(op, path)).await?;
         let (url, gzip) = document_answer(op, &doc)?;
         let bytes = self.download(url).await?;
-        unpack_document(op, bytes, gzip)
+        unpack_document(op, bytes, gzip, self.policy.max_document_bytes)
     }
 
     /// Uploads a document to a presigned URL (no SP-API token), retrying transient failures.
@@ -449,12 +449,13 @@ impl Client {
             let (outcome, fault, http_status) = match request().send().await {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
-                    match resp.bytes().await {
-                        Ok(b) if (200..300).contains(&status) => {
+                    match read_capped(resp, self.policy.max_document_bytes).await {
+                        Ok(None) => return Err(too_large(what, self.policy.max_document_bytes)),
+                        Ok(Some(b)) if (200..300).contains(&status) => {
                             incidents::success();
-                            return Ok(b.to_vec());
+                            return Ok(b);
                         }
-                        Ok(_) if status < 500 && status != 429 => {
+                        Ok(Some(_)) if status < 500 && status != 429 => {
                             return Err(Error::Amazon {
                                 status,
                                 code: format!("HTTP{status}"),
@@ -463,7 +464,7 @@ impl Client {
                                         .into(),
                             })
                         }
-                        Ok(_) => (
+                        Ok(Some(_)) => (
                             Error::Network(format!("document transfer answered {status}")),
                             if status == 429 {
                                 Fault::Throttled
@@ -712,19 +713,55 @@ pub fn document_answer(op: Operation, doc: &Value) -> Result<(&str, bool)> {
     Ok((url, doc["compressionAlgorithm"] == "GZIP"))
 }
 
-/// A downloaded document as it was before compression.
-pub fn unpack_document(op: Operation, bytes: Vec<u8>, gzip: bool) -> Result<Vec<u8>> {
+/// A downloaded document as it was before compression, refused above `cap` bytes.
+pub fn unpack_document(op: Operation, bytes: Vec<u8>, gzip: bool, cap: u64) -> Result<Vec<u8>> {
     if !gzip {
         return Ok(bytes);
     }
     let mut out = Vec::new();
-    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut out).map_err(
+    let decoder = flate2::read::GzDecoder::new(&bytes[..]);
+    std::io::Read::read_to_end(&mut std::io::Read::take(decoder, cap + 1), &mut out).map_err(
         |e| {
             tracing::warn!("{op:?}: the document is not valid gzip: {e}");
             unreadable_document(&format!("{op:?}'s document"))
         },
     )?;
+    if out.len() as u64 > cap {
+        return Err(too_large(&format!("{op:?}"), cap));
+    }
     Ok(out)
+}
+
+/// A body read to its end, or None once it passes `cap` bytes (what it says it holds first).
+async fn read_capped(
+    mut resp: reqwest::Response,
+    cap: u64,
+) -> std::result::Result<Option<Vec<u8>>, reqwest::Error> {
+    if resp.content_length().is_some_and(|n| n > cap) {
+        return Ok(None);
+    }
+    let mut out = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        if (out.len() + chunk.len()) as u64 > cap {
+            return Ok(None);
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(Some(out))
+}
+
+/// A document larger than `http.max_document_bytes` (downloaded, or once un-gzipped): refused,
+/// not retried.
+fn too_large(what: &str, cap: u64) -> Error {
+    let error = Error::Amazon {
+        status: 200,
+        code: "DocumentTooLarge".into(),
+        message: format!(
+            "{what}: the document is larger than http.max_document_bytes ({cap} bytes)"
+        ),
+    };
+    tracing::warn!("{error}");
+    error
 }
 
 /// Amazon's `{"errors":[{code, message, details}]}` as an [`Error::Amazon`]. An answer that is
@@ -767,6 +804,30 @@ pub fn amazon_error(op: Operation, status: u16, body: &[u8]) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn a_document_larger_than_the_cap_once_ungzipped_is_refused() {
+        let cap = 1 << 20;
+        // 64 MiB of zeros compress to about 64 KB.
+        let bomb = gzip(&vec![0u8; 64 << 20]);
+        assert!(bomb.len() < 100_000, "{}", bomb.len());
+        let e = unpack_document(Operation::GetReportDocument, bomb, true, cap).unwrap_err();
+        assert!(
+            matches!(&e, Error::Amazon { code, .. } if code == "DocumentTooLarge"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("http.max_document_bytes"), "{e}");
+        let exact = vec![b'x'; cap as usize];
+        let out = unpack_document(Operation::GetReportDocument, gzip(&exact), true, cap).unwrap();
+        assert_eq!(out, exact, "a document of exactly the cap is read whole");
+    }
 
     #[test]
     fn an_html_error_page_is_described_not_quoted() {
