@@ -30,6 +30,58 @@ thread_local! {
     static IN_LOG: Cell<bool> = const { Cell::new(false) };
 }
 
+thread_local! {
+    /// How many exports the calling thread is inside (see `InExport`).
+    #[allow(clippy::missing_const_for_thread_local)]
+    static IN_EXPORT: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Marks the calling thread as inside one of the library's exports while it lives.
+pub struct InExport(());
+
+impl InExport {
+    pub fn enter() -> InExport {
+        IN_EXPORT.with(|c| c.set(c.get() + 1));
+        InExport(())
+    }
+}
+
+impl Drop for InExport {
+    fn drop(&mut self) {
+        IN_EXPORT.with(|c| c.set(c.get().saturating_sub(1)));
+    }
+}
+
+/// Installs, once per process, the panic hook of a library loaded into someone else's process:
+/// a panic raised on one of the library's threads or inside one of its calls (the library
+/// catches it and answers an internal error) reaches the handle's log function at ERROR, with
+/// secrets removed, and is never printed; any other panic (the host's own) goes to the hook
+/// that was there before. A host that wants to see every panic installs its own hook after
+/// this one and calls this one from it.
+pub fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let ours = tracing::dispatcher::get_default(|d| d.is::<HandleSubscriber>());
+            if !ours && IN_EXPORT.with(Cell::get) == 0 {
+                return previous(info);
+            }
+            let what = info
+                .payload()
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".into());
+            let at = info
+                .location()
+                .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            tracing::error!("internal error (please report it): {what}{at}");
+        }));
+    });
+}
+
 /// Whether the calling thread is inside a host's log function.
 pub fn in_log_callback() -> bool {
     IN_LOG.with(Cell::get)

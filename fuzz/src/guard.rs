@@ -45,6 +45,9 @@ pub fn save(target: &str, input: &[u8]) -> PathBuf {
 fn install() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
+        // The library's hook first (it would otherwise wrap this one and keep the panics the C
+        // ABI catches from it): this one calls it and still sees every panic.
+        sellsync::logging::install_panic_hook();
         let default = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             default(info);

@@ -139,6 +139,7 @@ impl Engine {
                 .flatten()
                 .map(|k| k.expose().trim().to_string()),
         );
+        crate::logging::install_panic_hook();
         let log = Arc::new(crate::logging::LogSink::new(secrets));
         let dispatch = crate::logging::dispatch(log.clone());
         let store = Arc::new(Store::open_for(&config)?);

@@ -5,6 +5,7 @@
 /// outcome to a status code and sets or clears the last error.
 macro_rules! ffi_entry {
     ($body:block) => {{
+        let _inside = $crate::logging::InExport::enter();
         let outcome = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(
             || -> $crate::error::Result<()> { $body },
         ));
