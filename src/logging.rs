@@ -40,7 +40,10 @@ thread_local! {
 pub struct InExport(());
 
 impl InExport {
+    /// (Installs the panic hook first, so a panic in an export without a handle, such as
+    /// `sellsync_open`, is not printed either.)
     pub fn enter() -> InExport {
+        install_panic_hook();
         IN_EXPORT.with(|c| c.set(c.get() + 1));
         InExport(())
     }
