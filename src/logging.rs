@@ -28,9 +28,6 @@ thread_local! {
     /// for the `const` initializer it has.)
     #[allow(clippy::missing_const_for_thread_local)]
     static IN_LOG: Cell<bool> = const { Cell::new(false) };
-}
-
-thread_local! {
     /// How many exports the calling thread is inside (see `InExport`).
     #[allow(clippy::missing_const_for_thread_local)]
     static IN_EXPORT: Cell<u32> = const { Cell::new(0) };
@@ -58,8 +55,9 @@ impl Drop for InExport {
 /// Installs, once per process, the panic hook of a library loaded into someone else's process:
 /// a panic raised on one of the library's threads or inside one of its calls (the library
 /// catches it and answers an internal error) reaches the handle's log function at ERROR, with
-/// secrets removed, and is never printed; any other panic (the host's own) goes to the hook
-/// that was there before. A host that wants to see every panic installs its own hook after
+/// secrets removed, and is never printed (inside an export without a handle, such as
+/// `sellsync_open`, it goes nowhere: the status and last error say it); any other panic (the
+/// host's own) goes to the hook that was there before. A host that wants to see every panic installs its own hook after
 /// this one and calls this one from it.
 pub fn install_panic_hook() {
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -67,8 +65,13 @@ pub fn install_panic_hook() {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             let ours = tracing::dispatcher::get_default(|d| d.is::<HandleSubscriber>());
-            if !ours && IN_EXPORT.with(Cell::get) == 0 {
-                return previous(info);
+            if !ours {
+                // Without a handle's dispatcher the line could only reach the host's own
+                // (unredacted).
+                if IN_EXPORT.with(Cell::get) == 0 {
+                    previous(info);
+                }
+                return;
             }
             let what = info
                 .payload()

@@ -82,15 +82,21 @@ fn programs() -> &'static Path {
     })
 }
 
-/// Runs a Windows program of `programs()` under Wine: its exit code, stdout and stderr.
-fn wine(exe: &str, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env("SELLSYNC_WINE"))
-        .arg(programs().join(exe))
+/// The command that runs a Windows program of `programs()` under Wine.
+fn wine_command(exe: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env("SELLSYNC_WINE"));
+    cmd.arg(programs().join(exe))
         .args(args)
         .env("WINEPREFIX", env("WINEPREFIX"))
         .env("WINEDEBUG", "-all")
         .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
-        .env("DISPLAY", "")
+        .env("DISPLAY", "");
+    cmd
+}
+
+/// Runs a Windows program of `programs()` under Wine: its exit code, stdout and stderr.
+fn wine(exe: &str, args: &[&str]) -> (i32, String, String) {
+    let out = wine_command(exe, args)
         .output()
         .unwrap_or_else(|e| panic!("cannot run Wine: {e}"));
     (
@@ -102,13 +108,7 @@ fn wine(exe: &str, args: &[&str]) -> (i32, String, String) {
 
 /// Starts a Windows program of `programs()` under Wine, its stdout piped.
 fn wine_spawn(exe: &str, args: &[&str]) -> std::process::Child {
-    Command::new(env("SELLSYNC_WINE"))
-        .arg(programs().join(exe))
-        .args(args)
-        .env("WINEPREFIX", env("WINEPREFIX"))
-        .env("WINEDEBUG", "-all")
-        .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
-        .env("DISPLAY", "")
+    wine_command(exe, args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
