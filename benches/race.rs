@@ -327,6 +327,9 @@ fn shipments_soak() {
         orders_per_hour: 25.0 * 3600.0 / SPEED,
         cancel_request_share: 0.0,
         max_units: 1,
+        max_lines: 1,
+        return_share: 0.0,
+        defect_share: 0.0,
     });
     engine.start().unwrap();
     let run = Duration::from_secs(size("RACE_SOAK_SECONDS", 60) as u64);

@@ -259,9 +259,12 @@ sellsync_status sellsync_open(const char *config_json, struct SellSync **out);
 
 /*
  Closes a handle: stops the worker and the callback thread (calling `free_user`), waits for
- calls running on other threads (waking any blocked in `sellsync_event_next`), and flushes
- the store. The pointer stays valid: later calls return SELLSYNC_ERR_CLOSED, and so does a
- second close. NULL is a no-op. Must not be called from the event callback.
+ calls running on other threads (waking any blocked in `sellsync_event_next`), stops flows
+ still running after a sellsync_sync_now that timed out (an HTTP call in flight is dropped;
+ what it changed at Amazon is found again by the next handle, as after a crash), and flushes
+ the store: it returns within about 5 seconds plus the store's flush. The pointer stays
+ valid: later calls return SELLSYNC_ERR_CLOSED, and so does a second close. NULL is a no-op.
+ Must not be called from the event callback.
  */
 sellsync_status sellsync_close(struct SellSync *h);
 
@@ -277,12 +280,12 @@ sellsync_status sellsync_close(struct SellSync *h);
  only the secret changes (Amazon's access tokens stay valid until they expire) and dropped
  when the refresh token or client id changes. Nothing queued is lost: orders, shipments,
  stock, cancellations and refunds held back while Login with Amazon refused the old secret
- (`sync.failed` events with status `AUTH`) go out at the next sync, at once while the worker
- runs; calls paused after Login with Amazon refused the refresh token (`auth.revoked`)
- resume. The values are kept in memory only: put them in the configuration of the next
+ or the refresh token (an `auth.revoked` event) go out at the next sync, at once while the
+ worker runs; the pause, and a refused secret's cool-down, end. The values are kept in memory only: put them in the configuration of the next
  `sellsync_open`. The strings are copied; the caller may wipe them when this returns.
  */
-sellsync_status sellsync_set_credentials(struct SellSync *h, const char *credentials_json);
+sellsync_status sellsync_set_credentials(struct SellSync *h,
+                                         const char *credentials_json);
 
 /*
  Runs the flows in `flows` (SELLSYNC_FLOW_* bits) once each and returns when they are done,
@@ -290,7 +293,10 @@ sellsync_status sellsync_set_credentials(struct SellSync *h, const char *credent
  cancellations, refunds and stock side by side. A flow that the background worker is running
  at that moment is waited for. Must not be called from an async runtime thread. On a shared
  store (`store.postgres`) it takes the lease on the seller account if it is free, and fails
- with SELLSYNC_ERR_INVALID_STATE while another process holds it.
+ with SELLSYNC_ERR_INVALID_STATE while another process holds it. SELLSYNC_ERR_TIMEOUT: the
+ flows not done yet go on in the background to their end, exactly as if the call had waited
+ (nothing is lost or done twice; a later sellsync_sync_now waits for them, and
+ sellsync_close stops them within its bound).
  */
 sellsync_status sellsync_sync_now(struct SellSync *h, uint32_t flows);
 
@@ -312,6 +318,9 @@ sellsync_status sellsync_stop(struct SellSync *h);
  Hands out the oldest Amazon order ready for the host as a JSON document in `*order_json`
  (free it with sellsync_string_free), or NULL when there is none. The same order comes again
  until it is acknowledged: after `orders.redelivery_seconds`, and at once in a new process.
+ Only paid orders are handed out, each with its prices: every line's `charges` (tax,
+ shipping, gift wrap, promotions, and `charged`, what the buyer pays for the line) plus the
+ order's `other_charges` add up to its `total` (see the README's order document).
  */
 sellsync_status sellsync_order_next(struct SellSync *h, char **order_json);
 
@@ -354,8 +363,8 @@ sellsync_status sellsync_event_next(struct SellSync *h, int32_t timeout_ms, char
  Sets (or with `cb` NULL removes) the event callback. It runs on one library thread, never
  concurrently with itself, and may call back into the library (except sellsync_close and
  this function). `event_json` lives only for the call. Each event is acknowledged when the
- callback returns (a process that dies inside the callback gets the event again in its next
- process). `free_user(user)` is called exactly once when the callback is replaced, removed
+ callback returns, unless the callback declined it with sellsync_event_decline (a process
+ that dies inside the callback gets the event again in its next process). `free_user(user)` is called exactly once when the callback is replaced, removed
  or the handle closes (it may be NULL); when the call fails, `free_user` is not called and
  the host still owns `user`.
  */
@@ -395,10 +404,22 @@ sellsync_status sellsync_sku_map(struct SellSync *h, const char *mapping_json);
  The seller's listings as last pulled from Amazon, with their mapping state, in
  `*listings_json` (free it with sellsync_string_free):
  `{"pulled_at": "...", "listings": [{"sku", "asin", "title", "price", "quantity",
- "fulfillment_channel", "status", "mapped", "fba", "should_show", "items"}], "unmapped_skus": [...],
- "skus_without_listing": [...], "host_items_without_listing": [...]}`.
+ "fulfillment_channel", "status", "mapped", "fba", "should_show", "items", "fba_stock"}],
+ "unmapped_skus": [...], "skus_without_listing": [...], "host_items_without_listing": [...]}`;
+ `fba_stock` is the SKU's stock at Amazon (see sellsync_fba_stock) or null.
  */
 sellsync_status sellsync_listings(struct SellSync *h, char **listings_json);
+
+/*
+ The stock at Amazon of the SKUs it fulfils, as last read (with each listings report, by
+ `getInventorySummaries`), in `*fba_json` (free it with sellsync_string_free):
+ `{"read_at": "..." or null, "skus": [{"sku", "fulfillable", "inbound_working",
+ "inbound_shipped", "inbound_receiving", "reserved", "unfulfillable", "researching", "total",
+ "amazon_updated"}]}`. `fulfillable` is what Amazon sells now; the shop's own stock is never
+ sent to these SKUs. A SKU the host mapped as seller-fulfilled whose listing Amazon fulfils
+ is treated as FBA from then on (event `sku.fulfilled_by_amazon`).
+ */
+sellsync_status sellsync_fba_stock(struct SellSync *h, char **fba_json);
 
 /*
  Creates what Amazon needs to push this seller's notifications (`ORDER_CHANGE`,
@@ -446,10 +467,15 @@ sellsync_status sellsync_shipments(struct SellSync *h, const char *order_id, cha
 sellsync_status sellsync_order_cancel(struct SellSync *h, const char *order_id, const char *reason);
 
 /*
- Refunds items of an order: `{"order_id": "...", "reason": "CustomerReturn", "items":
- [{"order_item_id": "...", "amount": "12.99"}]}` (amounts in the order's currency, at most the
- item's total). Durable when it returns; sent in a payment adjustment feed; the outcome
- arrives as an `adjustment.done` or `adjustment.failed` event.
+ Refunds items of an order: `{"order_id": "...", "refund_id": "R-1", "reason":
+ "CustomerReturn", "items": [{"order_item_id": "...", "amount": "12.99"}]}` (amounts in the
+ order's currency, at most the item's total). Durable when it returns; sent in a payment
+ adjustment feed, which goes to Amazon at most once (a feed whose answer was lost is found
+ in Amazon's list of feeds); the outcome arrives as an `adjustment.done` or
+ `adjustment.failed` event. `refund_id` (optional, 1 to 64 characters) is the host's own
+ reference: the same refund again with the same `refund_id`, as a host does after a crash
+ before it noted the call's success, succeeds and sends nothing more; without it, every call
+ is a new refund.
  */
 sellsync_status sellsync_order_refund(struct SellSync *h, const char *refund_json);
 
@@ -459,7 +485,10 @@ sellsync_status sellsync_order_refund(struct SellSync *h, const char *refund_jso
  `{"now": "...", "marketplace_ids": [...], "horizon_hours": 24, "cancellation_days": 7,
  "late_shipment_days": [10, 30], "defect_days": 60}` (every field optional; `marketplace_ids`
  1 to 50, `horizon_hours` 0 to 8760, at most 10 late shipment windows, every window 1 to 365
- days; out of range: SELLSYNC_ERR_INVALID_ARGUMENT). See the README.
+ days; out of range: SELLSYNC_ERR_INVALID_ARGUMENT). Each marketplace has sellsync's own
+ rates (`cancellation_rate`, `late_shipment_rate`, `refund_rate`) and `amazon`: null until
+ Amazon's seller performance report was read, then Amazon's own figures (its order defect
+ rate among them), each with sellsync's count over Amazon's window. See the README.
  */
 sellsync_status sellsync_metrics(struct SellSync *h, const char *query_json, char **metrics_json);
 
@@ -492,9 +521,19 @@ sellsync_status sellsync_order_cancel_items(struct SellSync *h, const char *canc
  acknowledged stay (and come again). Durable when it returns. Acknowledging an event again
  (or one that was dropped) succeeds; `seq` <= 0 is SELLSYNC_ERR_INVALID_ARGUMENT; a number
  never handed out is SELLSYNC_ERR_NOT_FOUND. Events taken by the event callback are
- acknowledged by the library when the callback returns.
+ acknowledged by the library when the callback returns (see sellsync_event_decline).
  */
 sellsync_status sellsync_event_ack(struct SellSync *h, int64_t seq);
+
+/*
+ Declines the event numbered `seq` that the event callback is handling: called from inside
+ the callback (e.g. when the host could not act on it), the event is not acknowledged when
+ the callback returns and comes again, to this handle, after `orders.redelivery_seconds` (at
+ once to another handle on the same store); newer events come meanwhile. Outside the event
+ callback SELLSYNC_ERR_INVALID_STATE (an event from sellsync_event_next is declined by not
+ acknowledging it); another event's number SELLSYNC_ERR_INVALID_ARGUMENT.
+ */
+sellsync_status sellsync_event_decline(struct SellSync *h, int64_t seq);
 
 /*
  Sets (or with `cb` NULL removes) the handle's log function: `cb(user, level, message)` gets

@@ -44,6 +44,8 @@
 //! | `intervals.orders_seconds`, `intervals.stock_seconds` | 0.001 to 86400 |
 //! | `intervals.listings_seconds` | 0.001 to 604800 |
 //! | `intervals.sync_timeout_seconds` | 0.001 to 86400 |
+//! | `account_health.interval_seconds` | 0.001 to 604800 (default 21600) |
+//! | `account_health.tolerance` | 0 to 1 (default 0.005) |
 //! | `http.timeout_ms` | whole, 1 to 600000 |
 //! | `http.max_attempts` | whole, 1 to 100 |
 //! | `http.backoff_initial_ms` | whole, 0 to 600000 |
@@ -213,6 +215,12 @@ pub const LIMITS: &[Limit] = &[
     }),
     limit("intervals.sync_timeout_seconds", 0.001, 86_400.0, |c| {
         Some(c.intervals.sync_timeout_seconds)
+    }),
+    limit("account_health.interval_seconds", 0.001, 604_800.0, |c| {
+        Some(c.account_health.interval_seconds)
+    }),
+    limit("account_health.tolerance", 0.0, 1.0, |c| {
+        Some(c.account_health.tolerance)
     }),
     whole("http.timeout_ms", 1.0, 600_000.0, |c| {
         Some(c.http.timeout_ms as f64)
@@ -743,12 +751,29 @@ impl Http {
         let fail =
             |why: String| Error::Config(format!("http.extra_root_cert_pem {}: {why}", quote(path)));
         let pem = std::fs::read(path).map_err(|e| fail(format!("cannot be read ({e})")))?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        use rustls::pki_types::{pem::PemObject, CertificateDer};
+        let ders = CertificateDer::pem_slice_iter(&pem)
+            .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(|_| fail("is not a PEM file of certificates".into()))?;
-        if certs.is_empty() {
+        if ders.is_empty() {
             return Err(fail(
                 "holds no certificate (expected -----BEGIN CERTIFICATE-----)".into(),
             ));
+        }
+        // Checked as the TLS stack will take them when the handle opens.
+        let mut roots = rustls::RootCertStore::empty();
+        let mut certs = Vec::with_capacity(ders.len());
+        for (n, der) in ders.into_iter().enumerate() {
+            roots.add(der.clone()).map_err(|e| {
+                fail(format!(
+                    "certificate {} of the file is not one TLS can trust as a root ({e})",
+                    n + 1
+                ))
+            })?;
+            certs.push(
+                reqwest::Certificate::from_der(&der)
+                    .map_err(|e| fail(format!("certificate {}: {e}", n + 1)))?,
+            );
         }
         Ok(certs)
     }
@@ -948,6 +973,29 @@ pub struct Config {
     /// Amazon's notifications through the seller's SQS queue (optional).
     #[serde(default)]
     pub notifications: Option<Notifications>,
+    /// Amazon's own account health (its seller performance report).
+    #[serde(default)]
+    pub account_health: AccountHealth,
+}
+
+/// How Amazon's seller performance report is read and compared with sellsync's figures.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountHealth {
+    /// Seconds between reports (Amazon refreshes its figures about once a day).
+    pub interval_seconds: f64,
+    /// Amazon's and sellsync's rate over the same window disagree when they differ by more
+    /// than this (0.005: half a percentage point).
+    pub tolerance: f64,
+}
+
+impl Default for AccountHealth {
+    fn default() -> Self {
+        AccountHealth {
+            interval_seconds: 21_600.0,
+            tolerance: 0.005,
+        }
+    }
 }
 
 impl Config {

@@ -105,6 +105,43 @@ pub struct OrderItem {
     /// Units the seller cancelled (item-level cancellation).
     #[serde(default)]
     pub quantity_cancelled: i64,
+    /// The line's charges beyond its price (decimal strings in the order's currency; absent
+    /// while the order is pending, as Amazon gives no prices before payment is authorised).
+    #[serde(default)]
+    pub charges: Option<ItemCharges>,
+}
+
+/// What Amazon charged the buyer for one line beyond its price, in the order's currency.
+/// Every amount is a decimal string; a discount is a positive amount taken off. Where the
+/// marketplace's prices include tax (`Order::tax_included`), the taxes are contained in the
+/// amounts (and Amazon often reports them as 0.00).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ItemCharges {
+    /// Tax on the items.
+    pub item_tax: String,
+    pub shipping_price: String,
+    pub shipping_tax: String,
+    /// Gift wrap (0 when Amazon does not itemise it: v0 without the buyer-info role).
+    pub gift_wrap_price: String,
+    pub gift_wrap_tax: String,
+    /// Promotions on the items and their shipping, taken off.
+    pub discount: String,
+    /// Tax on those promotions, taken off.
+    pub discount_tax: String,
+    /// What the buyer pays for the line: `line_total` + shipping + gift wrap − discount, plus
+    /// the taxes less `discount_tax` where prices exclude tax.
+    pub charged: String,
+    /// Amazon's ids of the promotions applied.
+    #[serde(default)]
+    pub promotion_ids: Vec<String>,
+    #[serde(default)]
+    pub is_gift: bool,
+    #[serde(default)]
+    pub gift_wrap_level: Option<String>,
+    /// The buyer's gift message: buyer data, sealed in the store with the recipient and
+    /// deleted with it.
+    #[serde(default)]
+    pub gift_message: Option<String>,
 }
 
 /// An Amazon order as handed to the host (`sellsync_order_next`).
@@ -134,6 +171,36 @@ pub struct Order {
     pub recipient: Option<Address>,
     /// True when the buyer asked to cancel any line.
     pub buyer_cancel_requested: bool,
+    /// Whether the marketplace's prices include tax (VAT): all but the US and Canada.
+    #[serde(default)]
+    pub tax_included: bool,
+    /// The part of `total` no line carries (e.g. v0 gift wrap Amazon does not itemise): `total`
+    /// less every line's `charged`; "0.00" when the lines add up. Absent while unpriced.
+    #[serde(default)]
+    pub other_charges: Option<String>,
+    /// Amazon's programs for the order.
+    #[serde(default)]
+    pub is_business: bool,
+    #[serde(default)]
+    pub is_prime: bool,
+    /// Premium (expedited) shipping.
+    #[serde(default)]
+    pub is_premium: bool,
+    /// A replacement Amazon sends for `replaced_order_id`; it charges nothing.
+    #[serde(default)]
+    pub is_replacement: bool,
+    #[serde(default)]
+    pub replaced_order_id: Option<String>,
+}
+
+/// A rate with its counts, as Amazon or sellsync counts it over one window (`numerator` and
+/// `rate` are None where only the orders can be compared: sellsync cannot see Amazon's order
+/// defects).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Figure {
+    pub numerator: Option<u64>,
+    pub denominator: u64,
+    pub rate: Option<f64>,
 }
 
 /// Something the host should know about, delivered by `sellsync_event_next` or the callback.
@@ -158,6 +225,11 @@ pub enum Event {
         acknowledged: bool,
         host_ref: Option<String>,
     },
+    /// Amazon refused an order's shipping address because the application lacks the restricted
+    /// role for it (Direct-to-Consumer Shipping): the order is handed over without a recipient
+    /// (a token that merely expired is replaced and never gives this).
+    #[serde(rename = "order.address_refused")]
+    OrderAddressRefused { order_id: String, message: String },
     /// The buyer asked to cancel an order that is ready or handed over.
     #[serde(rename = "order.buyer_cancel_requested")]
     BuyerCancelRequested {
@@ -192,6 +264,17 @@ pub enum Event {
         amazon_showed: i64,
         should_show: i64,
     },
+    /// A buyer returned units of an order (from Amazon's returns reports: seller-fulfilled
+    /// returns by request date, FBA customer returns), once per return. The host decides to
+    /// restock (`sellsync_stock_set`) and to refund (`sellsync_order_refund`).
+    #[serde(rename = "order.returned")]
+    OrderReturned(Return),
+    /// Amazon fulfils this SKU (its listing's channel is Amazon's), though the host mapped it
+    /// as seller-fulfilled: sellsync never sends it a quantity (Amazon would turn it into a
+    /// seller-fulfilled listing and strand its units at Amazon's warehouses); its stock at
+    /// Amazon is in `sellsync_fba_stock`.
+    #[serde(rename = "sku.fulfilled_by_amazon")]
+    SkuFulfilledByAmazon { sku: String },
     /// Amazon refused a quantity for a SKU; it is sent again at the next cycle.
     #[serde(rename = "stock.rejected")]
     StockRejected {
@@ -253,6 +336,39 @@ pub enum Event {
         target: f64,
         message: String,
     },
+    /// Amazon's figure (its seller performance report) and sellsync's over the same window
+    /// differ by more than `account_health.tolerance`, or Amazon counts orders the store does
+    /// not have (`orders_not_seen`: orders Amazon counts that sellsync never saw); once until
+    /// they agree again.
+    #[serde(rename = "account_health.disagrees")]
+    AccountHealthDisagrees {
+        marketplace_id: String,
+        metric: String,
+        from: String,
+        to: String,
+        amazon: Figure,
+        sellsync: Figure,
+        orders_not_seen: u64,
+    },
+    /// Amazon refused its seller performance report (403: the application lacks the Selling
+    /// Partner Insights role, which the seller grants with the application); it is asked again
+    /// every `account_health.interval_seconds`. Once until a report is read.
+    #[serde(rename = "account_health.unavailable")]
+    AccountHealthUnavailable { message: String },
+    /// Amazon's own figure crossed its target (`misses`: it is now on the wrong side; false:
+    /// back on the right one); once per crossing.
+    #[serde(rename = "account_health.target")]
+    AccountHealthTarget {
+        marketplace_id: String,
+        metric: String,
+        /// For the order defect rate: `mfn` or `afn`.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        fulfilment: Option<String>,
+        window_days: i64,
+        rate: f64,
+        target: f64,
+        misses: bool,
+    },
     /// A sync cycle failed; it is tried again at the next interval.
     #[serde(rename = "sync.failed")]
     SyncFailed {
@@ -289,9 +405,10 @@ pub enum Event {
         message: String,
     },
     /// Login with Amazon refused the seller's refresh token (`invalid_grant`, as when the seller
-    /// revoked the application): no call is made for the account, and nothing queued is given
-    /// up, until `sellsync_set_credentials` gives new credentials. Once per refusal; the flows
-    /// send no `sync.failed` meanwhile.
+    /// revoked the application: no call is made for the account until
+    /// `sellsync_set_credentials` gives new credentials) or the client secret (`invalid_client`:
+    /// tried again after a cool-down growing from a minute to an hour). Nothing queued is given
+    /// up. Once per refusal; the flows send no `sync.failed` meanwhile.
     #[serde(rename = "auth.revoked")]
     AuthRevoked { message: String },
     /// Amazon answered again after being unreachable since `offline_since`.
@@ -438,6 +555,27 @@ pub struct Listing {
     pub status: Option<String>,
 }
 
+/// A buyer's return of units of one order line, as Amazon's returns reports give it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Return {
+    pub order_id: String,
+    /// The order line returned, when sellsync has the order.
+    pub order_item_id: Option<String>,
+    pub sku: String,
+    pub quantity: i64,
+    /// Amazon's reason code, e.g. `NOT_AS_DESCRIBED`, `DEFECTIVE`.
+    pub reason: String,
+    /// Amazon's status of the return (seller-fulfilled: `Return request status`; FBA: the
+    /// unit's `status`, with its `disposition`).
+    pub status: String,
+    pub disposition: Option<String>,
+    pub fulfilled_by: FulfilledBy,
+    /// Amazon's RMA id (seller-fulfilled) or license plate number (FBA).
+    pub return_id: String,
+    /// When the buyer asked to return it (seller-fulfilled) or FBA received it.
+    pub returned_at: String,
+}
+
 /// One line of a shipped package.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -517,6 +655,10 @@ pub struct RefundItem {
 #[serde(deny_unknown_fields)]
 pub struct Refund {
     pub order_id: String,
+    /// The host's own reference for this refund (1 to 64 characters): the same reference
+    /// again, after a crash or a retry, is accepted and sends nothing more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_id: Option<String>,
     /// One of Amazon's adjustment reasons (e.g. `CustomerReturn`).
     pub reason: String,
     pub items: Vec<RefundItem>,

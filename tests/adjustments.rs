@@ -71,6 +71,7 @@ fn cancellations_and_refunds_end_in_amazons_state() {
     ));
     let refund = |amount: &str| Refund {
         order_id: ids[2].clone(),
+        refund_id: None,
         reason: "CustomerReturn".into(),
         items: vec![RefundItem {
             order_item_id: item(&ids[2]),
@@ -84,7 +85,22 @@ fn cancellations_and_refunds_end_in_amazons_state() {
         engine.order_refund(&refund("-1")),
         Err(InvalidArgument(_))
     ));
-    engine.order_refund(&refund("10.01")).unwrap();
+    let named = |id: &str, amount: &str| Refund {
+        refund_id: Some(id.into()),
+        ..refund(amount)
+    };
+    assert!(engine.order_refund(&named("R-1", "10.01")).unwrap());
+    assert!(
+        !engine.order_refund(&named("R-1", "10.01")).unwrap(),
+        "the same refund_id again sends nothing more"
+    );
+    assert!(
+        matches!(engine.order_refund(&named("R-1", "5.00")), Err(InvalidArgument(m)) if m.contains("another refund"))
+    );
+    assert!(matches!(
+        engine.order_refund(&named("", "5.00")),
+        Err(InvalidArgument(_))
+    ));
     // The buyer cancels order 3 on Amazon before our cancellation of it arrives: Amazon refuses ours.
     engine.order_cancel(&ids[3], "NoInventory").unwrap();
     assert!(emu
@@ -249,5 +265,71 @@ fn items_can_be_cancelled_while_the_rest_of_the_order_ships() {
         engine.sync_now(8, SYNC).unwrap();
         assert!(Instant::now() < deadline, "the order did not ship");
         std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn a_refund_whose_create_feed_answer_was_lost_is_made_once() {
+    use sellsync_emulator::{Fault, FaultKind};
+    let emu = emulator(1000.0);
+    seed_listings(&emu, 5, 50);
+    let ids = place_orders(&emu, 2, false, None);
+    let dir = tempdir();
+    let engine = open(&emu, &dir, "");
+    engine.sync_now(1, SYNC).unwrap();
+    let orders = drain(&engine);
+    for (n, kind) in [FaultKind::Drop, FaultKind::LateAnswer { ms: 10_000 }]
+        .into_iter()
+        .enumerate()
+    {
+        let id = &ids[n];
+        let order = orders
+            .iter()
+            .find(|o| o["order_id"] == id.as_str())
+            .unwrap();
+        engine
+            .order_refund(&Refund {
+                order_id: id.clone(),
+                refund_id: None,
+                reason: "CustomerReturn".into(),
+                items: vec![RefundItem {
+                    order_item_id: order["items"][0]["order_item_id"].as_str().unwrap().into(),
+                    amount: "1.00".into(),
+                }],
+            })
+            .unwrap();
+        // Amazon creates the feed; its answer never reaches the library.
+        emu.control().inject(Fault {
+            operation: "createFeed".into(),
+            count: 1,
+            kind,
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let done = loop {
+            // With the orders flow, whose calls carry Amazon's time.
+            let _ = engine.sync_now(1 | 8, SYNC);
+            let got: Vec<_> = events(&engine)
+                .into_iter()
+                .filter(|e| e["type"].as_str().unwrap().starts_with("adjustment."))
+                .collect();
+            if !got.is_empty() {
+                break got;
+            }
+            assert!(Instant::now() < deadline, "no outcome");
+            // Amazon's time passes until the lost createFeed is resolved from its list of feeds.
+            emu.control().advance(chrono::Duration::seconds(30));
+        };
+        assert_eq!(done.len(), 1, "{done:?}");
+        assert_eq!(done[0]["type"], "adjustment.done", "{done:?}");
+        let refunds = emu.control().state()["refunds"].clone();
+        let of_order = refunds
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["order_id"] == id.as_str())
+            .count();
+        assert_eq!(of_order, 1, "refunded {of_order} times: {refunds}");
+        assert_eq!(emu.control().count("createFeed", 202), n as u64 + 1);
+        assert!(emu.control().count("getFeeds", 200) > n as u64);
     }
 }

@@ -49,6 +49,7 @@ fn the_tool_prints_performance_and_queues_and_writes_the_html_report() {
     engine
         .order_refund(&Refund {
             order_id: o["order_id"].as_str().unwrap().into(),
+            refund_id: None,
             reason: "CustomerReturn".into(),
             items: vec![RefundItem {
                 order_item_id: o["items"][0]["order_item_id"].as_str().unwrap().into(),
@@ -78,7 +79,7 @@ fn the_tool_prints_performance_and_queues_and_writes_the_html_report() {
         line("Pre-fulfilment cancellation rate").contains("FAILING"),
         "5% is over the 2.5% target"
     );
-    assert!(line("Order defect rate").contains("1/20"));
+    assert!(line("Refund rate").contains("1/20"));
     let (code, json) = cli(&["metrics", store, "--json"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();

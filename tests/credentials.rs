@@ -124,23 +124,21 @@ fn a_refused_secret_holds_every_queue_until_the_new_one_is_set() {
         "the error says what to do: {message}"
     );
     assert_no_secret(&message, &secrets());
-    let failed: Vec<_> = events(&engine)
+    // One event says what to do; no flow raises sync.failed for it.
+    let got: Vec<_> = events(&engine)
         .into_iter()
         .inspect(|e| assert_no_secret(&e.to_string(), &secrets()))
-        .filter(|e| e["type"] == "sync.failed")
         .collect();
-    for flow in ["orders", "stock", "shipments", "adjustments"] {
-        let e = failed
-            .iter()
-            .find(|e| e["flow"] == flow)
-            .unwrap_or_else(|| panic!("a sync.failed event for {flow}: {failed:?}"));
-        assert_eq!(e["status"], "AUTH", "{e}");
-        let m = e["message"].as_str().unwrap();
-        assert!(
-            m.contains("client secret") && m.contains("sellsync_set_credentials"),
-            "{m}"
-        );
-    }
+    assert!(!got.iter().any(|e| e["type"] == "sync.failed"), "{got:?}");
+    let told: Vec<_> = got.iter().filter(|e| e["type"] == "auth.revoked").collect();
+    assert_eq!(told.len(), 1, "{got:?}");
+    let m = told[0]["message"].as_str().unwrap();
+    assert!(
+        m.contains("client secret") && m.contains("sellsync_set_credentials"),
+        "{m}"
+    );
+    let refusals = emu.control().count("lwaToken", 401);
+    assert_eq!(refusals, 1, "the flows share one refused exchange");
 
     // Everything waits: nothing reached Amazon, nothing was given up.
     let queues = engine.core().store.queues().unwrap();
@@ -153,8 +151,10 @@ fn a_refused_secret_holds_every_queue_until_the_new_one_is_set() {
     assert_eq!(emu.control().count("confirmShipment", 204), 0);
     assert_eq!(emu.control().quantity("MUG-1"), Some(10));
     assert!(engine.order_next().unwrap().is_none());
-    // Once more: still nothing lost.
+    // Once more, within the cool-down: no exchange is tried, no event, still nothing lost.
     assert!(engine.sync_now(15, SYNC).is_err());
+    assert_eq!(emu.control().count("lwaToken", 401), 1);
+    assert!(events(&engine).is_empty());
     assert_eq!(engine.core().store.queues().unwrap().shipments_queued, 1);
 
     engine
@@ -431,4 +431,41 @@ fn a_revoked_authorisation_gives_one_event_pauses_every_call_and_resumes_with_ne
     for line in logs.lock().unwrap().iter() {
         assert_no_secret(line, &secrets());
     }
+}
+
+#[test]
+fn while_the_secret_is_refused_token_exchanges_wait_a_cool_down_that_grows() {
+    let emu = emulator(1000.0);
+    let dir = tempdir();
+    let clock = Arc::new(sellsync::clock::ManualClock::new(chrono::Utc::now()));
+    let json = config_json(&emu, &dir.path().join("store.sqlite"), "");
+    let engine =
+        Engine::open_with_clock(sellsync::Config::from_json(&json).unwrap(), clock.clone())
+            .unwrap();
+    emu.control()
+        .set_client_secret(None, NEW_SECRET)
+        .expect("secret rotated");
+    let refusals_after_sync = || {
+        assert!(engine.sync_now(1, SYNC).is_err());
+        emu.control().count("lwaToken", 401)
+    };
+    assert_eq!(refusals_after_sync(), 1);
+    // Waits of 1, 2 and 4 minutes: an exchange only once each is over.
+    for (seconds, refusals) in [(59, 1), (2, 2), (119, 2), (2, 3), (239, 3), (2, 4)] {
+        clock.advance(chrono::Duration::seconds(seconds));
+        assert_eq!(refusals_after_sync(), refusals, "after {seconds} s more");
+    }
+    let got = events(&engine);
+    assert_eq!(
+        got.iter().filter(|e| e["type"] == "auth.revoked").count(),
+        1,
+        "one event for the whole refusal: {got:?}"
+    );
+    assert!(!got.iter().any(|e| e["type"] == "sync.failed"), "{got:?}");
+    engine
+        .set_credentials(&update(&format!(r#"{{"client_secret": "{NEW_SECRET}"}}"#)))
+        .unwrap();
+    engine
+        .sync_now(1, SYNC)
+        .expect("the new secret works at once");
 }

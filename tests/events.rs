@@ -1,6 +1,6 @@
 //! Events are delivered at least once: an event stays until the host acknowledges it, comes
 //! again to a new handle (a new process) at once, and to the same handle after the redelivery
-//! time; the callback acknowledges each event when it returns.
+//! time; the callback acknowledges each event when it returns, unless it declined it.
 
 mod common;
 
@@ -150,4 +150,55 @@ fn the_callback_acknowledges_each_event_when_it_returns_and_not_when_it_panics()
         "only the event whose callback panicked comes again: {left:?}"
     );
     assert_eq!(left[0]["message"], "test 1");
+}
+
+#[test]
+fn an_event_the_callback_declines_comes_again_after_the_redelivery_time() {
+    let emu = emulator(1000.0);
+    let dir = tempdir();
+    let a = Arc::new(open(&emu, &dir, r#", "orders": {"redelivery_seconds": 1}"#));
+    for n in 0..3 {
+        a.core().event(&failed(n)).unwrap();
+    }
+    assert!(
+        matches!(a.event_decline(1), Err(sellsync::Error::InvalidState(_))),
+        "declining is for the callback"
+    );
+    let got: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink = got.clone();
+    let engine = Arc::downgrade(&a);
+    a.set_event_callback(Some(Box::new(move |e: &str| {
+        let engine = engine.upgrade().expect("the handle outlives its callback");
+        let n = seq(e);
+        assert!(matches!(
+            engine.event_decline(n + 1000),
+            Err(sellsync::Error::InvalidArgument(_))
+        ));
+        let mut g = sink.lock().unwrap();
+        // The host cannot act on "test 1" the first time (its ERP is down).
+        if e.contains("test 1") && !g.iter().any(|s| s.contains("test 1")) {
+            engine.event_decline(n).unwrap();
+        }
+        g.push(e.to_string());
+    })))
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while got.lock().unwrap().len() < 4 {
+        assert!(
+            Instant::now() < deadline,
+            "the declined event did not come again: {:?}",
+            got.lock()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    a.set_event_callback(None).unwrap();
+    let got = got.lock().unwrap();
+    assert!(got[3].contains("test 1"), "{got:?}");
+    assert_eq!(got.iter().filter(|e| e.contains("test 1")).count(), 2);
+    drop(a);
+    let b = open(&emu, &dir, "");
+    assert!(
+        events(&b).is_empty(),
+        "handled the second time, the declined event is acknowledged"
+    );
 }

@@ -99,7 +99,8 @@ impl Inject {
 enum Scenario {
     /// New orders to take and a buyer cancellation, by Orders v2026-01-01.
     Orders2026,
-    /// The same by Orders v0 (getOrders with a Restricted Data Token, getOrderItems).
+    /// The same by Orders v0 (getOrders with a Restricted Data Token, getOrderItems; getOrders
+    /// answers without addresses, so they come by getOrderAddress).
     OrdersV0,
     /// A package to confirm.
     Shipment,
@@ -109,6 +110,8 @@ enum Scenario {
     StockFeed,
     /// A seller cancellation (order acknowledgement feed).
     Cancel,
+    /// A refund (payment adjustment feed).
+    Refund,
     /// The merchant listings report.
     ListingsReport,
 }
@@ -136,6 +139,7 @@ const OPS: &[Op] = &[
     op("searchOrders", &["searchOrders"], Scenario::Orders2026),
     op("getOrders", &["getOrders"], Scenario::OrdersV0),
     op("getOrderItems", &["getOrderItems"], Scenario::OrdersV0),
+    op("getOrderAddress", &["getOrderAddress"], Scenario::OrdersV0),
     op(
         "createRestrictedDataToken",
         &["createRestrictedDataToken"],
@@ -171,6 +175,16 @@ const OPS: &[Op] = &[
     op("createFeed", &["createFeed"], Scenario::Cancel),
     op("getFeed", &["getFeed"], Scenario::Cancel),
     op("getFeedDocument", &["getFeedDocument"], Scenario::Cancel),
+    op(
+        "createFeedDocument",
+        &["createFeedDocument"],
+        Scenario::Refund,
+    ),
+    op("document", DOCUMENT, Scenario::Refund),
+    op("createFeed", &["createFeed"], Scenario::Refund),
+    op("getFeeds", &["getFeeds"], Scenario::Refund),
+    op("getFeed", &["getFeed"], Scenario::Refund),
+    op("getFeedDocument", &["getFeedDocument"], Scenario::Refund),
     op("createReport", &["createReport"], Scenario::ListingsReport),
     op("getReport", &["getReport"], Scenario::ListingsReport),
     op(
@@ -179,15 +193,15 @@ const OPS: &[Op] = &[
         Scenario::ListingsReport,
     ),
     op("document", DOCUMENT, Scenario::ListingsReport),
+    op(
+        "getInventorySummaries",
+        &["getInventorySummaries"],
+        Scenario::ListingsReport,
+    ),
 ];
 
 /// Operations of the library's client that no scenario makes it call, and why.
 const NOT_CALLED: &[(&str, &str)] = &[
-    (
-        "getOrderAddress",
-        "only for a getOrders answer without an address; the emulator's getOrders with the \
-         Restricted Data Token always has it",
-    ),
     ("getListingsItem", "the library never calls it"),
     (
         "getDestinations",
@@ -238,7 +252,7 @@ fn flows(s: Scenario) -> u32 {
         Scenario::Orders2026 | Scenario::OrdersV0 => 1,
         Scenario::StockPatch | Scenario::StockFeed => 2,
         Scenario::ListingsReport => 4,
-        Scenario::Shipment | Scenario::Cancel => 8,
+        Scenario::Shipment | Scenario::Cancel | Scenario::Refund => 8,
     }
 }
 
@@ -282,6 +296,13 @@ impl Shop {
             })
             .unwrap();
         seed_listings(&emu, 40, 50);
+        if scenario == Scenario::ListingsReport {
+            // Their stock at Amazon is read with each report (getInventorySummaries).
+            seed_skus(&emu, &["FBA-0".into(), "FBA-1".into()], 5, true);
+        }
+        if scenario == Scenario::OrdersV0 {
+            emu.control().with_world(|w| w.get_orders_addresses = false);
+        }
         let mut shop = Shop {
             scenario,
             emu,
@@ -296,7 +317,7 @@ impl Shop {
         };
         shop.reopen();
         match scenario {
-            Scenario::Shipment | Scenario::Cancel => {
+            Scenario::Shipment | Scenario::Cancel | Scenario::Refund => {
                 let placed = place_orders(&shop.emu, 60, false, None);
                 shop.engine().sync_now(1, SYNC).expect("orders sync");
                 shop.spare = drain(shop.engine());
@@ -448,16 +469,62 @@ impl Shop {
                     Ok(done == 1 && status == Some(sellsync_emulator::Status::Canceled))
                 })
             }
+            Scenario::Refund => {
+                let o = self.spare.pop().expect("an order to refund");
+                let id = o["order_id"].as_str().unwrap().to_string();
+                let item = o["items"][0]["order_item_id"].as_str().unwrap().to_string();
+                self.engine()
+                    .order_refund(&sellsync::model::Refund {
+                        order_id: id.clone(),
+                        refund_id: None,
+                        reason: "CustomerReturn".into(),
+                        items: vec![sellsync::model::RefundItem {
+                            order_item_id: item,
+                            amount: "1.00".into(),
+                        }],
+                    })
+                    .unwrap();
+                Box::new(move |shop: &Shop, evs: &[Value]| {
+                    let of_order = |t: &str| {
+                        evs.iter()
+                            .filter(|e| e["order_id"] == *id && e["type"] == t)
+                            .count()
+                    };
+                    if of_order("adjustment.failed") > 0 {
+                        return Err(format!("the refund of {id} failed: {evs:?}"));
+                    }
+                    let state = shop.emu.control().state();
+                    let refunds = state["refunds"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .filter(|r| r["order_id"] == *id)
+                        .count();
+                    if refunds > 1 || of_order("adjustment.done") > 1 {
+                        return Err(format!("{id} refunded {refunds} times: {evs:?}"));
+                    }
+                    Ok(refunds == 1 && of_order("adjustment.done") == 1)
+                })
+            }
             Scenario::ListingsReport => {
                 let before = pulled_at(self.engine());
                 Box::new(move |shop: &Shop, _: &[Value]| {
                     let v: Value =
                         serde_json::from_str(&shop.engine().listings().unwrap()).unwrap();
                     let n = v["listings"].as_array().map_or(0, Vec::len);
-                    if v["pulled_at"] != before && n != 40 {
-                        return Err(format!("the report was read with {n} of 40 listings"));
+                    if v["pulled_at"] != before && n != 42 {
+                        return Err(format!("the report was read with {n} of 42 listings"));
                     }
-                    Ok(v["pulled_at"] != before)
+                    // And the FBA stock after it.
+                    let fba: Value =
+                        serde_json::from_str(&shop.engine().fba_stock().unwrap()).unwrap();
+                    let read_after = v["pulled_at"].is_string()
+                        && fba["read_at"].as_str() >= v["pulled_at"].as_str();
+                    let skus = fba["skus"].as_array().map_or(0, Vec::len);
+                    if read_after && skus != 2 {
+                        return Err(format!("the FBA stock was read with {skus} of 2 SKUs"));
+                    }
+                    Ok(v["pulled_at"] != before && read_after)
                 })
             }
         }
@@ -474,10 +541,15 @@ impl Shop {
                 let _ = self.engine().sync_now(1, SYNC);
                 self.take(&mut evs)?;
             }
-            if op.emulator == "getOrder2026" {
-                // The confirmation's answer is lost: Amazon's order is read back.
+            // An operation called only after a lost answer: the answer is lost first.
+            let lost = match op.emulator {
+                "getOrder2026" => Some("confirmShipment"),
+                "getFeeds" => Some("createFeed"),
+                _ => None,
+            };
+            if let Some(lost) = lost {
                 self.emu.control().inject(Fault {
-                    operation: "confirmShipment".into(),
+                    operation: lost.into(),
                     count: 1,
                     kind: FaultKind::Drop,
                 });
@@ -489,11 +561,22 @@ impl Shop {
             });
         }
         let deadline = Instant::now() + Duration::from_secs(60);
+        // A feed whose createFeed may have been taken is resolved from Amazon's list of feeds
+        // once no createFeed can still be on its way: Amazon's time passes while the work waits.
+        // (The orders flow runs too: its calls carry Amazon's time to the library.)
+        let resolves_later =
+            fault.is_some_and(|(op, _)| matches!(op.emulator, "createFeed" | "getFeeds"));
+        let flows = flows(self.scenario) | if resolves_later { 1 } else { 0 };
+        let mut waited_since = Instant::now();
         loop {
-            let _ = self.engine().sync_now(flows(self.scenario), SYNC);
+            let _ = self.engine().sync_now(flows, SYNC);
             self.take(&mut evs)?;
             if done(self, &evs)? {
                 break;
+            }
+            if resolves_later && waited_since.elapsed() > Duration::from_millis(300) {
+                self.emu.control().advance(chrono::Duration::minutes(1));
+                waited_since = Instant::now();
             }
             if Instant::now() > deadline {
                 let stock = self.engine().core().store.stock_counts().unwrap();
@@ -559,6 +642,12 @@ impl Shop {
             let id = o["order_id"].as_str().unwrap().to_string();
             if !self.taken.insert(id.clone()) {
                 return Err(format!("order {id} was handed out twice"));
+            }
+            if self.scenario == Scenario::OrdersV0
+                && o["fulfilled_by"] == "MERCHANT"
+                && o["recipient"].is_null()
+            {
+                return Err(format!("order {id} was handed out without its address"));
             }
             self.open_orders.push(id);
         }
@@ -670,6 +759,11 @@ fn stock_feeds() {
 #[test]
 fn cancellations() {
     run_matrix(Scenario::Cancel);
+}
+
+#[test]
+fn refunds() {
+    run_matrix(Scenario::Refund);
 }
 
 #[test]

@@ -135,6 +135,7 @@ fn cancellations_and_refunds_go_out_without_a_byte_order_mark_and_amazon_applies
     engine
         .order_refund(&Refund {
             order_id: ids[1].clone(),
+            refund_id: None,
             reason: "CustomerReturn".into(),
             items: vec![RefundItem {
                 order_item_id: item,

@@ -167,6 +167,7 @@ fn hostile_order_ids_item_ids_and_references_are_refused_or_kept_verbatim() {
         refused(
             engine.order_refund(&Refund {
                 order_id: bad.clone(),
+                refund_id: None,
                 reason: "CustomerReturn".into(),
                 items: vec![RefundItem {
                     order_item_id: item_id.clone(),

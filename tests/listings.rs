@@ -20,6 +20,7 @@ fn listing(sku: &str, quantity: i64, fba: bool) -> ListingSeed {
         product_type: None,
         handling_days: None,
         marketplace_ids: None,
+        fba_stock: None,
     }
 }
 
@@ -256,6 +257,23 @@ fn a_report_larger_than_the_document_cap_is_refused() {
     assert!(
         error.contains("DocumentTooLarge") && error.contains("http.max_document_bytes"),
         "{error}"
+    );
+    // Refused once, the report is read no more (not downloaded again each cycle): the next
+    // cycle asks for a new one.
+    // (The same cycle may read Amazon's seller performance report: its download is not the
+    // refused one's.)
+    let health = || {
+        let h = engine.core().store.account_health("ATVPDKIKX0DER").unwrap();
+        h.map(|h| h.report_id)
+    };
+    let (downloads, health_before) = (emu.control().count("getReportDocument", 200), health());
+    let next = engine.sync_now(4, SYNC).unwrap();
+    assert!(next.listings.requested, "{next:?}");
+    let health_read = u64::from(health() != health_before);
+    assert_eq!(
+        emu.control().count("getReportDocument", 200),
+        downloads + health_read,
+        "the refused report was downloaded again"
     );
     drop(engine);
     let dir = tempdir();

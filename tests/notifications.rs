@@ -484,3 +484,73 @@ fn the_cli_sets_notifications_up_and_shows_whether_they_flow() {
     let line = cli(&["status", store_arg]);
     assert!(line.contains("notifications  queue answering"), "{line}");
 }
+
+#[test]
+fn two_sellers_on_one_queue_each_get_their_own_orders_in_seconds() {
+    use sellsync_emulator::{ListingSeed, Seller};
+    let emu = emulator(1.0);
+    let demo = Seller::demo();
+    let second = Seller {
+        seller_id: "A2SECONDSELLER".into(),
+        refresh_token: "Atzr|second-seller-authorisation".into(),
+        ..Seller::demo()
+    };
+    emu.control().add_seller(second.clone());
+    seed_listings(&emu, 3, 100);
+    emu.control()
+        .seed_listings(
+            Some(&second.seller_id),
+            &[ListingSeed::new("SECOND-SKU", 100, false)],
+        )
+        .unwrap();
+    // One queue in the vendor's account for both shops, each searching for orders hourly.
+    let extra = format!(
+        r#"{}, "intervals": {{"orders_seconds": 3600}}"#,
+        notifications_section(&emu, 300)
+    );
+    let (dir_a, dir_b) = (tempdir(), tempdir());
+    let a = open(&emu, &dir_a, &extra);
+    let json = config_json(&emu, &dir_b.path().join("store.sqlite"), &extra)
+        .replace(&demo.seller_id, &second.seller_id)
+        .replace(&demo.refresh_token, &second.refresh_token);
+    let b = Engine::open(sellsync::Config::from_json(&json).unwrap()).unwrap();
+    for e in [&a, &b] {
+        e.notifications_setup().unwrap();
+        e.start().unwrap();
+    }
+    let mut placed = Vec::new();
+    for seller in [&demo, &second] {
+        for _ in 0..3 {
+            placed.extend(
+                emu.control()
+                    .place_orders(&OrderSeed {
+                        seller_id: Some(seller.seller_id.clone()),
+                        ..OrderSeed::default()
+                    })
+                    .expect("order placed"),
+            );
+        }
+    }
+    let (of_a, of_b) = placed.split_at(3);
+    let started = Instant::now();
+    let (mut seen_a, mut seen_b) = (HashMap::new(), HashMap::new());
+    wait_until(
+        "every order at its own seller's host",
+        Duration::from_secs(60),
+        || {
+            take(&a, &mut seen_a);
+            take(&b, &mut seen_b);
+            of_a.iter().all(|id| seen_a.contains_key(id))
+                && of_b.iter().all(|id| seen_b.contains_key(id))
+        },
+    );
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(20),
+        "the orders took {took:?}; the search alone needs an hour"
+    );
+    assert!(of_b.iter().all(|id| !seen_a.contains_key(id)), "{seen_a:?}");
+    assert!(of_a.iter().all(|id| !seen_b.contains_key(id)), "{seen_b:?}");
+    a.close().unwrap();
+    b.close().unwrap();
+}

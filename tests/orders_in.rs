@@ -387,6 +387,9 @@ fn a_steady_state_run_with_buyers_receives_no_429() {
             orders_per_hour: 20_000.0,
             cancel_request_share: 0.05,
             max_units: 2,
+            max_lines: 1,
+            return_share: 0.0,
+            defect_share: 0.0,
         });
     let mut cycles = 0;
     while cycles < 40 {
@@ -422,7 +425,8 @@ fn wrong_credentials_fail_with_an_auth_error_that_names_no_secret() {
     let evs = events(&engine);
     assert!(evs
         .iter()
-        .any(|e| e["type"] == "sync.failed" && e["status"] == "AUTH"));
+        .any(|e| e["type"] == "auth.revoked"
+            && e["message"].as_str().unwrap().contains("client secret")));
     assert!(!serde_json::to_string(&evs)
         .unwrap()
         .contains("wrong-secret-value"));
@@ -588,4 +592,122 @@ fn each_consumer_group_gets_every_order_once_and_acknowledges_on_its_own() {
     for handle in [&till, &warehouse, &ledger] {
         assert_exactly(&drain(handle), &more[1..]);
     }
+}
+
+/// Takes the orders and events of one orders sync with Orders v0 (the emulator shaped by
+/// `shape`, a fault injected by `fault`).
+fn v0_orders_with(
+    shape: impl FnOnce(&mut sellsync_emulator::World),
+    fault: Option<Fault>,
+) -> (
+    Vec<serde_json::Value>,
+    Vec<serde_json::Value>,
+    sellsync_emulator::Emulator,
+) {
+    let emu = emulator(1000.0);
+    seed_listings(&emu, 5, 50);
+    emu.control().with_world(shape);
+    let placed = place_orders(&emu, 3, false, None);
+    if let Some(f) = fault {
+        emu.control().inject(f);
+    }
+    let dir = tempdir();
+    let engine = open(&emu, &dir, r#","orders_api": "v0""#);
+    engine.sync_now(1, SYNC).expect("the orders sync succeeds");
+    let orders = drain(&engine);
+    assert_exactly(&orders, &placed);
+    let events = events(&engine);
+    (orders, events, emu)
+}
+
+#[test]
+fn an_expired_restricted_data_token_for_an_address_is_replaced_and_the_address_arrives() {
+    // getOrders answers without addresses; the first getOrderAddress finds its token expired.
+    let (orders, events, emu) = v0_orders_with(
+        |w| w.get_orders_addresses = false,
+        Some(Fault {
+            operation: "getOrderAddress".into(),
+            count: 1,
+            kind: FaultKind::ExpiredToken,
+        }),
+    );
+    for o in &orders {
+        assert!(o["recipient"].is_object(), "no address: {o}");
+    }
+    assert!(
+        !events.iter().any(|e| e["type"] == "order.address_refused"),
+        "{events:?}"
+    );
+    assert_eq!(emu.control().count("getOrderAddress", 403), 1);
+    assert_eq!(emu.control().count("getOrderAddress", 200), 3);
+}
+
+#[test]
+fn without_the_role_for_addresses_orders_arrive_without_one_and_an_event_says_why() {
+    let (orders, events, emu) = v0_orders_with(|w| w.address_role = false, None);
+    let refused: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| e["type"] == "order.address_refused")
+        .collect();
+    for o in &orders {
+        assert!(o["recipient"].is_null(), "an address without the role: {o}");
+        let told = refused
+            .iter()
+            .filter(|e| e["order_id"] == o["order_id"])
+            .count();
+        assert_eq!(told, 1, "{events:?}");
+    }
+    assert!(refused[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Direct-to-Consumer Shipping role"));
+    assert_eq!(emu.control().count("getOrderAddress", 200), 0);
+}
+
+#[test]
+fn a_sync_that_timed_out_finishes_in_the_background_and_close_stops_one_within_its_bound() {
+    use std::time::Instant;
+    let emu = emulator(1000.0);
+    seed_listings(&emu, 5, 50);
+    let placed = place_orders(&emu, 2, false, None);
+    let dir = tempdir();
+    let engine = open(&emu, &dir, "");
+    // The search is answered after 2 s: the call times out, the flow goes on.
+    emu.control().inject(Fault {
+        operation: "searchOrders".into(),
+        count: 1,
+        kind: FaultKind::Delay { ms: 2_000 },
+    });
+    let e = engine
+        .sync_now(1, std::time::Duration::from_millis(500))
+        .unwrap_err();
+    assert_eq!(sellsync::status_name(&e), "TIMEOUT", "{e}");
+    let deadline = Instant::now() + std::time::Duration::from_secs(20);
+    let mut taken = Vec::new();
+    while taken.len() < placed.len() {
+        assert!(
+            Instant::now() < deadline,
+            "the flow never finished: {taken:?}"
+        );
+        taken.extend(drain(&engine));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_exactly(&taken, &placed);
+    // A search held for 20 s: close does not wait for it.
+    emu.control().inject(Fault {
+        operation: "searchOrders".into(),
+        count: 1,
+        kind: FaultKind::Delay { ms: 20_000 },
+    });
+    place_orders(&emu, 1, false, None);
+    assert!(engine
+        .sync_now(1, std::time::Duration::from_millis(500))
+        .is_err());
+    let closing = Instant::now();
+    engine.close().unwrap();
+    assert!(
+        closing.elapsed() < std::time::Duration::from_secs(7),
+        "close took {:?}",
+        closing.elapsed()
+    );
 }

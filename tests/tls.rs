@@ -525,6 +525,21 @@ fn proxy_and_root_settings_are_checked_without_showing_the_proxy() {
     std::fs::write(&junk, "not a certificate").unwrap();
     let m = bad(&format!(r#", "extra_root_cert_pem": {junk:?}"#));
     assert!(m.contains("http.extra_root_cert_pem"), "{m}");
+    // A PEM block that parses, but whose content is no certificate TLS accepts: refused here,
+    // naming the file, rather than when the handle opens.
+    let hollow = dir.path().join("hollow.pem");
+    std::fs::write(
+        &hollow,
+        "-----BEGIN CERTIFICATE-----\nAAAAAAAA\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let m = bad(&format!(r#", "extra_root_cert_pem": {hollow:?}"#));
+    assert!(
+        m.contains("http.extra_root_cert_pem")
+            && m.contains("hollow.pem")
+            && m.contains("certificate 1"),
+        "{m}"
+    );
     // Plain HTTP stays refused, also through a proxy.
     let text = config(
         dir.path(),

@@ -256,6 +256,9 @@ fn the_demo_pos_books_ships_and_stocks_the_demo_shop_under_wine() {
         orders_per_hour: 20.0,
         cancel_request_share: 0.0,
         max_units: 2,
+        max_lines: 1,
+        return_share: 0.0,
+        defect_share: 0.0,
     });
     let dir = tempdir();
     let store = windows_path(&dir.path().join(SHOP).join("shop.sqlite"));

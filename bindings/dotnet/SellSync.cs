@@ -9,8 +9,11 @@
 // - strings out arrive as a char* that is read as UTF-8 and freed with sellsync_string_free;
 // - a failed call throws the SellSyncException subclass of its status code, with the message
 //   of sellsync_last_error() read right after the call on the same thread;
-// - the event and log callbacks are kept alive by a GCHandle passed as `user`, which the
-//   library's free_user callback frees when it drops the callback.
+// - the event and log callbacks are kept alive by their client; the library's `user` is a
+//   GCHandle to a slot that refers to them weakly (so a callback referring to its client does
+//   not keep the client from the finalizer), freed by the library's free_user callback;
+// - an event callback that throws declines the event (it comes again);
+// - clients still open when the process exits are closed then.
 
 using System;
 using System.Collections.Generic;
@@ -184,12 +187,14 @@ namespace SellSync
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_order_ack(IntPtr h, byte[] orderId, byte[] hostRef);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_event_next(IntPtr h, int timeoutMs, out IntPtr eventJson);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_event_ack(IntPtr h, long seq);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_event_decline(IntPtr h, long seq);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_set_event_callback(IntPtr h, EventCallback cb, IntPtr user, FreeUser freeUser);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_set_log_callback(IntPtr h, int level, LogCallback cb, IntPtr user, FreeUser freeUser);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_stock_set(IntPtr h, byte[] hostItem, long onHand);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_stock_set_batch(IntPtr h, byte[] levelsJson);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_sku_map(IntPtr h, byte[] mappingJson);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_listings(IntPtr h, out IntPtr listingsJson);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_fba_stock(IntPtr h, out IntPtr fbaJson);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_notifications_setup(IntPtr h, out IntPtr setupJson);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_shipment_confirm(IntPtr h, byte[] shipmentJson);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_shipments(IntPtr h, byte[] orderId, out IntPtr shipmentsJson);
@@ -234,8 +239,43 @@ namespace SellSync
             handle = new SellSyncSafeHandle();
             IntPtr h;
             int st = Native.sellsync_open(Utf8(configJson, "config_json"), out h);
-            if (st == 0) handle.Adopt(h);
+            if (st == 0)
+            {
+                handle.Adopt(h);
+                CloseAtExit(handle);
+            }
             Check(st);
+        }
+
+        // Handles still open when the process exits: closed then, so the library's threads stop
+        // before the runtime does (Mono does not exit while they run).
+        private static readonly List<WeakReference> openHandles = new List<WeakReference>();
+        private static bool exitHooked;
+
+        private static void CloseAtExit(SellSyncSafeHandle h)
+        {
+            lock (openHandles)
+            {
+                if (!exitHooked) AppDomain.CurrentDomain.ProcessExit += (sender, e) => CloseOpenHandles();
+                exitHooked = true;
+                openHandles.RemoveAll(w => !w.IsAlive);
+                openHandles.Add(new WeakReference(h));
+            }
+        }
+
+        private static void CloseOpenHandles()
+        {
+            List<WeakReference> handles;
+            lock (openHandles)
+            {
+                handles = new List<WeakReference>(openHandles);
+                openHandles.Clear();
+            }
+            foreach (WeakReference w in handles)
+            {
+                var h = w.Target as SellSyncSafeHandle;
+                if (h != null && !h.IsClosed) h.Dispose();
+            }
         }
 
         /// <summary>The library's version, e.g. "0.1.0" (sellsync_version).</summary>
@@ -370,8 +410,9 @@ namespace SellSync
         /// <summary>
         /// Sets (or with null removes) the event callback (sellsync_set_event_callback). It runs
         /// on one library thread and gets each event's JSON; the event is acknowledged when it
-        /// returns. An exception it throws is caught (see <see cref="CallbackErrors"/>). It must
-        /// not call Close, Dispose or SetEventCallback.
+        /// returns. An exception it throws is caught (counted in <see cref="CallbackErrors"/>)
+        /// and the event declined (sellsync_event_decline): it comes again after
+        /// orders.redelivery_seconds. It must not call Close, Dispose or SetEventCallback.
         /// </summary>
         public void SetEventCallback(Action<string> callback)
         {
@@ -464,6 +505,14 @@ namespace SellSync
         {
             IntPtr p;
             int st = Native.sellsync_listings(Ptr(), out p);
+            return TakeString(st, p);
+        }
+
+        /// <summary>The stock at Amazon of the SKUs it fulfils, as last read with the listings (sellsync_fba_stock).</summary>
+        public string FbaStock()
+        {
+            IntPtr p;
+            int st = Native.sellsync_fba_stock(Ptr(), out p);
             return TakeString(st, p);
         }
 
@@ -592,55 +641,109 @@ namespace SellSync
             if (st != (int)Status.Ok)
             {
                 // The library called free_user already, or never will: release it once.
-                r.Release();
+                r.Slot.Release();
                 Throw(st);
             }
             Volatile.Write(ref slot, r);
         }
 
-        /// <summary>One registered callback: the GCHandle passed as `user` points at it.</summary>
+        /// <summary>
+        /// One registered callback, held by its client. The library's `user` is a GCHandle to
+        /// its <see cref="Slot"/>, which refers to it weakly: a callback that refers to its own
+        /// client does not keep the client reachable, so the finalizer can still close it.
+        /// </summary>
         private sealed class Registration
         {
             internal readonly SellSyncClient Owner;
             internal readonly Action<string> OnEvent;
             internal readonly Action<LogLevel, string> OnLog;
-            internal readonly IntPtr User;
-            private GCHandle gch;
-            private int released;
+            internal readonly Slot Slot;
 
             internal Registration(SellSyncClient owner, Action<string> onEvent, Action<LogLevel, string> onLog)
             {
                 Owner = owner;
                 OnEvent = onEvent;
                 OnLog = onLog;
+                Slot = new Slot(owner.Ptr(), this);
+            }
+
+            internal IntPtr User
+            {
+                get { return Slot.User; }
+            }
+        }
+
+        /// <summary>What `user` points at: the native handle and, weakly, the registration.</summary>
+        private sealed class Slot
+        {
+            internal readonly IntPtr H;
+            internal readonly IntPtr User;
+            private readonly WeakReference registration;
+            private GCHandle gch;
+            private int released;
+
+            internal Slot(IntPtr h, Registration r)
+            {
+                H = h;
+                registration = new WeakReference(r);
                 gch = GCHandle.Alloc(this);
                 User = GCHandle.ToIntPtr(gch);
                 Interlocked.Increment(ref callbacksAlive);
+            }
+
+            /// <summary>The registration, or null once its client was collected.</summary>
+            internal Registration Registration
+            {
+                get { return (Registration)registration.Target; }
             }
 
             /// <summary>Frees the GCHandle (once) and forgets the registration on its owner.</summary>
             internal void Release()
             {
                 if (Interlocked.Exchange(ref released, 1) != 0) return;
-                Interlocked.CompareExchange(ref Owner.eventRegistration, null, this);
-                Interlocked.CompareExchange(ref Owner.logRegistration, null, this);
+                Registration r = Registration;
+                if (r != null)
+                {
+                    Interlocked.CompareExchange(ref r.Owner.eventRegistration, null, r);
+                    Interlocked.CompareExchange(ref r.Owner.logRegistration, null, r);
+                }
                 gch.Free();
                 Interlocked.Decrement(ref callbacksAlive);
             }
         }
 
-        private static Registration FromUser(IntPtr user)
+        private static Slot FromUser(IntPtr user)
         {
-            return (Registration)GCHandle.FromIntPtr(user).Target;
+            return (Slot)GCHandle.FromIntPtr(user).Target;
         }
 
+        /// <summary>
+        /// Hands an event to the callback; declines it (it comes again) when the callback threw
+        /// or its client was collected before the finalizer closed it.
+        /// </summary>
         private static void OnEvent(IntPtr user, IntPtr eventJson)
         {
+            Slot slot = null;
             Registration r = null;
             try
             {
-                r = FromUser(user);
-                r.OnEvent(FromUtf8(eventJson));
+                slot = FromUser(user);
+                r = slot.Registration;
+                string doc = FromUtf8(eventJson);
+                if (r == null)
+                {
+                    Decline(slot.H, doc);
+                    return;
+                }
+                try
+                {
+                    r.OnEvent(doc);
+                }
+                catch (Exception)
+                {
+                    Interlocked.Increment(ref r.Owner.callbackErrors);
+                    Decline(slot.H, doc);
+                }
             }
             catch (Exception)
             {
@@ -649,13 +752,18 @@ namespace SellSync
             }
         }
 
+        private static void Decline(IntPtr h, string eventJson)
+        {
+            Native.sellsync_event_decline(h, (long)Json.Get(Json.Parse(eventJson), "seq"));
+        }
+
         private static void OnLog(IntPtr user, int level, IntPtr message)
         {
             Registration r = null;
             try
             {
-                r = FromUser(user);
-                r.OnLog((LogLevel)level, FromUtf8(message));
+                r = FromUser(user).Registration;
+                if (r != null) r.OnLog((LogLevel)level, FromUtf8(message));
             }
             catch (Exception)
             {

@@ -27,7 +27,9 @@
   SetLogCallback refuse to register without a thread manager). A handler is a method (`of
   object`); the unit keeps its registration until the library lets go of it (free_user), and
   the object whose method it is must live that long. An exception escaping a handler is caught
-  (it must not unwind into the library) and counted in CallbackErrors.
+  (it must not unwind into the library) and counted in CallbackErrors; an event handler's
+  exception also declines the event (sellsync_event_decline): it comes again after
+  orders.redelivery_seconds.
 
   Floating point. Delphi and Free Pascal unmask floating-point exceptions that C and Rust code
   expect masked; every call into the library runs with them masked and restores the caller's
@@ -94,8 +96,9 @@ const
   SELLSYNC_ERR_INTERNAL = 14;
 
   { Every export of the library, as abi/symbols.txt lists them; LoadSellSync binds each. }
-  SellSyncExports: array[0..29] of AnsiString = (
-    'sellsync_close', 'sellsync_event_ack', 'sellsync_event_next', 'sellsync_last_error',
+  SellSyncExports: array[0..31] of AnsiString = (
+    'sellsync_close', 'sellsync_event_ack', 'sellsync_event_decline', 'sellsync_event_next',
+    'sellsync_fba_stock', 'sellsync_last_error',
     'sellsync_listings', 'sellsync_metrics', 'sellsync_notifications_setup', 'sellsync_open',
     'sellsync_order_ack', 'sellsync_order_cancel', 'sellsync_order_cancel_items',
     'sellsync_order_next', 'sellsync_order_refund', 'sellsync_purge_buyer_data',
@@ -145,6 +148,7 @@ var
   sellsync_stock_set_batch: function(H: PSellSyncHandle; LevelsJson: PAnsiChar): TSellSyncStatus; cdecl;
   sellsync_sku_map: function(H: PSellSyncHandle; MappingJson: PAnsiChar): TSellSyncStatus; cdecl;
   sellsync_listings: function(H: PSellSyncHandle; ListingsJson: PPAnsiCharOut): TSellSyncStatus; cdecl;
+  sellsync_fba_stock: function(H: PSellSyncHandle; FbaJson: PPAnsiCharOut): TSellSyncStatus; cdecl;
   sellsync_notifications_setup: function(H: PSellSyncHandle; SetupJson: PPAnsiCharOut): TSellSyncStatus; cdecl;
   sellsync_shipment_confirm: function(H: PSellSyncHandle; ShipmentJson: PAnsiChar): TSellSyncStatus; cdecl;
   sellsync_shipments: function(H: PSellSyncHandle; OrderId: PAnsiChar; ShipmentsJson: PPAnsiCharOut): TSellSyncStatus; cdecl;
@@ -154,6 +158,7 @@ var
   sellsync_state: function(H: PSellSyncHandle; StateJson: PPAnsiCharOut): TSellSyncStatus; cdecl;
   sellsync_order_cancel_items: function(H: PSellSyncHandle; CancelJson: PAnsiChar): TSellSyncStatus; cdecl;
   sellsync_event_ack: function(H: PSellSyncHandle; Seq: Int64): TSellSyncStatus; cdecl;
+  sellsync_event_decline: function(H: PSellSyncHandle; Seq: Int64): TSellSyncStatus; cdecl;
   sellsync_set_log_callback: function(H: PSellSyncHandle; Level: Int32; Cb: TSellSyncLogCallback; User: Pointer;
     FreeUser: TSellSyncFreeUser): TSellSyncStatus; cdecl;
 
@@ -241,6 +246,8 @@ type
     procedure StockSetBatch(const LevelsJson: UTF8String);
     procedure SkuMap(const MappingJson: UTF8String);
     function Listings: UTF8String;
+    { The stock at Amazon of the SKUs it fulfils, as last read with the listings. }
+    function FbaStock: UTF8String;
     function NotificationsSetup: UTF8String;
     procedure ShipmentConfirm(const ShipmentJson: UTF8String);
     { The packages of every order with a package not yet at Amazon. }
@@ -496,6 +503,7 @@ begin
     Bind(Lib, 'sellsync_stock_set_batch', sellsync_stock_set_batch);
     Bind(Lib, 'sellsync_sku_map', sellsync_sku_map);
     Bind(Lib, 'sellsync_listings', sellsync_listings);
+    Bind(Lib, 'sellsync_fba_stock', sellsync_fba_stock);
     Bind(Lib, 'sellsync_notifications_setup', sellsync_notifications_setup);
     Bind(Lib, 'sellsync_shipment_confirm', sellsync_shipment_confirm);
     Bind(Lib, 'sellsync_shipments', sellsync_shipments);
@@ -505,6 +513,7 @@ begin
     Bind(Lib, 'sellsync_state', sellsync_state);
     Bind(Lib, 'sellsync_order_cancel_items', sellsync_order_cancel_items);
     Bind(Lib, 'sellsync_event_ack', sellsync_event_ack);
+    Bind(Lib, 'sellsync_event_decline', sellsync_event_decline);
     Bind(Lib, 'sellsync_set_log_callback', sellsync_set_log_callback);
     SellSyncCheckVersion(sellsync_version_number());
     GLoaded := True;
@@ -690,8 +699,12 @@ begin
   try
     R.OnEvent(R.Owner, StrOut(EventJson));
   except
-    { Never unwind into the library. }
+    { Never unwind into the library; the event was not handled, so it comes again. }
     AtomicInc(R.Owner.FCallbackErrors);
+    try
+      sellsync_event_decline(R.Owner.FHandle, StrToInt64(SellSyncJsonMember(StrOut(EventJson), 'seq')));
+    except
+    end;
   end;
 end;
 
@@ -1072,6 +1085,22 @@ begin
   Saved := EnterLibrary;
   try
     St := sellsync_listings(Live, @P);
+  finally
+    LeaveLibrary(Saved);
+  end;
+  TakeString(St, P, Result);
+end;
+
+function TSellSync.FbaStock: UTF8String;
+var
+  Saved: TFpuMask;
+  St: TSellSyncStatus;
+  P: PAnsiChar;
+begin
+  P := nil;
+  Saved := EnterLibrary;
+  try
+    St := sellsync_fba_stock(Live, @P);
   finally
     LeaveLibrary(Saved);
   end;

@@ -1,6 +1,7 @@
 //! Simulated buyers: they order at a given rate, only what Amazon shows as available, and
 //! sometimes ask to cancel.
 
+use crate::health::DefectKind;
 use crate::server::{lock, Shared};
 use chrono::{DateTime, Utc};
 use rand::Rng;
@@ -25,10 +26,26 @@ pub struct BuyersConfig {
     /// Most units of one SKU in one order.
     #[serde(default = "default_max_units")]
     pub max_units: i64,
+    /// Most lines (SKUs) in one order: a buyer with a full basket orders up to this many
+    /// SKUs of one channel (default 1).
+    #[serde(default = "default_max_lines")]
+    pub max_lines: usize,
+    /// Share of orders a buyer returns (0..1), once shipped, for a reason drawn from
+    /// Amazon's codes.
+    #[serde(default)]
+    pub return_share: f64,
+    /// Share of orders on which a buyer raises an order defect (negative feedback, an A-to-z
+    /// claim or a chargeback) that Amazon counts in its order defect rate.
+    #[serde(default)]
+    pub defect_share: f64,
 }
 
 fn default_max_units() -> i64 {
     2
+}
+
+fn default_max_lines() -> usize {
+    1
 }
 
 /// Running buyer state.
@@ -96,14 +113,58 @@ pub fn step(shared: &Shared) {
         let qty = world
             .rng
             .gen_range(1..=shown.min(b.config.max_units.max(1)));
+        let mut lines = vec![(sku, qty)];
+        if b.config.max_lines > 1 && world.rng.gen_bool(0.3) {
+            let more = world.rng.gen_range(1..b.config.max_lines);
+            let fba = |w: &crate::world::World, sku: &str| {
+                w.listings
+                    .get(&(seller.clone(), sku.to_string()))
+                    .map(|l| l.fba)
+            };
+            let channel = fba(&world, &lines[0].0);
+            for _ in 0..more {
+                let (s, _) = &available[world.rng.gen_range(0..available.len())];
+                if fba(&world, s) == channel && lines.iter().all(|(l, _)| l != s) {
+                    lines.push((s.clone(), 1));
+                }
+            }
+        }
         let mp = marketplaces[world.rng.gen_range(0..marketplaces.len())].clone();
         let pending = world.settings.pending();
-        if let Some(id) = world.place_order(&seller, &mp, &[(sku, qty)], now, pending, None) {
+        if let Some(id) = world.place_order(&seller, &mp, &lines, now, pending, None) {
             b.placed += 1;
             if b.recent.len() >= 1000 {
                 b.recent.pop_front();
             }
             b.recent.push_back(id);
+        }
+        if b.config.return_share > 0.0
+            && world.rng.gen_bool(b.config.return_share.clamp(0.0, 1.0))
+            && !b.recent.is_empty()
+        {
+            // A recent order whose units have reached the buyer.
+            let i = world.rng.gen_range(0..b.recent.len());
+            let id = b.recent[i].clone();
+            let reason = [
+                "NOT_AS_DESCRIBED",
+                "DEFECTIVE",
+                "UNWANTED_ITEM",
+                "SWITCHEROO",
+            ][world.rng.gen_range(0..4)];
+            let _ = world.return_items(&id, None, None, reason, now);
+        }
+        if b.config.defect_share > 0.0
+            && world.rng.gen_bool(b.config.defect_share.clamp(0.0, 1.0))
+            && !b.recent.is_empty()
+        {
+            let i = world.rng.gen_range(0..b.recent.len());
+            let id = b.recent[i].clone();
+            let kind = [
+                DefectKind::NegativeFeedback,
+                DefectKind::Claim,
+                DefectKind::Chargeback,
+            ][world.rng.gen_range(0..3)];
+            let _ = world.add_defect(&id, kind, now);
         }
         if world
             .rng

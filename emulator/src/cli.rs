@@ -2,6 +2,7 @@
 
 use crate::buyers::BuyersConfig;
 use crate::settings::SettingsChange;
+use crate::stock::FbaStock;
 use crate::{Config, Emulator, ListingSeed};
 
 const USAGE: &str =
@@ -54,6 +55,12 @@ pub fn demo_listings() -> Vec<ListingSeed> {
             product_type: Some("HOME".into()),
             handling_days: None,
             marketplace_ids: None,
+            // The FBA listings have a shipment on its way and a few damaged units.
+            fba_stock: (i > 36).then(|| FbaStock {
+                inbound_shipped: 4 * (i as i64 - 36),
+                unfulfillable: i as i64 % 3,
+                ..FbaStock::default()
+            }),
         })
         .collect()
 }
@@ -184,6 +191,9 @@ pub fn main(args: Vec<String>) -> i32 {
             orders_per_hour: rate,
             cancel_request_share: 0.02,
             max_units: 2,
+            max_lines: 3,
+            return_share: 0.1,
+            defect_share: 0.005,
         });
     }
     println!("{}", emulator.url());

@@ -36,6 +36,9 @@ pub struct ListingSeed {
     /// The marketplaces the listing is offered in (default: every one).
     #[serde(default)]
     pub marketplace_ids: Option<Vec<String>>,
+    /// An FBA listing's units at Amazon besides those it sells (default none).
+    #[serde(default)]
+    pub fba_stock: Option<crate::stock::FbaStock>,
 }
 
 impl ListingSeed {
@@ -52,6 +55,7 @@ impl ListingSeed {
             product_type: None,
             handling_days: None,
             marketplace_ids: None,
+            fba_stock: None,
         }
     }
 }
@@ -89,6 +93,9 @@ pub struct OrderSeed {
     /// ([`crate::Settings::order_search_lag_min_seconds`]). Later changes meet the drawn lag.
     #[serde(default)]
     pub search_lag_seconds: Option<f64>,
+    /// Each order replaces this one (Amazon's replacement order: it charges nothing).
+    #[serde(default)]
+    pub replaces: Option<String>,
 }
 
 /// Typed access to the control API.
@@ -204,6 +211,8 @@ impl<'a> Control<'a> {
                         handling_days: s.handling_days,
                         restock_date: None,
                         marketplace_ids: s.marketplace_ids.clone().unwrap_or_default(),
+                        fba_stock: s.fba_stock.clone().unwrap_or_default(),
+                        converted_from_fba: false,
                     },
                     Cause::Control,
                 );
@@ -268,7 +277,12 @@ impl<'a> Control<'a> {
                     seed.lines.clone()
                 };
                 match w.place_order(&seller.seller_id, &mp, &lines, at, pending, search_lag) {
-                    Some(id) => ids.push(id),
+                    Some(id) => {
+                        if let Some(original) = &seed.replaces {
+                            w.make_replacement(&id, original, at);
+                        }
+                        ids.push(id)
+                    }
                     None => return Err("a SKU is unknown or Amazon shows less than ordered".into()),
                 }
             }
@@ -280,6 +294,28 @@ impl<'a> Control<'a> {
     pub fn cancel(&self, order_id: &str, by: CanceledBy, reason: &str) -> bool {
         let now = self.now();
         self.with_world(|w| w.cancel_order(order_id, by, reason, now))
+    }
+
+    /// The buyer returns units of an order line (see [`World::return_items`]); the return's id.
+    pub fn return_items(
+        &self,
+        order_id: &str,
+        sku: Option<&str>,
+        quantity: Option<i64>,
+        reason: &str,
+    ) -> Result<String, String> {
+        let now = self.now();
+        self.with_world(|w| w.return_items(order_id, sku, quantity, reason, now))
+    }
+
+    /// The buyer raises a defect on an order (see [`World::add_defect`]).
+    pub fn add_defect(
+        &self,
+        order_id: &str,
+        kind: crate::health::DefectKind,
+    ) -> Result<(), String> {
+        let now = self.now();
+        self.with_world(|w| w.add_defect(order_id, kind, now))
     }
 
     /// The buyer asks to cancel.
@@ -495,8 +531,11 @@ impl<'a> Control<'a> {
                 "cancellations": w.orders.values().filter(|o| o.status == Status::Canceled).map(|o| json!({
                     "order_id": o.order_id, "by": o.canceled_by, "reason": o.cancel_reason})).collect::<Vec<_>>(),
                 "refunds": w.refunds,
+                "returns": w.returns,
                 "feeds": w.feeds.values().map(|f| json!({"feed_id": f.feed_id, "feed_type": f.feed_type,
                     "status": f.status.as_str()})).collect::<Vec<_>>(),
+                "reports": w.reports.values().map(|r| json!({"report_id": r.report_id,
+                    "report_type": r.report_type, "status": r.status.as_str()})).collect::<Vec<_>>(),
                 "landing": w.landing.len(),
                 "search_behind": w.search.behind(),
             })
@@ -564,7 +603,11 @@ pub fn handle(shared: &Shared, method: &str, rest: &str, query: &str, body: &[u8
                 ok(json!({ "order_ids": ids }))
             }
             ("GET", ["orders", id]) => match c.order(id) {
-                Some(o) => ok(serde_json::to_value(o).unwrap_or_default()),
+                Some(o) => {
+                    let mut v = serde_json::to_value(&o).unwrap_or_default();
+                    v["total_cents"] = o.total_cents().into();
+                    ok(v)
+                }
                 None => Reply::not_found("No such order"),
             },
             ("POST", ["orders", id, "cancel"]) => {
@@ -576,6 +619,34 @@ pub fn handle(shared: &Shared, method: &str, rest: &str, query: &str, body: &[u8
                 }
                 let r: Req = parse(body)?;
                 ok(json!({ "cancelled": c.cancel(id, r.by, &r.reason) }))
+            }
+            ("POST", ["orders", id, "return"]) => {
+                #[derive(Deserialize)]
+                struct Ask {
+                    #[serde(default)]
+                    sku: Option<String>,
+                    #[serde(default)]
+                    quantity: Option<i64>,
+                    #[serde(default = "default_reason")]
+                    reason: String,
+                }
+                fn default_reason() -> String {
+                    "NOT_AS_DESCRIBED".into()
+                }
+                let ask = parse::<Ask>(body)?;
+                let rma = c
+                    .return_items(id, ask.sku.as_deref(), ask.quantity, &ask.reason)
+                    .map_err(bad)?;
+                ok(json!({ "rma_id": rma }))
+            }
+            ("POST", ["orders", id, "defect"]) => {
+                #[derive(Deserialize)]
+                struct Ask {
+                    kind: crate::health::DefectKind,
+                }
+                let ask = parse::<Ask>(body)?;
+                c.add_defect(id, ask.kind).map_err(bad)?;
+                ok(json!({ "added": true }))
             }
             ("POST", ["orders", id, "cancel-request"]) => {
                 #[derive(Deserialize)]

@@ -12,10 +12,12 @@
 mod api;
 pub mod buyers;
 pub mod carriers;
+pub mod charges;
 pub mod cli;
 pub mod clock;
 pub mod control;
 pub mod faults;
+pub mod health;
 pub mod limits;
 pub mod notify;
 pub mod queues;

@@ -52,6 +52,7 @@ pub fn route(method: &str, path: &str) -> Option<Route> {
         ("DELETE", ["feeds", "2021-06-30", "feeds", _]) => (Op::CancelFeed, vec![p(3)]),
         ("GET", ["feeds", "2021-06-30", "documents", _]) => (Op::GetFeedDocument, vec![p(3)]),
         ("POST", ["reports", "2021-06-30", "reports"]) => (Op::CreateReport, vec![]),
+        ("GET", ["fba", "inventory", "v1", "summaries"]) => (Op::GetInventorySummaries, vec![]),
         ("GET", ["reports", "2021-06-30", "reports", _]) => (Op::GetReport, vec![p(3)]),
         ("GET", ["reports", "2021-06-30", "documents", _]) => (Op::GetReportDocument, vec![p(3)]),
         ("POST", ["notifications", "v1", "destinations"]) => (Op::CreateDestination, vec![]),

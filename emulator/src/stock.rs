@@ -48,6 +48,24 @@ pub struct Listing {
     /// and SKU, not per marketplace (selling-partner-api-docs #3167, Amazon staff).
     #[serde(default)]
     pub marketplace_ids: Vec<String>,
+    /// An FBA listing's units at Amazon besides those it sells (`quantity`).
+    #[serde(default)]
+    pub fba_stock: FbaStock,
+    /// Was fulfilled by Amazon until the seller wrote a seller-fulfilled quantity to it: Amazon
+    /// then sells it as seller-fulfilled and the units at Amazon are stranded.
+    #[serde(default)]
+    pub converted_from_fba: bool,
+}
+
+/// Units of an FBA listing at Amazon that it does not sell now.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FbaStock {
+    pub inbound_working: i64,
+    pub inbound_shipped: i64,
+    pub inbound_receiving: i64,
+    pub unfulfillable: i64,
+    pub researching: i64,
 }
 
 impl Listing {
@@ -394,6 +412,8 @@ mod tests {
             handling_days: None,
             restock_date: None,
             marketplace_ids: Vec::new(),
+            fba_stock: Default::default(),
+            converted_from_fba: false,
         }
     }
 

@@ -118,6 +118,16 @@ pub struct OrderItem {
     /// Units the seller cancelled (item-level cancellation).
     #[serde(default)]
     pub quantity_cancelled: i64,
+    /// Tax, shipping, gift wrap and promotions of the line.
+    #[serde(default)]
+    pub charges: crate::charges::LineCharges,
+}
+
+impl OrderItem {
+    /// The line's items at their price, in minor units.
+    pub fn items_cents(&self) -> i64 {
+        self.unit_price_cents * self.quantity
+    }
 }
 
 /// Who cancelled an order.
@@ -154,14 +164,30 @@ pub struct Order {
     /// True when some line was ordered beyond the quantity the shop really had
     /// (only known for orders placed by simulated buyers against a shop stock model).
     pub oversold: bool,
+    /// Amazon Business, Prime, premium shipping.
+    #[serde(default)]
+    pub programs: crate::charges::Programs,
+    /// The order this one replaces (a replacement order charges nothing).
+    #[serde(default)]
+    pub replaced_order_id: Option<String>,
+    /// Negative feedback, A-to-z claims and chargebacks buyers raised (Amazon's order
+    /// defects).
+    #[serde(default)]
+    pub defects: Vec<crate::health::Defect>,
 }
 
 impl Order {
-    /// Order total in minor units.
+    /// Whether the marketplace's prices include tax.
+    pub fn tax_included(&self) -> bool {
+        crate::charges::tax_included(crate::marketplace(&self.marketplace_id).0)
+    }
+
+    /// What the buyer pays, in minor units: every line's items and charges.
     pub fn total_cents(&self) -> i64 {
+        let included = self.tax_included();
         self.items
             .iter()
-            .map(|i| i.unit_price_cents * i.quantity)
+            .map(|i| i.charges.charged(i.items_cents(), included))
             .sum()
     }
 }
@@ -199,6 +225,22 @@ pub struct Refund {
     pub reason: String,
     pub amount: String,
     pub at: DateTime<Utc>,
+}
+
+/// A buyer's return of units of one order line.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Return {
+    /// Amazon's return authorisation (seller-fulfilled) or license plate (FBA).
+    pub rma_id: String,
+    pub order_id: String,
+    pub sku: String,
+    pub asin: String,
+    pub title: String,
+    pub quantity: i64,
+    /// Amazon's reason code, e.g. `NOT_AS_DESCRIBED`.
+    pub reason: String,
+    pub fba: bool,
+    pub requested: DateTime<Utc>,
 }
 
 /// Processing status of a feed or report.
@@ -346,6 +388,7 @@ pub struct World {
     pub pending: BTreeSet<(DateTime<Utc>, String)>,
     pub shipments: BTreeMap<(String, String), Shipment>,
     pub refunds: Vec<Refund>,
+    pub returns: Vec<Return>,
     pub feeds: HashMap<String, Feed>,
     pub reports: HashMap<String, Report>,
     pub documents: HashMap<String, Document>,
@@ -358,6 +401,19 @@ pub struct World {
     pub handling_hours: i64,
     /// Feed processing and order pending times (settable while running).
     pub settings: Settings,
+    /// The application holds the restricted role for shipping addresses (Direct-to-Consumer
+    /// Shipping). Without it, createRestrictedDataToken refuses every token naming an address
+    /// (400 `InvalidInput`, selling-partner-api-docs #1201, selling-partner-api-models
+    /// #1316). Default true.
+    pub address_role: bool,
+    /// The application holds the Selling Partner Insights role, which the seller performance
+    /// report needs. Without it, createReport of that type answers 403 `Unauthorized`.
+    /// Default true.
+    pub insights_role: bool,
+    /// `getOrders` (v0) gives the shipping address its Restricted Data Token grants. False:
+    /// it answers without `ShippingAddress`, as Amazon's own examples of the call do, and the
+    /// client must ask `getOrderAddress`. Default true.
+    pub get_orders_addresses: bool,
     /// Feed processing is held (control API): feeds stay where they are until released.
     pub feeds_held: bool,
     /// Accepted listing patches that have not landed yet.
@@ -387,6 +443,7 @@ impl World {
             pending: BTreeSet::new(),
             shipments: BTreeMap::new(),
             refunds: Vec::new(),
+            returns: Vec::new(),
             feeds: HashMap::new(),
             reports: HashMap::new(),
             documents: HashMap::new(),
@@ -394,6 +451,9 @@ impl World {
             counts: BTreeMap::new(),
             next_id: 1,
             handling_hours: 48,
+            address_role: true,
+            insights_role: true,
+            get_orders_addresses: true,
             settings: Settings::default(),
             feeds_held: false,
             landing: Default::default(),
@@ -609,6 +669,12 @@ impl World {
             .max()
             .unwrap_or(self.handling_hours);
         let order_id = self.new_order_id();
+        let n = self.id();
+        let programs = crate::charges::programs(n);
+        let prices: Vec<(i64, i64)> = items.iter().map(|(l, q)| (l.price_cents, *q)).collect();
+        let mut charges =
+            crate::charges::for_order(n, crate::marketplace(marketplace_id).0, programs, &prices)
+                .into_iter();
         let mut order_items = Vec::new();
         self.listings.set_time(now);
         for (n, (l, qty)) in items.into_iter().enumerate() {
@@ -629,6 +695,7 @@ impl World {
                 shown_quantity: l.quantity,
                 buyer_cancel_reason: None,
                 quantity_cancelled: 0,
+                charges: charges.next().unwrap_or_default(),
             });
         }
         let currency = self
@@ -636,7 +703,6 @@ impl World {
             .get(&(seller_id.to_string(), lines[0].0.clone()))
             .map(|l| l.currency.clone())
             .unwrap_or_else(|| "USD".into());
-        let n = self.id();
         let pending_until = now + pending.max(Duration::zero());
         let order = Order {
             order_id: order_id.clone(),
@@ -664,6 +730,9 @@ impl World {
             canceled_by: None,
             cancel_reason: None,
             oversold: false,
+            programs,
+            replaced_order_id: None,
+            defects: Vec::new(),
         };
         self.order_event(&order, OrderChange::OrderStatusChange);
         self.store_order(order, search_lag);
@@ -672,6 +741,83 @@ impl World {
         }
         self.advance(now);
         Some(order_id)
+    }
+
+    /// The buyer raises a defect on an order (negative feedback, an A-to-z claim, a
+    /// chargeback): Amazon counts it in the order defect rate. Each kind counts once an order.
+    pub fn add_defect(
+        &mut self,
+        order_id: &str,
+        kind: crate::health::DefectKind,
+        now: DateTime<Utc>,
+    ) -> Result<(), String> {
+        let o = self.orders.get_mut(order_id).ok_or("no such order")?;
+        if !o.defects.iter().any(|d| d.kind == kind) {
+            o.defects.push(crate::health::Defect { kind, at: now });
+        }
+        Ok(())
+    }
+
+    /// The buyer returns `quantity` units of the order's line of `sku` (default: the first
+    /// line, all its shipped units) for `reason`. Only shipped units can be returned.
+    pub fn return_items(
+        &mut self,
+        order_id: &str,
+        sku: Option<&str>,
+        quantity: Option<i64>,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, String> {
+        let o = self.orders.get(order_id).ok_or("no such order")?;
+        let it = o
+            .items
+            .iter()
+            .find(|i| sku.is_none_or(|s| s == i.sku))
+            .ok_or("the order has no such line")?;
+        let returned: i64 = self
+            .returns
+            .iter()
+            .filter(|r| r.order_id == order_id && r.sku == it.sku)
+            .map(|r| r.quantity)
+            .sum();
+        let quantity = quantity.unwrap_or(it.quantity_shipped - returned);
+        if quantity <= 0 || returned + quantity > it.quantity_shipped {
+            return Err("only shipped units not returned yet can be returned".into());
+        }
+        let (sku, asin, title, fba) = (
+            it.sku.clone(),
+            it.asin.clone(),
+            it.title.clone(),
+            o.fulfilled_by_amazon,
+        );
+        let rma_id = if fba {
+            format!("LPN{:010}", self.id())
+        } else {
+            format!("D{:09}", self.id())
+        };
+        self.returns.push(Return {
+            rma_id: rma_id.clone(),
+            order_id: order_id.to_string(),
+            sku,
+            asin,
+            title,
+            quantity,
+            reason: reason.to_string(),
+            fba,
+            requested: now,
+        });
+        Ok(rma_id)
+    }
+
+    /// Makes an order Amazon's replacement of `original`: it charges the buyer nothing.
+    pub fn make_replacement(&mut self, order_id: &str, original: &str, now: DateTime<Utc>) {
+        self.update_order(order_id, now, |o| {
+            o.replaced_order_id = Some(original.to_string());
+            for it in &mut o.items {
+                it.unit_price_cents = 0;
+                it.charges = Default::default();
+            }
+        });
     }
 
     /// Cancels an order (by the buyer, the seller or Amazon). False if it cannot be cancelled.
@@ -951,6 +1097,8 @@ mod tests {
                 handling_days: None,
                 restock_date: None,
                 marketplace_ids: Vec::new(),
+                fba_stock: Default::default(),
+                converted_from_fba: false,
             },
             Cause::Control,
         );

@@ -61,6 +61,26 @@ fn seeding_orders_and_reading_state_over_http() {
         )["cancelled"],
         true
     );
+    // A buyer's A-to-z claim is an order defect; an unknown kind is refused.
+    assert_eq!(
+        api.control(
+            "POST",
+            &format!("orders/{id}/defect"),
+            Some(json!({"kind": "claim"}))
+        )["added"],
+        true
+    );
+    let bad_kind = api
+        .http
+        .post(format!("{}/_emulator/orders/{id}/defect", api.emu.url()))
+        .body(json!({"kind": "bad_mood"}).to_string())
+        .send()
+        .unwrap();
+    assert_eq!(bad_kind.status().as_u16(), 400);
+    assert_eq!(
+        api.control("GET", &format!("orders/{id}"), None)["defects"][0]["kind"],
+        "claim"
+    );
     let state = api.control("GET", "state", None);
     assert_eq!(state["cancellations"][0]["by"], "seller");
     assert_eq!(state["orders"]["by_status"]["Canceled"], 1);

@@ -546,7 +546,23 @@ fn listings_items_answers_match_the_model_and_change_what_buyers_see() {
         &mp[..1],
         Some(&patch),
     );
-    assert_eq!(fba.body["status"], "INVALID", "FBA quantity is Amazon's");
+    // Amazon takes a seller-fulfilled quantity for an FBA listing and makes it seller-fulfilled,
+    // stranding its units at Amazon; a quantity for Amazon's own channel is refused.
+    assert_eq!(fba.body["status"], "ACCEPTED");
+    let converted = api.emu.control().listing("S-29").unwrap();
+    assert!(!converted.fba && converted.converted_from_fba);
+    let amazon_channel = json!({"productType": "HOME", "patches": [{"op": "replace", "path": "/attributes/fulfillment_availability",
+        "value": [{"fulfillment_channel_code": "AMAZON_NA", "quantity": 5}]}]});
+    let refused = api.call(
+        "PATCH",
+        &format!("/listings/2021-08-01/items/{seller}/S-28"),
+        &mp[..1],
+        Some(&amazon_channel),
+    );
+    assert_eq!(
+        refused.body["status"], "INVALID",
+        "FBA quantity is Amazon's"
+    );
     let wrong_type = json!({"productType": "LUGGAGE", "patches": patch["patches"].clone()});
     let w = api.call("PATCH", &item, &mp[..1], Some(&wrong_type));
     assert_eq!(

@@ -181,3 +181,72 @@ fn an_html_503_and_a_429_without_the_rate_limit_header() {
     assert_eq!(a.status, 200);
     assert!(a.headers.get("x-amzn-RateLimit-Limit").is_some());
 }
+
+#[test]
+fn get_feeds_pages_with_a_token_that_carries_the_filters_and_refuses_bad_queries() {
+    let api = Api::fast();
+    let doc = api.upload(
+        "application/json",
+        br#"{"header": {}, "messages": []}"#.to_vec(),
+    );
+    let mut created = Vec::new();
+    for _ in 0..5 {
+        let a = api.call(
+            "POST",
+            "/feeds/2021-06-30/feeds",
+            &[],
+            Some(
+                &json!({"feedType": "JSON_LISTINGS_FEED", "marketplaceIds": [MP],
+                         "inputFeedDocumentId": doc.body["feedDocumentId"]}),
+            ),
+        );
+        assert_eq!(a.status, 202, "{:?}", a.body);
+        created.push(a.body["feedId"].as_str().unwrap().to_string());
+    }
+    const FEEDS: &str = "/feeds/2021-06-30/feeds";
+    let mut listed = Vec::new();
+    let mut page = api.call(
+        "GET",
+        FEEDS,
+        &[("feedTypes", "JSON_LISTINGS_FEED"), ("pageSize", "2")],
+        None,
+    );
+    loop {
+        assert_eq!(page.status, 200, "{:?}", page.body);
+        let feeds = page.body["feeds"].as_array().unwrap();
+        assert!(feeds.len() <= 2);
+        listed.extend(
+            feeds
+                .iter()
+                .map(|f| f["feedId"].as_str().unwrap().to_string()),
+        );
+        let Some(token) = page.body["nextToken"].as_str().map(str::to_string) else {
+            break;
+        };
+        let with_more = api.call(
+            "GET",
+            FEEDS,
+            &[("nextToken", &token), ("pageSize", "2")],
+            None,
+        );
+        assert_eq!(with_more.status, 400, "nextToken goes alone");
+        page = api.call("GET", FEEDS, &[("nextToken", &token)], None);
+    }
+    let mut sorted = created.clone();
+    sorted.sort();
+    let mut got = listed.clone();
+    got.sort();
+    assert_eq!(got, sorted, "every feed once over the pages");
+    assert_eq!(listed.first(), created.last(), "newest first");
+    for bad in [
+        vec![("pageSize", "2")],
+        vec![("feedTypes", "JSON_LISTINGS_FEED"), ("pageSize", "101")],
+        vec![
+            ("feedTypes", "JSON_LISTINGS_FEED"),
+            ("createdSince", "yesterday"),
+        ],
+        vec![("nextToken", "not-a-token")],
+    ] {
+        assert_eq!(api.call("GET", FEEDS, &bad, None).status, 400, "{bad:?}");
+    }
+}

@@ -23,6 +23,7 @@ pub const FUNCTIONS: &[&str] = &[
     "stock_set",
     "shipments",
     "purge_buyer_data",
+    "set_credentials",
 ];
 
 /// The orders the handle's store holds from the start, so documents naming them go deep.
@@ -178,6 +179,7 @@ fn call(h: *mut SellSync, data: &[u8]) -> sellsync_status {
             }
             "shipments" => sellsync_shipments(h, ptr(&a[0]), &mut out),
             "purge_buyer_data" => sellsync_purge_buyer_data(h, ptr(&a[0])),
+            "set_credentials" => sellsync_set_credentials(h, ptr(&a[0])),
             _ => unreachable!("every function is listed"),
         }
     };

@@ -200,6 +200,7 @@ fn run_inner(
             product_type: None,
             handling_days: None,
             marketplace_ids: None,
+            fba_stock: None,
         })
         .collect();
     ctl.seed_listings(None, &seeds)?;

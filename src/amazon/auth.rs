@@ -6,7 +6,9 @@
 //! `grant_type=client_credentials` for a scope and cached the same way: see
 //! [`Lwa::grantless_token`]. When Login with Amazon refuses the seller's refresh token
 //! (`invalid_grant`: the seller revoked the application, selling-partner-api-docs #2379), no
-//! exchange is tried again until the credentials are replaced: see [`Lwa::paused`].
+//! exchange is tried again until the credentials are replaced; when it refuses the client
+//! secret (`invalid_client`: an expired or rotated secret), exchanges wait a cool-down that
+//! doubles from a minute to an hour between tries: see [`Lwa::paused`].
 
 use crate::error::{quote, Error, Result};
 use crate::secret::Secret;
@@ -50,9 +52,28 @@ struct Current {
     authorisation: u64,
     /// Counts every replacement of the credentials.
     replacements: u64,
-    /// Login with Amazon refused the refresh token (`invalid_grant`): the message, and whether
-    /// [`Lwa::take_pause_notice`] gave it out yet. Cleared when the credentials are replaced.
-    refused: Option<(String, bool)>,
+    /// Login with Amazon refused the credentials themselves. Cleared when they are replaced,
+    /// and when an exchange after a cool-down succeeds.
+    refused: Option<Refusal>,
+}
+
+/// A refusal of the seller's credentials by Login with Amazon.
+#[derive(Debug)]
+struct Refusal {
+    message: String,
+    /// [`Lwa::take_pause_notice`] gave it out (once for a run of refusals).
+    announced: bool,
+    /// When an exchange may be tried again: never for a refused refresh token (until the
+    /// credentials are replaced), after [`cool_down`] for a refused client secret.
+    retry_at: Option<DateTime<Utc>>,
+    /// Refusals of the client secret in a row.
+    streak: u32,
+}
+
+/// The wait after the `streak`-th refusal of the client secret in a row: a minute, doubling up
+/// to an hour.
+pub fn cool_down(streak: u32) -> Duration {
+    Duration::seconds((60i64 << streak.saturating_sub(1).min(6)).min(3600))
 }
 
 /// An access token and what it belongs to.
@@ -117,10 +138,9 @@ pub fn answer(status: u16, body: &[u8]) -> Result<Answer> {
     }
 }
 
-/// Whether an LWA refusal is `invalid_grant` (the refresh token is refused).
-fn invalid_grant(body: &[u8]) -> bool {
-    serde_json::from_slice::<LwaError>(body)
-        .is_ok_and(|e| e.error.as_deref() == Some("invalid_grant"))
+/// Login with Amazon's error code in a refusal (`invalid_grant`, `invalid_client`, ...).
+fn error_code(body: &[u8]) -> Option<String> {
+    serde_json::from_slice::<LwaError>(body).ok()?.error
 }
 
 /// The message for credentials Login with Amazon refused: what it said (Amazon's own words,
@@ -216,8 +236,10 @@ impl Lwa {
     }
 
     /// Whether the seller's token exchanges are paused: Login with Amazon refused the refresh
-    /// token (`invalid_grant`), and the credentials were not replaced since. While paused, an
-    /// exchange fails at once with the same [`Error::Credentials`], sending nothing.
+    /// token (`invalid_grant`) or the client secret (`invalid_client`), and the credentials
+    /// were not replaced since. While paused, an exchange fails at once with the same
+    /// [`Error::Credentials`], sending nothing; after a refused secret, one is tried again when
+    /// its cool-down is over.
     pub fn paused(&self) -> bool {
         self.current().refused.is_some()
     }
@@ -225,9 +247,9 @@ impl Lwa {
     /// The refusal's message, once per pause (for the one event that announces it).
     pub fn take_pause_notice(&self) -> Option<String> {
         match &mut self.current().refused {
-            Some((message, announced)) if !*announced => {
-                *announced = true;
-                Some(message.clone())
+            Some(r) if !r.announced => {
+                r.announced = true;
+                Some(r.message.clone())
             }
             _ => None,
         }
@@ -262,8 +284,10 @@ impl Lwa {
         let key = scope.map(str::to_string);
         let (credentials, authorisation, replacements) = {
             let cur = self.current();
-            if let (None, Some((message, _))) = (scope, &cur.refused) {
-                return Err(Error::Credentials(message.clone()));
+            if let (None, Some(r)) = (scope, &cur.refused) {
+                if r.retry_at.is_none_or(|at| now < at) {
+                    return Err(Error::Credentials(r.message.clone()));
+                }
             }
             (cur.credentials.clone(), cur.authorisation, cur.replacements)
         };
@@ -301,16 +325,39 @@ impl Lwa {
         let (token, lifetime) = match answer(status, &body) {
             Ok(Answer::Token(token, lifetime)) => (token, lifetime),
             Ok(Answer::Retry(e)) => return Ok(Attempt::Retry(e, Some(status))),
-            Err(Error::Credentials(m)) if scope.is_none() && invalid_grant(&body) => {
+            Err(Error::Credentials(m)) if scope.is_none() => {
+                let code = error_code(&body);
                 let mut cur = self.current();
                 // Not when the credentials were replaced while this exchange was under way.
                 if cur.replacements == replacements {
-                    cur.refused = Some((m.clone(), false));
+                    let (announced, streak) = cur
+                        .refused
+                        .as_ref()
+                        .map_or((false, 0), |r| (r.announced, r.streak));
+                    cur.refused = match code.as_deref() {
+                        Some("invalid_grant") => Some(Refusal {
+                            message: m.clone(),
+                            announced,
+                            retry_at: None,
+                            streak,
+                        }),
+                        Some("invalid_client") => Some(Refusal {
+                            message: m.clone(),
+                            announced,
+                            retry_at: Some(now + cool_down(streak + 1)),
+                            streak: streak + 1,
+                        }),
+                        _ => cur.refused.take(),
+                    };
                 }
                 return Err(Error::Credentials(m));
             }
             Err(e) => return Err(e),
         };
+        if scope.is_none() {
+            // The secret is accepted again (a cool-down was over): the refusal is past.
+            self.current().refused = None;
+        }
         // Credentials replaced meanwhile for another authorisation: this token is for the
         // call that asked, not for the cache.
         if self.current().authorisation == authorisation {
@@ -351,6 +398,13 @@ fn token_form<'a>(credentials: &'a Credentials, scope: Option<&'a str>) -> Vec<(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cool_down_after_a_refused_secret_doubles_from_a_minute_to_an_hour() {
+        let minutes: Vec<i64> = (1..=9).map(|n| cool_down(n).num_minutes()).collect();
+        assert_eq!(minutes, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        assert_eq!(cool_down(u32::MAX).num_minutes(), 60);
+    }
 
     #[test]
     fn an_absurd_token_lifetime_is_kept_to_a_day() {

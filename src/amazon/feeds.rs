@@ -1,16 +1,20 @@
-//! Feeds API: submitting a `JSON_LISTINGS_FEED` (document, upload, createFeed), following it,
-//! and reading its processing report back.
+//! Feeds API: uploading a feed document, createFeed (at most once), the seller's list of
+//! feeds, following a feed, and reading its processing report back.
 
 use super::listings::quantity_patch;
-use super::{ApiRequest, Client, Operation, Priority};
+use super::{ApiRequest, Client, Once, Operation, Priority};
 use crate::error::{Error, Result};
 use crate::store::stock::FeedMessage;
+use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
+/// The feed type of listings feeds.
+pub const LISTINGS_FEED: &str = "JSON_LISTINGS_FEED";
 /// Most messages Amazon accepts in one JSON_LISTINGS_FEED.
 pub const MAX_MESSAGES: usize = 25_000;
 
-const JSON: &str = "application/json; charset=UTF-8";
+/// Content type of the JSON feeds.
+pub const JSON: &str = "application/json; charset=UTF-8";
 /// Content type of the flat-file (tab-separated) order feeds.
 pub const TSV: &str = "text/tab-separated-values; charset=UTF-8";
 
@@ -26,36 +30,14 @@ pub fn listings_feed(seller_id: &str, messages: &[(FeedMessage, String)]) -> Val
     json!({"header": {"sellerId": seller_id, "version": "2.0", "issueLocale": "en_US"}, "messages": messages})
 }
 
-/// Uploads and submits a listings feed (bulk priority); returns its feed id. (A listings feed
-/// sent twice sets the same quantities twice.)
-pub async fn submit(
+/// Uploads a feed document of `content_type`; returns its id (Amazon acts on it only once a
+/// createFeed names it).
+pub async fn upload_document(
     client: &Client,
-    marketplace_ids: &[String],
-    document: &Value,
-) -> Result<String> {
-    let (feed_id, _) = submit_document(
-        client,
-        "JSON_LISTINGS_FEED",
-        JSON,
-        marketplace_ids,
-        document.to_string().into_bytes(),
-        Priority::Bulk,
-    )
-    .await?;
-    Ok(feed_id)
-}
-
-/// Uploads a feed document of `content_type` and submits it as `feed_type`; returns the feed
-/// id, and whether createFeed was sent again after an attempt Amazon may have acted on (then
-/// an earlier copy of the feed may have been applied too).
-pub async fn submit_document(
-    client: &Client,
-    feed_type: &str,
     content_type: &str,
-    marketplace_ids: &[String],
     bytes: Vec<u8>,
     priority: Priority,
-) -> Result<(String, bool)> {
+) -> Result<String> {
     let spec = json!({"contentType": content_type});
     let doc = client
         .call(
@@ -69,15 +51,69 @@ pub async fn submit_document(
         .await?;
     let (doc_id, url) = feed_document_answer(&doc)?;
     client.upload(url, content_type, bytes).await?;
-    let body = json!({"feedType": feed_type, "marketplaceIds": marketplace_ids, "inputFeedDocumentId": doc_id});
-    let (feed, repeated) = client
-        .call_noting_repeats(
-            &ApiRequest::post(Operation::CreateFeed, "/feeds/2021-06-30/feeds", body)
-                .with_priority(priority),
-        )
-        .await?;
-    let feed_id = feed_answer(&feed)?;
-    Ok((feed_id, repeated))
+    Ok(doc_id.to_string())
+}
+
+/// Sends createFeed for an uploaded document, at most once: an attempt Amazon may have taken
+/// (a timeout, a dropped connection, a 5xx) is never sent again here; the answer is then
+/// `Once::Uncertain` and Amazon's list of feeds ([`created_since`]) says whether it was
+/// taken. Done: the feed id. Err: surely not created.
+pub async fn create(
+    client: &Client,
+    feed_type: &str,
+    marketplace_ids: &[String],
+    document_id: &str,
+    priority: Priority,
+) -> Result<Once<String>> {
+    let body = json!({"feedType": feed_type, "marketplaceIds": marketplace_ids, "inputFeedDocumentId": document_id});
+    let req = ApiRequest::post(Operation::CreateFeed, "/feeds/2021-06-30/feeds", body)
+        .with_priority(priority);
+    Ok(match client.call_at_most_once(&req).await? {
+        // Accepted, but without a readable id: created, perhaps; the list of feeds tells.
+        Once::Done(feed) => feed_answer(&feed).map_or_else(Once::Uncertain, Once::Done),
+        Once::Uncertain(e) => Once::Uncertain(e),
+    })
+}
+
+/// The seller's feeds of `feed_type` (for `marketplace_ids` when there are at most 10, as
+/// getFeeds filters) created since `since` (Amazon's time), oldest first: (feed id, created
+/// time). Pages through `nextToken`.
+pub async fn created_since(
+    client: &Client,
+    feed_type: &str,
+    marketplace_ids: &[String],
+    since: DateTime<Utc>,
+) -> Result<Vec<(String, DateTime<Utc>)>> {
+    let since = since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut first = ApiRequest::get(Operation::GetFeeds, "/feeds/2021-06-30/feeds")
+        .q("feedTypes", feed_type)
+        .q("createdSince", since)
+        .q("pageSize", "100");
+    if (1..=10).contains(&marketplace_ids.len()) {
+        first = first.q("marketplaceIds", marketplace_ids.join(","));
+    }
+    let mut req = first;
+    let mut out = Vec::new();
+    loop {
+        let page = client.call(&req).await?;
+        for f in page["feeds"].as_array().into_iter().flatten() {
+            let created = f["createdTime"]
+                .as_str()
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+            if let (Some(id), Some(created)) = (f["feedId"].as_str(), created) {
+                out.push((id.to_string(), created.with_timezone(&Utc)));
+            }
+        }
+        match page["nextToken"].as_str() {
+            Some(token) if !token.is_empty() => {
+                req = ApiRequest::get(Operation::GetFeeds, "/feeds/2021-06-30/feeds")
+                    .q("nextToken", token)
+            }
+            _ => break,
+        }
+    }
+    out.sort_by_key(|(_, t)| *t);
+    Ok(out)
 }
 
 /// Reads a `createFeedDocument` answer: the document id and the upload URL.

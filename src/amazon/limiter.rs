@@ -19,9 +19,11 @@ pub enum Operation {
     GetListingsItem,
     PatchListingsItem,
     SearchListingsItems,
+    GetInventorySummaries,
     CreateFeedDocument,
     CreateFeed,
     GetFeed,
+    GetFeeds,
     GetFeedDocument,
     CreateReport,
     GetReport,
@@ -37,7 +39,7 @@ pub enum Operation {
 
 impl Operation {
     /// Every operation.
-    pub const ALL: [Operation; 24] = [
+    pub const ALL: [Operation; 26] = [
         Operation::SearchOrders,
         Operation::GetOrder2026,
         Operation::GetOrders,
@@ -48,9 +50,11 @@ impl Operation {
         Operation::GetListingsItem,
         Operation::PatchListingsItem,
         Operation::SearchListingsItems,
+        Operation::GetInventorySummaries,
         Operation::CreateFeedDocument,
         Operation::CreateFeed,
         Operation::GetFeed,
+        Operation::GetFeeds,
         Operation::GetFeedDocument,
         Operation::CreateReport,
         Operation::GetReport,
@@ -65,7 +69,7 @@ impl Operation {
     ];
 
     /// The Notifications API operations (the last of [`Operation::ALL`]).
-    pub const NOTIFICATIONS: &'static [Operation] = Self::ALL.as_slice().split_at(17).1;
+    pub const NOTIFICATIONS: &'static [Operation] = Self::ALL.as_slice().split_at(19).1;
 
     /// The LWA scope of a grantless operation (called with a token of the application, not of
     /// the seller's authorisation); None for the others.
@@ -117,9 +121,11 @@ impl Operation {
             Operation::GetListingsItem => (5.0, 10),
             Operation::PatchListingsItem => (5.0, 5),
             Operation::SearchListingsItems => (5.0, 5),
+            Operation::GetInventorySummaries => (2.0, 2),
             Operation::CreateFeedDocument => (0.5, 15),
             Operation::CreateFeed => (0.0083, 15),
             Operation::GetFeed => (2.0, 15),
+            Operation::GetFeeds => (0.0222, 10),
             Operation::GetFeedDocument => (0.0222, 10),
             Operation::CreateReport => (0.0167, 15),
             Operation::GetReport => (2.0, 15),

@@ -90,6 +90,8 @@ pub struct Found {
     /// When the listing last changed (`summaries.lastUpdatedDate`, to the millisecond): Amazon
     /// moves it when it applies a submission.
     pub updated: Option<chrono::DateTime<chrono::Utc>>,
+    /// Amazon fulfils it (a channel other than `DEFAULT`, and no `DEFAULT` one).
+    pub fulfilled_by_amazon: bool,
 }
 
 /// Looks up to 20 SKUs up with one `searchListingsItems` call; SKUs absent from the answer
@@ -121,12 +123,20 @@ pub fn search_answer(v: &Value) -> Vec<Found> {
             let product_type = item["summaries"][0]["productType"]
                 .as_str()
                 .map(str::to_string);
-            let quantity = item["fulfillmentAvailability"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|f| f["fulfillmentChannelCode"] == "DEFAULT")
-                .and_then(|f| f["quantity"].as_i64());
+            let channels = item["fulfillmentAvailability"].as_array();
+            let channel = |code: &str| {
+                channels
+                    .into_iter()
+                    .flatten()
+                    .find(|f| f["fulfillmentChannelCode"] == code)
+            };
+            let quantity = channel("DEFAULT").and_then(|f| f["quantity"].as_i64());
+            let fulfilled_by_amazon = channel("DEFAULT").is_none()
+                && channels.into_iter().flatten().any(|f| {
+                    f["fulfillmentChannelCode"]
+                        .as_str()
+                        .is_some_and(|c| c.starts_with("AMAZON"))
+                });
             let updated = item["summaries"][0]["lastUpdatedDate"]
                 .as_str()
                 .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
@@ -136,6 +146,7 @@ pub fn search_answer(v: &Value) -> Vec<Found> {
                 product_type,
                 quantity,
                 updated,
+                fulfilled_by_amazon,
             })
         })
         .collect()

@@ -1,7 +1,10 @@
 //! The SP-API client: LWA tokens, per-operation rate limiting, retries with capped jittered
 //! backoff, Amazon's error shapes, and Amazon's clock read from its answers.
 
+pub mod account_health;
 pub mod auth;
+pub mod charges;
+pub mod fba;
 pub mod feeds;
 pub mod incidents;
 pub mod limiter;
@@ -151,9 +154,9 @@ fn met(operation: String, fault: Fault, http_status: Option<u16>, next: Next, er
 
 /// The result of a call that must reach Amazon at most once.
 #[derive(Debug)]
-pub enum Once {
+pub enum Once<T = Value> {
     /// Amazon answered with success.
-    Done(Value),
+    Done(T),
     /// The call may or may not have taken effect: read Amazon's state before sending again.
     Uncertain(Error),
 }
@@ -316,16 +319,9 @@ impl Client {
     /// retrying 429, 5xx, timeouts, dropped connections and unreadable answers.
     /// Returns the JSON body (Null for 204).
     pub async fn call(&self, req: &ApiRequest) -> Result<Value> {
-        self.call_noting_repeats(req).await.map(|(v, _)| v)
-    }
-
-    /// Like [`Client::call`], and says whether the call was sent again after an attempt that
-    /// Amazon may have acted on (timeout, dropped connection, unreadable answer, 5xx): then it
-    /// may have taken effect twice.
-    pub async fn call_noting_repeats(&self, req: &ApiRequest) -> Result<(Value, bool)> {
         match self.call_inner(req, false).await? {
-            (Once::Done(v), repeated) => Ok((v, repeated)),
-            (Once::Uncertain(e), _) => Err(e),
+            Once::Done(v) => Ok(v),
+            Once::Uncertain(e) => Err(e),
         }
     }
 
@@ -333,15 +329,14 @@ impl Client {
     /// overwrites Amazon's confirmation time). Retries only what surely did not reach Amazon
     /// (429, connection refused, refused token); anything else that fails is `Uncertain`.
     pub async fn call_at_most_once(&self, req: &ApiRequest) -> Result<Once> {
-        self.call_inner(req, true).await.map(|(once, _)| once)
+        self.call_inner(req, true).await
     }
 
-    /// Sends `req` with retries; the flag says whether it was sent again after an attempt that
-    /// Amazon may have acted on.
-    async fn call_inner(&self, req: &ApiRequest, at_most_once: bool) -> Result<(Once, bool)> {
+    /// Sends `req` with retries (with `at_most_once`, only of attempts that surely did not
+    /// reach Amazon).
+    async fn call_inner(&self, req: &ApiRequest, at_most_once: bool) -> Result<Once> {
         let mut attempt = 0;
         let mut refreshed = false;
-        let mut repeated = false;
         loop {
             let waited = std::time::Instant::now();
             self.limiter.acquire(req.op, req.priority).await;
@@ -360,7 +355,7 @@ impl Client {
             match self.send_once(req, &token).await {
                 Ok(Outcome::Done(v)) => {
                     incidents::success();
-                    return Ok((Once::Done(v), repeated));
+                    return Ok(Once::Done(v));
                 }
                 Ok(Outcome::Retry {
                     error,
@@ -371,9 +366,8 @@ impl Client {
                     let op = req.op.model_name();
                     if at_most_once && maybe_processed {
                         met(op, fault, http_status, Next::ReadBack, &error);
-                        return Ok((Once::Uncertain(error), repeated));
+                        return Ok(Once::Uncertain(error));
                     }
-                    repeated |= maybe_processed;
                     attempt += 1;
                     let last = attempt >= self.policy.max_attempts;
                     let next = if last { Next::NextRun } else { Next::Retry };
@@ -750,6 +744,20 @@ async fn read_capped(
     Ok(Some(out))
 }
 
+/// A document read, or `None` when it is larger than `http.max_document_bytes`: such a document
+/// is not read again (each cycle would download it again, to refuse it again).
+pub fn unless_too_large<T>(read: Result<T>) -> Result<Option<T>> {
+    match read {
+        Err(e) if is_too_large(&e) => Ok(None),
+        r => r.map(Some),
+    }
+}
+
+/// Whether `e` refused a document larger than `http.max_document_bytes`.
+pub fn is_too_large(e: &Error) -> bool {
+    matches!(e, Error::Amazon { code, .. } if code == "DocumentTooLarge")
+}
+
 /// A document larger than `http.max_document_bytes` (downloaded, or once un-gzipped): refused,
 /// not retried.
 fn too_large(what: &str, cap: u64) -> Error {
@@ -819,11 +827,12 @@ mod tests {
         let bomb = gzip(&vec![0u8; 64 << 20]);
         assert!(bomb.len() < 100_000, "{}", bomb.len());
         let e = unpack_document(Operation::GetReportDocument, bomb, true, cap).unwrap_err();
-        assert!(
-            matches!(&e, Error::Amazon { code, .. } if code == "DocumentTooLarge"),
-            "{e}"
-        );
+        assert!(is_too_large(&e), "{e}");
         assert!(e.to_string().contains("http.max_document_bytes"), "{e}");
+        // A refused document is taken as none (the processing reports of stock and order
+        // feeds: their work is then treated as a feed that ended without a report).
+        assert!(matches!(unless_too_large::<()>(Err(e)), Ok(None)));
+        assert!(unless_too_large::<()>(Err(Error::Network("cut off".into()))).is_err());
         let exact = vec![b'x'; cap as usize];
         let out = unpack_document(Operation::GetReportDocument, gzip(&exact), true, cap).unwrap();
         assert_eq!(out, exact, "a document of exactly the cap is read whole");

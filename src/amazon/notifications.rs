@@ -225,6 +225,8 @@ pub enum Notification {
         changed_at: Option<DateTime<Utc>>,
         /// `Summary.MarketplaceId`.
         marketplace_id: Option<String>,
+        /// `SellerId`: whose order it is.
+        seller_id: Option<String>,
     },
     /// `LISTINGS_ITEM_MFN_QUANTITY_CHANGE`: the seller-fulfilled quantity of a listing changed.
     QuantityChange {
@@ -348,6 +350,7 @@ pub fn parse(body: &str) -> Result<Notification> {
                 changed_at: time(&v, &at(&["OrderChangeTrigger", "TimeOfOrderChange"]))
                     .or(event_time),
                 marketplace_id: optional(&v, &at(&["Summary", "MarketplaceId"]))?,
+                seller_id: optional(&v, &at(&["SellerId"]))?,
             })
         }
         LISTINGS_ITEM_MFN_QUANTITY_CHANGE => {
@@ -398,6 +401,7 @@ mod tests {
                 change_reason: Some("Buyer Requested Cancel".into()),
                 changed_at: utc("2022-11-29T19:42:04.284Z"),
                 marketplace_id: Some("ATVPDKIKX0DER".into()),
+                seller_id: Some("A3TH9S8BH6GOGM".into()),
             }
         );
     }

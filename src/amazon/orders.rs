@@ -1,7 +1,7 @@
 //! Orders API: v2026-01-01 `searchOrders` (primary) and v0 `getOrders` + `getOrderItems` with a
 //! Restricted Data Token for addresses (fallback), both parsed into [`Order`].
 
-use super::{ApiRequest, Client, Operation};
+use super::{charges, ApiRequest, Client, Operation};
 use crate::error::{Error, Result};
 use crate::model::{Address, FulfilledBy, Order, OrderItem, OrderStatus};
 use crate::secret::Secret;
@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 /// The sections requested from searchOrders: what the host needs, and no buyer e-mail.
-pub const INCLUDED_DATA: &str = "RECIPIENT,FULFILLMENT,PROCEEDS,CANCELLATION";
+pub const INCLUDED_DATA: &str = "RECIPIENT,FULFILLMENT,PROCEEDS,PROMOTION,CANCELLATION";
 
 /// A search window.
 #[derive(Debug, Clone)]
@@ -37,7 +37,7 @@ fn bad(what: &str) -> Error {
 
 /// A decimal string in units of its last digit: (units, 10 to the number of digits after the
 /// point, that number); None when it is no decimal or does not fit.
-fn decimal(amount: &str) -> Option<(i128, i128, usize)> {
+pub(super) fn decimal(amount: &str) -> Option<(i128, i128, usize)> {
     let (int, frac) = amount.split_once('.').unwrap_or((amount, ""));
     let digits = frac.len();
     let scale = 10i128.checked_pow(u32::try_from(digits).ok()?)?;
@@ -53,7 +53,7 @@ fn decimal(amount: &str) -> Option<(i128, i128, usize)> {
 }
 
 /// Units of `scale` back to a decimal string with `digits` after the point.
-fn format_decimal(units: i128, scale: i128, digits: usize) -> String {
+pub(super) fn format_decimal(units: i128, scale: i128, digits: usize) -> String {
     if digits == 0 {
         return units.to_string();
     }
@@ -107,6 +107,7 @@ pub fn parse_v2026(o: &Value) -> Result<Order> {
                 unit_price,
                 buyer_cancel_requested: cancel.is_object(),
                 buyer_cancel_reason: text(&cancel["cancelReason"]),
+                charges: charges::v2026(i),
             })
         })
         .collect::<Result<_>>()?;
@@ -132,9 +133,27 @@ pub fn parse_v2026(o: &Value) -> Result<Order> {
         phone: text(&a["phone"]),
     });
     let total = &o["proceeds"]["grandTotal"];
+    let marketplace_id = text(&o["salesChannel"]["marketplaceId"]).unwrap_or_default();
+    let program = |p: &str| {
+        o["programs"]
+            .as_array()
+            .is_some_and(|all| all.iter().any(|x| x == p))
+    };
+    let replaced_order_id = o["associatedOrders"].as_array().and_then(|all| {
+        all.iter()
+            .find(|a| a["associationType"] == "REPLACEMENT_ORIGINAL_ID")
+            .and_then(|a| text(&a["orderId"]))
+    });
     Ok(Order {
         order_id: text(&o["orderId"]).ok_or_else(|| bad("orderId"))?,
-        marketplace_id: text(&o["salesChannel"]["marketplaceId"]).unwrap_or_default(),
+        tax_included: charges::tax_included(&marketplace_id),
+        other_charges: charges::other_charges(total["amount"].as_str(), &items),
+        is_business: program("AMAZON_BUSINESS"),
+        is_prime: program("PRIME"),
+        is_premium: program("PREMIUM"),
+        is_replacement: replaced_order_id.is_some(),
+        replaced_order_id,
+        marketplace_id,
         status,
         fulfilled_by,
         purchase_date: time(&o["createdTime"]).ok_or_else(|| bad("createdTime"))?,
@@ -157,11 +176,14 @@ pub fn parse_v0(o: &Value, items: &[Value]) -> Result<Order> {
         .as_str()
         .and_then(OrderStatus::parse)
         .ok_or_else(|| bad("OrderStatus"))?;
+    let marketplace_id = text(&o["MarketplaceId"]).unwrap_or_default();
+    let tax_included = charges::tax_included(&marketplace_id);
     let items: Vec<OrderItem> = items
         .iter()
         .map(|i| {
             let quantity = i["QuantityOrdered"].as_i64().unwrap_or(0);
             let line_total = text(&i["ItemPrice"]["Amount"]);
+            let charges = charges::v0(i, line_total.as_deref(), tax_included);
             let cancel = &i["BuyerRequestedCancel"];
             let requested = cancel["IsBuyerRequestedCancel"] == "true";
             Ok(OrderItem {
@@ -180,6 +202,7 @@ pub fn parse_v0(o: &Value, items: &[Value]) -> Result<Order> {
                     None
                 },
                 quantity_cancelled: 0,
+                charges,
             })
         })
         .collect::<Result<_>>()?;
@@ -202,9 +225,18 @@ pub fn parse_v0(o: &Value, items: &[Value]) -> Result<Order> {
         country_code: text(&a["CountryCode"]),
         phone: text(&a["Phone"]),
     });
+    let flag = |k: &str| o[k].as_bool().unwrap_or(false);
+    let replaced_order_id = text(&o["ReplacedOrderId"]).filter(|id| !id.is_empty());
     Ok(Order {
         order_id: text(&o["AmazonOrderId"]).ok_or_else(|| bad("AmazonOrderId"))?,
-        marketplace_id: text(&o["MarketplaceId"]).unwrap_or_default(),
+        tax_included,
+        other_charges: charges::other_charges(o["OrderTotal"]["Amount"].as_str(), &items),
+        is_business: flag("IsBusinessOrder"),
+        is_prime: flag("IsPrime"),
+        is_premium: flag("IsPremiumOrder"),
+        is_replacement: flag("IsReplacementOrder"),
+        replaced_order_id,
+        marketplace_id,
         status,
         fulfilled_by,
         purchase_date: time(&o["PurchaseDate"]).ok_or_else(|| bad("PurchaseDate"))?,
@@ -292,12 +324,13 @@ pub fn rdt_answer(v: &Value) -> Result<(Secret, chrono::Duration)> {
     Ok((Secret::new(t), super::token_lifetime(seconds)))
 }
 
-/// One page of v0 `getOrders` (raw orders; items are fetched separately).
+/// One page of v0 `getOrders` (raw orders; items are fetched separately), with a Restricted
+/// Data Token for addresses, or without (then Amazon gives none).
 pub async fn get_orders_page(
     client: &Client,
     w: &Window,
     token: Option<&str>,
-    rdt: &Secret,
+    rdt: Option<&Secret>,
 ) -> Result<(Vec<Value>, Option<String>)> {
     let mut req = ApiRequest::get(Operation::GetOrders, "/orders/v0/orders")
         .q("MarketplaceIds", w.marketplace_ids.join(","))
@@ -308,7 +341,7 @@ pub async fn get_orders_page(
             .q("LastUpdatedAfter", iso(w.after))
             .q("LastUpdatedBefore", iso(w.before)),
     };
-    req.rdt = Some(rdt.clone());
+    req.rdt = rdt.cloned();
     orders_page_answer(&client.call(&req).await?)
 }
 
@@ -483,14 +516,6 @@ async fn get_fulfillment(client: &Client, order_id: &str) -> Result<Value> {
 pub async fn get_order(client: &Client, order_id: &str) -> Result<Order> {
     let v = get_order_with(client, order_id, INCLUDED_DATA).await?;
     parse_v2026(&v["order"])
-}
-
-/// The order's status as Amazon shows it now (getOrder v2026-01-01), if Amazon names one.
-pub async fn status(client: &Client, order_id: &str) -> Result<Option<OrderStatus>> {
-    let v = get_fulfillment(client, order_id).await?;
-    Ok(v["order"]["fulfillment"]["fulfillmentStatus"]
-        .as_str()
-        .and_then(OrderStatus::parse))
 }
 
 /// Units shipped per order item, as Amazon's order says (getOrder v2026-01-01).

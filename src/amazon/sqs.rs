@@ -221,6 +221,19 @@ impl Queue {
             .collect())
     }
 
+    /// Makes a received message visible again after `seconds` (`ChangeMessageVisibility`),
+    /// for another consumer of the queue.
+    pub async fn release(&self, receipt_handle: &str, seconds: u32) -> Result<()> {
+        let body = json!({
+            "QueueUrl": self.url,
+            "ReceiptHandle": receipt_handle,
+            "VisibilityTimeout": seconds,
+        });
+        self.call("ChangeMessageVisibility", &body, self.timeout)
+            .await
+            .map(|_| ())
+    }
+
     /// Deletes the messages of `receipt_handles` (with `DeleteMessageBatch`, ten at a time).
     /// Entries SQS could not delete are an error that says how many and why.
     pub async fn delete(&self, receipt_handles: &[String]) -> Result<()> {

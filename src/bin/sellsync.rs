@@ -138,7 +138,7 @@ fn run(command: Command) -> Result<(), String> {
         Command::Metrics { store, now, json } => {
             let store = open(&store)?;
             let at = evaluated_at(now.as_deref())?;
-            let m = compute(&store, &marketplaces(&store)?, at, &query(at))
+            let m = compute(&store, &marketplaces(&store)?, at, &query(at), tolerance())
                 .map_err(|e| e.to_string())?
                 .to_json();
             if json {
@@ -239,6 +239,12 @@ fn notifications_line(
     }
 }
 
+/// How far Amazon's and sellsync's rates may differ before they disagree: the configuration's
+/// default (the tool reads a store, not a configuration).
+fn tolerance() -> f64 {
+    sellsync::config::AccountHealth::default().tolerance
+}
+
 /// The metrics query as of `at`.
 fn query(at: DateTime<Utc>) -> Query {
     Query {
@@ -260,8 +266,82 @@ fn label(name: &str) -> &'static str {
     match name {
         "cancellation_rate" => "Pre-fulfilment cancellation rate",
         "late_shipment_rate" => "Late shipment rate",
-        _ => "Order defect rate (seller refunds)",
+        "refund_rate" => "Refund rate (seller refunds)",
+        "order_defect_rate" => "Order defect rate",
+        "valid_tracking_rate" => "Valid tracking rate",
+        _ => "Other",
     }
+}
+
+/// An Amazon figure's name, with its fulfilment for the order defect rate.
+fn amazon_label(x: &Value) -> String {
+    let name = label(x["name"].as_str().unwrap_or(""));
+    match x["fulfilment"].as_str() {
+        Some("mfn") => format!("{name} (seller-fulfilled)"),
+        Some("afn") => format!("{name} (FBA)"),
+        _ => name.to_string(),
+    }
+}
+
+/// `n/d` and the rate of a figure, or `-` where it has none.
+fn counts(numerator: &Value, denominator: &Value, rate: &Value) -> (String, String) {
+    let n = numerator
+        .as_u64()
+        .map_or("-".to_string(), |n| n.to_string());
+    let share = rate
+        .as_f64()
+        .map_or("-".to_string(), |r| format!("{:.2}%", r * 100.0));
+    (format!("{n}/{denominator}"), share)
+}
+
+/// What is wrong with one of Amazon's figures, if anything.
+fn amazon_flags(x: &Value) -> String {
+    let mut flags = Vec::new();
+    if x["misses_target"] == true {
+        flags.push("MISSES TARGET".to_string());
+    }
+    if x["disagrees"] == true {
+        flags.push("DISAGREES".to_string());
+    }
+    let unseen = x["orders_not_seen"].as_u64().unwrap_or(0);
+    if unseen > 0 {
+        flags.push(format!("{unseen} orders sellsync never saw"));
+    }
+    flags.join(", ")
+}
+
+/// Amazon's figures of a marketplace beside sellsync's, as text.
+fn amazon_table(a: &Value) -> String {
+    let mut out = format!(
+        "  Amazon's own figures (seller performance report read {}; account {}, health rating {})\n",
+        a["read_at"].as_str().unwrap_or(""),
+        a["account_status"].as_str().unwrap_or("not given"),
+        a["account_health_rating"].as_str().unwrap_or("not given")
+    );
+    out.push_str(&format!(
+        "  {:<44} {:>6} {:>13} {:>8} {:>13} {:>8}  {}\n",
+        "metric", "days", "Amazon", "rate", "sellsync", "rate", ""
+    ));
+    for x in a["metrics"].as_array().into_iter().flatten() {
+        let (amazon, amazon_rate) = counts(&x["numerator"], &x["denominator"], &x["rate"]);
+        let s = &x["sellsync"];
+        let (own, own_rate) = if s.is_null() {
+            ("-".to_string(), "-".to_string())
+        } else {
+            counts(&s["numerator"], &s["denominator"], &s["rate"])
+        };
+        out.push_str(&format!(
+            "  {:<44} {:>6} {:>13} {:>8} {:>13} {:>8}  {}\n",
+            amazon_label(x),
+            x["window_days"].as_i64().unwrap_or(0),
+            amazon,
+            amazon_rate,
+            own,
+            own_rate,
+            amazon_flags(x)
+        ));
+    }
+    out
 }
 
 /// The performance table as text.
@@ -287,6 +367,10 @@ fn table(m: &Value) -> String {
                 x["target"].as_f64().unwrap_or(0.0) * 100.0,
                 x["status"].as_str().unwrap_or("").to_uppercase()
             ));
+        }
+        match mp.get("amazon").filter(|a| !a.is_null()) {
+            Some(a) => out.push_str(&amazon_table(a)),
+            None => out.push_str("  Amazon's own figures: no seller performance report read yet\n"),
         }
     }
     let r = &m["at_risk"];
@@ -354,10 +438,55 @@ fn chart(points: &[(DateTime<Utc>, f64)], target: f64) -> String {
     )
 }
 
+/// Text for HTML.
+fn html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Amazon's figures of a marketplace beside sellsync's, as an HTML table.
+fn amazon_html(a: &Value) -> String {
+    if a.is_null() {
+        return "<p class=\"sub\">Amazon's own figures: no seller performance report read yet.</p>"
+            .into();
+    }
+    let mut rows = String::new();
+    for x in a["metrics"].as_array().into_iter().flatten() {
+        let (amazon, amazon_rate) = counts(&x["numerator"], &x["denominator"], &x["rate"]);
+        let s = &x["sellsync"];
+        let (own, own_rate) = if s.is_null() {
+            ("-".to_string(), "-".to_string())
+        } else {
+            counts(&s["numerator"], &s["denominator"], &s["rate"])
+        };
+        let class = if x["misses_target"] == true {
+            " class=\"failing\""
+        } else {
+            ""
+        };
+        rows.push_str(&format!(
+            "<tr{class}><td>{}</td><td>{} days to {}</td><td>{amazon}</td><td>{amazon_rate}</td><td>{own}</td><td>{own_rate}</td><td>{}</td></tr>",
+            html(&amazon_label(x)),
+            x["window_days"].as_i64().unwrap_or(0),
+            html(x["to"].as_str().unwrap_or("")),
+            html(&amazon_flags(x))
+        ));
+    }
+    format!(
+        "<h3>Amazon's own figures</h3><p class=\"sub\">Seller performance report read {}; account {}, health rating {}. sellsync's counts are over Amazon's window.</p>\
+<table><tr><th>metric</th><th>window</th><th>Amazon</th><th>rate</th><th>sellsync</th><th>rate</th><th></th></tr>{rows}</table>",
+        html(a["read_at"].as_str().unwrap_or("")),
+        html(a["account_status"].as_str().unwrap_or("not given")),
+        html(a["account_health_rating"].as_str().unwrap_or("not given"))
+    )
+}
+
 /// The one-page HTML report: the three rates against their targets, with their daily trend.
 fn report(store: &Store, mps: &[String], now: DateTime<Utc>, days: i64) -> Result<String, String> {
     let at = |d: DateTime<Utc>| {
-        compute(store, mps, now, &query(d))
+        compute(store, mps, now, &query(d), tolerance())
             .map(|m| m.to_json())
             .map_err(|e| e.to_string())
     };
@@ -402,13 +531,15 @@ fn report(store: &Store, mps: &[String], now: DateTime<Utc>, days: i64) -> Resul
             ));
         }
         body.push_str("</div>");
+        body.push_str(&amazon_html(&mp["amazon"]));
     }
     let r = &current["at_risk"];
     Ok(format!(
         r##"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Seller performance</title>
 <style>body{{font-family:system-ui,sans-serif;margin:24px;color:#222}}h1{{margin:0 0 4px}}.sub{{color:#666;margin:0 0 16px}}
 .grid{{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,420px),1fr));gap:12px}}.card{{border:1px solid #ddd;border-left:6px solid #2da44e;border-radius:6px;padding:8px 12px}}
-.card.at_risk{{border-left-color:#d4a72c}}.card.failing{{border-left-color:#c0392b}}.card h3{{margin:4px 0}}.value{{font-size:26px;margin:4px 0}}.value span{{font-size:13px;color:#666}}</style></head>
+.card.at_risk{{border-left-color:#d4a72c}}.card.failing{{border-left-color:#c0392b}}.card h3{{margin:4px 0}}.value{{font-size:26px;margin:4px 0}}.value span{{font-size:13px;color:#666}}
+table{{border-collapse:collapse;margin:4px 0 12px}}td,th{{border-bottom:1px solid #ddd;padding:3px 10px;text-align:left}}tr.failing td{{color:#c0392b}}</style></head>
 <body><h1>Seller performance</h1><p class="sub">As of {asof}; daily values over the last {days} days.</p>{body}
 <h2>At risk now</h2><p>{due} orders to ship within 24 hours or overdue &middot; {waiting} shipment confirmations waiting &middot; {over} SKUs where Amazon shows more than the shop has</p></body></html>"##,
         asof = current["as_of"].as_str().unwrap_or(""),

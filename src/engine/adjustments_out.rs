@@ -1,12 +1,12 @@
 //! Seller cancellations and refunds out: queued cancellations go in one
 //! `POST_FLAT_FILE_ORDER_ACKNOWLEDGEMENT_DATA` feed, refunds in one
 //! `POST_FLAT_FILE_PAYMENT_ADJUSTMENT_DATA` feed; processing reports are read back and each
-//! record's outcome arrives as an event.
+//! record's outcome arrives as an event. Each feed is sent at most once (`feed_attempts`).
 
-use super::Core;
-use crate::amazon::{feeds, orders};
+use super::{feed_attempts, Core};
+use crate::amazon::{feeds, unless_too_large};
 use crate::error::Result;
-use crate::model::{Event, OrderStatus, Refund};
+use crate::model::{Event, Refund};
 use crate::store::adjustments::{Kind, Queued};
 
 /// Runs one cycle: reads finished feeds back, then sends what is queued.
@@ -15,17 +15,19 @@ pub async fn run(core: &Core) -> Result<()> {
         let feeds::FeedStatus {
             status, document, ..
         } = feeds::status(&core.client, &feed_id).await?;
-        let outcomes = match (status.as_str(), document) {
-            ("DONE", Some(doc)) => {
-                let report = feeds::report_bytes(&core.client, &doc).await?;
-                core.store.finish_adjustments(
-                    &feed_id,
-                    &feeds::flat_file_errors(&report)?,
-                    false,
-                    core.clock.now(),
-                )?
-            }
-            ("DONE" | "FATAL" | "CANCELLED", _) => {
+        let report = match (status.as_str(), document) {
+            ("DONE", Some(doc)) => unless_too_large(feeds::report_bytes(&core.client, &doc).await)?,
+            ("DONE" | "FATAL" | "CANCELLED", _) => None,
+            _ => continue,
+        };
+        let outcomes = match report {
+            Some(report) => core.store.finish_adjustments(
+                &feed_id,
+                &feeds::flat_file_errors(&report)?,
+                false,
+                core.clock.now(),
+            )?,
+            None => {
                 feeds::ended_without_result(&feed_id, &status);
                 core.store.finish_adjustments(
                     &feed_id,
@@ -34,19 +36,8 @@ pub async fn run(core: &Core) -> Result<()> {
                     core.clock.now(),
                 )?
             }
-            _ => continue,
         };
-        let repeated = core.store.watermark(&repeated_key(&feed_id))?.is_some();
-        for (kind, order_id, mut error) in outcomes {
-            if repeated
-                && error.is_some()
-                && kind == Kind::Cancel.as_str()
-                && cancelled_at_amazon(core, &order_id).await
-            {
-                // A copy of this feed whose createFeed answer was lost cancelled it first.
-                core.store.cancel_found_done(&feed_id, &order_id)?;
-                error = None;
-            }
+        for (kind, order_id, error) in outcomes {
             core.event(&match error {
                 None => Event::AdjustmentDone { kind, order_id },
                 Some(message) => Event::AdjustmentFailed {
@@ -56,62 +47,51 @@ pub async fn run(core: &Core) -> Result<()> {
                 },
             })?;
         }
-        if repeated {
-            core.store.clear_watermark(&repeated_key(&feed_id))?;
-        }
     }
     for kind in [Kind::Cancel, Kind::Refund] {
+        let feed_type = feed_type(kind);
+        if feed_attempts::resolve(core, feed_type).await? {
+            continue; // The last feed's createFeed answer was lost: not known yet whether it was taken.
+        }
         let queued = core.store.queued_adjustments(kind)?;
         if queued.is_empty() {
             continue;
         }
-        let (feed_type, file) = match kind {
-            Kind::Cancel => (
-                "POST_FLAT_FILE_ORDER_ACKNOWLEDGEMENT_DATA",
-                cancellation_file(&queued),
-            ),
-            Kind::Refund => (
-                "POST_FLAT_FILE_PAYMENT_ADJUSTMENT_DATA",
-                refund_file(&queued)?,
-            ),
+        let file = match kind {
+            Kind::Cancel => cancellation_file(&queued),
+            Kind::Refund => refund_file(&queued)?,
         };
         let mut marketplaces: Vec<String> =
             queued.iter().map(|q| q.marketplace_id.clone()).collect();
         marketplaces.sort();
         marketplaces.dedup();
-        let (feed_id, repeated) = feeds::submit_document(
-            &core.client,
-            feed_type,
-            feeds::TSV,
-            &marketplaces,
-            file.into_bytes(),
-            crate::amazon::Priority::Normal,
-        )
-        .await?;
         let ids: Vec<i64> = queued
             .iter()
             .flat_map(|q| std::iter::repeat_n(q.id, records(kind, q)))
             .collect();
-        if repeated {
-            core.store.set_watermark(&repeated_key(&feed_id), "1")?;
-        }
-        core.store.adjustments_submitted(&ids, &feed_id)?;
+        let feed = feed_attempts::Feed {
+            feed_type,
+            content_type: feeds::TSV,
+            marketplace_ids: &marketplaces,
+            bytes: file.into_bytes(),
+            priority: crate::amazon::Priority::Normal,
+        };
+        // Sent at most once: a refund whose answer was lost is never sent again unless
+        // Amazon's list of feeds shows it was not taken.
+        feed_attempts::send(core, feed, |at, now| {
+            core.store.begin_adjustments_feed(feed_type, &ids, at, now)
+        })
+        .await?;
     }
     Ok(())
 }
 
-/// Marks a feed whose createFeed was sent again after an attempt Amazon may have acted on.
-fn repeated_key(feed_id: &str) -> String {
-    format!("adjustments.repeated.{feed_id}")
-}
-
-/// Whether Amazon's order shows the order cancelled (false when it cannot be read: the
-/// refusal is reported as it came).
-async fn cancelled_at_amazon(core: &Core, order_id: &str) -> bool {
-    matches!(
-        orders::status(&core.client, order_id).await,
-        Ok(Some(OrderStatus::Cancelled))
-    )
+/// The order feed that carries adjustments of `kind`.
+fn feed_type(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Cancel => "POST_FLAT_FILE_ORDER_ACKNOWLEDGEMENT_DATA",
+        Kind::Refund => "POST_FLAT_FILE_PAYMENT_ADJUSTMENT_DATA",
+    }
 }
 
 /// How many feed records one queued adjustment takes (a refund: one per item).

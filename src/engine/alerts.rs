@@ -38,6 +38,7 @@ fn run(core: &Core) -> Result<()> {
         &core.config.marketplace_ids,
         core.clock.now(),
         &metrics::Query::default(),
+        core.config.account_health.tolerance,
     )?;
     // An order no longer due (shipped, cancelled) is forgotten.
     let due: Vec<String> = m

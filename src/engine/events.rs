@@ -4,6 +4,7 @@
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::store::{NextEvent, Store};
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -107,6 +108,57 @@ impl Hub {
     }
 }
 
+/// The event a callback on this thread is handling, and whether the host declined it.
+struct Handling {
+    owner: String,
+    seq: i64,
+    declined: bool,
+}
+
+thread_local! {
+    // Clippy for Windows targets asks for the `const` initializer it has.
+    #[allow(clippy::missing_const_for_thread_local)]
+    static HANDLING: RefCell<Option<Handling>> = const { RefCell::new(None) };
+}
+
+/// Declines the event `seq` that the callback of the handle leasing as `owner` is handling on
+/// this thread: it is not acknowledged when the callback returns, and comes again when its
+/// lease runs out. Outside that callback, `InvalidState`; another event, `InvalidArgument`.
+pub fn decline(owner: &str, seq: i64) -> Result<()> {
+    HANDLING.with(|h| match h.borrow_mut().as_mut() {
+        Some(e) if e.owner == owner && e.seq == seq => {
+            e.declined = true;
+            Ok(())
+        }
+        Some(e) if e.owner == owner => Err(Error::InvalidArgument(format!(
+            "the callback is handling event {}, not {seq}",
+            e.seq
+        ))),
+        _ => Err(Error::InvalidState(
+            "an event is declined from inside the event callback; one taken by \
+             sellsync_event_next is declined by not acknowledging it"
+                .into(),
+        )),
+    })
+}
+
+/// Runs `callback` on event `seq`; whether it returned without declining the event.
+fn handle_one(owner: &str, seq: i64, doc: &str, callback: &mut Callback) -> bool {
+    HANDLING.with(|h| {
+        *h.borrow_mut() = Some(Handling {
+            owner: owner.to_string(),
+            seq,
+            declined: false,
+        })
+    });
+    // A panicking callback must not take the thread (or the host) down.
+    let returned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| callback(doc))).is_ok();
+    let declined = HANDLING
+        .with(|h| h.borrow_mut().take())
+        .is_some_and(|e| e.declined);
+    returned && !declined
+}
+
 /// Who takes events, and for how long an event handed out stays theirs before it is handed
 /// out again (to them) when not acknowledged.
 #[derive(Debug, Clone)]
@@ -125,7 +177,8 @@ pub struct Dispatcher {
 
 impl Dispatcher {
     /// Starts delivering events to `callback`; each is acknowledged when the callback returns
-    /// (not when it panics: then it comes again when its lease runs out).
+    /// (not when it declined the event or panicked: then it comes again when its lease runs
+    /// out).
     pub fn start(
         hub: Arc<Hub>,
         store: Arc<Store>,
@@ -142,18 +195,14 @@ impl Dispatcher {
                 while !flag.load(Ordering::SeqCst) {
                     match hub.next(&store, &lease, None, &flag) {
                         Ok(Some((seq, e))) => {
-                            // A panicking callback must not take the thread (or the host) down.
-                            let done =
-                                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                                    callback(&e)
-                                }));
-                            if done.is_ok() {
-                                if let Err(e) = store.ack_event(seq) {
-                                    tracing::warn!(
-                                        seq,
-                                        "event not acknowledged, it comes again: {e}"
-                                    );
-                                }
+                            if !handle_one(&lease.owner, seq, &e, &mut callback) {
+                                tracing::info!(
+                                    seq,
+                                    "event not handled by the callback, it comes again in {} s",
+                                    lease.duration.num_seconds()
+                                );
+                            } else if let Err(e) = store.ack_event(seq) {
+                                tracing::warn!(seq, "event not acknowledged, it comes again: {e}");
                             }
                         }
                         Ok(None) => {}

@@ -2,15 +2,20 @@
 //! delivery to the host and events. The same blocking API backs the C ABI, the Rust tests and
 //! the demo.
 
+pub mod account_health;
 pub mod adjustments_out;
 pub mod alerts;
 pub mod events;
 pub mod faults;
+pub mod fba;
+pub mod feed_attempts;
 pub mod lease;
 pub mod listings;
 pub mod notifications;
 pub mod orders_in;
 pub mod privacy;
+pub mod reports;
+pub mod returns;
 pub mod scheduler;
 pub mod shipments_out;
 pub mod stock_out;
@@ -495,13 +500,15 @@ impl Engine {
         self.core.flows.wake(Flow::StockFeeds);
     }
 
-    /// Queues a refund.
-    pub fn order_refund(&self, refund: &crate::model::Refund) -> Result<()> {
+    /// Queues a refund; false when its `refund_id` was queued before (nothing more is sent).
+    pub fn order_refund(&self, refund: &crate::model::Refund) -> Result<bool> {
         self.check_open()?;
-        self.core.store.add_refund(refund, self.core.clock.now())?;
-        alerts::due_now(&self.core);
-        self.core.flows.wake(Flow::Adjustments);
-        Ok(())
+        let queued = self.core.store.add_refund(refund, self.core.clock.now())?;
+        if queued {
+            alerts::due_now(&self.core);
+            self.core.flows.wake(Flow::Adjustments);
+        }
+        Ok(queued)
     }
 
     /// Counts of orders, stock and every queue, as a JSON document.
@@ -604,6 +611,7 @@ impl Engine {
             &self.core.config.marketplace_ids,
             self.core.clock.now(),
             &q,
+            self.core.config.account_health.tolerance,
         )?
         .to_json()
         .to_string())
@@ -619,6 +627,12 @@ impl Engine {
     pub fn listings(&self) -> Result<String> {
         self.check_open()?;
         Ok(self.core.store.listings_view()?.to_string())
+    }
+
+    /// The stock at Amazon of the SKUs it fulfils, as last read (JSON).
+    pub fn fba_stock(&self) -> Result<String> {
+        self.check_open()?;
+        Ok(self.core.store.fba_stock_view()?.to_string())
     }
 
     /// The next event not acknowledged yet, waiting up to `timeout` (None: until one arrives
@@ -647,6 +661,13 @@ impl Engine {
             )));
         }
         self.core.store.ack_event(seq)
+    }
+
+    /// Declines the event `seq` the event callback is handling (called from inside it): not
+    /// acknowledged when the callback returns, it comes again within `redelivery_seconds`.
+    pub fn event_decline(&self, seq: i64) -> Result<()> {
+        self.check_open()?;
+        events::decline(&self.owner, seq)
     }
 
     fn event_lease(&self) -> events::Lease {

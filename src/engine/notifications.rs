@@ -141,73 +141,103 @@ pub fn flowing(core: &Core, now: DateTime<Utc>) -> bool {
     })
 }
 
-/// What a received message asks for (None: nothing this library acts on).
-fn work_of(core: &Core, n: Notification) -> (String, Option<Work>) {
+/// What a received message is to this handle.
+enum Received {
+    /// This seller's: its id and what it asks for (None: nothing this library acts on).
+    Mine(String, Option<Work>),
+    /// Another seller's (a queue several sellers share): left in the queue for that seller.
+    Elsewhere(String),
+}
+
+/// Seconds a message for another seller stays invisible before another handle may take it.
+const RELEASE_SECONDS: u32 = 1;
+
+/// What a received message asks for.
+fn work_of(core: &Core, n: Notification) -> Received {
+    let mine = |seller: &str| seller == core.config.seller_id;
     match n {
+        Notification::OrderChange {
+            seller_id: Some(seller),
+            ..
+        }
+        | Notification::QuantityChange {
+            seller_id: seller, ..
+        } if !mine(&seller) => Received::Elsewhere(seller),
         Notification::OrderChange {
             notification_id,
             order_id,
             ..
-        } => (notification_id, Some(Work::Order { order_id })),
+        } => Received::Mine(notification_id, Some(Work::Order { order_id })),
         Notification::QuantityChange {
             notification_id,
-            seller_id,
             sku,
             quantity,
             changed_at,
             ..
         } => {
-            if seller_id != core.config.seller_id {
-                tracing::warn!(
-                    "notifications: a quantity change for another seller ({}) was left alone",
-                    crate::error::quote(&seller_id)
-                );
-                return (notification_id, None);
-            }
             let changed_at = changed_at.unwrap_or_else(|| core.client.amazon_now());
             let work = Work::Quantity {
                 sku,
                 quantity,
                 changed_at,
             };
-            (notification_id, Some(work))
+            Received::Mine(notification_id, Some(work))
         }
         Notification::Other {
             notification_id,
             notification_type,
         } => {
             tracing::debug!("notifications: {notification_type} is not acted on");
-            (notification_id, None)
+            Received::Mine(notification_id, None)
         }
     }
 }
 
-/// Keeps what the messages say (durably), then deletes them from the queue.
+/// Keeps what this seller's messages say (durably), then deletes them from the queue; another
+/// seller's are made visible again for that seller's handle.
 async fn keep(core: &Core, queue: &sqs::Queue, messages: Vec<sqs::Message>) -> Result<()> {
     if messages.is_empty() {
         return Ok(());
     }
     let mut works = Vec::with_capacity(messages.len());
-    for m in &messages {
+    let mut handles = Vec::with_capacity(messages.len());
+    for m in messages {
         match amazon_notifications::parse(&m.body) {
-            Ok(n) => {
-                if let (id, Some(work)) = work_of(core, n) {
-                    works.push((id, work));
+            Ok(n) => match work_of(core, n) {
+                Received::Mine(id, work) => {
+                    works.extend(work.map(|w| (id, w)));
+                    handles.push(m.receipt_handle);
                 }
-            }
+                Received::Elsewhere(seller) => {
+                    tracing::debug!(
+                        "notifications: message {} is for seller {}: left in the queue for that seller's handle",
+                        crate::error::quote(&m.id),
+                        crate::error::quote(&seller)
+                    );
+                    if let Err(e) = queue.release(&m.receipt_handle, RELEASE_SECONDS).await {
+                        // It comes back by itself after the queue's visibility timeout.
+                        tracing::warn!("notifications: a message for another seller was not released at once: {e}");
+                    }
+                }
+            },
             // Never acted on, however often it came: deleted, and said so.
-            Err(e) => tracing::warn!(
-                "notifications: message {} is not a notification this library reads ({e}); deleted",
-                crate::error::quote(&m.id)
-            ),
+            Err(e) => {
+                tracing::warn!(
+                    "notifications: message {} is not a notification this library reads ({e}); deleted",
+                    crate::error::quote(&m.id)
+                );
+                handles.push(m.receipt_handle);
+            }
         }
     }
     let now = core.clock.now();
     core.store.keep_notifications(&works, now)?;
-    core.notifications
-        .last_message_ms
-        .store(now.timestamp_millis().max(1), Ordering::Relaxed);
-    let handles: Vec<String> = messages.into_iter().map(|m| m.receipt_handle).collect();
+    if !handles.is_empty() {
+        // Notifications flow for this seller (not only for others on the queue).
+        core.notifications
+            .last_message_ms
+            .store(now.timestamp_millis().max(1), Ordering::Relaxed);
+    }
     queue.delete(&handles).await?;
     act(core).await
 }

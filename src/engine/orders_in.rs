@@ -288,28 +288,49 @@ async fn rdt(core: &Core) -> Result<Secret> {
     Ok(t)
 }
 
+/// Whether Amazon's refusal says the application lacks the restricted role for the data (not
+/// that a token expired): createRestrictedDataToken answers 400 `InvalidInput` "Application
+/// does not have access to ..." or 403.
+fn role_refused(e: &Error) -> bool {
+    match e {
+        Error::Amazon {
+            status: 400,
+            code,
+            message,
+        } => code == "InvalidInput" && message.contains("have access"),
+        Error::Auth(m) => !m.contains("expired"),
+        _ => false,
+    }
+}
+
 async fn via_v0(core: &Core, w: &Window) -> Result<Report> {
     let mut report = Report::default();
     let mut token: Option<String> = None;
     let mut restarted = false;
     loop {
-        let rdt = rdt(core).await?;
-        let page = match orders::get_orders_page(&core.client, w, token.as_deref(), &rdt).await {
-            Err(Error::Auth(m)) => {
-                // The RDT expired early: get a new one once.
-                incidents::record(incidents::Incident {
-                    operation: "getOrders".into(),
-                    fault: incidents::Fault::TokenExpired,
-                    http_status: None,
-                    next: incidents::Next::RefreshToken,
-                    message: m,
-                });
-                *core.rdt.lock().await = None;
-                let rdt = self::rdt(core).await?;
-                orders::get_orders_page(&core.client, w, token.as_deref(), &rdt).await
-            }
-            other => other,
+        // Without the role for addresses, the orders are read without them.
+        let rdt = match rdt(core).await {
+            Ok(t) => Some(t),
+            Err(e) if role_refused(&e) => None,
+            Err(e) => return Err(e),
         };
+        let page =
+            match orders::get_orders_page(&core.client, w, token.as_deref(), rdt.as_ref()).await {
+                Err(Error::Auth(m)) if rdt.is_some() => {
+                    // The RDT expired early: get a new one once.
+                    incidents::record(incidents::Incident {
+                        operation: "getOrders".into(),
+                        fault: incidents::Fault::TokenExpired,
+                        http_status: None,
+                        next: incidents::Next::RefreshToken,
+                        message: m,
+                    });
+                    *core.rdt.lock().await = None;
+                    let rdt = self::rdt(core).await?;
+                    orders::get_orders_page(&core.client, w, token.as_deref(), Some(&rdt)).await
+                }
+                other => other,
+            };
         if restart_window(&page, &token, &mut restarted) {
             token = None;
             continue;
@@ -337,7 +358,7 @@ async fn via_v0(core: &Core, w: &Window) -> Result<Report> {
             }
             changed.push(o);
         }
-        add_addresses(core, &mut changed).await?;
+        let refused = add_addresses(core, &mut changed).await?;
         let mut page = Vec::with_capacity(changed.len());
         for o in &changed {
             let id = o["AmazonOrderId"].as_str().unwrap_or_default();
@@ -345,6 +366,9 @@ async fn via_v0(core: &Core, w: &Window) -> Result<Report> {
             page.push(orders::parse_v0(o, &items)?);
         }
         store_page(core, page, &mut report)?;
+        for (order_id, message) in refused {
+            core.event(&crate::model::Event::OrderAddressRefused { order_id, message })?;
+        }
         match next {
             Some(t) => token = Some(t),
             None => return Ok(report),
@@ -354,12 +378,17 @@ async fn via_v0(core: &Core, w: &Window) -> Result<Report> {
 
 /// Fills in the shipping address of seller-fulfilled orders that `getOrders` answered without
 /// one (as Amazon's own examples do), through `getOrderAddress` with a Restricted Data Token
-/// for up to 50 orders at a time. When Amazon refuses the address (the application lacks the
-/// role for it), the orders go to the host without a recipient and a warning says why.
-async fn add_addresses(core: &Core, orders: &mut [serde_json::Value]) -> Result<()> {
+/// for up to 50 orders at a time. A token Amazon calls expired is replaced once per chunk.
+/// When Amazon refuses the address because the application lacks the role for it, the orders
+/// go to the host without a recipient: returns them, with Amazon's words, for an event each.
+async fn add_addresses(
+    core: &Core,
+    orders: &mut [serde_json::Value],
+) -> Result<Vec<(String, String)>> {
     let missing: Vec<usize> = (0..orders.len())
         .filter(|&i| orders::needs_address(&orders[i]))
         .collect();
+    let mut refused = Vec::new();
     for chunk in missing.chunks(orders::RDT_RESOURCES) {
         let ids: Vec<String> = chunk
             .iter()
@@ -370,16 +399,7 @@ async fn add_addresses(core: &Core, orders: &mut [serde_json::Value]) -> Result<
                     .to_string()
             })
             .collect();
-        let fetched = async {
-            let rdt = orders::address_rdt(&core.client, &ids).await?;
-            let mut found = Vec::with_capacity(ids.len());
-            for id in &ids {
-                found.push(orders::get_order_address(&core.client, id, &rdt).await?);
-            }
-            Ok::<_, Error>(found)
-        }
-        .await;
-        match fetched {
+        match addresses(core, &ids).await {
             Ok(found) => {
                 for (&i, address) in chunk.iter().zip(found) {
                     if let Some(a) = address {
@@ -387,14 +407,47 @@ async fn add_addresses(core: &Core, orders: &mut [serde_json::Value]) -> Result<
                     }
                 }
             }
-            Err(Error::Auth(m)) => tracing::warn!(
-                "{} seller-fulfilled orders go to the host without a shipping address: Amazon \
-                 refused getOrderAddress ({m}); the application needs the Direct-to-Consumer \
-                 Shipping role",
-                ids.len()
-            ),
+            Err(e) if role_refused(&e) => {
+                tracing::warn!(
+                    "{} seller-fulfilled orders go to the host without a shipping address: Amazon \
+                     refused it ({e}); the application needs the Direct-to-Consumer Shipping role",
+                    ids.len()
+                );
+                let message = format!(
+                    "Amazon refused the shipping address ({e}); the application needs the \
+                     Direct-to-Consumer Shipping role, and the seller must authorise it again"
+                );
+                refused.extend(ids.into_iter().map(|id| (id, message.clone())));
+            }
             Err(e) => return Err(e),
         }
     }
-    Ok(())
+    Ok(refused)
+}
+
+/// The addresses of `ids` (at most 50) by `getOrderAddress`, under one Restricted Data Token,
+/// replaced once if Amazon answers that it expired.
+async fn addresses(core: &Core, ids: &[String]) -> Result<Vec<Option<serde_json::Value>>> {
+    let mut rdt = orders::address_rdt(&core.client, ids).await?;
+    let mut renewed = false;
+    let mut found = Vec::with_capacity(ids.len());
+    for id in ids {
+        let address = match orders::get_order_address(&core.client, id, &rdt).await {
+            Err(Error::Auth(m)) if !renewed && m.contains("expired") => {
+                incidents::record(incidents::Incident {
+                    operation: "getOrderAddress".into(),
+                    fault: incidents::Fault::TokenExpired,
+                    http_status: None,
+                    next: incidents::Next::RefreshToken,
+                    message: m,
+                });
+                renewed = true;
+                rdt = orders::address_rdt(&core.client, ids).await?;
+                orders::get_order_address(&core.client, id, &rdt).await?
+            }
+            other => other?,
+        };
+        found.push(address);
+    }
+    Ok(found)
 }

@@ -18,8 +18,8 @@
 //! whose value changes while a feed carries an older one waits for that feed and is then sent
 //! again, so the latest value always wins.
 
-use super::Core;
-use crate::amazon::{feeds, listings};
+use super::{feed_attempts, Core};
+use crate::amazon::{feeds, listings, unless_too_large};
 use crate::error::Result;
 use crate::model::Event;
 use crate::store::feed_watch::LateFeed;
@@ -245,6 +245,9 @@ pub async fn run_feeds(core: &Core) -> Result<Report> {
         core.flows.wake(super::Flow::StockPatches);
     }
     follow_feeds(core, &mut report).await?;
+    if feed_attempts::resolve(core, feeds::LISTINGS_FEED).await? {
+        return Ok(report); // The last feed's createFeed answer was lost: not known yet.
+    }
     let mut bulk: Vec<Push> = core
         .store
         .pending_pushes(&core.config.stock)?
@@ -307,12 +310,25 @@ pub async fn run_feeds(core: &Core) -> Result<Report> {
             })
             .collect();
         core.store.note_sent(&sent, now)?;
-        let feed_id = feeds::submit(&core.client, &core.config.marketplace_ids, &document).await?;
         let messages: Vec<FeedMessage> = messages.into_iter().map(|(m, _)| m).collect();
-        core.store
-            .record_feed(&feed_id, &messages, core.clock.now())?;
+        let feed = feed_attempts::Feed {
+            feed_type: feeds::LISTINGS_FEED,
+            content_type: feeds::JSON,
+            marketplace_ids: &core.config.marketplace_ids,
+            bytes: document.to_string().into_bytes(),
+            priority: crate::amazon::Priority::Bulk,
+        };
+        // Its SKUs are in flight from before createFeed: if the answer is lost, no newer value
+        // goes out for them until Amazon's list of feeds shows whether it was taken.
+        let sent = feed_attempts::send(core, feed, |at, now| {
+            core.store.begin_listings_feed(&messages, at, now)
+        })
+        .await?;
         report.feeds_submitted += 1;
         report.messages += messages.len() as u64;
+        if sent.is_none() {
+            break; // No other listings feed while one is not known to be created or not.
+        }
     }
     Ok(report)
 }
@@ -536,6 +552,12 @@ async fn look_up_listings(core: &Core) -> Result<usize> {
                 listings::search_by_skus(&core.client, &core.config.seller_id, marketplaces, chunk)
                     .await?;
             let now = core.client.amazon_now();
+            let fba: Vec<String> = found
+                .iter()
+                .filter(|f| f.fulfilled_by_amazon)
+                .map(|f| f.sku.clone())
+                .collect();
+            super::fba::mark(core, &fba)?;
             for sku in chunk {
                 let hit = found
                     .iter()
@@ -563,9 +585,18 @@ async fn follow_feeds(core: &Core, report: &mut Report) -> Result<()> {
             document,
             ended,
         } = feeds::status(&core.client, &feed_id).await?;
-        match (status.as_str(), document) {
-            ("DONE", Some(doc)) => {
-                let processing = feeds::report(&core.client, &doc).await?;
+        let processing = match (status.as_str(), document) {
+            ("DONE", Some(doc)) => unless_too_large(feeds::report(&core.client, &doc).await)?,
+            ("DONE" | "FATAL" | "CANCELLED", _) => None,
+            _ => {
+                if let Some(feed) = late.iter().find(|l| l.feed_id == feed_id) {
+                    report_late(core, feed, &status, messages.len())?;
+                }
+                continue;
+            }
+        };
+        match processing {
+            Some(processing) => {
                 let (accepted, rejected) = feeds::outcome(&messages, &processing);
                 for (m, message) in &rejected {
                     core.event(&Event::StockRejected {
@@ -585,8 +616,9 @@ async fn follow_feeds(core: &Core, report: &mut Report) -> Result<()> {
                     ended.unwrap_or_else(|| core.client.amazon_now()),
                 )?;
             }
-            ("DONE" | "FATAL" | "CANCELLED", _) => {
-                // Nothing of it can be trusted to have been applied: everything is sent again.
+            None => {
+                // Nothing of it can be trusted to have been applied (no processing report, or
+                // one too large to read): everything is sent again.
                 feeds::ended_without_result(&feed_id, &status);
                 let rejected: Vec<(FeedMessage, String)> = messages
                     .into_iter()
@@ -599,12 +631,6 @@ async fn follow_feeds(core: &Core, report: &mut Report) -> Result<()> {
                     &rejected,
                     core.client.amazon_now(),
                 )?;
-            }
-            _ => {
-                if let Some(feed) = late.iter().find(|l| l.feed_id == feed_id) {
-                    report_late(core, feed, &status, messages.len())?;
-                }
-                continue;
             }
         }
         report.feeds_finished += 1;

@@ -141,7 +141,8 @@ impl Store {
     }
 
     /// Queues a refund, checked against the order (items, amounts not above the line total).
-    pub fn add_refund(&self, refund: &Refund, now: DateTime<Utc>) -> Result<()> {
+    /// The same `refund_id` again is accepted once queued (returns false).
+    pub fn add_refund(&self, refund: &Refund, now: DateTime<Utc>) -> Result<bool> {
         if !REFUND_REASONS.contains(&refund.reason.as_str()) {
             return Err(Error::InvalidArgument(format!(
                 "reason {} is not one of Amazon's: {}",
@@ -155,6 +156,25 @@ impl Store {
             ));
         }
         let order = self.order_for_adjustment(&refund.order_id)?;
+        if let Some(id) = &refund.refund_id {
+            if id.is_empty() || id.chars().count() > 64 || id.chars().any(char::is_control) {
+                return Err(Error::InvalidArgument(format!(
+                    "refund_id {} must be 1 to 64 printable characters",
+                    quote(id)
+                )));
+            }
+            if let Some(earlier) = self.refund_named(&refund.order_id, id)? {
+                return if earlier == *refund {
+                    Ok(false)
+                } else {
+                    Err(Error::InvalidArgument(format!(
+                        "refund_id {} already names another refund of order {}",
+                        quote(id),
+                        quote(&refund.order_id)
+                    )))
+                };
+            }
+        }
         for i in &refund.items {
             let line = order
                 .items
@@ -188,7 +208,26 @@ impl Store {
             &refund.order_id,
             serde_json::to_string(refund)?,
             now,
-        )
+        )?;
+        Ok(true)
+    }
+
+    /// The refund of `order_id` that the host named `refund_id`, unless it failed.
+    fn refund_named(&self, order_id: &str, refund_id: &str) -> Result<Option<Refund>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT doc FROM adjustments WHERE order_id = ?1 AND kind = 'REFUND' AND state <> 'FAILED'",
+        )?;
+        let docs = stmt
+            .query_map([order_id], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        for doc in docs {
+            let earlier: Refund = serde_json::from_str(&doc)?;
+            if earlier.refund_id.as_deref() == Some(refund_id) {
+                return Ok(Some(earlier));
+            }
+        }
+        Ok(None)
     }
 
     /// Queued cancellations or refunds, oldest first.
@@ -221,38 +260,15 @@ impl Store {
         .collect()
     }
 
-    /// Records that `ids` went out in feed `feed_id` as records 1, 2, ...
-    pub fn adjustments_submitted(&self, ids: &[i64], feed_id: &str) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        for (n, id) in ids.iter().enumerate() {
-            tx.execute(
-                "UPDATE adjustments SET state = 'SUBMITTED', feed_id = ?2, record = ?3 WHERE id = ?1",
-                params![id, feed_id, n as i64 + 1],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// Marks a cancellation that the feed `feed_id` reported failed as done (Amazon's order
-    /// shows it cancelled: an earlier copy of the feed, whose answer was lost, applied it).
-    pub fn cancel_found_done(&self, feed_id: &str, order_id: &str) -> Result<()> {
-        self.conn().execute(
-            "UPDATE adjustments SET state = 'DONE', last_error = NULL
-             WHERE feed_id = ?1 AND order_id = ?2 AND kind = 'CANCEL' AND state = 'FAILED'",
-            params![feed_id, order_id],
-        )?;
-        Ok(())
-    }
-
     /// Feeds carrying cancellations or refunds that are not finished.
     pub fn open_adjustment_feeds(&self) -> Result<Vec<String>> {
         let conn = self.conn();
+        // Not those of an attempt whose createFeed has no answer yet.
         let mut stmt = conn.prepare(
-            "SELECT DISTINCT feed_id FROM adjustments WHERE state = 'SUBMITTED' ORDER BY feed_id",
+            "SELECT DISTINCT feed_id FROM adjustments WHERE state = 'SUBMITTED' AND feed_id NOT LIKE ?1 ORDER BY feed_id",
         )?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
+        let attempts = format!("{}%", super::feed_attempts::ATTEMPT_PREFIX);
+        let rows = stmt.query_map([attempts], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -289,6 +305,10 @@ impl Store {
             )?;
             out.push((kind, order_id, error));
         }
+        tx.execute(
+            "UPDATE feeds SET status = ?2 WHERE feed_id = ?1",
+            params![feed_id, if requeue { "ENDED" } else { "DONE" }],
+        )?;
         tx.commit()?;
         Ok(out)
     }

@@ -98,7 +98,7 @@ impl Store {
             Ok(found)
         })?;
         found
-            .map(|(id, doc, sealed)| self.with_recipient(&id, doc, sealed))
+            .map(|(_, doc, sealed)| self.with_buyer_data(doc, sealed))
             .transpose()
     }
 

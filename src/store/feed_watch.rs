@@ -20,7 +20,7 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT feed_id, submitted_at FROM feeds
-             WHERE status = 'SUBMITTED' AND late_reported_at IS NULL AND submitted_at < ?1",
+             WHERE status = 'SUBMITTED' AND feed_type = 'JSON_LISTINGS_FEED' AND late_reported_at IS NULL AND submitted_at < ?1",
         )?;
         let rows = stmt.query_map([ts(before)], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))

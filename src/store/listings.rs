@@ -2,6 +2,7 @@
 //! against what they should be.
 
 use super::db::{params, OptionalExtension};
+use super::fba::{fba_row, FBA_COLUMNS};
 use super::{ts, Store};
 use crate::error::Result;
 use crate::model::Listing;
@@ -153,22 +154,27 @@ impl Store {
                 .or_default()
                 .push(json!({"host_item": host_item, "units": units}));
         }
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare(&format!(
             "SELECT l.sku, l.asin, l.title, l.price, l.quantity, l.fulfillment_channel, l.status,
-                    s.sku IS NOT NULL, s.fba, s.desired
-             FROM listings l LEFT JOIN skus s ON s.sku = l.sku ORDER BY l.sku",
-        )?;
+                    s.sku IS NOT NULL, s.fba, s.desired, f.sku IS NOT NULL, {FBA_COLUMNS}
+             FROM listings l LEFT JOIN skus s ON s.sku = l.sku LEFT JOIN fba_stock f ON f.sku = l.sku
+             ORDER BY l.sku"
+        ))?;
         let listings: Vec<Value> = stmt
             .query_map([], |r| {
                 let sku: String = r.get(0)?;
                 let items = components.remove(&sku).unwrap_or_default();
+                let fba_stock = match r.get::<_, bool>(10)? {
+                    true => json!(fba_row(r, 11)?),
+                    false => Value::Null,
+                };
                 Ok(json!({
                     "sku": sku, "asin": r.get::<_, Option<String>>(1)?,
                     "title": r.get::<_, Option<String>>(2)?, "price": r.get::<_, Option<String>>(3)?,
                     "quantity": r.get::<_, Option<i64>>(4)?, "fulfillment_channel": r.get::<_, Option<String>>(5)?,
                     "status": r.get::<_, Option<String>>(6)?, "mapped": r.get::<_, bool>(7)?,
                     "fba": r.get::<_, Option<bool>>(8)?.unwrap_or(false), "should_show": r.get::<_, Option<i64>>(9)?,
-                    "items": items,
+                    "items": items, "fba_stock": fba_stock,
                 }))
             })?
             .collect::<rusqlite::Result<_>>()?;

@@ -5,10 +5,13 @@
 //! store go through group commit (`commit`); the hot paths cost the same in a large store as in
 //! a small one (`hot_paths` tests it).
 
+pub mod account_health;
 pub mod adjustments;
 pub mod commit;
 pub mod db;
 pub mod deliveries;
+pub mod fba;
+pub mod feed_attempts;
 pub mod feed_watch;
 pub mod files;
 #[cfg(test)]
@@ -19,6 +22,7 @@ pub mod metrics;
 pub mod notifications;
 pub mod pg;
 pub mod privacy;
+pub mod returns;
 pub mod schema;
 pub mod seal;
 pub mod shipments;
@@ -366,7 +370,7 @@ impl Store {
         };
         let mut order: Order = serde_json::from_str(&doc)?;
         if let Some(blob) = sealed {
-            order.recipient = self.keys.open_recipient(order_id, &blob);
+            self.keys.open_buyer_data(&mut order, &blob);
         }
         Ok(Some(order))
     }

@@ -205,6 +205,45 @@ fn seal_clear_rows(conn: &mut Conn, keys: &Keys) -> Result<u64> {
     }
 }
 
+/// What is sealed of an order: its recipient and its lines' gift messages.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct BuyerData {
+    /// Marks this shape; older versions sealed an `Address` alone.
+    v: u8,
+    recipient: Option<Address>,
+    /// (order item id, message)
+    gift_messages: Vec<(String, String)>,
+}
+
+impl BuyerData {
+    fn of(order: &Order) -> BuyerData {
+        BuyerData {
+            v: 1,
+            recipient: order.recipient.clone(),
+            gift_messages: order
+                .items
+                .iter()
+                .filter_map(|i| {
+                    let m = i.charges.as_ref()?.gift_message.clone()?;
+                    Some((i.order_item_id.clone(), m))
+                })
+                .collect(),
+        }
+    }
+
+    fn read(plain: &[u8]) -> Option<BuyerData> {
+        serde_json::from_slice(plain).ok().or_else(|| {
+            serde_json::from_slice::<Address>(plain)
+                .ok()
+                .map(|a| BuyerData {
+                    v: 1,
+                    recipient: Some(a),
+                    gift_messages: Vec::new(),
+                })
+        })
+    }
+}
+
 impl Keys {
     /// Keys that open no buyer data (a random key never stored), for tools that need none.
     pub(super) fn none() -> Keys {
@@ -214,40 +253,46 @@ impl Keys {
         }
     }
 
-    /// An order's document without its recipient, and the recipient sealed (if any).
+    /// An order's document without its buyer data (recipient, gift messages), and the buyer
+    /// data sealed (if any).
     pub fn seal_order(&self, order: &Order) -> Result<(String, Option<Vec<u8>>)> {
-        let blob = match &order.recipient {
-            Some(a) => {
-                let plain = zeroize::Zeroizing::new(serde_json::to_vec(a)?);
-                Some(self.current.seal(&order.order_id, &plain)?)
-            }
-            None => None,
-        };
-        let doc = if order.recipient.is_some() {
-            let mut bare = order.clone();
-            bare.recipient = None;
-            serde_json::to_string(&bare)?
-        } else {
-            serde_json::to_string(order)?
-        };
-        Ok((doc, blob))
+        let sealed = BuyerData::of(order);
+        if sealed.recipient.is_none() && sealed.gift_messages.is_empty() {
+            return Ok((serde_json::to_string(order)?, None));
+        }
+        let plain = zeroize::Zeroizing::new(serde_json::to_vec(&sealed)?);
+        let blob = self.current.seal(&order.order_id, &plain)?;
+        let mut bare = order.clone();
+        bare.recipient = None;
+        for c in bare.items.iter_mut().filter_map(|i| i.charges.as_mut()) {
+            c.gift_message = None;
+        }
+        Ok((serde_json::to_string(&bare)?, Some(blob)))
     }
 
-    /// Opens an order's sealed recipient. A blob that opens with neither key (changed, or
-    /// moved from another order) gives None and an error line, never another buyer's data.
-    pub fn open_recipient(&self, order_id: &str, blob: &[u8]) -> Option<Address> {
-        let plain = self
-            .current
-            .open(order_id, blob)
-            .or_else(|| self.previous.as_ref().and_then(|k| k.open(order_id, blob)));
-        let address = plain.and_then(|p| serde_json::from_slice(&p).ok());
-        if address.is_none() {
+    /// Puts an order's sealed buyer data back into it. A blob that opens with neither key
+    /// (changed, or moved from another order) leaves it out with an error line, never giving
+    /// another buyer's data.
+    pub fn open_buyer_data(&self, order: &mut Order, blob: &[u8]) {
+        let plain = self.current.open(&order.order_id, blob).or_else(|| {
+            self.previous
+                .as_ref()
+                .and_then(|k| k.open(&order.order_id, blob))
+        });
+        let Some(data) = plain.and_then(|p| BuyerData::read(&p)) else {
             tracing::error!(
                 "the sealed buyer data of order {} does not open with the store's key: it was changed or copied from another order, and is left out",
-                quote(order_id)
+                quote(&order.order_id)
             );
+            return;
+        };
+        order.recipient = data.recipient;
+        for (item_id, message) in data.gift_messages {
+            let item = order.items.iter_mut().find(|i| i.order_item_id == item_id);
+            if let Some(c) = item.and_then(|i| i.charges.as_mut()) {
+                c.gift_message = Some(message);
+            }
         }
-        address
     }
 }
 
@@ -267,16 +312,11 @@ pub(super) fn retention_from(o: &Order) -> Option<String> {
 }
 
 impl Store {
-    /// The order document `doc` of `order_id` with its recipient opened from `sealed`.
-    pub(super) fn with_recipient(
-        &self,
-        order_id: &str,
-        doc: String,
-        sealed: Option<Vec<u8>>,
-    ) -> Result<String> {
+    /// An order document `doc` with its buyer data opened from `sealed`.
+    pub(super) fn with_buyer_data(&self, doc: String, sealed: Option<Vec<u8>>) -> Result<String> {
         let Some(blob) = sealed else { return Ok(doc) };
         let mut order: Order = serde_json::from_str(&doc)?;
-        order.recipient = self.keys.open_recipient(order_id, &blob);
+        self.keys.open_buyer_data(&mut order, &blob);
         Ok(serde_json::to_string(&order)?)
     }
 

@@ -300,4 +300,39 @@ pub const MIGRATIONS: &[&str] = &[
     "ALTER TABLE skus ADD COLUMN patches_before TEXT;
      UPDATE skus SET patches_before = CAST(patch_before AS TEXT) WHERE patch_before IS NOT NULL;
      ALTER TABLE skus DROP COLUMN patch_before;",
+    // 25: a feed being created: Amazon's time just before its createFeed went out.
+    "ALTER TABLE feeds ADD COLUMN attempt_at TEXT;",
+    // 26: SKUs Amazon fulfils whatever the host mapped, and their stock at Amazon.
+    "ALTER TABLE skus ADD COLUMN amazon_fulfils INTEGER NOT NULL DEFAULT 0;
+     CREATE TABLE fba_stock (
+        sku TEXT PRIMARY KEY,
+        fulfillable INTEGER NOT NULL,
+        inbound_working INTEGER NOT NULL,
+        inbound_shipped INTEGER NOT NULL,
+        inbound_receiving INTEGER NOT NULL,
+        reserved INTEGER NOT NULL,
+        unfulfillable INTEGER NOT NULL,
+        researching INTEGER NOT NULL,
+        total INTEGER NOT NULL,
+        amazon_updated TEXT,
+        read_at TEXT NOT NULL
+     );",
+    // 27: buyers' returns already handed over, by Amazon's id and SKU.
+    "CREATE TABLE returns (
+        return_id TEXT NOT NULL,
+        sku TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        quantity INTEGER NOT NULL,
+        seen_at TEXT NOT NULL,
+        PRIMARY KEY (return_id, sku)
+     );",
+    // 28: Amazon's account health per marketplace, as its last seller performance report gave
+    // it, and the conditions already raised as events.
+    "CREATE TABLE account_health (
+        marketplace_id TEXT PRIMARY KEY,
+        report_id TEXT NOT NULL,
+        read_at TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        raised TEXT NOT NULL
+     );",
 ];

@@ -52,6 +52,10 @@
 //!    feed carries an older one waits for the feed and is sent again.
 //! 4. An order placed after `amazon_at` keeps its SKU out of step (`recheck_after`) until a
 //!    value seen later, unless its units are counted in `orders_took`.
+//! 5. A value sent that Amazon refused or never received (a patch refused, a feed not
+//!    created, a message rejected) gives way to the value sent before it, still in flight, and
+//!    keeps its SKU out of step (`recheck_after`) until a value seen later: the read before it
+//!    may have seen another value land that the store kept only with the withdrawn one.
 
 use super::commit::Durability;
 use super::db::{params, Conn, OptionalExtension, Tx};
@@ -365,7 +369,7 @@ impl Store {
             "INSERT INTO skus(sku, fba, product_type, buffer, allocation_percent, max_quantity, urgent_threshold,
                               product_type_explicit, updated_at, handling_days, handling_explicit)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-             ON CONFLICT(sku) DO UPDATE SET fba = excluded.fba,
+             ON CONFLICT(sku) DO UPDATE SET fba = CASE WHEN skus.amazon_fulfils = 1 THEN 1 ELSE excluded.fba END,
                  product_type = CASE WHEN excluded.product_type_explicit = 1 OR skus.looked_up = 0
                                      THEN excluded.product_type ELSE skus.product_type END,
                  buffer = excluded.buffer, allocation_percent = excluded.allocation_percent,
@@ -760,29 +764,38 @@ impl Store {
             }
             Err(e) => {
                 tx.execute(
-                    "UPDATE skus SET attempts = attempts + 1, last_error = ?2, patch_sent = NULL, patch_sent_at = NULL,
-                         patches_before = NULL
-                     WHERE sku = ?1",
+                    "UPDATE skus SET attempts = attempts + 1, last_error = ?2 WHERE sku = ?1",
                     params![sku, e],
                 )?;
+                withdraw_sent(&tx, sku, value.quantity)?;
             }
         };
         tx.commit()?;
         Ok(())
     }
 
-    /// Records a submitted listings feed and marks its SKUs in flight.
+    /// Records a listings feed (`status` SUBMITTED, or CREATING under an attempt's key, with
+    /// Amazon's time `attempt_at`) and marks its SKUs in flight.
     pub fn record_feed(
         &self,
         feed_id: &str,
+        status: &str,
+        attempt_at: Option<DateTime<Utc>>,
         messages: &[FeedMessage],
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         tx.execute(
-            "INSERT INTO feeds(feed_id, feed_type, status, submitted_at, messages) VALUES (?1, 'JSON_LISTINGS_FEED', 'SUBMITTED', ?2, ?3)",
-            params![feed_id, ts(now), serde_json::to_string(messages)?],
+            "INSERT INTO feeds(feed_id, feed_type, status, submitted_at, messages, attempt_at)
+             VALUES (?1, 'JSON_LISTINGS_FEED', ?4, ?2, ?3, ?5)",
+            params![
+                feed_id,
+                ts(now),
+                serde_json::to_string(messages)?,
+                status,
+                attempt_at.map(ts)
+            ],
         )?;
         for m in messages {
             tx.execute(
@@ -798,7 +811,7 @@ impl Store {
     pub fn open_feeds(&self) -> Result<Vec<(String, Vec<FeedMessage>)>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT feed_id, messages FROM feeds WHERE status = 'SUBMITTED' ORDER BY submitted_at",
+            "SELECT feed_id, messages FROM feeds WHERE status = 'SUBMITTED' AND feed_type = 'JSON_LISTINGS_FEED' ORDER BY submitted_at",
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         rows.map(|r| {
@@ -811,7 +824,7 @@ impl Store {
     /// How many listings feeds were submitted since `since`.
     pub fn feeds_since(&self, since: DateTime<Utc>) -> Result<u64> {
         Ok(self.conn().query_row(
-            "SELECT COUNT(*) FROM feeds WHERE submitted_at > ?1",
+            "SELECT COUNT(*) FROM feeds WHERE submitted_at > ?1 AND feed_type = 'JSON_LISTINGS_FEED' AND status <> 'NOT_CREATED'",
             [ts(since)],
             |r| r.get::<_, i64>(0),
         )? as u64)
@@ -847,22 +860,12 @@ impl Store {
         }
         for (m, e) in rejected {
             tx.execute(
-                "UPDATE skus SET attempts = attempts + 1, last_error = ?2,
-                     patch_sent = CASE WHEN patch_sent = ?3 THEN NULL ELSE patch_sent END,
-                     patch_sent_at = CASE WHEN patch_sent = ?3 THEN NULL ELSE patch_sent_at END,
-                     patches_before = CASE WHEN patch_sent = ?3 THEN NULL ELSE patches_before END
-                 WHERE sku = ?1",
-                params![m.sku, e, m.quantity],
+                "UPDATE skus SET attempts = attempts + 1, last_error = ?2 WHERE sku = ?1",
+                params![m.sku, e],
             )?;
         }
-        tx.execute(
-            "UPDATE skus SET in_flight = NULL, in_flight_feed = NULL WHERE in_flight_feed = ?1",
-            [feed_id],
-        )?;
-        tx.execute(
-            "UPDATE feeds SET status = ?2 WHERE feed_id = ?1",
-            params![feed_id, status],
-        )?;
+        let unsent: Vec<&FeedMessage> = rejected.iter().map(|(m, _)| m).collect();
+        end_feed(&tx, feed_id, status, &unsent)?;
         tx.commit()?;
         Ok(())
     }
@@ -943,7 +946,7 @@ impl Store {
                 "SELECT COUNT(*),
                     COUNT(CASE WHEN {OUT_OF_STEP} THEN 1 END),
                     COUNT(in_flight_feed),
-                    (SELECT COUNT(*) FROM feeds WHERE status = 'SUBMITTED')
+                    (SELECT COUNT(*) FROM feeds WHERE status IN ('SUBMITTED', 'CREATING') AND feed_type = 'JSON_LISTINGS_FEED')
              FROM skus"
             ),
             [],
@@ -1303,6 +1306,57 @@ fn unseen_in(conn: &Conn, sku: &str, takes: &[Take]) -> Result<i64> {
     Ok(windows.iter().map(|w| w.2).sum())
 }
 
+/// Ends feed `feed_id` with `status`: the values of `unsent` are not what was last sent for
+/// their SKUs (Amazon did not take them), and its SKUs are no longer in flight.
+pub(super) fn end_feed(
+    tx: &Tx<'_>,
+    feed_id: &str,
+    status: &str,
+    unsent: &[&FeedMessage],
+) -> Result<()> {
+    for m in unsent {
+        withdraw_sent(tx, &m.sku, m.quantity)?;
+    }
+    tx.execute(
+        "UPDATE skus SET in_flight = NULL, in_flight_feed = NULL WHERE in_flight_feed = ?1",
+        [feed_id],
+    )?;
+    tx.execute(
+        "UPDATE feeds SET status = ?2 WHERE feed_id = ?1",
+        params![feed_id, status],
+    )?;
+    Ok(())
+}
+
+/// A value noted as sent (`quantity`, still the SKU's `patch_sent`) that Amazon refused or
+/// never received: the value sent before it and not seen landing is the one in flight again
+/// (it may still land), and the SKU is out of step until a value seen after the withdrawn one
+/// was noted. The read before that value may have seen another land without the store
+/// keeping it (a landing is kept when its push is accepted), so the known value may be
+/// stale and equal to what the SKU should show: only a read settles it.
+fn withdraw_sent(tx: &Tx<'_>, sku: &str, quantity: i64) -> Result<()> {
+    let row: Option<(Option<String>, Option<String>)> = tx
+        .prepare_cached(
+            "SELECT patches_before, patch_sent_at FROM skus WHERE sku = ?1 AND patch_sent = ?2",
+        )?
+        .query_row(params![sku, quantity], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((before, sent_at)) = row else {
+        return Ok(());
+    };
+    let mut before = values_from_db(before);
+    let again = before.pop();
+    tx.prepare_cached(
+        "UPDATE skus SET patch_sent = CAST(?2 AS BIGINT), patches_before = CAST(?3 AS TEXT),
+             patch_sent_at = CASE WHEN CAST(?2 AS BIGINT) IS NULL THEN NULL ELSE patch_sent_at END,
+             pushed_for = NULL,
+             recheck_after = CASE WHEN recheck_after IS NULL OR recheck_after < ?4 THEN ?4 ELSE recheck_after END
+         WHERE sku = ?1",
+    )?
+    .execute(params![sku, again, values_to_db(&before), sent_at])?;
+    Ok(())
+}
+
 /// Amazon accepted `value`; what it took before is kept, and orders placed before the value
 /// was sent no longer put the SKU out of step. When it was sent with units held back for
 /// orders not seen then, and some of them were seen meanwhile, the SKU stays out of step: it
@@ -1513,7 +1567,7 @@ mod tests {
             handling_days: None,
         };
         store
-            .record_feed("F-1", std::slice::from_ref(&feed), t0)
+            .record_feed("F-1", "SUBMITTED", None, std::slice::from_ref(&feed), t0)
             .unwrap();
         // An urgent patch lands 10 s after the feed's processing ended; the feed is read back
         // after that.
@@ -1575,7 +1629,7 @@ mod tests {
             handling_days: None,
         };
         store
-            .record_feed("F-1", std::slice::from_ref(&feed), t0)
+            .record_feed("F-1", "SUBMITTED", None, std::slice::from_ref(&feed), t0)
             .unwrap();
         store
             .finish_feed("F-1", "DONE", &[feed], &[], at("2026-11-26T12:02:00Z"))
@@ -1586,6 +1640,113 @@ mod tests {
         assert_eq!(
             held, 1,
             "the unit Amazon took is held once, not once per push"
+        );
+    }
+
+    /// MUG at 5 with 8 sent after a read at `t1` and accepted (not seen landing yet).
+    fn mug_with_8_in_flight(dir: &std::path::Path, t0: DateTime<Utc>) -> Store {
+        let store = mug_store(dir, t0);
+        let level = StockLevel {
+            host_item: "4711".into(),
+            on_hand: 5,
+        };
+        store
+            .set_stock(vec![level], &StockConfig::default(), 0.0, t0)
+            .unwrap();
+        let t1 = t0 + chrono::Duration::seconds(10);
+        store
+            .note_sent(&[("MUG", 8, Some(t0), &[], None)], t1)
+            .unwrap();
+        let accepted = Shown {
+            quantity: 8,
+            pushed_for: 8,
+            at: t1,
+            covers: Some(ts(t1)),
+            handling_days: None,
+            seen: Seen::Accepted {
+                last_read: Some((5, t1)),
+            },
+        };
+        store.record_patch("MUG", &accepted, None, Ok(())).unwrap();
+        store
+    }
+
+    #[test]
+    fn a_refused_value_gives_way_to_the_one_sent_before_it_still_in_flight() {
+        let dir = tempfile::tempdir().unwrap();
+        let t0 = at("2026-11-26T12:00:00Z");
+        let store = mug_with_8_in_flight(dir.path(), t0);
+        // A read before 8 landed; 3 goes out after it, and Amazon refuses 3.
+        let (t1, t2) = (
+            t0 + chrono::Duration::seconds(10),
+            t0 + chrono::Duration::seconds(20),
+        );
+        let read_sent = ts(t1);
+        store
+            .note_sent(&[("MUG", 3, Some(t0), &[8], Some(&read_sent))], t2)
+            .unwrap();
+        let refused = Shown {
+            quantity: 3,
+            pushed_for: 3,
+            at: t2,
+            covers: Some(ts(t2)),
+            handling_days: None,
+            seen: Seen::Accepted { last_read: None },
+        };
+        store
+            .record_patch("MUG", &refused, None, Err("refused".into()))
+            .unwrap();
+        let known = store.amazon_known("MUG").unwrap().unwrap();
+        assert_eq!(
+            known.patch_sent.map(|s| s.0),
+            Some(8),
+            "8 may still land over what Amazon shows"
+        );
+        assert!(known.sent_before.is_empty());
+    }
+
+    #[test]
+    fn a_listings_feed_never_created_leaves_its_skus_to_be_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let t0 = at("2026-11-26T12:00:00Z");
+        let store = mug_with_8_in_flight(dir.path(), t0);
+        // A read saw 8 land (kept only when the next push is accepted) and 5 was noted for a
+        // feed whose createFeed never reached Amazon; meanwhile an order seen let go of the
+        // value pushed for, so the known 5 equals what MUG should show.
+        let t2 = t0 + chrono::Duration::seconds(20);
+        store
+            .note_sent(
+                &[(
+                    "MUG",
+                    5,
+                    Some(t0 + chrono::Duration::seconds(11)),
+                    &[],
+                    None,
+                )],
+                t2,
+            )
+            .unwrap();
+        let message = FeedMessage {
+            message_id: 1,
+            sku: "MUG".into(),
+            quantity: 5,
+            pushed_for: Some(5),
+            took: None,
+            sent_at: Some(ts(t2)),
+            handling_days: None,
+        };
+        let key = store
+            .begin_listings_feed(std::slice::from_ref(&message), t2, t2)
+            .unwrap();
+        store
+            .conn()
+            .execute("UPDATE skus SET pushed_for = NULL WHERE sku = 'MUG'", [])
+            .unwrap();
+        store.attempt_not_created(&key).unwrap();
+        let pending = store.pending_pushes(&StockConfig::default()).unwrap();
+        assert!(
+            pending.iter().any(|p| p.sku == "MUG"),
+            "Amazon shows 8, the store last knew 5: MUG must be read again"
         );
     }
 }

@@ -4,8 +4,9 @@
  *
  * usage: crash_host MODE CONFIG_JSON_FILE JOURNAL ITEMS FBA SEED [TILL_INDEX TILLS]
  *   run      start the background worker and work until killed: take every order, book it in
- *            the journal, acknowledge it, confirm its package; set stock (single items, small
- *            batches, now and then every item at once)
+ *            the journal, acknowledge it, confirm its package (or, for one seller-fulfilled
+ *            order in twelve, cancel it; for another, refund 1.00 of its first item after
+ *            shipping); set stock (single items, small batches, now and then every item at once)
  *   drain    no worker: sync until no order is left, take, acknowledge and confirm them all,
  *            report every item's last level again, sync until Amazon has everything; exit 0
  *   recover  only what every start does (below), then exit 0
@@ -27,11 +28,15 @@
  *   acked <order_id> <host_ref>                                         the ack returned OK
  *   ship <order_id> <package_reference_id>                              before confirming
  *   shipok <order_id> <package_reference_id>                            the confirm returned OK
+ *   cancel <order_id> / cancelok <order_id>                             around each cancellation
+ *   refund <order_id> / refundok <order_id>                             around each refund
+ *   failed <order_id> <event type>                  an adjustment.failed event, before its ack
  *   set <item> <on_hand> / setok <item> <on_hand>                       around each stock call
  *   drained
  * At start-up it acknowledges again every order it booked without a journaled ack (same
- * host_ref), confirms again every package without a journaled OK (same package), and reports
- * every item's last intended level, as a POS does after a crash.
+ * host_ref), confirms again every package without a journaled OK (same package), cancels and
+ * refunds again what has no journaled OK (a refund with the same refund_id), and reports every
+ * item's last intended level, as a POS does after a crash.
  *
  * Markers on stdout (flushed) let the driver aim its kills: "> stock_set" and "< stock_set"
  * around every stock call.
@@ -60,7 +65,23 @@ struct order {
     char mfn;        /* seller-fulfilled */
     char acked;
     char shipped; /* the confirm returned OK */
+    char cancelled; /* the cancellation returned OK */
+    char refunded;  /* the refund returned OK */
 };
+
+/* What the host does with a seller-fulfilled order, decided by its id (the same after a
+   restart). */
+enum fate { SHIP, CANCEL, SHIP_AND_REFUND };
+
+static enum fate fate_of(const char *id) {
+    unsigned h = 0;
+    for (const char *p = id; *p; p++) h = h * 31 + (unsigned char)*p;
+    switch (h % 12) {
+    case 0: return CANCEL;
+    case 1: return SHIP_AND_REFUND;
+    default: return SHIP;
+    }
+}
 
 static struct order *orders;
 static size_t order_count;
@@ -146,6 +167,10 @@ static void apply_line(char *line) {
         order(a)->acked = 1;
     } else if (strcmp(word, "shipok") == 0 && a != NULL) {
         order(a)->shipped = 1;
+    } else if (strcmp(word, "cancelok") == 0 && a != NULL) {
+        order(a)->cancelled = 1;
+    } else if (strcmp(word, "refundok") == 0 && a != NULL) {
+        order(a)->refunded = 1;
     } else if (strcmp(word, "set") == 0 && b != NULL) {
         int item = atoi(a + 5); /* ITEM-nn */
         if (item >= 0 && item < items) {
@@ -229,7 +254,44 @@ static void ship(SellSync *h, struct order *o) {
     o->shipped = 1;
 }
 
-/* Books one order handed out by the library, acknowledges it and ships it. */
+/* Cancels the order (all of it, no inventory). */
+static void cancel(SellSync *h, struct order *o) {
+    journal("cancel %s", o->id);
+    sellsync_status st = sellsync_order_cancel(h, o->id, "NoInventory");
+    if (st != SELLSYNC_OK) die("sellsync_order_cancel", st);
+    journal("cancelok %s", o->id);
+    o->cancelled = 1;
+}
+
+/* Refunds 1.00 of the order's first item, under a refund_id of the host's own. */
+static void refund(SellSync *h, struct order *o) {
+    char item[sizeof o->items], doc[512];
+    snprintf(item, sizeof item, "%s", o->items);
+    char *colon = strchr(item, ':');
+    if (colon != NULL) *colon = '\0';
+    snprintf(doc, sizeof doc,
+             "{\"order_id\":\"%s\",\"refund_id\":\"R-%s\",\"reason\":\"CustomerReturn\","
+             "\"items\":[{\"order_item_id\":\"%s\",\"amount\":\"1.00\"}]}",
+             o->id, o->id, item);
+    journal("refund %s", o->id);
+    sellsync_status st = sellsync_order_refund(h, doc);
+    if (st != SELLSYNC_OK) die("sellsync_order_refund", st);
+    journal("refundok %s", o->id);
+    o->refunded = 1;
+}
+
+/* What is left to do for a seller-fulfilled order the host has booked and acknowledged. */
+static void fulfil(SellSync *h, struct order *o) {
+    enum fate f = fate_of(o->id);
+    if (f == CANCEL) {
+        if (!o->cancelled) cancel(h, o);
+        return;
+    }
+    if (!o->shipped) ship(h, o);
+    if (f == SHIP_AND_REFUND && !o->refunded) refund(h, o);
+}
+
+/* Books one order handed out by the library, acknowledges it and fulfils it. */
 static void book(SellSync *h, const char *doc) {
     char id[32], by[16], list[160] = "";
     if (json_string(doc, "order_id", id, sizeof id) == NULL ||
@@ -255,7 +317,7 @@ static void book(SellSync *h, const char *doc) {
     snprintf(o->items, sizeof o->items, "%s", list);
     journal("took %s %s %c %s", o->id, o->ref, o->mfn ? 'M' : 'A', o->items);
     acknowledge(h, o);
-    if (o->mfn) ship(h, o);
+    if (o->mfn) fulfil(h, o);
 }
 
 /* Takes every order ready; returns how many. */
@@ -342,7 +404,7 @@ static void recover(SellSync *h) {
         struct order *o = &orders[i];
         if (o->id[0] == '\0') continue;
         if (!o->acked) acknowledge(h, o);
-        if (o->mfn && !o->shipped) ship(h, o);
+        if (o->mfn) fulfil(h, o);
     }
     int unknown = 0;
     for (int i = 0; i < items; i++) unknown += mine(i) && !level_known[i];
@@ -360,6 +422,10 @@ static int acknowledge_event(SellSync *h, int32_t wait_ms) {
     if (p == NULL) {
         fprintf(stderr, "event without seq: %s\n", ev);
         exit(1);
+    }
+    if (strstr(ev, "\"type\":\"adjustment.failed\"") != NULL) {
+        char id[32];
+        journal("failed %s adjustment.failed", json_string(ev, "order_id", id, sizeof id) ? id : "-");
     }
     if ((st = sellsync_event_ack(h, strtoll(p + 6, NULL, 10))) != SELLSYNC_OK) die("sellsync_event_ack", st);
     sellsync_string_free(ev);
@@ -397,7 +463,8 @@ static int settled(SellSync *h) {
     sellsync_status st = sellsync_state(h, &state);
     if (st != SELLSYNC_OK) die("sellsync_state", st);
     const char *keys[] = {"out_of_step", "open_feeds", "in_flight", "shipments_queued", "shipments_uncertain",
-                          "shipments_failed", "waiting_for_host", "pending"};
+                          "shipments_failed", "waiting_for_host", "pending", "adjustments_queued",
+                          "adjustments_in_feeds"};
     int done = 1;
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) done = done && zero(state, keys[i]);
     if (!done) printf("state %s\n", state);

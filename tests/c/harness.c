@@ -160,6 +160,8 @@ static int mode_flow(const char *config) {
     CHECK(sellsync_event_ack(h, 0) == SELLSYNC_ERR_INVALID_ARGUMENT);
     CHECK(sellsync_event_ack(h, INT64_MAX) == SELLSYNC_ERR_NOT_FOUND);
     CHECK(sellsync_event_ack(NULL, 1) == SELLSYNC_ERR_INVALID_ARGUMENT);
+    /* Declining is for the event callback. */
+    CHECK(sellsync_event_decline(h, 1) == SELLSYNC_ERR_INVALID_STATE);
     CHECK(sellsync_close(h) == SELLSYNC_OK);
     printf("taken %d\n", n);
     return 0;
@@ -346,6 +348,9 @@ static int mode_misuse(const char *config) {
     CHECK(sellsync_listings(h, &out) == SELLSYNC_OK && out != NULL && strstr(out, "\"listings\":[]") != NULL);
     sellsync_string_free(out);
     out = NULL;
+    CHECK(sellsync_fba_stock(h, &out) == SELLSYNC_OK && out != NULL && strstr(out, "\"skus\":[]") != NULL);
+    sellsync_string_free(out);
+    out = NULL;
     CHECK(sellsync_start(h) == SELLSYNC_OK);
     CHECK(sellsync_start(h) == SELLSYNC_OK);
     CHECK(sellsync_stop(h) == SELLSYNC_OK);
@@ -361,6 +366,7 @@ static int mode_misuse(const char *config) {
     CHECK(sellsync_start(h) == SELLSYNC_ERR_CLOSED);
     CHECK(sellsync_set_event_callback(h, NULL, NULL, NULL) == SELLSYNC_ERR_CLOSED);
     CHECK(sellsync_listings(h, &out) == SELLSYNC_ERR_CLOSED && out == NULL);
+    CHECK(sellsync_fba_stock(h, &out) == SELLSYNC_ERR_CLOSED && out == NULL);
     CHECK(sellsync_metrics(h, NULL, &out) == SELLSYNC_ERR_CLOSED && out == NULL);
     CHECK(sellsync_order_cancel(h, "111-0000000-0000000", "NoInventory") == SELLSYNC_ERR_CLOSED);
     CHECK(sellsync_stock_set(h, "x", 1) == SELLSYNC_ERR_CLOSED);
@@ -448,6 +454,8 @@ static int mode_nulls(const char *config) {
     null_checked("sellsync_set_event_callback");
     REFUSED(sellsync_event_ack(NULL, 1));
     null_checked("sellsync_event_ack");
+    REFUSED(sellsync_event_decline(NULL, 1));
+    null_checked("sellsync_event_decline");
     REFUSED(sellsync_set_log_callback(NULL, SELLSYNC_LOG_INFO, ignore_log, NULL, NULL));
     /* Documented: user and free_user may be NULL; a NULL function removes the log function. */
     CHECK(sellsync_set_log_callback(h, SELLSYNC_LOG_INFO, ignore_log, NULL, NULL) == SELLSYNC_OK);
@@ -468,6 +476,9 @@ static int mode_nulls(const char *config) {
     REFUSED(sellsync_listings(NULL, &out));
     REFUSED(sellsync_listings(h, NULL));
     null_checked("sellsync_listings");
+    REFUSED(sellsync_fba_stock(NULL, &out));
+    REFUSED(sellsync_fba_stock(h, NULL));
+    null_checked("sellsync_fba_stock");
     REFUSED(sellsync_notifications_setup(NULL, &out));
     REFUSED(sellsync_notifications_setup(h, NULL));
     /* Without a notifications section the configuration is what is refused. */
@@ -591,6 +602,7 @@ struct cb_state {
     int reentrant_ok;
     int freed;
     int close_refused;
+    int declined;
     pthread_mutex_t lock;
     pthread_cond_t changed;
 };
@@ -607,9 +619,14 @@ static void on_event(void *user, const char *event_json) {
         sellsync_string_free(doc);
         /* Closing from the callback is refused instead of deadlocking. */
         int refused = sellsync_close(s->h) == SELLSYNC_ERR_INVALID_STATE;
+        /* The callback declines the event it handles, not another one. */
+        int64_t seq = event_seq(event_json);
+        int declined = sellsync_event_decline(s->h, seq + 1) == SELLSYNC_ERR_INVALID_ARGUMENT &&
+                       sellsync_event_decline(s->h, seq) == SELLSYNC_OK;
         pthread_mutex_lock(&s->lock);
         s->reentrant_ok += reentrant;
         s->close_refused += refused;
+        s->declined += declined;
         pthread_cond_broadcast(&s->changed);
         pthread_mutex_unlock(&s->lock);
     }
@@ -623,7 +640,7 @@ static void free_state(void *user) {
 }
 
 static int mode_callback(const char *config) {
-    struct cb_state s = {NULL, 0, 0, 0, 0, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+    struct cb_state s = {NULL, 0, 0, 0, 0, 0, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
     s.h = open_handle(config);
     CHECK(sellsync_set_event_callback(s.h, on_event, &s, free_state) == SELLSYNC_OK);
     CHECK(sellsync_sync_now(s.h, SELLSYNC_FLOW_ORDERS) == SELLSYNC_OK);
@@ -640,6 +657,7 @@ static int mode_callback(const char *config) {
     CHECK(s.freed == 1);
     CHECK(s.reentrant_ok > 0);
     CHECK(s.close_refused > 0);
+    CHECK(s.declined > 0);
     printf("callback events %d\n", s.events);
     return 0;
 }

@@ -1,6 +1,7 @@
 // Tests of the C# binding against the real library and a running sellsync-emulator.
 //
 // usage: mono Tests.exe EMULATOR_URL WORK_DIR
+//        mono Tests.exe EMULATOR_URL WORK_DIR forget   (a host that never disposes its client)
 // Prints one line per test and "N passed, N failed"; exits 1 when any failed.
 
 using System;
@@ -25,19 +26,21 @@ internal static class Program
 
     private static int Main(string[] args)
     {
-        if (args.Length != 2)
+        if (args.Length != 2 && !(args.Length == 3 && args[2] == "forget"))
         {
-            Console.Error.WriteLine("usage: Tests.exe EMULATOR_URL WORK_DIR");
+            Console.Error.WriteLine("usage: Tests.exe EMULATOR_URL WORK_DIR [forget]");
             return 2;
         }
         emulator = args[0].TrimEnd('/');
         workDir = args[1];
+        if (args.Length == 3) return ForgetfulHost();
         var tests = new List<KeyValuePair<string, Action>>
         {
             T("version is checked", Version),
             T("orders are taken and acknowledged", Orders),
             T("stock reaches the listing on Amazon", Stock),
             T("stock by location: Amazon sells the configured locations", StockByLocation),
+            T("FBA stock is shown", FbaStock),
             T("a shipment is confirmed on Amazon", Shipment),
             T("a cancellation reaches Amazon", Cancellation),
             T("metrics", Metrics),
@@ -46,6 +49,9 @@ internal static class Program
             T("log callback, freed when removed", LogCallback),
             T("errors map to their exception", Errors),
             T("a call after Dispose throws", AfterDispose),
+            T("an event whose callback threw comes again", EventDeclined),
+            T("a client its callbacks refer to is finalized and closed", FinalizedWithCallbacks),
+            T("a client never disposed is closed when the process exits", ClosedAtExit),
             T("every string out is freed", StringsFreed),
             T("Hello, the README's program, takes each order once", Hello),
         };
@@ -276,6 +282,26 @@ internal static class Program
         }
     }
 
+    private static void FbaStock()
+    {
+        Control("POST", "listings", "{\"listings\":[{\"sku\":\"CS-FBA\",\"quantity\":9,\"fba\":true,"
+            + "\"fba_stock\":{\"inbound_shipped\":3}}]}");
+        using (var s = new SellSyncClient(Config()))
+        {
+            Eventually(() =>
+            {
+                s.SyncNow(Flows.Listings);
+                return Json.Get(Json.Parse(s.FbaStock()), "read_at") != null;
+            }, 60, "the FBA stock read with the listings");
+            object found = null;
+            foreach (var sku in (List<object>)Json.Get(Json.Parse(s.FbaStock()), "skus"))
+                if ((string)Json.Get(sku, "sku") == "CS-FBA") found = sku;
+            Assert(found != null, "CS-FBA's stock at Amazon");
+            Assert((long)Json.Get(found, "fulfillable") == 9 && (long)Json.Get(found, "inbound_shipped") == 3,
+                "sellable and inbound: " + s.FbaStock());
+        }
+    }
+
     private static void StockByLocation()
     {
         SeedListing("CS-LOC", 50);
@@ -356,7 +382,7 @@ internal static class Program
                     if ((string)Json.Get(m, "name") == "cancellation_rate") denominator = (long)Json.Get(m, "denominator");
                 }
             }
-            Assert(names.Contains("cancellation_rate") && names.Contains("late_shipment_rate") && names.Contains("order_defect_rate"),
+            Assert(names.Contains("cancellation_rate") && names.Contains("late_shipment_rate") && names.Contains("refund_rate"),
                 "the three metrics: " + string.Join(",", names.ToArray()));
             Assert(denominator >= 1, "orders bought in the window count: " + denominator);
             Assert(Json.Get(doc, "at_risk") != null, "at_risk");
@@ -502,6 +528,92 @@ internal static class Program
         }
         Assert(SellSyncException.FromStatus(8, "m") is NotFoundException, "NOT_FOUND is NotFoundException");
         Assert(SellSyncException.FromStatus(99, "m").GetType() == typeof(SellSyncException), "an unknown code");
+    }
+
+    private static void EventDeclined()
+    {
+        SeedListing("CS-DECLINE", 10);
+        string id = PlaceOrder("CS-DECLINE");
+        var ready = new List<string>();
+        using (var s = new SellSyncClient(Config(",\"orders\":{\"redelivery_seconds\":1}")))
+        {
+            s.SetEventCallback(doc =>
+            {
+                if (!doc.Contains("\"order.ready\"") || !doc.Contains(id)) return;
+                lock (ready)
+                {
+                    ready.Add(id);
+                    if (ready.Count == 1) throw new InvalidOperationException("the till's database is locked");
+                }
+            });
+            s.SyncNow(Flows.Orders);
+            Eventually(() => { lock (ready) return ready.Count >= 2; }, 30, "the event whose callback threw, again");
+            s.SetEventCallback(null);
+            Assert(s.CallbackErrors == 1, "one exception counted, " + s.CallbackErrors);
+        }
+    }
+
+    private static void FinalizedWithCallbacks()
+    {
+        long before = SellSyncClient.CallbacksAlive;
+        // On a thread of its own, whose stack is gone when it ends: Mono scans stacks
+        // conservatively, so a reference left on this one could keep the client alive.
+        var forgetting = new Thread(Forget);
+        forgetting.Start();
+        forgetting.Join();
+        Assert(SellSyncClient.CallbacksAlive == before + 2, "two registrations held");
+        Eventually(() =>
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            return SellSyncClient.CallbacksAlive == before;
+        }, 30, "the finalizer closing the client its callbacks refer to");
+    }
+
+    private static void Forget()
+    {
+        var s = new SellSyncClient(Config());
+        s.SetEventCallback(doc => s.EventAck((long)Json.Get(Json.Parse(doc), "seq")));
+        s.SetLogCallback(LogLevel.Error, (level, line) => s.State());
+    }
+
+    // The forgetful host of ClosedAtExit: a started client, reachable to the end, never disposed.
+    private static SellSyncClient forgotten;
+
+    private static int ForgetfulHost()
+    {
+        forgotten = new SellSyncClient(Config());
+        forgotten.SetEventCallback(doc => forgotten.State());
+        forgotten.SetLogCallback(LogLevel.Debug, (level, line) => { });
+        forgotten.Start();
+        forgotten.SyncNow(Flows.Orders);
+        Console.WriteLine("leaving Main");
+        return 0;
+    }
+
+    private static void ClosedAtExit()
+    {
+        var dir = Path.Combine(workDir, "forget");
+        Directory.CreateDirectory(dir);
+        var info = new ProcessStartInfo("mono", "--debug \"" + typeof(Program).Assembly.Location + "\" \""
+            + emulator + "\" \"" + dir + "\" forget")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+        };
+        using (var p = Process.Start(info))
+        {
+            // Its few lines fit the pipe: wait first, bounded, then read.
+            bool exited = p.WaitForExit(60000);
+            if (!exited) p.Kill();
+            Assert(exited, "the forgetful host exits within 60 s");
+            string output = p.StandardOutput.ReadToEnd();
+            Assert(p.ExitCode == 0 && output.Contains("leaving Main"), "it ran: " + p.ExitCode + " " + output);
+        }
+        // Closed, the store was checkpointed: its write-ahead log is empty.
+        var wal = new FileInfo(Path.Combine(dir, "store-1.sqlite-wal"));
+        Assert(new FileInfo(Path.Combine(dir, "store-1.sqlite")).Exists, "the forgetful host's store");
+        Assert(!wal.Exists || wal.Length == 0, "the store was closed at exit (write-ahead log of " + (wal.Exists ? wal.Length : 0) + " bytes)");
     }
 
     private static void AfterDispose()

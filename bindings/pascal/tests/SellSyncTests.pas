@@ -717,6 +717,35 @@ begin
   end;
 end;
 
+procedure FbaStockShown;
+var
+  Seller: TSeller;
+  Shop: TSellSync;
+  Body: TJSONObject;
+  Fba: TJSONObject;
+  function Read: Boolean; begin Result := not Obj(Shop.FbaStock).Nulls['read_at']; end;
+begin
+  Seller := TSeller.Create(['OWN-P']);
+  Body := TJSONObject.Create(['seller_id', Seller.Id, 'listings', TJSONArray.Create([
+    TJSONObject.Create(['sku', 'FBA-P', 'quantity', 9, 'fba', True,
+      'fba_stock', TJSONObject.Create(['inbound_shipped', 3])])])]);
+  try
+    Control('POST', 'listings', Body.AsJSON);
+  finally
+    Body.Free;
+  end;
+  Shop := Seller.Open;
+  try
+    SyncUntil(Shop, SELLSYNC_FLOW_LISTINGS, Read, 'the FBA stock read with the listings');
+    Fba := Obj(Shop.FbaStock).Arrays['skus'].Objects[0];
+    Equal('FBA-P', UTF8String(Fba.Strings['sku']), 'the FBA SKU');
+    Equal(9, Fba.Int64s['fulfillable'], 'sellable at Amazon');
+    Equal(3, Fba.Int64s['inbound_shipped'], 'on its way in');
+  finally
+    Shop.Free;
+  end;
+end;
+
 function Package(const OrderId, ItemId: UTF8String; Quantity: Integer; const Tracking: UTF8String): UTF8String;
 begin
   Result := UTF8String(Format('{"order_id": "%s", "carrier_code": "UPS", "shipping_method": "Ground", ' +
@@ -966,6 +995,8 @@ type
     InsideErrors: TStringList;
     InsideCalls: Integer;
     FailOn: UTF8String;
+    FailOnce: Boolean;
+    FailedTimes: Integer;
     Replaced: Integer;
     OnLibraryThread: Integer;
     UnmaskedOnLibraryThread: Integer;
@@ -1060,8 +1091,20 @@ begin
       LeaveCriticalSection(Lock);
     end;
   end;
-  if (FailOn <> '') and (T = FailOn) then
+  if (FailOn <> '') and (T = FailOn) and not (FailOnce and (FailedTimes > 0)) then
+  begin
+    InterlockedIncrement(FailedTimes);
     raise Exception.Create('a bug of the host''s');
+  end;
+  if (FailOn <> '') and (T = FailOn) then
+  begin
+    EnterCriticalSection(Lock);
+    try
+      Types.Add(T + ' again');
+    finally
+      LeaveCriticalSection(Lock);
+    end;
+  end;
 end;
 
 procedure TListener.OnOtherEvent(Sender: TSellSync; const EventJson: UTF8String);
@@ -1134,6 +1177,33 @@ begin
     Shop.Free;
   end;
   Equal(Before, SellSyncCallbacksAlive, 'close releases the last callback');
+end;
+
+procedure EventDeclinedWhenHandlerRaises;
+var
+  Seller: TSeller;
+  Shop: TSellSync;
+  L: TListener;
+  function Again: Boolean; begin Result := L.Has(L.Types, 'order.ready again'); end;
+begin
+  Seller := TSeller.Create(['EVDECL-A']);
+  Seller.PlaceOrders(1, 'EVDECL-A', 1);
+  Seller.Config.Add('orders', TJSONObject.Create(['redelivery_seconds', 1]));
+  L := TListener.Create;
+  Garbage.Add(L);
+  L.FailOn := 'order.ready';
+  L.FailOnce := True;
+  Shop := Seller.Open;
+  try
+    Shop.SetEventCallback(L.OnEvent);
+    Shop.SyncNow(SELLSYNC_FLOW_ORDERS);
+    WaitFor(Again, 30, 'the order.ready whose handler raised, again');
+    Shop.SetEventCallback(nil);
+    Equal(1, L.FailedTimes, 'the handler raised once');
+    Equal(1, Shop.CallbackErrors, 'one exception counted');
+  finally
+    Shop.Free;
+  end;
 end;
 
 procedure LogCallback;
@@ -1788,11 +1858,13 @@ begin
   RunTest('buyer data purged', BuyerDataPurged);
   RunTest('stock levels reach the emulator''s listing quantity', StockReachesListing);
   RunTest('stock by location: Amazon sells the configured locations', StockByLocation);
+  RunTest('FBA stock shown', FbaStockShown);
   RunTest('shipment confirmed on Amazon exactly once', ShipmentConfirmedOnAmazon);
   RunTest('cancellations and a refund reach Amazon', CancellationsAndRefundReachAmazon);
   RunTest('metrics count the cancellation', MetricsCountTheCancellation);
   RunTest('events by polling, acknowledged once', EventsByPolling);
   RunTest('events by callback, registration kept until the library lets go', EventsByCallback);
+  RunTest('an event whose handler raised comes again', EventDeclinedWhenHandlerRaises);
   RunTest('log callback gets the library''s lines', LogCallback);
   RunTest('errors: the exception of each status, with its message', ErrorsAreTheRightException);
   RunTest('every status the library can produce, as its exception', EveryStatusFromTheLibrary);

@@ -152,6 +152,99 @@ def test_shipments_are_confirmed_on_amazon(emulator: Emulator, config: Dict[str,
         assert sorted(e["order_id"] for e in confirmed) == sorted(placed)
 
 
+def test_an_order_of_several_lines_books_to_what_amazon_charged(
+    emulator: Emulator, config: Dict[str, Any]
+) -> None:
+    from decimal import Decimal
+
+    seed(emulator, ["SKU-A", "SKU-B", "SKU-C"])
+    placed = emulator.place_orders(count=12, lines=[["SKU-A", 2], ["SKU-B", 1], ["SKU-C", 1]])
+    with SellSync(config) as shop:
+        shop.sync_now(Flow.ORDERS)
+        orders = take_all(shop)
+        assert sorted(o["order_id"] for o in orders) == sorted(placed)
+        kinds = set()
+        for order in orders:
+            charged = [Decimal(i["charges"]["charged"]) for i in order["items"]]
+            assert len(charged) == 3
+            assert sum(charged) + Decimal(order["other_charges"]) == Decimal(order["total"])
+            for item in order["items"]:
+                c = item["charges"]
+                taxes = Decimal(c["item_tax"]) + Decimal(c["shipping_tax"]) + Decimal(c["gift_wrap_tax"])
+                taxes -= Decimal(c["discount_tax"])
+                assert Decimal(c["charged"]) == (
+                    Decimal(item["line_total"])
+                    + Decimal(c["shipping_price"])
+                    + Decimal(c["gift_wrap_price"])
+                    - Decimal(c["discount"])
+                    + (0 if order["tax_included"] else taxes)
+                )
+                kinds |= {k for k in ("shipping_price", "discount", "gift_wrap_price") if Decimal(c[k]) > 0}
+            # Amazon's own view of the order agrees.
+            assert Decimal(order["total"]) * 100 == emulator.order(order["order_id"])["total_cents"]
+        assert kinds == {"shipping_price", "discount", "gift_wrap_price"}
+
+
+def test_fba_stock_is_shown_and_never_sent(emulator: Emulator, config: Dict[str, Any]) -> None:
+    emulator.seed_listings(
+        [
+            {"sku": "OWN", "quantity": 5},
+            {"sku": "FBA", "quantity": 20, "fba": True, "fba_stock": {"inbound_shipped": 6, "unfulfillable": 1}},
+        ]
+    )
+    with SellSync(config) as shop:
+        # FBA mapped to a host item by mistake: it must never get the shop's quantity.
+        shop.sku_map(
+            {"mappings": [{"sku": "OWN", "items": [{"host_item": "MUG"}]}, {"sku": "FBA", "items": [{"host_item": "CUP"}]}]}
+        )
+        shop.stock_set_batch({"levels": [{"host_item": "MUG", "on_hand": 3}, {"host_item": "CUP", "on_hand": 2}]})
+        sync_until(shop, Flow.STOCK, lambda: shop.state()["stock"]["out_of_step"] == 0, "stock in step")
+        sync_until(shop, Flow.LISTINGS, lambda: shop.fba_stock()["read_at"] is not None, "FBA stock read")
+        (fba,) = shop.fba_stock()["skus"]
+        assert (fba["sku"], fba["fulfillable"], fba["inbound_shipped"], fba["unfulfillable"]) == ("FBA", 20, 6, 1)
+        assert fba["total"] == 27
+        by_sku = {entry["sku"]: entry for entry in shop.listings()["listings"]}
+        assert by_sku["FBA"]["fba_stock"]["inbound_shipped"] == 6 and by_sku["OWN"]["fba_stock"] is None
+        assert [e["sku"] for e in shop.events() if e["type"] == "sku.fulfilled_by_amazon"] == ["FBA"]
+    assert emulator.quantity("FBA") == 20
+
+
+def test_a_return_comes_once_as_an_event(emulator: Emulator, config: Dict[str, Any]) -> None:
+    emulator.seed_listings([{"sku": "FBA-R", "quantity": 10, "fba": True}])
+    (order_id,) = emulator.place_orders(count=1, lines=[["FBA-R", 2]])
+    emulator._request("POST", f"orders/{order_id}/return", {"quantity": 1, "reason": "DEFECTIVE"})
+    with SellSync(config) as shop:
+        shop.sync_now(Flow.ORDERS)
+        take_all(shop)
+        returns: List[Dict[str, Any]] = []
+
+        def came() -> bool:
+            for e in shop.events():
+                shop.event_ack(e["seq"])  # acted on
+                if e["type"] == "order.returned":
+                    returns.append(e)
+            return len(returns) >= 1
+
+        sync_until(shop, Flow.LISTINGS, came, "the return")
+        (r,) = returns
+        assert (r["order_id"], r["sku"], r["quantity"], r["reason"]) == (order_id, "FBA-R", 1, "DEFECTIVE")
+        assert r["fulfilled_by"] == "AMAZON" and r["order_item_id"]
+    def fba_returns_reports_done() -> int:
+        reports = emulator.state()["reports"]
+        return sum(r["report_type"] == "GET_FBA_FULFILLMENT_CUSTOMER_RETURNS_DATA" and r["status"] == "DONE" for r in reports)
+
+    done = fba_returns_reports_done()
+    with SellSync(config) as shop:  # a new process, and a report covering it again: not twice
+        def report_read() -> bool:
+            if fba_returns_reports_done() <= done:
+                return False
+            shop.sync_now(Flow.LISTINGS)  # reads the report Amazon has finished
+            return True
+
+        sync_until(shop, Flow.LISTINGS, report_read, "another returns report read")
+        assert not [e for e in shop.events() if e["type"] == "order.returned"]
+
+
 def test_cancellation_reaches_amazon_and_counts_in_metrics(emulator: Emulator, config: Dict[str, Any]) -> None:
     seed(emulator, ["SKU-A"])
     placed = emulator.place_orders(count=4, lines=[["SKU-A", 1]])
@@ -237,6 +330,33 @@ def test_event_callback_is_kept_alive_and_released_when_the_library_says(
         shop.set_event_callback(lambda e: None)
     # Closing releases the last one.
     assert sellsync.registered_callbacks() == before
+
+
+def test_an_event_whose_handler_raised_comes_again(
+    emulator: Emulator, config: Dict[str, Any]
+) -> None:
+    seed(emulator, ["SKU-A"])
+    placed = emulator.place_orders(count=1)
+    config["orders"] = {"redelivery_seconds": 1}
+    ready: List[str] = []
+    lock = threading.Lock()
+    with SellSync(config) as shop:
+
+        def on_event(event: Dict[str, Any]) -> None:
+            if event["type"] != "order.ready":
+                return
+            with lock:
+                ready.append(event["order_id"])
+                if len(ready) == 1:
+                    raise ConnectionError("the ERP is down")
+
+        shop.set_event_callback(on_event)
+        shop.sync_now(Flow.ORDERS)
+        wait_for(lambda: len(ready) >= 2, 30, "the event whose handler raised, again")
+        shop.set_event_callback(None)
+        assert ready == placed * 2
+    with SellSync(config) as shop:  # handled the second time: acknowledged
+        assert not [e for e in shop.events() if e["type"] == "order.ready"]
 
 
 def test_log_callback_gets_the_library_lines(emulator: Emulator, config: Dict[str, Any]) -> None:

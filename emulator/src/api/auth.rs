@@ -126,6 +126,29 @@ pub fn create_rdt(ctx: &mut Ctx<'_>) -> Reply {
             return bad(&format!("Invalid resource {} {}", r.method, r.path));
         }
     }
+    let names_address = |r: &RdtResource| {
+        r.path.ends_with("/address") || r.data_elements.iter().any(|d| d == "shippingAddress")
+    };
+    if !ctx.world.address_role && req.restricted_resources.iter().any(names_address) {
+        let elements: Vec<&str> = req
+            .restricted_resources
+            .iter()
+            .flat_map(|r| r.data_elements.iter().map(String::as_str))
+            .collect();
+        return Reply::error(
+            400,
+            "InvalidInput",
+            &if elements.is_empty() {
+                "Application do not have access to some or all requested resource".to_string()
+            } else {
+                format!(
+                    "Application does not have access to one or more requested data elements: [{}]",
+                    elements.join(", ")
+                )
+            },
+            "",
+        );
+    }
     let token = format!("Atz.sprdt|{}", ctx.world.random_hex(64));
     let expires_in = 3600;
     ctx.world.tokens.insert(

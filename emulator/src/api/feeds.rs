@@ -265,28 +265,82 @@ pub fn get_feed(ctx: &mut Ctx<'_>) -> Reply {
     }
 }
 
-/// `GET /feeds/2021-06-30/feeds` (filters: feedTypes, processingStatuses, pageSize).
+/// `GET /feeds/2021-06-30/feeds`: the seller's feeds, newest first, filtered by `feedTypes`
+/// (required unless `nextToken` is given), `marketplaceIds`, `processingStatuses`,
+/// `createdSince` (default 90 days ago) and `createdUntil` (default now), `pageSize` (1 to
+/// 100, default 10) at a time; `nextToken` must be the only parameter when given.
 pub fn get_feeds(ctx: &mut Ctx<'_>) -> Reply {
+    // A nextToken carries the first page's filters (as JSON, hex-encoded) and the offset.
+    let offset = match ctx.q("nextToken") {
+        Some(token) => {
+            if ctx.query.len() > 1 {
+                return Reply::invalid_400("nextToken must be the only parameter when given");
+            }
+            let decoded = token.split_once('.').and_then(|(o, f)| {
+                let filters = serde_json::from_slice(&hex_decode(f)?).ok()?;
+                Some((o.parse::<usize>().ok()?, filters))
+            });
+            match decoded {
+                Some((offset, filters)) => {
+                    ctx.query = filters;
+                    offset
+                }
+                None => return Reply::invalid_400("Invalid nextToken"),
+            }
+        }
+        None => 0,
+    };
     let types = ctx.q_list("feedTypes");
+    if types.is_empty() {
+        return Reply::invalid_400("Either feedTypes or nextToken is required");
+    }
+    let marketplaces = ctx.q_list("marketplaceIds");
+    if types.len() > 10 || marketplaces.len() > 10 {
+        return Reply::invalid_400("feedTypes and marketplaceIds take 1 to 10 values");
+    }
     let statuses = ctx.q_list("processingStatuses");
-    let page = ctx
-        .q("pageSize")
-        .and_then(|p| p.parse::<usize>().ok())
-        .unwrap_or(10)
-        .clamp(1, 100);
+    let page = match ctx.q("pageSize").map(str::parse::<usize>) {
+        None => 10,
+        Some(Ok(n)) if (1..=100).contains(&n) => n,
+        Some(_) => return Reply::invalid_400("pageSize must be from 1 to 100"),
+    };
+    let (since, until) = match (ctx.q_time("createdSince"), ctx.q_time("createdUntil")) {
+        (Ok(since), Ok(until)) => (
+            since.unwrap_or(ctx.now - chrono::Duration::days(90)),
+            until.unwrap_or(ctx.now),
+        ),
+        (Err(e), _) | (_, Err(e)) => return Reply::invalid_400(&e),
+    };
     let mut feeds: Vec<&Feed> = ctx
         .world
         .feeds
         .values()
         .filter(|f| f.seller_id == ctx.seller)
-        .filter(|f| types.is_empty() || types.contains(&f.feed_type))
+        .filter(|f| types.contains(&f.feed_type))
+        .filter(|f| {
+            marketplaces.is_empty() || f.marketplace_ids.iter().any(|m| marketplaces.contains(m))
+        })
         .filter(|f| statuses.is_empty() || statuses.iter().any(|s| s == f.status.as_str()))
+        .filter(|f| f.created >= since && f.created <= until)
         .collect();
     feeds.sort_by(|a, b| b.created.cmp(&a.created).then(b.feed_id.cmp(&a.feed_id)));
-    Reply::json(
-        200,
-        json!({"feeds": feeds.iter().take(page).map(|f| feed_json(f)).collect::<Vec<_>>()}),
-    )
+    let mut body = json!({"feeds": feeds.iter().skip(offset).take(page).map(|f| feed_json(f)).collect::<Vec<_>>()});
+    if feeds.len() > offset + page {
+        let filters = serde_json::to_vec(&ctx.query).unwrap_or_default();
+        body["nextToken"] = json!(format!("{}.{}", offset + page, hex_encode(&filters)));
+    }
+    Reply::json(200, body)
+}
+
+fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn hex_decode(s: &str) -> Option<Vec<u8>> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// `DELETE /feeds/2021-06-30/feeds/{feedId}`: only a feed still in the queue.

@@ -160,11 +160,18 @@ pub fn apply_attribute(
                         "fulfillment_availability needs fulfillment_channel_code",
                     )
                 })?;
-            if l.fba || code != "DEFAULT" {
+            if code != "DEFAULT" {
                 return Err(issue(
                     "FBA_QUANTITY",
                     "The quantity of a listing fulfilled by Amazon cannot be set by the seller",
                 ));
+            }
+            if l.fba {
+                // Amazon takes a seller-fulfilled quantity for an FBA listing: the listing
+                // becomes seller-fulfilled, and its units at Amazon are stranded (the
+                // POST_INVENTORY_AVAILABILITY_DATA changelog; docs#1714, models#2061).
+                l.fba = false;
+                l.converted_from_fba = true;
             }
             let lead = match entry.get("lead_time_to_ship_max_days") {
                 None => None,
@@ -418,6 +425,8 @@ pub fn put(ctx: &mut Ctx<'_>) -> Reply {
             handling_days: None,
             restock_date: None,
             marketplace_ids: Vec::new(),
+            fba_stock: Default::default(),
+            converted_from_fba: false,
         });
     l.product_type = req.product_type;
     let result = req

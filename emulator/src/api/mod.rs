@@ -1,6 +1,7 @@
 //! The emulated SP-API operations. Each submodule owns one API; `run` dispatches.
 
 mod auth;
+mod fba;
 mod feeds;
 pub(crate) mod listings;
 mod notifications;
@@ -136,6 +137,7 @@ pub fn run(ctx: &mut Ctx<'_>, op: Op) -> Reply {
         Op::PatchListingsItem => listings::patch(ctx),
         Op::DeleteListingsItem => listings::delete(ctx),
         Op::SearchListingsItems => listings::search(ctx),
+        Op::GetInventorySummaries => fba::summaries(ctx),
         Op::CreateFeedDocument => feeds::create_document(ctx),
         Op::CreateFeed => feeds::create_feed(ctx),
         Op::GetFeed => feeds::get_feed(ctx),

@@ -5,7 +5,7 @@ use super::auth::rdt_grants;
 use super::{iso, Ctx};
 use crate::faults::FaultKind;
 use crate::reply::Reply;
-use crate::world::{Order, Status};
+use crate::world::{Order, OrderItem, Status};
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -21,10 +21,116 @@ pub fn money(cents: i64, currency: &str) -> String {
     )
 }
 
-/// One order in the v2026-01-01 shape, with the sections named in `included`.
+/// Money in the v2026-01-01 shape.
+fn money_v2026(cents: i64, currency: &str) -> Value {
+    json!({"amount": money(cents, currency), "currencyCode": currency})
+}
+
+/// One category or part of a line's proceeds: its name and amount in minor units.
+type Part = (&'static str, i64);
+
+/// What the buyer pays for a line, by category (v2026-01-01 `proceeds.breakdowns`): the items,
+/// the taxes by what they are on (a discount's negative), shipping, gift wrap, and the
+/// discounts as negative amounts.
+fn breakdowns(it: &OrderItem) -> Vec<(&'static str, i64, Vec<Part>)> {
+    let c = &it.charges;
+    let nonzero =
+        |parts: Vec<Part>| -> Vec<Part> { parts.into_iter().filter(|(_, v)| *v != 0).collect() };
+    let mut out = vec![
+        ("ITEM", it.items_cents(), vec![]),
+        (
+            "TAX",
+            c.taxes(),
+            nonzero(vec![
+                ("ITEM", c.item_tax),
+                ("SHIPPING", c.shipping_tax),
+                ("GIFT_WRAP", c.gift_wrap_tax),
+                (
+                    "DISCOUNT",
+                    -(c.promotion_discount_tax + c.shipping_discount_tax),
+                ),
+            ]),
+        ),
+    ];
+    if c.shipping != 0 {
+        out.push(("SHIPPING", c.shipping, vec![]));
+    }
+    if c.gift_wrap != 0 {
+        out.push(("GIFT_WRAP", c.gift_wrap, vec![]));
+    }
+    let discount = c.promotion_discount + c.shipping_discount;
+    if discount != 0 {
+        out.push((
+            "DISCOUNT",
+            -discount,
+            nonzero(vec![
+                ("ITEM", -c.promotion_discount),
+                ("SHIPPING", -c.shipping_discount),
+            ]),
+        ));
+    }
+    out
+}
+
+fn item_proceeds(o: &Order, it: &OrderItem) -> Value {
+    let m = |cents| money_v2026(cents, &o.currency);
+    let parts: Vec<Value> = breakdowns(it)
+        .into_iter()
+        .map(|(kind, subtotal, detail)| {
+            let mut b = json!({"type": kind, "subtotal": m(subtotal)});
+            if !detail.is_empty() {
+                b["detailedBreakdowns"] = detail
+                    .into_iter()
+                    .map(|(sub, v)| json!({"subtype": sub, "value": m(v)}))
+                    .collect();
+            }
+            b
+        })
+        .collect();
+    json!({
+        "proceedsTotal": m(it.charges.charged(it.items_cents(), o.tax_included())),
+        "breakdowns": parts,
+    })
+}
+
+/// The order's proceeds: its total and each category summed over the lines.
+fn order_proceeds(o: &Order) -> Value {
+    let mut sums: Vec<(&'static str, i64)> = Vec::new();
+    for it in &o.items {
+        for (kind, subtotal, _) in breakdowns(it) {
+            match sums.iter_mut().find(|(k, _)| *k == kind) {
+                Some((_, s)) => *s += subtotal,
+                None => sums.push((kind, subtotal)),
+            }
+        }
+    }
+    json!({
+        "grandTotal": money_v2026(o.total_cents(), &o.currency),
+        "breakdowns": sums.into_iter()
+            .map(|(kind, s)| json!({"type": kind, "subtotal": money_v2026(s, &o.currency)}))
+            .collect::<Vec<_>>(),
+    })
+}
+
+/// The order's programs, as Amazon names them.
+fn programs(o: &Order) -> Vec<&'static str> {
+    let p = o.programs;
+    [
+        (p.business, "AMAZON_BUSINESS"),
+        (p.prime, "PRIME"),
+        (p.premium, "PREMIUM"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect()
+}
+
+/// One order in the v2026-01-01 shape, with the sections named in `included`. A pending order
+/// has no prices (no unit price, no proceeds, no promotions, no gift options).
 pub fn order_v2026(o: &Order, included: &[String]) -> Value {
     let has = |s: &str| included.iter().any(|i| i == s);
     let (_, _, domain) = crate::marketplace(&o.marketplace_id);
+    let priced = o.status != Status::Pending;
     let items: Vec<Value> = o
         .items
         .iter()
@@ -35,11 +141,18 @@ pub fn order_v2026(o: &Order, included: &[String]) -> Value {
                 "product": {
                     "asin": it.asin, "title": it.title, "sellerSku": it.sku,
                     "condition": {"conditionType": "NEW", "conditionSubtype": "NEW"},
-                    "price": {"unitPrice": {"amount": money(it.unit_price_cents, &o.currency), "currencyCode": o.currency}}
                 }
             });
-            if has("PROCEEDS") {
-                item["proceeds"] = json!({"proceedsTotal": {"amount": money(it.unit_price_cents * it.quantity, &o.currency), "currencyCode": o.currency}});
+            if priced {
+                item["product"]["price"] =
+                    json!({"unitPrice": money_v2026(it.unit_price_cents, &o.currency)});
+            }
+            if has("PROCEEDS") && priced {
+                item["proceeds"] = item_proceeds(o, it);
+            }
+            if has("PROMOTION") && priced && !it.charges.promotion_ids.is_empty() {
+                item["promotion"] = json!({"breakdowns": it.charges.promotion_ids.iter()
+                    .map(|id| json!({"promotionId": id})).collect::<Vec<_>>()});
             }
             if has("CANCELLATION") {
                 if let Some(reason) = &it.buyer_cancel_reason {
@@ -49,6 +162,11 @@ pub fn order_v2026(o: &Order, included: &[String]) -> Value {
             if has("FULFILLMENT") {
                 item["fulfillment"] = json!({"quantityFulfilled": it.quantity_shipped,
                                              "quantityUnfulfilled": it.quantity - it.quantity_shipped - it.quantity_cancelled});
+                if priced && it.charges.is_gift() {
+                    item["fulfillment"]["packing"] = json!({"giftOption": {
+                        "giftMessage": it.charges.gift_message,
+                        "giftWrapLevel": it.charges.gift_wrap_level}});
+                }
             }
             item
         })
@@ -57,10 +175,14 @@ pub fn order_v2026(o: &Order, included: &[String]) -> Value {
         "orderId": o.order_id,
         "createdTime": iso(o.created),
         "lastUpdatedTime": iso(o.last_updated),
-        "programs": [],
+        "programs": programs(o),
         "salesChannel": {"channelName": "AMAZON", "marketplaceId": o.marketplace_id, "marketplaceName": domain},
         "orderItems": items,
     });
+    if let Some(original) = &o.replaced_order_id {
+        v["associatedOrders"] =
+            json!([{"orderId": original, "associationType": "REPLACEMENT_ORIGINAL_ID"}]);
+    }
     let shippable = !matches!(o.status, Status::Pending | Status::Canceled);
     if has("BUYER") && shippable {
         v["buyer"] = json!({"buyerName": o.buyer_name, "buyerEmail": o.buyer_email});
@@ -71,8 +193,8 @@ pub fn order_v2026(o: &Order, included: &[String]) -> Value {
             "postalCode": o.address.postal_code, "countryCode": o.address.country_code,
             "phone": o.address.phone, "addressType": "RESIDENTIAL"}});
     }
-    if has("PROCEEDS") {
-        v["proceeds"] = json!({"grandTotal": {"amount": money(o.total_cents(), &o.currency), "currencyCode": o.currency}});
+    if has("PROCEEDS") && priced {
+        v["proceeds"] = order_proceeds(o);
     }
     if has("FULFILLMENT") {
         v["fulfillment"] = json!({
@@ -110,16 +232,19 @@ pub fn order_v0(o: &Order, address: bool, buyer: bool) -> Value {
         "OrderType": "StandardOrder",
         "EarliestShipDate": iso(o.earliest_ship),
         "LatestShipDate": iso(o.latest_ship),
-        "IsBusinessOrder": false,
-        "IsPrime": false,
-        "IsPremiumOrder": false,
+        "IsBusinessOrder": o.programs.business,
+        "IsPrime": o.programs.prime,
+        "IsPremiumOrder": o.programs.premium,
         "IsGlobalExpressEnabled": false,
-        "IsReplacementOrder": false,
+        "IsReplacementOrder": o.replaced_order_id.is_some(),
         "IsSoldByAB": false,
         "IsISPU": false,
         "IsAccessPointOrder": false,
         "HasRegulatedItems": false,
     });
+    if let Some(original) = &o.replaced_order_id {
+        v["ReplacedOrderId"] = json!(original);
+    }
     if o.status != Status::Pending {
         v["OrderTotal"] =
             json!({"CurrencyCode": o.currency, "Amount": money(o.total_cents(), &o.currency)});
@@ -485,7 +610,7 @@ pub fn get_order_2026(ctx: &mut Ctx<'_>) -> Reply {
 pub fn get_orders(ctx: &mut Ctx<'_>) -> Reply {
     let grants = rdt_grants(ctx, "/orders/v0/orders").unwrap_or_default();
     let (address, buyer) = (
-        grants.iter().any(|g| g == "shippingAddress"),
+        ctx.world.get_orders_addresses && grants.iter().any(|g| g == "shippingAddress"),
         grants.iter().any(|g| g == "buyerInfo"),
     );
     let marketplaces = ctx.q_list("MarketplaceIds");
@@ -563,12 +688,20 @@ pub fn get_order_v0(ctx: &mut Ctx<'_>) -> Reply {
     }
 }
 
-/// `GET /orders/v0/orders/{orderId}/orderItems`.
+/// `GET /orders/v0/orders/{orderId}/orderItems`: while the order is pending, without prices,
+/// taxes, shipping, promotions or gift status; gift wrap and message only in `BuyerInfo`,
+/// which needs a Restricted Data Token with `buyerInfo`.
 pub fn get_order_items(ctx: &mut Ctx<'_>) -> Reply {
+    let path = format!("/orders/v0/orders/{}/orderItems", ctx.params[0]);
+    let buyer_info = rdt_grants(ctx, &path)
+        .unwrap_or_default()
+        .iter()
+        .any(|g| g == "buyerInfo");
     let o = match find_order(ctx) {
         Ok(o) => o,
         Err(r) => return r,
     };
+    let m = |cents: i64| json!({"CurrencyCode": o.currency, "Amount": money(cents, &o.currency)});
     let items: Vec<Value> = o
         .items
         .iter()
@@ -576,10 +709,25 @@ pub fn get_order_items(ctx: &mut Ctx<'_>) -> Reply {
             let mut v = json!({
                 "ASIN": it.asin, "SellerSKU": it.sku, "OrderItemId": it.order_item_id,
                 "Title": it.title, "QuantityOrdered": it.quantity, "QuantityShipped": it.quantity_shipped,
-                "ConditionId": "New", "ConditionSubtypeId": "New", "IsGift": "false",
+                "ConditionId": "New", "ConditionSubtypeId": "New",
             });
             if o.status != Status::Pending {
-                v["ItemPrice"] = json!({"CurrencyCode": o.currency, "Amount": money(it.unit_price_cents * it.quantity, &o.currency)});
+                let c = &it.charges;
+                v["ItemPrice"] = m(it.items_cents());
+                v["ItemTax"] = m(c.item_tax);
+                v["ShippingPrice"] = m(c.shipping);
+                v["ShippingTax"] = m(c.shipping_tax);
+                v["ShippingDiscount"] = m(c.shipping_discount);
+                v["ShippingDiscountTax"] = m(c.shipping_discount_tax);
+                v["PromotionDiscount"] = m(c.promotion_discount);
+                v["PromotionDiscountTax"] = m(c.promotion_discount_tax);
+                v["PromotionIds"] = json!(c.promotion_ids);
+                v["IsGift"] = json!(if c.is_gift() { "true" } else { "false" });
+                if buyer_info && c.is_gift() {
+                    v["BuyerInfo"] = json!({
+                        "GiftWrapPrice": m(c.gift_wrap), "GiftWrapTax": m(c.gift_wrap_tax),
+                        "GiftMessageText": c.gift_message, "GiftWrapLevel": c.gift_wrap_level});
+                }
             }
             if let Some(reason) = &it.buyer_cancel_reason {
                 v["BuyerRequestedCancel"] = json!({"IsBuyerRequestedCancel": "true", "BuyerCancelReason": reason});

@@ -1,5 +1,8 @@
-//! Reports API 2021-06-30: the merchant listings report and the order report by last update,
-//! as tab-separated documents with the documented columns, ready after a processing delay.
+//! Reports API 2021-06-30: the merchant listings report, the order report by last update and
+//! the returns reports (seller-fulfilled by return date, FBA customer returns), as
+//! tab-separated documents with the documented columns, and the seller performance report
+//! (JSON, [`crate::health`]), ready after a processing delay. A
+//! returns report without a row ends `CANCELLED`, as Amazon's do "if there is no data".
 
 use super::feeds::store_document;
 use super::orders::money;
@@ -17,6 +20,15 @@ const PROCESS_S: f64 = 30.0;
 
 const LISTINGS: &str = "GET_MERCHANT_LISTINGS_ALL_DATA";
 const ORDERS: &str = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL";
+const MFN_RETURNS: &str = "GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE";
+const FBA_RETURNS: &str = "GET_FBA_FULFILLMENT_CUSTOMER_RETURNS_DATA";
+/// The seller's account health, a JSON document (see [`crate::health`]).
+const PERFORMANCE: &str = "GET_V2_SELLER_PERFORMANCE_REPORT";
+
+/// The seller-fulfilled returns report's columns (Amazon's "Returns reports attributes").
+const MFN_RETURNS_COLUMNS: &str = "Order ID\tOrder date\tReturn request date\tReturn request status\tAmazon RMA ID\tMerchant RMA ID\tLabel type\tLabel cost\tCurrency code\tReturn carrier\tTracking ID\tLabel to be paid by\tA-to-Z Claim\tIs prime\tASIN\tMerchant SKU\tItem Name\tReturn quantity\tReturn Reason\tIn policy\tReturn type\tResolution\tInvoice number\tReturn delivery date\tOrder Amount\tOrder quantity\tSafeT Action reason\tSafeT claim id\tSafeT claim state\tSafeT claim creation time\tSafeT claim reimbursement amount\tRefunded Amount";
+/// The FBA customer returns report's columns.
+const FBA_RETURNS_COLUMNS: &str = "return-date\torder-id\tsku\tasin\tfnsku\tproduct-name\tquantity\tfulfillment-center-id\tdetailed-disposition\treason\tstatus\tlicense-plate-number\tcustomer-comments";
 
 const LISTINGS_COLUMNS: &str = "item-name\titem-description\tlisting-id\tseller-sku\tprice\tquantity\topen-date\timage-url\titem-is-marketplace\tproduct-id-type\tzshop-shipping-fee\titem-note\titem-condition\tzshop-category1\tzshop-browse-path\tzshop-storefront-feature\tasin1\tasin2\tasin3\twill-ship-internationally\texpedited-shipping\tzshop-boldface\tproduct-id\tbid-for-featured-placement\tadd-delete\tpending-quantity\tfulfillment-channel\tmerchant-shipping-group\tstatus";
 const ORDERS_COLUMNS: &str = "amazon-order-id\tmerchant-order-id\tpurchase-date\tlast-updated-date\torder-status\tfulfillment-channel\tsales-channel\torder-channel\tship-service-level\tproduct-name\tsku\tasin\titem-status\tquantity\tcurrency\titem-price\titem-tax\tshipping-price\tshipping-tax\tgift-wrap-price\tgift-wrap-tax\titem-promotion-discount\tship-promotion-discount\tship-city\tship-state\tship-postal-code\tship-country\tpromotion-ids\tis-business-order\tpurchase-order-number\tprice-designation";
@@ -36,8 +48,18 @@ pub fn create_report(ctx: &mut Ctx<'_>) -> Reply {
         Ok(r) => r,
         Err(r) => return r,
     };
-    if ![LISTINGS, ORDERS].contains(&req.report_type.as_str()) {
+    if ![LISTINGS, ORDERS, MFN_RETURNS, FBA_RETURNS, PERFORMANCE]
+        .contains(&req.report_type.as_str())
+    {
         return Reply::invalid_400(&format!("Invalid reportType {}", req.report_type));
+    }
+    if req.report_type == PERFORMANCE && !ctx.world.insights_role {
+        return Reply::error(
+            403,
+            "Unauthorized",
+            "Access to requested resource is denied.",
+            "",
+        );
     }
     if req.marketplace_ids.is_empty() || req.marketplace_ids.len() > 25 {
         return Reply::invalid_400("marketplaceIds must name 1 to 25 marketplaces");
@@ -129,23 +151,115 @@ pub fn tick(world: &mut World, now: DateTime<Utc>) {
             continue;
         }
         let report = r.clone();
-        let text = if report.report_type == LISTINGS {
-            listings_tsv(world, &report)
-        } else {
-            orders_tsv(world, &report, now)
+        const TSV: &str = "text/tab-separated-values; charset=UTF-8";
+        let (content_type, text) = match report.report_type.as_str() {
+            PERFORMANCE => (
+                "application/json",
+                crate::health::report(world, &report.seller_id, &report.marketplace_ids, now)
+                    .to_string(),
+            ),
+            LISTINGS => (TSV, listings_tsv(world, &report)),
+            MFN_RETURNS | FBA_RETURNS => (TSV, returns_tsv(world, &report, now)),
+            _ => (TSV, orders_tsv(world, &report, now)),
         };
-        let doc = store_document(
-            world,
-            "text/tab-separated-values; charset=UTF-8",
-            Some(text.into_bytes()),
-            1.0,
-        );
+        // A returns report without a row: no data.
+        if matches!(report.report_type.as_str(), MFN_RETURNS | FBA_RETURNS)
+            && text.lines().count() < 2
+        {
+            if let Some(r) = world.reports.get_mut(&id) {
+                r.status = Processing::Cancelled;
+                r.ended = Some(now);
+            }
+            continue;
+        }
+        let doc = store_document(world, content_type, Some(text.into_bytes()), 1.0);
         if let Some(r) = world.reports.get_mut(&id) {
             r.status = Processing::Done;
             r.ended = Some(now);
             r.document_id = Some(doc);
         }
     }
+}
+
+/// The returns requested in the report's window, of its kind (seller-fulfilled or FBA).
+fn returns_tsv(world: &World, r: &Report, now: DateTime<Utc>) -> String {
+    let fba = r.report_type == FBA_RETURNS;
+    let start = r.data_start.unwrap_or(now - chrono::Duration::days(30));
+    let end = r.data_end.unwrap_or(now);
+    let mut out = String::from(if fba {
+        FBA_RETURNS_COLUMNS
+    } else {
+        MFN_RETURNS_COLUMNS
+    });
+    out.push('\n');
+    for ret in world
+        .returns
+        .iter()
+        .filter(|x| x.fba == fba && x.requested >= start && x.requested <= end)
+    {
+        let Some(o) = world.orders.get(&ret.order_id) else {
+            continue;
+        };
+        if o.seller_id != r.seller_id || !r.marketplace_ids.contains(&o.marketplace_id) {
+            continue;
+        }
+        let row: Vec<String> = if fba {
+            vec![
+                iso(ret.requested),
+                ret.order_id.clone(),
+                clean(&ret.sku),
+                ret.asin.clone(),
+                super::fba::fnsku(&ret.asin),
+                clean(&ret.title),
+                ret.quantity.to_string(),
+                "SEA8".into(),
+                "SELLABLE".into(),
+                ret.reason.clone(),
+                "Unit returned to inventory".into(),
+                ret.rma_id.clone(),
+                String::new(),
+            ]
+        } else {
+            let ordered: i64 = o.items.iter().map(|i| i.quantity).sum();
+            vec![
+                ret.order_id.clone(),
+                iso(o.created),
+                iso(ret.requested),
+                "Approved".into(),
+                ret.rma_id.clone(),
+                String::new(),
+                "AmazonUnPaidLabel".into(),
+                String::new(),
+                o.currency.clone(),
+                "UPS".into(),
+                String::new(),
+                "Customer".into(),
+                "N".into(),
+                if o.programs.prime { "Y" } else { "N" }.into(),
+                ret.asin.clone(),
+                clean(&ret.sku),
+                clean(&ret.title),
+                ret.quantity.to_string(),
+                ret.reason.clone(),
+                "Y".into(),
+                "C-Returns".into(),
+                "StandardRefund".into(),
+                String::new(),
+                String::new(),
+                money(o.total_cents(), &o.currency),
+                ordered.to_string(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]
+        };
+        out.push_str(&row.join("\t"));
+        out.push('\n');
+    }
+    out
 }
 
 fn clean(s: &str) -> String {
@@ -219,6 +333,7 @@ fn orders_tsv(world: &World, r: &Report, now: DateTime<Utc>) -> String {
         }
         let (_, _, domain) = crate::marketplace(&o.marketplace_id);
         for it in &o.items {
+            let c = &it.charges;
             let row = [
                 o.order_id.clone(),
                 String::new(),
@@ -247,20 +362,20 @@ fn orders_tsv(world: &World, r: &Report, now: DateTime<Utc>) -> String {
                 .to_string(),
                 it.quantity.to_string(),
                 o.currency.clone(),
-                money(it.unit_price_cents * it.quantity, &o.currency),
-                "0.00".into(),
-                "0.00".into(),
-                "0.00".into(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
+                money(it.items_cents(), &o.currency),
+                money(c.item_tax, &o.currency),
+                money(c.shipping, &o.currency),
+                money(c.shipping_tax, &o.currency),
+                money(c.gift_wrap, &o.currency),
+                money(c.gift_wrap_tax, &o.currency),
+                money(-c.promotion_discount, &o.currency),
+                money(-c.shipping_discount, &o.currency),
                 o.address.city.clone(),
                 String::new(),
                 o.address.postal_code.clone(),
                 o.address.country_code.clone(),
-                String::new(),
-                "false".into(),
+                c.promotion_ids.join(","),
+                o.programs.business.to_string(),
                 String::new(),
                 String::new(),
             ];

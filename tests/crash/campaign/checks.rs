@@ -2,7 +2,7 @@
 //! and the store; each failed check is one line of the returned list.
 
 use super::journal::Summary;
-use sellsync_emulator::{Emulator, Status};
+use sellsync_emulator::{CanceledBy, Emulator, Status};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -13,6 +13,10 @@ pub struct Counts {
     pub fba_orders: usize,
     pub shipments: usize,
     pub duplicate_confirmations: usize,
+    /// Orders the host cancelled and refunds it made, and refunds Amazon made more than once.
+    pub cancellations: usize,
+    pub refunds: usize,
+    pub duplicate_refunds: usize,
     pub redelivered_before_ack: u64,
     /// SKUs for which the library still held units back after the drain, and how many.
     pub held_skus: usize,
@@ -46,11 +50,29 @@ pub fn check(
     }
     // Amazon applies what it accepted seconds after the drain saw it accepted.
     crate::common::landed(emu);
-    // 1. Orders: every order Amazon has was taken and acknowledged; none handed out after.
+    // 1. Orders: every order Amazon has (but those cancelled before they reached the host)
+    //    was taken and acknowledged; none handed out after.
+    let world: HashMap<String, (bool, Option<CanceledBy>)> = emu.control().with_world(|w| {
+        w.orders
+            .values()
+            .map(|o| {
+                let cancelled = (o.status == Status::Canceled).then_some(o.canceled_by);
+                (
+                    o.order_id.clone(),
+                    (o.fulfilled_by_amazon, cancelled.flatten()),
+                )
+            })
+            .collect()
+    });
+    let by_seller = |id: &str| {
+        world
+            .get(id)
+            .is_some_and(|o| o.1 == Some(CanceledBy::Seller))
+    };
     let amazon: HashMap<String, bool> = emu.control().with_world(|w| {
         w.orders
             .values()
-            .filter(|o| o.status != Status::Canceled)
+            .filter(|o| o.status != Status::Canceled || by_seller(&o.order_id))
             .map(|o| (o.order_id.clone(), o.fulfilled_by_amazon))
             .collect()
     });
@@ -63,7 +85,7 @@ pub fn check(
             Some(_) => {}
         }
     }
-    for id in journal.acked.keys().filter(|id| !amazon.contains_key(*id)) {
+    for id in journal.acked.keys().filter(|id| !world.contains_key(*id)) {
         fails.push(format!(
             "the host acknowledged order {id}, which Amazon does not have"
         ));
@@ -98,7 +120,14 @@ pub fn check(
         }
     }
     for (id, _) in amazon.iter().filter(|(_, fba)| !**fba) {
-        match per_order.get(id.as_str()).map(Vec::as_slice) {
+        let packages = per_order.get(id.as_str()).map(Vec::as_slice);
+        if journal.cancelled.contains(id) {
+            if packages.is_some() {
+                fails.push(format!("order {id}, cancelled, has packages {packages:?}"));
+            }
+            continue;
+        }
+        match packages {
             Some([("1", _)]) => {}
             other => fails.push(format!(
                 "order {id} has packages {other:?} at Amazon, not one"
@@ -107,6 +136,51 @@ pub fn check(
         if !journal.shipped.contains(id) {
             fails.push(format!("the host never got OK confirming order {id}"));
         }
+    }
+    // 2b. Cancellations and refunds: each reached Amazon once; none failed.
+    counts.cancellations = journal.cancelled.len();
+    for id in &journal.cancelled {
+        if !by_seller(id) {
+            fails.push(format!(
+                "the host cancelled order {id}; Amazon has {:?}",
+                world.get(id)
+            ));
+        }
+    }
+    for id in world
+        .keys()
+        .filter(|id| by_seller(id) && !journal.cancelled.contains(*id))
+    {
+        fails.push(format!(
+            "Amazon has order {id} cancelled by the seller; the host never cancelled it"
+        ));
+    }
+    for id in &journal.adjustments_failed {
+        fails.push(format!("an adjustment of order {id} failed at Amazon"));
+    }
+    let mut refunds: HashMap<String, usize> = HashMap::new();
+    emu.control().with_world(|w| {
+        for r in &w.refunds {
+            *refunds.entry(r.order_id.clone()).or_default() += 1;
+        }
+    });
+    counts.refunds = journal.refunded.len();
+    for (id, n) in &refunds {
+        if !journal.refunded.contains(id) {
+            fails.push(format!(
+                "order {id} was refunded {n} times at Amazon; the host never refunded it"
+            ));
+        } else if *n > 1 {
+            counts.duplicate_refunds += 1;
+            fails.push(format!("order {id} was refunded {n} times at Amazon"));
+        }
+    }
+    for id in journal
+        .refunded
+        .iter()
+        .filter(|id| !refunds.contains_key(*id))
+    {
+        fails.push(format!("the host refunded order {id}; Amazon never did"));
     }
     // 3. The store is sound and agrees.
     const UNACKED: &str =

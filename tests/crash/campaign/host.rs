@@ -18,6 +18,26 @@ pub fn build(out: &Path) -> PathBuf {
     out.to_path_buf()
 }
 
+/// What the host does with a seller-fulfilled order besides acknowledging it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fate {
+    Ship,
+    Cancel,
+    ShipAndRefund,
+}
+
+/// The host's rule (`fate_of` in `tests/c/crash_host.c`), by order id.
+pub fn fate(order_id: &str) -> Fate {
+    let h = order_id
+        .bytes()
+        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    match h % 12 {
+        0 => Fate::Cancel,
+        1 => Fate::ShipAndRefund,
+        _ => Fate::Ship,
+    }
+}
+
 /// What every start of the host is given.
 #[derive(Clone, Debug)]
 pub struct Setup {

@@ -1,5 +1,5 @@
 //! The crash host's journal, read back: its own record of what it took, acknowledged,
-//! shipped and set, in the order it happened (see `tests/c/crash_host.c`).
+//! shipped, cancelled, refunded and set, in the order it happened (see `tests/c/crash_host.c`).
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -8,12 +8,45 @@ use std::path::Path;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Entry {
     Start,
-    Took { order: String, fba: bool },
-    Acked { order: String },
-    Ship { order: String, package: String },
-    ShipOk { order: String, package: String },
-    Set { item: String, on_hand: i64 },
-    SetOk { item: String, on_hand: i64 },
+    Took {
+        order: String,
+        fba: bool,
+    },
+    Acked {
+        order: String,
+    },
+    Ship {
+        order: String,
+        package: String,
+    },
+    ShipOk {
+        order: String,
+        package: String,
+    },
+    Set {
+        item: String,
+        on_hand: i64,
+    },
+    SetOk {
+        item: String,
+        on_hand: i64,
+    },
+    Cancel {
+        order: String,
+    },
+    CancelOk {
+        order: String,
+    },
+    Refund {
+        order: String,
+    },
+    RefundOk {
+        order: String,
+    },
+    /// An adjustment.failed event the host received.
+    Failed {
+        order: String,
+    },
     Drained,
 }
 
@@ -54,6 +87,11 @@ fn parse(line: &str) -> Option<Entry> {
             item: s(1)?,
             on_hand: n(2)?,
         },
+        "cancel" => Entry::Cancel { order: s(1)? },
+        "cancelok" => Entry::CancelOk { order: s(1)? },
+        "refund" => Entry::Refund { order: s(1)? },
+        "refundok" => Entry::RefundOk { order: s(1)? },
+        "failed" => Entry::Failed { order: s(1)? },
         "drained" => Entry::Drained,
         _ => return None,
     })
@@ -72,6 +110,11 @@ pub struct Summary {
     pub redelivered: u64,
     /// Orders whose package the library accepted (shipok).
     pub shipped: HashSet<String>,
+    /// Orders the host cancelled or refunded (the call returned OK and was journaled).
+    pub cancelled: HashSet<String>,
+    pub refunded: HashSet<String>,
+    /// Orders of adjustment.failed events.
+    pub adjustments_failed: Vec<String>,
     /// Each item's last level set, and whether that call returned OK.
     pub last_level: HashMap<String, (i64, bool)>,
     /// Host processes started.
@@ -113,7 +156,14 @@ pub fn summarize(entries: &[Entry]) -> Summary {
                     l.1 = true;
                 }
             }
-            Entry::Ship { .. } | Entry::Drained => {}
+            Entry::CancelOk { order } => {
+                s.cancelled.insert(order.clone());
+            }
+            Entry::RefundOk { order } => {
+                s.refunded.insert(order.clone());
+            }
+            Entry::Failed { order } => s.adjustments_failed.push(order.clone()),
+            Entry::Ship { .. } | Entry::Cancel { .. } | Entry::Refund { .. } | Entry::Drained => {}
         }
     }
     s.drained = entries.last() == Some(&Entry::Drained);
@@ -157,6 +207,10 @@ pub fn merge(tills: &[Summary]) -> (Summary, Vec<String>) {
         all.after_ack.extend(s.after_ack.iter().cloned());
         all.redelivered += s.redelivered;
         all.shipped.extend(s.shipped.iter().cloned());
+        all.cancelled.extend(s.cancelled.iter().cloned());
+        all.refunded.extend(s.refunded.iter().cloned());
+        all.adjustments_failed
+            .extend(s.adjustments_failed.iter().cloned());
         all.last_level.extend(s.last_level.clone());
         all.starts += s.starts;
         all.drained &= s.drained;

@@ -70,12 +70,16 @@ impl std::fmt::Display for Outcome {
         writeln!(
             f,
             "  {} orders ({} fulfilled by Amazon), {} redelivered before their ack, {} packages confirmed, \
-             {} confirmed more than once, {} SKUs with {} units still held back, {} failures, {:.1} s",
+             {} confirmed more than once, {} cancellations, {} refunds ({} refunded more than once), \
+             {} SKUs with {} units still held back, {} failures, {:.1} s",
             c.orders,
             c.fba_orders,
             c.redelivered_before_ack,
             c.shipments,
             c.duplicate_confirmations,
+            c.cancellations,
+            c.refunds,
+            c.duplicate_refunds,
             c.held_skus,
             c.held_units,
             self.failures.len(),
@@ -99,9 +103,8 @@ enum Aim {
 }
 
 /// Operations a kill is aimed at. Calls that change something at Amazon are held after they
-/// were applied (the answer is lost with the process); reads may be held before. Not aimed
-/// at: createFeed, whose lost answer leaves a listings feed the store does not know of, which
-/// Amazon may apply after newer quantities (a known gap, see README.md).
+/// were applied (the answer is lost with the process); reads may be held before. createFeed
+/// carries listings, cancellation and refund feeds alike.
 fn http_aim(rng: &mut StdRng) -> Aim {
     let late = FaultKind::LateAnswer { ms: IN_FLIGHT_MS };
     let delay = FaultKind::Delay { ms: IN_FLIGHT_MS };
@@ -109,6 +112,9 @@ fn http_aim(rng: &mut StdRng) -> Aim {
         ("confirmShipment", late.clone()),
         ("confirmShipment", late.clone()),
         ("confirmShipment", late.clone()),
+        ("createFeed", late.clone()),
+        ("createFeed", late.clone()),
+        ("createFeed", late.clone()),
         ("patchListingsItem", late.clone()),
         ("patchListingsItem", late.clone()),
         ("patchListingsItem", late.clone()),
@@ -274,6 +280,9 @@ fn start_buyers(emu: &Emulator) {
         orders_per_hour: ORDERS_PER_SECOND * 3600.0 / SPEED,
         cancel_request_share: 0.0,
         max_units: 2,
+        max_lines: 1,
+        return_share: 0.0,
+        defect_share: 0.0,
     });
 }
 

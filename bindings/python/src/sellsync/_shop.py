@@ -368,6 +368,10 @@ class SellSync:
         """The seller's listings as last pulled from Amazon, with their mapping state."""
         return self._json_out("sellsync_listings") or {}
 
+    def fba_stock(self) -> Json:
+        """The stock at Amazon of the SKUs it fulfils, as last read with the listings."""
+        return self._json_out("sellsync_fba_stock") or {}
+
     def notifications_setup(self) -> Json:
         """Creates (or finds) the seller's notification destination and subscriptions for the
         configured queue; returns their ids."""
@@ -423,9 +427,10 @@ class SellSync:
 
     def set_event_callback(self, callback: Optional[EventCallback]) -> None:
         """Sends every event to `callback(event_dict)` on a library thread (None: back to
-        `event_next`). Each event is acknowledged when the callback returns; an exception
-        it raises is logged to the `sellsync` logger (the event still counts as delivered).
-        The callback may call the handle, except `close` and `set_event_callback`.
+        `event_next`). Each event is acknowledged when the callback returns; when it raises,
+        the exception is logged to the `sellsync` logger and the event is declined: it comes
+        again after `orders.redelivery_seconds`. The callback may call the handle, except
+        `close` and `set_event_callback`.
         """
         f = "sellsync_set_event_callback"
         if callback is None:
@@ -434,10 +439,15 @@ class SellSync:
             return
 
         def trampoline(_user: Optional[int], event_json: bytes) -> None:
-            try:
-                callback(json.loads(event_json.decode("utf-8")))
-            except BaseException:  # noqa: BLE001 - nothing may unwind into the library
-                _log.exception("sellsync event callback raised")
+            try:  # nothing may unwind into the library
+                event = json.loads(event_json.decode("utf-8"))
+                try:
+                    callback(event)
+                except BaseException:  # noqa: BLE001
+                    _log.exception("sellsync event callback raised; event %s comes again", event["seq"])
+                    self._call("sellsync_event_decline", int(event["seq"]))
+            except BaseException:  # noqa: BLE001
+                _log.exception("sellsync event could not be handed over or declined")
 
         cfunc = EVENT_CALLBACK(trampoline)
         token = _register(cfunc, callback)

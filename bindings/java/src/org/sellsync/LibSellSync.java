@@ -69,6 +69,8 @@ final class LibSellSync {
 
     static native int sellsync_listings(Pointer h, PointerByReference listingsJson);
 
+    static native int sellsync_fba_stock(Pointer h, PointerByReference fbaJson);
+
     static native int sellsync_notifications_setup(Pointer h, PointerByReference setupJson);
 
     static native int sellsync_shipment_confirm(Pointer h, byte[] shipmentJson);
@@ -86,6 +88,8 @@ final class LibSellSync {
     static native int sellsync_order_cancel_items(Pointer h, byte[] cancelJson);
 
     static native int sellsync_event_ack(Pointer h, long seq);
+
+    static native int sellsync_event_decline(Pointer h, long seq);
 
     static native int sellsync_set_log_callback(
             Pointer h, int level, LogCallback cb, Pointer user, FreeUser freeUser);

@@ -4,6 +4,7 @@ import com.sun.jna.Pointer;
 import com.sun.jna.ptr.PointerByReference;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
+import java.lang.ref.WeakReference;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -21,8 +22,9 @@ import java.util.function.Consumer;
  * helpers where natural. A failed call throws the {@link SellSyncException} subclass of its
  * status, carrying the library's message. The handle may be used from many threads at once.
  * {@link #close()} closes it (idempotent); a handle never closed is closed by a
- * {@link Cleaner} once unreachable, but close it yourself: a listener that refers to its own
- * handle keeps the handle reachable.
+ * {@link Cleaner} once unreachable (also when its own listeners refer to it: the binding holds
+ * them weakly, the handle strongly), but close it yourself: an event that reaches a handle
+ * being cleaned is declined and comes again in the next process.
  */
 public final class SellSync implements AutoCloseable {
 
@@ -42,20 +44,43 @@ public final class SellSync implements AutoCloseable {
 
     // ---- callbacks: listeners live here until the library calls free_user ---------------------
 
+    /**
+     * A listener the library may still call, with its handle. Held weakly: the handle object
+     * holds its listeners, so a listener that refers to its handle does not keep it reachable.
+     */
+    private static final class Registration {
+        final WeakReference<Object> listener;
+        final Pointer h;
+
+        Registration(Object listener, Pointer h) {
+            this.listener = new WeakReference<>(listener);
+            this.h = h;
+        }
+    }
+
     /** Listeners the library may still call, by the {@code user} number passed with them. */
-    private static final Map<Long, Object> REGISTERED = new ConcurrentHashMap<>();
+    private static final Map<Long, Registration> REGISTERED = new ConcurrentHashMap<>();
     private static final AtomicLong NEXT_USER = new AtomicLong(1);
 
     private static final LibSellSync.EventCallback EVENT_TRAMPOLINE = new LibSellSync.EventCallback() {
         @Override
         public void invoke(Pointer user, Pointer eventJson) {
-            Object listener = REGISTERED.get(Pointer.nativeValue(user));
-            if (listener instanceof EventListener) {
-                try {
-                    ((EventListener) listener).onEvent(LibSellSync.text(eventJson));
-                } catch (Throwable t) {
-                    uncaught(t);
+            Registration r = REGISTERED.get(Pointer.nativeValue(user));
+            if (r == null) {
+                return;
+            }
+            String event = LibSellSync.text(eventJson);
+            Object listener = r.listener.get();
+            try {
+                if (!(listener instanceof EventListener)) {
+                    // The handle is unreachable and being cleaned: nobody handles the event.
+                    decline(r.h, event);
+                    return;
                 }
+                ((EventListener) listener).onEvent(event);
+            } catch (Throwable t) {
+                decline(r.h, event);
+                uncaught(t);
             }
         }
     };
@@ -63,7 +88,8 @@ public final class SellSync implements AutoCloseable {
     private static final LibSellSync.LogCallback LOG_TRAMPOLINE = new LibSellSync.LogCallback() {
         @Override
         public void invoke(Pointer user, int level, Pointer message) {
-            Object listener = REGISTERED.get(Pointer.nativeValue(user));
+            Registration r = REGISTERED.get(Pointer.nativeValue(user));
+            Object listener = r == null ? null : r.listener.get();
             if (listener instanceof LogListener) {
                 try {
                     ((LogListener) listener).onLog(level, LibSellSync.text(message));
@@ -81,6 +107,14 @@ public final class SellSync implements AutoCloseable {
             REGISTERED.remove(Pointer.nativeValue(user));
         }
     };
+
+    /** The event was not handled: it comes again ({@code sellsync_event_decline}). */
+    private static void decline(Pointer h, String eventJson) {
+        int status = LibSellSync.sellsync_event_decline(h, eventSeq(eventJson));
+        if (status != Status.OK) {
+            uncaught(SellSyncException.of(status, lastError()));
+        }
+    }
 
     /** An exception thrown by a listener does not cross into the library: it goes here. */
     private static void uncaught(Throwable t) {
@@ -114,8 +148,6 @@ public final class SellSync implements AutoCloseable {
     private static final class State implements Runnable {
         final Pointer h;
         volatile boolean closed;
-        volatile Object eventListener;
-        volatile Object logListener;
 
         State(Pointer h) {
             this.h = h;
@@ -132,6 +164,9 @@ public final class SellSync implements AutoCloseable {
 
     private final State state;
     private final Cleaner.Cleanable cleanable;
+    /** The listeners set, held here (the library's references to them are weak). */
+    private volatile Object eventListener;
+    private volatile Object logListener;
 
     /**
      * Opens a handle ({@code sellsync_open}) with a configuration document (see the README).
@@ -283,26 +318,27 @@ public final class SellSync implements AutoCloseable {
 
     /**
      * Sends events to {@code listener} on the library's event thread instead of
-     * {@link #eventNext}; null removes it. Each event is acknowledged when the listener returns
-     * (also when it throws: the exception goes to the thread's uncaught exception handler). The
-     * listener may call this handle, except {@link #close()} and this method. The binding keeps
-     * the listener until the library lets go of it.
+     * {@link #eventNext}; null removes it. Each event is acknowledged when the listener returns;
+     * when it throws, the event is declined ({@code sellsync_event_decline}: it comes again after
+     * {@code orders.redelivery_seconds}) and the exception goes to the thread's uncaught
+     * exception handler. The listener may call this handle, except {@link #close()} and this
+     * method. The handle keeps the listener until it is replaced or the handle is closed.
      */
     public void setEventListener(EventListener listener) {
         try {
             if (listener == null) {
                 check(LibSellSync.sellsync_set_event_callback(state.h, null, null, null));
-                state.eventListener = null;
+                eventListener = null;
                 return;
             }
-            long user = register(listener);
+            long user = register(listener, state.h);
             int status = LibSellSync.sellsync_set_event_callback(state.h, EVENT_TRAMPOLINE, new Pointer(user), FREE_USER);
             if (status != Status.OK) {
                 String detail = lastError();
                 REGISTERED.remove(user);
                 throw SellSyncException.of(status, detail);
             }
-            state.eventListener = listener;
+            eventListener = listener;
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -366,6 +402,16 @@ public final class SellSync implements AutoCloseable {
         PointerByReference out = new PointerByReference();
         try {
             return take(LibSellSync.sellsync_listings(state.h, out), out);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** The stock at Amazon of the SKUs it fulfils, as last read with the listings. */
+    public String fbaStock() {
+        PointerByReference out = new PointerByReference();
+        try {
+            return take(LibSellSync.sellsync_fba_stock(state.h, out), out);
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -491,17 +537,17 @@ public final class SellSync implements AutoCloseable {
         try {
             if (listener == null) {
                 check(LibSellSync.sellsync_set_log_callback(state.h, level, null, null, null));
-                state.logListener = null;
+                logListener = null;
                 return;
             }
-            long user = register(listener);
+            long user = register(listener, state.h);
             int status = LibSellSync.sellsync_set_log_callback(state.h, level, LOG_TRAMPOLINE, new Pointer(user), FREE_USER);
             if (status != Status.OK) {
                 String detail = lastError();
                 REGISTERED.remove(user);
                 throw SellSyncException.of(status, detail);
             }
-            state.logListener = listener;
+            logListener = listener;
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -532,9 +578,9 @@ public final class SellSync implements AutoCloseable {
 
     // ---- helpers ---------------------------------------------------------------------------------
 
-    private static long register(Object listener) {
+    private static long register(Object listener, Pointer h) {
         long user = NEXT_USER.getAndIncrement();
-        REGISTERED.put(user, listener);
+        REGISTERED.put(user, new Registration(listener, h));
         return user;
     }
 
