@@ -128,9 +128,14 @@ fn an_order_reaches_the_host_in_seconds_at_real_rates() {
         took < Duration::from_secs(15),
         "the order took {took:?}; the search alone needs over two minutes"
     );
+    // The order's notification may come with others (its quantity change): each is acted on.
+    wait_until(
+        "every notification acted on",
+        Duration::from_secs(10),
+        || status(&engine)["notifications"]["pending"] == 0,
+    );
     let s = status(&engine);
     assert_eq!(s["notifications"]["flowing"], true, "{s}");
-    assert_eq!(s["notifications"]["pending"], 0, "{s}");
     assert!(s["notifications"]["last_receive_ok_at"].is_string(), "{s}");
     engine.close().unwrap();
 }
@@ -329,7 +334,10 @@ fn lost_duplicated_and_reordered_notifications_still_give_every_order_exactly_on
         *shelf.get_mut(&format!("ITEM-{}", i % skus.len())).unwrap() -= 1;
     }
     engine.stock_set(&levels(&shelf)).unwrap();
-    wait_until("Amazon at the shelf", Duration::from_secs(60), || {
+    // Under Amazon's late landings a unit may be held as taken by an order not seen (safe: never
+    // oversold) until the hold's horizon (`UNSEEN_HORIZON`, an emulated hour, 60 s here): Amazon
+    // reaches the shelf within it and a push after it.
+    wait_until("Amazon at the shelf", Duration::from_secs(90), || {
         (0..skus.len())
             .all(|i| emu.control().quantity(&skus[i]) == Some(shelf[&format!("ITEM-{i}")]))
     });
