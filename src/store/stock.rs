@@ -652,8 +652,9 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         /// What the store knows of the SKU: Amazon's quantity, since when, the value it was
-        /// pushed for, whether a feed carries it, a value sent and not seen landing, and the
-        /// units of the orders seen since the known value.
+        /// pushed for, whether a feed carries it, a value sent and not seen landing, the
+        /// units of the orders seen since the known value, and whether values sent before
+        /// that one may still land.
         type Known = (
             Option<i64>,
             Option<String>,
@@ -661,32 +662,37 @@ impl Store {
             bool,
             Option<(i64, String)>,
             Option<i64>,
+            bool,
         );
         let known: Option<Known> = tx
             .query_row(
                 "SELECT amazon, amazon_at, pushed_for, in_flight_feed IS NOT NULL, patch_sent, patch_sent_at,
-                        orders_took
+                        orders_took, patches_before IS NOT NULL
                  FROM skus WHERE sku = ?1 AND fba = 0",
                 [sku],
                 |r| {
                     let sent: Option<i64> = r.get(4)?;
                     let sent_at: Option<String> = r.get(5)?;
                     let (a, b, c, d) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
-                    Ok((a, b, c, d, sent.zip(sent_at), r.get(6)?))
+                    Ok((a, b, c, d, sent.zip(sent_at), r.get(6)?, r.get(7)?))
                 },
             )
             .optional()?;
-        let Some((amazon, amazon_at, pushed_for, in_feed, sent, orders_took)) = known else {
+        let Some((amazon, amazon_at, pushed_for, in_feed, sent, orders_took, earlier_due)) = known
+        else {
             return Ok(false);
         };
         let at_text = ts(at);
         // An accepted patch landing: Amazon shows what it sent since `at`, nothing taken.
         let landed_after = ts(at + BOUNDARY_SLACK);
         if let (false, Some((q, sent_at))) = (in_feed, &sent) {
-            if *q != quantity || landed_after < *sent_at {
+            if *q != quantity || landed_after < *sent_at || earlier_due {
                 // With a value sent and not seen landing, another value is an earlier patch
                 // landing or an order's units taken from the old or the new value: which one
-                // cannot be told, and the read before the next push settles it.
+                // cannot be told, and the read before the next push settles it. So is the
+                // value sent itself while values sent before it may still land: orders may
+                // have taken Amazon down to it (forgetting those would book their late
+                // landings as units taken).
                 return Ok(false);
             }
             tx.prepare_cached(
@@ -1703,6 +1709,36 @@ mod tests {
             "8 may still land over what Amazon shows"
         );
         assert!(known.sent_before.is_empty());
+    }
+
+    #[test]
+    fn a_notification_of_the_value_sent_while_an_earlier_one_may_still_land_is_not_its_landing() {
+        let dir = tempfile::tempdir().unwrap();
+        let t0 = at("2026-11-26T12:00:00Z");
+        let store = mug_with_8_in_flight(dir.path(), t0);
+        let s = |n: i64| t0 + chrono::Duration::seconds(n);
+        // 3 goes out after a read that did not see 8 land; Amazon accepts it.
+        let read_sent = ts(s(10));
+        store
+            .note_sent(&[("MUG", 3, Some(t0), &[8], Some(&read_sent))], s(20))
+            .unwrap();
+        let accepted = Shown {
+            quantity: 3,
+            pushed_for: 3,
+            at: s(20),
+            covers: Some(ts(s(20))),
+            handling_days: None,
+            seen: Seen::Accepted { last_read: None },
+        };
+        store.record_patch("MUG", &accepted, None, Ok(())).unwrap();
+        // Orders take Amazon from 5 down to 3: its notification shows the value sent.
+        store.note_amazon_quantity("MUG", 3, s(30)).unwrap();
+        let known = store.amazon_known("MUG").unwrap().unwrap();
+        assert_eq!(
+            (known.patch_sent.map(|p| p.0), known.sent_before),
+            (Some(3), vec![8]),
+            "orders may have taken Amazon down to 3: 8 and 3 may still land"
+        );
     }
 
     #[test]
