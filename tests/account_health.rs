@@ -10,7 +10,7 @@ use common::*;
 use sellsync_emulator::control::OrderSeed;
 use sellsync_emulator::health::DefectKind;
 use serde_json::Value;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const REPORT: &str = "GET_V2_SELLER_PERFORMANCE_REPORT";
 const US: &str = "ATVPDKIKX0DER";
@@ -18,22 +18,18 @@ const DAY: i64 = 86_400;
 
 /// Runs listings cycles until a seller performance report other than `after` was read.
 fn health_read(engine: &sellsync::Engine, after: Option<&str>) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        engine.sync_now(4, SYNC).unwrap();
-        let read = engine.core().store.account_health(US).unwrap();
-        if let Some(id) = read
-            .map(|h| h.report_id)
-            .filter(|id| Some(id.as_str()) != after)
-        {
-            return id;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no seller performance report was read"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let mut read = None;
+    wait_until(
+        "a seller performance report read",
+        Duration::from_secs(30),
+        || {
+            engine.sync_now(4, SYNC).unwrap();
+            read = engine.core().store.account_health(US).unwrap();
+            read.as_ref()
+                .is_some_and(|h| Some(h.report_id.as_str()) != after)
+        },
+    );
+    read.unwrap().report_id
 }
 
 fn metrics(engine: &sellsync::Engine) -> Value {
@@ -94,21 +90,22 @@ fn amazons_figures_show_beside_sellsyncs_and_what_they_disagree_on_is_an_event_o
     engine.sync_now(1, SYNC).unwrap();
     assert_eq!(drain(&engine).len(), 30);
     assert!(engine.order_cancel(&recent[0], "NoInventory").unwrap());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while emu
-        .control()
-        .order(&recent[0])
-        .unwrap()
-        .canceled_by
-        .is_none()
-    {
-        engine.sync_now(8, SYNC).unwrap();
-        assert!(
-            Instant::now() < deadline,
-            "the cancellation never reached Amazon"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_until(
+        "the cancellation at Amazon",
+        Duration::from_secs(30),
+        || {
+            let done = emu
+                .control()
+                .order(&recent[0])
+                .unwrap()
+                .canceled_by
+                .is_some();
+            if !done {
+                engine.sync_now(8, SYNC).unwrap();
+            }
+            done
+        },
+    );
     // The order search brings the cancellation into the store.
     see_orders(&emu, &engine);
     drain(&engine);
@@ -216,6 +213,16 @@ fn amazons_figures_show_beside_sellsyncs_and_what_they_disagree_on_is_an_event_o
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{text}");
         assert!(text.contains("Amazon's own figures"), "{text}");
+        // Amazon's count (with the order sellsync never saw) first, sellsync's beside it.
+        let cancellations = text
+            .lines()
+            .find(|l| l.contains("Pre-fulfilment cancellation rate") && l.contains("DISAGREES"))
+            .unwrap_or_else(|| panic!("{text}"));
+        let (amazon, own) = (cancellations.find(" 1/11 "), cancellations.find(" 1/10 "));
+        assert!(
+            amazon.is_some() && own.is_some() && amazon < own,
+            "{cancellations}"
+        );
         assert!(text.contains("1 orders sellsync never saw"), "{text}");
         assert!(
             text.contains("Order defect rate (seller-fulfilled)"),
@@ -257,12 +264,13 @@ fn the_report_is_requested_once_per_interval() {
     };
     // The worker's cycles (listings with other flows: reports when due) ask for one report
     // and read it; more cycles within the hour ask for none.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while engine.core().store.account_health(US).unwrap().is_none() {
-        engine.sync_now(4 | 1, SYNC).unwrap();
-        assert!(Instant::now() < deadline, "no report was read");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_until("a report read", Duration::from_secs(30), || {
+        let read = engine.core().store.account_health(US).unwrap().is_some();
+        if !read {
+            engine.sync_now(4 | 1, SYNC).unwrap();
+        }
+        read
+    });
     for _ in 0..5 {
         engine.sync_now(4 | 1, SYNC).unwrap();
     }

@@ -284,14 +284,23 @@ fn amazon_label(x: &Value) -> String {
 }
 
 /// `n/d` and the rate of a figure, or `-` where it has none.
-fn counts(numerator: &Value, denominator: &Value, rate: &Value) -> (String, String) {
-    let n = numerator
+fn counts(figure: &Value) -> (String, String) {
+    let n = figure["numerator"]
         .as_u64()
         .map_or("-".to_string(), |n| n.to_string());
-    let share = rate
+    let share = figure["rate"]
         .as_f64()
         .map_or("-".to_string(), |r| format!("{:.2}%", r * 100.0));
-    (format!("{n}/{denominator}"), share)
+    (format!("{n}/{}", figure["denominator"]), share)
+}
+
+/// One of Amazon's figures and sellsync's over the same window ("-" where it has none).
+fn amazon_and_own(x: &Value) -> ((String, String), (String, String)) {
+    let own = match &x["sellsync"] {
+        Value::Null => ("-".to_string(), "-".to_string()),
+        s => counts(s),
+    };
+    (counts(x), own)
 }
 
 /// What is wrong with one of Amazon's figures, if anything.
@@ -323,13 +332,7 @@ fn amazon_table(a: &Value) -> String {
         "metric", "days", "Amazon", "rate", "sellsync", "rate", ""
     ));
     for x in a["metrics"].as_array().into_iter().flatten() {
-        let (amazon, amazon_rate) = counts(&x["numerator"], &x["denominator"], &x["rate"]);
-        let s = &x["sellsync"];
-        let (own, own_rate) = if s.is_null() {
-            ("-".to_string(), "-".to_string())
-        } else {
-            counts(&s["numerator"], &s["denominator"], &s["rate"])
-        };
+        let ((amazon, amazon_rate), (own, own_rate)) = amazon_and_own(x);
         out.push_str(&format!(
             "  {:<44} {:>6} {:>13} {:>8} {:>13} {:>8}  {}\n",
             amazon_label(x),
@@ -454,13 +457,7 @@ fn amazon_html(a: &Value) -> String {
     }
     let mut rows = String::new();
     for x in a["metrics"].as_array().into_iter().flatten() {
-        let (amazon, amazon_rate) = counts(&x["numerator"], &x["denominator"], &x["rate"]);
-        let s = &x["sellsync"];
-        let (own, own_rate) = if s.is_null() {
-            ("-".to_string(), "-".to_string())
-        } else {
-            counts(&s["numerator"], &s["denominator"], &s["rate"])
-        };
+        let ((amazon, amazon_rate), (own, own_rate)) = amazon_and_own(x);
         let class = if x["misses_target"] == true {
             " class=\"failing\""
         } else {
