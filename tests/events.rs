@@ -182,15 +182,9 @@ fn an_event_the_callback_declines_comes_again_after_the_redelivery_time() {
         g.push(e.to_string());
     })))
     .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while got.lock().unwrap().len() < 4 {
-        assert!(
-            Instant::now() < deadline,
-            "the declined event did not come again: {:?}",
-            got.lock()
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_until("the declined event again", Duration::from_secs(20), || {
+        got.lock().unwrap().len() >= 4
+    });
     a.set_event_callback(None).unwrap();
     let got = got.lock().unwrap();
     assert!(got[3].contains("test 1"), "{got:?}");

@@ -9,7 +9,7 @@ use sellsync::model::SkuMapping;
 use sellsync_emulator::control::{ListingSeed, OrderSeed};
 use sellsync_emulator::stock::FbaStock;
 use sellsync_emulator::Emulator;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn seed(emu: &Emulator) {
     let fba = |sku: &str, quantity: i64, inbound: i64, damaged: i64| ListingSeed {
@@ -34,20 +34,14 @@ fn seed(emu: &Emulator) {
 
 /// Runs listings cycles until a report was read.
 fn pull(engine: &sellsync::Engine) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while engine
-        .sync_now(4, SYNC)
-        .unwrap()
-        .listings
-        .listings
-        .is_none()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the listings report never finished"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_until("the listings report", Duration::from_secs(30), || {
+        engine
+            .sync_now(4, SYNC)
+            .unwrap()
+            .listings
+            .listings
+            .is_some()
+    });
 }
 
 #[test]

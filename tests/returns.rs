@@ -7,37 +7,30 @@ mod common;
 use common::*;
 use sellsync_emulator::control::OrderSeed;
 use serde_json::Value;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Runs listings cycles (which read the returns reports) until `n` returns were new.
 fn returns_until(engine: &sellsync::Engine, n: u64) {
-    let deadline = Instant::now() + Duration::from_secs(30);
     let mut got = 0;
-    while got < n {
+    wait_until("the returns", Duration::from_secs(30), || {
         got += engine.sync_now(4, SYNC).unwrap().listings.returns;
-        assert!(Instant::now() < deadline, "{got} of {n} returns came");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+        got >= n
+    });
 }
 
 /// Runs listings cycles until every report asked for has ended (nothing open).
 fn reports_done(engine: &sellsync::Engine) -> u64 {
-    let deadline = Instant::now() + Duration::from_secs(30);
     let mut got = 0;
-    loop {
+    wait_until("the returns reports' end", Duration::from_secs(30), || {
         got += engine.sync_now(4, SYNC).unwrap().listings.returns;
-        let open = [
+        ![
             "GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE",
             "GET_FBA_FULFILLMENT_CUSTOMER_RETURNS_DATA",
         ]
         .iter()
-        .any(|k| engine.core().store.open_report(k).unwrap().is_some());
-        if !open {
-            return got;
-        }
-        assert!(Instant::now() < deadline, "the returns reports never ended");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+        .any(|k| engine.core().store.open_report(k).unwrap().is_some())
+    });
+    got
 }
 
 fn returned(engine: &sellsync::Engine) -> Vec<Value> {
