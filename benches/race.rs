@@ -219,7 +219,7 @@ fn latency_at_real_rates() {
             engine.stock_set(&[level(i, shelf[i])]).unwrap();
             ordinary.push((sku(i), c.now(), shelf[i]));
         }
-        if tick % 8 == 0 {
+        if tick.is_multiple_of(8) {
             let i = 1500 + (tick as usize / 8) % 500;
             shelf[i] = 0;
             engine.stock_set(&[level(i, 0)]).unwrap();

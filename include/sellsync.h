@@ -293,7 +293,10 @@ sellsync_status sellsync_set_credentials(struct SellSync *h,
  cancellations, refunds and stock side by side. A flow that the background worker is running
  at that moment is waited for. Must not be called from an async runtime thread. On a shared
  store (`store.postgres`) it takes the lease on the seller account if it is free, and fails
- with SELLSYNC_ERR_INVALID_STATE while another process holds it. SELLSYNC_ERR_TIMEOUT: the
+ with SELLSYNC_ERR_INVALID_STATE while another process holds it; on SQLite it takes the
+ store's lock (`<store_path>.lock`) if it is free, and fails with
+ SELLSYNC_ERR_INVALID_STATE while another handle (in this process or another) holds it,
+ without calling Amazon. SELLSYNC_ERR_TIMEOUT: the
  flows not done yet go on in the background to their end, exactly as if the call had waited
  (nothing is lost or done twice; a later sellsync_sync_now waits for them, and
  sellsync_close stops them within its bound).
@@ -305,7 +308,9 @@ sellsync_status sellsync_sync_now(struct SellSync *h, uint32_t flows);
  and at once when the host gives it work (a stock change, a shipment, a cancellation), so no
  flow waits for another's calls or rate limits. Idempotent. On a shared store
  (`store.postgres`) the flows run only while this process holds the lease on the seller
- account; the worker takes it over when it runs out.
+ account; the worker takes it over when it runs out. On SQLite they run only while this
+ handle holds the store's lock; the worker takes it within a second of it falling free (the
+ handle holding it closes, stops its worker, or its process ends).
  */
 sellsync_status sellsync_start(struct SellSync *h);
 
@@ -499,12 +504,15 @@ sellsync_status sellsync_metrics(struct SellSync *h, const char *query_json, cha
  "already_shown", "saw_landing", "idle"}}, "queues": {"shipments_queued",
  "shipments_uncertain", "shipments_failed", "adjustments_queued", "adjustments_in_feeds",
  "adjustments_failed", "skus_parked", "events_unread", "events_dropped"}, "privacy":
- {"rotation_pending"}}` (`events_unread`: events not acknowledged yet; `events_dropped`:
+ {"rotation_pending"}, "notifications": {"configured", ...}, "lease": {"shared", "leader",
+ "holder", ...}}` (`lease.leader`: this handle runs the sync with Amazon; `lease.holder`: the
+ one that does, when another does; `events_unread`: events not acknowledged yet; `events_dropped`:
  dropped unacknowledged, see sellsync_event_next; `rotation_pending`: a key rotation is still
  sealing buyer data again, so `privacy.previous_key` must stay in the configuration;
  `read_back`: since the handle opened, SKUs whose Amazon quantity was read before a push, and
  of them those whose read lowered the value sent, found Amazon already showing it, saw a
- value sent earlier land, or did none of these).
+ value sent earlier land, or did none of these). Its cost does not grow with the orders and
+ SKUs stored: a host may poll it every second.
  */
 sellsync_status sellsync_state(struct SellSync *h, char **state_json);
 

@@ -288,10 +288,11 @@ fn unacknowledged_orders_come_back_after_a_restart_and_acknowledged_ones_never_d
     seed_listings(&emu, 10, 50);
     let placed = place_orders(&emu, 6, false, None);
     let dir = tempdir();
-    {
+    // Takes all six and acknowledges only two; then it stops answering its host (a host that
+    // hung or crashed: the handle is never closed while the next one runs).
+    let crashed = {
         let engine = open(&emu, &dir, "");
         engine.sync_now(1, SYNC).unwrap();
-        // Take all six; acknowledge only two; then "crash" (drop without close).
         let mut taken = Vec::new();
         while let Some(doc) = engine.order_next().unwrap() {
             taken.push(serde_json::from_str::<serde_json::Value>(&doc).unwrap());
@@ -302,8 +303,8 @@ fn unacknowledged_orders_come_back_after_a_restart_and_acknowledged_ones_never_d
                 .order_ack(d["order_id"].as_str().unwrap(), "POS-1")
                 .unwrap();
         }
-        std::mem::forget(engine);
-    }
+        engine
+    };
     let engine = open(&emu, &dir, "");
     let again = drain(&engine);
     assert_eq!(again.len(), 4);
@@ -316,6 +317,8 @@ fn unacknowledged_orders_come_back_after_a_restart_and_acknowledged_ones_never_d
         .collect();
     assert_eq!(acked_first.len(), 2);
     drop(engine);
+    // Closed, the first lets the store's lock go: the next handle runs the sync.
+    drop(crashed);
     let engine = open(&emu, &dir, "");
     engine.sync_now(1, SYNC).unwrap();
     assert!(

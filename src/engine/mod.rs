@@ -73,6 +73,8 @@ pub struct Core {
     pub read_backs: stock_out::ReadBacks,
     /// This process's part in the lease on a shared store (`None` on SQLite).
     pub leadership: Option<lease::Leadership>,
+    /// The lock on a SQLite store (`None` on a shared store).
+    pub store_lock: Option<lease::StoreLock>,
     /// Set when the handle closes; wakes every wait.
     shutdown: tokio::sync::watch::Sender<bool>,
 }
@@ -194,6 +196,7 @@ impl Engine {
         }
         let core = Arc::new(Core {
             leadership: lease::Leadership::new(&config),
+            store_lock: lease::StoreLock::new(&config),
             config,
             clock,
             store,
@@ -310,8 +313,12 @@ impl Engine {
             }))
             .collect();
         *worker = Some(Worker { stop, tasks });
-        if let Some(l) = &self.core.leadership {
-            l.contend(true);
+        self.core.contend(true);
+        // On SQLite the store's lock is taken at once when free (the lock task retries).
+        if self.core.store_lock.is_some() {
+            if let Err(e) = self.core.lead() {
+                tracing::warn!("the store's lock could not be taken: {e}");
+            }
         }
         tracing::info!("background worker started");
         Ok(())
@@ -324,9 +331,7 @@ impl Engine {
             return Ok(());
         };
         let _ = w.stop.send(true);
-        if let Some(l) = &self.core.leadership {
-            l.contend(false);
-        }
+        self.core.contend(false);
         self.block_on(async move {
             let aborts: Vec<_> = w.tasks.iter().map(|t| t.abort_handle()).collect();
             let all = async {
@@ -344,6 +349,9 @@ impl Engine {
             Ok(())
         })?;
         // Another process's worker takes the sync over at once.
+        if let Some(k) = &self.core.store_lock {
+            k.release();
+        }
         self.core.release_lease()
     }
 
@@ -405,7 +413,7 @@ impl Engine {
         let taker = crate::store::deliveries::Taker {
             owner: self.owner.clone(),
             group: self.core.config.orders.consumer_group.clone(),
-            exclusive: self.core.leadership.is_some(),
+            exclusive: self.core.config.store.postgres.is_some(),
         };
         self.core.store.next_order_for(&taker, now, lease)
     }
@@ -757,6 +765,10 @@ impl Engine {
         let checkpoint = self.core.store.checkpoint();
         if let Some(rt) = lock(&self.runtime).take() {
             rt.shutdown_timeout(std::time::Duration::from_secs(5));
+        }
+        // Only now that none of its tasks runs may another handle lead.
+        if let Some(k) = &self.core.store_lock {
+            k.release();
         }
         // No library thread writes lines any more: release the host's log function.
         let _ = self.core.log.set(0, None);
