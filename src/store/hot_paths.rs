@@ -30,10 +30,20 @@ const LARGE: &[&str] = &[
     "sku_components",
     "stock",
     "events",
+    "shipments",
+    "adjustments",
+    "feeds",
+    "notifications",
 ];
 /// Partial indexes: scanning one reads only the rows a hot path is after.
 const PARTIAL: &[&str] = &[
     "orders_to_deliver",
+    "orders_pending",
+    "skus_in_feed",
+    "skus_parked",
+    "shipments_failed",
+    "feeds_open",
+    "notifications_pending",
     "skus_out_of_step",
     "skus_to_look_up",
     "shipments_to_send",
@@ -211,8 +221,16 @@ fn costs(store: &Store, skus: usize, next: usize) -> Vec<(&'static str, f64)> {
     let purge = steps(store, || {
         assert_eq!(store.purge_due(cutoff, now, 500).unwrap(), 0);
     });
+    // What `sellsync_state` and `sellsync status` count.
+    let state = steps(store, || {
+        store.order_counts().unwrap();
+        store.stock_counts().unwrap();
+        store.queues().unwrap();
+        store.notification_counts().unwrap();
+    });
     vec![
         ("storing an order from Amazon", apply as f64 / 100.0),
+        ("the handle's state", state as f64),
         (
             "a pass of the buyer data purge with nothing due",
             purge as f64,

@@ -266,7 +266,11 @@ fn migrate_locked(conn: &mut Conn, pg: bool) -> Result<()> {
     for i in version..all {
         let tx = conn.transaction()?;
         if pg {
-            tx.execute_batch(&db::migration_to_pg(schema::MIGRATIONS[i]))?;
+            let sql = match i + 1 {
+                29 => schema::PG_MIGRATION_29.to_string(),
+                _ => db::migration_to_pg(schema::MIGRATIONS[i]),
+            };
+            tx.execute_batch(&sql)?;
             tx.execute("UPDATE schema_version SET version = ?1", [i as i64 + 1])?;
         } else {
             tx.execute_batch(schema::MIGRATIONS[i])?;
@@ -378,11 +382,11 @@ impl Store {
     /// Order counts by delivery state.
     pub fn order_counts(&self) -> Result<OrderCounts> {
         Ok(self.conn().query_row(
-            "SELECT COUNT(*),
-                    COUNT(CASE WHEN status IN ('PENDING', 'PENDING_AVAILABILITY') THEN 1 END),
-                    COUNT(CASE WHEN acked_at IS NULL AND ready_seq IS NOT NULL AND status <> 'CANCELLED' THEN 1 END),
-                    COUNT(acked_at)
-             FROM orders",
+            "SELECT (SELECT n FROM tallies WHERE name = 'orders'),
+                    (SELECT COUNT(*) FROM orders WHERE status IN ('PENDING', 'PENDING_AVAILABILITY')),
+                    (SELECT COUNT(*) FROM orders
+                     WHERE acked_at IS NULL AND ready_seq IS NOT NULL AND status <> 'CANCELLED'),
+                    (SELECT n FROM tallies WHERE name = 'orders_acked')",
             [],
             |r| {
                 Ok(OrderCounts {
@@ -771,14 +775,16 @@ impl Store {
     /// What is waiting in every queue.
     pub fn queues(&self) -> Result<Queues> {
         Ok(self.conn().query_row(
-            "SELECT (SELECT COUNT(*) FROM shipments WHERE state = 'QUEUED'),
-                    (SELECT COUNT(*) FROM shipments WHERE state = 'UNCERTAIN'),
+            "SELECT (SELECT COUNT(CASE WHEN state = 'QUEUED' THEN 1 END) FROM shipments
+                     WHERE state IN ('QUEUED', 'UNCERTAIN')),
+                    (SELECT COUNT(CASE WHEN state = 'UNCERTAIN' THEN 1 END) FROM shipments
+                     WHERE state IN ('QUEUED', 'UNCERTAIN')),
                     (SELECT COUNT(*) FROM shipments WHERE state = 'FAILED'),
                     (SELECT COUNT(*) FROM adjustments WHERE state = 'QUEUED'),
                     (SELECT COUNT(*) FROM adjustments WHERE state = 'SUBMITTED'),
                     (SELECT COUNT(*) FROM adjustments WHERE state = 'FAILED'),
-                    (SELECT COUNT(*) FROM skus WHERE attempts >= ?1),
-                    (SELECT COUNT(*) FROM events),
+                    (SELECT COUNT(*) FROM skus WHERE attempts > 0 AND attempts >= ?1),
+                    (SELECT n FROM tallies WHERE name = 'events'),
                     COALESCE((SELECT CAST(value AS INTEGER) FROM watermarks WHERE name = 'events_dropped'), 0)",
             [stock::MAX_ATTEMPTS],
             |r| {
@@ -843,6 +849,90 @@ impl BucketStore for Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_counts_of_the_state_agree_with_the_rows_they_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_for_test(dir.path().join("s.sqlite").to_str().unwrap()).unwrap();
+        let (now, defaults) = (Utc::now(), crate::config::StockConfig::default());
+        let order = |n: usize, status: &str| -> Order {
+            serde_json::from_value(serde_json::json!({
+                "order_id": format!("111-{n:07}-0000000"), "marketplace_id": "ATVPDKIKX0DER",
+                "status": status, "fulfilled_by": "MERCHANT",
+                "purchase_date": "2026-01-01T10:00:00.000Z",
+                "last_updated": format!("2026-01-01T10:00:{n:02}.000Z"),
+                "earliest_ship_date": null, "latest_ship_date": "2026-01-03T10:00:00.000Z",
+                "currency": "USD", "total": "10.00", "buyer_cancel_requested": false,
+                "recipient": null,
+                "items": [{"order_item_id": format!("{n}"), "sku": "SKU-1", "asin": null,
+                           "title": null, "quantity": 1, "quantity_shipped": 0,
+                           "unit_price": "10.00", "line_total": "10.00",
+                           "buyer_cancel_requested": false, "buyer_cancel_reason": null}]
+            }))
+            .unwrap()
+        };
+        let orders: Vec<Order> = (0..9)
+            .map(|n| order(n, ["UNSHIPPED", "PENDING", "UNSHIPPED"][n % 3]))
+            .collect();
+        store
+            .apply_orders(orders.as_slice(), &defaults, now)
+            .unwrap();
+        for _ in 0..3 {
+            let doc = store.next_order("h", now, now).unwrap().unwrap();
+            let o: Order = serde_json::from_str(&doc).unwrap();
+            store.ack_order(&o.order_id, "POS", now).unwrap();
+            // Acknowledged again: counted once.
+            store.ack_order(&o.order_id, "POS", now).unwrap();
+        }
+        let mappings: Vec<crate::model::SkuMapping> = (0..4)
+            .map(|i| {
+                serde_json::from_value(serde_json::json!({
+                    "sku": format!("SKU-{i}"), "items": [{"host_item": format!("I-{i}")}],
+                    "remove": i == 3
+                }))
+                .unwrap()
+            })
+            .collect();
+        store.map_skus(&mappings[..3], &defaults, now).unwrap();
+        store.map_skus(&mappings[1..], &defaults, now).unwrap();
+        let event = Event::SyncFailed {
+            flow: "orders".into(),
+            status: "NETWORK".into(),
+            message: "test".into(),
+        };
+        for _ in 0..4 {
+            store.push_event(&event, now).unwrap();
+        }
+        match store.next_event("h", now, now).unwrap() {
+            NextEvent::Event(seq, _) => store.ack_event(seq).unwrap(),
+            NextEvent::None { .. } => panic!("an event is waiting"),
+        }
+        let rows = |sql: &str| {
+            store
+                .conn()
+                .query_row(sql, [], |r| r.get::<_, i64>(0))
+                .unwrap() as u64
+        };
+        let orders = store.order_counts().unwrap();
+        assert_eq!(
+            (orders.total, orders.acknowledged, orders.pending),
+            (9, 3, 3),
+            "{orders:?}"
+        );
+        assert_eq!(orders.total, rows("SELECT COUNT(*) FROM orders"));
+        assert_eq!(
+            orders.acknowledged,
+            rows("SELECT COUNT(acked_at) FROM orders")
+        );
+        assert_eq!(orders.waiting_for_host, 3);
+        let stock = store.stock_counts().unwrap();
+        assert_eq!(stock.skus, 3);
+        assert_eq!(stock.skus, rows("SELECT COUNT(*) FROM skus"));
+        let queues = store.queues().unwrap();
+        // One acknowledged of the four pushed, beside the orders' own events.
+        assert_eq!(queues.events_unread, rows("SELECT COUNT(*) FROM events"));
+        assert!(queues.events_unread >= 3);
+    }
 
     #[test]
     fn past_the_bound_the_oldest_unacknowledged_events_are_dropped_and_counted() {

@@ -179,7 +179,8 @@ impl Store {
     /// Where the notifications stand.
     pub fn notification_counts(&self) -> Result<NotificationCounts> {
         let (received, pending): (i64, i64) = self.conn().query_row(
-            "SELECT COUNT(*), COUNT(*) FILTER (WHERE done_at IS NULL) FROM notifications",
+            "SELECT (SELECT n FROM tallies WHERE name = 'notifications'),
+                    (SELECT COUNT(*) FROM notifications WHERE done_at IS NULL)",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;

@@ -335,4 +335,95 @@ pub const MIGRATIONS: &[&str] = &[
         doc TEXT NOT NULL,
         raised TEXT NOT NULL
      );",
+    // 29: the counts `sellsync_state` shows without counting a table that grows with the
+    // shop's history: tallies kept by triggers (PostgreSQL: `PG_MIGRATION_29`), and partial
+    // indexes for the small sets counted.
+    "CREATE TABLE tallies (name TEXT PRIMARY KEY, n INTEGER NOT NULL);
+     INSERT INTO tallies SELECT 'orders', COUNT(*) FROM orders;
+     INSERT INTO tallies SELECT 'orders_acked', COUNT(acked_at) FROM orders;
+     INSERT INTO tallies SELECT 'skus', COUNT(*) FROM skus;
+     INSERT INTO tallies SELECT 'events', COUNT(*) FROM events;
+     INSERT INTO tallies SELECT 'notifications', COUNT(*) FROM notifications;
+     CREATE TRIGGER orders_tally_in AFTER INSERT ON orders BEGIN
+        UPDATE tallies SET n = n + 1 WHERE name = 'orders';
+        UPDATE tallies SET n = n + 1 WHERE name = 'orders_acked' AND NEW.acked_at IS NOT NULL;
+     END;
+     CREATE TRIGGER orders_tally_out AFTER DELETE ON orders BEGIN
+        UPDATE tallies SET n = n - 1 WHERE name = 'orders';
+        UPDATE tallies SET n = n - 1 WHERE name = 'orders_acked' AND OLD.acked_at IS NOT NULL;
+     END;
+     CREATE TRIGGER orders_tally_acked AFTER UPDATE OF acked_at ON orders
+        WHEN (OLD.acked_at IS NULL) <> (NEW.acked_at IS NULL) BEGIN
+        UPDATE tallies SET n = n + CASE WHEN NEW.acked_at IS NULL THEN -1 ELSE 1 END
+            WHERE name = 'orders_acked';
+     END;
+     CREATE TRIGGER skus_tally_in AFTER INSERT ON skus BEGIN
+        UPDATE tallies SET n = n + 1 WHERE name = 'skus';
+     END;
+     CREATE TRIGGER skus_tally_out AFTER DELETE ON skus BEGIN
+        UPDATE tallies SET n = n - 1 WHERE name = 'skus';
+     END;
+     CREATE TRIGGER events_tally_in AFTER INSERT ON events BEGIN
+        UPDATE tallies SET n = n + 1 WHERE name = 'events';
+     END;
+     CREATE TRIGGER events_tally_out AFTER DELETE ON events BEGIN
+        UPDATE tallies SET n = n - 1 WHERE name = 'events';
+     END;
+     CREATE TRIGGER notifications_tally_in AFTER INSERT ON notifications BEGIN
+        UPDATE tallies SET n = n + 1 WHERE name = 'notifications';
+     END;
+     CREATE TRIGGER notifications_tally_out AFTER DELETE ON notifications BEGIN
+        UPDATE tallies SET n = n - 1 WHERE name = 'notifications';
+     END;
+     CREATE INDEX orders_pending ON orders(order_id)
+        WHERE status IN ('PENDING', 'PENDING_AVAILABILITY');
+     CREATE INDEX skus_in_feed ON skus(sku) WHERE in_flight_feed IS NOT NULL;
+     CREATE INDEX skus_parked ON skus(attempts) WHERE attempts > 0;
+     CREATE INDEX shipments_failed ON shipments(order_id) WHERE state = 'FAILED';
+     CREATE INDEX feeds_open ON feeds(feed_type) WHERE status IN ('SUBMITTED', 'CREATING');",
 ];
+
+/// Migration 29 on PostgreSQL: the same tallies, kept by trigger functions.
+pub const PG_MIGRATION_29: &str = "CREATE TABLE tallies (name TEXT PRIMARY KEY, n BIGINT NOT NULL);
+     INSERT INTO tallies SELECT 'orders', COUNT(*) FROM orders;
+     INSERT INTO tallies SELECT 'orders_acked', COUNT(acked_at) FROM orders;
+     INSERT INTO tallies SELECT 'skus', COUNT(*) FROM skus;
+     INSERT INTO tallies SELECT 'events', COUNT(*) FROM events;
+     INSERT INTO tallies SELECT 'notifications', COUNT(*) FROM notifications;
+     CREATE FUNCTION sellsync_tally() RETURNS trigger LANGUAGE plpgsql AS $$
+     BEGIN
+        IF TG_OP = 'INSERT' THEN
+            UPDATE tallies SET n = n + 1 WHERE name = TG_TABLE_NAME;
+        ELSE
+            UPDATE tallies SET n = n - 1 WHERE name = TG_TABLE_NAME;
+        END IF;
+        RETURN NULL;
+     END $$;
+     CREATE FUNCTION sellsync_tally_acked() RETURNS trigger LANGUAGE plpgsql AS $$
+     DECLARE
+        was_acked INT := 0;
+        is_acked INT := 0;
+     BEGIN
+        IF TG_OP <> 'INSERT' AND OLD.acked_at IS NOT NULL THEN was_acked := 1; END IF;
+        IF TG_OP <> 'DELETE' AND NEW.acked_at IS NOT NULL THEN is_acked := 1; END IF;
+        IF was_acked <> is_acked THEN
+            UPDATE tallies SET n = n + is_acked - was_acked WHERE name = 'orders_acked';
+        END IF;
+        RETURN NULL;
+     END $$;
+     CREATE TRIGGER orders_tally AFTER INSERT OR DELETE ON orders
+        FOR EACH ROW EXECUTE FUNCTION sellsync_tally();
+     CREATE TRIGGER orders_tally_acked AFTER INSERT OR DELETE OR UPDATE OF acked_at ON orders
+        FOR EACH ROW EXECUTE FUNCTION sellsync_tally_acked();
+     CREATE TRIGGER skus_tally AFTER INSERT OR DELETE ON skus
+        FOR EACH ROW EXECUTE FUNCTION sellsync_tally();
+     CREATE TRIGGER events_tally AFTER INSERT OR DELETE ON events
+        FOR EACH ROW EXECUTE FUNCTION sellsync_tally();
+     CREATE TRIGGER notifications_tally AFTER INSERT OR DELETE ON notifications
+        FOR EACH ROW EXECUTE FUNCTION sellsync_tally();
+     CREATE INDEX orders_pending ON orders(order_id)
+        WHERE status IN ('PENDING', 'PENDING_AVAILABILITY');
+     CREATE INDEX skus_in_feed ON skus(sku) WHERE in_flight_feed IS NOT NULL;
+     CREATE INDEX skus_parked ON skus(attempts) WHERE attempts > 0;
+     CREATE INDEX shipments_failed ON shipments(order_id) WHERE state = 'FAILED';
+     CREATE INDEX feeds_open ON feeds(feed_type) WHERE status IN ('SUBMITTED', 'CREATING');";

@@ -949,11 +949,11 @@ impl Store {
     pub fn stock_counts(&self) -> Result<StockCounts> {
         Ok(self.conn().query_row(
             &format!(
-                "SELECT COUNT(*),
-                    COUNT(CASE WHEN {OUT_OF_STEP} THEN 1 END),
-                    COUNT(in_flight_feed),
-                    (SELECT COUNT(*) FROM feeds WHERE status IN ('SUBMITTED', 'CREATING') AND feed_type = 'JSON_LISTINGS_FEED')
-             FROM skus"
+                "SELECT (SELECT n FROM tallies WHERE name = 'skus'),
+                    (SELECT COUNT(*) FROM skus WHERE {OUT_OF_STEP}),
+                    (SELECT COUNT(*) FROM skus WHERE in_flight_feed IS NOT NULL),
+                    (SELECT COUNT(*) FROM feeds
+                     WHERE status IN ('SUBMITTED', 'CREATING') AND feed_type = 'JSON_LISTINGS_FEED')"
             ),
             [],
             |r| {
