@@ -791,6 +791,57 @@ fn a_feed_created_by_a_process_that_died_before_recording_it_is_not_taken_for_un
 }
 
 #[test]
+fn a_change_amazon_applied_before_a_value_went_out_is_not_that_value_landing() {
+    let (emu, _dir, engine) = mug_shop(3);
+    hold_landing(&emu);
+    let read = emu.control().listing("MUG").unwrap().last_updated;
+    // A feed the store never recorded lands 0 (its process died), moving the listing's
+    // `lastUpdatedDate`; no read sees it.
+    emu.control().advance(chrono::Duration::seconds(3));
+    let now = emu.control().now();
+    emu.control().with_world(|w| {
+        let key = (w.sellers[0].seller_id.clone(), "MUG".to_string());
+        let mut mug = w.listings.get_mut(&key).unwrap();
+        mug.quantity = 0;
+        mug.last_updated = now;
+    });
+    // Seconds later the shelf is at 1: a process notes 1 going out (its last read from before
+    // that feed), Amazon accepts it, and the process dies before recording the answer.
+    emu.control().advance(chrono::Duration::seconds(3));
+    engine.stock_set(&[level("4711", 1)]).unwrap();
+    let sent_at = emu.control().now();
+    engine
+        .core()
+        .store
+        .note_sent(&[("MUG", 1, Some(read), &[], None)], sent_at)
+        .unwrap();
+    emu.control().with_world(|w| {
+        w.landing.push(sellsync_emulator::stock::PendingPatch {
+            due: std::time::Instant::now() + Duration::from_secs(3600),
+            key: (w.sellers[0].seller_id.clone(), "MUG".to_string()),
+            patches: vec![serde_json::from_value(serde_json::json!({
+                "op": "replace", "path": "/attributes/fulfillment_availability",
+                "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": 1}]
+            }))
+            .unwrap()],
+            accepted: sent_at,
+        })
+    });
+    // The last one sells at the counter. The next read finds 0, changed before 1 went out: 1
+    // has not landed (it is not 1 landing and an order taking it), so 0 goes out after it.
+    engine.stock_set(&[level("4711", 0)]).unwrap();
+    engine.sync_now(2, SYNC).unwrap();
+    emu.control().set_settings(amazon_landing()).unwrap();
+    emu.control().land_now();
+    settle(&emu, &engine);
+    assert_eq!(
+        emu.control().quantity("MUG"),
+        Some(0),
+        "Amazon sells a mug the shop sold"
+    );
+}
+
+#[test]
 fn units_held_back_for_an_order_that_never_shows_come_back_after_the_horizon() {
     let (emu, _dir, engine) = mug_shop(6);
     // Amazon's quantity falls by 4 with no order the store will ever see in that stretch.

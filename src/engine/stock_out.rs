@@ -404,6 +404,17 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
                 .map(|t| t + Duration::seconds(1)),
         });
         let changed_since = updated.zip(before).is_some_and(|(u, b)| u > b);
+        // A change dated more than a second before the value went out is not that value
+        // landing: it is something else landing before it (a feed, or a value whose process
+        // died before it was recorded) that no read has seen since.
+        let sent_at = known
+            .as_ref()
+            .and_then(|k| k.patch_sent.as_ref())
+            .and_then(|(_, at)| parse_time(at));
+        let changed_since_sent = changed_since
+            && updated
+                .zip(sent_at)
+                .is_none_or(|(u, sent)| u > sent - Duration::seconds(1));
         // Without a read before the value went out, Amazon showing more than the last value
         // seen is the sent value landing too (orders only take units). (With one, the dates
         // tell: the rise may be an earlier value landing, seen by a read whose push failed.)
@@ -439,7 +450,7 @@ async fn read_back(core: &Core, pushes: &mut [Push]) -> Result<u64> {
         let landed = known.and_then(|k| k.patch_sent).filter(|(sent, _)| {
             before_landed.is_none()
                 && ((shown == Some(*sent) && (changed_since || !dated))
-                    || ((changed_since || risen) && shown.is_some_and(|q| q <= *sent)))
+                    || ((changed_since_sent || risen) && shown.is_some_and(|q| q <= *sent)))
         });
         let saw_landing = landed.is_some() || before_landed.is_some();
         // Amazon showing less than both the value sent and the one sent before it may be the
