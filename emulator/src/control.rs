@@ -213,6 +213,7 @@ impl<'a> Control<'a> {
                         marketplace_ids: s.marketplace_ids.clone().unwrap_or_default(),
                         fba_stock: s.fba_stock.clone().unwrap_or_default(),
                         converted_from_fba: false,
+                        offers: Default::default(),
                     },
                     Cause::Control,
                 );
@@ -525,7 +526,7 @@ impl<'a> Control<'a> {
                 "now": iso(now),
                 "listings": w.listings.iter().map(|((seller, _), l)| json!({
                     "seller_id": seller, "sku": l.sku, "asin": l.asin, "quantity": l.quantity, "fba": l.fba,
-                    "price_cents": l.price_cents, "quantity_updates": l.quantity_updates})).collect::<Vec<_>>(),
+                    "price_cents": l.price_cents, "offers": l.offers, "quantity_updates": l.quantity_updates})).collect::<Vec<_>>(),
                 "orders": {"total": w.orders.len(), "by_status": by_status},
                 "shipments": w.shipments.values().collect::<Vec<_>>(),
                 "cancellations": w.orders.values().filter(|o| o.status == Status::Canceled).map(|o| json!({

@@ -55,6 +55,37 @@ pub struct Listing {
     /// then sells it as seller-fulfilled and the units at Amazon are stranded.
     #[serde(default)]
     pub converted_from_fba: bool,
+    /// The seller's offer per marketplace, as its last `purchasable_offer` set it; a
+    /// marketplace without one sells at `price_cents` in its own currency.
+    #[serde(default)]
+    pub offers: BTreeMap<String, Offer>,
+}
+
+/// A seller's offer in one marketplace (`purchasable_offer`), amounts in minor units.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Offer {
+    pub currency: String,
+    /// `our_price`.
+    pub price_cents: i64,
+    /// `discounted_price`: the sale price and its window (ISO 8601), if any.
+    pub sale: Option<(i64, Option<String>, Option<String>)>,
+    /// `minimum_seller_allowed_price`.
+    pub minimum_cents: Option<i64>,
+    /// `maximum_seller_allowed_price`.
+    pub maximum_cents: Option<i64>,
+}
+
+impl Listing {
+    /// The price and currency buyers see in `marketplace_id`.
+    pub fn price_in(&self, marketplace_id: &str) -> (i64, String) {
+        match self.offers.get(marketplace_id) {
+            Some(o) => (o.price_cents, o.currency.clone()),
+            None => (
+                self.price_cents,
+                crate::marketplace(marketplace_id).1.to_string(),
+            ),
+        }
+    }
 }
 
 /// Units of an FBA listing at Amazon that it does not sell now.
@@ -414,6 +445,7 @@ mod tests {
             marketplace_ids: Vec::new(),
             fba_stock: Default::default(),
             converted_from_fba: false,
+            offers: Default::default(),
         }
     }
 

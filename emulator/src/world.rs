@@ -671,7 +671,10 @@ impl World {
         let order_id = self.new_order_id();
         let n = self.id();
         let programs = crate::charges::programs(n);
-        let prices: Vec<(i64, i64)> = items.iter().map(|(l, q)| (l.price_cents, *q)).collect();
+        let prices: Vec<(i64, i64)> = items
+            .iter()
+            .map(|(l, q)| (l.price_in(marketplace_id).0, *q))
+            .collect();
         let mut charges =
             crate::charges::for_order(n, crate::marketplace(marketplace_id).0, programs, &prices)
                 .into_iter();
@@ -691,7 +694,7 @@ impl World {
                 title: l.title.clone(),
                 quantity: qty,
                 quantity_shipped: 0,
-                unit_price_cents: l.price_cents,
+                unit_price_cents: l.price_in(marketplace_id).0,
                 shown_quantity: l.quantity,
                 buyer_cancel_reason: None,
                 quantity_cancelled: 0,
@@ -1099,6 +1102,7 @@ mod tests {
                 marketplace_ids: Vec::new(),
                 fba_stock: Default::default(),
                 converted_from_fba: false,
+                offers: Default::default(),
             },
             Cause::Control,
         );

@@ -27,13 +27,13 @@ pub fn listing_json(l: &Listing, marketplace_id: &str, included: &[String]) -> V
         }]);
     }
     let channel = if l.fba { "AMAZON_NA" } else { "DEFAULT" };
-    let price = super::orders::money(l.price_cents, &l.currency);
+    let (cents, currency) = l.price_in(marketplace_id);
+    let price = super::orders::money(cents, &currency);
     if has("attributes") {
         v["attributes"] = json!({
             "item_name": [{"value": l.title, "marketplace_id": marketplace_id}],
             "fulfillment_availability": [fulfillment_entry(l, channel)],
-            "purchasable_offer": [{"marketplace_id": marketplace_id, "currency": l.currency,
-                                    "our_price": [{"schedule": [{"value_with_tax": l.price_cents as f64 / 100.0}]}]}]
+            "purchasable_offer": [offer_entry(l, marketplace_id)]
         });
     }
     if has("issues") {
@@ -41,13 +41,57 @@ pub fn listing_json(l: &Listing, marketplace_id: &str, included: &[String]) -> V
     }
     if has("offers") {
         v["offers"] = json!([{"marketplaceId": marketplace_id, "offerType": "B2C",
-                               "price": {"currencyCode": l.currency, "amount": price}}]);
+                               "price": {"currencyCode": currency, "amount": price}}]);
     }
     if has("fulfillmentAvailability") {
         v["fulfillmentAvailability"] =
             json!([{"fulfillmentChannelCode": channel, "quantity": l.quantity}]);
     }
     v
+}
+
+/// A price as the attributes carry it (`[{"schedule": [{"value_with_tax": 15.0}]}]`).
+fn schedule(cents: i64) -> Value {
+    json!([{"schedule": [{"value_with_tax": cents as f64 / 100.0}]}])
+}
+
+/// A listing's `purchasable_offer` entry for one marketplace as its attributes show it.
+fn offer_entry(l: &Listing, marketplace_id: &str) -> Value {
+    let (cents, currency) = l.price_in(marketplace_id);
+    let mut e = json!({"marketplace_id": marketplace_id, "currency": currency,
+                       "our_price": schedule(cents)});
+    if let Some(o) = l.offers.get(marketplace_id) {
+        if let Some((sale, start, end)) = &o.sale {
+            let mut s = schedule(*sale);
+            s[0]["schedule"][0]["start_at"] = json!(start);
+            s[0]["schedule"][0]["end_at"] = json!(end);
+            e["discounted_price"] = s;
+        }
+        if let Some(m) = o.minimum_cents {
+            e["minimum_seller_allowed_price"] = schedule(m);
+        }
+        if let Some(m) = o.maximum_cents {
+            e["maximum_seller_allowed_price"] = schedule(m);
+        }
+    }
+    e
+}
+
+/// The amount of a price attribute (`<name>[0].schedule[0].value_with_tax`) in minor units.
+fn amount(entry: &Value, name: &str) -> Result<Option<i64>, Issue> {
+    let Some(v) = entry.get(name) else {
+        return Ok(None);
+    };
+    v.pointer("/0/schedule/0/value_with_tax")
+        .and_then(Value::as_f64)
+        .filter(|p| *p >= 0.0 && p.is_finite())
+        .map(|p| Some((p * 100.0).round() as i64))
+        .ok_or_else(|| {
+            issue(
+                "INVALID_VALUE",
+                &format!("{name} needs [0].schedule[0].value_with_tax, a price of 0 or more"),
+            )
+        })
 }
 
 /// A listing's dates come to the millisecond (`2024-04-19T02:40:58.472Z`), unlike orders'.
@@ -210,17 +254,70 @@ pub fn apply_attribute(
             Ok(())
         }
         "purchasable_offer" => {
-            let price = value
-                .pointer("/0/our_price/0/schedule/0/value_with_tax")
-                .and_then(Value::as_f64)
-                .filter(|p| *p >= 0.0)
-                .ok_or_else(|| {
+            for entry in value.as_array().into_iter().flatten() {
+                let price = amount(entry, "our_price")?.ok_or_else(|| {
                     issue(
                         "INVALID_VALUE",
                         "purchasable_offer needs our_price[0].schedule[0].value_with_tax",
                     )
                 })?;
-            l.price_cents = (price * 100.0).round() as i64;
+                let Some(mp) = entry.get("marketplace_id").and_then(Value::as_str) else {
+                    // Without a marketplace: the listing's price everywhere.
+                    l.price_cents = price;
+                    continue;
+                };
+                // The product type's schema allows each marketplace its own currency only.
+                let want = crate::marketplace(mp).1;
+                let currency = entry
+                    .get("currency")
+                    .and_then(Value::as_str)
+                    .unwrap_or(want);
+                if currency != want {
+                    return Err(issue(
+                        "INVALID_VALUE",
+                        &format!("currency {currency} is not accepted in marketplace {mp} (its currency is {want})"),
+                    ));
+                }
+                let sale = match amount(entry, "discounted_price")? {
+                    None => None,
+                    Some(cents) => {
+                        let at = |k: &str| {
+                            entry
+                                .pointer(&format!("/discounted_price/0/schedule/0/{k}"))
+                                .and_then(Value::as_str)
+                                .map(str::to_string)
+                        };
+                        Some((cents, at("start_at"), at("end_at")))
+                    }
+                };
+                let offer = crate::stock::Offer {
+                    currency: currency.to_string(),
+                    price_cents: price,
+                    sale,
+                    minimum_cents: amount(entry, "minimum_seller_allowed_price")?,
+                    maximum_cents: amount(entry, "maximum_seller_allowed_price")?,
+                };
+                match mode {
+                    Mode::Replace => {
+                        l.offers.insert(mp.to_string(), offer);
+                    }
+                    Mode::Merge => {
+                        let o = l.offers.entry(mp.to_string()).or_default();
+                        let given = |k: &str| entry.get(k).is_some();
+                        o.currency = offer.currency;
+                        o.price_cents = offer.price_cents;
+                        if given("discounted_price") {
+                            o.sale = offer.sale;
+                        }
+                        if given("minimum_seller_allowed_price") {
+                            o.minimum_cents = offer.minimum_cents;
+                        }
+                        if given("maximum_seller_allowed_price") {
+                            o.maximum_cents = offer.maximum_cents;
+                        }
+                    }
+                }
+            }
             Ok(())
         }
         "item_name" => {
@@ -427,6 +524,7 @@ pub fn put(ctx: &mut Ctx<'_>) -> Reply {
             marketplace_ids: Vec::new(),
             fba_stock: Default::default(),
             converted_from_fba: false,
+            offers: Default::default(),
         });
     l.product_type = req.product_type;
     let result = req
