@@ -156,6 +156,22 @@ static void setup_stock(SellSync *h) {
     if ((st = sellsync_stock_set_batch(h, levels)) != SELLSYNC_OK) die("sellsync_stock_set_batch", st);
 }
 
+/* The shop's prices for three of its SKUs on Amazon.com, with the seller's floor: a price under
+ * it is refused at the call; a change too large waits for the clerk's confirmation (an event). */
+static void set_prices(SellSync *h) {
+    const char *typo = "{\"prices\":[{\"sku\":\"DEMO-002\",\"marketplace_id\":\"ATVPDKIKX0DER\","
+                       "\"price\":\"4.99\",\"minimum\":\"5.00\"}]}";
+    sellsync_status st = sellsync_price_set(h, typo);
+    if (st == SELLSYNC_OK) die("sellsync_price_set (a price under the floor was taken)", st);
+    printf("POS: price refused at the till: %s\n", sellsync_last_error());
+    const char *prices = "{\"prices\":["
+                         "{\"sku\":\"DEMO-001\",\"marketplace_id\":\"ATVPDKIKX0DER\",\"price\":\"7.99\"},"
+                         "{\"sku\":\"DEMO-002\",\"marketplace_id\":\"ATVPDKIKX0DER\",\"price\":\"8.99\","
+                         "\"minimum\":\"5.00\",\"maximum\":\"20.00\"},"
+                         "{\"sku\":\"DEMO-003\",\"marketplace_id\":\"ATVPDKIKX0DER\",\"price\":\"1.24\"}]}";
+    if ((st = sellsync_price_set(h, prices)) != SELLSYNC_OK) die("sellsync_price_set", st);
+}
+
 static double now_s(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -163,7 +179,7 @@ static double now_s(void) {
 }
 
 /* What the events told the POS. */
-static long cancelled = 0, cancel_requests = 0, syncs = 0, returns = 0;
+static long cancelled = 0, cancel_requests = 0, syncs = 0, returns = 0, prices_applied = 0, prices_confirmed = 0;
 
 /* Acts on one event, then acknowledges it (an event not acknowledged comes again, e.g. after
  * a crash), and frees it. */
@@ -193,6 +209,28 @@ static void handle_event(SellSync *h, char *event, double start) {
             printf("\n");
         }
         returns++;
+    } else if (strncmp(type, "price.", 6) == 0) {
+        char sku[64], price[24], currency[8];
+        field(event, "sku", sku, sizeof sku);
+        field(event, "price", price, sizeof price);
+        field(event, "currency", currency, sizeof currency);
+        if (strcmp(type, "price.confirmation_needed") == 0) {
+            char reference[24], change[24];
+            field(event, "reference", reference, sizeof reference);
+            field(event, "change_percent", change, sizeof change);
+            /* A real till asks the clerk; the demo's clerk says yes. */
+            printf("  ? %s to %s %s is a change of %s%% from %s: the clerk confirms it\n", sku, price, currency,
+                   change, reference);
+            if ((st = sellsync_price_confirm(h, sku, "ATVPDKIKX0DER")) != SELLSYNC_OK) die("sellsync_price_confirm", st);
+            prices_confirmed++;
+        } else if (strcmp(type, "price.applied") == 0) {
+            printf("  $ Amazon sells %s at %s %s now\n", sku, price, currency);
+            prices_applied++;
+        } else if (strcmp(type, "price.refused") == 0) {
+            char message[200];
+            field(event, "message", message, sizeof message);
+            printf("  ! price of %s refused: %s\n", sku, message);
+        }
     } else if (strcmp(type, "order.buyer_cancel_requested") == 0) {
         printf("  ! buyer asks to cancel Amazon order %s\n", order_id);
         cancel_requests++;
@@ -241,6 +279,7 @@ int main(int argc, char **argv) {
     sellsync_status st = sellsync_open(config, &h);
     if (st != SELLSYNC_OK) die("sellsync_open", st);
     setup_stock(h);
+    set_prices(h);
     if ((st = sellsync_start(h)) != SELLSYNC_OK) die("sellsync_start", st);
 
     long next_pos_number = 1001, booked = 0, store_sales = 0;
@@ -401,8 +440,8 @@ int main(int argc, char **argv) {
     printf("\nPOS: %ld Amazon orders booked and acknowledged (%ld lines; %ld with totals adding up to what "
            "Amazon charged, %ld not), %ld shipped, %ld cancelled for lack of stock, "
            "%ld sales in the shop, %ld cancelled by buyers or Amazon after booking, %ld cancellation requests, "
-           "%ld returns, %ld sync cycles.\n",
+           "%ld returns, %ld prices applied on Amazon (%ld after the clerk's confirmation), %ld sync cycles.\n",
            booked, lines_booked, balanced, unbalanced, shipped, cancelled_by_shop, store_sales, cancelled,
-           cancel_requests, returns, syncs);
+           cancel_requests, returns, prices_applied, prices_confirmed, syncs);
     return booked > 0 && unbalanced == 0 ? 0 : 1;
 }

@@ -409,9 +409,11 @@ sellsync_status sellsync_sku_map(struct SellSync *h, const char *mapping_json);
  The seller's listings as last pulled from Amazon, with their mapping state, in
  `*listings_json` (free it with sellsync_string_free):
  `{"pulled_at": "...", "listings": [{"sku", "asin", "title", "price", "quantity",
- "fulfillment_channel", "status", "mapped", "fba", "should_show", "items", "fba_stock"}],
+ "fulfillment_channel", "status", "mapped", "fba", "should_show", "items", "fba_stock",
+ "prices"}],
  "unmapped_skus": [...], "skus_without_listing": [...], "host_items_without_listing": [...]}`;
- `fba_stock` is the SKU's stock at Amazon (see sellsync_fba_stock) or null.
+ `fba_stock` is the SKU's stock at Amazon (see sellsync_fba_stock) or null; `prices` the
+ prices the host set for it, per marketplace (see sellsync_prices).
  */
 sellsync_status sellsync_listings(struct SellSync *h, char **listings_json);
 
@@ -483,6 +485,43 @@ sellsync_status sellsync_order_cancel(struct SellSync *h, const char *order_id, 
  is a new refund.
  */
 sellsync_status sellsync_order_refund(struct SellSync *h, const char *refund_json);
+
+/*
+ Sets SKUs' prices per marketplace, all or nothing: `{"prices": [{"sku": "MUG",
+ "marketplace_id": "ATVPDKIKX0DER", "price": "15.50", "sale_price": "12.00", "sale_start":
+ "2026-12-24T00:00:00Z", "sale_end": "2026-12-27T00:00:00Z", "minimum": "10.00", "maximum":
+ "40.00"}]}` (decimal amounts in the marketplace's currency; the sale fields together or not
+ at all; `minimum` and `maximum` are the seller's floor and ceiling, kept for later calls
+ that give none). SELLSYNC_ERR_INVALID_ARGUMENT, and nothing stored: a SKU not mapped, a
+ marketplace not in `marketplace_ids`, an amount that is not a price in its currency, a
+ price or sale price below the floor or above the ceiling. A price that differs from the
+ last one Amazon accepted (before any, from the listing's own) by more than
+ `prices.confirm_change_percent` (default 20) is not sent: a `price.confirmation_needed`
+ event asks for sellsync_price_confirm. The others go out with `patchListingsItem` after the
+ stock; a listing that shows another currency gets nothing (`price.refused`). The outcome
+ arrives as `price.accepted`, then `price.applied` once the listing shows it, or
+ `price.refused`. Durable when it returns.
+ */
+sellsync_status sellsync_price_set(struct SellSync *h, const char *prices_json);
+
+/*
+ Confirms the price of `sku` in `marketplace_id` that waits after a
+ `price.confirmation_needed` event: it goes out with the next stock pass.
+ SELLSYNC_ERR_INVALID_STATE: no price of that SKU waits.
+ */
+sellsync_status sellsync_price_confirm(struct SellSync *h,
+                                       const char *sku,
+                                       const char *marketplace_id);
+
+/*
+ Every price the host set and where it stands, in `*prices_json` (free it with
+ sellsync_string_free): `{"prices": {"MUG": [{"marketplace_id", "currency", "price", "sale",
+ "minimum", "maximum", "state", "accepted", "amazon": {"price", "currency"}, "message",
+ "updated_at"}]}}`; `state` is `QUEUED`, `CONFIRM` (waits for sellsync_price_confirm),
+ `ACCEPTED`, `APPLIED` (the listing shows it) or `REFUSED` (`message` says why); `amazon` is
+ what the listing showed when last read. sellsync_listings shows the same per listing.
+ */
+sellsync_status sellsync_prices(struct SellSync *h, char **prices_json);
 
 /*
  Seller performance per marketplace against Amazon's targets, and what is at risk now, in

@@ -46,6 +46,7 @@
 //! | `intervals.sync_timeout_seconds` | 0.001 to 86400 |
 //! | `account_health.interval_seconds` | 0.001 to 604800 (default 21600) |
 //! | `account_health.tolerance` | 0 to 1 (default 0.005) |
+//! | `prices.confirm_change_percent` | 0 to 1000 (default 20) |
 //! | `http.timeout_ms` | whole, 1 to 600000 |
 //! | `http.max_attempts` | whole, 1 to 100 |
 //! | `http.backoff_initial_ms` | whole, 0 to 600000 |
@@ -221,6 +222,9 @@ pub const LIMITS: &[Limit] = &[
     }),
     limit("account_health.tolerance", 0.0, 1.0, |c| {
         Some(c.account_health.tolerance)
+    }),
+    limit("prices.confirm_change_percent", 0.0, 1000.0, |c| {
+        Some(c.prices.confirm_change_percent)
     }),
     whole("http.timeout_ms", 1.0, 600_000.0, |c| {
         Some(c.http.timeout_ms as f64)
@@ -976,6 +980,26 @@ pub struct Config {
     /// Amazon's own account health (its seller performance report).
     #[serde(default)]
     pub account_health: AccountHealth,
+    /// The guard rails of the prices the host sets.
+    #[serde(default)]
+    pub prices: Prices,
+}
+
+/// The guard rails of prices (`sellsync_price_set`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Prices {
+    /// A price that differs from the last one Amazon accepted (or, before any, from Amazon's
+    /// own) by more than this many percent waits for `sellsync_price_confirm`.
+    pub confirm_change_percent: f64,
+}
+
+impl Default for Prices {
+    fn default() -> Self {
+        Prices {
+            confirm_change_percent: 20.0,
+        }
+    }
 }
 
 /// How Amazon's seller performance report is read and compared with sellsync's figures.

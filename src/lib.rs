@@ -17,6 +17,7 @@ pub mod ffi;
 pub mod logging;
 pub mod metrics;
 pub mod model;
+pub mod prices;
 pub mod safety_stock;
 pub mod secret;
 pub mod store;

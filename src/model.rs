@@ -412,6 +412,41 @@ pub enum Event {
     #[serde(rename = "auth.revoked")]
     AuthRevoked { message: String },
     /// Amazon answered again after being unreachable since `offline_since`.
+    #[serde(rename = "price.confirmation_needed")]
+    PriceConfirmationNeeded {
+        sku: String,
+        marketplace_id: String,
+        currency: String,
+        price: String,
+        /// The price it is compared with: the last one Amazon accepted, or Amazon's own.
+        reference: String,
+        change_percent: f64,
+    },
+    #[serde(rename = "price.accepted")]
+    PriceAccepted {
+        sku: String,
+        marketplace_id: String,
+        currency: String,
+        price: String,
+    },
+    #[serde(rename = "price.applied")]
+    PriceApplied {
+        sku: String,
+        marketplace_id: String,
+        currency: String,
+        price: String,
+    },
+    #[serde(rename = "price.refused")]
+    PriceRefused {
+        sku: String,
+        marketplace_id: String,
+        currency: String,
+        price: String,
+        /// `currency` (the listing shows another one), `no_listing` or `amazon` (Amazon's
+        /// issues in `message`).
+        reason: String,
+        message: String,
+    },
     #[serde(rename = "amazon.online")]
     AmazonOnline {
         offline_since: String,
@@ -507,6 +542,27 @@ impl<'de> Deserialize<'de> for Buffer {
             ))),
         }
     }
+}
+
+/// A SKU's price in one marketplace, as the host sets it (`sellsync_price_set`): decimal
+/// amounts in the marketplace's currency, a sale price with its window, and the seller's
+/// floor and ceiling (kept for later calls that give none).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceSet {
+    pub sku: String,
+    pub marketplace_id: String,
+    pub price: String,
+    #[serde(default)]
+    pub sale_price: Option<String>,
+    #[serde(default)]
+    pub sale_start: Option<String>,
+    #[serde(default)]
+    pub sale_end: Option<String>,
+    #[serde(default)]
+    pub minimum: Option<String>,
+    #[serde(default)]
+    pub maximum: Option<String>,
 }
 
 /// An absolute on-hand quantity of a host item (`sellsync_stock_set`).

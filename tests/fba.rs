@@ -9,7 +9,6 @@ use sellsync::model::SkuMapping;
 use sellsync_emulator::control::{ListingSeed, OrderSeed};
 use sellsync_emulator::stock::FbaStock;
 use sellsync_emulator::Emulator;
-use std::time::Duration;
 
 fn seed(emu: &Emulator) {
     let fba = |sku: &str, quantity: i64, inbound: i64, damaged: i64| ListingSeed {
@@ -30,18 +29,6 @@ fn seed(emu: &Emulator) {
             ],
         )
         .unwrap();
-}
-
-/// Runs listings cycles until a report was read.
-fn pull(engine: &sellsync::Engine) {
-    wait_until("the listings report", Duration::from_secs(30), || {
-        engine
-            .sync_now(4, SYNC)
-            .unwrap()
-            .listings
-            .listings
-            .is_some()
-    });
 }
 
 #[test]
@@ -68,7 +55,7 @@ fn fba_stock_is_read_with_the_listings_report_and_shown_with_the_listings() {
             },
         ])
         .unwrap();
-    pull(&engine);
+    pull_listings(&engine);
     assert_eq!(emu.control().count("getInventorySummaries", 200), 1);
     let v: serde_json::Value = serde_json::from_str(&engine.fba_stock().unwrap()).unwrap();
     assert!(v["read_at"].is_string());

@@ -201,6 +201,9 @@ namespace SellSync
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_order_cancel(IntPtr h, byte[] orderId, byte[] reason);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_order_cancel_items(IntPtr h, byte[] cancelJson);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_order_refund(IntPtr h, byte[] refundJson);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_price_set(IntPtr h, byte[] pricesJson);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_price_confirm(IntPtr h, byte[] sku, byte[] marketplaceId);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_prices(IntPtr h, out IntPtr pricesJson);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_metrics(IntPtr h, byte[] queryJson, out IntPtr metricsJson);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_state(IntPtr h, out IntPtr stateJson);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int sellsync_set_credentials(IntPtr h, byte[] credentialsJson);
@@ -578,6 +581,30 @@ namespace SellSync
         {
             Check(Native.sellsync_order_refund(Ptr(), Utf8(refundJson, "refund_json")));
             GC.KeepAlive(this);
+        }
+
+        /// <summary>Sets prices per SKU and marketplace, all or nothing (sellsync_price_set): a price outside
+        /// the seller's minimum and maximum throws InvalidArgumentException; a large change waits for
+        /// PriceConfirm (event price.confirmation_needed).</summary>
+        public void PriceSet(string pricesJson)
+        {
+            Check(Native.sellsync_price_set(Ptr(), Utf8(pricesJson, "prices_json")));
+            GC.KeepAlive(this);
+        }
+
+        /// <summary>Confirms the price of sku in marketplaceId that waits for it (sellsync_price_confirm).</summary>
+        public void PriceConfirm(string sku, string marketplaceId)
+        {
+            Check(Native.sellsync_price_confirm(Ptr(), Utf8(sku, "sku"), Utf8(marketplaceId, "marketplace_id")));
+            GC.KeepAlive(this);
+        }
+
+        /// <summary>Every price set and where it stands, by SKU (sellsync_prices).</summary>
+        public string Prices()
+        {
+            IntPtr p;
+            int st = Native.sellsync_prices(Ptr(), out p);
+            return TakeString(st, p);
         }
 
         /// <summary>Seller performance against Amazon's targets; queryJson may be null (sellsync_metrics).</summary>

@@ -96,12 +96,13 @@ const
   SELLSYNC_ERR_INTERNAL = 14;
 
   { Every export of the library, as abi/symbols.txt lists them; LoadSellSync binds each. }
-  SellSyncExports: array[0..31] of AnsiString = (
+  SellSyncExports: array[0..34] of AnsiString = (
     'sellsync_close', 'sellsync_event_ack', 'sellsync_event_decline', 'sellsync_event_next',
     'sellsync_fba_stock', 'sellsync_last_error',
     'sellsync_listings', 'sellsync_metrics', 'sellsync_notifications_setup', 'sellsync_open',
     'sellsync_order_ack', 'sellsync_order_cancel', 'sellsync_order_cancel_items',
-    'sellsync_order_next', 'sellsync_order_refund', 'sellsync_purge_buyer_data',
+    'sellsync_order_next', 'sellsync_order_refund', 'sellsync_price_confirm',
+    'sellsync_price_set', 'sellsync_prices', 'sellsync_purge_buyer_data',
     'sellsync_set_credentials', 'sellsync_set_event_callback', 'sellsync_set_log_callback',
     'sellsync_shipment_confirm', 'sellsync_shipments', 'sellsync_sku_map', 'sellsync_start',
     'sellsync_state', 'sellsync_status_str', 'sellsync_stock_set', 'sellsync_stock_set_batch',
@@ -154,6 +155,9 @@ var
   sellsync_shipments: function(H: PSellSyncHandle; OrderId: PAnsiChar; ShipmentsJson: PPAnsiCharOut): TSellSyncStatus; cdecl;
   sellsync_order_cancel: function(H: PSellSyncHandle; OrderId, Reason: PAnsiChar): TSellSyncStatus; cdecl;
   sellsync_order_refund: function(H: PSellSyncHandle; RefundJson: PAnsiChar): TSellSyncStatus; cdecl;
+  sellsync_price_set: function(H: PSellSyncHandle; PricesJson: PAnsiChar): TSellSyncStatus; cdecl;
+  sellsync_price_confirm: function(H: PSellSyncHandle; Sku, MarketplaceId: PAnsiChar): TSellSyncStatus; cdecl;
+  sellsync_prices: function(H: PSellSyncHandle; PricesJson: PPAnsiCharOut): TSellSyncStatus; cdecl;
   sellsync_metrics: function(H: PSellSyncHandle; QueryJson: PAnsiChar; MetricsJson: PPAnsiCharOut): TSellSyncStatus; cdecl;
   sellsync_state: function(H: PSellSyncHandle; StateJson: PPAnsiCharOut): TSellSyncStatus; cdecl;
   sellsync_order_cancel_items: function(H: PSellSyncHandle; CancelJson: PAnsiChar): TSellSyncStatus; cdecl;
@@ -257,6 +261,12 @@ type
     procedure OrderCancel(const OrderId, Reason: UTF8String);
     procedure OrderCancelItems(const CancelJson: UTF8String);
     procedure OrderRefund(const RefundJson: UTF8String);
+    { Sets prices per SKU and marketplace (a prices_json document), all or nothing. }
+    procedure PriceSet(const PricesJson: UTF8String);
+    { Confirms the price of Sku in MarketplaceId that waits for it. }
+    procedure PriceConfirm(const Sku, MarketplaceId: UTF8String);
+    { Every price set and where it stands. }
+    function Prices: UTF8String;
     { Seller performance with the default query. }
     function Metrics: UTF8String; overload;
     function Metrics(const QueryJson: UTF8String): UTF8String; overload;
@@ -509,6 +519,9 @@ begin
     Bind(Lib, 'sellsync_shipments', sellsync_shipments);
     Bind(Lib, 'sellsync_order_cancel', sellsync_order_cancel);
     Bind(Lib, 'sellsync_order_refund', sellsync_order_refund);
+    Bind(Lib, 'sellsync_price_set', sellsync_price_set);
+    Bind(Lib, 'sellsync_price_confirm', sellsync_price_confirm);
+    Bind(Lib, 'sellsync_prices', sellsync_prices);
     Bind(Lib, 'sellsync_metrics', sellsync_metrics);
     Bind(Lib, 'sellsync_state', sellsync_state);
     Bind(Lib, 'sellsync_order_cancel_items', sellsync_order_cancel_items);
@@ -1214,6 +1227,53 @@ begin
     LeaveLibrary(Saved);
   end;
   SellSyncCheck(St);
+end;
+
+procedure TSellSync.PriceSet(const PricesJson: UTF8String);
+var
+  Saved: TFpuMask;
+  St: TSellSyncStatus;
+begin
+  Saved := EnterLibrary;
+  try
+    St := sellsync_price_set(Live, StrIn(PricesJson, 'prices_json'));
+  finally
+    LeaveLibrary(Saved);
+  end;
+  SellSyncCheck(St);
+end;
+
+procedure TSellSync.PriceConfirm(const Sku, MarketplaceId: UTF8String);
+var
+  Saved: TFpuMask;
+  St: TSellSyncStatus;
+  A, B: PAnsiChar;
+begin
+  A := StrIn(Sku, 'sku');
+  B := StrIn(MarketplaceId, 'marketplace_id');
+  Saved := EnterLibrary;
+  try
+    St := sellsync_price_confirm(Live, A, B);
+  finally
+    LeaveLibrary(Saved);
+  end;
+  SellSyncCheck(St);
+end;
+
+function TSellSync.Prices: UTF8String;
+var
+  Saved: TFpuMask;
+  St: TSellSyncStatus;
+  P: PAnsiChar;
+begin
+  P := nil;
+  Saved := EnterLibrary;
+  try
+    St := sellsync_prices(Live, @P);
+  finally
+    LeaveLibrary(Saved);
+  end;
+  TakeString(St, P, Result);
 end;
 
 function TSellSync.Metrics: UTF8String;

@@ -24,6 +24,8 @@ pub const FUNCTIONS: &[&str] = &[
     "shipments",
     "purge_buyer_data",
     "set_credentials",
+    "price_set",
+    "price_confirm",
 ];
 
 /// The orders the handle's store holds from the start, so documents naming them go deep.
@@ -180,6 +182,8 @@ fn call(h: *mut SellSync, data: &[u8]) -> sellsync_status {
             "shipments" => sellsync_shipments(h, ptr(&a[0]), &mut out),
             "purge_buyer_data" => sellsync_purge_buyer_data(h, ptr(&a[0])),
             "set_credentials" => sellsync_set_credentials(h, ptr(&a[0])),
+            "price_set" => sellsync_price_set(h, ptr(&a[0])),
+            "price_confirm" => sellsync_price_confirm(h, ptr(&a[0]), ptr(&a[1])),
             _ => unreachable!("every function is listed"),
         }
     };

@@ -80,6 +80,108 @@ pub fn patch_answer(v: &Value) -> std::result::Result<(), String> {
     ))
 }
 
+/// The patch that sets a SKU's offer in one marketplace: its price, and its sale price and
+/// the seller's floor and ceiling when given. A `replace`: the offer Amazon keeps is the one
+/// sent, whole (a sale or bound the host no longer gives ends).
+pub fn price_patch(p: &crate::store::prices::PriceRow) -> Value {
+    let amount = |minor: i64| json!([{"schedule": [{"value_with_tax": crate::prices::as_number(minor, p.decimals)}]}]);
+    let mut offer = json!({"marketplace_id": p.marketplace_id, "currency": p.currency,
+                           "our_price": amount(p.price)});
+    if let Some((sale, from, to)) = &p.sale {
+        let mut s = amount(*sale);
+        s[0]["schedule"][0]["start_at"] = json!(from);
+        s[0]["schedule"][0]["end_at"] = json!(to);
+        offer["discounted_price"] = s;
+    }
+    if let Some(m) = p.minimum {
+        offer["minimum_seller_allowed_price"] = amount(m);
+    }
+    if let Some(m) = p.maximum {
+        offer["maximum_seller_allowed_price"] = amount(m);
+    }
+    json!([{"op": "replace", "path": "/attributes/purchasable_offer", "value": [offer]}])
+}
+
+/// Sets a SKU's offer in one marketplace. `Ok(Err(message))` when Amazon refused the
+/// submission (status INVALID) with its issues.
+pub async fn patch_price(
+    client: &Client,
+    seller_id: &str,
+    product_type: &str,
+    p: &crate::store::prices::PriceRow,
+) -> Result<std::result::Result<(), String>> {
+    let body = json!({"productType": product_type, "patches": price_patch(p)});
+    let path = format!(
+        "/listings/2021-08-01/items/{}/{}",
+        encode_segment(seller_id),
+        encode_segment(&p.sku)
+    );
+    let req = ApiRequest::with_body(
+        Operation::PatchListingsItem,
+        reqwest::Method::PATCH,
+        path,
+        body,
+    )
+    .q("marketplaceIds", p.marketplace_id.clone());
+    Ok(patch_answer(&client.call(&req).await?)
+        .map_err(|m| m.replace("the quantity update", "the price")))
+}
+
+/// A listing's offer in one marketplace: its price in minor units of `currency`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shown {
+    pub sku: String,
+    pub currency: Option<String>,
+    /// The price, in minor units of the marketplace's currency (None: not read).
+    pub price: Option<i64>,
+}
+
+/// Reads the offers of up to 20 SKUs in one marketplace with one `searchListingsItems` call;
+/// SKUs absent from the answer have no listing there.
+pub async fn search_offers(
+    client: &Client,
+    seller_id: &str,
+    marketplace_id: &str,
+    skus: &[String],
+) -> Result<Vec<Shown>> {
+    let req = search_request(seller_id, marketplace_id, skus, "summaries,offers");
+    let decimals = crate::prices::currency(marketplace_id).map_or(2, |c| c.1);
+    Ok(offers_answer(
+        &client.call(&req).await?,
+        marketplace_id,
+        decimals,
+    ))
+}
+
+/// Reads the offers of a `searchListingsItems` answer in one marketplace.
+pub fn offers_answer(v: &Value, marketplace_id: &str, decimals: u32) -> Vec<Shown> {
+    v["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| {
+            let sku = item["sku"].as_str()?.to_string();
+            let offer = item["offers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|o| o["marketplaceId"] == marketplace_id && o["offerType"] != "B2B");
+            let price = offer.map(|o| &o["price"]);
+            let amount = price.and_then(|p| match &p["amount"] {
+                Value::String(s) => s.parse::<f64>().ok(),
+                n => n.as_f64(),
+            });
+            Some(Shown {
+                sku,
+                currency: price
+                    .and_then(|p| p["currencyCode"].as_str())
+                    .map(str::to_string),
+                price: amount.map(|a| (a * 10f64.powi(decimals as i32)).round() as i64),
+            })
+        })
+        .collect()
+}
+
 /// What Amazon's listing of a SKU says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Found {
@@ -102,14 +204,30 @@ pub async fn search_by_skus(
     marketplace_ids: &[String],
     skus: &[String],
 ) -> Result<Vec<Found>> {
+    let req = search_request(
+        seller_id,
+        &marketplace_ids.join(","),
+        skus,
+        "summaries,fulfillmentAvailability",
+    );
+    Ok(search_answer(&client.call(&req).await?))
+}
+
+/// The `searchListingsItems` call for up to 20 SKUs in `marketplace_ids` (comma-separated),
+/// with the sections `included`.
+fn search_request(
+    seller_id: &str,
+    marketplace_ids: &str,
+    skus: &[String],
+    included: &str,
+) -> ApiRequest {
     let path = format!("/listings/2021-08-01/items/{}", encode_segment(seller_id));
-    let req = ApiRequest::get(Operation::SearchListingsItems, path)
-        .q("marketplaceIds", marketplace_ids.join(","))
+    ApiRequest::get(Operation::SearchListingsItems, path)
+        .q("marketplaceIds", marketplace_ids.to_string())
         .q("identifiers", skus.join(","))
         .q("identifiersType", "SKU")
-        .q("includedData", "summaries,fulfillmentAvailability")
-        .q("pageSize", "20");
-    Ok(search_answer(&client.call(&req).await?))
+        .q("includedData", included.to_string())
+        .q("pageSize", "20")
 }
 
 /// Reads a `searchListingsItems` answer: what each listing found says.

@@ -13,6 +13,7 @@ pub mod lease;
 pub mod listings;
 pub mod notifications;
 pub mod orders_in;
+pub mod prices_out;
 pub mod privacy;
 pub mod reports;
 pub mod returns;
@@ -635,6 +636,55 @@ impl Engine {
     pub fn listings(&self) -> Result<String> {
         self.check_open()?;
         Ok(self.core.store.listings_view()?.to_string())
+    }
+
+    /// Sets SKUs' prices per marketplace (all or nothing): each is checked against the
+    /// seller's floor and ceiling and refused outside them; one that changes by more than
+    /// `prices.confirm_change_percent` from the last price Amazon accepted waits for
+    /// `price_confirm` (a `price.confirmation_needed` event); the others go out after the
+    /// stock in the patch lane.
+    pub fn price_set(&self, prices: &[crate::model::PriceSet]) -> Result<()> {
+        self.check_open()?;
+        let config = &self.core.config;
+        let mut checked = Vec::with_capacity(prices.len());
+        for p in prices {
+            let kept = self.core.store.price_bounds(&p.sku, &p.marketplace_id)?;
+            let c = crate::prices::check(p, &config.marketplace_ids, kept)?;
+            let stored = self.core.store.price(&p.sku, &p.marketplace_id)?;
+            let reference = stored.as_ref().and_then(|s| {
+                s.accepted
+                    .or(s.amazon.as_ref().filter(|a| a.1 == c.currency).map(|a| a.0))
+            });
+            let confirm = reference.and_then(|r| {
+                crate::prices::change_to_confirm(c.price, r, config.prices.confirm_change_percent)
+                    .map(|change| (r, change))
+            });
+            checked.push((c, confirm));
+        }
+        self.core
+            .store
+            .set_prices(&checked, self.core.clock.now())?;
+        if checked.iter().any(|(_, c)| c.is_some()) {
+            self.core.hub.notify();
+        }
+        self.core.flows.wake(Flow::StockPatches);
+        Ok(())
+    }
+
+    /// The host confirms the price of `sku` in `marketplace_id` that waits for it.
+    pub fn price_confirm(&self, sku: &str, marketplace_id: &str) -> Result<()> {
+        self.check_open()?;
+        self.core
+            .store
+            .confirm_price(sku, marketplace_id, self.core.clock.now())?;
+        self.core.flows.wake(Flow::StockPatches);
+        Ok(())
+    }
+
+    /// Every price the host set and where it stands, by SKU (JSON).
+    pub fn prices(&self) -> Result<String> {
+        self.check_open()?;
+        Ok(serde_json::json!({"prices": self.core.store.prices_by_sku()?}).to_string())
     }
 
     /// The stock at Amazon of the SKUs it fulfils, as last read (JSON).

@@ -69,6 +69,7 @@ pub struct CycleReport {
     pub listings: listings::Report,
     pub shipments: shipments_out::Report,
     pub privacy: privacy::Report,
+    pub prices: super::prices_out::Report,
 }
 
 impl CycleReport {
@@ -89,6 +90,12 @@ impl CycleReport {
             privacy: privacy::Report {
                 purged: self.privacy.purged + o.privacy.purged,
                 resealed: self.privacy.resealed + o.privacy.resealed,
+            },
+            prices: super::prices_out::Report {
+                sent: self.prices.sent + o.prices.sent,
+                applied: self.prices.applied + o.prices.applied,
+                refused: self.prices.refused + o.prices.refused,
+                to_confirm: self.prices.to_confirm + o.prices.to_confirm,
             },
         }
     }
@@ -188,6 +195,10 @@ impl Core {
                     stock_out::run_feeds(self).await?
                 };
                 report.stock = r;
+                // Prices after the quantities: stock first in patchListingsItem's plan.
+                if flow == Flow::StockPatches {
+                    report.prices = super::prices_out::run(self).await?;
+                }
                 if r != stock_out::Report::default() {
                     self.event(&Event::StockSynced {
                         patched: r.patched,

@@ -154,6 +154,9 @@ impl Store {
                 .or_default()
                 .push(json!({"host_item": host_item, "units": units}));
         }
+        drop(conn);
+        let mut prices = self.prices_by_sku()?;
+        let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
             "SELECT l.sku, l.asin, l.title, l.price, l.quantity, l.fulfillment_channel, l.status,
                     s.sku IS NOT NULL, s.fba, s.desired, f.sku IS NOT NULL, {FBA_COLUMNS}
@@ -164,6 +167,7 @@ impl Store {
             .query_map([], |r| {
                 let sku: String = r.get(0)?;
                 let items = components.remove(&sku).unwrap_or_default();
+                let prices = prices.remove(&sku).unwrap_or_default();
                 let fba_stock = match r.get::<_, bool>(10)? {
                     true => json!(fba_row(r, 11)?),
                     false => Value::Null,
@@ -174,7 +178,7 @@ impl Store {
                     "quantity": r.get::<_, Option<i64>>(4)?, "fulfillment_channel": r.get::<_, Option<String>>(5)?,
                     "status": r.get::<_, Option<String>>(6)?, "mapped": r.get::<_, bool>(7)?,
                     "fba": r.get::<_, Option<bool>>(8)?.unwrap_or(false), "should_show": r.get::<_, Option<i64>>(9)?,
-                    "items": items, "fba_stock": fba_stock,
+                    "items": items, "fba_stock": fba_stock, "prices": prices,
                 }))
             })?
             .collect::<rusqlite::Result<_>>()?;

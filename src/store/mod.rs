@@ -21,6 +21,7 @@ pub mod listings;
 pub mod metrics;
 pub mod notifications;
 pub mod pg;
+pub mod prices;
 pub mod privacy;
 pub mod returns;
 pub mod schema;

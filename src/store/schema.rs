@@ -381,6 +381,27 @@ pub const MIGRATIONS: &[&str] = &[
      CREATE INDEX skus_parked ON skus(attempts) WHERE attempts > 0;
      CREATE INDEX shipments_failed ON shipments(order_id) WHERE state = 'FAILED';
      CREATE INDEX feeds_open ON feeds(feed_type) WHERE status IN ('SUBMITTED', 'CREATING');",
+    // 30: prices the host set, per SKU and marketplace, and where each stands.
+    "CREATE TABLE prices (
+        sku TEXT NOT NULL,
+        marketplace_id TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        price INTEGER NOT NULL,
+        sale_price INTEGER,
+        sale_start TEXT,
+        sale_end TEXT,
+        minimum INTEGER,
+        maximum INTEGER,
+        state TEXT NOT NULL,
+        confirmed INTEGER,
+        accepted INTEGER,
+        amazon INTEGER,
+        amazon_currency TEXT,
+        message TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (sku, marketplace_id)
+     );
+     CREATE INDEX prices_due ON prices(updated_at) WHERE state IN ('QUEUED', 'ACCEPTED');",
 ];
 
 /// Migration 29 on PostgreSQL: the same tallies, kept by trigger functions.

@@ -302,3 +302,15 @@ pub fn wait_until(name: &str, limit: Duration, mut what: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// Runs the listings flow until its report is read (bounded).
+pub fn pull_listings(engine: &Engine) {
+    wait_until("the listings report", Duration::from_secs(30), || {
+        engine
+            .sync_now(4, SYNC)
+            .expect("the listings flow")
+            .listings
+            .listings
+            .is_some()
+    });
+}

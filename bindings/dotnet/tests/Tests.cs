@@ -41,6 +41,7 @@ internal static class Program
             T("stock reaches the listing on Amazon", Stock),
             T("stock by location: Amazon sells the configured locations", StockByLocation),
             T("FBA stock is shown", FbaStock),
+            T("prices within the guard rails", PricesWithinTheGuardRails),
             T("a shipment is confirmed on Amazon", Shipment),
             T("a cancellation reaches Amazon", Cancellation),
             T("metrics", Metrics),
@@ -279,6 +280,26 @@ internal static class Program
             }, 60, "Amazon shows 30 and 5 after the batch");
             Throws<NotFoundException>(() => s.StockSet("NO-SUCH-ITEM", 1), "an item in no SKU");
             Throws<InvalidArgumentException>(() => s.StockSet("CS-ITEM", -1), "a negative quantity");
+        }
+    }
+
+    private static void PricesWithinTheGuardRails()
+    {
+        Control("POST", "listings", "{\"listings\":[{\"sku\":\"CS-PRICE\",\"quantity\":5}]}");
+        using (var s = new SellSyncClient(Config()))
+        {
+            s.SkuMap("{\"mappings\":[{\"sku\":\"CS-PRICE\",\"items\":[{\"host_item\":\"CS-P\"}]}]}");
+            var e = Throws<InvalidArgumentException>(() => s.PriceSet("{\"prices\":[{\"sku\":\"CS-PRICE\","
+                + "\"marketplace_id\":\"ATVPDKIKX0DER\",\"price\":\"9.99\",\"minimum\":\"10.00\"}]}"), "a price below the floor");
+            Assert(e.Message.Contains("below the seller's minimum"), e.Message);
+            s.PriceSet("{\"prices\":[{\"sku\":\"CS-PRICE\",\"marketplace_id\":\"ATVPDKIKX0DER\",\"price\":\"18.99\"}]}");
+            Func<object> price = () => ((List<object>)Json.Get(Json.Get(Json.Parse(s.Prices()), "prices"), "CS-PRICE"))[0];
+            Eventually(() =>
+            {
+                s.SyncNow(Flows.Stock);
+                return (string)Json.Get(price(), "state") == "APPLIED";
+            }, 60, "the price applied");
+            Assert((string)Json.Get(Json.Get(price(), "amazon"), "price") == "18.99", "the price Amazon shows: " + s.Prices());
         }
     }
 

@@ -746,6 +746,37 @@ begin
   end;
 end;
 
+procedure PricesWithinGuardRails;
+var
+  Seller: TSeller;
+  Shop: TSellSync;
+  Caught: TCaught;
+  function Applied: Boolean;
+  begin
+    Result := Obj(Shop.Prices).Objects['prices'].Arrays['PRICE-A'].Objects[0].Strings['state'] = 'APPLIED';
+  end;
+  procedure BelowFloor;
+  begin
+    Shop.PriceSet('{"prices": [{"sku": "PRICE-A", "marketplace_id": "ATVPDKIKX0DER", ' +
+      '"price": "9.99", "minimum": "10.00"}]}');
+  end;
+begin
+  Seller := TSeller.Create(['PRICE-A']);
+  Shop := Seller.Open;
+  try
+    Shop.SkuMap('{"mappings": [{"sku": "PRICE-A", "items": [{"host_item": "P-1"}]}]}');
+    Caught := Raises(ESellSyncInvalidArgument, BelowFloor, 'a price below the floor');
+    Check(Contains(Caught.Message, 'below the seller''s minimum'), Caught.Message);
+    Shop.PriceSet('{"prices": [{"sku": "PRICE-A", "marketplace_id": "ATVPDKIKX0DER", ' +
+      '"price": "11.99", "minimum": "10.00"}]}');
+    SyncUntil(Shop, SELLSYNC_FLOW_STOCK, Applied, 'the price applied');
+    Equal('11.99', UTF8String(Obj(Shop.Prices).Objects['prices'].Arrays['PRICE-A'].Objects[0]
+      .Objects['amazon'].Strings['price']), 'the price Amazon shows');
+  finally
+    Shop.Free;
+  end;
+end;
+
 function Package(const OrderId, ItemId: UTF8String; Quantity: Integer; const Tracking: UTF8String): UTF8String;
 begin
   Result := UTF8String(Format('{"order_id": "%s", "carrier_code": "UPS", "shipping_method": "Ground", ' +
@@ -1859,6 +1890,7 @@ begin
   RunTest('stock levels reach the emulator''s listing quantity', StockReachesListing);
   RunTest('stock by location: Amazon sells the configured locations', StockByLocation);
   RunTest('FBA stock shown', FbaStockShown);
+  RunTest('prices within the guard rails', PricesWithinGuardRails);
   RunTest('shipment confirmed on Amazon exactly once', ShipmentConfirmedOnAmazon);
   RunTest('cancellations and a refund reach Amazon', CancellationsAndRefundReachAmazon);
   RunTest('metrics count the cancellation', MetricsCountTheCancellation);

@@ -209,6 +209,36 @@ def test_fba_stock_is_shown_and_never_sent(emulator: Emulator, config: Dict[str,
     assert emulator.quantity("FBA") == 20
 
 
+def test_prices_go_out_within_the_guard_rails(emulator: Emulator, config: Dict[str, Any]) -> None:
+    seed(emulator, ["MUG"])
+
+    def offer() -> Any:
+        (mug,) = [l for l in emulator.state()["listings"] if l["sku"] == "MUG"]
+        return mug["offers"].get(MARKETPLACE)
+
+    def applied() -> bool:
+        emulator.landed()
+        return shop.prices()["prices"]["MUG"][0]["state"] == "APPLIED"
+
+    with SellSync(config) as shop:
+        shop.sku_map([{"sku": "MUG", "items": [{"host_item": "4711"}]}])
+        with pytest.raises(sellsync.InvalidArgumentError, match="below the seller's minimum"):
+            shop.price_set([{"sku": "MUG", "marketplace_id": MARKETPLACE, "price": "9.99", "minimum": "10.00"}])
+        shop.price_set([{"sku": "MUG", "marketplace_id": MARKETPLACE, "price": "11.99", "minimum": "10.00"}])
+        sync_until(shop, Flow.STOCK, applied, "the price applied")
+        assert offer()["price_cents"] == 1199 and offer()["currency"] == "USD"
+        assert offer()["minimum_cents"] == 1000
+        # A slip of a finger waits for the host.
+        shop.price_set([{"sku": "MUG", "marketplace_id": MARKETPLACE, "price": "119.90"}])
+        asked = [e for e in shop.events() if e["type"] == "price.confirmation_needed"]
+        assert [(e["price"], e["reference"]) for e in asked] == [("119.90", "11.99")]
+        shop.sync_now(Flow.STOCK)
+        assert offer()["price_cents"] == 1199
+        shop.price_confirm("MUG", MARKETPLACE)
+        sync_until(shop, Flow.STOCK, applied, "the confirmed price applied")
+        assert offer()["price_cents"] == 11990
+
+
 def test_a_return_comes_once_as_an_event(emulator: Emulator, config: Dict[str, Any]) -> None:
     emulator.seed_listings([{"sku": "FBA-R", "quantity": 10, "fba": True}])
     (order_id,) = emulator.place_orders(count=1, lines=[["FBA-R", 2]])

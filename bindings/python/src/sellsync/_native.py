@@ -65,6 +65,9 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "sellsync_set_log_callback": (STATUS, [HANDLE, c_int32, LOG_CALLBACK, c_void_p, FREE_USER]),
     "sellsync_set_credentials": (STATUS, [HANDLE, STRING_IN]),
     "sellsync_purge_buyer_data": (STATUS, [HANDLE, STRING_IN]),
+    "sellsync_price_set": (STATUS, [HANDLE, STRING_IN]),
+    "sellsync_price_confirm": (STATUS, [HANDLE, STRING_IN, STRING_IN]),
+    "sellsync_prices": (STATUS, [HANDLE, OWNED_STRING_OUT]),
 }
 
 

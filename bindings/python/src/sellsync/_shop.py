@@ -372,6 +372,31 @@ class SellSync:
         """The stock at Amazon of the SKUs it fulfils, as last read with the listings."""
         return self._json_out("sellsync_fba_stock") or {}
 
+    # Prices
+
+    def price_set(self, prices: Union[Iterable[Mapping[str, Any]], Mapping[str, Any], str]) -> None:
+        """Sets SKUs' prices per marketplace, all or nothing.
+
+        `prices` is a list of `{"sku", "marketplace_id", "price": "15.50"}` (optionally
+        `"sale_price"`, `"sale_start"`, `"sale_end"`, `"minimum"`, `"maximum"`), or the whole
+        `{"prices": [...]}` document. A price outside the seller's minimum and maximum raises
+        InvalidArgumentError; a large change waits for `price_confirm` (event
+        `price.confirmation_needed`).
+        """
+        f = "sellsync_price_set"
+        if not isinstance(prices, (str, Mapping)):
+            prices = {"prices": list(prices)}
+        self._call(f, _cjson(prices, "prices_json", f))
+
+    def price_confirm(self, sku: str, marketplace_id: str) -> None:
+        """Confirms the price of `sku` in `marketplace_id` that waits for it."""
+        f = "sellsync_price_confirm"
+        self._call(f, _cstr(sku, "sku", f), _cstr(marketplace_id, "marketplace_id", f))
+
+    def prices(self) -> Json:
+        """Every price set and where it stands, by SKU: `{"prices": {sku: [...]}}`."""
+        return self._json_out("sellsync_prices") or {}
+
     def notifications_setup(self) -> Json:
         """Creates (or finds) the seller's notification destination and subscriptions for the
         configured queue; returns their ids."""

@@ -81,6 +81,12 @@ final class LibSellSync {
 
     static native int sellsync_order_refund(Pointer h, byte[] refundJson);
 
+    static native int sellsync_price_set(Pointer h, byte[] pricesJson);
+
+    static native int sellsync_price_confirm(Pointer h, byte[] sku, byte[] marketplaceId);
+
+    static native int sellsync_prices(Pointer h, PointerByReference pricesJson);
+
     static native int sellsync_metrics(Pointer h, byte[] queryJson, PointerByReference metricsJson);
 
     static native int sellsync_state(Pointer h, PointerByReference stateJson);

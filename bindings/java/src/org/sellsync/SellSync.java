@@ -502,6 +502,39 @@ public final class SellSync implements AutoCloseable {
         }
     }
 
+    /**
+     * Sets prices per SKU and marketplace, all or nothing: {@code {"prices": [{"sku",
+     * "marketplace_id", "price": "15.50", "minimum", "maximum", ...}]}}. A price outside the
+     * seller's minimum and maximum throws {@link InvalidArgumentException}; a large change waits
+     * for {@link #priceConfirm} (event {@code price.confirmation_needed}).
+     */
+    public void priceSet(String pricesJson) {
+        try {
+            check(LibSellSync.sellsync_price_set(state.h, utf8(pricesJson, "pricesJson")));
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** Confirms the price of {@code sku} in {@code marketplaceId} that waits for it. */
+    public void priceConfirm(String sku, String marketplaceId) {
+        try {
+            check(LibSellSync.sellsync_price_confirm(state.h, utf8(sku, "sku"), utf8(marketplaceId, "marketplaceId")));
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** Every price set and where it stands, by SKU. */
+    public String prices() {
+        PointerByReference out = new PointerByReference();
+        try {
+            return take(LibSellSync.sellsync_prices(state.h, out), out);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
     /** Seller performance against Amazon's targets; {@code queryJson} may be null. */
     public String metrics(String queryJson) {
         PointerByReference out = new PointerByReference();

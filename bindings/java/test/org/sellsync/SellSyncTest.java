@@ -334,6 +334,22 @@ public final class SellSyncTest {
         }
     }
 
+    static void pricesWithinTheGuardRails() throws Exception {
+        Seller seller = new Seller("PRICE-J");
+        try (SellSync shop = seller.open()) {
+            shop.skuMap("{\"mappings\": [{\"sku\": \"PRICE-J\", \"items\": [{\"host_item\": \"P-1\"}]}]}");
+            InvalidArgumentException e = raises(InvalidArgumentException.class, () -> shop.priceSet(
+                    "{\"prices\": [{\"sku\": \"PRICE-J\", \"marketplace_id\": \"ATVPDKIKX0DER\", \"price\": \"9.99\", \"minimum\": \"10.00\"}]}"));
+            check(e.getMessage().contains("below the seller's minimum"), e.getMessage());
+            shop.priceSet("{\"prices\": [{\"sku\": \"PRICE-J\", \"marketplace_id\": \"ATVPDKIKX0DER\", \"price\": \"11.99\"}]}");
+            BooleanSupplier applied = () -> "APPLIED".equals(
+                    obj(list(obj(obj(shop.prices()).get("prices")).get("PRICE-J")).get(0)).get("state"));
+            syncUntil(shop, Flow.STOCK, applied, "the price applied");
+            Map<String, Object> p = obj(list(obj(obj(shop.prices()).get("prices")).get("PRICE-J")).get(0));
+            equal("11.99", obj(p.get("amazon")).get("price"), "the price Amazon shows");
+        }
+    }
+
     static void fbaStockShown() throws Exception {
         Seller seller = new Seller("OWN-J");
         control("POST", "listings", Map.of("seller_id", seller.id, "listings", List.of(Map.of(
@@ -893,6 +909,7 @@ public final class SellSyncTest {
         test("stock levels reach the emulator's listing quantity", SellSyncTest::stockReachesListing);
         test("stock by location: Amazon sells the configured locations", SellSyncTest::stockByLocation);
         test("FBA stock shown", SellSyncTest::fbaStockShown);
+        test("prices within the guard rails", SellSyncTest::pricesWithinTheGuardRails);
         test("an order's lines and other charges add up to its total", SellSyncTest::orderChargesAddUp);
         test("shipment confirmed on Amazon exactly once", SellSyncTest::shipmentConfirmedOnAmazon);
         test("cancellation reaches Amazon", SellSyncTest::cancellationReachesAmazon);
