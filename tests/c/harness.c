@@ -334,6 +334,11 @@ static int mode_misuse(const char *config) {
     CHECK(sellsync_order_cancel(h, "111-0000000-0000000", "Whim") == SELLSYNC_ERR_INVALID_ARGUMENT);
     CHECK(sellsync_order_cancel(h, "111-0000000-0000000", "NoInventory") == SELLSYNC_ERR_NOT_FOUND);
     CHECK(sellsync_order_refund(h, "{\"order_id\":1}") == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_price_set(h, "{\"prices\":[{\"sku\":\"NOT-MAPPED\",\"marketplace_id\":\"ATVPDKIKX0DER\","
+                                "\"price\":\"9.99\"}]}") == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_price_set(h, "{\"prices\":[{\"sku\":\"X\",\"marketplace_id\":\"ATVPDKIKX0DER\","
+                                "\"price\":\"-1\"}]}") == SELLSYNC_ERR_INVALID_ARGUMENT);
+    CHECK(sellsync_price_confirm(h, "X", "ATVPDKIKX0DER") == SELLSYNC_ERR_INVALID_STATE);
     CHECK(sellsync_order_cancel_items(h, "{}") == SELLSYNC_ERR_INVALID_ARGUMENT);
     CHECK(sellsync_order_cancel_items(h, "{\"order_id\":\"111-0000000-0000000\",\"reason\":\"NoInventory\","
                                          "\"items\":[\"1\"]}") == SELLSYNC_ERR_NOT_FOUND);
@@ -367,6 +372,8 @@ static int mode_misuse(const char *config) {
     CHECK(sellsync_set_event_callback(h, NULL, NULL, NULL) == SELLSYNC_ERR_CLOSED);
     CHECK(sellsync_listings(h, &out) == SELLSYNC_ERR_CLOSED && out == NULL);
     CHECK(sellsync_fba_stock(h, &out) == SELLSYNC_ERR_CLOSED && out == NULL);
+    CHECK(sellsync_prices(h, &out) == SELLSYNC_ERR_CLOSED && out == NULL);
+    CHECK(sellsync_price_set(h, "{\"prices\":[]}") == SELLSYNC_ERR_CLOSED);
     CHECK(sellsync_metrics(h, NULL, &out) == SELLSYNC_ERR_CLOSED && out == NULL);
     CHECK(sellsync_order_cancel(h, "111-0000000-0000000", "NoInventory") == SELLSYNC_ERR_CLOSED);
     CHECK(sellsync_stock_set(h, "x", 1) == SELLSYNC_ERR_CLOSED);
@@ -501,6 +508,16 @@ static int mode_nulls(const char *config) {
     REFUSED(sellsync_order_refund(NULL, refund));
     REFUSED(sellsync_order_refund(h, NULL));
     null_checked("sellsync_order_refund");
+    REFUSED(sellsync_price_set(NULL, "{\"prices\":[]}"));
+    REFUSED(sellsync_price_set(h, NULL));
+    null_checked("sellsync_price_set");
+    REFUSED(sellsync_price_confirm(NULL, "SKU", "ATVPDKIKX0DER"));
+    REFUSED(sellsync_price_confirm(h, NULL, "ATVPDKIKX0DER"));
+    REFUSED(sellsync_price_confirm(h, "SKU", NULL));
+    null_checked("sellsync_price_confirm");
+    REFUSED(sellsync_prices(NULL, &out));
+    REFUSED(sellsync_prices(h, NULL));
+    null_checked("sellsync_prices");
     REFUSED(sellsync_metrics(NULL, "{}", &out));
     REFUSED(sellsync_metrics(h, "{}", NULL));
     /* Documented: a NULL query asks for the defaults. */
