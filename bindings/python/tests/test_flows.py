@@ -239,6 +239,26 @@ def test_prices_go_out_within_the_guard_rails(emulator: Emulator, config: Dict[s
         assert offer()["price_cents"] == 11990
 
 
+def test_amazons_account_health_shows_beside_sellsyncs_figures(emulator: Emulator, config: Dict[str, Any]) -> None:
+    seed(emulator, ["MUG"])
+    emulator.place_orders(count=3)
+
+    def amazons() -> Any:
+        (us,) = [m for m in shop.metrics()["marketplaces"] if m["marketplace_id"] == MARKETPLACE]
+        return us["amazon"]
+
+    with SellSync(config) as shop:
+        shop.sync_now(Flow.ORDERS)
+        assert amazons() is None, "no seller performance report read yet"
+        sync_until(shop, Flow.LISTINGS, lambda: amazons() is not None, "Amazon's seller performance report")
+        health = amazons()
+        assert health["account_status"] and health["report_id"]
+        names = {m["name"] for m in health["metrics"]}
+        assert {"cancellation_rate", "late_shipment_rate", "order_defect_rate"} <= names, names
+        (cancel,) = [m for m in health["metrics"] if m["name"] == "cancellation_rate"]
+        assert cancel["sellsync"] is not None, "sellsync's own count over Amazon's window beside it"
+
+
 def test_a_return_comes_once_as_an_event(emulator: Emulator, config: Dict[str, Any]) -> None:
     emulator.seed_listings([{"sku": "FBA-R", "quantity": 10, "fba": True}])
     (order_id,) = emulator.place_orders(count=1, lines=[["FBA-R", 2]])
