@@ -839,7 +839,9 @@ impl Store {
     /// Records a finished feed: accepted messages are what Amazon shows since `now` (when the
     /// feed's processing ended), unless a value known from later replaced them (a patch
     /// landing after the feed); rejected ones (with Amazon's message) are tried again. A FATAL
-    /// feed accepts nothing.
+    /// feed accepts nothing. Values sent before the feed and not seen landing are kept, and the
+    /// SKU is read again: Amazon does not order a feed after the patches accepted before it, so
+    /// they may still land over the feed's value.
     pub fn finish_feed(
         &self,
         feed_id: &str,
@@ -1404,11 +1406,11 @@ fn accept(
         Seen::Shown => tx.prepare_cached(
             "UPDATE skus SET amazon = ?2, amazon_at = ?3, bulk = 0, attempts = 0, last_error = NULL,
                  orders_took = NULL,
-                 pushed_for = CASE WHEN ?7 = 1 AND patch_sent <> ?2 THEN NULL ELSE CAST(?4 AS BIGINT) END,
-                 patch_sent = CASE WHEN ?7 = 1 AND patch_sent <> ?2 THEN patch_sent END,
-                 patches_before = CASE WHEN ?7 = 1 AND patch_sent <> ?2 THEN patches_before END,
-                 patch_sent_at = CASE WHEN ?7 = 1 AND patch_sent <> ?2 THEN patch_sent_at END,
-                 listing_updated = CASE WHEN ?7 = 1 AND patch_sent <> ?2 THEN ?3 ELSE listing_updated END,
+                 pushed_for = CASE WHEN ?7 = 1 AND (patch_sent <> ?2 OR patches_before IS NOT NULL) THEN NULL ELSE CAST(?4 AS BIGINT) END,
+                 patch_sent = CASE WHEN ?7 = 1 AND (patch_sent <> ?2 OR patches_before IS NOT NULL) THEN patch_sent END,
+                 patches_before = CASE WHEN ?7 = 1 AND (patch_sent <> ?2 OR patches_before IS NOT NULL) THEN patches_before END,
+                 patch_sent_at = CASE WHEN ?7 = 1 AND (patch_sent <> ?2 OR patches_before IS NOT NULL) THEN patch_sent_at END,
+                 listing_updated = CASE WHEN ?7 = 1 AND (patch_sent <> ?2 OR patches_before IS NOT NULL) THEN ?3 ELSE listing_updated END,
                  handling_sent = COALESCE(?6, handling_sent),
                  recheck_after = CASE WHEN recheck_after < ?5 THEN NULL ELSE recheck_after END
              WHERE sku = ?1",
@@ -1738,6 +1740,48 @@ mod tests {
             (known.patch_sent.map(|p| p.0), known.sent_before),
             (Some(3), vec![8]),
             "orders may have taken Amazon down to 3: 8 and 3 may still land"
+        );
+    }
+
+    #[test]
+    fn a_feed_landing_leaves_a_patch_sent_before_it_to_land_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let t0 = at("2026-11-26T12:00:00Z");
+        // 8 is patched and accepted, not seen landing; then 4 goes out in a feed.
+        let store = mug_with_8_in_flight(dir.path(), t0);
+        let s = |n: i64| t0 + chrono::Duration::seconds(n);
+        store
+            .note_sent(&[("MUG", 4, Some(t0), &[], None)], s(20))
+            .unwrap();
+        let feed = FeedMessage {
+            message_id: 1,
+            sku: "MUG".into(),
+            quantity: 4,
+            pushed_for: Some(4),
+            took: None,
+            sent_at: Some(ts(s(20))),
+            handling_days: None,
+        };
+        store
+            .record_feed("F-1", "SUBMITTED", None, std::slice::from_ref(&feed), s(20))
+            .unwrap();
+        store
+            .finish_feed("F-1", "DONE", &[feed], &[], s(60))
+            .unwrap();
+        let known = store.amazon_known("MUG").unwrap().unwrap();
+        assert_eq!(
+            known.amazon,
+            Some(4),
+            "the feed's value is what Amazon shows now"
+        );
+        assert_eq!(
+            known.sent_before,
+            vec![8],
+            "8 may still land after the feed: {known:?}"
+        );
+        assert!(
+            store.stock_counts().unwrap().out_of_step > 0,
+            "the SKU is read again"
         );
     }
 
