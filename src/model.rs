@@ -411,7 +411,8 @@ pub enum Event {
     /// up. Once per refusal; the flows send no `sync.failed` meanwhile.
     #[serde(rename = "auth.revoked")]
     AuthRevoked { message: String },
-    /// Amazon answered again after being unreachable since `offline_since`.
+    /// A price changes by more than `prices.confirm_change_percent` from its reference: it
+    /// waits for `sellsync_price_confirm`.
     #[serde(rename = "price.confirmation_needed")]
     PriceConfirmationNeeded {
         sku: String,
@@ -422,6 +423,7 @@ pub enum Event {
         reference: String,
         change_percent: f64,
     },
+    /// Amazon accepted a price (it applies it later).
     #[serde(rename = "price.accepted")]
     PriceAccepted {
         sku: String,
@@ -429,6 +431,7 @@ pub enum Event {
         currency: String,
         price: String,
     },
+    /// The listing shows a price sent.
     #[serde(rename = "price.applied")]
     PriceApplied {
         sku: String,
@@ -436,6 +439,7 @@ pub enum Event {
         currency: String,
         price: String,
     },
+    /// A price was not sent, or Amazon refused it.
     #[serde(rename = "price.refused")]
     PriceRefused {
         sku: String,
@@ -447,6 +451,7 @@ pub enum Event {
         reason: String,
         message: String,
     },
+    /// Amazon answered again after being unreachable since `offline_since`.
     #[serde(rename = "amazon.online")]
     AmazonOnline {
         offline_since: String,
