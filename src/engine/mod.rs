@@ -648,9 +648,11 @@ impl Engine {
         let config = &self.core.config;
         let mut checked = Vec::with_capacity(prices.len());
         for p in prices {
-            let kept = self.core.store.price_bounds(&p.sku, &p.marketplace_id)?;
-            let c = crate::prices::check(p, &config.marketplace_ids, kept)?;
             let stored = self.core.store.price(&p.sku, &p.marketplace_id)?;
+            let kept = stored
+                .as_ref()
+                .map_or((None, None), |s| (s.minimum, s.maximum));
+            let c = crate::prices::check(p, &config.marketplace_ids, kept)?;
             let reference = stored.as_ref().and_then(|s| {
                 s.accepted
                     .or(s.amazon.as_ref().filter(|a| a.1 == c.currency).map(|a| a.0))

@@ -98,23 +98,6 @@ pub enum Outcome {
 }
 
 impl Store {
-    /// The floor and ceiling an earlier call set for a SKU in a marketplace.
-    pub fn price_bounds(
-        &self,
-        sku: &str,
-        marketplace_id: &str,
-    ) -> Result<(Option<i64>, Option<i64>)> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT minimum, maximum FROM prices WHERE sku = ?1 AND marketplace_id = ?2",
-                params![sku, marketplace_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?
-            .unwrap_or((None, None)))
-    }
-
     /// The stored price of a SKU in a marketplace.
     pub fn price(&self, sku: &str, marketplace_id: &str) -> Result<Option<PriceRow>> {
         Ok(self
